@@ -1,0 +1,159 @@
+/**
+ * The typed surface of the data worker (`workers/data.worker.ts`), as the UI sees it through comlink.
+ * Every write goes through here (so heavy work — extraction, chunking, hashing, signing, pack
+ * verification — runs off the main thread); reads for display go straight to Dexie (`src/store`).
+ *
+ * Errors thrown by these methods are `TributaryError`s (code + message naming the file and reason).
+ */
+import type {
+  Address,
+  ChunkingOptions,
+  Contribution,
+  Datanet,
+  DatanetVersion,
+  Hex,
+  IdentityPublic,
+  Moderation,
+  RewardPolicy,
+  Validation,
+  Verdict,
+} from '../core/types.ts';
+import type { ErrorCode } from '../core/errors.ts';
+
+/** What a user fills in to create a Datanet. Checked by `core/datanet.validateDatanetDraft`. */
+export interface DatanetDraft {
+  name: string;
+  summary: string;
+  descriptionMd: string;
+  tags: string[];
+  licence: string;
+  owner: Address;
+  rewardPolicy: RewardPolicy;
+  moderation: Moderation;
+  chunking: ChunkingOptions;
+}
+
+/** One thing a contributor hands in: a file's bytes or pasted text. */
+export type ContributionSource =
+  | { kind: 'file'; name: string; bytes: Uint8Array; mediaType?: string }
+  | { kind: 'text'; title: string; text: string };
+
+export type ProgressStage =
+  | 'reading'
+  | 'extracting'
+  | 'chunking'
+  | 'hashing'
+  | 'checking'
+  | 'signing'
+  | 'writing'
+  | 'verifying'
+  | 'downloading';
+
+/** A progress event; `done`/`total` in the stage's own unit (bytes, pages, chunks, files). */
+export interface Progress {
+  stage: ProgressStage;
+  done: number;
+  total: number;
+  subject?: string;
+}
+export type ProgressCallback = (p: Progress) => void;
+
+/** An error as it crosses the worker boundary (structured clone keeps only plain fields). */
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+  subject?: string;
+}
+
+export interface PreviewChunk {
+  index: number;
+  text: string;
+  hash: Hex;
+  /** Set when this passage already exists in the Datanet: it is left out of the contribution. */
+  duplicateOf?: { contributionId: Hex; title: string };
+}
+
+/** The result of running one source through the pipeline, before anything is signed or written. */
+export type ContributionPreview =
+  | {
+      ok: true;
+      previewId: string;
+      title: string;
+      mediaType: string;
+      sourceBytes: number;
+      textHash: Hex;
+      /** Characters of normalised text. */
+      textLength: number;
+      chunks: PreviewChunk[];
+      /** Chunks that will be submitted (not duplicates). */
+      newChunkCount: number;
+    }
+  | { ok: false; title: string; error: ErrorInfo };
+
+export interface SubmitResult {
+  submitted: Contribution[];
+  /** Previews that could not be submitted (e.g. limit reached meanwhile); nothing of them was written. */
+  failed: { previewId: string; error: ErrorInfo }[];
+}
+
+export interface VoteResult {
+  validation: Validation;
+  /** Set when this vote closed the contribution. */
+  outcome?: 'accepted' | 'rejected';
+  /** Set when the acceptance produced a new Datanet version. */
+  version?: DatanetVersion;
+}
+
+export interface ExportedPack {
+  fileName: string;
+  bytes: Uint8Array;
+  manifestHash: Hex;
+}
+
+export interface ImportReport {
+  datanetId: string;
+  name: string;
+  version: number;
+  manifestHash: Hex;
+  contributions: number;
+  chunks: number;
+  /** Already present locally (same ids), so not written again. */
+  skipped: number;
+}
+
+export interface DataApi {
+  /** Liveness check, also used by the supervisor after a restart. */
+  ping(): Promise<'pong'>;
+
+  listIdentities(): Promise<IdentityPublic[]>;
+  createIdentity(label: string): Promise<IdentityPublic>;
+
+  createDatanet(draft: DatanetDraft): Promise<Datanet>;
+
+  /** Extract, validate, chunk, hash and check duplicates/limits. Writes nothing. */
+  previewContributions(
+    datanetId: string,
+    contributor: Address,
+    sources: ContributionSource[],
+    onProgress?: ProgressCallback,
+  ): Promise<ContributionPreview[]>;
+  /** Sign and store previews made by `previewContributions` (each in its own transaction). */
+  submitContributions(previewIds: string[], contributor: Address, onProgress?: ProgressCallback): Promise<SubmitResult>;
+
+  /** Cast a signed vote; closes the contribution when the quorum (or the owner) decides. */
+  castVote(contributionId: Hex, validator: Address, verdict: Verdict, reason: string): Promise<VoteResult>;
+
+  /** Export a version (default: current) as a pack archive. */
+  exportPack(datanetId: string, version?: number, onProgress?: ProgressCallback): Promise<ExportedPack>;
+  /** Verify every hash and signature, then write everything in one transaction (or nothing). */
+  importPack(bytes: Uint8Array, source: string, onProgress?: ProgressCallback): Promise<ImportReport>;
+  importPackFromUrl(url: string, onProgress?: ProgressCallback): Promise<ImportReport>;
+
+  /** On first start, import the bundled demo packs (idempotent). Returns how many Datanets were added. */
+  ensureDemoData(baseUrl: string, onProgress?: ProgressCallback): Promise<number>;
+
+  /** For the crash-recovery test and the Settings page: make the worker die with an uncaught error. */
+  crashForTesting(): Promise<void>;
+}
+
+export type { Contribution, Datanet, DatanetVersion, Validation };

@@ -1,0 +1,59 @@
+/**
+ * Every error a user can see is a `TributaryError` with a stable `code` (for tests and UI logic) and a
+ * message that says what went wrong and what to do. `subject` names the thing at fault (a file name,
+ * a pack path) when there is one.
+ */
+export type ErrorCode =
+  // input files and text
+  | 'file/empty'
+  | 'file/too-large'
+  | 'file/unsupported-type'
+  | 'file/bad-utf8'
+  | 'file/binary'
+  | 'file/broken-pdf'
+  | 'file/broken-docx'
+  | 'file/bad-jsonl'
+  | 'file/no-text'
+  // limits and duplicates
+  | 'limit/daily-files'
+  | 'limit/daily-bytes'
+  | 'duplicate/exact'
+  | 'duplicate/near'
+  // datanets and governance
+  | 'datanet/invalid'
+  | 'datanet/not-found'
+  | 'contribution/not-found'
+  | 'contribution/closed'
+  | 'validation/own-contribution'
+  | 'validation/already-voted'
+  | 'validation/not-owner'
+  | 'identity/not-found'
+  // signatures and packs
+  | 'signature/invalid'
+  | 'pack/corrupt'
+  | 'pack/manifest'
+  | 'pack/missing-file'
+  | 'pack/hash-mismatch'
+  | 'pack/signature'
+  | 'pack/merkle'
+  | 'pack/unsupported-version'
+  | 'pack/fetch'
+  // infrastructure
+  | 'worker/crashed'
+  | 'storage/failed';
+
+export class TributaryError extends Error {
+  override readonly name = 'TributaryError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly subject?: string,
+  ) {
+    super(subject ? `${subject}: ${message}` : message);
+  }
+}
+
+/** True when `e` is a TributaryError (also after crossing a worker boundary as a plain object). */
+export function isTributaryError(e: unknown): e is TributaryError {
+  return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'TributaryError' && typeof (e as { code?: unknown }).code === 'string';
+}

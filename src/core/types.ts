@@ -1,0 +1,156 @@
+/**
+ * Domain types shared by every layer. Pure data: no DOM, no IndexedDB, no GPU.
+ *
+ * Conventions:
+ * - Times are Unix milliseconds (integers).
+ * - Shares are integer basis points (1 bps = 0.01 %); a full share is 10_000.
+ * - Money (later: fees, splits) is always `bigint` base units, never a float.
+ * - Hashes are lower-case 0x-prefixed hex strings.
+ */
+
+export type Hex = `0x${string}`;
+export type Address = `0x${string}`;
+
+/** 10_000 basis points make the whole. */
+export const BPS_DENOMINATOR = 10_000;
+
+/** How a Datanet shares the contributor-side fee: integers in basis points that sum to 10_000. */
+export interface RewardPolicy {
+  /** Share of each fee (that reaches this Datanet) paid to its contributors, in bps. */
+  contributorsBps: number;
+  /** Share kept by the Datanet owner, in bps. */
+  ownerBps: number;
+}
+
+/** Who decides whether a contribution is accepted. */
+export type Moderation = 'quorum' | 'owner';
+
+/** How texts are cut into passages. `unit` is 'chars' until a tokenizer exists. */
+export interface ChunkingOptions {
+  unit: 'chars' | 'tokens';
+  /** Target passage size in `unit`s. */
+  size: number;
+  /** Overlap between consecutive passages in `unit`s (< size). */
+  overlap: number;
+}
+
+export interface Datanet {
+  /** Stable id, `dn-` + 16 hex chars. */
+  id: string;
+  name: string;
+  summary: string;
+  /** Markdown source; rendered through `renderMarkdownSafe` only. */
+  descriptionMd: string;
+  tags: string[];
+  dataType: 'text';
+  /** SPDX id or short licence name, e.g. `CC-BY-4.0`. */
+  licence: string;
+  owner: Address;
+  rewardPolicy: RewardPolicy;
+  moderation: Moderation;
+  chunking: ChunkingOptions;
+  createdAt: number;
+  /** Latest published version number; 0 while nothing is accepted. */
+  currentVersion: number;
+  /** Where the Datanet came from: made here, or imported from a pack (its manifest hash). */
+  origin: { kind: 'local' } | { kind: 'pack'; manifestHash: Hex; source: string };
+}
+
+export type ContributionStatus = 'pending' | 'accepted' | 'rejected';
+
+/** The part of a contribution its author signs (EIP-712 typed data, see core/signing). */
+export interface ContributionPayload {
+  datanetId: string;
+  contributor: Address;
+  /** File name, or `Pasted text`. */
+  title: string;
+  mediaType: string;
+  /** SHA-256 of the whole normalised text. */
+  textHash: Hex;
+  /** SHA-256 over the concatenated chunk hashes, in order (see core/hash `hashChunkList`). */
+  chunksHash: Hex;
+  chunkCount: number;
+  createdAt: number;
+}
+
+export interface Contribution extends ContributionPayload {
+  /** EIP-712 hash of the payload: the contribution's identity everywhere (Merkle leaves, packs, receipts). */
+  id: Hex;
+  signature: Hex;
+  sourceBytes: number;
+  status: ContributionStatus;
+  decidedAt?: number;
+  /** Version in which it was first accepted. */
+  acceptedInVersion?: number;
+  /** MinHash signature of the whole text, for near-duplicate checks. */
+  minhash: number[];
+}
+
+/** One passage of a contribution. */
+export interface Chunk {
+  /** SHA-256 of the normalised passage text. */
+  hash: Hex;
+  contributionId: Hex;
+  datanetId: string;
+  index: number;
+  text: string;
+  /** Character offsets in the normalised full text. */
+  start: number;
+  end: number;
+}
+
+export type Verdict = 'approve' | 'reject';
+
+/** The part of a validation its validator signs. */
+export interface ValidationPayload {
+  contributionId: Hex;
+  validator: Address;
+  verdict: Verdict;
+  reason: string;
+  createdAt: number;
+}
+
+export interface Validation extends ValidationPayload {
+  /** EIP-712 hash of the payload. */
+  id: Hex;
+  datanetId: string;
+  signature: Hex;
+  /** The validator's weight when the vote was cast (reputation mean, see core/reputation). */
+  weight: number;
+  /** `owner` when cast by the owner of an owner-moderated Datanet (decides alone). */
+  role: 'validator' | 'owner';
+}
+
+/** Beta-reputation counters of one address (global across Datanets). */
+export interface Reputation {
+  address: Address;
+  /** Votes that matched the final outcome. */
+  validatorAgreed: number;
+  /** Votes that went against the final outcome. */
+  validatorDisagreed: number;
+  contributionsAccepted: number;
+  contributionsRejected: number;
+  updatedAt: number;
+}
+
+export interface DatanetVersion {
+  datanetId: string;
+  version: number;
+  /** OpenZeppelin StandardMerkleTree root over [contributionId, contributor] leaves of every accepted contribution. */
+  merkleRoot: Hex;
+  contributionIds: Hex[];
+  /** The contributions accepted in the batch that created this version. */
+  addedIds: Hex[];
+  createdAt: number;
+}
+
+/** A signing key. `local` keys live in IndexedDB; wallet identities arrive with the settlement issue. */
+export interface Identity {
+  address: Address;
+  label: string;
+  kind: 'local';
+  privateKey: Hex;
+  createdAt: number;
+}
+
+export type IdentityPublic = Omit<Identity, 'privateKey'>;

@@ -1,0 +1,102 @@
+import Dexie, { type EntityTable, type Table } from 'dexie';
+import type {
+  Address,
+  Chunk,
+  Contribution,
+  Datanet,
+  DatanetVersion,
+  Hex,
+  Identity,
+  Reputation,
+  Validation,
+} from '../core/types.ts';
+
+/** One upload counted against the per-contributor, per-Datanet, per-day limits. */
+export interface UploadRecord {
+  id?: number;
+  datanetId: string;
+  contributor: Address;
+  /** UTC day, `YYYY-MM-DD`. */
+  day: string;
+  bytes: number;
+  contributionId: Hex;
+  createdAt: number;
+}
+
+/** Small key/value settings (e.g. `demoDataLoaded`, `activeIdentity`). */
+export interface SettingRecord {
+  key: string;
+  value: unknown;
+}
+
+/** An imported pack's manifest, kept so re-imports are recognised and provenance is shown. */
+export interface PackRecord {
+  manifestHash: Hex;
+  datanetId: string;
+  version: number;
+  source: string;
+  importedAt: number;
+}
+
+// Tables reserved for later capabilities (models, adapters, training, inference, attribution, ledger,
+// settlement). Declared now so the schema's version history starts complete; their record types are
+// refined by the issues that fill them.
+export interface ReservedRecord {
+  id: string;
+  [field: string]: unknown;
+}
+
+export const DB_NAME = 'tributary';
+
+export class TributaryDB extends Dexie {
+  datanets!: EntityTable<Datanet, 'id'>;
+  contributions!: EntityTable<Contribution, 'id'>;
+  chunks!: Table<Chunk, [Hex, number]>;
+  validations!: EntityTable<Validation, 'id'>;
+  reputations!: EntityTable<Reputation, 'address'>;
+  versions!: Table<DatanetVersion, [string, number]>;
+  identities!: EntityTable<Identity, 'address'>;
+  uploads!: EntityTable<UploadRecord, 'id'>;
+  packs!: EntityTable<PackRecord, 'manifestHash'>;
+  settings!: EntityTable<SettingRecord, 'key'>;
+  models!: EntityTable<ReservedRecord, 'id'>;
+  adapters!: EntityTable<ReservedRecord, 'id'>;
+  trainingRuns!: EntityTable<ReservedRecord, 'id'>;
+  inferences!: EntityTable<ReservedRecord, 'id'>;
+  receipts!: EntityTable<ReservedRecord, 'id'>;
+  ledgerEntries!: EntityTable<ReservedRecord, 'id'>;
+  settlements!: EntityTable<ReservedRecord, 'id'>;
+
+  constructor(name: string = DB_NAME) {
+    super(name);
+    // Version 1. A later schema adds `this.version(2).stores({...}).upgrade(...)` below; never edit this one.
+    this.version(1).stores({
+      datanets: 'id, owner, createdAt, *tags',
+      contributions: 'id, datanetId, contributor, status, textHash, [datanetId+status], createdAt',
+      // Chunk primary key is [contributionId, index]; `hash` is indexed (not unique) for duplicate lookups.
+      chunks: '[contributionId+index], hash, datanetId, [datanetId+hash]',
+      validations: 'id, contributionId, datanetId, validator, [contributionId+validator]',
+      reputations: 'address',
+      versions: '[datanetId+version], datanetId',
+      identities: 'address, createdAt',
+      uploads: '++id, [datanetId+contributor+day]',
+      packs: 'manifestHash, datanetId',
+      settings: 'key',
+      models: 'id',
+      adapters: 'id',
+      trainingRuns: 'id',
+      inferences: 'id',
+      receipts: 'id',
+      ledgerEntries: 'id',
+      settlements: 'id',
+    });
+  }
+}
+
+let shared: TributaryDB | undefined;
+
+/** The app's database (one per context: main thread and each worker open their own connection). */
+export function getDb(): TributaryDB {
+  shared ??= new TributaryDB();
+  return shared;
+}

@@ -1,0 +1,38 @@
+import { defineConfig } from 'vite';
+import solid from 'vite-plugin-solid';
+import { VitePWA } from 'vite-plugin-pwa';
+
+export default defineConfig({
+  plugins: [
+    solid(),
+    VitePWA({
+      registerType: 'autoUpdate',
+      injectRegister: false, // registered in src/ui/pwa.ts so the UI can show offline readiness
+      includeAssets: ['icons/*.png', 'icons/*.svg', 'demo/*'],
+      manifest: {
+        name: 'Tributary',
+        short_name: 'Tributary',
+        description: 'Every AI answer gets a receipt: Datanets, attribution and payouts, in your browser.',
+        theme_color: '#0f766e',
+        background_color: '#0b1214',
+        display: 'standalone',
+        start_url: '/',
+        scope: '/',
+        icons: [
+          { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,mjs,css,html,svg,png,ico,webmanifest,json,zip,wasm}'],
+        maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
+        navigateFallback: 'index.html',
+      },
+    }),
+  ],
+  worker: { format: 'es' },
+  build: { target: 'es2022', sourcemap: true },
+  server: { host: '127.0.0.1' },
+  preview: { host: '127.0.0.1' },
+});
