@@ -7,31 +7,16 @@
  */
 import type {
   Address,
-  ChunkingOptions,
   Contribution,
   Datanet,
+  DatanetDraft,
   DatanetVersion,
   Hex,
   IdentityPublic,
-  Moderation,
-  RewardPolicy,
   Validation,
   Verdict,
 } from '../core/types.ts';
 import type { ErrorCode } from '../core/errors.ts';
-
-/** What a user fills in to create a Datanet. Checked by `core/datanet.validateDatanetDraft`. */
-export interface DatanetDraft {
-  name: string;
-  summary: string;
-  descriptionMd: string;
-  tags: string[];
-  licence: string;
-  owner: Address;
-  rewardPolicy: RewardPolicy;
-  moderation: Moderation;
-  chunking: ChunkingOptions;
-}
 
 /** One thing a contributor hands in: a file's bytes or pasted text. */
 export type ContributionSource =
@@ -156,4 +141,4 @@ export interface DataApi {
   crashForTesting(): Promise<void>;
 }
 
-export type { Contribution, Datanet, DatanetVersion, Validation };
+export type { Contribution, Datanet, DatanetDraft, DatanetVersion, Validation };

@@ -34,6 +34,19 @@ export interface ChunkingOptions {
   overlap: number;
 }
 
+/** What a user fills in to create a Datanet. Checked by `core/datanet.ts` `validateDatanetDraft`. */
+export interface DatanetDraft {
+  name: string;
+  summary: string;
+  descriptionMd: string;
+  tags: string[];
+  licence: string;
+  owner: Address;
+  rewardPolicy: RewardPolicy;
+  moderation: Moderation;
+  chunking: ChunkingOptions;
+}
+
 export interface Datanet {
   /** Stable id, `dn-` + 16 hex chars. */
   id: string;
