@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'file/broken-pdf'
   | 'file/broken-docx'
   | 'file/bad-jsonl'
+  | 'file/bad-csv'
   | 'file/no-text'
   // limits and duplicates
   | 'limit/daily-files'
