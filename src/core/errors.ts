@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'validation/own-contribution'
   | 'validation/already-voted'
   | 'validation/not-owner'
+  | 'validation/invalid'
   | 'identity/not-found'
   // signatures and packs
   | 'signature/invalid'
