@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CHUNKING } from './chunk.ts';
+import { TributaryError } from './errors.ts';
+import { hashChunkList, sha256Text } from './hash.ts';
+import { estimateJaccard, minhashSignature } from './minhash.ts';
+import { normalizeForHash } from './normalize.ts';
+import { prepareText } from './prepareText.ts';
+
+const longText = Array.from({ length: 40 }, (_, i) => `Paragraph ${i} talks about rivers, ledgers and the people who write the data. It has two sentences.`).join('\n\n');
+
+describe('prepareText', () => {
+  it('normalises, chunks and hashes', () => {
+    const p = prepareText(`\uFEFF  ${longText.replace(/\n/g, '\r\n')}  \r\n`, DEFAULT_CHUNKING);
+    expect(p.normalized).toBe(longText);
+    expect(p.textHash).toBe(sha256Text(normalizeForHash(longText)));
+    expect(p.chunks.length).toBeGreaterThan(3);
+    p.chunks.forEach((c, i) => {
+      expect(c.index).toBe(i);
+      expect(c.text).toBe(p.normalized.slice(c.start, c.end));
+      expect(c.hash).toBe(sha256Text(normalizeForHash(c.text)));
+      expect(c.hash).toMatch(/^0x[0-9a-f]{64}$/);
+    });
+    expect(p.chunksHash).toBe(hashChunkList(p.chunks.map((c) => c.hash)));
+    expect(p.minhash).toEqual(minhashSignature(longText));
+  });
+
+  it('gives the same hashes for texts that differ only in case and layout', () => {
+    const a = prepareText('Hello   World.\n\nSecond line.', DEFAULT_CHUNKING);
+    const b = prepareText('hello world.\r\n\r\n\r\nSECOND LINE.  ', DEFAULT_CHUNKING);
+    expect(a.textHash).toBe(b.textHash);
+    expect(a.chunksHash).toBe(b.chunksHash);
+    expect(estimateJaccard(a.minhash, b.minhash)).toBe(1);
+  });
+
+  it('has stable hashes (pinned)', () => {
+    const p = prepareText('The quick brown fox jumps over the lazy dog.', DEFAULT_CHUNKING);
+    expect(p.textHash).toBe(sha256Text('the quick brown fox jumps over the lazy dog.'));
+    expect(p.textHash).toBe('0x18e8d559417db8a93707c11b11bb90b56638049a5994006ed4b2705e4d86587f');
+    expect(p.chunks).toHaveLength(1);
+    expect(p.chunksHash).toBe(hashChunkList([p.textHash]));
+  });
+
+  it('rejects text that is empty after normalising', () => {
+    for (const t of ['', '   ', '\uFEFF\r\n\t ']) {
+      try {
+        prepareText(t, DEFAULT_CHUNKING);
+        expect.unreachable();
+      } catch (e) {
+        expect(e).toBeInstanceOf(TributaryError);
+        expect((e as TributaryError).code).toBe('file/no-text');
+      }
+    }
+  });
+
+  it('passes chunking errors through', () => {
+    expect(() => prepareText('hello', { unit: 'tokens', size: 200, overlap: 10 })).toThrow(/tokenizer/);
+    expect(() => prepareText('hello', { unit: 'chars', size: 5, overlap: 0 })).toThrow(TributaryError);
+  });
+});

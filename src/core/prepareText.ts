@@ -1,0 +1,57 @@
+/**
+ * From a raw text to everything a contribution records about it: the normalised text, its hash, its
+ * chunks with their hashes, the chunk-list hash and a MinHash signature. Pure and synchronous.
+ */
+import { chunkText, type Tokenizer } from './chunk.ts';
+import { TributaryError } from './errors.ts';
+import { hashChunkList, sha256Text } from './hash.ts';
+import { minhashSignature } from './minhash.ts';
+import { normalizeForHash, normalizeText } from './normalize.ts';
+import type { ChunkingOptions, Hex } from './types.ts';
+
+export interface PreparedChunk {
+  index: number;
+  /** Character offsets in `normalized`. */
+  start: number;
+  end: number;
+  text: string;
+  /** `sha256Text(normalizeForHash(text))`. */
+  hash: Hex;
+}
+
+export interface PreparedText {
+  /** `normalizeText` of the input: the text that is stored, chunked and hashed. */
+  normalized: string;
+  /** `sha256Text(normalizeForHash(normalized))`: exact-duplicate identity. */
+  textHash: Hex;
+  chunks: PreparedChunk[];
+  /** `hashChunkList` of the chunk hashes, in order. */
+  chunksHash: Hex;
+  /** `minhashSignature(normalized)`, for near-duplicate checks. */
+  minhash: number[];
+}
+
+/**
+ * Normalises, chunks and hashes a text. Throws `file/no-text` when nothing is left after normalising,
+ * and `datanet/invalid` for bad chunking options (or token chunking without a tokenizer).
+ */
+export function prepareText(text: string, chunking: ChunkingOptions, tokenizer?: Tokenizer): PreparedText {
+  const normalized = normalizeText(text);
+  if (normalized === '') {
+    throw new TributaryError('file/no-text', 'there is no text in it (only whitespace); add a file or paste some text with words in it.');
+  }
+  const chunks = chunkText(normalized, chunking, tokenizer).map((s) => ({
+    index: s.index,
+    start: s.start,
+    end: s.end,
+    text: s.text,
+    hash: sha256Text(normalizeForHash(s.text)),
+  }));
+  return {
+    normalized,
+    textHash: sha256Text(normalizeForHash(normalized)),
+    chunks,
+    chunksHash: hashChunkList(chunks.map((c) => c.hash)),
+    minhash: minhashSignature(normalized),
+  };
+}
