@@ -1,0 +1,87 @@
+import { For, Show, createSignal } from 'solid-js';
+import type { Address } from '../../core/types.ts';
+import { activeAddress, createIdentity, describeIdentity, identities, setActiveAddress } from '../lib/identity.ts';
+import { ErrorAlert } from './ErrorAlert.tsx';
+
+/** Header control: pick the active local identity, or make a new one. */
+export function IdentitySwitcher() {
+  const [creating, setCreating] = createSignal(false);
+  const [label, setLabel] = createSignal('');
+  const [busy, setBusy] = createSignal(false);
+  const [error, setError] = createSignal<unknown>();
+  let input: HTMLInputElement | undefined;
+
+  const open = () => {
+    setCreating(true);
+    setError(undefined);
+    queueMicrotask(() => input?.focus());
+  };
+
+  const submit = async (e: SubmitEvent) => {
+    e.preventDefault();
+    const name = label().trim();
+    if (!name) {
+      setError(new Error('Give the new identity a label, e.g. your name.'));
+      return;
+    }
+    setBusy(true);
+    setError(undefined);
+    try {
+      await createIdentity(name);
+      setLabel('');
+      setCreating(false);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div class="identity-switcher">
+      <label class="visually-hidden" for="identity-select">
+        Identity
+      </label>
+      <select
+        id="identity-select"
+        class="identity-select"
+        value={activeAddress() ?? ''}
+        disabled={identities().length === 0}
+        onChange={(e) => setActiveAddress(e.currentTarget.value as Address)}
+      >
+        <Show when={identities().length === 0}>
+          <option value="">Loading identities…</option>
+        </Show>
+        <For each={identities()}>{(i) => <option value={i.address}>{describeIdentity(i)}</option>}</For>
+      </select>
+      <button type="button" class="btn btn-ghost btn-small" onClick={open} aria-expanded={creating()}>
+        New identity
+      </button>
+      <Show when={creating()}>
+        <form class="popover identity-form" onSubmit={(e) => void submit(e)}>
+          <label for="new-identity-label">Label for the new identity</label>
+          <input
+            id="new-identity-label"
+            ref={input}
+            type="text"
+            autocomplete="off"
+            placeholder="e.g. Alice"
+            value={label()}
+            onInput={(e) => setLabel(e.currentTarget.value)}
+            onKeyDown={(e) => e.key === 'Escape' && setCreating(false)}
+          />
+          <p class="hint">A new signing key is made and kept in this browser.</p>
+          <ErrorAlert error={error()} />
+          <div class="row">
+            <button type="submit" class="btn btn-primary btn-small" disabled={busy()}>
+              {busy() ? 'Creating…' : 'Create identity'}
+            </button>
+            <button type="button" class="btn btn-ghost btn-small" onClick={() => setCreating(false)}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      </Show>
+    </div>
+  );
+}

@@ -1,0 +1,35 @@
+import { AppInfoPanel } from '../components/AppInfoPanel.tsx';
+import { IdentitiesPanel } from '../components/IdentitiesPanel.tsx';
+import { StoragePanel } from '../components/StoragePanel.tsx';
+import { WebGpuPanel } from '../components/WebGpuPanel.tsx';
+
+export function SettingsPage() {
+  return (
+    <section class="page">
+      <header class="page-header">
+        <div>
+          <h1>Settings</h1>
+          <p class="lead">Your identities, what this browser can do, and what is stored.</p>
+        </div>
+      </header>
+      <div class="settings-grid">
+        <section class="card" aria-labelledby="identities-title">
+          <h2 id="identities-title">Identities</h2>
+          <IdentitiesPanel />
+        </section>
+        <section class="card" aria-labelledby="webgpu-title">
+          <h2 id="webgpu-title">WebGPU</h2>
+          <WebGpuPanel />
+        </section>
+        <section class="card" aria-labelledby="storage-title">
+          <h2 id="storage-title">Storage</h2>
+          <StoragePanel />
+        </section>
+        <section class="card" aria-labelledby="app-title">
+          <h2 id="app-title">App</h2>
+          <AppInfoPanel />
+        </section>
+      </div>
+    </section>
+  );
+}
