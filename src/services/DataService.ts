@@ -1,0 +1,91 @@
+/**
+ * The data worker's service: every write of the app (and the heavy work before it) goes through here.
+ * Each method lives in its own module; this class only binds them to one database and its
+ * dependencies. See client/api.ts for the contract.
+ */
+import type {
+  ContributionPreview,
+  ContributionSource,
+  DataApi,
+  ExportedPack,
+  ImportReport,
+  ProgressCallback,
+  SubmitResult,
+  VoteResult,
+} from '../client/api.ts';
+import type { Address, Datanet, DatanetDraft, Hex, IdentityPublic, Verdict } from '../core/types.ts';
+import type { TributaryDB } from '../store/db.ts';
+import type { ServiceContext, ServiceDeps } from './context.ts';
+import { createDatanet } from './datanets.ts';
+import { ensureDemoData } from './demo.ts';
+import { createIdentity, listIdentities } from './identities.ts';
+import { exportPack, importPack, importPackFromUrl } from './packs.ts';
+import { previewContributions } from './preview.ts';
+import { PreviewStore } from './previewStore.ts';
+import { submitContributions } from './submit.ts';
+import { castVote } from './votes.ts';
+
+export type { ServiceDeps };
+
+export class DataService implements DataApi {
+  readonly #ctx: ServiceContext;
+
+  constructor(db: TributaryDB, deps: ServiceDeps) {
+    this.#ctx = { db, deps, previews: new PreviewStore() };
+  }
+
+  async ping(): Promise<'pong'> {
+    return 'pong';
+  }
+
+  listIdentities(): Promise<IdentityPublic[]> {
+    return listIdentities(this.#ctx);
+  }
+
+  createIdentity(label: string): Promise<IdentityPublic> {
+    return createIdentity(this.#ctx, label);
+  }
+
+  createDatanet(draft: DatanetDraft): Promise<Datanet> {
+    return createDatanet(this.#ctx, draft);
+  }
+
+  previewContributions(
+    datanetId: string,
+    contributor: Address,
+    sources: ContributionSource[],
+    onProgress?: ProgressCallback,
+  ): Promise<ContributionPreview[]> {
+    return previewContributions(this.#ctx, datanetId, contributor, sources, onProgress);
+  }
+
+  submitContributions(previewIds: string[], contributor: Address, onProgress?: ProgressCallback): Promise<SubmitResult> {
+    return submitContributions(this.#ctx, previewIds, contributor, onProgress);
+  }
+
+  castVote(contributionId: Hex, validator: Address, verdict: Verdict, reason: string): Promise<VoteResult> {
+    return castVote(this.#ctx, contributionId, validator, verdict, reason);
+  }
+
+  exportPack(datanetId: string, version?: number, onProgress?: ProgressCallback): Promise<ExportedPack> {
+    return exportPack(this.#ctx, datanetId, version, onProgress);
+  }
+
+  importPack(bytes: Uint8Array, source: string, onProgress?: ProgressCallback): Promise<ImportReport> {
+    return importPack(this.#ctx, bytes, source, onProgress);
+  }
+
+  importPackFromUrl(url: string, onProgress?: ProgressCallback): Promise<ImportReport> {
+    return importPackFromUrl(this.#ctx, url, onProgress);
+  }
+
+  ensureDemoData(baseUrl: string, onProgress?: ProgressCallback): Promise<number> {
+    return ensureDemoData(this.#ctx, baseUrl, onProgress);
+  }
+
+  async crashForTesting(): Promise<void> {
+    setTimeout(() => {
+      throw new Error('crash requested for testing');
+    });
+  }
+}

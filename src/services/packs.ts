@@ -1,0 +1,193 @@
+/**
+ * Pack export and import.
+ *
+ * - Export signs the Datanet with its owner's local key, or, for an imported Datanet whose owner is
+ *   not a local identity, reuses the owner's signature that came with its pack: importing stores it as
+ *   the setting `datanetSignature:<datanetId>` (store/settings `datanetSignatureKey`). The signed fields
+ *   (core/signing `DatanetSigned`) never change locally, so the stored signature stays valid.
+ * - Import verifies everything first (core/pack `readPackArchive`), then writes in ONE transaction, so
+ *   a failure writes nothing. Ids already present are skipped (re-importing a pack, or an older version
+ *   of it, is a no-op apart from a missing version record). Imported validations do not change local
+ *   reputations: reputations only reflect decisions taken in this browser.
+ */
+import type { ExportedPack, ImportReport, ProgressCallback } from '../client/api.ts';
+import { TributaryError } from '../core/errors.ts';
+import type { PackContents, VerifiedPack } from '../core/pack/types.ts';
+import { readPackArchive, readPackFolder } from '../core/pack/readPack.ts';
+import { writePack } from '../core/pack/writePack.ts';
+import { signDatanet } from '../core/signing.ts';
+import type { Chunk, Contribution, Datanet, Hex, Validation } from '../core/types.ts';
+import { datanetSignatureKey, getSetting, setSetting } from '../store/settings.ts';
+import type { ServiceContext } from './context.ts';
+import { download, resolveUrl } from './download.ts';
+import { requireDatanet } from './preview.ts';
+import { asTributaryError, canonicalAddress, sameAddress } from './util.ts';
+
+export async function exportPack(
+  ctx: ServiceContext,
+  datanetId: string,
+  version?: number,
+  onProgress?: ProgressCallback,
+): Promise<ExportedPack> {
+  const { db } = ctx;
+  const datanet = await requireDatanet(ctx, datanetId);
+  const v = version ?? datanet.currentVersion;
+  onProgress?.({ stage: 'reading', done: 0, total: 1, subject: datanet.name });
+  const gathered = await db.transaction('r', [db.versions, db.contributions, db.chunks, db.validations], async () => {
+    const record = await db.versions.get([datanet.id, v]);
+    if (!record) {
+      throw new TributaryError(
+        'datanet/not-found',
+        v === 0 ? 'Nothing is accepted in this Datanet yet: a pack needs at least one version.' : `This Datanet has no version ${v} here.`,
+        datanet.name,
+      );
+    }
+    const found = await db.contributions.bulkGet(record.contributionIds);
+    const contributions: Contribution[] = [];
+    found.forEach((c, i) => {
+      if (!c) throw new TributaryError('contribution/not-found', `Contribution ${record.contributionIds[i]} of version ${v} is missing here.`, datanet.name);
+      contributions.push(c);
+    });
+    const ids = record.contributionIds;
+    const chunks: Chunk[] = [];
+    for (const id of ids) {
+      chunks.push(...(await db.chunks.where('[contributionId+index]').between([id, -Infinity], [id, Infinity]).toArray()));
+    }
+    const validations: Validation[] = await db.validations.where('contributionId').anyOf(ids).toArray();
+    validations.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+    return { record, contributions, chunks, validations };
+  });
+  const datanetSignature = await datanetSignatureFor(ctx, datanet);
+  onProgress?.({ stage: 'writing', done: 0, total: 1, subject: datanet.name });
+  const contents: PackContents = {
+    datanet: { ...datanet, currentVersion: v },
+    datanetSignature,
+    version: gathered.record,
+    // A pack holds a version's contributions as accepted, whatever happened to them since.
+    contributions: gathered.contributions.map((c) => ({ ...c, status: 'accepted' })),
+    chunks: gathered.chunks,
+    validations: gathered.validations,
+  };
+  const pack = writePack(contents, ctx.deps.now());
+  onProgress?.({ stage: 'writing', done: 1, total: 1, subject: pack.fileName });
+  return { fileName: pack.fileName, bytes: pack.bytes, manifestHash: pack.manifestHash };
+}
+
+/** The owner's signature of the Datanet: made with the local key, or the one kept from its pack. */
+async function datanetSignatureFor(ctx: ServiceContext, datanet: Datanet): Promise<Hex> {
+  const owner = await ctx.db.identities.get(canonicalAddress(datanet.owner));
+  if (owner) return (await signDatanet(datanet, owner.privateKey)).signature;
+  const kept = await getSetting<Hex>(ctx.db, datanetSignatureKey(datanet.id));
+  if (kept) return kept;
+  throw new TributaryError(
+    'pack/signature',
+    "Its owner's key is not in this browser and no owner signature was kept for it, so it cannot be exported.",
+    datanet.name,
+  );
+}
+
+/** A reader failure as a TributaryError (a reader bug on strange input must not leak a TypeError). */
+function asPackError(e: unknown, source: string): TributaryError {
+  if (e instanceof TributaryError) return e;
+  const detail = e instanceof Error ? e.message : String(e);
+  return new TributaryError('pack/corrupt', `It is not a readable Datanet pack (${detail}).`, source);
+}
+
+export async function importPack(ctx: ServiceContext, bytes: Uint8Array, source: string, onProgress?: ProgressCallback): Promise<ImportReport> {
+  let pack: VerifiedPack;
+  try {
+    pack = await readPackArchive(bytes, onProgress);
+  } catch (e) {
+    throw asPackError(e, source);
+  }
+  return writeVerifiedPack(ctx, pack, source, onProgress);
+}
+
+/** Imports a pack archive, or a folder pack when the URL ends in `manifest.json` (files fetched relative to it). */
+export async function importPackFromUrl(ctx: ServiceContext, url: string, onProgress?: ProgressCallback): Promise<ImportReport> {
+  const resolved = resolveUrl(url);
+  const href = resolved.href;
+  let pack: VerifiedPack;
+  if (resolved.pathname.endsWith('manifest.json')) {
+    try {
+      pack = await readPackFolder((path: string) => download(ctx, resolveUrl(path, href).href, onProgress), onProgress);
+    } catch (e) {
+      throw asPackError(e, href);
+    }
+  } else {
+    const bytes = await download(ctx, href, onProgress);
+    try {
+      pack = await readPackArchive(bytes, onProgress);
+    } catch (e) {
+      throw asPackError(e, href);
+    }
+  }
+  return writeVerifiedPack(ctx, pack, href, onProgress);
+}
+
+/** Writes a verified pack in one transaction; see the module comment for the rules. */
+async function writeVerifiedPack(ctx: ServiceContext, pack: VerifiedPack, source: string, onProgress?: ProgressCallback): Promise<ImportReport> {
+  const { db } = ctx;
+  const { datanet: incoming, version, manifestHash } = pack;
+  const now = ctx.deps.now();
+  onProgress?.({ stage: 'writing', done: 0, total: pack.contributions.length, subject: incoming.name });
+  try {
+    return await db.transaction(
+      'rw',
+      [db.datanets, db.versions, db.contributions, db.chunks, db.validations, db.packs, db.settings],
+      async (): Promise<ImportReport> => {
+        const origin = { kind: 'pack' as const, manifestHash, source };
+        const existing = await db.datanets.get(incoming.id);
+        if (existing && !sameAddress(existing.owner, incoming.owner)) {
+          throw new TributaryError(
+            'pack/signature',
+            `A Datanet with this id but another owner (${existing.owner}) already exists here: the pack is refused.`,
+            incoming.name,
+          );
+        }
+        if (!existing) {
+          await db.datanets.add({ ...incoming, currentVersion: version.version, origin });
+        } else if (version.version > existing.currentVersion) {
+          await db.datanets.update(existing.id, existing.origin.kind === 'pack' ? { currentVersion: version.version, origin } : { currentVersion: version.version });
+        }
+        if (!(await getSetting(db, datanetSignatureKey(incoming.id)))) await setSetting(db, datanetSignatureKey(incoming.id), pack.datanetSignature);
+
+        const localVersion = await db.versions.get([incoming.id, version.version]);
+        if (!localVersion) await db.versions.add(version);
+        else if (localVersion.merkleRoot !== version.merkleRoot) {
+          throw new TributaryError(
+            'pack/merkle',
+            `Version ${version.version} here has other contributions than the pack's (Merkle root ${localVersion.merkleRoot} vs ${version.merkleRoot}): the two cannot be merged.`,
+            incoming.name,
+          );
+        }
+
+        const present = await db.contributions.bulkGet(pack.contributions.map((c) => c.id));
+        const fresh = pack.contributions.filter((_, i) => present[i] === undefined);
+        const freshIds = new Set<Hex>(fresh.map((c) => c.id));
+        await db.contributions.bulkAdd(
+          fresh.map((c) => ({ ...c, status: 'accepted' as const, acceptedInVersion: c.acceptedInVersion ?? version.version })),
+        );
+        const chunks = pack.chunks.filter((c) => freshIds.has(c.contributionId));
+        await db.chunks.bulkPut(chunks);
+        const knownValidations = await db.validations.bulkGet(pack.validations.map((v) => v.id));
+        await db.validations.bulkAdd(pack.validations.filter((_, i) => knownValidations[i] === undefined));
+        if (!(await db.packs.get(manifestHash))) {
+          await db.packs.add({ manifestHash, datanetId: incoming.id, version: version.version, source, importedAt: now });
+        }
+        onProgress?.({ stage: 'writing', done: pack.contributions.length, total: pack.contributions.length, subject: incoming.name });
+        return {
+          datanetId: incoming.id,
+          name: incoming.name,
+          version: version.version,
+          manifestHash,
+          contributions: fresh.length,
+          chunks: chunks.length,
+          skipped: pack.contributions.length - fresh.length,
+        };
+      },
+    );
+  } catch (e) {
+    throw asTributaryError(e);
+  }
+}

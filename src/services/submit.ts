@@ -1,0 +1,131 @@
+/**
+ * Submission: sign previews with the contributor's local key and store each one (contribution,
+ * chunks, upload record) in its own transaction, re-checking duplicates and daily limits inside it.
+ */
+import type { ProgressCallback, SubmitResult } from '../client/api.ts';
+import { TributaryError } from '../core/errors.ts';
+import { hashChunkList } from '../core/hash.ts';
+import { checkDailyLimits, utcDay } from '../core/limits.ts';
+import { signContribution } from '../core/signing.ts';
+import type { Address, Chunk, Contribution, ContributionPayload, Identity } from '../core/types.ts';
+import { findChunkDuplicates, findNearDuplicate, findTextDuplicate } from '../store/duplicates.ts';
+import { uploadsToday } from '../store/uploads.ts';
+import type { ServiceContext } from './context.ts';
+import { exactDuplicate, nearDuplicate } from './preview.ts';
+import type { PreviewEntry } from './previewStore.ts';
+import { asTributaryError, requireLocalIdentity, sameAddress, toErrorInfo } from './util.ts';
+
+export async function submitContributions(
+  ctx: ServiceContext,
+  previewIds: string[],
+  contributorInput: Address,
+  onProgress?: ProgressCallback,
+): Promise<SubmitResult> {
+  const result: SubmitResult = { submitted: [], failed: [] };
+  let identity: Identity;
+  try {
+    identity = await requireLocalIdentity(ctx.db, contributorInput);
+  } catch (e) {
+    return { submitted: [], failed: previewIds.map((previewId) => ({ previewId, error: toErrorInfo(e) })) };
+  }
+  for (const [i, previewId] of previewIds.entries()) {
+    try {
+      const entry = ctx.previews.get(previewId, ctx.deps.now());
+      if (!entry) {
+        throw new TributaryError('contribution/not-found', 'This preview is no longer available: preview the file again, then submit.', previewId);
+      }
+      if (!sameAddress(entry.contributor, identity.address)) {
+        throw new TributaryError('identity/not-found', 'This preview was made for another identity: preview it again as this one.', entry.title);
+      }
+      onProgress?.({ stage: 'signing', done: i, total: previewIds.length, subject: entry.title });
+      const contribution = await submitOne(ctx, entry, identity);
+      ctx.previews.delete(previewId);
+      result.submitted.push(contribution);
+    } catch (e) {
+      result.failed.push({ previewId, error: toErrorInfo(e) });
+    }
+    onProgress?.({ stage: 'writing', done: i + 1, total: previewIds.length });
+  }
+  return result;
+}
+
+async function submitOne(ctx: ServiceContext, entry: PreviewEntry, identity: Identity): Promise<Contribution> {
+  const { db } = ctx;
+  const datanet = await db.datanets.get(entry.datanetId);
+  if (!datanet) throw new TributaryError('datanet/not-found', 'The Datanet of this preview no longer exists.', entry.datanetId);
+
+  // Passage duplicates as of now (earlier submissions of the same batch included); they are left out.
+  const existing = await findChunkDuplicates(db, datanet.id, entry.chunks.map((c) => c.hash));
+  const kept = entry.chunks.filter((c) => !existing.has(c.hash));
+  if (kept.length === 0) {
+    const first = existing.values().next().value;
+    throw first
+      ? exactDuplicate(entry.title, first)
+      : new TributaryError('file/no-text', 'No text left to submit.', entry.title);
+  }
+  const now = ctx.deps.now();
+  const payload: ContributionPayload = {
+    datanetId: datanet.id,
+    contributor: identity.address,
+    title: entry.title,
+    mediaType: entry.mediaType,
+    textHash: entry.textHash,
+    chunksHash: hashChunkList(kept.map((c) => c.hash)),
+    chunkCount: kept.length,
+    createdAt: now,
+  };
+  // Signing is asynchronous work outside IndexedDB: it must finish before the transaction opens.
+  const { id, signature } = await signContribution(payload, identity.privateKey);
+  const contribution: Contribution = {
+    ...payload,
+    id,
+    signature,
+    sourceBytes: entry.sourceBytes,
+    status: 'pending',
+    minhash: entry.minhash,
+  };
+  const chunks: Chunk[] = kept.map((c, index) => ({
+    hash: c.hash,
+    contributionId: id,
+    datanetId: datanet.id,
+    index,
+    text: c.text,
+    start: c.start,
+    end: c.end,
+  }));
+
+  try {
+    await db.transaction('rw', [db.contributions, db.chunks, db.uploads], async () => {
+      // Re-check inside the transaction: another tab (or an earlier preview of this batch) may have
+      // written since the preview.
+      const exact = await findTextDuplicate(db, datanet.id, entry.textHash);
+      if (exact) throw exactDuplicate(entry.title, { contributionId: exact.id, title: exact.title });
+      const near = await findNearDuplicate(db, datanet.id, entry.minhash);
+      if (near) throw nearDuplicate(entry.title, { contributionId: near.contribution.id, title: near.contribution.title }, near.similarity);
+      const dupChunks = await findChunkDuplicates(db, datanet.id, chunks.map((c) => c.hash));
+      const dup = dupChunks.values().next().value;
+      if (dup) {
+        throw new TributaryError(
+          'duplicate/exact',
+          `A passage of it was added to this Datanet meanwhile (in "${dup.title}", ${dup.contributionId}): preview it again.`,
+          entry.title,
+        );
+      }
+      const day = utcDay(now);
+      checkDailyLimits(await uploadsToday(db, datanet.id, identity.address, day), [{ name: entry.title, bytes: entry.sourceBytes }]);
+      await db.contributions.add(contribution);
+      await db.chunks.bulkAdd(chunks);
+      await db.uploads.add({
+        datanetId: datanet.id,
+        contributor: identity.address,
+        day,
+        bytes: entry.sourceBytes,
+        contributionId: id,
+        createdAt: now,
+      });
+    });
+  } catch (e) {
+    throw asTributaryError(e);
+  }
+  return contribution;
+}

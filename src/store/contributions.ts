@@ -1,0 +1,34 @@
+import type { Chunk, Contribution, ContributionStatus, Hex, Validation } from '../core/types.ts';
+import type { TributaryDB } from './db.ts';
+
+/** A Datanet's contributions (optionally of one status), newest first. */
+export async function listContributions(
+  db: TributaryDB,
+  datanetId: string,
+  status?: ContributionStatus,
+): Promise<Contribution[]> {
+  const rows = status
+    ? await db.contributions.where('[datanetId+status]').equals([datanetId, status]).toArray()
+    : await db.contributions.where('datanetId').equals(datanetId).toArray();
+  return rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
+}
+
+export function getContribution(db: TributaryDB, id: Hex): Promise<Contribution | undefined> {
+  return db.contributions.get(id);
+}
+
+/** A contribution's passages in order. */
+export function listChunks(db: TributaryDB, contributionId: Hex): Promise<Chunk[]> {
+  return db.chunks.where('[contributionId+index]').between([contributionId, -Infinity], [contributionId, Infinity]).toArray();
+}
+
+/** The votes on a contribution, oldest first. */
+export async function listValidations(db: TributaryDB, contributionId: Hex): Promise<Validation[]> {
+  const rows = await db.validations.where('contributionId').equals(contributionId).toArray();
+  return rows.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+}
+
+/** The vote of one validator on a contribution, if any. */
+export function getValidationBy(db: TributaryDB, contributionId: Hex, validator: string): Promise<Validation | undefined> {
+  return db.validations.where('[contributionId+validator]').equals([contributionId, validator]).first();
+}

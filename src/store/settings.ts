@@ -1,0 +1,24 @@
+import type { TributaryDB } from './db.ts';
+
+/** Setting keys in use. Values are structured-clonable. */
+export const SETTING_KEYS = {
+  /** `true` once the bundled demo packs were imported (services/demo). */
+  demoDataLoaded: 'demoDataLoaded',
+  /** The address the UI acts as. */
+  activeIdentity: 'activeIdentity',
+} as const;
+
+/**
+ * Key under which the owner's signature of an imported Datanet is kept (`Hex`), so that the Datanet
+ * can be re-exported as a pack without its owner's private key.
+ */
+export const datanetSignatureKey = (datanetId: string): string => `datanetSignature:${datanetId}`;
+
+export async function getSetting<T = unknown>(db: TributaryDB, key: string): Promise<T | undefined> {
+  const row = await db.settings.get(key);
+  return row?.value as T | undefined;
+}
+
+export async function setSetting(db: TributaryDB, key: string, value: unknown): Promise<void> {
+  await db.settings.put({ key, value });
+}
