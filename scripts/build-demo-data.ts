@@ -25,7 +25,7 @@ const OUT_DIR = join('public', 'demo');
 const EPOCH = Date.UTC(2026, 9, 1);
 const HOUR = 3_600_000;
 
-interface DemoDatanetFile extends Omit<DatanetDraft, 'owner'> {}
+type DemoDatanetFile = Omit<DatanetDraft, 'owner'>;
 
 function demoKey(...parts: string[]): Hex {
   return keccak256(toHex(['tributary-demo', ...parts].join(':')));
