@@ -30,7 +30,7 @@ export interface Tokenizer {
   countTokens(s: string): number;
 }
 
-export const DEFAULT_CHUNKING: ChunkingOptions = { unit: 'chars', size: 800, overlap: 100 };
+export const DEFAULT_CHUNKING: ChunkingOptions = Object.freeze({ unit: 'chars', size: 800, overlap: 100 });
 
 export const MIN_CHUNK_SIZE = 100;
 export const MAX_CHUNK_SIZE = 8000;
