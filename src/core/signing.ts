@@ -1,0 +1,206 @@
+/**
+ * EIP-712 signatures of Tributary's off-chain records.
+ *
+ * Domain: `{ name: 'Tributary', version: '1' }` — no chainId and no verifying contract: these records
+ * live off chain (IndexedDB, packs), so a signature is valid on every chain and in every copy.
+ *
+ * A record's id is the EIP-712 hash (`hashTypedData`) of its signed payload; the signature is over that
+ * hash by the author's key (contributor, validator, Datanet owner). `verify*` recover the signer and
+ * compare addresses case-insensitively; they never throw on malformed input and return false instead.
+ */
+import { hashTypedData, recoverTypedDataAddress, type TypedDataDomain } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { TributaryError } from './errors.ts';
+import { sha256Text } from './hash.ts';
+import type { Address, ContributionPayload, Datanet, Hex, ValidationPayload } from './types.ts';
+
+export const EIP712_DOMAIN = { name: 'Tributary', version: '1' } as const satisfies TypedDataDomain;
+
+export const CONTRIBUTION_TYPES = {
+  Contribution: [
+    { name: 'datanetId', type: 'string' },
+    { name: 'contributor', type: 'address' },
+    { name: 'title', type: 'string' },
+    { name: 'mediaType', type: 'string' },
+    { name: 'textHash', type: 'bytes32' },
+    { name: 'chunksHash', type: 'bytes32' },
+    { name: 'chunkCount', type: 'uint32' },
+    { name: 'createdAt', type: 'uint64' },
+  ],
+} as const;
+
+export const VALIDATION_TYPES = {
+  Validation: [
+    { name: 'contributionId', type: 'bytes32' },
+    { name: 'validator', type: 'address' },
+    { name: 'verdict', type: 'string' },
+    { name: 'reason', type: 'string' },
+    { name: 'createdAt', type: 'uint64' },
+  ],
+} as const;
+
+export const DATANET_TYPES = {
+  Datanet: [
+    { name: 'id', type: 'string' },
+    { name: 'name', type: 'string' },
+    { name: 'owner', type: 'address' },
+    { name: 'licence', type: 'string' },
+    { name: 'contributorsBps', type: 'uint16' },
+    { name: 'ownerBps', type: 'uint16' },
+    { name: 'moderation', type: 'string' },
+    { name: 'descriptionHash', type: 'bytes32' },
+    { name: 'createdAt', type: 'uint64' },
+  ],
+} as const;
+
+/** The fields of a Datanet its owner signs (directly or through `descriptionHash`). */
+export type DatanetSigned = Pick<
+  Datanet,
+  'id' | 'name' | 'summary' | 'descriptionMd' | 'tags' | 'licence' | 'owner' | 'rewardPolicy' | 'moderation' | 'chunking' | 'createdAt'
+>;
+
+/**
+ * `sha256Text(JSON.stringify({ summary, descriptionMd, tags, chunking: { unit, size, overlap } }))`,
+ * keys in exactly that order: binds the Datanet's descriptive fields into its signature.
+ */
+export function datanetDescriptionHash(d: Pick<Datanet, 'summary' | 'descriptionMd' | 'tags' | 'chunking'>): Hex {
+  return sha256Text(
+    JSON.stringify({
+      summary: d.summary,
+      descriptionMd: d.descriptionMd,
+      tags: d.tags,
+      chunking: { unit: d.chunking.unit, size: d.chunking.size, overlap: d.chunking.overlap },
+    }),
+  );
+}
+
+function contributionData(p: ContributionPayload) {
+  return {
+    domain: EIP712_DOMAIN,
+    types: CONTRIBUTION_TYPES,
+    primaryType: 'Contribution',
+    message: {
+      datanetId: p.datanetId,
+      contributor: p.contributor,
+      title: p.title,
+      mediaType: p.mediaType,
+      textHash: p.textHash,
+      chunksHash: p.chunksHash,
+      chunkCount: p.chunkCount,
+      createdAt: BigInt(p.createdAt),
+    },
+  } as const;
+}
+
+function validationData(p: ValidationPayload) {
+  return {
+    domain: EIP712_DOMAIN,
+    types: VALIDATION_TYPES,
+    primaryType: 'Validation',
+    message: {
+      contributionId: p.contributionId,
+      validator: p.validator,
+      verdict: p.verdict,
+      reason: p.reason,
+      createdAt: BigInt(p.createdAt),
+    },
+  } as const;
+}
+
+function datanetData(d: DatanetSigned) {
+  return {
+    domain: EIP712_DOMAIN,
+    types: DATANET_TYPES,
+    primaryType: 'Datanet',
+    message: {
+      id: d.id,
+      name: d.name,
+      owner: d.owner,
+      licence: d.licence,
+      contributorsBps: d.rewardPolicy.contributorsBps,
+      ownerBps: d.rewardPolicy.ownerBps,
+      moderation: d.moderation,
+      descriptionHash: datanetDescriptionHash(d),
+      createdAt: BigInt(d.createdAt),
+    },
+  } as const;
+}
+
+function signerOf(privateKey: Hex, expected: Address, role: string) {
+  const account = privateKeyToAccount(privateKey);
+  if (account.address.toLowerCase() !== expected.toLowerCase()) {
+    throw new TributaryError(
+      'signature/invalid',
+      `This key belongs to ${account.address}, not to the ${role} ${expected}: sign with the ${role}'s own identity.`,
+    );
+  }
+  return account;
+}
+
+async function recoveredIs(expected: Address, recover: () => Promise<Address>): Promise<boolean> {
+  try {
+    return (await recover()).toLowerCase() === expected.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+/** EIP-712 hash of a contribution payload: the contribution's id. Throws on malformed fields. */
+export function hashContribution(p: ContributionPayload): Hex {
+  return hashTypedData(contributionData(p));
+}
+
+/**
+ * Signs a contribution with the contributor's key.
+ * @throws TributaryError `signature/invalid` when the key is not `p.contributor`'s.
+ */
+export async function signContribution(p: ContributionPayload, privateKey: Hex): Promise<{ id: Hex; signature: Hex }> {
+  const account = signerOf(privateKey, p.contributor, 'contributor');
+  const data = contributionData(p);
+  return { id: hashTypedData(data), signature: await account.signTypedData(data) };
+}
+
+/** True when `signature` is `p.contributor`'s signature of `p`. Never throws. */
+export function verifyContribution(p: ContributionPayload, signature: Hex): Promise<boolean> {
+  return recoveredIs(p.contributor, () => recoverTypedDataAddress({ ...contributionData(p), signature }));
+}
+
+/** EIP-712 hash of a validation payload: the validation's id. Throws on malformed fields. */
+export function hashValidation(p: ValidationPayload): Hex {
+  return hashTypedData(validationData(p));
+}
+
+/**
+ * Signs a validation with the validator's key.
+ * @throws TributaryError `signature/invalid` when the key is not `p.validator`'s.
+ */
+export async function signValidation(p: ValidationPayload, privateKey: Hex): Promise<{ id: Hex; signature: Hex }> {
+  const account = signerOf(privateKey, p.validator, 'validator');
+  const data = validationData(p);
+  return { id: hashTypedData(data), signature: await account.signTypedData(data) };
+}
+
+/** True when `signature` is `p.validator`'s signature of `p`. Never throws. */
+export function verifyValidation(p: ValidationPayload, signature: Hex): Promise<boolean> {
+  return recoveredIs(p.validator, () => recoverTypedDataAddress({ ...validationData(p), signature }));
+}
+
+/** EIP-712 hash of a Datanet's signed fields. Throws on malformed fields. */
+export function hashDatanet(d: DatanetSigned): Hex {
+  return hashTypedData(datanetData(d));
+}
+
+/**
+ * Signs a Datanet with its owner's key.
+ * @throws TributaryError `signature/invalid` when the key is not `d.owner`'s.
+ */
+export async function signDatanet(d: DatanetSigned, privateKey: Hex): Promise<{ id: Hex; signature: Hex }> {
+  const account = signerOf(privateKey, d.owner, 'owner');
+  const data = datanetData(d);
+  return { id: hashTypedData(data), signature: await account.signTypedData(data) };
+}
+
+/** True when `signature` is `d.owner`'s signature of `d`. Never throws. */
+export function verifyDatanet(d: DatanetSigned, signature: Hex): Promise<boolean> {
+  return recoveredIs(d.owner, () => recoverTypedDataAddress({ ...datanetData(d), signature }));
+}
