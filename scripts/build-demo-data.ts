@@ -94,7 +94,7 @@ async function buildOne(slug: string): Promise<{ file: string; datanetId: string
       minhash: prepared.minhash,
     });
     for (const c of prepared.chunks) {
-      chunks.push({ hash: c.hash, contributionId: id, datanetId: datanet.id, index: c.index, text: c.text, start: c.start, end: c.end });
+      chunks.push({ hash: c.hash, dedupeHash: c.dedupeHash, contributionId: id, datanetId: datanet.id, index: c.index, text: c.text, start: c.start, end: c.end });
     }
     // Quorum Datanets: two validators approve; owner-moderated: the owner approves.
     const voters = datanet.moderation === 'owner' ? [{ key: ownerKey, role: 'owner' as const }] : validatorKeys.map((key) => ({ key, role: 'validator' as const }));

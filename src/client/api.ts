@@ -53,7 +53,10 @@ export interface ErrorInfo {
 export interface PreviewChunk {
   index: number;
   text: string;
+  /** SHA-256 of the exact passage text (what the contribution's signed chunksHash covers). */
   hash: Hex;
+  /** Case/whitespace-insensitive hash (`normalizeForHash`), used for duplicate detection. */
+  dedupeHash: Hex;
   /** Set when this passage already exists in the Datanet: it is left out of the contribution. */
   duplicateOf?: { contributionId: Hex; title: string };
 }

@@ -34,7 +34,8 @@ export function normalizeText(s: string): string {
 
 /**
  * Form used for exact-duplicate identity: `normalizeText`, lower-cased, every whitespace run (line breaks
- * included) collapsed to one space. `textHash = sha256Text(normalizeForHash(text))`, and likewise per chunk.
+ * included) collapsed to one space. `textHash = sha256Text(normalizeForHash(text))`, and likewise each
+ * chunk's `dedupeHash` (its integrity `hash` is over the exact text).
  */
 export function normalizeForHash(s: string): string {
   return normalizeText(s).toLowerCase().replace(/\s+/g, ' ').trim();

@@ -17,19 +17,23 @@ describe('prepareText', () => {
     p.chunks.forEach((c, i) => {
       expect(c.index).toBe(i);
       expect(c.text).toBe(p.normalized.slice(c.start, c.end));
-      expect(c.hash).toBe(sha256Text(normalizeForHash(c.text)));
+      expect(c.hash).toBe(sha256Text(c.text));
       expect(c.hash).toMatch(/^0x[0-9a-f]{64}$/);
+      expect(c.dedupeHash).toBe(sha256Text(normalizeForHash(c.text)));
     });
     expect(p.chunksHash).toBe(hashChunkList(p.chunks.map((c) => c.hash)));
     expect(p.minhash).toEqual(minhashSignature(longText));
   });
 
-  it('gives the same hashes for texts that differ only in case and layout', () => {
+  it('gives the same dedupe hashes, but different exact hashes, for texts that differ only in case and layout', () => {
     const a = prepareText('Hello   World.\n\nSecond line.', DEFAULT_CHUNKING);
     const b = prepareText('hello world.\r\n\r\n\r\nSECOND LINE.  ', DEFAULT_CHUNKING);
     expect(a.textHash).toBe(b.textHash);
-    expect(a.chunksHash).toBe(b.chunksHash);
+    expect(a.chunks.map((c) => c.dedupeHash)).toEqual(b.chunks.map((c) => c.dedupeHash));
     expect(estimateJaccard(a.minhash, b.minhash)).toBe(1);
+    // The signed chunk list covers the exact text.
+    expect(a.chunks.map((c) => c.hash)).not.toEqual(b.chunks.map((c) => c.hash));
+    expect(a.chunksHash).not.toBe(b.chunksHash);
   });
 
   it('has stable hashes (pinned)', () => {
@@ -37,7 +41,10 @@ describe('prepareText', () => {
     expect(p.textHash).toBe(sha256Text('the quick brown fox jumps over the lazy dog.'));
     expect(p.textHash).toBe('0x18e8d559417db8a93707c11b11bb90b56638049a5994006ed4b2705e4d86587f');
     expect(p.chunks).toHaveLength(1);
-    expect(p.chunksHash).toBe(hashChunkList([p.textHash]));
+    expect(p.chunks[0]!.dedupeHash).toBe(p.textHash);
+    expect(p.chunks[0]!.hash).toBe(sha256Text('The quick brown fox jumps over the lazy dog.'));
+    expect(p.chunks[0]!.hash).toBe('0xef537f25c895bfa782526529a9b63d97aa631564d5d789c2b765448c8635fb6c');
+    expect(p.chunksHash).toBe(hashChunkList([p.chunks[0]!.hash]));
   });
 
   it('rejects text that is empty after normalising', () => {

@@ -1,6 +1,7 @@
 /**
- * From a raw text to everything a contribution records about it: the normalised text, its hash, its
- * chunks with their hashes, the chunk-list hash and a MinHash signature. Pure and synchronous.
+ * From a raw text to everything a contribution records about it: the normalised text, its (dedupe) hash,
+ * its chunks with their exact and dedupe hashes, the chunk-list hash and a MinHash signature. Pure and
+ * synchronous.
  */
 import { chunkText, type Tokenizer } from './chunk.ts';
 import { TributaryError } from './errors.ts';
@@ -15,8 +16,10 @@ export interface PreparedChunk {
   start: number;
   end: number;
   text: string;
-  /** `sha256Text(normalizeForHash(text))`. */
+  /** `sha256Text(text)`: the exact passage text (integrity; what `chunksHash` covers). */
   hash: Hex;
+  /** `sha256Text(normalizeForHash(text))`: case/whitespace-insensitive, for duplicate detection only. */
+  dedupeHash: Hex;
 }
 
 export interface PreparedText {
@@ -25,7 +28,7 @@ export interface PreparedText {
   /** `sha256Text(normalizeForHash(normalized))`: exact-duplicate identity. */
   textHash: Hex;
   chunks: PreparedChunk[];
-  /** `hashChunkList` of the chunk hashes, in order. */
+  /** `hashChunkList` of the chunks' exact-text hashes (`hash`), in order. */
   chunksHash: Hex;
   /** `minhashSignature(normalized)`, for near-duplicate checks. */
   minhash: number[];
@@ -45,7 +48,8 @@ export function prepareText(text: string, chunking: ChunkingOptions, tokenizer?:
     start: s.start,
     end: s.end,
     text: s.text,
-    hash: sha256Text(normalizeForHash(s.text)),
+    hash: sha256Text(s.text),
+    dedupeHash: sha256Text(normalizeForHash(s.text)),
   }));
   return {
     normalized,

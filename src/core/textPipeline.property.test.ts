@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { chunkText, type Tokenizer } from './chunk.ts';
 import { spanProblem } from './chunk.testkit.ts';
 import { TributaryError } from './errors.ts';
+import { hashChunkList, sha256Text } from './hash.ts';
 import { normalizeForHash, normalizeText } from './normalize.ts';
 import { prepareText } from './prepareText.ts';
 import { csvToText, decodeUtf8Text, jsonlToText } from './textFile.ts';
@@ -174,6 +175,11 @@ describe('text pipeline properties', () => {
         }
         expect(r.normalized).toBe(normalizeText(s));
         expect(spanProblem(r.normalized, r.chunks, opts)).toBeNull();
+        for (const c of r.chunks) {
+          expect(c.hash).toBe(sha256Text(c.text));
+          expect(c.dedupeHash).toBe(sha256Text(normalizeForHash(c.text)));
+        }
+        expect(r.chunksHash).toBe(hashChunkList(r.chunks.map((c) => c.hash)));
         expect(r.minhash).toHaveLength(128);
       }),
       RUNS,

@@ -78,9 +78,16 @@ export interface ContributionPayload {
   /** File name, or `Pasted text`. */
   title: string;
   mediaType: string;
-  /** SHA-256 of the whole normalised text. */
+  /**
+   * Duplicate identity of the whole text: `sha256Text(normalizeForHash(text))` (case- and
+   * whitespace-insensitive). It does not bind the exact text, and a pack cannot recompute it (a pack
+   * holds only the passages kept, not the full text); the exact text is bound through `chunksHash`.
+   */
   textHash: Hex;
-  /** SHA-256 over the concatenated chunk hashes, in order (see core/hash `hashChunkList`). */
+  /**
+   * `hashChunkList` (see core/hash) of the passages' exact-text hashes (`Chunk.hash`), in index order:
+   * through it the signature covers the exact text of every passage.
+   */
   chunksHash: Hex;
   chunkCount: number;
   createdAt: number;
@@ -101,8 +108,16 @@ export interface Contribution extends ContributionPayload {
 
 /** One passage of a contribution. */
 export interface Chunk {
-  /** SHA-256 of the normalised passage text. */
+  /**
+   * `sha256Text(text)`: SHA-256 of the exact passage text (already `normalizeText`-ed upstream). Integrity
+   * identity: `chunksHash` is over these, so any change to the text (even of case or spacing) breaks it.
+   */
   hash: Hex;
+  /**
+   * `sha256Text(normalizeForHash(text))`: case- and whitespace-insensitive hash, used ONLY for duplicate
+   * detection (never for integrity).
+   */
+  dedupeHash: Hex;
   contributionId: Hex;
   datanetId: string;
   index: number;

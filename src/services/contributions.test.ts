@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ContributionPreview } from '../client/api.ts';
-import { hashChunkList } from '../core/hash.ts';
+import { hashChunkList, sha256Text } from '../core/hash.ts';
 import { UPLOAD_LIMITS, utcDay } from '../core/limits.ts';
+import { normalizeForHash } from '../core/normalize.ts';
 import { verifyContribution } from '../core/signing.ts';
 import type { ContributionPayload } from '../core/types.ts';
 import { listChunks, listContributions } from '../store/contributions.ts';
@@ -66,6 +67,12 @@ describe('preview and submit', () => {
     expect(await verifyContribution(payloadOf(c), c.signature)).toBe(true);
     const chunks = await listChunks(env.db, c.id);
     expect(chunks.map((ch) => ch.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    // The signed chunksHash is over the exact text of each passage; dedupeHash is the lossy duplicate key.
+    for (const ch of chunks) {
+      expect(ch.hash).toBe(sha256Text(ch.text));
+      expect(ch.dedupeHash).toBe(sha256Text(normalizeForHash(ch.text)));
+    }
+    expect(preview.chunks.map((pc) => [pc.hash, pc.dedupeHash])).toEqual(chunks.map((ch) => [ch.hash, ch.dedupeHash]));
     expect(hashChunkList(chunks.map((ch) => ch.hash))).toBe(c.chunksHash);
     expect(await env.db.contributions.get(c.id)).toEqual(c);
     expect(await uploadsToday(env.db, dn.id, cast.alice, utcDay(env.clock.now))).toEqual({ files: 1, bytes: preview.sourceBytes });
@@ -180,6 +187,21 @@ describe('duplicates', () => {
     const onlyOld = failed(await previewOne(env, dn.id, cast.bob, [base[4]!, base[1]!].join('\n\n'), 'Reshuffled'));
     expect(onlyOld.error.code).toBe('duplicate/exact');
     expect(onlyOld.error.message).toContain(first.id);
+  });
+
+  it('treats a passage differing only in case or spacing as a duplicate passage', async () => {
+    const { env, cast, dn } = await setup();
+    const base = paragraphs(14, 6);
+    const first = await contribute(env, dn.id, cast.alice, base.join('\n\n'), 'Original');
+    const shouted = base[2]!.toUpperCase().replace(' ', '  ');
+    const mixed = [...paragraphs(15, 5), shouted].join('\n\n');
+    const preview = ok(await previewOne(env, dn.id, cast.bob, mixed, 'Mixed'));
+    const dups = preview.chunks.filter((c) => c.duplicateOf);
+    expect(dups.map((c) => c.index)).toEqual([5]);
+    expect(dups[0]!.duplicateOf).toEqual({ contributionId: first.id, title: 'Original' });
+    const stored = (await listChunks(env.db, first.id))[2]!;
+    expect(dups[0]!.dedupeHash).toBe(stored.dedupeHash);
+    expect(dups[0]!.hash).not.toBe(stored.hash);
   });
 
   it('catches duplicates within one batch', async () => {

@@ -125,7 +125,7 @@ async function prepareSource(
     sourceBytes,
     textHash: prepared.textHash,
     textLength: prepared.normalized.length,
-    chunks: prepared.chunks.map((c) => ({ index: c.index, start: c.start, end: c.end, text: c.text, hash: c.hash })),
+    chunks: prepared.chunks.map((c) => ({ index: c.index, start: c.start, end: c.end, text: c.text, hash: c.hash, dedupeHash: c.dedupeHash })),
     minhash: prepared.minhash,
     createdAt: now,
   };
@@ -155,17 +155,19 @@ async function checkDuplicates(ctx: ServiceContext, datanet: Datanet, entry: Pre
     }
   }
 
-  const stored = await findChunkDuplicates(ctx.db, datanet.id, entry.chunks.map((c) => c.hash));
+  // Passage duplicates go by dedupe hash: case and whitespace layout do not make a passage new.
+  const stored = await findChunkDuplicates(ctx.db, datanet.id, entry.chunks.map((c) => c.dedupeHash));
   const inBatch = new Map<Hex, DuplicateRef>();
   for (const b of batch) {
     for (const c of b.entry.chunks) {
       // A batch source has no contribution id before it is signed: its preview id stands in.
-      if (!inBatch.has(c.hash)) inBatch.set(c.hash, { contributionId: b.entry.previewId as Hex, title: b.entry.title });
+      if (!inBatch.has(c.dedupeHash)) inBatch.set(c.dedupeHash, { contributionId: b.entry.previewId as Hex, title: b.entry.title });
     }
   }
   const chunks: PreviewChunk[] = entry.chunks.map((c) => {
-    const dup = stored.get(c.hash) ?? inBatch.get(c.hash);
-    return dup ? { index: c.index, text: c.text, hash: c.hash, duplicateOf: dup } : { index: c.index, text: c.text, hash: c.hash };
+    const base = { index: c.index, text: c.text, hash: c.hash, dedupeHash: c.dedupeHash };
+    const dup = stored.get(c.dedupeHash) ?? inBatch.get(c.dedupeHash);
+    return dup ? { ...base, duplicateOf: dup } : base;
   });
   const firstDup = chunks.find((c) => c.duplicateOf)?.duplicateOf;
   if (firstDup && chunks.every((c) => c.duplicateOf)) {

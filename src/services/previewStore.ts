@@ -10,7 +10,8 @@ export interface PreviewEntry {
   sourceBytes: number;
   textHash: Hex;
   /** Every passage of the normalised text (duplicates are re-checked, and left out, at submission). */
-  chunks: { index: number; start: number; end: number; text: string; hash: Hex }[];
+  /** `hash`: exact text (signed via chunksHash); `dedupeHash`: case/whitespace-insensitive, for duplicate checks. */
+  chunks: { index: number; start: number; end: number; text: string; hash: Hex; dedupeHash: Hex }[];
   minhash: number[];
   createdAt: number;
 }

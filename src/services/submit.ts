@@ -55,8 +55,8 @@ async function submitOne(ctx: ServiceContext, entry: PreviewEntry, identity: Ide
   if (!datanet) throw new TributaryError('datanet/not-found', 'The Datanet of this preview no longer exists.', entry.datanetId);
 
   // Passage duplicates as of now (earlier submissions of the same batch included); they are left out.
-  const existing = await findChunkDuplicates(db, datanet.id, entry.chunks.map((c) => c.hash));
-  const kept = entry.chunks.filter((c) => !existing.has(c.hash));
+  const existing = await findChunkDuplicates(db, datanet.id, entry.chunks.map((c) => c.dedupeHash));
+  const kept = entry.chunks.filter((c) => !existing.has(c.dedupeHash));
   if (kept.length === 0) {
     const first = existing.values().next().value;
     throw first
@@ -70,6 +70,7 @@ async function submitOne(ctx: ServiceContext, entry: PreviewEntry, identity: Ide
     title: entry.title,
     mediaType: entry.mediaType,
     textHash: entry.textHash,
+    // Over the exact-text hashes: the signature covers the exact text of every kept passage.
     chunksHash: hashChunkList(kept.map((c) => c.hash)),
     chunkCount: kept.length,
     createdAt: now,
@@ -86,6 +87,7 @@ async function submitOne(ctx: ServiceContext, entry: PreviewEntry, identity: Ide
   };
   const chunks: Chunk[] = kept.map((c, index) => ({
     hash: c.hash,
+    dedupeHash: c.dedupeHash,
     contributionId: id,
     datanetId: datanet.id,
     index,
@@ -102,7 +104,7 @@ async function submitOne(ctx: ServiceContext, entry: PreviewEntry, identity: Ide
       if (exact) throw exactDuplicate(entry.title, { contributionId: exact.id, title: exact.title });
       const near = await findNearDuplicate(db, datanet.id, entry.minhash);
       if (near) throw nearDuplicate(entry.title, { contributionId: near.contribution.id, title: near.contribution.title }, near.similarity);
-      const dupChunks = await findChunkDuplicates(db, datanet.id, chunks.map((c) => c.hash));
+      const dupChunks = await findChunkDuplicates(db, datanet.id, chunks.map((c) => c.dedupeHash));
       const dup = dupChunks.values().next().value;
       if (dup) {
         throw new TributaryError(

@@ -73,8 +73,9 @@ export class TributaryDB extends Dexie {
     this.version(1).stores({
       datanets: 'id, owner, createdAt, *tags',
       contributions: 'id, datanetId, contributor, status, textHash, [datanetId+status], createdAt',
-      // Chunk primary key is [contributionId, index]; `hash` is indexed (not unique) for duplicate lookups.
-      chunks: '[contributionId+index], hash, datanetId, [datanetId+hash]',
+      // Chunk primary key is [contributionId, index]. `hash` (exact text) is indexed, not unique;
+      // `[datanetId+dedupeHash]` serves duplicate lookups (case/whitespace-insensitive).
+      chunks: '[contributionId+index], hash, datanetId, [datanetId+dedupeHash]',
       validations: 'id, contributionId, datanetId, validator, [contributionId+validator]',
       reputations: 'address',
       versions: '[datanetId+version], datanetId',

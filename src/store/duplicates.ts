@@ -15,19 +15,20 @@ export interface DuplicateRef {
 const blocks = (c: Contribution | undefined): c is Contribution => c !== undefined && c.status !== 'rejected';
 
 /**
- * For each of `hashes` that already exists as a passage of a pending or accepted contribution of the
- * Datanet, the (first) contribution holding it. Uses the `[datanetId+hash]` index.
+ * For each of `dedupeHashes` (`Chunk.dedupeHash`: case/whitespace-insensitive) that already exists as a
+ * passage of a pending or accepted contribution of the Datanet, the (first) contribution holding it,
+ * keyed by dedupe hash. Uses the `[datanetId+dedupeHash]` index.
  */
 export async function findChunkDuplicates(
   db: TributaryDB,
   datanetId: string,
-  hashes: readonly Hex[],
+  dedupeHashes: readonly Hex[],
 ): Promise<Map<Hex, DuplicateRef>> {
   const found = new Map<Hex, DuplicateRef>();
-  const unique = [...new Set(hashes)];
+  const unique = [...new Set(dedupeHashes)];
   if (unique.length === 0) return found;
   const chunks = await db.chunks
-    .where('[datanetId+hash]')
+    .where('[datanetId+dedupeHash]')
     .anyOf(unique.map((h) => [datanetId, h]))
     .toArray();
   const ids = [...new Set(chunks.map((c) => c.contributionId))];
@@ -37,12 +38,12 @@ export async function findChunkDuplicates(
   });
   for (const chunk of chunks) {
     const owner = owners.get(chunk.contributionId);
-    if (owner && !found.has(chunk.hash)) found.set(chunk.hash, { contributionId: owner.id, title: owner.title });
+    if (owner && !found.has(chunk.dedupeHash)) found.set(chunk.dedupeHash, { contributionId: owner.id, title: owner.title });
   }
   return found;
 }
 
-/** A pending or accepted contribution of the Datanet with exactly this normalised-text hash. */
+/** A pending or accepted contribution of the Datanet with this whole-text dedupe hash (`Contribution.textHash`). */
 export async function findTextDuplicate(db: TributaryDB, datanetId: string, textHash: Hex): Promise<Contribution | undefined> {
   const rows = await db.contributions.where('textHash').equals(textHash).toArray();
   return rows.find((c) => c.datanetId === datanetId && blocks(c));

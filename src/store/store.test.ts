@@ -55,8 +55,10 @@ function contribution(n: number, datanetId: string, status: ContributionStatus, 
   };
 }
 
-const chunk = (contributionId: Hex, datanetId: string, index: number, hash: Hex): Chunk => ({
-  hash,
+/** A stored passage; its exact-text `hash` is made distinct from its `dedupeHash` (`dedupeHash + 50_000`). */
+const chunk = (contributionId: Hex, datanetId: string, index: number, dedupeHash: Hex): Chunk => ({
+  hash: hex(Number(BigInt(dedupeHash)) + 50_000),
+  dedupeHash,
   contributionId,
   datanetId,
   index,
@@ -127,6 +129,8 @@ describe('store queries', () => {
       [hex(400)]: { contributionId: hex(4), title: 'C4' },
     });
     expect(await findChunkDuplicates(db, 'dn-a', [])).toEqual(new Map());
+    // Lookups go by dedupeHash only, never by the exact-text hash.
+    expect(await findChunkDuplicates(db, 'dn-a', [hex(50_100), hex(50_400)])).toEqual(new Map());
 
     expect((await findTextDuplicate(db, 'dn-a', hex(1001)))?.id).toBe(hex(1));
     expect(await findTextDuplicate(db, 'dn-a', hex(1002))).toBeUndefined(); // rejected

@@ -61,7 +61,16 @@ export async function makeContents(opts: { contributions?: number; chunksEach?: 
     const myChunks: Chunk[] = texts.map((text, index) => {
       const start = offset;
       offset += text.length + 2;
-      return { hash: sha256Text(normalizeForHash(text)), contributionId: id0.contributionId, datanetId: datanet.id, index, text, start, end: start + text.length };
+      return {
+        hash: sha256Text(text),
+        dedupeHash: sha256Text(normalizeForHash(text)),
+        contributionId: id0.contributionId,
+        datanetId: datanet.id,
+        index,
+        text,
+        start,
+        end: start + text.length,
+      };
     });
     const payload: ContributionPayload = {
       datanetId: datanet.id,

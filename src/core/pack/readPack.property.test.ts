@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isTributaryError } from '../errors.ts';
-import { normalizeForHash } from '../normalize.ts';
 import { readPackArchive, readPackFolder } from './readPack.ts';
 import { writePack, type WrittenPack } from './writePack.ts';
 import { NOW, makeContents, rebuild } from './fixture.testutil.ts';
@@ -42,8 +41,8 @@ function expectSameSignedContent(p: VerifiedPack): void {
   expect(p.version.contributionIds).toEqual(original.version.contributionIds);
   const payload = (c: (typeof p.contributions)[number]) => [c.id, c.datanetId, c.contributor.toLowerCase(), c.title, c.mediaType, c.textHash, c.chunksHash, c.chunkCount, c.createdAt];
   expect(p.contributions.map(payload)).toEqual(original.contributions.map(payload));
-  // A chunk's hash covers normalizeForHash(text), so case and whitespace are not bound (see PACK-FORMAT.md).
-  const passage = (c: (typeof p.chunks)[number]) => [c.contributionId, c.index, c.hash, normalizeForHash(c.text)];
+  // A chunk's hash covers its exact text, and chunksHash (signed) covers the hashes: passages compare exactly.
+  const passage = (c: (typeof p.chunks)[number]) => [c.contributionId, c.index, c.hash, c.dedupeHash, c.text];
   expect(p.chunks.map(passage)).toEqual(original.chunks.map(passage));
   const vote = (v: (typeof p.validations)[number]) => [v.id, v.contributionId, v.validator.toLowerCase(), v.verdict, v.reason, v.createdAt];
   expect(p.validations.map(vote)).toEqual(original.validations.map(vote));

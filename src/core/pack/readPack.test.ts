@@ -280,9 +280,62 @@ describe('records', () => {
     expect(e.subject).toBe('chunks.jsonl:2');
   });
 
+  // Changes that normalizeForHash erases: the dedupe hash still matches, the exact-text hash does not.
+  const invisibleToDedupe: [string, (t: string) => string][] = [
+    ['only the capitalisation', (t) => t.replace('borrow', 'Borrow')],
+    ['only the capitalisation (whole passage)', (t) => t.toUpperCase()],
+    ['only the spacing (a doubled space)', (t) => t.replace(' a borrow', '  a borrow')],
+    ['only the spacing (a line break for a space)', (t) => t.replace(' a borrow', '\na borrow')],
+  ];
+
+  it.each(invisibleToDedupe)('changing %s of one passage -> pack/hash-mismatch', async (_what, change) => {
+    const original = chunkOrder(contents.chunks)[1]!;
+    const changed = change(original.text);
+    expect(changed).not.toBe(original.text);
+    expect(normalizeForHash(changed)).toBe(normalizeForHash(original.text));
+    const bytes = tampered({ chunks: (cs) => cs.map((c, i) => (i === 1 ? { ...c, text: changed } : c)) });
+    const e = await failure(readPackArchive(bytes));
+    expect(e.code).toBe('pack/hash-mismatch');
+    expect(e.subject).toBe('chunks.jsonl:2');
+    expect(e.message).toMatch(/does not match its hash/);
+  });
+
+  it.each(invisibleToDedupe)('changing %s of one passage with its hashes recomputed -> pack/hash-mismatch (chunksHash)', async (_what, change) => {
+    const bytes = tampered({
+      chunks: (cs) =>
+        cs.map((c, i) => {
+          if (i !== 1) return c;
+          const t = change(c.text);
+          return { ...c, text: t, hash: sha256Text(t), dedupeHash: sha256Text(normalizeForHash(t)) };
+        }),
+    });
+    const e = await failure(readPackArchive(bytes));
+    expect(e.code).toBe('pack/hash-mismatch');
+    expect(e.message).toMatch(/chunksHash/);
+  });
+
+  it('a wrong dedupeHash -> pack/hash-mismatch', async () => {
+    const bytes = tampered({ chunks: (cs) => cs.map((c, i) => (i === 2 ? { ...c, dedupeHash: sha256Text('something else') } : c)) });
+    const e = await failure(readPackArchive(bytes));
+    expect(e.code).toBe('pack/hash-mismatch');
+    expect(e.subject).toBe('chunks.jsonl:3');
+    expect(e.message).toMatch(/dedupeHash/);
+  });
+
+  it('a passage without dedupeHash, or with an unknown field -> pack/corrupt', async () => {
+    const missing = tampered({ chunks: (cs) => cs.map((c, i) => (i === 0 ? (({ dedupeHash: _d, ...rest }) => rest)(c) : c) as Chunk) });
+    const m = await failure(readPackArchive(missing));
+    expect(m.code).toBe('pack/corrupt');
+    expect(m.message).toMatch(/lacks the field "dedupeHash"/);
+    const extra = tampered({ chunks: (cs) => cs.map((c, i) => (i === 0 ? ({ ...c, normalizedHash: c.dedupeHash } as Chunk) : c)) });
+    const x = await failure(readPackArchive(extra));
+    expect(x.code).toBe('pack/corrupt');
+    expect(x.message).toMatch(/unknown field "normalizedHash"/);
+  });
+
   it('tampered chunk text with its hash recomputed -> pack/hash-mismatch (chunksHash)', async () => {
     const bytes = tampered({
-      chunks: (cs) => cs.map((c, i) => (i === 1 ? { ...c, text: 'Other text.', hash: sha256Text(normalizeForHash('Other text.')) } : c)),
+      chunks: (cs) => cs.map((c, i) => (i === 1 ? { ...c, text: 'Other text.', hash: sha256Text('Other text.'), dedupeHash: sha256Text(normalizeForHash('Other text.')) } : c)),
     });
     const e = await failure(readPackArchive(bytes));
     expect(e.code).toBe('pack/hash-mismatch');
@@ -293,7 +346,7 @@ describe('records', () => {
     const target = sorted(contents.contributions)[0]!;
     const newChunks = chunkOrder(contents.chunks)
       .filter((c) => c.contributionId === target.id)
-      .map((c, i) => (i === 0 ? { ...c, text: 'Other text.', hash: sha256Text(normalizeForHash('Other text.')) } : c));
+      .map((c, i) => (i === 0 ? { ...c, text: 'Other text.', hash: sha256Text('Other text.'), dedupeHash: sha256Text(normalizeForHash('Other text.')) } : c));
     const chunksHash = hashChunkList(newChunks.map((c) => c.hash));
     const bytes = tampered({
       chunks: (cs) => cs.map((c) => (c.contributionId === target.id && c.index === 0 ? newChunks[0]! : c)),

@@ -427,9 +427,10 @@ function readContribution(value: unknown, where: string, datanetId: string, vers
 }
 
 function readChunk(value: unknown, where: string, datanetId: string): Chunk {
-  const f = new Fields(value, where, ['hash', 'contributionId', 'datanetId', 'index', 'text', 'start', 'end']);
+  const f = new Fields(value, where, ['hash', 'dedupeHash', 'contributionId', 'datanetId', 'index', 'text', 'start', 'end']);
   const chunk: Chunk = {
     hash: f.hash('hash'),
+    dedupeHash: f.hash('dedupeHash'),
     contributionId: f.hash('contributionId'),
     datanetId: f.datanetId('datanetId'),
     index: f.int('index', 0, 0xffff_fffe),
@@ -529,8 +530,13 @@ async function verifyRecords(
     const ch = readChunk(value, where, packDatanet.id);
     const owner = byId.get(ch.contributionId);
     if (!owner) fail('pack/corrupt', `The passage belongs to contribution ${ch.contributionId}, which is not in the pack. ${DAMAGED}`, where);
-    if (sha256Text(normalizeForHash(ch.text)) !== ch.hash) {
+    // `hash` covers the exact text (and chunksHash, signed, covers the hashes); `dedupeHash` is checked so
+    // a stored passage never carries a wrong duplicate identity.
+    if (sha256Text(ch.text) !== ch.hash) {
       fail('pack/hash-mismatch', `Passage ${ch.index} of ${describe(owner)} does not match its hash: its text was changed. ${DAMAGED}`, where);
+    }
+    if (sha256Text(normalizeForHash(ch.text)) !== ch.dedupeHash) {
+      fail('pack/hash-mismatch', `Passage ${ch.index} of ${describe(owner)} does not match its dedupeHash. ${DAMAGED}`, where);
     }
     const list = chunksOf.get(ch.contributionId) ?? [];
     list.push(ch);

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { unzipSync } from 'fflate';
-import { sha256Hex } from '../hash.ts';
+import { sha256Hex, sha256Text } from '../hash.ts';
+import { normalizeForHash } from '../normalize.ts';
 import { isTributaryError } from '../errors.ts';
 import { datanetSlug, writePack } from './writePack.ts';
 import { NOW, makeContents, text } from './fixture.testutil.ts';
@@ -101,5 +102,24 @@ describe('writePack', () => {
     );
     expect(code(() => writePack({ ...contents, version: { ...contents.version, datanetId: 'dn-ffffffffffffffff' } }, NOW))).toBe('pack/corrupt');
     expect(() => writePack(contents, -1)).toThrow(RangeError);
+  });
+
+  it('refuses a passage whose hash or dedupeHash does not match its text', () => {
+    const [first, ...rest] = contents.chunks;
+    const withFirst = (c: typeof first) => ({ ...contents, chunks: [c!, ...rest] });
+    // Case only: the dedupe hash would still match, the exact-text hash does not.
+    expect(code(() => writePack(withFirst({ ...first!, text: first!.text.toUpperCase() }), NOW))).toBe('pack/corrupt');
+    expect(code(() => writePack(withFirst({ ...first!, hash: first!.dedupeHash }), NOW))).toBe('pack/corrupt');
+    expect(code(() => writePack(withFirst({ ...first!, dedupeHash: first!.hash }), NOW))).toBe('pack/corrupt');
+  });
+
+  it('writes each passage with its exact-text hash and its dedupeHash', () => {
+    const lines = new TextDecoder().decode(writePack(contents, NOW).files.get('chunks.jsonl')!).trim().split('\n');
+    for (const line of lines) {
+      const c = JSON.parse(line) as Record<string, unknown>;
+      expect(Object.keys(c)).toEqual(['hash', 'dedupeHash', 'contributionId', 'datanetId', 'index', 'text', 'start', 'end']);
+      expect(c.hash).toBe(sha256Text(c.text as string));
+      expect(c.dedupeHash).toBe(sha256Text(normalizeForHash(c.text as string)));
+    }
   });
 });

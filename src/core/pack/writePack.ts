@@ -5,7 +5,8 @@
 import { zipSync, type Zippable } from 'fflate';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { TributaryError } from '../errors.ts';
-import { sha256Hex } from '../hash.ts';
+import { sha256Hex, sha256Text } from '../hash.ts';
+import { normalizeForHash } from '../normalize.ts';
 import type { Chunk, Contribution, Datanet, DatanetVersion, Hex, Validation } from '../types.ts';
 import {
   PACK_FILES,
@@ -84,7 +85,16 @@ export function packContributionRecord(c: Contribution): Contribution {
 }
 
 export function packChunkRecord(c: Chunk): Chunk {
-  return { hash: c.hash, contributionId: c.contributionId, datanetId: c.datanetId, index: c.index, text: c.text, start: c.start, end: c.end };
+  return {
+    hash: c.hash,
+    dedupeHash: c.dedupeHash,
+    contributionId: c.contributionId,
+    datanetId: c.datanetId,
+    index: c.index,
+    text: c.text,
+    start: c.start,
+    end: c.end,
+  };
 }
 
 export function packValidationRecord(v: Validation): Validation {
@@ -174,7 +184,7 @@ function refuse(message: string, subject?: string): never {
   throw new TributaryError('pack/corrupt', `Cannot export this pack: ${message}`, subject);
 }
 
-/** Cheap consistency checks, so a pack we write is one we can read back (signatures are not re-checked). */
+/** Cheap consistency checks, so a pack we write is one we can read back (signatures and chunksHash are not re-checked). */
 function checkContents(c: PackContents, now: number): void {
   if (!Number.isSafeInteger(now) || now < 0) throw new RangeError(`now must be a Unix time in milliseconds (got ${now})`);
   const id = c.datanet.id;
@@ -193,6 +203,8 @@ function checkContents(c: PackContents, now: number): void {
   }
   for (const ch of c.chunks) {
     if (!ids.has(ch.contributionId)) refuse('a passage belongs to a contribution that is not in this version.', ch.contributionId);
+    if (ch.hash !== sha256Text(ch.text)) refuse(`passage ${ch.index} does not match its hash (the SHA-256 of its exact text).`, ch.contributionId);
+    if (ch.dedupeHash !== sha256Text(normalizeForHash(ch.text))) refuse(`passage ${ch.index} does not match its dedupeHash.`, ch.contributionId);
   }
   for (const v of c.validations) {
     if (!ids.has(v.contributionId)) refuse('a validation concerns a contribution that is not in this version.', v.id);
@@ -207,7 +219,8 @@ function checkContents(c: PackContents, now: number): void {
  * `accepted`); the Datanet loses its local `origin` and `currentVersion`.
  *
  * @throws TributaryError `pack/corrupt` when the contents are inconsistent (a non-accepted or foreign
- *   contribution, contributions not matching the version, orphan passages or validations).
+ *   contribution, contributions not matching the version, orphan passages or validations, a passage
+ *   whose `hash` or `dedupeHash` does not match its text).
  */
 export function writePack(c: PackContents, now: number): WrittenPack {
   checkContents(c, now);
