@@ -24,19 +24,19 @@ export function ContributionRow(props: { contribution: Contribution }) {
             <span class="chevron" aria-hidden="true" />
             <span class="contribution-title">{props.contribution.title}</span>
           </button>
-          <span class="muted small"> · {formatBytes(props.contribution.sourceBytes)}</span>
+          <span class="muted small cell-sub">{formatBytes(props.contribution.sourceBytes)}</span>
         </td>
         <td class="mono" title={props.contribution.contributor}>
           {displayAddress(props.contribution.contributor)}
         </td>
-        <td>
+        <td class="nowrap">
           <StatusBadge status={props.contribution.status} />
           <Show when={props.contribution.acceptedInVersion}>
             <span class="muted small"> in v{props.contribution.acceptedInVersion}</span>
           </Show>
         </td>
         <td class="num">{props.contribution.chunkCount}</td>
-        <td>{formatDate(props.contribution.createdAt)}</td>
+        <td class="nowrap">{formatDate(props.contribution.createdAt)}</td>
       </tr>
       <Show when={open()}>
         <tr class="row-detail" id={panelId()}>

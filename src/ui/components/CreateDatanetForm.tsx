@@ -23,6 +23,30 @@ function fieldOf(subject: string | undefined): FieldKey | undefined {
   return undefined;
 }
 
+const FIELD_LABELS: Record<FieldKey, string> = {
+  name: 'Name',
+  summary: 'Summary',
+  descriptionMd: 'Description',
+  tags: 'Tags',
+  licence: 'Licence',
+  owner: 'Owner',
+  reward: 'Reward policy',
+  moderation: 'Moderation',
+  chunkSize: 'Passage size',
+  chunkOverlap: 'Overlap',
+};
+
+const FIELD_IDS: Partial<Record<FieldKey, string>> = {
+  name: 'dn-name',
+  summary: 'dn-summary',
+  descriptionMd: 'dn-description',
+  tags: 'dn-tags',
+  licence: 'dn-licence',
+  reward: 'dn-contributors-pct',
+  chunkSize: 'dn-chunk-size',
+  chunkOverlap: 'dn-chunk-overlap',
+};
+
 function parseNumber(s: string): number {
   return s.trim() === '' ? Number.NaN : Number(s);
 }
@@ -101,9 +125,21 @@ export function CreateDatanetForm() {
       reset();
     } catch (err) {
       setError(err);
+      const field = fieldOf(toShownError(err).subject);
+      const id = field && (field === 'licence' && licence() === CUSTOM_LICENCE ? 'dn-custom-licence' : FIELD_IDS[field]);
+      if (id) document.getElementById(id)?.focus();
     } finally {
       setBusy(false);
     }
+  };
+
+  /** The error for the alert under the form, its subject named as the form names the field. */
+  const alertError = () => {
+    const e = error();
+    if (!e) return undefined;
+    const shown = toShownError(e);
+    const field = fieldOf(shown.subject);
+    return field ? { ...shown, subject: FIELD_LABELS[field] } : shown;
   };
 
   return (
@@ -298,7 +334,7 @@ export function CreateDatanetForm() {
         </div>
       </fieldset>
 
-      <ErrorAlert title="The Datanet was not created" error={error()} />
+      <ErrorAlert title="The Datanet was not created" error={alertError()} />
       <Show when={created()}>
         {(dn) => (
           <p class="alert alert-success" role="status">

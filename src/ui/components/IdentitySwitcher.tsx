@@ -1,6 +1,6 @@
 import { For, Show, createSignal } from 'solid-js';
 import type { Address } from '../../core/types.ts';
-import { activeAddress, createIdentity, describeIdentity, identities, setActiveAddress } from '../lib/identity.ts';
+import { activeAddress, createIdentity, describeIdentity, identities, sameAddress, setActiveAddress } from '../lib/identity.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 
 /** Header control: pick the active local identity, or make a new one. */
@@ -45,14 +45,19 @@ export function IdentitySwitcher() {
       <select
         id="identity-select"
         class="identity-select"
-        value={activeAddress() ?? ''}
         disabled={identities().length === 0}
         onChange={(e) => setActiveAddress(e.currentTarget.value as Address)}
       >
         <Show when={identities().length === 0}>
           <option value="">Loading identities…</option>
         </Show>
-        <For each={identities()}>{(i) => <option value={i.address}>{describeIdentity(i)}</option>}</For>
+        <For each={identities()}>
+          {(i) => (
+            <option value={i.address} selected={sameAddress(i.address, activeAddress())}>
+              {describeIdentity(i)}
+            </option>
+          )}
+        </For>
       </select>
       <button type="button" class="btn btn-ghost btn-small" onClick={open} aria-expanded={creating()}>
         New identity

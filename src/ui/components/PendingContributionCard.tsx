@@ -140,11 +140,6 @@ export function PendingContributionCard(props: Props) {
               setReasonError(undefined);
             }}
           />
-          <Show when={reasonError()}>
-            <p class="field-error" id={`pc-reason-error-${idPart()}`}>
-              {reasonError()}
-            </p>
-          </Show>
         </div>
         <div class="vote-buttons">
           <button type="button" class="btn btn-approve" disabled={!!blocked() || !!busy()} onClick={() => void vote('approve')}>
@@ -154,8 +149,13 @@ export function PendingContributionCard(props: Props) {
             {busy() === 'reject' ? 'Rejecting…' : 'Reject'}
           </button>
         </div>
+        <Show when={reasonError()}>
+          <p class="field-error vote-note" id={`pc-reason-error-${idPart()}`}>
+            {reasonError()}
+          </p>
+        </Show>
         <Show when={blocked()}>
-          <p class="blocked-reason">{blocked()}</p>
+          <p class="blocked-reason vote-note">{blocked()}</p>
         </Show>
       </div>
       <ErrorAlert title="Your vote was not recorded" error={error()} />

@@ -25,7 +25,7 @@ export function VersionsTable(props: { versions: DatanetVersion[] }) {
               {(v) => (
                 <tr>
                   <td>v{v.version}</td>
-                  <td>{formatDateTime(v.createdAt)}</td>
+                  <td class="nowrap">{formatDateTime(v.createdAt)}</td>
                   <td class="num">
                     {v.contributionIds.length}
                     <Show when={v.addedIds.length > 0 && v.addedIds.length !== v.contributionIds.length}>

@@ -49,9 +49,14 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** The first `lines` lines of a passage, cut at `maxChars`. */
+/** The first `lines` non-empty lines of a passage, cut at `maxChars`, with `…` when something is left out. */
 export function firstLines(text: string, lines = 3, maxChars = 280): string {
-  const head = text.split('\n').slice(0, lines).join('\n');
-  const cut = head.length > maxChars ? `${head.slice(0, maxChars).trimEnd()}…` : head;
-  return cut.length < text.length && !cut.endsWith('…') ? `${cut}…` : cut;
+  const all = text.split('\n').filter((l) => l.trim() !== '');
+  let head = all.slice(0, lines).join('\n');
+  let cut = all.length > lines;
+  if (head.length > maxChars) {
+    head = head.slice(0, maxChars).trimEnd();
+    cut = true;
+  }
+  return cut ? `${head}…` : head;
 }

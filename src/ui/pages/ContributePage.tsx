@@ -35,7 +35,7 @@ export function ContributePage() {
 
   const [phase, setPhase] = createSignal<'idle' | 'previewing' | 'submitting'>('idle');
   const [progress, setProgress] = createSignal<Progress>();
-  const [error, setError] = createSignal<unknown>();
+  const [error, setError] = createSignal<{ title: string; error: unknown }>();
   const [previews, setPreviews] = createSignal<ContributionPreview[]>();
   const [result, setResult] = createSignal<{ result: SubmitResult; titles: Map<string, string>; datanetId: string }>();
 
@@ -79,7 +79,7 @@ export function ContributePage() {
       if (pasteText().trim() !== '') sources.push({ kind: 'text', title: pasteTitle().trim() || 'Pasted text', text: pasteText() });
       setPreviews(await getDataApi().previewContributions(id, contributor, sources, (p) => setProgress(p)));
     } catch (err) {
-      setError(err);
+      setError({ title: 'The preview failed', error: err });
     } finally {
       setPhase('idle');
       setProgress(undefined);
@@ -107,7 +107,7 @@ export function ContributePage() {
       setPasteText('');
       setPasteTitle('');
     } catch (err) {
-      setError(err);
+      setError({ title: 'Nothing was submitted', error: err });
     } finally {
       setPhase('idle');
       setProgress(undefined);
@@ -146,10 +146,15 @@ export function ContributePage() {
                     <label for="contribute-datanet">Datanet</label>
                     <select
                       id="contribute-datanet"
-                      value={datanetId() ?? ''}
                       onChange={(e) => setSearch({ datanet: e.currentTarget.value }, { replace: true })}
                     >
-                      <For each={datanets()}>{(d) => <option value={d.id}>{d.name}</option>}</For>
+                      <For each={datanets()}>
+                        {(d) => (
+                          <option value={d.id} selected={d.id === datanetId()}>
+                            {d.name}
+                          </option>
+                        )}
+                      </For>
                     </select>
                     <Show when={datanet()}>
                       {(d) => (
@@ -235,7 +240,7 @@ export function ContributePage() {
               <Show when={phase() !== 'idle'}>
                 <ProgressBar progress={progress()} label={phase() === 'previewing' ? 'Preparing preview…' : 'Signing and saving…'} />
               </Show>
-              <ErrorAlert title={phase() === 'submitting' ? 'Submitting failed' : 'Something went wrong'} error={error()} />
+              <ErrorAlert title={error()?.title} error={error()?.error} />
 
               <Show when={previews()}>
                 {(list) => (

@@ -61,9 +61,17 @@ export function ValidatePage() {
           <div class="toolbar">
             <div class="field field-inline">
               <label for="validate-filter">Datanet</label>
-              <select id="validate-filter" value={filter()} onChange={(e) => setFilter(e.currentTarget.value)}>
-                <option value="">All Datanets</option>
-                <For each={datanets()}>{(d) => <option value={d.id}>{d.name}</option>}</For>
+              <select id="validate-filter" onChange={(e) => setFilter(e.currentTarget.value)}>
+                <option value="" selected={filter() === ''}>
+                  All Datanets
+                </option>
+                <For each={datanets()}>
+                  {(d) => (
+                    <option value={d.id} selected={d.id === filter()}>
+                      {d.name}
+                    </option>
+                  )}
+                </For>
               </select>
             </div>
             <p class="muted small">
