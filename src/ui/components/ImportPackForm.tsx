@@ -91,11 +91,21 @@ export function ImportPackForm() {
       <Show when={report()}>
         {(r) => (
           <div class="alert alert-success" role="status">
-            <p>
-              Imported <strong>{r().name}</strong> version {r().version}: {plural(r().contributions, 'contribution')},{' '}
-              {plural(r().chunks, 'passage')}
-              {r().skipped > 0 ? ` (${r().skipped} already here, skipped)` : ''}.
-            </p>
+            <Show
+              when={r().contributions === 0 && r().skipped > 0}
+              fallback={
+                <p>
+                  Imported <strong>{r().name}</strong> version {r().version}: {plural(r().contributions, 'contribution')},{' '}
+                  {plural(r().chunks, 'passage')}
+                  {r().skipped > 0 ? ` (${r().skipped} already here, skipped)` : ''}.
+                </p>
+              }
+            >
+              <p>
+                <strong>{r().name}</strong> version {r().version} was already here: nothing new was written ({plural(r().skipped, 'contribution')}{' '}
+                already here, skipped).
+              </p>
+            </Show>
             <p class="mono small break">Manifest hash {r().manifestHash}</p>
             <p>
               <A href={`/datanets/${r().datanetId}`}>Open {r().name}</A>

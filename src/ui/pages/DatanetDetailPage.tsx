@@ -59,9 +59,9 @@ export function DatanetDetailPage() {
       >
         {(dn) => (
           <section class="page">
-            <nav class="breadcrumbs" aria-label="Breadcrumb">
-              <A href="/datanets">Datanets</A> <span aria-hidden="true">/</span> <span>{dn().name}</span>
-            </nav>
+            <p class="breadcrumbs">
+              <A href="/datanets">All Datanets</A> <span aria-hidden="true">/</span> <span>{dn().name}</span>
+            </p>
             <header class="page-header">
               <div>
                 <h1>{dn().name}</h1>
