@@ -82,7 +82,7 @@ export function StoragePanel() {
             Persistent storage:{' '}
             <strong>{persisted() === undefined ? 'unknown' : persisted() ? 'on — the browser will keep this data' : 'off — the browser may clear this data when space runs low'}</strong>
           </p>
-          <button type="button" class="btn btn-secondary" disabled={asking() || persisted() === true} onClick={() => void askPersist()}>
+          <button type="button" class="btn btn-secondary" disabled={asking()} onClick={() => void askPersist()}>
             Keep data persistently
           </button>
         </div>
