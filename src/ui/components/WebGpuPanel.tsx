@@ -32,60 +32,60 @@ export function WebGpuPanel() {
         <Show when={ok()}>
           {(ok) => (
             <>
-                  <dl class="facts facts-grid">
-                    <div>
-                      <dt>Vendor</dt>
-                      <dd>{orUnknown(ok().info.vendor)}</dd>
-                    </div>
-                    <div>
-                      <dt>Architecture</dt>
-                      <dd>{orUnknown(ok().info.architecture)}</dd>
-                    </div>
-                    <div>
-                      <dt>Device</dt>
-                      <dd>{orUnknown(ok().info.device)}</dd>
-                    </div>
-                    <div>
-                      <dt>Description</dt>
-                      <dd>{orUnknown(ok().info.description)}</dd>
-                    </div>
-                    <div>
-                      <dt>Fallback adapter</dt>
-                      <dd>{ok().isFallbackAdapter ? 'Yes (software, slow)' : 'No'}</dd>
-                    </div>
-                  </dl>
-                  <h3 class="h4">Features ({ok().features.length})</h3>
-                  <Show when={ok().features.length > 0} fallback={<p class="muted">No optional features.</p>}>
-                    <ul class="tags feature-list">
-                      <For each={ok().features}>{(f) => <li class="tag mono">{f}</li>}</For>
-                    </ul>
-                  </Show>
-                  <details class="limits-details">
-                    <summary>Limits ({ok().limits.length})</summary>
-                    <div class="table-wrap">
-                      <table class="table table-compact">
-                        <caption class="visually-hidden">WebGPU adapter limits</caption>
-                        <thead>
+              <dl class="facts facts-grid">
+                <div>
+                  <dt>Vendor</dt>
+                  <dd>{orUnknown(ok().info.vendor)}</dd>
+                </div>
+                <div>
+                  <dt>Architecture</dt>
+                  <dd>{orUnknown(ok().info.architecture)}</dd>
+                </div>
+                <div>
+                  <dt>Device</dt>
+                  <dd>{orUnknown(ok().info.device)}</dd>
+                </div>
+                <div>
+                  <dt>Description</dt>
+                  <dd>{orUnknown(ok().info.description)}</dd>
+                </div>
+                <div>
+                  <dt>Fallback adapter</dt>
+                  <dd>{ok().isFallbackAdapter ? 'Yes (software, slow)' : 'No'}</dd>
+                </div>
+              </dl>
+              <h3 class="h4">Features ({ok().features.length})</h3>
+              <Show when={ok().features.length > 0} fallback={<p class="muted">No optional features.</p>}>
+                <ul class="tags feature-list">
+                  <For each={ok().features}>{(f) => <li class="tag mono">{f}</li>}</For>
+                </ul>
+              </Show>
+              <details class="limits-details">
+                <summary>Limits ({ok().limits.length})</summary>
+                <div class="table-wrap">
+                  <table class="table table-compact">
+                    <caption class="visually-hidden">WebGPU adapter limits</caption>
+                    <thead>
+                      <tr>
+                        <th scope="col">Limit</th>
+                        <th scope="col" class="num">
+                          Value
+                        </th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      <For each={ok().limits}>
+                        {([k, v]) => (
                           <tr>
-                            <th scope="col">Limit</th>
-                            <th scope="col" class="num">
-                              Value
-                            </th>
+                            <td class="mono">{k}</td>
+                            <td class="num mono">{v.toLocaleString('en-US')}</td>
                           </tr>
-                        </thead>
-                        <tbody>
-                          <For each={ok().limits}>
-                            {([k, v]) => (
-                              <tr>
-                                <td class="mono">{k}</td>
-                                <td class="num mono">{v.toLocaleString('en-US')}</td>
-                              </tr>
-                            )}
-                          </For>
-                        </tbody>
-                      </table>
-                    </div>
-                  </details>
+                        )}
+                      </For>
+                    </tbody>
+                  </table>
+                </div>
+              </details>
             </>
           )}
         </Show>
