@@ -26,12 +26,12 @@ export interface BrowserProfile {
 }
 
 /** A fresh browser profile (its own IndexedDB, cache and service workers), like a new user. */
-export async function openProfile(opts: { extraArgs?: string[] } = {}): Promise<BrowserProfile> {
+export async function openProfile(opts: { extraArgs?: string[]; webgpu?: boolean } = {}): Promise<BrowserProfile> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [...CHROMIUM_ARGS, ...(opts.extraArgs ?? [])],
+    args: [...CHROMIUM_ARGS.filter((a) => opts.webgpu !== false || a !== '--enable-unsafe-webgpu'), ...(opts.extraArgs ?? [])],
     acceptDownloads: true,
     viewport: { width: 1280, height: 900 },
   });
@@ -50,4 +50,11 @@ export async function openProfile(opts: { extraArgs?: string[] } = {}): Promise<
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Save a screenshot of `page` under test-results/ (called when a test fails, to see what the page showed). */
+export async function screenshotOnFailure(profile: BrowserProfile | undefined, name: string): Promise<void> {
+  if (!profile) return;
+  const safe = name.replace(/[^a-z0-9]+/gi, '-').slice(0, 80);
+  await profile.page.screenshot({ path: `test-results/${safe}.png`, fullPage: true }).catch(() => undefined);
 }
