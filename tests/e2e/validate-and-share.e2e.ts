@@ -94,8 +94,43 @@ describe('validation by a reputation-weighted quorum, then sharing the version a
     expect((await contributions.textContent()) ?? '').toMatch(/accepted/i);
   });
 
+  it('in an owner-moderated Datanet only the owner decides, and a rejection needs a reason', async () => {
+    const { page } = owner;
+    await switchIdentity(page, 'Carol');
+    const name = 'Carol’s Moderated Notes';
+    await createDatanet(page, { name, summary: 'Notes Carol curates herself.', description: 'Owner-moderated.', tags: 'notes', moderation: 'owner' });
+    await switchIdentity(page, 'Alice');
+    const title = 'Fog signal timing';
+    await previewContribution(page, name, {
+      pasteTitle: title,
+      pasteText: 'Our fog signal sounds a two-second blast every thirty seconds; keepers time it against the station clock each watch.',
+    });
+    await submitPreviewed(page);
+
+    // Bob is not the owner: he cannot vote here.
+    await switchIdentity(page, 'Bob');
+    await navigate(page, 'Validate');
+    const card = page.getByRole('article', { name: title });
+    await card.waitFor();
+    expect(await card.getByRole('button', { name: 'Reject' }).isDisabled()).toBe(true);
+
+    // Carol (the owner) rejects; without a reason the vote is refused, with one it closes the contribution.
+    await switchIdentity(page, 'Carol');
+    await card.getByRole('button', { name: 'Reject' }).click();
+    await card.getByText(/reason/i).first().waitFor();
+    expect(await card.isVisible()).toBe(true);
+    await card.getByLabel(/^Reason/).fill('Duplicates the station manual word for word.');
+    await card.getByRole('button', { name: 'Reject' }).click();
+    await page.getByText(/Rejected/).first().waitFor();
+    await card.waitFor({ state: 'detached' });
+    // Alice's contributor quality drops: (0+1)/(0+1+2) = 0.33.
+    await eventually(async () => expect(await reputationRow(page, 'Alice')).toMatch(/0\.33.*0 accepted, 1 rejected/));
+  });
+
   it('exports the version as a pack file', async () => {
     const { page } = owner;
+    await page.goto(new URL(datanetPath.slice(1), appUrl).href);
+    await page.getByRole('heading', { level: 1, name: DATANET.name }).waitFor();
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Export pack' }).click();
     const file = await download;
