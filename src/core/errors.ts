@@ -40,6 +40,14 @@ export type ErrorCode =
   | 'pack/merkle'
   | 'pack/unsupported-version'
   | 'pack/fetch'
+  // engine (model math, backends, generation)
+  | 'engine/bad-shape'
+  | 'engine/bad-weights'
+  | 'engine/bad-config'
+  | 'engine/context-full'
+  | 'engine/bad-sampling'
+  | 'engine/disposed'
+  | 'engine/lora-slot'
   // infrastructure
   | 'worker/crashed'
   | 'storage/failed';
