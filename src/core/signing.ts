@@ -146,6 +146,25 @@ async function recoveredIs(expected: Address, recover: () => Promise<Address>): 
 }
 
 /** EIP-712 hash of a contribution payload: the contribution's id. Throws on malformed fields. */
+/** The signed fields of a contribution record (drops id, signature and local-only fields). */
+export function contributionPayloadOf(c: ContributionPayload): ContributionPayload {
+  return {
+    datanetId: c.datanetId,
+    contributor: c.contributor,
+    title: c.title,
+    mediaType: c.mediaType,
+    textHash: c.textHash,
+    chunksHash: c.chunksHash,
+    chunkCount: c.chunkCount,
+    createdAt: c.createdAt,
+  };
+}
+
+/** The signed fields of a validation record. */
+export function validationPayloadOf(v: ValidationPayload): ValidationPayload {
+  return { contributionId: v.contributionId, validator: v.validator, verdict: v.verdict, reason: v.reason, createdAt: v.createdAt };
+}
+
 export function hashContribution(p: ContributionPayload): Hex {
   return hashTypedData(contributionData(p));
 }

@@ -3,8 +3,7 @@ import type { ContributionPreview } from '../client/api.ts';
 import { hashChunkList, sha256Text } from '../core/hash.ts';
 import { UPLOAD_LIMITS, utcDay } from '../core/limits.ts';
 import { normalizeForHash } from '../core/normalize.ts';
-import { verifyContribution } from '../core/signing.ts';
-import type { ContributionPayload } from '../core/types.ts';
+import { contributionPayloadOf, verifyContribution } from '../core/signing.ts';
 import { listChunks, listContributions } from '../store/contributions.ts';
 import { uploadsToday } from '../store/uploads.ts';
 import { contribute, counts, draft, makeCast, makeEnv, paragraph, paragraphs, rejection, text, utf8, type TestEnv } from './testkit.ts';
@@ -26,16 +25,6 @@ function failed(p: ContributionPreview | undefined) {
   return p;
 }
 
-const payloadOf = (c: ContributionPayload): ContributionPayload => ({
-  datanetId: c.datanetId,
-  contributor: c.contributor,
-  title: c.title,
-  mediaType: c.mediaType,
-  textHash: c.textHash,
-  chunksHash: c.chunksHash,
-  chunkCount: c.chunkCount,
-  createdAt: c.createdAt,
-});
 
 async function previewOne(env: TestEnv, dnId: string, who: `0x${string}`, body: string, title = 'Notes') {
   const [p] = await env.svc.previewContributions(dnId, who, [{ kind: 'text', title, text: body }]);
@@ -64,7 +53,7 @@ describe('preview and submit', () => {
     expect(c).toMatchObject({ datanetId: dn.id, contributor: cast.alice, status: 'pending', chunkCount: 6, sourceBytes: preview.sourceBytes });
     expect(c.textHash).toBe(preview.textHash);
     expect(c.minhash.length).toBeGreaterThan(0);
-    expect(await verifyContribution(payloadOf(c), c.signature)).toBe(true);
+    expect(await verifyContribution(contributionPayloadOf(c), c.signature)).toBe(true);
     const chunks = await listChunks(env.db, c.id);
     expect(chunks.map((ch) => ch.index)).toEqual([0, 1, 2, 3, 4, 5]);
     // The signed chunksHash is over the exact text of each passage; dedupeHash is the lossy duplicate key.

@@ -13,8 +13,8 @@ import { hashChunkList, sha256Hex, sha256Text } from '../hash.ts';
 import { validateDatanetDraft } from '../datanet.ts';
 import { versionMerkleRoot } from '../merkle.ts';
 import { normalizeForHash } from '../normalize.ts';
-import { hashContribution, hashValidation, verifyContribution, verifyDatanet, verifyValidation } from '../signing.ts';
-import type { Address, Chunk, Contribution, ContributionPayload, Datanet, DatanetVersion, Hex, Validation, ValidationPayload } from '../types.ts';
+import { contributionPayloadOf, hashContribution, hashValidation, validationPayloadOf, verifyContribution, verifyDatanet, verifyValidation } from '../signing.ts';
+import type { Address, Chunk, Contribution, Datanet, DatanetVersion, Hex, Validation } from '../types.ts';
 import {
   PACK_FILES,
   PACK_FORMAT,
@@ -464,24 +464,7 @@ function readValidation(value: unknown, where: string, datanet: PackDatanet): Va
   return v;
 }
 
-const contributionPayload = (c: Contribution): ContributionPayload => ({
-  datanetId: c.datanetId,
-  contributor: c.contributor,
-  title: c.title,
-  mediaType: c.mediaType,
-  textHash: c.textHash,
-  chunksHash: c.chunksHash,
-  chunkCount: c.chunkCount,
-  createdAt: c.createdAt,
-});
 
-const validationPayload = (v: Validation): ValidationPayload => ({
-  contributionId: v.contributionId,
-  validator: v.validator,
-  verdict: v.verdict,
-  reason: v.reason,
-  createdAt: v.createdAt,
-});
 
 const describe = (c: Contribution): string => `contribution "${c.title}" (${c.id.slice(0, 10)}…)`;
 
@@ -599,7 +582,7 @@ async function verifyRecords(
   }
   step(PACK_FILES.datanet);
   for (const c of contributions) {
-    const payload = contributionPayload(c);
+    const payload = contributionPayloadOf(c);
     if (hashContribution(payload) !== c.id) fail('pack/signature', `The id of ${describe(c)} does not match its content. ${DAMAGED}`, c.id);
     if (!(await verifyContribution(payload, c.signature))) {
       fail('pack/signature', `The signature of ${describe(c)} is not its contributor's (${c.contributor}). ${DAMAGED}`, c.id);
@@ -607,7 +590,7 @@ async function verifyRecords(
     step(c.title);
   }
   for (const v of validations) {
-    const payload = validationPayload(v);
+    const payload = validationPayloadOf(v);
     if (hashValidation(payload) !== v.id) fail('pack/signature', `The id of validation ${v.id.slice(0, 10)}… does not match its content. ${DAMAGED}`, v.id);
     if (!(await verifyValidation(payload, v.signature))) {
       fail('pack/signature', `The signature of validation ${v.id.slice(0, 10)}… is not its validator's (${v.validator}). ${DAMAGED}`, v.id);
