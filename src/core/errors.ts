@@ -48,6 +48,21 @@ export type ErrorCode =
   | 'engine/bad-sampling'
   | 'engine/disposed'
   | 'engine/lora-slot'
+  // model files, tokenizers, chat templates (src/engine/formats, tokenizer, chat)
+  | 'model/safetensors'
+  | 'model/non-finite'
+  | 'model/config'
+  | 'model/missing-tensor'
+  | 'model/tensor-shape'
+  | 'model/missing-file'
+  | 'model/fetch'
+  | 'model/size-mismatch'
+  | 'model/hash-mismatch'
+  | 'model/aborted'
+  | 'tokenizer/invalid'
+  | 'tokenizer/unsupported'
+  | 'chat/no-template'
+  | 'chat/template'
   // infrastructure
   | 'worker/crashed'
   | 'storage/failed';
