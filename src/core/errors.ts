@@ -63,6 +63,18 @@ export type ErrorCode =
   | 'tokenizer/unsupported'
   | 'chat/no-template'
   | 'chat/template'
+  // ledger, wallets and chains (settlement)
+  | 'ledger/invalid'
+  | 'ledger/not-pending'
+  | 'wallet/not-connected'
+  | 'wallet/rejected'
+  | 'wallet/wrong-chain'
+  | 'wallet/unavailable'
+  | 'chain/config'
+  | 'chain/unreachable'
+  | 'chain/insufficient-funds'
+  | 'chain/reverted'
+  | 'chain/nothing-to-claim'
   // infrastructure
   | 'worker/crashed'
   | 'storage/failed';

@@ -10,6 +10,7 @@ import type {
   Reputation,
   Validation,
 } from '../core/types.ts';
+import type { ClaimRecord, LedgerEntry, SettlementRecord } from '../core/ledger.ts';
 
 /** One upload counted against the per-contributor, per-Datanet, per-day limits. */
 export interface UploadRecord {
@@ -64,8 +65,10 @@ export class TributaryDB extends Dexie {
   trainingRuns!: EntityTable<ReservedRecord, 'id'>;
   inferences!: EntityTable<ReservedRecord, 'id'>;
   receipts!: EntityTable<ReservedRecord, 'id'>;
-  ledgerEntries!: EntityTable<ReservedRecord, 'id'>;
-  settlements!: EntityTable<ReservedRecord, 'id'>;
+  /** Settlement ledger (schema version 2): one entry per receipt, see core/ledger. */
+  ledgerEntries!: EntityTable<LedgerEntry, 'id'>;
+  settlements!: EntityTable<SettlementRecord, 'id'>;
+  claims!: EntityTable<ClaimRecord, 'id'>;
 
   constructor(name: string = DB_NAME) {
     super(name);
@@ -90,6 +93,13 @@ export class TributaryDB extends Dexie {
       receipts: 'id',
       ledgerEntries: 'id',
       settlements: 'id',
+    });
+    // Version 2: the settlement ledger. The reserved `ledgerEntries` and `settlements` tables were never
+    // written before, so no data moves; `claims` is new. `receipts` stays reserved for attribution receipts.
+    this.version(2).stores({
+      ledgerEntries: 'id, status, payer, chainId, datanetId, settlementId, createdAt, *recipients, [chainId+status], [chainId+payer+status]',
+      settlements: 'id, status, chainId, payer, createdAt',
+      claims: 'id, chainId, account, [chainId+account], createdAt',
     });
   }
 }
