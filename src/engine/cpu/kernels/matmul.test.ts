@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { matmul } from './matmul.ts';
+import { dequantize, quantizeQ4, quantizeQ8, type Matrix } from '../../quant.ts';
+import { createRng } from '../../sampling/rng.ts';
+
+function rand(n: number, seed: number): Float32Array {
+  const r = createRng(seed);
+  return Float32Array.from({ length: n }, () => r.next() * 2 - 1);
+}
+
+/** Naive reference: out[t, n] = Σ_k x[t, k] · W[n, k] (+ b[n]) over a dense f32 W. */
+function naive(x: Float32Array, T: number, w: Float32Array, N: number, K: number, bias?: Float32Array): Float32Array {
+  const out = new Float32Array(T * N);
+  for (let t = 0; t < T; t++)
+    for (let n = 0; n < N; n++) {
+      let s = bias ? bias[n]! : 0;
+      for (let k = 0; k < K; k++) s += x[t * K + k]! * w[n * K + k]!;
+      out[t * N + n] = s;
+    }
+  return out;
+}
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+describe('matmul', () => {
+  it('matches the naive f32 product for every blocking remainder (tokens 1..9, rows 1..19)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 19 }), fc.integer({ min: 1, max: 70 }), fc.boolean(), fc.nat(), (T, N, K, withBias, seed) => {
+        const x = rand(T * K, seed);
+        const w = rand(N * K, seed + 1);
+        const bias = withBias ? rand(N, seed + 2) : undefined;
+        const out = new Float32Array(T * N);
+        matmul(x, T, { kind: 'f32', rows: N, cols: K, data: w }, out, bias);
+        expect(maxDiff(out, naive(x, T, w, N, K, bias))).toBeLessThan(1e-5);
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  for (const kind of ['q8', 'q4'] as const) {
+    it(`${kind}: equals the f32 product over the dequantised weights, decode and prefill paths`, () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 21 }), fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.nat(), (T, N, G, withBias, seed) => {
+          const K = 32 * G;
+          const x = rand(T * K, seed);
+          const wf = rand(N * K, seed + 1);
+          const m: Matrix = kind === 'q8' ? quantizeQ8(wf, N, K) : quantizeQ4(wf, N, K);
+          const bias = withBias ? rand(N, seed + 2) : undefined;
+          const out = new Float32Array(T * N);
+          matmul(x, T, m, out, bias);
+          expect(maxDiff(out, naive(x, T, dequantize(m), N, K, bias))).toBeLessThan(1e-5);
+        }),
+        { numRuns: 80 },
+      );
+    });
+  }
+
+  it('q8 with a group size of 64 works too', () => {
+    const [T, N, K] = [5, 7, 128];
+    const x = rand(T * K, 1);
+    const m = quantizeQ8(rand(N * K, 2), N, K, 64);
+    const out = new Float32Array(T * N);
+    matmul(x, T, m, out);
+    expect(maxDiff(out, naive(x, T, dequantize(m), N, K))).toBeLessThan(1e-5);
+    const one = new Float32Array(N);
+    matmul(x, 1, m, one);
+    expect(maxDiff(one, naive(x, 1, dequantize(m), N, K))).toBeLessThan(1e-5);
+  });
+
+  it('refuses buffers of the wrong size', () => {
+    expect(() => matmul(new Float32Array(3), 1, { kind: 'f32', rows: 2, cols: 4, data: new Float32Array(8) }, new Float32Array(2))).toThrow(/matmul/);
+    expect(() => matmul(new Float32Array(4), 1, { kind: 'f32', rows: 2, cols: 4, data: new Float32Array(8) }, new Float32Array(2), new Float32Array(3))).toThrow(/bias/);
+  });
+});

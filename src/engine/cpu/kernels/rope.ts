@@ -1,0 +1,87 @@
+/**
+ * Rotary position embedding, half-split layout (HF Llama `rotate_half`): for each head and `i < headDim/2`,
+ * `(x[i], x[i+h]) ← (x[i]·cos − x[i+h]·sin, x[i+h]·cos + x[i]·sin)` with angle `positions[t] · invFreq[i]`.
+ * Angles, sines and cosines are computed in f64.
+ *
+ * `ropeInvFreq` follows HF `ROPE_INIT_FUNCTIONS`: default, `linear` (÷ factor) and `llama3` (smooth
+ * interpolation between low and high frequency bands).
+ *
+ * @example
+ * const inv = ropeInvFreq(64, 500000, { rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 });
+ * ropeInPlace(q, T, nHeads, 64, positions, inv);
+ */
+import { TributaryError } from '../../../core/errors.ts';
+
+/** `rope_scaling` from an HF config.json (only the fields used here). */
+export interface RopeScaling {
+  rope_type?: string;
+  /** older configs spell `rope_type` as `type` */
+  type?: string;
+  factor?: number;
+  low_freq_factor?: number;
+  high_freq_factor?: number;
+  original_max_position_embeddings?: number;
+}
+
+export function ropeInvFreq(headDim: number, theta: number, scaling?: RopeScaling | null): Float32Array {
+  if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) {
+    throw new TributaryError('engine/bad-config', `RoPE: the head size must be a positive even number (got ${headDim}).`);
+  }
+  const half = headDim / 2;
+  const inv = new Float64Array(half);
+  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(theta, (2 * i) / headDim);
+  const type = scaling?.rope_type ?? scaling?.type ?? 'default';
+  if (scaling && type === 'linear') {
+    const f = scaling.factor ?? 1;
+    for (let i = 0; i < half; i++) inv[i] = inv[i]! / f;
+  } else if (scaling && type === 'llama3') {
+    const factor = scaling.factor ?? 8;
+    const lowF = scaling.low_freq_factor ?? 1;
+    const highF = scaling.high_freq_factor ?? 4;
+    const oldCtx = scaling.original_max_position_embeddings ?? 8192;
+    const lowWavelen = oldCtx / lowF;
+    const highWavelen = oldCtx / highF;
+    for (let i = 0; i < half; i++) {
+      const f = inv[i]!;
+      const wavelen = (2 * Math.PI) / f;
+      if (wavelen < highWavelen) continue; // high frequency: unchanged
+      if (wavelen > lowWavelen) {
+        inv[i] = f / factor; // low frequency: scaled
+        continue;
+      }
+      const smooth = (oldCtx / wavelen - lowF) / (highF - lowF);
+      inv[i] = (1 - smooth) * (f / factor) + smooth * f;
+    }
+  } else if (type !== 'default') {
+    throw new TributaryError('engine/bad-config', `RoPE scaling type "${type}" is not supported (default, linear and llama3 are).`);
+  }
+  return Float32Array.from(inv);
+}
+
+export function ropeInPlace(x: Float32Array, T: number, nHeads: number, headDim: number, positions: Int32Array, invFreq: Float32Array): void {
+  const half = headDim >> 1;
+  if (x.length < T * nHeads * headDim || positions.length < T || invFreq.length !== half) {
+    throw new TributaryError('engine/bad-shape', `ropeInPlace: x needs ${T}×${nHeads}×${headDim} values, positions ${T}, invFreq ${half}.`);
+  }
+  const cos = new Float64Array(half);
+  const sin = new Float64Array(half);
+  for (let t = 0; t < T; t++) {
+    const p = positions[t]!;
+    for (let i = 0; i < half; i++) {
+      const a = p * invFreq[i]!;
+      cos[i] = Math.cos(a);
+      sin[i] = Math.sin(a);
+    }
+    for (let h = 0; h < nHeads; h++) {
+      const b = (t * nHeads + h) * headDim;
+      for (let i = 0; i < half; i++) {
+        const x1 = x[b + i]!;
+        const x2 = x[b + i + half]!;
+        const c = cos[i]!;
+        const s = sin[i]!;
+        x[b + i] = x1 * c - x2 * s;
+        x[b + i + half] = x2 * c + x1 * s;
+      }
+    }
+  }
+}
