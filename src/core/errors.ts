@@ -75,6 +75,15 @@ export type ErrorCode =
   | 'chain/insufficient-funds'
   | 'chain/reverted'
   | 'chain/nothing-to-claim'
+  // contracts and the chain library (src/chain)
+  | 'chain/receipt-invalid'
+  | 'chain/bad-signature'
+  | 'chain/already-settled'
+  | 'chain/expired'
+  | 'chain/bad-proof'
+  | 'chain/root-mismatch'
+  | 'chain/not-authorized'
+  | 'chain/registry'
   // infrastructure
   | 'worker/crashed'
   | 'storage/failed';
