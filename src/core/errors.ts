@@ -48,6 +48,11 @@ export type ErrorCode =
   | 'engine/bad-sampling'
   | 'engine/disposed'
   | 'engine/lora-slot'
+  // WebGPU backend (src/engine/webgpu): the UI falls back to the CPU backend on these
+  | 'webgpu/unavailable'
+  | 'webgpu/device-lost'
+  | 'webgpu/error'
+  | 'webgpu/timeout'
   // model files, tokenizers, chat templates (src/engine/formats, tokenizer, chat)
   | 'model/safetensors'
   | 'model/non-finite'
