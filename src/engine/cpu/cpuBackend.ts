@@ -1,0 +1,195 @@
+/**
+ * The CPU backend: `Backend` over plain TypedArrays and the kernels in `./kernels` (run synchronously on the calling
+ * thread — in the app, the engine worker). Also the fallback when WebGPU is missing or the device is lost.
+ *
+ * @example
+ * const cpu = createCpuBackend();
+ * const x = cpu.upload(Float32Array.of(1, 2), [1, 2]);
+ */
+import { TributaryError } from '../../core/errors.ts';
+import type { Backend, BackendMemory, LoraPool, LoraSlotData, Tensor, WeightTensor } from '../backend.ts';
+import { matrixBytes, type Matrix, type QuantKind } from '../quant.ts';
+import { add } from './kernels/add.ts';
+import { attention } from './kernels/attention.ts';
+import { embeddingGather } from './kernels/embeddingGather.ts';
+import { loraApply, type LoraSlotView } from './kernels/loraApply.ts';
+import { matmul } from './kernels/matmul.ts';
+import { rmsNorm } from './kernels/rmsNorm.ts';
+import { ropeInPlace } from './kernels/rope.ts';
+import { siluMul } from './kernels/siluMul.ts';
+
+export class CpuTensor implements Tensor {
+  disposed = false;
+  constructor(
+    readonly shape: readonly number[],
+    readonly data: Float32Array,
+  ) {}
+  get size(): number {
+    return this.data.length;
+  }
+}
+
+export class CpuWeight implements WeightTensor {
+  disposed = false;
+  readonly kind: QuantKind;
+  readonly rows: number;
+  readonly cols: number;
+  readonly bytes: number;
+  constructor(readonly matrix: Matrix) {
+    this.kind = matrix.kind;
+    this.rows = matrix.rows;
+    this.cols = matrix.cols;
+    this.bytes = matrixBytes(matrix);
+  }
+}
+
+export class CpuLoraPool implements LoraPool {
+  disposed = false;
+  readonly bytes: number;
+  readonly slots: (LoraSlotView | null)[];
+  /** backing store: slot i's A at i*maxRank*inDim, B at i*outDim*maxRank */
+  readonly A: Float32Array;
+  readonly B: Float32Array;
+  constructor(
+    readonly nSlots: number,
+    readonly maxRank: number,
+    readonly inDim: number,
+    readonly outDim: number,
+  ) {
+    this.A = new Float32Array(nSlots * maxRank * inDim);
+    this.B = new Float32Array(nSlots * outDim * maxRank);
+    this.slots = new Array<LoraSlotView | null>(nSlots).fill(null);
+    this.bytes = this.A.byteLength + this.B.byteLength;
+  }
+}
+
+function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new TributaryError('engine/bad-shape', `A tensor dimension must be a non-negative integer (got [${shape.join(', ')}]).`);
+    n *= d;
+  }
+  return n;
+}
+
+function live<T extends { disposed: boolean }>(t: unknown, cls: abstract new (...args: never[]) => T, what: string): T {
+  if (!(t instanceof cls)) throw new TributaryError('engine/bad-shape', `The CPU backend was given a ${what} from another backend.`);
+  if (t.disposed) throw new TributaryError('engine/disposed', `This ${what} was disposed; allocate a new one.`);
+  return t;
+}
+
+const ten = (t: Tensor): Float32Array => live(t, CpuTensor, 'tensor').data;
+const wt = (w: WeightTensor): Matrix => live(w, CpuWeight, 'weight').matrix;
+const pl = (p: LoraPool): CpuLoraPool => live(p, CpuLoraPool, 'LoRA pool');
+
+export function createCpuBackend(): Backend {
+  const mem: BackendMemory = { weights: 0, tensors: 0, lora: 0 };
+  const backend: Backend = {
+    name: 'cpu',
+
+    alloc(shape) {
+      const t = new CpuTensor([...shape], new Float32Array(shapeSize(shape)));
+      mem.tensors += t.data.byteLength;
+      return t;
+    },
+    upload(data, shape) {
+      const s = shape ? [...shape] : [data.length];
+      if (shapeSize(s) !== data.length) throw new TributaryError('engine/bad-shape', `upload: ${data.length} values do not fill a [${s.join(', ')}] tensor.`);
+      const t = new CpuTensor(s, data.slice());
+      mem.tensors += t.data.byteLength;
+      return t;
+    },
+    write(t, data, offset = 0) {
+      const d = ten(t);
+      if (offset < 0 || offset + data.length > d.length) throw new TributaryError('engine/bad-shape', `write: ${data.length} values at ${offset} overflow a tensor of ${d.length}.`);
+      d.set(data, offset);
+    },
+    read(t, offset = 0, length) {
+      const d = ten(t);
+      const n = length ?? d.length - offset;
+      if (offset < 0 || n < 0 || offset + n > d.length) return Promise.reject(new TributaryError('engine/bad-shape', `read: ${n} values at ${offset} overflow a tensor of ${d.length}.`));
+      return Promise.resolve(d.slice(offset, offset + n));
+    },
+    uploadWeight(m) {
+      const w = new CpuWeight(m);
+      mem.weights += w.bytes;
+      return w;
+    },
+    createLoraPool(nSlots, maxRank, inDim, outDim) {
+      const p = new CpuLoraPool(nSlots, maxRank, inDim, outDim);
+      mem.lora += p.bytes;
+      return p;
+    },
+    writeLoraSlot(pool, slot, data: LoraSlotData | null) {
+      const p = pl(pool);
+      if (!Number.isInteger(slot) || slot < 0 || slot >= p.nSlots) throw new TributaryError('engine/lora-slot', `LoRA slot ${slot} does not exist (the pool has ${p.nSlots}).`);
+      if (!data) {
+        p.slots[slot] = null;
+        return;
+      }
+      const r = data.rank;
+      if (!Number.isInteger(r) || r < 0 || r > p.maxRank) throw new TributaryError('engine/lora-slot', `An adapter of rank ${r} does not fit slots of rank ≤ ${p.maxRank}.`);
+      if (data.A.length !== r * p.inDim || data.B.length !== p.outDim * r) {
+        throw new TributaryError('engine/bad-shape', `LoRA slot ${slot}: A must be ${r}×${p.inDim} and B ${p.outDim}×${r} (got ${data.A.length} and ${data.B.length} values).`);
+      }
+      const A = p.A.subarray(slot * p.maxRank * p.inDim, slot * p.maxRank * p.inDim + r * p.inDim);
+      const B = p.B.subarray(slot * p.outDim * p.maxRank, slot * p.outDim * p.maxRank + p.outDim * r);
+      A.set(data.A);
+      B.set(data.B);
+      p.slots[slot] = { rank: r, scale: data.scale, A, B };
+    },
+    dispose(t) {
+      if (t instanceof CpuTensor && !t.disposed) {
+        t.disposed = true;
+        mem.tensors -= t.data.byteLength;
+      } else if (t instanceof CpuWeight && !t.disposed) {
+        t.disposed = true;
+        mem.weights -= t.bytes;
+      } else if (t instanceof CpuLoraPool && !t.disposed) {
+        t.disposed = true;
+        mem.lora -= t.bytes;
+      }
+    },
+    memory: () => ({ ...mem }),
+
+    matmul(x, T, w, out, bias) {
+      matmul(ten(x), T, wt(w), ten(out), bias ? ten(bias) : undefined);
+    },
+    rmsNorm(x, T, d, weight, eps, out) {
+      rmsNorm(ten(x), T, d, ten(weight), eps, ten(out));
+    },
+    rope(x, T, nHeads, headDim, positions, invFreq, rowOffset = 0) {
+      const row = nHeads * headDim;
+      ropeInPlace(ten(x).subarray(rowOffset * row), T, nHeads, headDim, positions, ten(invFreq));
+    },
+    attention(q, kCache, vCache, T, startPos, nHeads, nKvHeads, headDim, out, rowOffset = 0) {
+      const row = nHeads * headDim;
+      attention(ten(q).subarray(rowOffset * row), ten(kCache), ten(vCache), T, startPos, nHeads, nKvHeads, headDim, ten(out).subarray(rowOffset * row));
+    },
+    siluMul(gate, up, out) {
+      siluMul(ten(gate), ten(up), ten(out));
+    },
+    add(a, b, out) {
+      add(ten(a), ten(b), ten(out));
+    },
+    embeddingGather(tokens, table, out) {
+      embeddingGather(tokens, wt(table), ten(out));
+    },
+    loraApply(x, T, pool, rowAdapter, out) {
+      const p = pl(pool);
+      loraApply(ten(x), T, p.inDim, p.outDim, rowAdapter, p.slots, ten(out));
+    },
+    copyRows(src, srcRow, dst, dstRow, nRows, rowLen) {
+      const s = ten(src);
+      const d = ten(dst);
+      const a = srcRow * rowLen;
+      const b = dstRow * rowLen;
+      const n = nRows * rowLen;
+      if (srcRow < 0 || dstRow < 0 || a + n > s.length || b + n > d.length) {
+        throw new TributaryError('engine/bad-shape', `copyRows: ${nRows} rows of ${rowLen} from row ${srcRow} to row ${dstRow} overflow (${s.length} → ${d.length}).`);
+      }
+      d.set(s.subarray(a, a + n), b);
+    },
+  };
+  return backend;
+}
