@@ -1,0 +1,299 @@
+import { TributaryError } from '../../core/errors.ts';
+import { AddedTokenSplitter, type AddedToken, type Segment } from './addedTokens.ts';
+import { BpeModel } from './bpe.ts';
+import { byteLevelTokenBytes } from './byteLevel.ts';
+import { buildNormalizer, buildPostProcessor, buildPreTokenizer, type Normalize, type PostProcess, type PreTokenize } from './pipeline.ts';
+import type { DecoderJson, TokenizerJson } from './types.ts';
+
+export interface EncodeOptions {
+  /** apply the post-processor (e.g. Llama 3's `<|begin_of_text|>`); default false */
+  addSpecialTokens?: boolean;
+  /**
+   * Treat special added tokens written in the text as plain text (HF `split_special_tokens`), e.g. for
+   * untrusted user input that must not be able to inject `<|im_start|>`. Non-special added tokens are
+   * still recognised. Default false.
+   */
+  splitSpecialTokens?: boolean;
+}
+
+export interface DecodeOptions {
+  /** leave out added tokens marked `special` (e.g. `<|im_end|>`); default false */
+  skipSpecialTokens?: boolean;
+}
+
+/** Decodes a stream of token ids into text, emitting only complete UTF-8 characters. */
+export interface StreamDecoder {
+  /** Adds one token; returns the text that became complete (possibly ''). */
+  push(id: number): string;
+  /** Ends the stream: returns what is left, with U+FFFD for an incomplete character. */
+  flush(): string;
+}
+
+/**
+ * A byte-level BPE tokenizer built from an HF `tokenizer.json` (GPT-2, Llama 3, Qwen2/3, SmolLM2).
+ * Encoding: split on added tokens -> normalizer -> pre-tokenizer (Split / ByteLevel / Digits) -> BPE by
+ * merge rank -> post-processor. Decoding: the ByteLevel decoder over the tokens' bytes, lossy UTF-8.
+ */
+export class Tokenizer {
+  private readonly bpe: BpeModel;
+  private readonly idToToken: Array<string | undefined>;
+  private readonly tokenToIdMap: Map<string, number>;
+  private readonly added: AddedToken[];
+  private readonly specialIds: Set<number>;
+  private readonly normalize: Normalize | null;
+  private readonly preTokenize: PreTokenize;
+  private readonly postProcess: PostProcess | null;
+  private readonly rawSplitter: AddedTokenSplitter;
+  private readonly normSplitter: AddedTokenSplitter;
+  private splitNoSpecial: [AddedTokenSplitter, AddedTokenSplitter] | null = null;
+  private readonly tokenBytes: Array<Uint8Array | undefined> = [];
+
+  /** One more than the largest token id (model vocabulary and added tokens). */
+  readonly vocabSize: number;
+
+  constructor(json: TokenizerJson) {
+    validate(json);
+    const model = json.model;
+    const vocab = new Map<string, number>();
+    for (const [tok, id] of Object.entries(model.vocab)) vocab.set(tok, id);
+    const merges = model.merges.map((m, i): [string, string] => {
+      if (Array.isArray(m) && m.length === 2) return [String(m[0]), String(m[1])];
+      if (typeof m === 'string') {
+        const sp = m.indexOf(' ', 1);
+        if (sp > 0 && m.indexOf(' ', sp + 1) < 0) return [m.slice(0, sp), m.slice(sp + 1)];
+      }
+      throw new TributaryError('tokenizer/invalid', `merge ${i} is malformed (${JSON.stringify(m).slice(0, 40)}); expected "a b" or ["a", "b"].`, 'tokenizer.json');
+    });
+    const unk = model.unk_token ?? null;
+    const unkId = unk !== null ? vocab.get(unk) : undefined;
+    this.bpe = new BpeModel({ vocab, merges, ignoreMerges: model.ignore_merges ?? false, ...(unkId !== undefined ? { unkId } : {}) });
+
+    this.added = (json.added_tokens ?? []).map((t) => ({
+      id: t.id,
+      content: t.content,
+      special: t.special ?? false,
+      lstrip: t.lstrip ?? false,
+      rstrip: t.rstrip ?? false,
+      singleWord: t.single_word ?? false,
+      normalized: t.normalized ?? !(t.special ?? false),
+    }));
+    this.tokenToIdMap = vocab;
+    let maxId = -1;
+    for (const id of vocab.values()) if (id > maxId) maxId = id;
+    for (const t of this.added) if (t.id > maxId) maxId = t.id;
+    this.vocabSize = maxId + 1;
+    this.idToToken = new Array<string | undefined>(this.vocabSize);
+    for (const [tok, id] of vocab) this.idToToken[id] = tok;
+    for (const t of this.added) {
+      this.idToToken[t.id] = t.content;
+      this.tokenToIdMap.set(t.content, t.id);
+    }
+    this.specialIds = new Set(this.added.filter((t) => t.special).map((t) => t.id));
+
+    this.normalize = buildNormalizer(json.normalizer);
+    const pre = buildPreTokenizer(json.pre_tokenizer);
+    if (!pre.byteLevel) {
+      throw new TributaryError(
+        'tokenizer/unsupported',
+        'this tokenizer has no ByteLevel pre-tokenizer; only byte-level BPE tokenizers (GPT-2, Llama 3, Qwen2/3, SmolLM2) are supported, not SentencePiece-style ones.',
+        'tokenizer.json',
+      );
+    }
+    this.preTokenize = pre.run;
+    this.postProcess = buildPostProcessor(json.post_processor, (t) => this.tokenToIdMap.get(t));
+    checkDecoder(json.decoder);
+
+    const norm = this.normalize;
+    this.rawSplitter = new AddedTokenSplitter(this.added.filter((t) => !t.normalized));
+    this.normSplitter = new AddedTokenSplitter(this.added.filter((t) => t.normalized).map((t) => ({ ...t, content: norm ? norm(t.content) : t.content })));
+  }
+
+  /** Token ids of `text`. */
+  encode(text: string, opts: EncodeOptions = {}): number[] {
+    let raw = this.rawSplitter;
+    let normed = this.normSplitter;
+    if (opts.splitSpecialTokens) {
+      if (!this.splitNoSpecial) {
+        const norm = this.normalize;
+        const plain = this.added.filter((t) => !t.special);
+        this.splitNoSpecial = [
+          new AddedTokenSplitter(plain.filter((t) => !t.normalized)),
+          new AddedTokenSplitter(plain.filter((t) => t.normalized).map((t) => ({ ...t, content: norm ? norm(t.content) : t.content }))),
+        ];
+      }
+      [raw, normed] = this.splitNoSpecial;
+    }
+    const ids: number[] = [];
+    for (const seg of raw.split(text)) {
+      if (typeof seg === 'number') {
+        ids.push(seg);
+        continue;
+      }
+      const n = this.normalize ? this.normalize(seg) : seg;
+      const inner: Segment[] = normed.empty ? [n] : normed.split(n);
+      for (const s of inner) {
+        if (typeof s === 'number') {
+          ids.push(s);
+          continue;
+        }
+        for (const word of this.preTokenize([s])) {
+          const w = this.bpe.encodeWord(word);
+          for (let i = 0; i < w.length; i++) ids.push(w[i]!);
+        }
+      }
+    }
+    return opts.addSpecialTokens && this.postProcess ? this.postProcess(ids) : ids;
+  }
+
+  /** Text of `ids` (lossy UTF-8: an incomplete or invalid sequence becomes U+FFFD). */
+  decode(ids: ArrayLike<number>, opts: DecodeOptions = {}): string {
+    const parts: Uint8Array[] = [];
+    let len = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const b = this.bytesOf(ids[i]!, opts.skipSpecialTokens ?? false);
+      if (b) {
+        parts.push(b);
+        len += b.length;
+      }
+    }
+    const all = new Uint8Array(len);
+    let o = 0;
+    for (const p of parts) {
+      all.set(p, o);
+      o += p.length;
+    }
+    return new TextDecoder('utf-8').decode(all);
+  }
+
+  /** A decoder for generated tokens that only emits complete characters (UTF-8 split across tokens). */
+  createStreamDecoder(opts: DecodeOptions = {}): StreamDecoder {
+    const td = new TextDecoder('utf-8');
+    const skip = opts.skipSpecialTokens ?? false;
+    return {
+      push: (id) => {
+        const b = this.bytesOf(id, skip);
+        return b ? td.decode(b, { stream: true }) : '';
+      },
+      flush: () => td.decode(),
+    };
+  }
+
+  /** The token string of `id` (byte-level alphabet for model tokens), or undefined. */
+  idToTokenString(id: number): string | undefined {
+    return this.idToToken[id];
+  }
+
+  /** The id of a token string (model vocabulary or added token), or undefined. */
+  tokenToId(token: string): number | undefined {
+    return this.tokenToIdMap.get(token);
+  }
+
+  /** Whether `id` is an added token marked `special`. */
+  isSpecial(id: number): boolean {
+    return this.specialIds.has(id);
+  }
+
+  /** The added tokens (copies). */
+  get addedTokens(): AddedToken[] {
+    return this.added.map((t) => ({ ...t }));
+  }
+
+  private bytesOf(id: number, skipSpecial: boolean): Uint8Array | null {
+    if (skipSpecial && this.specialIds.has(id)) return null;
+    let b = this.tokenBytes[id];
+    if (b === undefined) {
+      const tok = Number.isInteger(id) ? this.idToToken[id] : undefined;
+      if (tok === undefined) return null; // unknown ids are skipped, as HF does
+      b = byteLevelTokenBytes(tok);
+      this.tokenBytes[id] = b;
+    }
+    return b;
+  }
+}
+
+function checkDecoder(d: DecoderJson | null | undefined): void {
+  if (!d) return;
+  if (d.type === 'ByteLevel') return;
+  if (d.type === 'Sequence') {
+    for (const x of (d as { decoders?: DecoderJson[] }).decoders ?? []) checkDecoder(x);
+    return;
+  }
+  throw new TributaryError('tokenizer/unsupported', `the decoder of type "${d.type}" is not supported (only ByteLevel).`, 'tokenizer.json');
+}
+
+function invalid(msg: string): TributaryError {
+  return new TributaryError('tokenizer/invalid', `${msg} This is not a usable HF tokenizer.json; use the file that ships with the model.`, 'tokenizer.json');
+}
+
+function validate(json: unknown): asserts json is TokenizerJson {
+  if (typeof json !== 'object' || json === null) throw invalid('The file is not a JSON object.');
+  const j = json as Partial<TokenizerJson>;
+  const m = j.model as Partial<TokenizerJson['model']> | undefined;
+  if (!m || typeof m !== 'object') throw invalid('It has no "model".');
+  if (m.type !== undefined && m.type !== 'BPE') {
+    throw new TributaryError('tokenizer/unsupported', `the model type "${String(m.type)}" is not supported; only byte-level BPE.`, 'tokenizer.json');
+  }
+  if (typeof m.vocab !== 'object' || m.vocab === null || Array.isArray(m.vocab)) throw invalid('model.vocab is not an object of token -> id.');
+  for (const [k, v] of Object.entries(m.vocab)) {
+    if (!Number.isInteger(v) || (v as number) < 0) throw invalid(`model.vocab["${k}"] is not a non-negative integer id.`);
+  }
+  if (!Array.isArray(m.merges)) throw invalid('model.merges is not a list.');
+  if (m.continuing_subword_prefix || m.end_of_word_suffix) {
+    throw new TributaryError('tokenizer/unsupported', 'BPE with continuing_subword_prefix / end_of_word_suffix is not supported.', 'tokenizer.json');
+  }
+  if (j.added_tokens !== undefined) {
+    if (!Array.isArray(j.added_tokens)) throw invalid('added_tokens is not a list.');
+    for (const t of j.added_tokens) {
+      if (typeof t !== 'object' || t === null || !Number.isInteger(t.id) || t.id < 0 || typeof t.content !== 'string') {
+        throw invalid('an entry of added_tokens lacks an integer "id" or a string "content".');
+      }
+    }
+  }
+}
+
+/** Builds a tokenizer from the text or parsed object of a `tokenizer.json`. */
+export function loadTokenizer(json: string | TokenizerJson): Tokenizer {
+  let parsed: unknown = json;
+  if (typeof json === 'string') {
+    try {
+      parsed = JSON.parse(json);
+    } catch (e) {
+      throw invalid(`It is not valid JSON (${(e as Error).message}).`);
+    }
+  }
+  return new Tokenizer(parsed as TokenizerJson);
+}
+
+/**
+ * The GPT-2 tokenizer from OpenAI's original files: `encoder.json` (token -> id) and `vocab.bpe`
+ * (a `#version` line, then one merge "a b" per line). `<|endoftext|>` (id 50256) is a special token.
+ */
+export function fromGpt2Files(encoderJson: string | Record<string, number>, vocabBpe: string): Tokenizer {
+  let vocab: Record<string, number>;
+  if (typeof encoderJson === 'string') {
+    try {
+      vocab = JSON.parse(encoderJson) as Record<string, number>;
+    } catch (e) {
+      throw new TributaryError('tokenizer/invalid', `encoder.json is not valid JSON (${(e as Error).message}).`, 'encoder.json');
+    }
+  } else {
+    vocab = encoderJson;
+  }
+  const merges: string[] = [];
+  for (const line of vocabBpe.split('\n')) {
+    const l = line.replace(/\r$/, '');
+    if (l.length === 0 || l.startsWith('#version')) continue;
+    merges.push(l);
+  }
+  const added: TokenizerJson['added_tokens'] = [];
+  const eot = vocab['<|endoftext|>'];
+  if (eot !== undefined) added.push({ id: eot, content: '<|endoftext|>', special: true, normalized: false });
+  return new Tokenizer({
+    added_tokens: added,
+    normalizer: null,
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, use_regex: true, trim_offsets: true },
+    post_processor: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    model: { type: 'BPE', vocab, merges, unk_token: null },
+  });
+}
