@@ -9,26 +9,23 @@
 import { createPublicClient, createWalletClient, custom, http, numberToHex, type Chain, type PublicClient, type WalletClient } from 'viem';
 import { TributaryError } from '../../core/errors.ts';
 import type { Address } from '../../core/types.ts';
+import type { ChainConfig } from '../chains.ts';
 import type { Eip1193Provider } from './localKeyProvider.ts';
 import { errorCode, toWalletError } from './walletErrors.ts';
 
-/** What the wallet code needs to know about the configured chain. */
-export interface WalletChain {
-  chainId: number;
-  name: string;
-  rpcUrl: string;
-  nativeSymbol?: string;
-  explorerUrl?: string;
-}
+/** What the wallet code needs to know about the configured chain (a part of `ChainConfig`). */
+export type WalletChain = Pick<ChainConfig, 'chainId' | 'name' | 'rpcUrl'> & Partial<Pick<ChainConfig, 'nativeCurrency' | 'explorer'>>;
+
+const ETHER = { name: 'Ether', symbol: 'ETH', decimals: 18 };
 
 /** A viem `Chain` for the configured chain. */
 export function viemChain(c: WalletChain): Chain {
   return {
     id: c.chainId,
     name: c.name,
-    nativeCurrency: { name: c.nativeSymbol ?? 'Ether', symbol: c.nativeSymbol ?? 'ETH', decimals: 18 },
+    nativeCurrency: c.nativeCurrency ?? ETHER,
     rpcUrls: { default: { http: [c.rpcUrl] } },
-    ...(c.explorerUrl ? { blockExplorers: { default: { name: 'Explorer', url: c.explorerUrl } } } : {}),
+    ...(c.explorer ? { blockExplorers: { default: { name: 'Explorer', url: c.explorer } } } : {}),
   };
 }
 
@@ -74,8 +71,8 @@ export async function ensureChain(provider: Eip1193Provider, chain: WalletChain)
             chainId: chainIdHex,
             chainName: chain.name,
             rpcUrls: [chain.rpcUrl],
-            nativeCurrency: { name: chain.nativeSymbol ?? 'Ether', symbol: chain.nativeSymbol ?? 'ETH', decimals: 18 },
-            ...(chain.explorerUrl ? { blockExplorerUrls: [chain.explorerUrl] } : {}),
+            nativeCurrency: chain.nativeCurrency ?? ETHER,
+            ...(chain.explorer ? { blockExplorerUrls: [chain.explorer] } : {}),
           },
         ],
       });

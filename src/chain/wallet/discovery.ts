@@ -6,9 +6,10 @@
  * local one (31337), and always labelled "Dev wallet (local chain only)".
  */
 import { createStore, type EIP6963ProviderDetail, type Store } from 'mipd';
+import { LOCAL_CHAIN_ID } from '../chains.ts';
 import type { Eip1193Provider } from './localKeyProvider.ts';
 
-export const LOCAL_CHAIN_ID = 31337;
+export { LOCAL_CHAIN_ID };
 export const DEV_WALLET_LABEL = 'Dev wallet (local chain only)';
 
 export type WalletKind = 'injected' | 'walletconnect' | 'dev';

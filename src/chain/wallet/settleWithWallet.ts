@@ -6,17 +6,14 @@
  *
  * The ledger bookkeeping around these calls (pending -> submitting -> settled) is the caller's.
  */
-import { parseSignature, type Abi, type PublicClient, type WalletClient } from 'viem';
+import type { PublicClient, WalletClient } from 'viem';
 import { TributaryError } from '../../core/errors.ts';
 import type { Address, Hex } from '../../core/types.ts';
-import { datanetRegistryAbi } from '../generated/DatanetRegistry.ts';
 import { settlementAbi } from '../generated/Settlement.ts';
 import { testTokenAbi } from '../generated/TestToken.ts';
+import { permitTypedData, readPermitDomain, readPermitNonce, splitSignature } from '../permit.ts';
 import { receiptTypedData, settlementDomain, toContractReceipt, type ReceiptInput } from '../receipt.ts';
 import { toWalletError } from './walletErrors.ts';
-
-/** Every custom error the app may meet: settlement, token (OZ ERC-20 / permit) and registry. */
-export const ALL_ERRORS_ABI = [...settlementAbi, ...testTokenAbi, ...datanetRegistryAbi].filter((x) => x.type === 'error') as Abi;
 
 export interface TokenInfo {
   address: Address;
@@ -31,8 +28,6 @@ export interface WalletContext {
   chainId: number;
   token: TokenInfo;
 }
-
-const tokenCtx = (c: WalletContext) => ({ symbol: c.token.symbol, decimals: c.token.decimals });
 
 /** Reads a token's symbol and decimals (tOPEN / 18 when the token does not say). */
 export async function readTokenInfo(publicClient: PublicClient, token: Address): Promise<TokenInfo> {
@@ -89,33 +84,19 @@ export async function fundBatch(c: WalletContext, settlement: Address, total: bi
   }
   if (allowance >= total) return { kind: 'allowance' };
 
-  const permitDomain = await c.publicClient
-    .readContract({ address: c.token.address, abi: testTokenAbi, functionName: 'eip712Domain' })
-    .catch(() => undefined);
-  const nonce = permitDomain
-    ? await c.publicClient.readContract({ address: c.token.address, abi: testTokenAbi, functionName: 'nonces', args: [c.account] }).catch(() => undefined)
-    : undefined;
-  if (permitDomain && nonce !== undefined) {
-    const [, name, version, chainId, verifyingContract] = permitDomain;
+  // EIP-2612 permit when the token has one (a signature, no gas); else an approve transaction.
+  const permit = await Promise.all([readPermitDomain(c.publicClient, c.token.address), readPermitNonce(c.publicClient, c.token.address, c.account)]).catch(
+    () => undefined,
+  );
+  if (permit) {
+    const [domain, nonce] = permit;
     const deadline = nowSeconds + 3600n;
     try {
       const signature = await c.wallet.signTypedData({
         account: c.account,
-        domain: { name, version, chainId: Number(chainId), verifyingContract },
-        types: {
-          Permit: [
-            { name: 'owner', type: 'address' },
-            { name: 'spender', type: 'address' },
-            { name: 'value', type: 'uint256' },
-            { name: 'nonce', type: 'uint256' },
-            { name: 'deadline', type: 'uint256' },
-          ],
-        },
-        primaryType: 'Permit',
-        message: { owner: c.account, spender: settlement, value: total, nonce, deadline },
+        ...permitTypedData(domain, { owner: c.account, spender: settlement, value: total, nonce, deadline }),
       });
-      const { r, s, v, yParity } = parseSignature(signature);
-      return { kind: 'permit', deadline, r, s, v: Number(v ?? BigInt(yParity + 27)) };
+      return { kind: 'permit', deadline, ...splitSignature(signature) };
     } catch (e) {
       throw toWalletError(e, { action: `Allowing the settlement contract to take ${fmt(total)}`, unchanged });
     }
@@ -133,7 +114,7 @@ export async function fundBatch(c: WalletContext, settlement: Address, total: bi
     await waitForSuccess(c, hash, `Approving ${fmt(total)}`);
     return { kind: 'allowance' };
   } catch (e) {
-    throw toWalletError(e, { action: `Approving ${fmt(total)} for settlement`, abi: ALL_ERRORS_ABI, token: tokenCtx(c), unchanged });
+    throw toWalletError(e, { action: `Approving ${fmt(total)} for settlement`, unchanged });
   }
 }
 
@@ -171,8 +152,6 @@ export async function simulateSettlement(c: WalletContext, call: SettleCall): Pr
   } catch (e) {
     throw toWalletError(e, {
       action: `Settling ${call.receipts.length} receipt${call.receipts.length === 1 ? '' : 's'}`,
-      abi: ALL_ERRORS_ABI,
-      token: tokenCtx(c),
       unchanged: 'Nothing was sent; the receipts stay pending.',
     });
   }
@@ -188,8 +167,6 @@ export async function sendSettlement(c: WalletContext, call: SettleCall): Promis
   } catch (e) {
     throw toWalletError(e, {
       action: `Settling ${call.receipts.length} receipt${call.receipts.length === 1 ? '' : 's'}`,
-      abi: ALL_ERRORS_ABI,
-      token: tokenCtx(c),
       unchanged: 'The receipts stay pending; nothing was paid.',
     });
   }
@@ -199,19 +176,18 @@ export async function sendSettlement(c: WalletContext, call: SettleCall): Promis
  * Waits for a transaction; a reverted one throws `chain/reverted` with the contract's reason when the
  * call can be replayed.
  */
-export async function waitForSuccess(c: Pick<WalletContext, 'publicClient' | 'account' | 'token'>, hash: Hex, action: string): Promise<bigint> {
+export async function waitForSuccess(c: Pick<WalletContext, 'publicClient'>, hash: Hex, action: string): Promise<bigint> {
   const receipt = await c.publicClient.waitForTransactionReceipt({ hash, timeout: 120_000 });
   if (receipt.status === 'success') return receipt.blockNumber;
-  let reason = 'reverted';
+  // Replay the call at its block to learn the contract's reason.
   try {
     const tx = await c.publicClient.getTransaction({ hash });
     await c.publicClient.call({ account: tx.from, to: tx.to ?? undefined, data: tx.input, blockNumber: receipt.blockNumber });
   } catch (e) {
-    const err = toWalletError(e, { action, abi: ALL_ERRORS_ABI, token: { symbol: c.token.symbol, decimals: c.token.decimals } });
-    reason = err.message;
-    throw new TributaryError(err.code === 'chain/insufficient-funds' ? err.code : 'chain/reverted', `${reason} (transaction ${hash})`);
+    const err = toWalletError(e, { action });
+    throw new TributaryError(err.code, `${err.message} (transaction ${hash})`);
   }
-  throw new TributaryError('chain/reverted', `${action} failed: the transaction ${hash} ${reason}.`);
+  throw new TributaryError('chain/reverted', `${action} failed: the transaction ${hash} reverted.`);
 }
 
 /** Sends `claim(account, cumulativeAmount, proof)` through the wallet; returns the transaction hash. */
@@ -222,7 +198,7 @@ export async function sendClaim(c: WalletContext, settlement: Address, cumulativ
     await c.publicClient.simulateContract({ account: c.account, address: settlement, abi: settlementAbi, functionName: 'claim', args });
     return await c.wallet.writeContract({ account: c.account, chain: c.wallet.chain, address: settlement, abi: settlementAbi, functionName: 'claim', args });
   } catch (e) {
-    throw toWalletError(e, { action, abi: ALL_ERRORS_ABI, token: tokenCtx(c), unchanged: 'Nothing was claimed.' });
+    throw toWalletError(e, { action, unchanged: 'Nothing was claimed.' });
   }
 }
 
@@ -233,7 +209,7 @@ export async function sendPostEpochRoot(c: WalletContext, settlement: Address, e
     await c.publicClient.simulateContract({ account: c.account, address: settlement, abi: settlementAbi, functionName: 'postEpochRoot', args });
     return await c.wallet.writeContract({ account: c.account, chain: c.wallet.chain, address: settlement, abi: settlementAbi, functionName: 'postEpochRoot', args });
   } catch (e) {
-    throw toWalletError(e, { action: 'Posting the epoch root', abi: ALL_ERRORS_ABI, token: tokenCtx(c) });
+    throw toWalletError(e, { action: 'Posting the epoch root' });
   }
 }
 
