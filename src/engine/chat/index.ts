@@ -1,0 +1,11 @@
+export {
+  applyChatTemplate,
+  configSpecialTokens,
+  selectChatTemplate,
+  strftime,
+  type ChatMessage,
+  type ChatTemplateOptions,
+  type ConfigSpecialTokens,
+  type ConfigToken,
+  type TokenizerConfig,
+} from './chatTemplate.ts';
