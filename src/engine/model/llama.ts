@@ -1,0 +1,431 @@
+/**
+ * The Llama-family decoder (Llama 3.x, SmolLM2, Qwen2/2.5 with q/k/v bias, TinyLlama) on any `Backend`:
+ * RMSNorm → GQA attention with RoPE and a per-sequence KV cache → residual → RMSNorm → SwiGLU MLP → residual,
+ * tied or untied LM head. Weights are quantised on load (`quant: 'q8' | 'q4'`, group size 32; norms, biases and
+ * matrices whose input size is not a multiple of 32 stay f32).
+ *
+ * One `forward` call runs a batch of rows, each row a token segment of its own sequence with its own LoRA slot:
+ * all linear layers (and the multi-LoRA kernel) run once over the concatenated rows; attention runs per segment
+ * against that sequence's cache. A decode step of N chats = N rows of one token each.
+ *
+ * @example
+ * const model = createModel(createCpuBackend(), config, weights, { quant: 'q8', lora: { slots: 8, maxRank: 16 } });
+ * const seq = model.createSequence();
+ * let logits = await model.prefill([1, 2, 3], seq);
+ * logits = await model.decodeStep(argmax(logits), seq);
+ */
+import { TributaryError } from '../../core/errors.ts';
+import type { Backend, LoraPool, Tensor, WeightTensor } from '../backend.ts';
+import { ropeInvFreq } from '../cpu/kernels/rope.ts';
+import { quantize, type QuantKind } from '../quant.ts';
+import { loraTargetDims } from './loraTargetDims.ts';
+import { LORA_TARGETS, type LlamaConfig, type LlamaWeights, type LoraAdapterWeights, type LoraTarget } from './types.ts';
+
+export interface ModelOptions {
+  /** weight format on the device (default f32) */
+  quant?: QuantKind;
+  /** reserve LoRA slots: `slots` adapters of rank ≤ `maxRank` resident at once, on `targets` (default all seven) */
+  lora?: { slots: number; maxRank: number; targets?: readonly LoraTarget[] };
+  /** default context length of new sequences (default: min(config.maxPositionEmbeddings, 2048)) */
+  maxSeq?: number;
+}
+
+/** Device bytes the model holds. */
+export interface ModelMemory {
+  /** all weights as uploaded (quantised matrices + f32 norms/biases) */
+  weights: number;
+  /** what the same weights take in f32 */
+  weightsF32: number;
+  /** KV caches of live sequences */
+  kvCache: number;
+  /** LoRA slot pools */
+  lora: number;
+}
+
+/** A conversation's KV cache. `length` tokens have been consumed. */
+export interface Sequence {
+  readonly id: number;
+  readonly maxSeq: number;
+  readonly length: number;
+  /** forget everything after the first `n` tokens (e.g. regenerate) */
+  truncate(n: number): void;
+  dispose(): void;
+}
+
+export interface BatchRow {
+  seq: Sequence;
+  tokens: ArrayLike<number>;
+  /** LoRA slot for this row (−1 or absent: base model only) */
+  adapterSlot?: number;
+}
+
+export interface ForwardOptions {
+  /** return logits for every token of every row (`[T_i, vocab]`), not just the last */
+  allLogits?: boolean;
+}
+
+export interface Model {
+  readonly config: LlamaConfig;
+  readonly backend: Backend;
+  readonly quant: QuantKind;
+  readonly loraSlots: number;
+  memory(): ModelMemory;
+  createSequence(maxSeq?: number): Sequence;
+  /** one pass over a batch of rows; returns each row's logits (`[vocab]`, or `[T_i, vocab]` with `allLogits`) */
+  forward(rows: readonly BatchRow[], opts?: ForwardOptions): Promise<Float32Array[]>;
+  prefill(tokens: ArrayLike<number>, seq: Sequence, opts?: { adapterSlot?: number } & ForwardOptions): Promise<Float32Array>;
+  decodeStep(token: number, seq: Sequence, opts?: { adapterSlot?: number }): Promise<Float32Array>;
+  /** load an adapter into a slot (modules it does not target get rank 0 there); `null` empties the slot */
+  setLoraSlot(slot: number, adapter: LoraAdapterWeights | null): void;
+  dispose(): void;
+}
+
+interface DeviceLayer {
+  inputNorm: Tensor;
+  postAttentionNorm: Tensor;
+  q: WeightTensor;
+  k: WeightTensor;
+  v: WeightTensor;
+  o: WeightTensor;
+  gate: WeightTensor;
+  up: WeightTensor;
+  down: WeightTensor;
+  qBias?: Tensor;
+  kBias?: Tensor;
+  vBias?: Tensor;
+  lora: Partial<Record<LoraTarget, LoraPool>>;
+}
+
+interface SeqState extends Sequence {
+  length: number;
+  k: Tensor[];
+  v: Tensor[];
+  disposed: boolean;
+}
+
+function checkConfig(c: LlamaConfig, w: LlamaWeights): void {
+  const bad = (m: string): never => {
+    throw new TributaryError('engine/bad-config', m);
+  };
+  if (c.numHeads % c.numKvHeads !== 0) bad(`${c.numHeads} attention heads cannot be grouped over ${c.numKvHeads} KV heads.`);
+  if (c.headDim % 2 !== 0) bad(`The head size ${c.headDim} must be even for RoPE.`);
+  if (w.layers.length !== c.numLayers) bad(`The config has ${c.numLayers} layers but the weights have ${w.layers.length}.`);
+  const d = c.hiddenSize;
+  const qDim = c.numHeads * c.headDim;
+  const kvDim = c.numKvHeads * c.headDim;
+  const shape = (name: string, m: { rows: number; cols: number }, rows: number, cols: number): void => {
+    if (m.rows !== rows || m.cols !== cols) {
+      throw new TributaryError('engine/bad-weights', `${name} is ${m.rows}×${m.cols}, expected ${rows}×${cols} for this config.`, name);
+    }
+  };
+  const vlen = (name: string, v: Float32Array | undefined, n: number): void => {
+    if (!v || v.length !== n) throw new TributaryError('engine/bad-weights', `${name} has ${v?.length ?? 0} values, expected ${n}.`, name);
+  };
+  shape('embed_tokens', w.embed, c.vocabSize, d);
+  if (!c.tieWordEmbeddings) {
+    if (!w.lmHead) throw new TributaryError('engine/bad-weights', 'The config says the embeddings are not tied, but there is no lm_head weight.', 'lm_head');
+    shape('lm_head', w.lmHead, c.vocabSize, d);
+  }
+  vlen('norm', w.finalNorm, d);
+  w.layers.forEach((l, i) => {
+    const p = `layers.${i}.`;
+    vlen(p + 'input_layernorm', l.inputNorm, d);
+    vlen(p + 'post_attention_layernorm', l.postAttentionNorm, d);
+    shape(p + 'q_proj', l.q, qDim, d);
+    shape(p + 'k_proj', l.k, kvDim, d);
+    shape(p + 'v_proj', l.v, kvDim, d);
+    shape(p + 'o_proj', l.o, d, qDim);
+    shape(p + 'gate_proj', l.gate, c.intermediateSize, d);
+    shape(p + 'up_proj', l.up, c.intermediateSize, d);
+    shape(p + 'down_proj', l.down, d, c.intermediateSize);
+    if (c.attentionBias) {
+      vlen(p + 'q_proj.bias', l.qBias, qDim);
+      vlen(p + 'k_proj.bias', l.kBias, kvDim);
+      vlen(p + 'v_proj.bias', l.vBias, kvDim);
+    }
+  });
+}
+
+export function createModel(backend: Backend, config: LlamaConfig, weights: LlamaWeights, opts: ModelOptions = {}): Model {
+  checkConfig(config, weights);
+  const c = config;
+  const quant = opts.quant ?? 'f32';
+  const b = backend;
+  const d = c.hiddenSize;
+  const hd = c.headDim;
+  const nH = c.numHeads;
+  const nKv = c.numKvHeads;
+  const qDim = nH * hd;
+  const kvDim = nKv * hd;
+  const defaultMaxSeq = opts.maxSeq ?? Math.min(c.maxPositionEmbeddings, 2048);
+
+  let weightBytes = 0;
+  let weightsF32 = 0;
+  const owned: (Tensor | WeightTensor | LoraPool)[] = [];
+  const up = (m: { kind: 'f32'; rows: number; cols: number; data: Float32Array }): WeightTensor => {
+    const w = b.uploadWeight(quantize(m, quant));
+    weightBytes += w.bytes;
+    weightsF32 += m.data.byteLength;
+    owned.push(w);
+    return w;
+  };
+  const vec = (v: Float32Array): Tensor => {
+    const t = b.upload(v);
+    weightBytes += v.byteLength;
+    weightsF32 += v.byteLength;
+    owned.push(t);
+    return t;
+  };
+
+  const embed = up(weights.embed);
+  const lmHead = c.tieWordEmbeddings ? embed : up(weights.lmHead!);
+  const finalNorm = vec(weights.finalNorm);
+  const invFreq = b.upload(ropeInvFreq(hd, c.ropeTheta, c.ropeScaling));
+  owned.push(invFreq);
+
+  const loraSlots = opts.lora?.slots ?? 0;
+  const loraTargets = opts.lora ? (opts.lora.targets ?? LORA_TARGETS) : [];
+  let loraBytes = 0;
+  const layers: DeviceLayer[] = weights.layers.map((l) => {
+    const dl: DeviceLayer = {
+      inputNorm: vec(l.inputNorm),
+      postAttentionNorm: vec(l.postAttentionNorm),
+      q: up(l.q),
+      k: up(l.k),
+      v: up(l.v),
+      o: up(l.o),
+      gate: up(l.gate),
+      up: up(l.up),
+      down: up(l.down),
+      lora: {},
+    };
+    if (c.attentionBias) {
+      dl.qBias = vec(l.qBias!);
+      dl.kBias = vec(l.kBias!);
+      dl.vBias = vec(l.vBias!);
+    }
+    for (const t of loraTargets) {
+      const { inDim, outDim } = loraTargetDims(c, t);
+      const pool = b.createLoraPool(loraSlots, opts.lora!.maxRank, inDim, outDim);
+      loraBytes += pool.bytes;
+      owned.push(pool);
+      dl.lora[t] = pool;
+    }
+    return dl;
+  });
+
+  let nextSeqId = 1;
+  const live = new Set<SeqState>();
+  let disposed = false;
+  const slotFilled = new Array<boolean>(loraSlots).fill(false);
+
+  const alive = (): void => {
+    if (disposed) throw new TributaryError('engine/disposed', 'This model was disposed; load it again.');
+  };
+
+  function createSequence(maxSeq = defaultMaxSeq): Sequence {
+    alive();
+    if (!Number.isInteger(maxSeq) || maxSeq <= 0) throw new TributaryError('engine/bad-config', `A sequence needs a positive context length (got ${maxSeq}).`);
+    const s: SeqState = {
+      id: nextSeqId++,
+      maxSeq,
+      length: 0,
+      disposed: false,
+      k: layers.map(() => b.alloc([maxSeq, nKv, hd])),
+      v: layers.map(() => b.alloc([maxSeq, nKv, hd])),
+      truncate(n: number) {
+        if (!Number.isInteger(n) || n < 0 || n > s.length) throw new TributaryError('engine/bad-config', `Cannot truncate a sequence of ${s.length} tokens to ${n}.`);
+        s.length = n;
+      },
+      dispose() {
+        if (s.disposed) return;
+        s.disposed = true;
+        for (const t of [...s.k, ...s.v]) b.dispose(t);
+        live.delete(s);
+      },
+    };
+    live.add(s);
+    return s;
+  }
+
+  function setLoraSlot(slot: number, adapter: LoraAdapterWeights | null): void {
+    alive();
+    if (!Number.isInteger(slot) || slot < 0 || slot >= loraSlots) {
+      throw new TributaryError('engine/lora-slot', `LoRA slot ${slot} does not exist: the model was loaded with ${loraSlots} slots.`);
+    }
+    if (adapter) {
+      if (adapter.layers.length !== c.numLayers) {
+        throw new TributaryError('engine/bad-weights', `The adapter has ${adapter.layers.length} layers, the model ${c.numLayers}.`);
+      }
+      if (adapter.rank > (opts.lora?.maxRank ?? 0)) {
+        throw new TributaryError('engine/lora-slot', `The adapter's rank ${adapter.rank} is above the slots' maximum ${opts.lora?.maxRank ?? 0}.`);
+      }
+      for (const [i, l] of adapter.layers.entries()) {
+        for (const t of Object.keys(l) as LoraTarget[]) {
+          if (l[t] && !layers[i]!.lora[t]) {
+            throw new TributaryError('engine/lora-slot', `The adapter targets ${t}_proj, but the model reserved LoRA slots only for ${loraTargets.join(', ') || 'no module'}.`);
+          }
+        }
+      }
+    }
+    const scale = adapter ? (adapter.scale ?? (adapter.rank === 0 ? 0 : adapter.alpha / adapter.rank)) : 0;
+    layers.forEach((dl, i) => {
+      for (const t of loraTargets) {
+        const pool = dl.lora[t]!;
+        if (!adapter) {
+          b.writeLoraSlot(pool, slot, null);
+          continue;
+        }
+        const m = adapter.layers[i]![t];
+        const rank = m ? adapter.rank : 0;
+        b.writeLoraSlot(pool, slot, m ? { rank, scale, A: m.A, B: m.B } : { rank: 0, scale: 0, A: new Float32Array(0), B: new Float32Array(0) });
+      }
+    });
+    slotFilled[slot] = adapter !== null;
+  }
+
+  async function forward(rows: readonly BatchRow[], fo: ForwardOptions = {}): Promise<Float32Array[]> {
+    alive();
+    if (rows.length === 0) return [];
+    // ---- validate and lay out the batch
+    const segStart: number[] = [];
+    let total = 0;
+    const seen = new Set<Sequence>();
+    let anyLora = false;
+    for (const r of rows) {
+      const s = r.seq as SeqState;
+      if (!live.has(s)) throw new TributaryError('engine/disposed', 'This sequence was disposed or belongs to another model.');
+      if (seen.has(s)) throw new TributaryError('engine/bad-config', 'A batch may hold each sequence only once.');
+      seen.add(s);
+      const n = r.tokens.length;
+      if (n === 0) throw new TributaryError('engine/bad-config', 'Every row of a batch needs at least one token.');
+      if (s.length + n > s.maxSeq) {
+        throw new TributaryError('engine/context-full', `The conversation is ${s.length} tokens long and ${n} more do not fit its context of ${s.maxSeq}; start a new one or shorten it.`);
+      }
+      const slot = r.adapterSlot ?? -1;
+      if (slot >= 0) {
+        if (slot >= loraSlots || !slotFilled[slot]) throw new TributaryError('engine/lora-slot', `LoRA slot ${slot} holds no adapter; load one first.`);
+        anyLora = true;
+      }
+      segStart.push(total);
+      total += n;
+    }
+    const tokens = new Int32Array(total);
+    const positions = new Int32Array(total);
+    const rowAdapter = new Int32Array(total);
+    rows.forEach((r, i) => {
+      const s = r.seq as SeqState;
+      const o = segStart[i]!;
+      for (let j = 0; j < r.tokens.length; j++) {
+        const id = r.tokens[j]!;
+        if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) {
+          throw new TributaryError('engine/bad-config', `Token id ${id} is outside the vocabulary (0..${c.vocabSize - 1}).`);
+        }
+        tokens[o + j] = id;
+        positions[o + j] = s.length + j;
+        rowAdapter[o + j] = r.adapterSlot ?? -1;
+      }
+    });
+
+    // ---- the pass
+    const temps: Tensor[] = [];
+    const tmp = (shape: number[]): Tensor => {
+      const t = b.alloc(shape);
+      temps.push(t);
+      return t;
+    };
+    const T = total;
+    const x = tmp([T, d]);
+    const h = tmp([T, d]);
+    const q = tmp([T, qDim]);
+    const k = tmp([T, kvDim]);
+    const v = tmp([T, kvDim]);
+    const att = tmp([T, qDim]);
+    const o = tmp([T, d]);
+    const g = tmp([T, c.intermediateSize]);
+    const u = tmp([T, c.intermediateSize]);
+    const lin = (inp: Tensor, w: WeightTensor, out: Tensor, bias: Tensor | undefined, pool: LoraPool | undefined): void => {
+      b.matmul(inp, T, w, out, bias);
+      if (anyLora && pool) b.loraApply(inp, T, pool, rowAdapter, out);
+    };
+    try {
+      b.embeddingGather(tokens, embed, x);
+      for (let li = 0; li < layers.length; li++) {
+        const L = layers[li]!;
+        b.rmsNorm(x, T, d, L.inputNorm, c.rmsNormEps, h);
+        lin(h, L.q, q, L.qBias, L.lora.q);
+        lin(h, L.k, k, L.kBias, L.lora.k);
+        lin(h, L.v, v, L.vBias, L.lora.v);
+        b.rope(q, T, nH, hd, positions, invFreq);
+        b.rope(k, T, nKv, hd, positions, invFreq);
+        rows.forEach((r, i) => {
+          const s = r.seq as SeqState;
+          const n = r.tokens.length;
+          b.copyRows(k, segStart[i]!, s.k[li]!, s.length, n, kvDim);
+          b.copyRows(v, segStart[i]!, s.v[li]!, s.length, n, kvDim);
+          b.attention(q, s.k[li]!, s.v[li]!, n, s.length, nH, nKv, hd, att, segStart[i]!);
+        });
+        lin(att, L.o, o, undefined, L.lora.o);
+        b.add(x, o, x);
+        b.rmsNorm(x, T, d, L.postAttentionNorm, c.rmsNormEps, h);
+        lin(h, L.gate, g, undefined, L.lora.gate);
+        lin(h, L.up, u, undefined, L.lora.up);
+        b.siluMul(g, u, g);
+        lin(g, L.down, o, undefined, L.lora.down);
+        b.add(x, o, x);
+      }
+      let logits: Tensor;
+      let nOut: number;
+      if (fo.allLogits) {
+        nOut = T;
+        b.rmsNorm(x, T, d, finalNorm, c.rmsNormEps, h);
+        logits = tmp([T, c.vocabSize]);
+        b.matmul(h, T, lmHead, logits);
+      } else {
+        nOut = rows.length;
+        const last = tmp([nOut, d]);
+        rows.forEach((r, i) => b.copyRows(x, segStart[i]! + r.tokens.length - 1, last, i, 1, d));
+        b.rmsNorm(last, nOut, d, finalNorm, c.rmsNormEps, last);
+        logits = tmp([nOut, c.vocabSize]);
+        b.matmul(last, nOut, lmHead, logits);
+      }
+      const all = await b.read(logits);
+      for (const r of rows) (r.seq as SeqState).length += r.tokens.length;
+      const V = c.vocabSize;
+      return rows.map((r, i) =>
+        fo.allLogits ? all.slice(segStart[i]! * V, (segStart[i]! + r.tokens.length) * V) : all.slice(i * V, (i + 1) * V),
+      );
+    } finally {
+      for (const t of temps) b.dispose(t);
+    }
+  }
+
+  return {
+    config: c,
+    backend: b,
+    quant,
+    loraSlots,
+    memory: () => {
+      let kv = 0;
+      for (const s of live) kv += 2 * c.numLayers * s.maxSeq * kvDim * 4;
+      return { weights: weightBytes, weightsF32, kvCache: kv, lora: loraBytes };
+    },
+    createSequence,
+    forward,
+    async prefill(tokens, seq, po = {}) {
+      const [out] = await forward([{ seq, tokens, adapterSlot: po.adapterSlot ?? -1 }], { allLogits: po.allLogits ?? false });
+      return out!;
+    },
+    async decodeStep(token, seq, po = {}) {
+      const [out] = await forward([{ seq, tokens: [token], adapterSlot: po.adapterSlot ?? -1 }]);
+      return out!;
+    },
+    setLoraSlot,
+    dispose() {
+      if (disposed) return;
+      for (const s of [...live]) s.dispose();
+      for (const t of owned) b.dispose(t);
+      disposed = true;
+    },
+  };
+}
