@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { createCpuBackend } from '../cpu/cpuBackend.ts';
+import { createModel, type Model } from './llama.ts';
+import { randomAdapter, randomModel } from './randomModel.ts';
+
+const { config, weights } = randomModel({ seed: 11 });
+const prompt = [3, 141, 59, 26, 5, 35, 89];
+const cont = [79, 32, 38, 46, 26, 43];
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+const argmax = (a: Float32Array): number => a.reduce((bi, v, i, arr) => (v > arr[bi]! ? i : bi), 0);
+
+async function kvVsRecompute(model: Model, slot = -1): Promise<number> {
+  const full = model.createSequence(32);
+  const all = await model.prefill([...prompt, ...cont], full, { allLogits: true, adapterSlot: slot });
+  const seq = model.createSequence(32);
+  const V = config.vocabSize;
+  let worst = maxAbsDiff(await model.prefill(prompt, seq, { adapterSlot: slot }), all.subarray((prompt.length - 1) * V, prompt.length * V));
+  for (const [i, t] of cont.entries()) {
+    const got = await model.decodeStep(t, seq, { adapterSlot: slot });
+    const at = prompt.length + i;
+    worst = Math.max(worst, maxAbsDiff(got, all.subarray(at * V, (at + 1) * V)));
+  }
+  expect(seq.length).toBe(prompt.length + cont.length);
+  return worst;
+}
+
+describe('createModel (CPU backend)', () => {
+  it('KV-cache decode equals full recompute (f32: ≤ 1e-5; int8 and int4: ≤ 1e-4)', async () => {
+    expect(await kvVsRecompute(createModel(createCpuBackend(), config, weights))).toBeLessThanOrEqual(1e-5);
+    expect(await kvVsRecompute(createModel(createCpuBackend(), config, weights, { quant: 'q8' }))).toBeLessThanOrEqual(1e-4);
+    expect(await kvVsRecompute(createModel(createCpuBackend(), config, weights, { quant: 'q4' }))).toBeLessThanOrEqual(1e-4);
+    const lora = createModel(createCpuBackend(), config, weights, { lora: { slots: 1, maxRank: 4 } });
+    lora.setLoraSlot(0, randomAdapter(config, { seed: 1 }));
+    expect(await kvVsRecompute(lora, 0)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('a rank-0 adapter, an adapter targeting nothing and no adapter give exactly the base output', async () => {
+    const model = createModel(createCpuBackend(), config, weights, { lora: { slots: 3, maxRank: 8 } });
+    model.setLoraSlot(0, { rank: 0, alpha: 0, layers: Array.from({ length: config.numLayers }, () => ({ q: { A: new Float32Array(0), B: new Float32Array(0) } })) });
+    model.setLoraSlot(1, { rank: 4, alpha: 8, layers: Array.from({ length: config.numLayers }, () => ({})) });
+    model.setLoraSlot(2, randomAdapter(config, { seed: 3 }));
+    const base = createModel(createCpuBackend(), config, weights);
+    const want = await base.prefill(prompt, base.createSequence(16), { allLogits: true });
+    for (const slot of [-1, 0, 1]) {
+      expect(await model.prefill(prompt, model.createSequence(16), { allLogits: true, adapterSlot: slot })).toEqual(want);
+    }
+    expect(maxAbsDiff(await model.prefill(prompt, model.createSequence(16), { allLogits: true, adapterSlot: 2 }), want)).toBeGreaterThan(0.1);
+  });
+
+  it('a heterogeneous batch (different adapters, lengths and positions) equals each request run alone', async () => {
+    const adapters = [randomAdapter(config, { seed: 21, rank: 8 }), randomAdapter(config, { seed: 22, rank: 2, targets: ['q', 'v'] }), randomAdapter(config, { seed: 23, rank: 4 })];
+    const mk = (): Model => {
+      const m = createModel(createCpuBackend(), config, weights, { lora: { slots: 3, maxRank: 8 } });
+      adapters.forEach((a, i) => m.setLoraSlot(i, a));
+      return m;
+    };
+    const requests = [
+      { tokens: [1, 2, 3, 4, 5, 6, 7, 8, 9], slot: 0, next: [10, 11, 12] },
+      { tokens: [200, 100], slot: -1, next: [7, 8, 9] },
+      { tokens: [42, 42, 42, 42, 42], slot: 1, next: [1, 2, 3] },
+      { tokens: [299], slot: 2, next: [0, 298, 5] },
+      { tokens: [7, 7, 7], slot: 0, next: [8, 9, 10] },
+    ];
+    // alone
+    const alone: Float32Array[][] = [];
+    for (const r of requests) {
+      const m = mk();
+      const s = m.createSequence(32);
+      const outs = [await m.prefill(r.tokens, s, { adapterSlot: r.slot })];
+      for (const t of r.next) outs.push(await m.decodeStep(t, s, { adapterSlot: r.slot }));
+      alone.push(outs);
+    }
+    // batched: one prefill pass for all, then one decode pass per step
+    const m = mk();
+    const seqs = requests.map(() => m.createSequence(32));
+    const batched: Float32Array[][] = requests.map(() => []);
+    (await m.forward(requests.map((r, i) => ({ seq: seqs[i]!, tokens: r.tokens, adapterSlot: r.slot })))).forEach((l, i) => batched[i]!.push(l));
+    for (let step = 0; step < 3; step++) {
+      const out = await m.forward(requests.map((r, i) => ({ seq: seqs[i]!, tokens: [r.next[step]!], adapterSlot: r.slot })));
+      out.forEach((l, i) => batched[i]!.push(l));
+    }
+    for (let i = 0; i < requests.length; i++) for (let s = 0; s < 4; s++) expect(maxAbsDiff(batched[i]![s]!, alone[i]![s]!)).toBeLessThanOrEqual(1e-6);
+    // and the adapters do differ from each other
+    expect(maxAbsDiff(alone[0]![0]!, alone[4]![0]!)).toBeGreaterThan(0.1);
+  });
+
+  it('int8 and int4 stay close to f32 (int8: max |Δlogit| ≤ 1% of the logit range, int4: ≤ 10%; same greedy tokens for int8) and report memory', async () => {
+    const f32 = createModel(createCpuBackend(), config, weights);
+    const want = await f32.prefill([...prompt, ...cont], f32.createSequence(32), { allLogits: true });
+    const spread = Math.max(...want) - Math.min(...want);
+    const V = config.vocabSize;
+    for (const [quant, frac] of [['q8', 0.01], ['q4', 0.1]] as const) {
+      const m = createModel(createCpuBackend(), config, weights, { quant });
+      const got = await m.prefill([...prompt, ...cont], m.createSequence(32), { allLogits: true });
+      const d = maxAbsDiff(got, want);
+      if (process.env['PARITY_VERBOSE']) console.log(quant, 'max |Δlogit|', d, 'spread', spread);
+      expect(d).toBeLessThanOrEqual(frac * spread);
+      if (quant === 'q8') {
+        for (let t = 0; t < prompt.length + cont.length; t++) expect(argmax(got.subarray(t * V, (t + 1) * V))).toBe(argmax(want.subarray(t * V, (t + 1) * V)));
+      }
+    }
+    const mem = (q: 'f32' | 'q8' | 'q4'): number => createModel(createCpuBackend(), config, weights, { quant: q }).memory().weights;
+    expect(mem('f32')).toBe(f32.memory().weightsF32);
+    expect(mem('q8') / mem('f32')).toBeLessThan(0.3);
+    expect(mem('q4') / mem('f32')).toBeLessThan(0.2);
+    const seq = f32.createSequence(100);
+    expect(f32.memory().kvCache).toBe(2 * 32 * 4 * config.numLayers * config.numKvHeads * config.headDim + 2 * 100 * 4 * config.numLayers * config.numKvHeads * config.headDim);
+    seq.dispose();
+  });
+
+  it('truncate rewinds a sequence (regenerate gives the same logits)', async () => {
+    const m = createModel(createCpuBackend(), config, weights);
+    const s = m.createSequence(32);
+    await m.prefill(prompt, s);
+    const a = await m.decodeStep(9, s);
+    s.truncate(prompt.length);
+    expect(await m.decodeStep(9, s)).toEqual(a);
+    expect(() => s.truncate(50)).toThrow(/truncate/);
+  });
+
+  it('refuses full contexts, unknown slots, bad tokens, disposed sequences and wrong weights clearly', async () => {
+    const m = createModel(createCpuBackend(), config, weights, { lora: { slots: 1, maxRank: 2 } });
+    const s = m.createSequence(4);
+    await expect(m.prefill([1, 2, 3, 4, 5], s)).rejects.toMatchObject({ code: 'engine/context-full' });
+    await expect(m.prefill([1], s, { adapterSlot: 0 })).rejects.toMatchObject({ code: 'engine/lora-slot' });
+    await expect(m.prefill([300], s)).rejects.toThrow(/outside the vocabulary/);
+    expect(s.length).toBe(0);
+    expect(() => m.setLoraSlot(0, randomAdapter(config, { rank: 4 }))).toThrow(/rank 4/);
+    expect(() => m.setLoraSlot(1, null)).toThrow(/slot 1/);
+    await expect(m.forward([{ seq: s, tokens: [1] }, { seq: s, tokens: [2] }])).rejects.toThrow(/once/);
+    s.dispose();
+    await expect(m.decodeStep(1, s)).rejects.toMatchObject({ code: 'engine/disposed' });
+    const bad = { ...weights, layers: weights.layers.map((l, i) => (i === 1 ? { ...l, k: { ...l.k, rows: 8 } } : l)) };
+    expect(() => createModel(createCpuBackend(), config, bad)).toThrow(/layers\.1\.k_proj/);
+    expect(() => createModel(createCpuBackend(), { ...config, tieWordEmbeddings: false }, weights)).toThrow(/lm_head/);
+    m.dispose();
+    expect(() => m.createSequence()).toThrow(/disposed/);
+  });
+});
