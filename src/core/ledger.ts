@@ -36,6 +36,8 @@ export interface LedgerEntry {
   chainId: number;
   settlementContract: Address;
   status: LedgerStatus;
+  /** The payer's EIP-712 signature of the receipt (for `chainId`/`settlementContract`), once signed. */
+  signature?: Hex;
   /** The settlement batch it is (or was last) part of. */
   settlementId?: string;
   txHash?: Hex;
