@@ -35,7 +35,7 @@ describe('ledger service on a real chain', () => {
   let chain: LedgerChainRef;
   let db: TributaryDB;
   let svc: LedgerService;
-  let now = Date.now();
+  const now = Date.now();
   const datanetId = 'dn-0123456789abcdef';
 
   beforeAll(async () => {
