@@ -9,6 +9,7 @@
  * then `settlementConfirmed` / `settlementFailed`. A tab closed in between leaves entries `submitting`;
  * `reconcile` (on start and before every settlement) asks the chain what happened to them.
  */
+import type { LedgerApi, LedgerChainRef, PayDatanetInput, ReconcileReport } from '../client/ledgerApi.ts';
 import { TributaryError } from '../core/errors.ts';
 import type { ClaimRecord, LedgerEntry, PayoutMode, SettlementRecord } from '../core/ledger.ts';
 import { buildReceipt } from '../core/receiptSplit.ts';
@@ -28,17 +29,6 @@ import {
   type ChainVerdict,
 } from '../store/ledger.ts';
 import { asTributaryError, canonicalAddress, randomHex } from './util.ts';
-
-/** The chain a ledger operation is about (`ChainConfig` of src/chain satisfies it). */
-export interface LedgerChainRef {
-  chainId: number;
-  name: string;
-  rpcUrl: string;
-  token: Address;
-  settlement: Address;
-  deployedAtBlock?: bigint;
-  treasury?: Address;
-}
 
 export type TxState = 'success' | 'reverted' | 'pending' | 'unknown';
 
@@ -61,23 +51,12 @@ export interface LedgerDeps {
   reader(chain: LedgerChainRef): LedgerChainReader;
 }
 
+export type { LedgerChainRef };
+
 /** How long a "Pay a Datanet" receipt can wait to be settled. */
 export const RECEIPT_LIFETIME_SECONDS = 30n * 24n * 3600n;
 
-export interface PayDatanetInput {
-  datanetId: string;
-  payer: Address;
-  /** Base units of the chain's token; > 0. */
-  fee: bigint;
-}
-
-export interface ReconcileReport {
-  settled: number;
-  reverted: number;
-  expired: number;
-}
-
-export class LedgerService {
+export class LedgerService implements LedgerApi {
   readonly #db: TributaryDB;
   readonly #deps: LedgerDeps;
 
