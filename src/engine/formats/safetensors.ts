@@ -304,7 +304,7 @@ export interface TensorToWrite {
 }
 
 /** Writes a safetensors file (header padded with spaces to 8 bytes, tensors in the given order). */
-export function writeSafetensors(tensors: readonly TensorToWrite[], metadata?: Record<string, string>): Uint8Array {
+export function writeSafetensors(tensors: readonly TensorToWrite[], metadata?: Record<string, string>): Uint8Array<ArrayBuffer> {
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) header['__metadata__'] = { ...metadata };
   const seen = new Set<string>();
