@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { applyRepetitionPenalty, argmax, candidateDistribution, createSampler } from './sample.ts';
+import { createRng } from './rng.ts';
+
+const logits = Float32Array.of(1, 3, 2, -1, 3, 0.5);
+
+describe('sampling', () => {
+  it('greedy takes the argmax (lowest id on ties), also with temperature 0', () => {
+    expect(argmax(logits)).toBe(1);
+    expect(createSampler({ temperature: 0 }).sample(logits)).toBe(1);
+    expect(createSampler({ greedy: true, temperature: 5 }).sample(logits)).toBe(1);
+  });
+
+  it('repetition penalty divides positive and multiplies negative logits of seen tokens, once each', () => {
+    const l = logits.slice();
+    applyRepetitionPenalty(l, [1, 1, 3, 999], 2);
+    expect(Array.from(l)).toEqual([1, 1.5, 2, -2, 3, 0.5]);
+    expect(createSampler({ temperature: 0, repetitionPenalty: 2 }).sample(logits, [1])).toBe(4);
+  });
+
+  it('top-k keeps the k most likely; top-p the smallest set reaching p', () => {
+    const k2 = candidateDistribution(logits, { topK: 2 });
+    expect(Array.from(k2.ids)).toEqual([1, 4]);
+    expect(Array.from(k2.probs)).toEqual([0.5, 0.5]);
+    const all = candidateDistribution(logits, {});
+    const order = Array.from(all.ids).sort((a, b) => all.probs[b]! - all.probs[a]! || a - b);
+    const p = all.probs[order[0]!]! + all.probs[order[1]!]! - 1e-9; // the two top tokens just reach p
+    expect(Array.from(candidateDistribution(logits, { topP: p }).ids)).toEqual([1, 4]);
+    expect(Array.from(candidateDistribution(logits, { topP: p + 0.01 }).ids)).toEqual([1, 4, 2]);
+    // temperature sharpens
+    const cold = candidateDistribution(logits, { temperature: 0.1, topK: 3 });
+    expect(cold.probs[2]).toBeLessThan(1e-4);
+  });
+
+  it('topK selection agrees with a full sort on random logits', () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.integer({ min: 1, max: 49 }), (seed, k) => {
+        const r = createRng(seed);
+        const l = Float32Array.from({ length: 50 }, () => Math.round(r.normal() * 4) / 2); // many ties
+        const got = Array.from(candidateDistribution(l, { topK: k }).ids);
+        const want = Array.from(l.keys()).sort((a, b) => l[b]! - l[a]! || a - b).slice(0, k);
+        expect(got).toEqual(want);
+      }),
+    );
+  });
+
+  it('seeded sampling is deterministic and follows the distribution', () => {
+    const draw = (seed: number): number[] => {
+      const s = createSampler({ seed, temperature: 1 });
+      return Array.from({ length: 200 }, () => s.sample(logits));
+    };
+    expect(draw(7)).toEqual(draw(7));
+    expect(draw(7)).not.toEqual(draw(8));
+    const s = createSampler({ seed: 1, topK: 3 });
+    const counts = new Map<number, number>();
+    for (let i = 0; i < 4000; i++) {
+      const t = s.sample(logits);
+      counts.set(t, (counts.get(t) ?? 0) + 1);
+    }
+    expect([...counts.keys()].sort()).toEqual([1, 2, 4]);
+    const e = Math.exp(-1);
+    expect(counts.get(2)! / 4000).toBeCloseTo(e / (2 + e), 1);
+  });
+
+  it('refuses bad parameters', () => {
+    expect(() => createSampler({ temperature: -1 })).toThrow(/Temperature/);
+    expect(() => createSampler({ topK: 1.5 })).toThrow(/top-k/);
+    expect(() => createSampler({ topP: 0 })).toThrow(/top-p/);
+    expect(() => createSampler({ repetitionPenalty: 0 })).toThrow(/penalty/);
+  });
+});
