@@ -165,6 +165,16 @@ export function validationPayloadOf(v: ValidationPayload): ValidationPayload {
   return { contributionId: v.contributionId, validator: v.validator, verdict: v.verdict, reason: v.reason, createdAt: v.createdAt };
 }
 
+/** The EIP-712 typed data of a contribution, for a wallet's `signTypedData` (same as the local-key path). */
+export function contributionTypedData(p: ContributionPayload) {
+  return contributionData(p);
+}
+
+/** The EIP-712 typed data of a validation, for a wallet's `signTypedData`. */
+export function validationTypedData(p: ValidationPayload) {
+  return validationData(p);
+}
+
 export function hashContribution(p: ContributionPayload): Hex {
   return hashTypedData(contributionData(p));
 }
