@@ -81,4 +81,17 @@ describe('engine logits vs onnxruntime-web (wasm)', () => {
     refs.push(ref);
     expect(maxAbsDiff(await engineLogits(config, weights, adapter), await ref.logits(prompt))).toBeLessThanOrEqual(TOL);
   });
+
+  it('the KV-cache variant of the graph (past/present inputs) agrees, and the engine decode matches ORT decode', async () => {
+    const { config, weights } = randomModel({ seed: 8 });
+    const ref = await createOrtReference(config, weights, { withPast: true });
+    refs.push(ref);
+    const state = ref.newState();
+    const V = config.vocabSize;
+    const model = createModel(createCpuBackend(), config, weights);
+    const seq = model.createSequence(64);
+    expect(maxAbsDiff(await model.prefill(prompt, seq), (await ref.step(prompt, state)).subarray((prompt.length - 1) * V))).toBeLessThanOrEqual(TOL);
+    for (const t of [17, 4, 230]) expect(maxAbsDiff(await model.decodeStep(t, seq), await ref.step([t], state))).toBeLessThanOrEqual(TOL);
+    expect(state.length).toBe(prompt.length + 3);
+  });
 });
