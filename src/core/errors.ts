@@ -48,6 +48,13 @@ export type ErrorCode =
   | 'engine/bad-sampling'
   | 'engine/disposed'
   | 'engine/lora-slot'
+  // LoRA adapters and serving (src/engine/lora, src/engine/serving)
+  | 'lora/config'
+  | 'lora/weights'
+  | 'lora/mismatch'
+  | 'lora/not-found'
+  | 'lora/pool-full'
+  | 'serving/closed'
   // WebGPU backend (src/engine/webgpu): the UI falls back to the CPU backend on these
   | 'webgpu/unavailable'
   | 'webgpu/device-lost'
