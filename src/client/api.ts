@@ -8,12 +8,14 @@
 import type {
   Address,
   Contribution,
+  ContributionPayload,
   Datanet,
   DatanetDraft,
   DatanetVersion,
   Hex,
   IdentityPublic,
   Validation,
+  ValidationPayload,
   Verdict,
 } from '../core/types.ts';
 import type { ErrorCode } from '../core/errors.ts';
@@ -84,6 +86,17 @@ export interface SubmitResult {
   failed: { previewId: string; error: ErrorInfo }[];
 }
 
+/** A contribution payload prepared for the contributor's wallet to sign. */
+export interface PreparedContribution {
+  previewId: string;
+  payload: ContributionPayload;
+}
+
+/** A prepared payload with the wallet's signature. */
+export interface SignedContribution extends PreparedContribution {
+  signature: Hex;
+}
+
 export interface VoteResult {
   validation: Validation;
   /** Set when this vote closed the contribution. */
@@ -128,8 +141,21 @@ export interface DataApi {
   /** Sign and store previews made by `previewContributions` (each in its own transaction). */
   submitContributions(previewIds: string[], contributor: Address, onProgress?: ProgressCallback): Promise<SubmitResult>;
 
+  /**
+   * Wallet signing, step 1: the EIP-712 payloads (core/signing `contributionTypedData`) the contributor's
+   * wallet must sign for these previews. Writes nothing.
+   */
+  prepareContributions(previewIds: string[], contributor: Address): Promise<{ prepared: PreparedContribution[]; failed: SubmitResult['failed'] }>;
+  /** Wallet signing, step 2: verify each signature and store the contributions as `submitContributions` does. */
+  submitSignedContributions(items: SignedContribution[], onProgress?: ProgressCallback): Promise<SubmitResult>;
+
   /** Cast a signed vote; closes the contribution when the quorum (or the owner) decides. */
   castVote(contributionId: Hex, validator: Address, verdict: Verdict, reason: string): Promise<VoteResult>;
+
+  /** Wallet signing, step 1: the validation payload to sign (every check done). Writes nothing. */
+  prepareVote(contributionId: Hex, validator: Address, verdict: Verdict, reason: string): Promise<ValidationPayload>;
+  /** Wallet signing, step 2: verify the signature, then store and count the vote as `castVote` does. */
+  castSignedVote(payload: ValidationPayload, signature: Hex): Promise<VoteResult>;
 
   /** Export a version (default: current) as a pack archive. */
   exportPack(datanetId: string, version?: number, onProgress?: ProgressCallback): Promise<ExportedPack>;

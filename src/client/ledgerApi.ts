@@ -31,6 +31,28 @@ export interface ReconcileReport {
   expired: number;
 }
 
+/** What `claim(account, cumulativeAmount, proof)` needs now (rebuilt from the chain's logs, root checked). */
+export interface ClaimPlanInfo {
+  epoch: bigint;
+  account: Address;
+  cumulativeAmount: bigint;
+  proof: Hex[];
+  alreadyClaimed: bigint;
+  claimable: bigint;
+}
+
+/** Which chain the app settles on, as kept in the settings table (key `chain`). */
+export interface ChainSettings {
+  /** local: the anvil chain of `npm start` (read from /chain.json); openledger: 161201; custom: any EVM chain. */
+  kind: 'local' | 'openledger' | 'custom';
+  openledger?: { rpcUrl: string; token: string; registry: string; settlement: string; explorer?: string; deployedAtBlock?: string };
+  custom?: { chainId: string; name: string; rpcUrl: string; token: string; registry: string; settlement: string; explorer?: string; deployedAtBlock?: string };
+  /** WalletConnect Cloud projectId (mobile wallets); WalletConnect is disabled without it. */
+  walletConnectProjectId?: string;
+}
+
+export const CHAIN_SETTINGS_KEY = 'chain';
+
 export interface LedgerApi {
   ping(): Promise<'pong'>;
   /** A pending "Pay a Datanet" receipt (signed later, when settling). */
@@ -46,4 +68,7 @@ export interface LedgerApi {
   beginClaim(chainId: number, account: Address, epoch: bigint, cumulativeAmount: bigint, amount: bigint): Promise<string>;
   claimSent(id: string, txHash: Hex): Promise<void>;
   claimFinished(id: string, outcome: { txHash: Hex } | { error: string; txHash?: Hex }): Promise<void>;
+  /** The claim for `account` under the current epoch root (`chain/nothing-to-claim` when there is none). */
+  planClaim(chain: LedgerChainRef, account: Address): Promise<ClaimPlanInfo>;
+  saveChainSettings(settings: ChainSettings): Promise<void>;
 }

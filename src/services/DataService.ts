@@ -9,11 +9,13 @@ import type {
   DataApi,
   ExportedPack,
   ImportReport,
+  PreparedContribution,
   ProgressCallback,
+  SignedContribution,
   SubmitResult,
   VoteResult,
 } from '../client/api.ts';
-import type { Address, Datanet, DatanetDraft, Hex, IdentityPublic, Verdict } from '../core/types.ts';
+import type { Address, Datanet, DatanetDraft, Hex, IdentityPublic, ValidationPayload, Verdict } from '../core/types.ts';
 import type { TributaryDB } from '../store/db.ts';
 import type { ServiceContext, ServiceDeps } from './context.ts';
 import { createDatanet } from './datanets.ts';
@@ -22,8 +24,8 @@ import { createIdentity, listIdentities } from './identities.ts';
 import { exportPack, importPack, importPackFromUrl } from './packs.ts';
 import { previewContributions } from './preview.ts';
 import { PreviewStore } from './previewStore.ts';
-import { submitContributions } from './submit.ts';
-import { castVote } from './votes.ts';
+import { prepareContributions, submitContributions, submitSignedContributions } from './submit.ts';
+import { castSignedVote, castVote, prepareVote } from './votes.ts';
 
 export type { ServiceDeps };
 
@@ -65,6 +67,22 @@ export class DataService implements DataApi {
 
   castVote(contributionId: Hex, validator: Address, verdict: Verdict, reason: string): Promise<VoteResult> {
     return castVote(this.#ctx, contributionId, validator, verdict, reason);
+  }
+
+  prepareContributions(previewIds: string[], contributor: Address): Promise<{ prepared: PreparedContribution[]; failed: SubmitResult['failed'] }> {
+    return prepareContributions(this.#ctx, previewIds, contributor);
+  }
+
+  submitSignedContributions(items: SignedContribution[], onProgress?: ProgressCallback): Promise<SubmitResult> {
+    return submitSignedContributions(this.#ctx, items, onProgress);
+  }
+
+  prepareVote(contributionId: Hex, validator: Address, verdict: Verdict, reason: string): Promise<ValidationPayload> {
+    return prepareVote(this.#ctx, contributionId, validator, verdict, reason);
+  }
+
+  castSignedVote(payload: ValidationPayload, signature: Hex): Promise<VoteResult> {
+    return castSignedVote(this.#ctx, payload, signature);
   }
 
   exportPack(datanetId: string, version?: number, onProgress?: ProgressCallback): Promise<ExportedPack> {

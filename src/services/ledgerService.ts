@@ -9,12 +9,13 @@
  * then `settlementConfirmed` / `settlementFailed`. A tab closed in between leaves entries `submitting`;
  * `reconcile` (on start and before every settlement) asks the chain what happened to them.
  */
-import type { LedgerApi, LedgerChainRef, PayDatanetInput, ReconcileReport } from '../client/ledgerApi.ts';
+import { CHAIN_SETTINGS_KEY, type ChainSettings, type ClaimPlanInfo, type LedgerApi, type LedgerChainRef, type PayDatanetInput, type ReconcileReport } from '../client/ledgerApi.ts';
 import { TributaryError } from '../core/errors.ts';
 import type { ClaimRecord, LedgerEntry, PayoutMode, SettlementRecord } from '../core/ledger.ts';
 import { buildReceipt } from '../core/receiptSplit.ts';
 import type { Address, Hex } from '../core/types.ts';
 import type { TributaryDB } from '../store/db.ts';
+import { setSetting } from '../store/settings.ts';
 import {
   addClaim,
   addLedgerEntry,
@@ -43,6 +44,8 @@ export interface LedgerChainReader {
   transactionState(hash: Hex): Promise<TxState>;
   /** The latest block's timestamp (Unix seconds). */
   latestTimestamp(): Promise<bigint>;
+  /** The claim of `account` under the current epoch root, rebuilt from logs and checked against the root. */
+  planClaim(account: Address): Promise<ClaimPlanInfo>;
 }
 
 export interface LedgerDeps {
@@ -233,6 +236,19 @@ export class LedgerService implements LedgerApi {
     const now = this.#deps.now();
     if ('error' in outcome) await updateClaim(this.#db, id, { status: 'failed', error: outcome.error, ...(outcome.txHash ? { txHash: outcome.txHash } : {}), updatedAt: now });
     else await updateClaim(this.#db, id, { status: 'confirmed', txHash: outcome.txHash, updatedAt: now });
+  }
+
+  async planClaim(chain: LedgerChainRef, account: Address): Promise<ClaimPlanInfo> {
+    try {
+      return await this.#deps.reader(chain).planClaim(canonicalAddress(account));
+    } catch (e) {
+      throw chainUnreachable(chain, e);
+    }
+  }
+
+  async saveChainSettings(settings: ChainSettings): Promise<void> {
+    if (!['local', 'openledger', 'custom'].includes(settings?.kind)) throw new TributaryError('chain/config', `Unknown chain kind ${String(settings?.kind)}.`);
+    await setSetting(this.#db, CHAIN_SETTINGS_KEY, settings);
   }
 
   async claimSent(id: string, txHash: Hex): Promise<void> {

@@ -2,18 +2,18 @@
  * Submission: sign previews with the contributor's local key and store each one (contribution,
  * chunks, upload record) in its own transaction, re-checking duplicates and daily limits inside it.
  */
-import type { ProgressCallback, SubmitResult } from '../client/api.ts';
+import type { PreparedContribution, ProgressCallback, SubmitResult } from '../client/api.ts';
 import { TributaryError } from '../core/errors.ts';
 import { hashChunkList } from '../core/hash.ts';
 import { checkDailyLimits, utcDay } from '../core/limits.ts';
-import { signContribution } from '../core/signing.ts';
-import type { Address, Chunk, Contribution, ContributionPayload, Identity } from '../core/types.ts';
+import { contributionPayloadOf, hashContribution, signContribution, verifyContribution } from '../core/signing.ts';
+import type { Address, Chunk, Contribution, ContributionPayload, Hex, Identity } from '../core/types.ts';
 import { findChunkDuplicates, findNearDuplicate, findTextDuplicate } from '../store/duplicates.ts';
 import { uploadsToday } from '../store/uploads.ts';
 import type { ServiceContext } from './context.ts';
 import { exactDuplicate, nearDuplicate } from './preview.ts';
 import type { PreviewEntry } from './previewStore.ts';
-import { asTributaryError, requireLocalIdentity, sameAddress, toErrorInfo } from './util.ts';
+import { asTributaryError, canonicalAddress, requireLocalIdentity, sameAddress, toErrorInfo } from './util.ts';
 
 export async function submitContributions(
   ctx: ServiceContext,
@@ -49,7 +49,8 @@ export async function submitContributions(
   return result;
 }
 
-async function submitOne(ctx: ServiceContext, entry: PreviewEntry, identity: Identity): Promise<Contribution> {
+/** The passages still new in the Datanet and the payload to sign over them (nothing written). */
+async function buildPayload(ctx: ServiceContext, entry: PreviewEntry, contributor: Address): Promise<{ payload: ContributionPayload; kept: PreviewEntry['chunks'] }> {
   const { db } = ctx;
   const datanet = await db.datanets.get(entry.datanetId);
   if (!datanet) throw new TributaryError('datanet/not-found', 'The Datanet of this preview no longer exists.', entry.datanetId);
@@ -63,20 +64,39 @@ async function submitOne(ctx: ServiceContext, entry: PreviewEntry, identity: Ide
       ? exactDuplicate(entry.title, first)
       : new TributaryError('file/no-text', 'No text left to submit.', entry.title);
   }
-  const now = ctx.deps.now();
   const payload: ContributionPayload = {
     datanetId: datanet.id,
-    contributor: identity.address,
+    contributor,
     title: entry.title,
     mediaType: entry.mediaType,
     textHash: entry.textHash,
     // Over the exact-text hashes: the signature covers the exact text of every kept passage.
     chunksHash: hashChunkList(kept.map((c) => c.hash)),
     chunkCount: kept.length,
-    createdAt: now,
+    createdAt: ctx.deps.now(),
   };
+  return { payload, kept };
+}
+
+async function submitOne(ctx: ServiceContext, entry: PreviewEntry, identity: Identity): Promise<Contribution> {
+  const { payload, kept } = await buildPayload(ctx, entry, identity.address);
   // Signing is asynchronous work outside IndexedDB: it must finish before the transaction opens.
   const { id, signature } = await signContribution(payload, identity.privateKey);
+  return storeContribution(ctx, entry, payload, kept, id, signature);
+}
+
+async function storeContribution(
+  ctx: ServiceContext,
+  entry: PreviewEntry,
+  payload: ContributionPayload,
+  kept: PreviewEntry['chunks'],
+  id: Hex,
+  signature: Hex,
+): Promise<Contribution> {
+  const { db } = ctx;
+  const datanet = { id: payload.datanetId };
+  const identity = { address: payload.contributor };
+  const now = payload.createdAt;
   const contribution: Contribution = {
     ...payload,
     id,
@@ -130,4 +150,91 @@ async function submitOne(ctx: ServiceContext, entry: PreviewEntry, identity: Ide
     throw asTributaryError(e);
   }
   return contribution;
+}
+
+/**
+ * The wallet path, step 1: the payloads to sign for these previews (passages that became duplicates
+ * meanwhile are left out, as in `submitContributions`). Writes nothing.
+ */
+export async function prepareContributions(
+  ctx: ServiceContext,
+  previewIds: string[],
+  contributorInput: Address,
+): Promise<{ prepared: PreparedContribution[]; failed: SubmitResult['failed'] }> {
+  const prepared: PreparedContribution[] = [];
+  const failed: SubmitResult['failed'] = [];
+  let contributor: Address;
+  try {
+    contributor = canonicalAddress(contributorInput);
+  } catch (e) {
+    return { prepared, failed: previewIds.map((previewId) => ({ previewId, error: toErrorInfo(e) })) };
+  }
+  for (const previewId of previewIds) {
+    try {
+      const entry = requirePreview(ctx, previewId, contributor);
+      prepared.push({ previewId, payload: (await buildPayload(ctx, entry, contributor)).payload });
+    } catch (e) {
+      failed.push({ previewId, error: toErrorInfo(e) });
+    }
+  }
+  return { prepared, failed };
+}
+
+/**
+ * The wallet path, step 2: store contributions whose payloads the contributor's wallet signed. Each
+ * signature is verified (EIP-712, recovered signer = contributor) and each payload must still match its
+ * preview and the passages still new in the Datanet; then it is stored exactly like a locally signed one.
+ */
+export async function submitSignedContributions(
+  ctx: ServiceContext,
+  items: { previewId: string; payload: ContributionPayload; signature: Hex }[],
+  onProgress?: ProgressCallback,
+): Promise<SubmitResult> {
+  const result: SubmitResult = { submitted: [], failed: [] };
+  for (const [i, item] of items.entries()) {
+    try {
+      const contributor = canonicalAddress(item.payload.contributor);
+      const entry = requirePreview(ctx, item.previewId, contributor);
+      onProgress?.({ stage: 'signing', done: i, total: items.length, subject: entry.title });
+      const payload = contributionPayloadOf({ ...item.payload, contributor });
+      if (!(await verifyContribution(payload, item.signature))) {
+        throw new TributaryError('signature/invalid', `The signature is not ${contributor}'s signature of this contribution: sign it again in your wallet.`, entry.title);
+      }
+      const { payload: fresh, kept } = await buildPayload(ctx, entry, contributor);
+      if (
+        payload.datanetId !== fresh.datanetId ||
+        payload.title !== fresh.title ||
+        payload.mediaType !== fresh.mediaType ||
+        payload.textHash !== fresh.textHash ||
+        payload.chunksHash !== fresh.chunksHash ||
+        payload.chunkCount !== fresh.chunkCount
+      ) {
+        throw new TributaryError('contribution/not-found', 'The signed contribution no longer matches its preview (passages changed meanwhile): preview it again.', entry.title);
+      }
+      if (Math.abs(payload.createdAt - ctx.deps.now()) > SIGNED_PAYLOAD_MAX_AGE_MS) {
+        throw new TributaryError('signature/invalid', 'This signature is too old (or from the future): sign it again.', entry.title);
+      }
+      const contribution = await storeContribution(ctx, entry, payload, kept, hashContribution(payload), item.signature);
+      ctx.previews.delete(item.previewId);
+      result.submitted.push(contribution);
+    } catch (e) {
+      result.failed.push({ previewId: item.previewId, error: toErrorInfo(e) });
+    }
+    onProgress?.({ stage: 'writing', done: i + 1, total: items.length });
+  }
+  return result;
+}
+
+/** How far a wallet-signed payload's `createdAt` may be from the time it is stored. */
+export const SIGNED_PAYLOAD_MAX_AGE_MS = 30 * 60_000;
+
+function requirePreview(ctx: ServiceContext, previewId: string, contributor: Address): PreviewEntry {
+  const entry = ctx.previews.get(previewId, ctx.deps.now());
+  if (!entry) {
+    throw new TributaryError('contribution/not-found', 'This preview is no longer available: preview the file again, then submit.', previewId);
+  }
+  if (!sameAddress(entry.contributor, contributor)) {
+    throw new TributaryError('identity/not-found', 'This preview was made for another identity: preview it again as this one.', entry.title);
+  }
+  return entry;
 }

@@ -8,13 +8,13 @@ import { TributaryError } from '../core/errors.ts';
 import { versionMerkleRoot } from '../core/merkle.ts';
 import { decide } from '../core/quorum.ts';
 import { applyOutcome, validatorWeight } from '../core/reputation.ts';
-import { signValidation } from '../core/signing.ts';
+import { hashValidation, signValidation, verifyValidation } from '../core/signing.ts';
 import type { Address, Contribution, DatanetVersion, Hex, Validation, ValidationPayload, Verdict } from '../core/types.ts';
 import { getValidationBy } from '../store/contributions.ts';
 import { getReputations } from '../store/reputations.ts';
 import type { ServiceContext } from './context.ts';
 import { requireDatanet } from './preview.ts';
-import { asTributaryError, requireLocalIdentity, sameAddress } from './util.ts';
+import { asTributaryError, canonicalAddress, requireLocalIdentity, sameAddress } from './util.ts';
 
 export const REASON_MAX = 500;
 
@@ -45,20 +45,20 @@ function refuseIfClosed(c: Contribution): void {
   }
 }
 
-export async function castVote(
+/** Who may vote and how: checks everything but the signature; returns the payload to sign. */
+async function checkVote(
   ctx: ServiceContext,
   contributionId: Hex,
-  validatorInput: Address,
+  validator: Address,
   verdict: Verdict,
   reasonInput: string,
-): Promise<VoteResult> {
+  createdAt: number,
+): Promise<{ payload: ValidationPayload; role: Validation['role'] }> {
   const { db } = ctx;
   const reason = checkReason(verdict, reasonInput);
   const contribution = await requireContribution(ctx, contributionId);
   refuseIfClosed(contribution);
   const datanet = await requireDatanet(ctx, contribution.datanetId);
-  const identity = await requireLocalIdentity(db, validatorInput);
-  const validator = identity.address;
   const isOwner = sameAddress(validator, datanet.owner);
   if (datanet.moderation === 'owner') {
     // The owner decides alone, including on their own contributions.
@@ -69,12 +69,54 @@ export async function castVote(
   if (await getValidationBy(db, contribution.id, validator)) {
     throw new TributaryError('validation/already-voted', 'You already voted on this contribution: one vote per validator.', contribution.id);
   }
+  const payload: ValidationPayload = { contributionId: contribution.id, validator, verdict, reason, createdAt };
+  const role: Validation['role'] = datanet.moderation === 'owner' && isOwner ? 'owner' : 'validator';
+  return { payload, role };
+}
 
-  const payload: ValidationPayload = { contributionId: contribution.id, validator, verdict, reason, createdAt: ctx.deps.now() };
+export async function castVote(
+  ctx: ServiceContext,
+  contributionId: Hex,
+  validatorInput: Address,
+  verdict: Verdict,
+  reasonInput: string,
+): Promise<VoteResult> {
+  const identity = await requireLocalIdentity(ctx.db, validatorInput);
+  const { payload, role } = await checkVote(ctx, contributionId, identity.address, verdict, reasonInput, ctx.deps.now());
   // Signing finishes before the transaction opens (non-IndexedDB async work would end it).
   const { id, signature } = await signValidation(payload, identity.privateKey);
-  const role: Validation['role'] = datanet.moderation === 'owner' && isOwner ? 'owner' : 'validator';
+  return storeVote(ctx, payload, role, id, signature);
+}
 
+/** The wallet path, step 1: the validation payload to sign (after every check). Writes nothing. */
+export async function prepareVote(ctx: ServiceContext, contributionId: Hex, validatorInput: Address, verdict: Verdict, reasonInput: string): Promise<ValidationPayload> {
+  return (await checkVote(ctx, contributionId, canonicalAddress(validatorInput), verdict, reasonInput, ctx.deps.now())).payload;
+}
+
+/** How far a wallet-signed vote's `createdAt` may be from the time it is stored. */
+export const SIGNED_VOTE_MAX_AGE_MS = 30 * 60_000;
+
+/**
+ * The wallet path, step 2: store a vote its validator's wallet signed (signature verified, every check
+ * done again), then decide the contribution exactly as `castVote` does.
+ */
+export async function castSignedVote(ctx: ServiceContext, signed: ValidationPayload, signature: Hex): Promise<VoteResult> {
+  const validator = canonicalAddress(signed.validator);
+  if (Math.abs(signed.createdAt - ctx.deps.now()) > SIGNED_VOTE_MAX_AGE_MS) {
+    throw new TributaryError('signature/invalid', 'This signed vote is too old (or from the future): vote again.', signed.contributionId);
+  }
+  const { payload, role } = await checkVote(ctx, signed.contributionId, validator, signed.verdict, signed.reason, signed.createdAt);
+  if (payload.reason !== signed.reason) throw new TributaryError('validation/invalid', 'The signed reason is not in its final form (trimmed): vote again.', signed.contributionId);
+  if (!(await verifyValidation(payload, signature))) {
+    throw new TributaryError('signature/invalid', `The signature is not ${validator}'s signature of this vote: sign it again in your wallet.`, signed.contributionId);
+  }
+  return storeVote(ctx, payload, role, hashValidation(payload), signature);
+}
+
+async function storeVote(ctx: ServiceContext, payload: ValidationPayload, role: Validation['role'], id: Hex, signature: Hex): Promise<VoteResult> {
+  const { db } = ctx;
+  const validator = payload.validator;
+  const contribution = { id: payload.contributionId };
   try {
     return await db.transaction(
       'rw',

@@ -6,6 +6,7 @@
 import { createPublicClient, http, type PublicClient } from 'viem';
 import type { Address, Hex } from '../../core/types.ts';
 import type { PayoutMode } from '../../core/ledger.ts';
+import { planClaim } from '../epochs.ts';
 import { settlementAbi } from '../generated/Settlement.ts';
 import { viemChain, type WalletChain } from './connect.ts';
 
@@ -47,5 +48,6 @@ export function createLedgerReader(chain: ReaderChain, client?: PublicClient) {
     async latestTimestamp(): Promise<bigint> {
       return (await pc.getBlock({ blockTag: 'latest' })).timestamp;
     },
+    planClaim: (account: Address) => planClaim(pc, { settlement: chain.settlement, fromBlock, account }),
   };
 }
