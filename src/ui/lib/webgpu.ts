@@ -36,7 +36,8 @@ export type WebGpuReport =
 
 /** Ask the browser for a GPU adapter and describe it. */
 export async function probeWebGpu(): Promise<WebGpuReport> {
-  const gpu = (navigator as Navigator & { gpu?: GpuLike }).gpu;
+  // `as unknown`: once @webgpu/types is in the program (the engine uses it), Navigator already has `gpu`
+  const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
   if (!gpu) {
     const reason = !window.isSecureContext
       ? 'navigator.gpu is missing because this page is not a secure context: WebGPU needs HTTPS or localhost.'
