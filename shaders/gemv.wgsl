@@ -1,0 +1,62 @@
+// Matrix-vector product for decode (T = 1, or a few rows): y[T, N] = x[T, K] · Wᵀ (+ bias) (+ y when
+// accumulate). W's format comes from a lib/weights_*.wgsl snippet concatenated in front (f32/q8/q4,
+// dequantised on the fly). Workgroup: 256 threads = 8 output rows x 32 lanes splitting K; lanes reduce
+// through workgroup memory.
+// Dispatch: (ceil(N / 8), T, 1).
+
+struct Params {
+  T: u32,
+  N: u32,
+  K: u32,
+  gs: u32,
+  has_bias: u32,
+  accumulate: u32,
+  _p0: u32,
+  _p1: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+
+const ROWS = 8u;
+const LANES = 32u;
+
+var<workgroup> part: array<f32, 256>;
+
+fn x_load4(t: u32, k: u32) -> vec4<f32> {
+  let base = t * P.K + k;
+  var v = vec4<f32>(0.0);
+  if (k < P.K) { v.x = x[base]; }
+  if (k + 1u < P.K) { v.y = x[base + 1u]; }
+  if (k + 2u < P.K) { v.z = x[base + 2u]; }
+  if (k + 3u < P.K) { v.w = x[base + 3u]; }
+  return v;
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let lane = li % LANES;
+  let n = wid.x * ROWS + li / LANES;
+  let t = wid.y;
+  var s = 0.0;
+  if (n < P.N) {
+    for (var k = lane * 4u; k < P.K; k += LANES * 4u) {
+      s += dot(x_load4(t, k), w_load4(n, k, P.K, P.gs));
+    }
+  }
+  part[li] = s;
+  workgroupBarrier();
+  for (var off = LANES / 2u; off > 0u; off >>= 1u) {
+    if (lane < off) { part[li] += part[li + off]; }
+    workgroupBarrier();
+  }
+  if (lane == 0u && n < P.N) {
+    var v = part[li];
+    if (P.has_bias != 0u) { v += bias[n]; }
+    let o = t * P.N + n;
+    if (P.accumulate != 0u) { v += y[o]; }
+    y[o] = v;
+  }
+}

@@ -1,0 +1,48 @@
+import { expect } from 'vitest';
+
+/** Deterministic random numbers (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n values uniform in [-scale, scale). */
+export function randn(rand: () => number, n: number, scale = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * scale;
+  return a;
+}
+
+export interface Tolerance {
+  abs: number;
+  rel: number;
+}
+
+/**
+ * Asserts |gpu[i] - cpu[i]| <= abs + rel * |cpu[i]| for every i, reporting the worst element, and
+ * returns the largest error seen relative to the allowance (≤ 1 passes).
+ */
+export function expectClose(gpu: ArrayLike<number>, cpu: ArrayLike<number>, tol: Tolerance, what: string): number {
+  expect(gpu.length, `${what}: length`).toBe(cpu.length);
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < cpu.length; i++) {
+    const g = gpu[i]!;
+    const c = cpu[i]!;
+    const ratio = Number.isFinite(g) ? Math.abs(g - c) / (tol.abs + tol.rel * Math.abs(c)) : Infinity;
+    if (!(ratio <= worst)) {
+      worst = ratio;
+      at = i;
+    }
+  }
+  if (!(worst <= 1)) {
+    expect.fail(`${what}: element ${at} is ${gpu[at]} on the GPU and ${cpu[at]} on the CPU (error ${worst.toFixed(2)}× the tolerance abs ${tol.abs} + rel ${tol.rel}).`);
+  }
+  return worst;
+}

@@ -1,0 +1,25 @@
+import { existsSync, mkdtempSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Debian's chromium ships SwiftShader's Vulkan ICD here (docs: MACHINE-FACTS). */
+export const SWIFTSHADER_ICD = process.env.TRIBUTARY_VK_ICD ?? '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+export const hasSwiftShader = existsSync(SWIFTSHADER_ICD);
+
+export const SKIP_MESSAGE = `GPU parity tests skipped: ${SWIFTSHADER_ICD} is missing (install Debian's chromium: apt-get install -y chromium libvulkan1).`;
+
+/**
+ * Sets what Dawn needs to find SwiftShader: VK_ICD_FILENAMES and a private (0700) XDG_RUNTIME_DIR.
+ * Idempotent; the global setup calls it before the test processes start, and each test file again in
+ * case it runs on its own.
+ */
+export function ensureGpuEnv(): void {
+  if (!hasSwiftShader) return;
+  process.env.VK_ICD_FILENAMES ??= SWIFTSHADER_ICD;
+  if (!process.env.XDG_RUNTIME_DIR || !existsSync(process.env.XDG_RUNTIME_DIR)) {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-xdg-'));
+    chmodSync(dir, 0o700);
+    process.env.XDG_RUNTIME_DIR = dir;
+  }
+}

@@ -1,0 +1,31 @@
+/// <reference types="@webgpu/types" />
+import { describe } from 'vitest';
+import { acquireGpu } from '../../src/engine/webgpu/device.ts';
+import { GpuRuntime } from '../../src/engine/webgpu/runtime.ts';
+import { ensureGpuEnv, hasSwiftShader, SKIP_MESSAGE } from './env.ts';
+
+/** Every GPU await in these tests gives up after this long (a wrong kernel can hang SwiftShader). */
+export const GPU_TIMEOUT_MS = 30_000;
+
+export function withTimeout<T>(p: Promise<T>, ms = GPU_TIMEOUT_MS, what = 'GPU work'): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** `describe` when SwiftShader is installed, else a skipped suite whose name says why. */
+export const describeGpu: typeof describe = hasSwiftShader ? describe : (((name: string, fn: () => void) => describe.skip(`${name} — ${SKIP_MESSAGE}`, fn)) as typeof describe);
+
+/** A runtime on Dawn + SwiftShader (the `webgpu` package), with timeouts on every GPU wait. */
+export async function createTestRuntime(): Promise<GpuRuntime> {
+  ensureGpuEnv();
+  const { create, globals } = await import('webgpu');
+  Object.assign(globalThis, globals);
+  const gpu = create([]);
+  const acquired = await withTimeout(acquireGpu({ gpu }), GPU_TIMEOUT_MS, 'Acquiring the WebGPU device');
+  return new GpuRuntime(acquired, { timeoutMs: GPU_TIMEOUT_MS });
+}

@@ -1,0 +1,106 @@
+/**
+ * matmul / gemv (shaders/matmul.wgsl, shaders/gemv.wgsl) vs cpu/kernels/matmul on f32, int8 and int4
+ * weights. Tolerance: |gpu - cpu| <= 1e-5 · sqrt(K) · (1 + |cpu|) — both sides see the same dequantised
+ * weights; only the order and precision of the sums differ (f32 on the GPU, f64 on the CPU).
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { matmul as cpuMatmul } from '../../src/engine/cpu/kernels/matmul.ts';
+import { quantizeQ4, quantizeQ8, type Matrix } from '../../src/engine/quant.ts';
+import type { GpuRuntime } from '../../src/engine/webgpu/runtime.ts';
+import { uploadMatrix } from '../../src/engine/webgpu/matrix.ts';
+import { matmul } from '../../src/engine/webgpu/ops/matmul.ts';
+import { createTestRuntime, describeGpu } from './gpu.ts';
+import { expectClose, randn, rng } from './check.ts';
+
+const tol = (K: number) => ({ abs: 1e-5 * Math.sqrt(K), rel: 1e-5 * Math.sqrt(K) });
+
+// [T, K, N]: T = 1 (decode), small batches, and prefill sizes off the 64-tile grid
+const SHAPES: [number, number, number][] = [
+  [1, 64, 37],
+  [3, 96, 130],
+  [4, 32, 8],
+  [5, 128, 70],
+  [67, 128, 129],
+  [130, 96, 65],
+];
+
+function makeMatrix(kind: 'f32' | 'q8' | 'q4', data: Float32Array, N: number, K: number): Matrix {
+  if (kind === 'q8') return quantizeQ8(data, N, K);
+  if (kind === 'q4') return quantizeQ4(data, N, K);
+  return { kind: 'f32', rows: N, cols: K, data };
+}
+
+describeGpu('matmul on WebGPU vs the CPU twin', () => {
+  let rt: GpuRuntime;
+  beforeAll(async () => {
+    rt = await createTestRuntime();
+  });
+  afterAll(() => rt?.destroy());
+
+  for (const kind of ['f32', 'q8', 'q4'] as const) {
+    for (const [T, K, N] of SHAPES) {
+      it(`${kind} T=${T} K=${K} N=${N}: gemv and tiled`, async () => {
+        const rand = rng(T * 1000 + K * 7 + N);
+        const x = randn(rand, T * K);
+        const w = makeMatrix(kind, randn(rand, N * K, 0.5), N, K);
+        const want = new Float32Array(T * N);
+        cpuMatmul(x, T, w, want);
+        const gx = rt.upload(x);
+        const gw = uploadMatrix(rt, w);
+        for (const variant of ['gemv', 'tiled'] as const) {
+          const out = rt.createBuffer(T * N * 4);
+          matmul(rt, gx, T, gw, out, { variant });
+          expectClose(await rt.readF32(out, T * N), want, tol(K), `${kind} ${variant}`);
+        }
+      });
+    }
+  }
+
+  it('f32 with K not a multiple of 4 or 32 (K = 33, 70)', async () => {
+    for (const [T, K, N] of [
+      [2, 33, 9],
+      [70, 70, 66],
+    ] as const) {
+      const rand = rng(K);
+      const x = randn(rand, T * K);
+      const w: Matrix = { kind: 'f32', rows: N, cols: K, data: randn(rand, N * K) };
+      const want = new Float32Array(T * N);
+      cpuMatmul(x, T, w, want);
+      const gx = rt.upload(x);
+      const gw = uploadMatrix(rt, w);
+      for (const variant of ['gemv', 'tiled'] as const) {
+        const out = rt.createBuffer(T * N * 4);
+        matmul(rt, gx, T, gw, out, { variant });
+        expectClose(await rt.readF32(out, T * N), want, tol(K), `K=${K} ${variant}`);
+      }
+    }
+  });
+
+  it('adds a bias and accumulates into out', async () => {
+    const [T, K, N] = [6, 64, 40];
+    const rand = rng(99);
+    const x = randn(rand, T * K);
+    const w = quantizeQ8(randn(rand, N * K), N, K);
+    const bias = randn(rand, N);
+    const prior = randn(rand, T * N);
+    const want = new Float32Array(T * N);
+    cpuMatmul(x, T, w, want, bias);
+    for (let i = 0; i < want.length; i++) want[i] = want[i]! + prior[i]!;
+    const gx = rt.upload(x);
+    const gw = uploadMatrix(rt, w);
+    const gb = rt.upload(bias);
+    for (const variant of ['gemv', 'tiled'] as const) {
+      const out = rt.upload(prior);
+      matmul(rt, gx, T, gw, out, { variant, bias: gb, accumulate: true });
+      expectClose(await rt.readF32(out, T * N), want, tol(K), `bias+accumulate ${variant}`);
+    }
+  });
+
+  it('refuses mismatched buffers with a clear error', () => {
+    const w = uploadMatrix(rt, { kind: 'f32', rows: 4, cols: 8, data: new Float32Array(32) });
+    const x = rt.createBuffer(8 * 4);
+    const out = rt.createBuffer(3 * 4);
+    expect(() => matmul(rt, x, 1, w, out)).toThrow(/out needs 4 values/);
+    expect(() => matmul(rt, x, 2, w, rt.createBuffer(64))).toThrow(/x needs 16 values/);
+  });
+});
