@@ -1,6 +1,8 @@
 /**
  * The CPU backend: `Backend` over plain TypedArrays and the kernels in `./kernels` (run synchronously on the calling
  * thread — in the app, the engine worker). Also the fallback when WebGPU is missing or the device is lost.
+ * Weights are copied onto the WASM SIMD heap when WASM SIMD is available (`./simd`), so `matmul` runs its SIMD path;
+ * `createCpuBackend({ simd: false })` keeps everything in plain JS.
  *
  * @example
  * const cpu = createCpuBackend();
@@ -17,6 +19,7 @@ import { matmul } from './kernels/matmul.ts';
 import { rmsNorm } from './kernels/rmsNorm.ts';
 import { ropeInPlace } from './kernels/rope.ts';
 import { siluMul } from './kernels/siluMul.ts';
+import { simdRuntime } from './simd/simdRuntime.ts';
 
 export class CpuTensor implements Tensor {
   disposed = false;
@@ -82,7 +85,13 @@ const ten = (t: Tensor): Float32Array => live(t, CpuTensor, 'tensor').data;
 const wt = (w: WeightTensor): Matrix => live(w, CpuWeight, 'weight').matrix;
 const pl = (p: LoraPool): CpuLoraPool => live(p, CpuLoraPool, 'LoRA pool');
 
-export function createCpuBackend(): Backend {
+export interface CpuBackendOptions {
+  /** use the WASM SIMD matmul when available (default true) */
+  simd?: boolean;
+}
+
+export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
+  const rt = opts.simd === false ? null : simdRuntime();
   const mem: BackendMemory = { weights: 0, tensors: 0, lora: 0 };
   const backend: Backend = {
     name: 'cpu',
@@ -111,7 +120,7 @@ export function createCpuBackend(): Backend {
       return Promise.resolve(d.slice(offset, offset + n));
     },
     uploadWeight(m) {
-      const w = new CpuWeight(m);
+      const w = new CpuWeight(rt ? rt.toHeap(m) : m);
       mem.weights += w.bytes;
       return w;
     },
@@ -145,6 +154,7 @@ export function createCpuBackend(): Backend {
       } else if (t instanceof CpuWeight && !t.disposed) {
         t.disposed = true;
         mem.weights -= t.bytes;
+        rt?.release(t.matrix);
       } else if (t instanceof CpuLoraPool && !t.disposed) {
         t.disposed = true;
         mem.lora -= t.bytes;

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { matmul } from './matmul.ts';
 import { dequantize, quantizeQ4, quantizeQ8, type Matrix } from '../../quant.ts';
 import { createRng } from '../../sampling/rng.ts';
+import { simdRuntime } from '../simd/simdRuntime.ts';
 
 function rand(n: number, seed: number): Float32Array {
   const r = createRng(seed);
@@ -75,5 +76,44 @@ describe('matmul', () => {
   it('refuses buffers of the wrong size', () => {
     expect(() => matmul(new Float32Array(3), 1, { kind: 'f32', rows: 2, cols: 4, data: new Float32Array(8) }, new Float32Array(2))).toThrow(/matmul/);
     expect(() => matmul(new Float32Array(4), 1, { kind: 'f32', rows: 2, cols: 4, data: new Float32Array(8) }, new Float32Array(2), new Float32Array(3))).toThrow(/bias/);
+  });
+
+  const rt = simdRuntime();
+  it.runIf(rt !== null)('WASM SIMD path (weights on the heap): f32/q8/q4, every token/row blocking, within 1e-5 of the naive product', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom('f32', 'q8', 'q4'), fc.boolean(), fc.nat(), (T, N4, G, kind, withBias, seed) => {
+          const [N, K] = [4 * N4, 32 * G];
+          const x = rand(T * K, seed);
+          const wf = rand(N * K, seed + 1);
+          const m: Matrix = kind === 'f32' ? { kind, rows: N, cols: K, data: wf } : kind === 'q8' ? quantizeQ8(wf, N, K) : quantizeQ4(wf, N, K);
+          const hm = rt!.toHeap(m);
+          expect(rt!.owns(hm)).toBe(true);
+          const bias = withBias ? rand(N, seed + 2) : undefined;
+          const out = new Float32Array(T * N);
+          matmul(x, T, hm, out, bias);
+          rt!.release(hm);
+          expect(maxDiff(out, naive(x, T, dequantize(m), N, K, bias))).toBeLessThan(1e-5);
+        }),
+      { numRuns: 150 },
+    );
+  });
+
+  it.runIf(rt !== null)('SIMD path: a token gives the same bits alone or in a batch, and heap views survive memory growth', () => {
+    const [N, K] = [12, 64];
+    const m = rt!.toHeap(quantizeQ8(rand(N * K, 5), N, K));
+    const x = rand(7 * K, 6);
+    const all = new Float32Array(7 * N);
+    matmul(x, 7, m, all);
+    for (let t = 0; t < 7; t++) {
+      const one = new Float32Array(N);
+      matmul(x.subarray(t * K, (t + 1) * K), 1, m, one);
+      expect(Array.from(one)).toEqual(Array.from(all.subarray(t * N, (t + 1) * N)));
+    }
+    const big = rt!.toHeap({ kind: 'f32', rows: 1024, cols: 1024, data: new Float32Array(1024 * 1024) }); // grows the heap
+    const again = new Float32Array(7 * N);
+    matmul(x, 7, m, again);
+    expect(again).toEqual(all);
+    rt!.release(big);
+    rt!.release(m);
   });
 });

@@ -8,11 +8,16 @@
  * - prefill (T ≥ 4): a panel of 8 rows is dequantised into a small scratch buffer and reused for every token.
  * Sums are accumulated in f64 (JS numbers) and stored as f32.
  *
+ * Weights that live on the WASM heap (`simdRuntime().toHeap(m)`, which the CPU backend's `uploadWeight` does) take the
+ * WASM SIMD path instead when rows and columns are multiples of 4 (and the group size is 32): f32x4 micro-tiles,
+ * quantised rows dequantised panel by panel with SIMD; sums in f32 (four lanes, then added in a fixed order).
+ *
  * @example
  * matmul(x, T, { kind: 'f32', rows: 3, cols: 4, data: w }, out);   // out: Float32Array(T * 3)
  */
 import { TributaryError } from '../../../core/errors.ts';
 import { type Matrix } from '../../quant.ts';
+import { simdRuntime, type SimdRuntime } from '../simd/simdRuntime.ts';
 
 const PANEL = 8;
 let scratch = new Float32Array(0);
@@ -25,7 +30,10 @@ export function matmul(x: Float32Array, T: number, w: Matrix, out: Float32Array,
   }
   if (bias && bias.length !== N) throw new TributaryError('engine/bad-shape', `matmul: bias needs ${N} values, got ${bias.length}.`);
   if (T <= 0) return;
-  if (w.kind === 'f32') {
+  const rt = simdRuntime();
+  if (rt && K % 4 === 0 && N % 4 === 0 && (w.kind === 'f32' || w.groupSize === 32) && rt.owns(w)) {
+    simdMatmul(rt, x, T, w, out);
+  } else if (w.kind === 'f32') {
     f32Tile(x, T, K, w.data, 0, N, out, N, 0);
   } else if (T >= 4) {
     if (scratch.length < PANEL * K) scratch = new Float32Array(PANEL * K);
@@ -46,6 +54,34 @@ export function matmul(x: Float32Array, T: number, w: Matrix, out: Float32Array,
       for (let n = 0; n < N; n++) out[o + n] = out[o + n]! + bias[n]!;
     }
   }
+}
+
+/** SIMD path: x and out are staged through heap scratch; quantised weights go through a dequantised panel. */
+function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: Matrix, out: Float32Array): void {
+  const N = w.rows;
+  const K = w.cols;
+  // a panel of rows that stays in L1 (≤ 32 KiB) while every token streams past it
+  const P = Math.max(4, Math.floor(8192 / K) & ~3);
+  const xOff = rt.scratch(0, T * K * 4);
+  const oOff = rt.scratch(1, T * N * 4);
+  const pOff = w.kind === 'f32' ? 0 : rt.scratch(2, P * K * 4);
+  const heap = rt.f32(); // after the scratch calls: they may have grown the memory
+  heap.set(x.subarray(0, T * K), xOff >> 2);
+  const k = rt.kernels;
+  if (w.kind === 'f32') {
+    if (T < 4) k.gemm(xOff, w.data.byteOffset, oOff, T, N, K, N);
+    else for (let n0 = 0; n0 < N; n0 += P) k.gemm(xOff, w.data.byteOffset + n0 * K * 4, oOff + n0 * 4, T, Math.min(P, N - n0), K, N);
+  } else {
+    const groupsPerRow = K / 32;
+    const bytesPerRow = w.kind === 'q8' ? K : K / 2;
+    const dq = w.kind === 'q8' ? k.dq8 : k.dq4;
+    for (let n0 = 0; n0 < N; n0 += P) {
+      const rows = Math.min(P, N - n0);
+      dq(w.q.byteOffset + n0 * bytesPerRow, w.scales.byteOffset + n0 * groupsPerRow * 4, pOff, rows * groupsPerRow);
+      k.gemm(xOff, pOff, oOff + n0 * 4, T, rows, K, N);
+    }
+  }
+  out.set(heap.subarray(oOff >> 2, (oOff >> 2) + T * N));
 }
 
 /** Dequantises rows `n0 .. n0+P` of a quantised matrix into `dst` (row-major, P × cols). */

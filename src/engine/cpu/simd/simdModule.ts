@@ -1,0 +1,161 @@
+/**
+ * The WASM SIMD kernels of the CPU backend, assembled at run time with `wasmEmit.ts`:
+ * - `gemm(x, w, out, T, N, K, ldo)`: `out[t*ldo + n] = Σ_k x[t*K + k] · w[n*K + k]` (f32; pointers in bytes; N and K
+ *   multiples of 4). Micro-tiles of 2 tokens × 4 rows (8 f32x4 accumulators), then 1 token × 4 rows for an odd token.
+ *   Lane `l` of an accumulator sums `k ≡ l (mod 4)` in order, the four lanes are then added left to right — the same
+ *   order for every tile shape, so a token's result never depends on how many tokens run with it.
+ * - `dq8(q, s, dst, groups)`: int8 groups of 32 → f32 (`q · scale`).
+ * - `dq4(q, s, dst, groups)`: int4 groups of 32 (16 bytes, low nibble = even column) → f32 (`(n − 8) · scale`).
+ * Quantised matmuls dequantise a small panel of rows with `dq8`/`dq4` into cache-resident scratch and run `gemm` on it.
+ */
+import { Fn, I32, V128, emitModule } from './wasmEmit.ts';
+
+function gemm(): Fn {
+  const f = new Fn('gemm', [I32, I32, I32, I32, I32, I32, I32]);
+  const [x, w, out, T, N, K, ldo] = [0, 1, 2, 3, 4, 5, 6];
+  const t = f.local(I32);
+  const n = f.local(I32);
+  const kb = f.local(I32);
+  const kEnd = f.local(I32);
+  const xb0 = f.local(I32);
+  const xb1 = f.local(I32);
+  const wb = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
+  const ob = f.local(I32);
+  const ldoB = f.local(I32);
+  const acc = Array.from({ length: 8 }, () => f.local(V128));
+  const xv0 = f.local(V128);
+  const xv1 = f.local(V128);
+  const wv = f.local(V128);
+
+  const hsum = (a: number): void => {
+    f.get(a).f32x4extract(0).get(a).f32x4extract(1).f32add().get(a).f32x4extract(2).f32add().get(a).f32x4extract(3).f32add();
+  };
+  /** n loop over 4-row blocks for `tokens` (1 or 2) tokens starting at xb0 (and xb1) */
+  const rows = (tokens: 1 | 2): void => {
+    f.i32(0).set(n);
+    f.block().loop();
+    f.get(n).get(N).geU().brIf(1);
+    f.get(w).get(n).get(K).mul().i32(4).mul().add().set(wb[0]!);
+    for (let j = 1; j < 4; j++) f.get(wb[j - 1]!).get(kEnd).add().set(wb[j]!);
+    for (let a = 0; a < 4 * tokens; a++) f.f32(0).f32x4splat().set(acc[a]!);
+    f.i32(0).set(kb);
+    f.loop();
+    f.get(xb0).get(kb).add().v128load().set(xv0);
+    if (tokens === 2) f.get(xb1).get(kb).add().v128load().set(xv1);
+    for (let j = 0; j < 4; j++) {
+      f.get(wb[j]!).get(kb).add().v128load().set(wv);
+      f.get(acc[j]!).get(xv0).get(wv).f32x4mul().f32x4add().set(acc[j]!);
+      if (tokens === 2) f.get(acc[4 + j]!).get(xv1).get(wv).f32x4mul().f32x4add().set(acc[4 + j]!);
+    }
+    f.get(kb).i32(16).add().tee(kb).get(kEnd).ltU().brIf(0);
+    f.end();
+    f.get(out).get(t).get(ldo).mul().get(n).add().i32(4).mul().add().set(ob);
+    for (let j = 0; j < 4; j++) {
+      f.get(ob);
+      hsum(acc[j]!);
+      f.f32store(4 * j);
+    }
+    if (tokens === 2) {
+      f.get(ob).get(ldoB).add().set(ob);
+      for (let j = 0; j < 4; j++) {
+        f.get(ob);
+        hsum(acc[4 + j]!);
+        f.f32store(4 * j);
+      }
+    }
+    f.get(n).i32(4).add().set(n);
+    f.br(0);
+    f.end().end();
+  };
+
+  f.get(K).i32(4).mul().set(kEnd);
+  f.get(ldo).i32(4).mul().set(ldoB);
+  f.i32(0).set(t);
+  // pairs of tokens
+  f.block().loop();
+  f.get(T).get(t).i32(2).add().ltU().brIf(1);
+  f.get(x).get(t).get(kEnd).mul().add().tee(xb0).get(kEnd).add().set(xb1);
+  rows(2);
+  f.get(t).i32(2).add().set(t);
+  f.br(0);
+  f.end().end();
+  // the odd token
+  f.block();
+  f.get(t).get(T).geU().brIf(0);
+  f.get(x).get(t).get(kEnd).mul().add().set(xb0);
+  rows(1);
+  f.end();
+  return f;
+}
+
+function dq8(): Fn {
+  const f = new Fn('dq8', [I32, I32, I32, I32]);
+  const [q, s, dst, groups] = [0, 1, 2, 3];
+  const qEnd = f.local(I32);
+  const sc = f.local(V128);
+  const v = f.local(V128);
+  f.get(q).get(groups).i32(32).mul().add().set(qEnd);
+  f.block();
+  f.get(q).get(qEnd).geU().brIf(0);
+  f.loop();
+  f.get(s).f32load().f32x4splat().set(sc);
+  for (let i = 0; i < 4; i++) {
+    f.get(q).v128load8x8s(8 * i).set(v);
+    f.get(dst).get(v).i32x4extendLowI16s().f32x4convertI32s().get(sc).f32x4mul().v128store(32 * i);
+    f.get(dst).get(v).i32x4extendHighI16s().f32x4convertI32s().get(sc).f32x4mul().v128store(32 * i + 16);
+  }
+  f.get(s).i32(4).add().set(s);
+  f.get(dst).i32(128).add().set(dst);
+  f.get(q).i32(32).add().tee(q).get(qEnd).ltU().brIf(0);
+  f.end();
+  f.end();
+  return f;
+}
+
+function dq4(): Fn {
+  const f = new Fn('dq4', [I32, I32, I32, I32]);
+  const [q, s, dst, groups] = [0, 1, 2, 3];
+  const qEnd = f.local(I32);
+  const sc = f.local(V128);
+  const v = f.local(V128);
+  const lo = f.local(V128);
+  const hi = f.local(V128);
+  const half = f.local(V128);
+  const m15 = f.local(V128);
+  const m8 = f.local(V128);
+  f.i32(15).i8x16splat().set(m15);
+  f.i32(8).i8x16splat().set(m8);
+  f.get(q).get(groups).i32(16).mul().add().set(qEnd);
+  f.block();
+  f.get(q).get(qEnd).geU().brIf(0);
+  f.loop();
+  f.get(s).f32load().f32x4splat().set(sc);
+  f.get(q).v128load().set(v);
+  f.get(v).get(m15).v128and().get(m8).i8x16sub().set(lo);
+  f.get(v).i32(4).i8x16shrU().get(m8).i8x16sub().set(hi);
+  for (let h = 0; h < 2; h++) {
+    const lanes: number[] = [];
+    for (let i = 0; i < 8; i++) lanes.push(8 * h + i, 16 + 8 * h + i);
+    f.get(lo).get(hi).shuffle(lanes).set(half); // 16 int8 columns 16h .. 16h+15
+    for (let part = 0; part < 4; part++) {
+      f.get(dst).get(half);
+      if (part < 2) f.i16x8extendLowI8s();
+      else f.i16x8extendHighI8s();
+      if (part % 2 === 0) f.i32x4extendLowI16s();
+      else f.i32x4extendHighI16s();
+      f.f32x4convertI32s().get(sc).f32x4mul().v128store(64 * h + 16 * part);
+    }
+  }
+  f.get(s).i32(4).add().set(s);
+  f.get(dst).i32(128).add().set(dst);
+  f.get(q).i32(16).add().tee(q).get(qEnd).ltU().brIf(0);
+  f.end();
+  f.end();
+  return f;
+}
+
+/** The module's bytes (imports `env.mem`; exports `gemm`, `dq8`, `dq4`). */
+export function simdModuleBytes(): Uint8Array<ArrayBuffer> {
+  return emitModule([gemm(), dq8(), dq4()]);
+}
+

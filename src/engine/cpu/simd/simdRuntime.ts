@@ -1,0 +1,201 @@
+/**
+ * The WASM SIMD runtime of the CPU backend: one `WebAssembly.Memory` (the heap) holding weight matrices and scratch,
+ * and the kernels of `simdModule.ts`. A `Matrix` whose arrays are views on the heap (`toHeap`) is multiplied with SIMD
+ * by the `matmul` kernel; any other `Matrix` takes the plain-JS path. When the heap grows, the views of every live
+ * heap matrix are re-created (growing detaches the old buffer), so holders keep valid arrays.
+ *
+ * `simdRuntime()` returns null where WASM SIMD is missing (then everything runs in JS). Set
+ * `globalThis.TRIBUTARY_NO_SIMD = true` before first use to force the JS path (tests, comparisons).
+ *
+ * @example
+ * const rt = simdRuntime();
+ * const w = rt ? rt.toHeap(quantizeQ8(data, rows, cols)) : quantizeQ8(data, rows, cols);
+ * matmul(x, T, w, out);   // SIMD when w lives on the heap
+ */
+import type { Matrix } from '../../quant.ts';
+import { simdModuleBytes } from './simdModule.ts';
+
+const PAGE = 65536;
+const ALIGN = 16;
+
+interface Kernels {
+  gemm(x: number, w: number, out: number, T: number, N: number, K: number, ldo: number): void;
+  dq8(q: number, s: number, dst: number, groups: number): void;
+  dq4(q: number, s: number, dst: number, groups: number): void;
+}
+
+interface Block {
+  off: number;
+  size: number;
+}
+
+/** First-fit allocator over the memory, 16-byte aligned, coalescing on free. */
+class Heap {
+  private top = ALIGN; // offset 0 stays unused
+  private readonly holes: Block[] = [];
+  readonly onGrow = new Set<() => void>();
+  constructor(readonly memory: WebAssembly.Memory) {}
+
+  alloc(bytes: number): number | null {
+    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    for (let i = 0; i < this.holes.length; i++) {
+      const h = this.holes[i]!;
+      if (h.size < size) continue;
+      const off = h.off;
+      if (h.size === size) this.holes.splice(i, 1);
+      else {
+        h.off += size;
+        h.size -= size;
+      }
+      return off;
+    }
+    const need = this.top + size;
+    if (need > this.memory.buffer.byteLength) {
+      const pages = Math.ceil((need - this.memory.buffer.byteLength) / PAGE);
+      try {
+        this.memory.grow(Math.max(pages, Math.min(256, this.memory.buffer.byteLength / PAGE / 4) | 0));
+      } catch {
+        try {
+          this.memory.grow(pages);
+        } catch {
+          return null;
+        }
+      }
+      for (const f of this.onGrow) f();
+    }
+    const off = this.top;
+    this.top = need;
+    return off;
+  }
+
+  free(off: number, bytes: number): void {
+    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    if (off + size === this.top) {
+      this.top = off;
+      // swallow a hole that now touches the top
+      const last = this.holes[this.holes.length - 1];
+      if (last && last.off + last.size === this.top) {
+        this.top = last.off;
+        this.holes.pop();
+      }
+      return;
+    }
+    let i = 0;
+    while (i < this.holes.length && this.holes[i]!.off < off) i++;
+    this.holes.splice(i, 0, { off, size });
+    const next = this.holes[i + 1];
+    if (next && off + size === next.off) {
+      this.holes[i]!.size += next.size;
+      this.holes.splice(i + 1, 1);
+    }
+    const prev = this.holes[i - 1];
+    if (prev && prev.off + prev.size === off) {
+      prev.size += this.holes[i]!.size;
+      this.holes.splice(i, 1);
+    }
+  }
+
+  get bytesInUse(): number {
+    return this.top - this.holes.reduce((s, h) => s + h.size, 0);
+  }
+}
+
+export interface SimdRuntime {
+  readonly memory: WebAssembly.Memory;
+  readonly kernels: Kernels;
+  /** A copy of `m` living on the heap (or `m` itself when the heap cannot grow enough). */
+  toHeap(m: Matrix): Matrix;
+  /** Frees a heap matrix made by `toHeap` (no-op for other matrices). */
+  release(m: Matrix): void;
+  /** True when `m`'s arrays are views on the heap. */
+  owns(m: Matrix): boolean;
+  /** A scratch region of at least `bytes` (reused; valid until the next `scratch` call with a larger size). */
+  scratch(slot: number, bytes: number): number;
+  /** current views of the heap */
+  f32(): Float32Array;
+  bytesInUse(): number;
+}
+
+let runtime: SimdRuntime | null | undefined;
+
+export function simdRuntime(): SimdRuntime | null {
+  if (runtime !== undefined) return runtime;
+  runtime = null;
+  if ((globalThis as { TRIBUTARY_NO_SIMD?: boolean }).TRIBUTARY_NO_SIMD) return null;
+  try {
+    const bytes = simdModuleBytes();
+    if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
+    const memory = new WebAssembly.Memory({ initial: 16 });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } });
+    runtime = createRuntime(memory, instance.exports as unknown as Kernels);
+  } catch {
+    runtime = null;
+  }
+  return runtime;
+}
+
+function createRuntime(memory: WebAssembly.Memory, kernels: Kernels): SimdRuntime {
+  const heap = new Heap(memory);
+  const owned = new WeakMap<Matrix, { offs: number[]; sizes: number[]; refresh: () => void }>();
+  const scratchSlots: Block[] = [];
+  let f32View = new Float32Array(memory.buffer);
+  heap.onGrow.add(() => {
+    f32View = new Float32Array(memory.buffer);
+  });
+
+  const viewsOf = (m: Matrix, offs: number[]): void => {
+    const buf = memory.buffer;
+    if (m.kind === 'f32') m.data = new Float32Array(buf, offs[0]!, m.rows * m.cols);
+    else {
+      m.q = m.kind === 'q8' ? new Int8Array(buf, offs[0]!, m.rows * m.cols) : new Uint8Array(buf, offs[0]!, (m.rows * m.cols) / 2);
+      m.scales = new Float32Array(buf, offs[1]!, (m.rows * m.cols) / m.groupSize);
+    }
+  };
+
+  return {
+    memory,
+    kernels,
+    toHeap(m) {
+      const parts: ArrayBufferView[] = m.kind === 'f32' ? [m.data] : [m.q, m.scales];
+      const offs: number[] = [];
+      for (const p of parts) {
+        const off = heap.alloc(p.byteLength);
+        if (off === null) {
+          parts.forEach((q, i) => i < offs.length && heap.free(offs[i]!, q.byteLength));
+          return m;
+        }
+        offs.push(off);
+      }
+      // copy after all allocations (an allocation may have grown the memory)
+      parts.forEach((p, i) => new Uint8Array(memory.buffer, offs[i]!, p.byteLength).set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength)));
+      const hm: Matrix = { ...m };
+      viewsOf(hm, offs);
+      const refresh = (): void => viewsOf(hm, offs);
+      heap.onGrow.add(refresh);
+      owned.set(hm, { offs, sizes: parts.map((p) => p.byteLength), refresh });
+      return hm;
+    },
+    release(m) {
+      const rec = owned.get(m);
+      if (!rec) return;
+      owned.delete(m);
+      heap.onGrow.delete(rec.refresh);
+      rec.offs.forEach((o, i) => heap.free(o, rec.sizes[i]!));
+    },
+    owns(m) {
+      return (m.kind === 'f32' ? m.data.buffer : m.q.buffer) === memory.buffer;
+    },
+    scratch(slot, bytes) {
+      const cur = scratchSlots[slot];
+      if (cur && cur.size >= bytes) return cur.off;
+      if (cur) heap.free(cur.off, cur.size);
+      const size = Math.max(bytes, (cur?.size ?? 0) * 2);
+      const off = heap.alloc(size);
+      if (off === null) throw new RangeError('The WASM heap cannot grow for scratch space.');
+      scratchSlots[slot] = { off, size };
+      return off;
+    },
+    f32: () => f32View,
+    bytesInUse: () => heap.bytesInUse,
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * A tiny WebAssembly binary emitter: just what the SIMD kernels need (i32/f32/v128 locals, loads/stores, loops,
+ * a handful of SIMD ops). No toolchain, no binary blob in the repository: the module is assembled at run time and
+ * checked with `WebAssembly.validate`.
+ */
+
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const V128 = 0x7b;
+type ValType = typeof I32 | typeof F32 | typeof V128;
+
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+const str = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+
+/** Builds one function body. Locals are declared up front; params come first in index order. */
+export class Fn {
+  readonly code: number[] = [];
+  private readonly locals: ValType[] = [];
+  constructor(
+    readonly name: string,
+    readonly params: ValType[],
+  ) {}
+  local(t: ValType): number {
+    this.locals.push(t);
+    return this.params.length + this.locals.length - 1;
+  }
+  private e(...b: number[]): this {
+    this.code.push(...b);
+    return this;
+  }
+  get(i: number): this {
+    return this.e(0x20, ...uleb(i));
+  }
+  set(i: number): this {
+    return this.e(0x21, ...uleb(i));
+  }
+  tee(i: number): this {
+    return this.e(0x22, ...uleb(i));
+  }
+  i32(v: number): this {
+    return this.e(0x41, ...sleb(v));
+  }
+  f32(v: number): this {
+    return this.e(0x43, ...new Uint8Array(Float32Array.of(v).buffer));
+  }
+  add(): this {
+    return this.e(0x6a);
+  }
+  sub(): this {
+    return this.e(0x6b);
+  }
+  mul(): this {
+    return this.e(0x6c);
+  }
+  ltU(): this {
+    return this.e(0x49);
+  }
+  geU(): this {
+    return this.e(0x4f);
+  }
+  f32add(): this {
+    return this.e(0x92);
+  }
+  f32load(offset = 0): this {
+    return this.e(0x2a, 2, ...uleb(offset));
+  }
+  f32store(offset = 0): this {
+    return this.e(0x38, 2, ...uleb(offset));
+  }
+  block(): this {
+    return this.e(0x02, 0x40);
+  }
+  loop(): this {
+    return this.e(0x03, 0x40);
+  }
+  end(): this {
+    return this.e(0x0b);
+  }
+  br(depth: number): this {
+    return this.e(0x0c, ...uleb(depth));
+  }
+  brIf(depth: number): this {
+    return this.e(0x0d, ...uleb(depth));
+  }
+  private simd(op: number, ...imm: number[]): this {
+    return this.e(0xfd, ...uleb(op), ...imm);
+  }
+  v128load(offset = 0): this {
+    return this.simd(0x00, 4, ...uleb(offset));
+  }
+  /** 8 signed bytes → i16x8 */
+  v128load8x8s(offset = 0): this {
+    return this.simd(0x01, 3, ...uleb(offset));
+  }
+  v128store(offset = 0): this {
+    return this.simd(0x0b, 4, ...uleb(offset));
+  }
+  shuffle(lanes: number[]): this {
+    return this.simd(0x0d, ...lanes);
+  }
+  i8x16splat(): this {
+    return this.simd(0x0f);
+  }
+  f32x4splat(): this {
+    return this.simd(0x13);
+  }
+  f32x4extract(lane: number): this {
+    return this.simd(0x1f, lane);
+  }
+  v128and(): this {
+    return this.simd(0x4e);
+  }
+  i8x16shrU(): this {
+    return this.simd(0x6d);
+  }
+  i8x16sub(): this {
+    return this.simd(0x71);
+  }
+  i16x8extendLowI8s(): this {
+    return this.simd(0x87);
+  }
+  i16x8extendHighI8s(): this {
+    return this.simd(0x88);
+  }
+  i32x4extendLowI16s(): this {
+    return this.simd(0xa7);
+  }
+  i32x4extendHighI16s(): this {
+    return this.simd(0xa8);
+  }
+  f32x4add(): this {
+    return this.simd(0xe4);
+  }
+  f32x4mul(): this {
+    return this.simd(0xe6);
+  }
+  f32x4convertI32s(): this {
+    return this.simd(0xfa);
+  }
+  body(): number[] {
+    const groups: number[][] = [];
+    for (const t of this.locals) groups.push([1, t]);
+    const b = [...vec(groups), ...this.code, 0x0b];
+    return [...uleb(b.length), ...b];
+  }
+}
+
+/** A module importing `env.mem` (a memory) and exporting the given functions (all returning nothing). */
+export function emitModule(fns: Fn[]): Uint8Array<ArrayBuffer> {
+  const types = fns.map((f) => [0x60, ...vec(f.params.map((p) => [p])), 0]);
+  const imports = vec([[...str('env'), ...str('mem'), 0x02, 0x00, 0x01]]);
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec(types)),
+    ...section(2, imports),
+    ...section(3, vec(fns.map((_, i) => uleb(i)))),
+    ...section(7, vec(fns.map((f, i) => [...str(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(fns.map((f) => f.body()))),
+  ];
+  return Uint8Array.from(bytes);
+}
