@@ -41,8 +41,17 @@ export function expectClose(gpu: ArrayLike<number>, cpu: ArrayLike<number>, tol:
       at = i;
     }
   }
+  if (process.env.GPU_PARITY_VERBOSE) console.log(`${what}: worst error ${worst.toExponential(2)} of the tolerance`);
   if (!(worst <= 1)) {
     expect.fail(`${what}: element ${at} is ${gpu[at]} on the GPU and ${cpu[at]} on the CPU (error ${worst.toFixed(2)}× the tolerance abs ${tol.abs} + rel ${tol.rel}).`);
   }
   return worst;
+}
+
+/** Asserts bit-for-bit equal values (a loop: vitest's toEqual is far too slow on millions of elements). */
+export function expectSame(gpu: ArrayLike<number>, cpu: ArrayLike<number>, what: string): void {
+  expect(gpu.length, `${what}: length`).toBe(cpu.length);
+  for (let i = 0; i < cpu.length; i++) {
+    if (!Object.is(gpu[i], cpu[i])) expect.fail(`${what}: element ${i} is ${gpu[i]} on the GPU and ${cpu[i]} on the CPU (expected exactly equal).`);
+  }
 }

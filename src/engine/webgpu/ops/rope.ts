@@ -1,0 +1,69 @@
+/// <reference types="@webgpu/types" />
+/**
+ * RoPE in place on the GPU (shaders/rope.wgsl), half-split layout, twin of `cpu/kernels/rope.ts`
+ * (`ropeInPlace`). `positions` is an i32 buffer of T absolute positions. The angles' cos/sin come from a
+ * `RopeTable` built once per model on the CPU in f64 from `ropeInvFreq` (which covers the llama3 and
+ * linear scalings), so GPU and CPU rotate by the same f32-rounded values.
+ *
+ * @example
+ * const table = ropeTable(rt, ropeInvFreq(64, 10000), 2048);
+ * rope(rt, q, T, nHeads, 64, positions, table);
+ */
+import type { GpuRuntime } from '../runtime.ts';
+import { badShape, checkBuffer, checkGroups, checkInt, dispatch1d, type GpuProgram } from '../program.ts';
+
+export interface RopeTable {
+  /** f32 [maxPos, headDim/2, 2]: (cos, sin) of position · invFreq[i] */
+  buffer: GPUBuffer;
+  headDim: number;
+  maxPos: number;
+}
+
+/** cos/sin for positions 0..maxPos-1, computed in f64 (the CPU twin's precision), as f32. */
+export function ropeTableData(invFreq: Float32Array, maxPos: number): Float32Array {
+  const half = invFreq.length;
+  const out = new Float32Array(maxPos * half * 2);
+  for (let p = 0; p < maxPos; p++) {
+    for (let i = 0; i < half; i++) {
+      const a = p * invFreq[i]!;
+      out[(p * half + i) * 2] = Math.cos(a);
+      out[(p * half + i) * 2 + 1] = Math.sin(a);
+    }
+  }
+  return out;
+}
+
+export function ropeTable(rt: GpuRuntime, invFreq: Float32Array, maxPos: number): RopeTable {
+  checkInt('ropeTable', 'maxPos', maxPos);
+  checkInt('ropeTable', 'invFreq length', invFreq.length);
+  return { buffer: rt.upload(ropeTableData(invFreq, maxPos), undefined, 'rope-table'), headDim: invFreq.length * 2, maxPos };
+}
+
+export function ropeProgram(x: GPUBuffer, T: number, nHeads: number, headDim: number, positions: GPUBuffer, table: RopeTable): GpuProgram {
+  const op = 'rope';
+  checkInt(op, 'T', T);
+  checkInt(op, 'nHeads', nHeads);
+  checkInt(op, 'headDim', headDim, 2);
+  if (headDim % 2 !== 0) throw badShape(op, `headDim must be even (got ${headDim}).`);
+  if (table.headDim !== headDim) throw badShape(op, `the RoPE table was built for head size ${table.headDim}, not ${headDim}.`);
+  checkBuffer(op, 'x', x, T * nHeads * headDim);
+  checkBuffer(op, 'positions', positions, T);
+  checkBuffer(op, 'table', table.buffer, table.maxPos * headDim);
+  const dispatch = dispatch1d(T * nHeads * (headDim / 2));
+  checkGroups(op, dispatch);
+  return {
+    name: op,
+    shader: ['rope'],
+    uniforms: [{ u32: T }, { u32: nHeads }, { u32: headDim }, { u32: table.maxPos }],
+    bindings: [
+      { binding: 1, buffer: x },
+      { binding: 2, buffer: positions },
+      { binding: 3, buffer: table.buffer },
+    ],
+    dispatch,
+  };
+}
+
+export function rope(rt: GpuRuntime, x: GPUBuffer, T: number, nHeads: number, headDim: number, positions: GPUBuffer, table: RopeTable): void {
+  rt.run(ropeProgram(x, T, nHeads, headDim, positions, table));
+}
