@@ -54,6 +54,7 @@ export type ErrorCode =
   | 'lora/mismatch'
   | 'lora/not-found'
   | 'lora/pool-full'
+  | 'lora/in-use'
   | 'serving/closed'
   // WebGPU backend (src/engine/webgpu): the UI falls back to the CPU backend on these
   | 'webgpu/unavailable'
