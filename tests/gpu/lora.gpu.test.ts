@@ -1,0 +1,135 @@
+/**
+ * Multi-LoRA kernels — BGMV for decode (shaders/bgmv.wgsl) and SGMV-style segments for prefill
+ * (shaders/sgmv.wgsl) — vs cpu/kernels/loraApply, with adapters mixed per row (incl. -1 and a rank-0
+ * slot), ranks 4..72, sizes off the tile grid, A/B scattered through one pool buffer.
+ * Tolerance: |gpu - cpu| <= 1e-5·sqrt(inDim)·(1 + |cpu|); rows with adapter -1 and rank-0 rows must be
+ * bit-for-bit the base output.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { loraApply, type LoraSlotView } from '../../src/engine/cpu/kernels/loraApply.ts';
+import type { GpuRuntime } from '../../src/engine/webgpu/runtime.ts';
+import { loraBgmv } from '../../src/engine/webgpu/ops/loraBgmv.ts';
+import { loraSgmv } from '../../src/engine/webgpu/ops/loraSgmv.ts';
+import { loraSegments, packLoraSlots, type LoraGpuSlot } from '../../src/engine/webgpu/ops/loraSlots.ts';
+import { createTestRuntime, describeGpu } from './gpu.ts';
+import { expectClose, expectSame, randn, rng } from './check.ts';
+
+interface Adapters {
+  views: LoraSlotView[];
+  gpuSlots: LoraGpuSlot[];
+  pool: Float32Array;
+  maxRank: number;
+}
+
+/** Random adapters of the given ranks, packed into one pool with gaps between matrices (B before A for odd slots). */
+function makeAdapters(rand: () => number, ranks: number[], inDim: number, outDim: number): Adapters {
+  const views: LoraSlotView[] = [];
+  const gpuSlots: LoraGpuSlot[] = [];
+  const parts: Float32Array[] = [];
+  let off = 0;
+  const place = (m: Float32Array): number => {
+    off += 13; // gap
+    parts.push(new Float32Array(13), m);
+    const at = off;
+    off += m.length;
+    return at;
+  };
+  ranks.forEach((r, s) => {
+    const A = randn(rand, r * inDim, 0.5);
+    const B = randn(rand, outDim * r, 0.5);
+    const scale = 16 / Math.max(r, 1);
+    let aOffset: number;
+    let bOffset: number;
+    if (s % 2) {
+      bOffset = place(B);
+      aOffset = place(A);
+    } else {
+      aOffset = place(A);
+      bOffset = place(B);
+    }
+    views.push({ rank: r, scale, A, B });
+    gpuSlots.push({ aOffset, bOffset, rank: r, scale });
+  });
+  const pool = new Float32Array(off + 5);
+  let at = 0;
+  for (const p of parts) {
+    pool.set(p, at);
+    at += p.length;
+  }
+  return { views, gpuSlots, pool, maxRank: Math.max(1, ...ranks) };
+}
+
+describeGpu('multi-LoRA (BGMV / SGMV) on WebGPU vs the CPU twin', () => {
+  let rt: GpuRuntime;
+  beforeAll(async () => {
+    rt = await createTestRuntime();
+  });
+  afterAll(() => rt?.destroy());
+
+  async function check(kind: 'bgmv' | 'sgmv', rowAdapter: Int32Array, ranks: number[], inDim: number, outDim: number, seed: number) {
+    const T = rowAdapter.length;
+    const rand = rng(seed);
+    const ad = makeAdapters(rand, ranks, inDim, outDim);
+    const x = randn(rand, T * inDim);
+    const base = randn(rand, T * outDim);
+    const want = base.slice();
+    loraApply(x, T, inDim, outDim, rowAdapter, ad.views, want);
+    const args = {
+      x: rt.upload(x),
+      T,
+      inDim,
+      outDim,
+      slots: rt.upload(packLoraSlots(ad.gpuSlots, ad.pool.length, inDim, outDim)),
+      pool: rt.upload(ad.pool),
+      maxRank: ad.maxRank,
+      out: rt.upload(base),
+    };
+    if (kind === 'bgmv') loraBgmv(rt, { ...args, rowSlot: rt.upload(rowAdapter) });
+    else {
+      const seg = loraSegments(rowAdapter);
+      loraSgmv(rt, args, rt.upload(seg.data), seg);
+    }
+    const got = await rt.readF32(args.out, T * outDim);
+    const tol = { abs: 1e-5 * Math.sqrt(inDim), rel: 1e-5 * Math.sqrt(inDim) };
+    expectClose(got, want, tol, `${kind} T=${T} in=${inDim} out=${outDim} ranks=${ranks}`);
+    for (let t = 0; t < T; t++) {
+      const s = rowAdapter[t]!;
+      if (s < 0 || ranks[s] === 0) {
+        expectSame(got.subarray(t * outDim, (t + 1) * outDim), base.subarray(t * outDim, (t + 1) * outDim), `${kind} row ${t} (adapter ${s}) untouched`);
+      }
+    }
+  }
+
+  it('BGMV: decode batch with a different adapter per row, -1 rows and a rank-0 slot', async () => {
+    await check('bgmv', Int32Array.of(0, -1, 2, 2, 1, -1, 0, 3), [4, 8, 16, 0], 96, 70, 1);
+  });
+
+  it('BGMV: one row, rank 72 (more than one 8-rank workgroup row), in/out off the tile grid', async () => {
+    await check('bgmv', Int32Array.of(1), [8, 72], 100, 300, 2);
+    await check('bgmv', Int32Array.of(-1), [8], 64, 64, 3);
+  });
+
+  it('SGMV: prefill segments (33 rows, 5 without adapter, 32 rows, 3 rows), ranks 4..72', async () => {
+    const rows = [...Array(33).fill(1), ...Array(5).fill(-1), ...Array(32).fill(0), ...Array(3).fill(2)] as number[];
+    await check('sgmv', Int32Array.from(rows), [16, 72, 4], 100, 130, 4);
+  });
+
+  it('SGMV: unsorted rows (many short segments) and a rank-0 slot', async () => {
+    await check('sgmv', Int32Array.of(0, 1, 1, -1, 0, 2, 2, 2, 3, 1), [8, 4, 64, 0], 96, 70, 5);
+  });
+
+  it('SGMV and BGMV agree on the same batch', async () => {
+    const rowAdapter = Int32Array.of(2, 2, 2, 0, -1, 1, 1);
+    await check('sgmv', rowAdapter, [4, 8, 16], 64, 96, 6);
+    await check('bgmv', rowAdapter, [4, 8, 16], 64, 96, 6);
+  });
+
+  it('segments and slot tables', () => {
+    const seg = loraSegments(Int32Array.of(-1, 0, 0, 3, 3, 3, -1, 0));
+    expect(seg.count).toBe(3);
+    expect(seg.maxLen).toBe(3);
+    expect([...seg.data]).toEqual([1, 2, 0, 0, 3, 3, 3, 0, 7, 1, 0, 0]);
+    expect(loraSegments(Int32Array.of(-1, -1)).count).toBe(0);
+    expect(() => packLoraSlots([{ aOffset: 0, bOffset: 100, rank: 4, scale: 1 }], 120, 8, 8)).toThrow(/does not fit the pool/);
+  });
+});
