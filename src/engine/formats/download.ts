@@ -1,0 +1,244 @@
+import { TributaryError } from '../../core/errors.ts';
+import type { ByteCache } from './byteCache.ts';
+
+export type FetchLike = (input: string, init?: { headers?: Record<string, string>; signal?: AbortSignal }) => Promise<Response>;
+
+export interface DownloadOptions {
+  /** default: globalThis.fetch */
+  fetch?: FetchLike;
+  /** where finished files (and interrupted ones) are kept; null: none */
+  cache?: ByteCache | null;
+  /** cache key (default: the URL) */
+  cacheKey?: string;
+  /** the size the file must have (from a manifest) */
+  expectedSize?: number;
+  /** the SHA-256 (hex) the file must have, e.g. a Git LFS oid */
+  sha256?: string;
+  /** consecutive failures without progress before giving up (default 5) */
+  maxRetries?: number;
+  /** first pause between retries, doubled each time (default 500 ms) */
+  retryDelayMs?: number;
+  signal?: AbortSignal;
+  /** bytes received so far, the total when known, and whether they came from the cache */
+  onProgress?: (loaded: number, total: number | null, fromCache: boolean) => void;
+  /** names the file in errors (default: the URL) */
+  name?: string;
+}
+
+export interface Downloaded {
+  bytes: Uint8Array;
+  fromCache: boolean;
+  /** HTTP requests made (0 when served from the cache) */
+  requests: number;
+}
+
+function concat(chunks: Uint8Array[], length: number): Uint8Array {
+  if (chunks.length === 1 && chunks[0]!.length === length) return chunks[0]!;
+  const out = new Uint8Array(length);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+/** Lower-case hex SHA-256 of `bytes` (Web Crypto). */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', copy));
+  let s = '';
+  for (const b of d) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+class Retryable extends Error {}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (ms <= 0) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+/**
+ * Downloads one file with streaming progress. A broken connection is resumed with an HTTP Range
+ * request from the last byte received (a server that ignores Range makes it start over); after
+ * `maxRetries` failures in a row, or on abort, the bytes received are kept in the cache's partial
+ * store so the next call resumes. The result is checked against `expectedSize`/`sha256` and cached.
+ */
+export async function downloadWithResume(url: string, opts: DownloadOptions = {}): Promise<Downloaded> {
+  const name = opts.name ?? url;
+  const key = opts.cacheKey ?? url;
+  const cache = opts.cache ?? null;
+  const fetchFn: FetchLike = opts.fetch ?? ((u, i) => globalThis.fetch(u, i));
+  const maxRetries = opts.maxRetries ?? 5;
+  const baseDelay = opts.retryDelayMs ?? 500;
+  const signal = opts.signal;
+
+  const verify = async (bytes: Uint8Array): Promise<void> => {
+    if (opts.expectedSize !== undefined && bytes.length !== opts.expectedSize) {
+      throw new TributaryError('model/size-mismatch', `received ${bytes.length} bytes but the source says the file has ${opts.expectedSize}. Try again; if it persists the source is inconsistent.`, name);
+    }
+    if (opts.sha256) {
+      const got = await sha256Hex(bytes);
+      if (got !== opts.sha256.toLowerCase()) {
+        throw new TributaryError('model/hash-mismatch', `the SHA-256 of the download (${got}) differs from the expected ${opts.sha256.toLowerCase()}; the file is corrupt or was changed.`, name);
+      }
+    }
+  };
+
+  if (cache) {
+    const hit = await cache.get(key);
+    if (hit) {
+      try {
+        await verify(hit);
+        opts.onProgress?.(hit.length, hit.length, true);
+        return { bytes: hit, fromCache: true, requests: 0 };
+      } catch {
+        await cache.delete(key); // stale or corrupt cache entry: fetch again
+      }
+    }
+  }
+
+  let chunks: Uint8Array[] = [];
+  let loaded = 0;
+  let total: number | null = opts.expectedSize ?? null;
+  const partial = cache ? await cache.getPartial(key) : null;
+  if (partial && partial.length > 0 && (total === null || partial.length <= total)) {
+    chunks = [partial];
+    loaded = partial.length;
+  }
+  const restart = (): void => {
+    chunks = [];
+    loaded = 0;
+  };
+  const savePartial = async (): Promise<void> => {
+    if (cache && loaded > 0) await cache.putPartial(key, concat(chunks, loaded)).catch(() => undefined);
+  };
+  const aborted = async (): Promise<never> => {
+    await savePartial();
+    throw new TributaryError('model/aborted', `the download was stopped after ${loaded} bytes; starting it again resumes from there.`, name);
+  };
+
+  let failures = 0;
+  let requests = 0;
+  let lastError = '';
+  for (;;) {
+    if (signal?.aborted) await aborted();
+    const before = loaded;
+    try {
+      if (total !== null && loaded === total && loaded > 0) break;
+      const headers: Record<string, string> = {};
+      if (loaded > 0) headers['Range'] = `bytes=${loaded}-`;
+      let res: Response;
+      requests++;
+      try {
+        res = await fetchFn(url, { headers, ...(signal ? { signal } : {}) });
+      } catch (e) {
+        throw new Retryable(`the request failed (${(e as Error).message})`);
+      }
+      if (res.status === 404 || res.status === 410) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new TributaryError('model/missing-file', `the source has no such file (HTTP ${res.status}).`, name);
+      }
+      if (res.status === 401 || res.status === 403) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new TributaryError('model/fetch', `access was refused (HTTP ${res.status}); the model may be gated or private: sign in on the host and accept its licence, or pick the files by hand.`, name);
+      }
+      if (res.status === 416 && loaded > 0) {
+        await res.body?.cancel().catch(() => undefined);
+        const m = /\/(\d+)\s*$/.exec(res.headers.get('content-range') ?? '');
+        if (m && Number(m[1]) === loaded) {
+          total = loaded;
+          break;
+        }
+        restart();
+        throw new Retryable('the server refused the resume range');
+      }
+      if (res.status === 206) {
+        const m = /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec((res.headers.get('content-range') ?? '').trim());
+        if (!m || Number(m[1]) !== loaded) {
+          await res.body?.cancel().catch(() => undefined);
+          restart();
+          throw new Retryable('the server answered a different range than asked');
+        }
+        if (m[3] !== '*') total = Number(m[3]);
+      } else if (res.status === 200) {
+        if (loaded > 0) restart(); // the server ignored Range: start over
+        const enc = res.headers.get('content-encoding');
+        const len = res.headers.get('content-length');
+        if (len !== null && (!enc || enc === 'identity') && /^\d+$/.test(len)) {
+          const n = Number(len);
+          if (opts.expectedSize !== undefined && n !== opts.expectedSize) {
+            await res.body?.cancel().catch(() => undefined);
+            throw new TributaryError('model/size-mismatch', `the server announces ${n} bytes but the source says the file has ${opts.expectedSize}.`, name);
+          }
+          total = n;
+        }
+      } else {
+        await res.body?.cancel().catch(() => undefined);
+        throw new Retryable(`HTTP ${res.status} ${res.statusText}`);
+      }
+      opts.onProgress?.(loaded, total, false);
+      if (!res.body) throw new Retryable('the response has no body');
+      const reader = res.body.getReader();
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          if (value && value.length > 0) {
+            chunks.push(value);
+            loaded += value.length;
+            if (total !== null && loaded > total) {
+              throw new TributaryError('model/size-mismatch', `received more bytes (${loaded}) than the file's announced size (${total}).`, name);
+            }
+            opts.onProgress?.(loaded, total, false);
+          }
+        }
+      } catch (e) {
+        if (e instanceof TributaryError) throw e;
+        throw new Retryable(`the connection broke after ${loaded} bytes (${(e as Error).message})`);
+      }
+      if (total !== null && loaded < total) throw new Retryable(`the connection closed after ${loaded} of ${total} bytes`);
+      break;
+    } catch (e) {
+      if (signal?.aborted) await aborted();
+      if (!(e instanceof Retryable)) {
+        if (e instanceof TributaryError && e.code === 'model/size-mismatch') {
+          await cache?.deletePartial(key).catch(() => undefined);
+        }
+        throw e;
+      }
+      lastError = e.message;
+      failures = loaded > before ? 1 : failures + 1;
+      if (failures > maxRetries) {
+        await savePartial();
+        throw new TributaryError(
+          'model/fetch',
+          `the download failed ${failures} times in a row (${lastError}). Check the connection and try again: it resumes from the ${loaded} bytes already received.`,
+          name,
+        );
+      }
+      await sleep(baseDelay * 2 ** (failures - 1), signal);
+    }
+  }
+
+  const bytes = concat(chunks, loaded);
+  try {
+    await verify(bytes);
+  } catch (e) {
+    await cache?.deletePartial(key).catch(() => undefined);
+    throw e;
+  }
+  if (cache) {
+    await cache.put(key, bytes).catch(() => undefined); // a full quota must not lose the download
+    await cache.deletePartial(key).catch(() => undefined);
+  }
+  opts.onProgress?.(bytes.length, bytes.length, false);
+  return { bytes, fromCache: false, requests };
+}

@@ -1,0 +1,275 @@
+import { TributaryError } from '../../core/errors.ts';
+import type { TokenizerConfig } from '../chat/chatTemplate.ts';
+import { defaultByteCache, type ByteCache } from './byteCache.ts';
+import { parseModelConfig, type ModelConfig } from './config.ts';
+import { downloadWithResume, type FetchLike } from './download.ts';
+import { blobRangeReader, bytesRangeReader, type RangeReader } from './safetensors.ts';
+import { INDEX_FILE, openCheckpoint, type TensorSource } from './weights.ts';
+
+/** What a source says about a file before it is fetched. */
+export interface ManifestEntry {
+  path: string;
+  size?: number;
+  /** hex SHA-256, e.g. the Git LFS oid of a file on the HF hub */
+  sha256?: string;
+}
+
+/** Progress of one file. */
+export interface FileProgress {
+  path: string;
+  loaded: number;
+  total: number | null;
+  fromCache?: boolean;
+}
+
+/** A folder of model files (HF layout), remote or picked by the user. */
+export interface ModelSource {
+  /** for messages and cache keys: the base URL, or "local files" */
+  readonly label: string;
+  /** whole file; `model/missing-file` when the folder has no such file */
+  bytes(path: string, onProgress?: (p: FileProgress) => void): Promise<Uint8Array>;
+  /** random access to a (large) file; a remote file is downloaded (and cached) first */
+  reader(path: string, onProgress?: (p: FileProgress) => void): Promise<RangeReader>;
+}
+
+/** Default model host and path template, as transformers.js's `env.remoteHost` / `env.remotePathTemplate`. */
+export const DEFAULT_REMOTE_HOST = 'https://huggingface.co/';
+export const DEFAULT_REMOTE_PATH_TEMPLATE = '{model}/resolve/{revision}/';
+
+export interface UrlSourceOptions {
+  /** a repo id (`HuggingFaceTB/SmolLM2-135M-Instruct`) resolved against host + path template */
+  repo?: string;
+  /** or the folder's URL directly (overrides repo/host/template) */
+  baseUrl?: string;
+  /** default https://huggingface.co/ */
+  host?: string;
+  /** default '{model}/resolve/{revision}/' */
+  pathTemplate?: string;
+  /** default 'main' */
+  revision?: string;
+  fetch?: FetchLike;
+  /** default: Cache Storage when available; null disables caching */
+  cache?: ByteCache | null;
+  /** sizes / hashes to check files against */
+  manifest?: readonly ManifestEntry[];
+  maxRetries?: number;
+  retryDelayMs?: number;
+  signal?: AbortSignal;
+}
+
+/** The folder URL for a repo under a host and path template. */
+export function modelBaseUrl(opts: Pick<UrlSourceOptions, 'repo' | 'baseUrl' | 'host' | 'pathTemplate' | 'revision'>): string {
+  if (opts.baseUrl) return opts.baseUrl.endsWith('/') ? opts.baseUrl : opts.baseUrl + '/';
+  if (!opts.repo || !/^[\w.-]+(\/[\w.-]+)?$/.test(opts.repo) || opts.repo.split('/').some((p) => p === '.' || p === '..')) {
+    throw new TributaryError('model/fetch', `"${opts.repo ?? ''}" is not a model id like "owner/name".`);
+  }
+  const host = (opts.host ?? DEFAULT_REMOTE_HOST).replace(/\/?$/, '/');
+  const path = (opts.pathTemplate ?? DEFAULT_REMOTE_PATH_TEMPLATE)
+    .replaceAll('{model}', opts.repo)
+    .replaceAll('{revision}', encodeURIComponent(opts.revision ?? 'main'));
+  const url = host + path.replace(/^\//, '');
+  return url.endsWith('/') ? url : url + '/';
+}
+
+function checkPath(path: string): void {
+  if (!path || path.startsWith('/') || path.split('/').some((p) => p === '..' || p === '.' || p === '')) {
+    throw new TributaryError('model/missing-file', 'a file path must be relative, inside the model folder.', path);
+  }
+}
+
+/** Model files fetched over HTTP(S) with progress, resume, caching and size/hash checks. */
+export function urlModelSource(opts: UrlSourceOptions): ModelSource {
+  const base = modelBaseUrl(opts);
+  const cache = opts.cache === undefined ? defaultByteCache() : opts.cache;
+  const manifest = new Map((opts.manifest ?? []).map((e) => [e.path, e]));
+  const get = async (path: string, onProgress?: (p: FileProgress) => void): Promise<Uint8Array> => {
+    checkPath(path);
+    const url = base + path.split('/').map(encodeURIComponent).join('/');
+    const m = manifest.get(path);
+    // a file the source said does not exist (HTTP 404) is remembered, so an offline load does not wait for it
+    const absent = url + (url.includes('?') ? '&' : '?') + 'tributary-absent=1';
+    if (cache && (await cache.get(absent)) !== null) {
+      throw new TributaryError('model/missing-file', 'the source has no such file (remembered from an earlier download).', path);
+    }
+    const r = await downloadWithResume(url, {
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      cache,
+      ...(m?.size !== undefined ? { expectedSize: m.size } : {}),
+      ...(m?.sha256 ? { sha256: m.sha256 } : {}),
+      ...(opts.maxRetries !== undefined ? { maxRetries: opts.maxRetries } : {}),
+      ...(opts.retryDelayMs !== undefined ? { retryDelayMs: opts.retryDelayMs } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      name: path,
+      onProgress: (loaded, total, fromCache) => onProgress?.({ path, loaded, total, fromCache }),
+    }).catch(async (e: unknown) => {
+      if (cache && e instanceof TributaryError && e.code === 'model/missing-file') await cache.put(absent, new Uint8Array(0)).catch(() => undefined);
+      throw e;
+    });
+    return r.bytes;
+  };
+  return {
+    label: base,
+    bytes: get,
+    reader: async (path, onProgress) => bytesRangeReader(await get(path, onProgress)),
+  };
+}
+
+/** A file the user picked (a `File`, or any Blob with a name and optionally a folder-relative path). */
+export type PickedFile = Blob & { name: string; webkitRelativePath?: string };
+
+/**
+ * Model files the user picked (a folder via `<input webkitdirectory>` or several files). Files are
+ * matched by name; large files are read lazily by range, never copied whole.
+ */
+export function filesModelSource(files: Iterable<PickedFile>): ModelSource {
+  const byName = new Map<string, PickedFile>();
+  for (const f of files) {
+    const rel = f.webkitRelativePath || f.name;
+    const parts = rel.split('/');
+    // "folder/config.json" -> "config.json"; keep deeper paths relative to the picked folder
+    const path = parts.length > 1 ? parts.slice(1).join('/') : rel;
+    byName.set(path, f);
+    if (!byName.has(f.name)) byName.set(f.name, f);
+  }
+  const find = (path: string): PickedFile => {
+    const f = byName.get(path);
+    if (!f) throw new TributaryError('model/missing-file', `the picked files do not include ${path}. Pick the whole model folder.`, path);
+    return f;
+  };
+  return {
+    label: 'local files',
+    bytes: async (path, onProgress) => {
+      const f = find(path);
+      const b = new Uint8Array(await f.arrayBuffer());
+      onProgress?.({ path, loaded: b.length, total: b.length, fromCache: false });
+      return b;
+    },
+    reader: (path, onProgress) => {
+      try {
+        const f = find(path);
+        onProgress?.({ path, loaded: f.size, total: f.size, fromCache: false });
+        return Promise.resolve(blobRangeReader(f));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    },
+  };
+}
+
+/** Overall progress of loading a model folder. */
+export interface FolderProgress {
+  /** the file that just moved */
+  file: FileProgress;
+  /** every file seen so far */
+  files: FileProgress[];
+  loaded: number;
+  /** sum of the totals known so far (null while some file's size is unknown) */
+  total: number | null;
+}
+
+export interface LoadedModelFiles {
+  config: ModelConfig;
+  /** the raw config.json object */
+  configJson: Record<string, unknown>;
+  /** tokenizer.json text (give it to `loadTokenizer`) */
+  tokenizerJson: string;
+  tokenizerConfig: TokenizerConfig | null;
+  generationConfig: Record<string, unknown> | null;
+  /** the weights' tensors (give it to `loadModelWeights`) */
+  checkpoint: TensorSource;
+  /** the safetensors files read */
+  weightFiles: string[];
+}
+
+function parseJsonFile(bytes: Uint8Array, path: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new TributaryError('model/config', `${path} is not valid JSON (${(e as Error).message}).`, path);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TributaryError('model/config', `${path} is not a JSON object.`, path);
+  return v as Record<string, unknown>;
+}
+
+async function optional<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof TributaryError && e.code === 'model/missing-file') return null;
+    throw e;
+  }
+}
+
+/**
+ * Loads an HF model folder: `config.json`, `tokenizer.json`, `tokenizer_config.json` (optional),
+ * `generation_config.json` (optional) and the weights (`model.safetensors`, or the shards named by
+ * `model.safetensors.index.json`), reporting progress over all files.
+ */
+export async function loadModelFiles(source: ModelSource, opts: { onProgress?: (p: FolderProgress) => void } = {}): Promise<LoadedModelFiles> {
+  const seen = new Map<string, FileProgress>();
+  const report = (p: FileProgress): void => {
+    seen.set(p.path, p);
+    if (!opts.onProgress) return;
+    const files = Array.from(seen.values());
+    const loaded = files.reduce((a, f) => a + f.loaded, 0);
+    const total = files.every((f) => f.total !== null) ? files.reduce((a, f) => a + (f.total ?? 0), 0) : null;
+    opts.onProgress({ file: p, files, loaded, total });
+  };
+  const forget = (path: string): void => void seen.delete(path);
+
+  const configJson = parseJsonFile(await source.bytes('config.json', report), 'config.json');
+  const config = parseModelConfig(configJson);
+  const tokenizerJson = new TextDecoder().decode(await source.bytes('tokenizer.json', report));
+  const tc = await optional(source.bytes('tokenizer_config.json', report));
+  const gc = await optional(source.bytes('generation_config.json', report));
+  const indexBytes = await optional(source.bytes(INDEX_FILE, report));
+  if (!tc) forget('tokenizer_config.json');
+  if (!gc) forget('generation_config.json');
+  if (!indexBytes) forget(INDEX_FILE);
+  const weightFiles: string[] = [];
+  const open = async (file: string): Promise<RangeReader> => {
+    weightFiles.push(file);
+    return source.reader(file, report);
+  };
+  // without an index, openCheckpoint opens model.safetensors (model/missing-file when absent)
+  const checkpoint = indexBytes ? await openCheckpoint(open, { index: new TextDecoder().decode(indexBytes) }) : await openCheckpoint(open);
+  return {
+    config,
+    configJson,
+    tokenizerJson,
+    tokenizerConfig: tc ? (parseJsonFile(tc, 'tokenizer_config.json') as TokenizerConfig) : null,
+    generationConfig: gc ? parseJsonFile(gc, 'generation_config.json') : null,
+    checkpoint,
+    weightFiles,
+  };
+}
+
+/**
+ * The file list of a hub repo with sizes and, for Git LFS files (the weights), their SHA-256, from
+ * the hub's tree API (`{host}api/models/{repo}/tree/{revision}`). Pass it as `manifest` to
+ * `urlModelSource` to have downloads checked.
+ */
+export async function hubManifest(repo: string, opts: { host?: string; revision?: string; fetch?: FetchLike } = {}): Promise<ManifestEntry[]> {
+  const host = (opts.host ?? DEFAULT_REMOTE_HOST).replace(/\/?$/, '/');
+  const url = `${host}api/models/${repo}/tree/${encodeURIComponent(opts.revision ?? 'main')}`;
+  const fetchFn: FetchLike = opts.fetch ?? ((u, i) => globalThis.fetch(u, i));
+  let res: Response;
+  try {
+    res = await fetchFn(url);
+  } catch (e) {
+    throw new TributaryError('model/fetch', `could not list the repo's files (${(e as Error).message}).`, repo);
+  }
+  if (!res.ok) throw new TributaryError(res.status === 404 ? 'model/missing-file' : 'model/fetch', `listing the repo's files failed (HTTP ${res.status}).`, repo);
+  const list = (await res.json()) as unknown;
+  if (!Array.isArray(list)) throw new TributaryError('model/fetch', "the repo's file list is not a list.", repo);
+  const out: ManifestEntry[] = [];
+  for (const e of list as Array<Record<string, unknown>>) {
+    if (e?.['type'] !== 'file' || typeof e['path'] !== 'string') continue;
+    const lfs = e['lfs'] as { oid?: unknown; size?: unknown } | undefined;
+    const size = typeof lfs?.size === 'number' ? lfs.size : typeof e['size'] === 'number' ? e['size'] : undefined;
+    const sha = typeof lfs?.oid === 'string' && /^[0-9a-f]{64}$/i.test(lfs.oid) ? lfs.oid.toLowerCase() : undefined;
+    out.push({ path: e['path'], ...(size !== undefined ? { size } : {}), ...(sha ? { sha256: sha } : {}) });
+  }
+  return out;
+}
