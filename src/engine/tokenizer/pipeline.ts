@@ -74,6 +74,21 @@ export function buildNormalizer(cfg: NormalizerJson | null | undefined): Normali
  * `invert` treats the text between matches as the "matches".
  */
 export function splitBy(s: string, re: RegExp, behavior: SplitBehavior, invert = false): string[] {
+  if (behavior === 'Isolated') {
+    // the common case (every byte-level tokenizer's regex): pieces in order, no bookkeeping
+    const out: string[] = [];
+    let last = 0;
+    re.lastIndex = 0;
+    for (const m of s.matchAll(re)) {
+      const text = m[0];
+      if (text.length === 0) continue;
+      if (m.index > last) out.push(s.slice(last, m.index));
+      out.push(text);
+      last = m.index + text.length;
+    }
+    if (last < s.length) out.push(s.slice(last));
+    return out;
+  }
   const parts: Array<[string, boolean]> = [];
   let last = 0;
   re.lastIndex = 0;
@@ -161,13 +176,26 @@ export function buildPreTokenizer(cfg: PreTokenizerJson | null | undefined): Pre
       const addPrefix = c.add_prefix_space ?? true;
       const useRegex = c.use_regex ?? true;
       const re = useRegex ? translateRegex(GPT2_PATTERN) : null;
+      // memo of piece -> byte-level string (text repeats words; the UTF-8 conversion dominates otherwise)
+      const memo = new Map<string, string>();
+      const conv = (q: string): string => {
+        let b = memo.get(q);
+        if (b === undefined) {
+          b = toByteLevel(q);
+          if (q.length <= 256) {
+            if (memo.size >= 50_000) memo.clear();
+            memo.set(q, b);
+          }
+        }
+        return b;
+      };
       return {
         run: (pieces) => {
           const out: string[] = [];
           for (let p of pieces) {
             if (addPrefix && !p.startsWith(' ')) p = ' ' + p;
-            if (re) for (const q of splitBy(p, re, 'Isolated')) out.push(toByteLevel(q));
-            else out.push(toByteLevel(p));
+            if (re) for (const q of splitBy(p, re, 'Isolated')) out.push(conv(q));
+            else out.push(conv(p));
           }
           return out;
         },
