@@ -104,9 +104,6 @@ export function splitBy(s: string, re: RegExp, behavior: SplitBehavior, invert =
 
   const out: string[] = [];
   switch (behavior) {
-    case 'Isolated':
-      for (const [t] of parts) out.push(t);
-      break;
     case 'Removed':
       for (const [t, isMatch] of parts) if (!isMatch) out.push(t);
       break;
