@@ -1,6 +1,6 @@
 import { For, Show, createSignal } from 'solid-js';
 import type { Address } from '../../core/types.ts';
-import { activeAddress, createIdentity, describeIdentity, identities, sameAddress, setActiveAddress } from '../lib/identity.ts';
+import { activeAddress, createIdentity, describeIdentity, identities, sameAddress, setActiveAddress, walletIdentity } from '../lib/identity.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 
 /** Header control: pick the active local identity, or make a new one. */
@@ -50,6 +50,13 @@ export function IdentitySwitcher() {
       >
         <Show when={identities().length === 0}>
           <option value="">Loading identities…</option>
+        </Show>
+        <Show when={walletIdentity()}>
+          {(w) => (
+            <option value={w().address} selected={sameAddress(w().address, activeAddress())}>
+              {describeIdentity(w())}
+            </option>
+          )}
         </Show>
         <For each={identities()}>
           {(i) => (

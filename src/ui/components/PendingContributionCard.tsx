@@ -1,13 +1,13 @@
 import { Show, createSignal } from 'solid-js';
 import { A } from '@solidjs/router';
 import type { VoteResult } from '../../client/api.ts';
-import { getDataApi } from '../../client/dataClient.ts';
 import { QUORUM_RULES } from '../../core/quorum.ts';
 import type { Contribution, Datanet, Verdict } from '../../core/types.ts';
 import { listValidations } from '../../store/contributions.ts';
 import { getDb } from '../../store/db.ts';
 import { formatBytes, formatDate, plural } from '../lib/format.ts';
 import { activeAddress, displayAddress, sameAddress } from '../lib/identity.ts';
+import { castVoteAs } from '../lib/walletSigning.ts';
 import { createLiveQuery } from '../lib/liveQuery.ts';
 import { fractionLabel, tallyVotes } from '../lib/tally.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
@@ -64,7 +64,8 @@ export function PendingContributionCard(props: Props) {
     setError(undefined);
     setBusy(verdict);
     try {
-      const result = await getDataApi().castVote(props.contribution.id, me, verdict, text);
+      // Signed by the local key, or in the wallet when the wallet's account is the active identity.
+      const result = await castVoteAs(props.contribution.id, me, verdict, text);
       setReason('');
       props.onVoted(props.contribution, props.datanet, result);
     } catch (err) {

@@ -7,6 +7,7 @@ import { Nav } from './Nav.tsx';
 import { OnlineIndicator } from './OnlineIndicator.tsx';
 import { StartupStatus } from './StartupStatus.tsx';
 import { Toasts } from './Toasts.tsx';
+import { WalletButton } from './WalletButton.tsx';
 
 /** The app frame around every page: header, navigation, startup status, notifications. */
 export function Shell(props: { children?: JSX.Element }) {
@@ -48,6 +49,7 @@ export function Shell(props: { children?: JSX.Element }) {
           <div class="header-tools">
             <OnlineIndicator />
             <IdentitySwitcher />
+            <WalletButton />
           </div>
         </div>
       </header>
@@ -56,7 +58,7 @@ export function Shell(props: { children?: JSX.Element }) {
         {props.children}
       </main>
       <footer class="app-footer">
-        <p>Tributary keeps everything in this browser. Every write is signed with your local key.</p>
+        <p>Tributary keeps everything in this browser. Every write is signed with your local key or your connected wallet.</p>
       </footer>
       <Toasts />
     </div>

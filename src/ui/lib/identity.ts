@@ -1,6 +1,8 @@
 /**
- * The local identities (signing keys held by the data worker) and which one is active. The active address
- * is remembered in localStorage; private keys never leave the worker (the UI only sees `IdentityPublic`).
+ * The local identities (signing keys held by the data worker), the connected wallet's account, and which
+ * one is active. The active address is remembered in localStorage; private keys never leave the worker
+ * (the UI only sees `IdentityPublic`). When a wallet connects, its account becomes the active identity:
+ * contributions and votes are then signed in the wallet (see `walletSigning.ts`).
  */
 import { createSignal } from 'solid-js';
 import { liveQuery } from 'dexie';
@@ -15,6 +17,37 @@ export const FIRST_IDENTITY_LABEL = 'Me';
 const [identities, setIdentities] = createSignal<IdentityPublic[]>([]);
 const [activeAddress, setActiveAddressSignal] = createSignal<Address | undefined>(readStoredAddress());
 const [identitiesReady, setIdentitiesReady] = createSignal(false);
+
+/** An identity the UI can act as: a local key, or the connected wallet's account. */
+export interface ActingIdentity {
+  address: Address;
+  label: string;
+  kind: 'local' | 'wallet';
+  createdAt: number;
+}
+
+const [walletIdentity, setWalletIdentitySignal] = createSignal<ActingIdentity | undefined>();
+
+/**
+ * The connected wallet's account (undefined when none). A newly connected or switched wallet account
+ * becomes the active identity; on disconnect the first local key takes over again.
+ */
+export function setWalletIdentity(wallet: { address: Address; label: string } | undefined): void {
+  const previous = walletIdentity();
+  if (wallet && previous && sameAddress(wallet.address, previous.address) && wallet.label === previous.label) return;
+  setWalletIdentitySignal(wallet ? { ...wallet, kind: 'wallet', createdAt: Date.now() } : undefined);
+  if (wallet) {
+    setActiveAddress(wallet.address);
+  } else if (previous && sameAddress(activeAddress(), previous.address)) {
+    const first = identities()[0];
+    if (first) setActiveAddress(first.address);
+  }
+}
+
+/** True when `address` is the connected wallet's account (its signatures come from the wallet). */
+export function isWalletAddress(address: string | undefined): boolean {
+  return sameAddress(address, walletIdentity()?.address);
+}
 
 function readStoredAddress(): Address | undefined {
   try {
@@ -40,7 +73,7 @@ export async function refreshIdentities(): Promise<IdentityPublic[]> {
   setIdentities(list);
   const active = activeAddress();
   const first = list[0];
-  if (first && !list.some((i) => sameAddress(i.address, active))) setActiveAddress(first.address);
+  if (first && !list.some((i) => sameAddress(i.address, active)) && !isWalletAddress(active)) setActiveAddress(first.address);
   return list;
 }
 
@@ -81,8 +114,10 @@ export function sameAddress(a: string | undefined, b: string | undefined): boole
   return !!a && !!b && a.toLowerCase() === b.toLowerCase();
 }
 
-export function activeIdentity(): IdentityPublic | undefined {
+export function activeIdentity(): ActingIdentity | undefined {
   const a = activeAddress();
+  const wallet = walletIdentity();
+  if (wallet && sameAddress(wallet.address, a)) return wallet;
   return identities().find((i) => sameAddress(i.address, a));
 }
 
@@ -91,9 +126,9 @@ export function identityLabel(address: string): string | undefined {
   return identities().find((i) => sameAddress(i.address, address))?.label;
 }
 
-/** `Local key · Alice · 0x12ab…cdef` */
-export function describeIdentity(identity: IdentityPublic): string {
-  return `Local key · ${identity.label} · ${shortAddress(identity.address)}`;
+/** `Local key · Alice · 0x12ab…cdef`, or `Wallet · MetaMask · 0x12ab…cdef` */
+export function describeIdentity(identity: IdentityPublic | ActingIdentity): string {
+  return `${identity.kind === 'wallet' ? 'Wallet' : 'Local key'} · ${identity.label} · ${shortAddress(identity.address)}`;
 }
 
 /** `Alice (0x12ab…cdef)` for a local identity, else the short address. */
@@ -102,4 +137,4 @@ export function displayAddress(address: string): string {
   return label ? `${label} (${shortAddress(address)})` : shortAddress(address);
 }
 
-export { identities, activeAddress, identitiesReady };
+export { identities, activeAddress, identitiesReady, walletIdentity };

@@ -13,6 +13,7 @@ import { ProgressBar } from '../components/ProgressBar.tsx';
 import { formatBytes, plural } from '../lib/format.ts';
 import { activeAddress, activeIdentity, describeIdentity } from '../lib/identity.ts';
 import { createLiveQuery } from '../lib/liveQuery.ts';
+import { submitContributionsAs } from '../lib/walletSigning.ts';
 
 const fileKey = (f: File) => `${f.name}|${f.size}|${f.lastModified}`;
 
@@ -96,7 +97,8 @@ export function ContributePage() {
     setProgress(undefined);
     try {
       const titles = new Map(ready.map((p) => [p.previewId, p.title]));
-      const res = await getDataApi().submitContributions(
+      // Signed by the local key, or in the wallet when the wallet's account is the active identity.
+      const res = await submitContributionsAs(
         ready.map((p) => p.previewId),
         contributor,
         (p) => setProgress(p),

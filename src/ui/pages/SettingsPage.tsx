@@ -1,6 +1,7 @@
 import { AppInfoPanel } from '../components/AppInfoPanel.tsx';
 import { IdentitiesPanel } from '../components/IdentitiesPanel.tsx';
 import { StoragePanel } from '../components/StoragePanel.tsx';
+import { WalletSettingsPanel } from '../components/WalletSettingsPanel.tsx';
 import { WebGpuPanel } from '../components/WebGpuPanel.tsx';
 
 export function SettingsPage() {
@@ -9,13 +10,17 @@ export function SettingsPage() {
       <header class="page-header">
         <div>
           <h1>Settings</h1>
-          <p class="lead">Your identities, what this browser can do, and what is stored.</p>
+          <p class="lead">Your identities, the chain and wallet you settle with, what this browser can do, and what is stored.</p>
         </div>
       </header>
       <div class="settings-grid">
         <section class="card" aria-labelledby="identities-title">
           <h2 id="identities-title">Identities</h2>
           <IdentitiesPanel />
+        </section>
+        <section class="card" aria-labelledby="wallet-title">
+          <h2 id="wallet-title">Wallet and chain</h2>
+          <WalletSettingsPanel />
         </section>
         <section class="card" aria-labelledby="webgpu-title">
           <h2 id="webgpu-title">WebGPU</h2>

@@ -1,0 +1,127 @@
+import { For, Show, createMemo } from 'solid-js';
+import { earningsOverTime, summarizeEarnings, type LedgerEntry } from '../../core/ledger.ts';
+import { SPLIT_ROLE_NAMES, type SplitRoleId } from '../../core/receiptSplit.ts';
+import type { Hex } from '../../core/types.ts';
+import { getDb } from '../../store/db.ts';
+import { shortHash } from '../lib/format.ts';
+import { activeAddress } from '../lib/identity.ts';
+import { fmtToken } from '../lib/ledgerView.ts';
+import { createLiveQuery } from '../lib/liveQuery.ts';
+import { walletSession } from '../lib/walletState.ts';
+import { EarningsChart } from './EarningsChart.tsx';
+
+/** Earnings owed to me (the wallet account, else the active identity) from every receipt in the ledger. */
+export function EarningsPanel(props: { entries: LedgerEntry[]; token: { symbol: string; decimals: number } }) {
+  const me = () => walletSession()?.account ?? activeAddress();
+  const summary = createMemo(() => (me() ? summarizeEarnings(props.entries, me()!) : undefined));
+  const points = createMemo(() => (me() ? earningsOverTime(props.entries, me()!, Date.now()) : []));
+  const ids = createMemo(() => summary()?.byContribution.map((c) => c.contributionId) ?? []);
+  const titles = createLiveQuery(
+    () => (ids().length > 0 ? ids() : undefined),
+    async (list: Hex[]) => new Map((await getDb().contributions.bulkGet(list)).filter((c) => !!c).map((c) => [c.id, c.title])),
+  );
+  const t = () => props.token;
+
+  return (
+    <section class="card" aria-labelledby="earnings-title">
+      <h2 id="earnings-title">Earnings owed to me</h2>
+      <Show when={me()} fallback={<p class="muted">Connect a wallet (or pick an identity) to see what you earn.</p>}>
+        <p class="small muted">
+          As <span class="mono">{me()}</span>, from every receipt in this browser's ledger that pays it.
+        </p>
+        <Show when={summary()}>
+          {(s) => (
+            <>
+              <dl class="facts facts-grid" aria-label="Earnings summary">
+                <div>
+                  <dt>Not settled yet</dt>
+                  <dd class="mono" data-testid="earnings-unsettled">
+                    {fmtToken(s().unsettled, t())}
+                  </dd>
+                </div>
+                <div>
+                  <dt>Paid to my wallet</dt>
+                  <dd class="mono" data-testid="earnings-direct">
+                    {fmtToken(s().paidDirect, t())}
+                  </dd>
+                </div>
+                <div>
+                  <dt>In the pool (claim)</dt>
+                  <dd class="mono" data-testid="earnings-pooled">
+                    {fmtToken(s().pooled, t())}
+                  </dd>
+                </div>
+              </dl>
+              <h3>Over time</h3>
+              <EarningsChart points={points()} token={t()} />
+              <Show when={s().byDatanet.length > 0}>
+                <h3>Per Datanet</h3>
+                <div class="table-wrap">
+                  <table class="table table-compact" aria-label="Earnings per Datanet">
+                    <thead>
+                      <tr>
+                        <th>Datanet</th>
+                        <th class="num">Not settled</th>
+                        <th class="num">Settled</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      <For each={s().byDatanet}>
+                        {(d) => (
+                          <tr>
+                            <td>{d.datanetName}</td>
+                            <td class="num mono">{fmtToken(d.unsettled, t())}</td>
+                            <td class="num mono">{fmtToken(d.settled, t())}</td>
+                          </tr>
+                        )}
+                      </For>
+                    </tbody>
+                  </table>
+                </div>
+              </Show>
+              <Show when={s().byContribution.length > 0}>
+                <h3>Per contribution</h3>
+                <div class="table-wrap">
+                  <table class="table table-compact" aria-label="Earnings per contribution">
+                    <thead>
+                      <tr>
+                        <th>Contribution</th>
+                        <th class="num">Not settled</th>
+                        <th class="num">Settled</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      <For each={s().byContribution}>
+                        {(c) => (
+                          <tr>
+                            <td>
+                              {titles()?.get(c.contributionId) ?? 'Contribution'} <span class="mono muted small">{shortHash(c.contributionId)}</span>
+                            </td>
+                            <td class="num mono">{fmtToken(c.unsettled, t())}</td>
+                            <td class="num mono">{fmtToken(c.settled, t())}</td>
+                          </tr>
+                        )}
+                      </For>
+                    </tbody>
+                  </table>
+                </div>
+              </Show>
+              <Show when={s().byRole.length > 0}>
+                <h3>Other roles</h3>
+                <ul class="small">
+                  <For each={s().byRole}>
+                    {(r) => (
+                      <li>
+                        {SPLIT_ROLE_NAMES[r.role as SplitRoleId]}: {fmtToken(r.unsettled, t())} not settled, {fmtToken(r.settled, t())} settled
+                      </li>
+                    )}
+                  </For>
+                </ul>
+              </Show>
+            </>
+          )}
+        </Show>
+      </Show>
+    </section>
+  );
+}

@@ -1,0 +1,135 @@
+import { Show, createResource, createSignal } from 'solid-js';
+import { getLedgerApi } from '../../client/ledgerClient.ts';
+import { isTributaryError } from '../../core/errors.ts';
+import { shortHash } from '../lib/format.ts';
+import { claimEarnings, postEpochRootLocally } from '../lib/ledgerActions.ts';
+import { chainConfig } from '../lib/ledgerChain.ts';
+import { fmtToken, refreshBalances } from '../lib/ledgerView.ts';
+import { walletSession } from '../lib/walletState.ts';
+import { ErrorAlert } from './ErrorAlert.tsx';
+
+/** Claim pooled earnings through the latest epoch root; on the local chain, post that root first. */
+export function LedgerClaim(props: { token: { symbol: string; decimals: number } }) {
+  const [version, setVersion] = createSignal(0);
+  const [plan] = createResource(
+    () => {
+      const c = chainConfig();
+      const a = walletSession()?.account;
+      return c && a ? { c, a, v: version() } : undefined;
+    },
+    async ({ c, a }) => {
+      try {
+        return { plan: await getLedgerApi().planClaim(c, a) };
+      } catch (e) {
+        return { error: e };
+      }
+    },
+  );
+  const [status, setStatus] = createSignal<string>();
+  const [busy, setBusy] = createSignal(false);
+  const [error, setError] = createSignal<unknown>();
+  const [done, setDone] = createSignal<string>();
+  const refresh = () => setVersion((n) => n + 1);
+
+  const run = async (action: () => Promise<string>) => {
+    setBusy(true);
+    setError(undefined);
+    setDone(undefined);
+    try {
+      setDone(await action());
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+      setStatus(undefined);
+      refresh();
+      refreshBalances();
+    }
+  };
+  const claim = () =>
+    // eslint-disable-next-line solid/reactivity -- called from a click handler
+    run(async () => {
+      const r = await claimEarnings(setStatus);
+      return `Claimed ${fmtToken(r.amount, props.token)} in transaction ${shortHash(r.txHash, 18)}.`;
+    });
+  const post = () =>
+    // eslint-disable-next-line solid/reactivity -- called from a click handler
+    run(async () => {
+      const r = await postEpochRootLocally(setStatus);
+      return r
+        ? `Posted the root of epoch ${r.epoch} (${fmtToken(r.total, props.token)} pooled in total) in transaction ${shortHash(r.txHash, 18)}.`
+        : 'Nothing new to post: the current root already covers every pooled credit.';
+    });
+
+  const planInfo = () => {
+    const p = plan();
+    return p && 'plan' in p ? p.plan : undefined;
+  };
+  const planError = () => {
+    const p = plan();
+    if (!p || !('error' in p)) return undefined;
+    // "Nothing to claim" is a state, not a failure: shown as text below.
+    return isTributaryError(p.error) && p.error.code === 'chain/nothing-to-claim' ? undefined : p.error;
+  };
+  const nothing = () => {
+    const p = plan();
+    return p && 'error' in p && isTributaryError(p.error) && p.error.code === 'chain/nothing-to-claim' ? p.error.message : undefined;
+  };
+
+  return (
+    <section class="card" aria-labelledby="claim-title">
+      <h2 id="claim-title">Claim pooled earnings</h2>
+      <p class="section-intro">
+        Settlements paid in pooled mode keep your share in the settlement contract. A root poster publishes an epoch Merkle root of everyone's cumulative
+        earnings; you claim what it credits you beyond what you claimed before.
+      </p>
+      <Show when={walletSession()} fallback={<p class="muted">Connect a wallet to claim.</p>}>
+        <Show when={planInfo()}>
+          {(p) => (
+            <p data-testid="claimable">
+              Epoch {p().epoch.toString()}: credited {fmtToken(p().cumulativeAmount, props.token)}, claimed {fmtToken(p().alreadyClaimed, props.token)} —{' '}
+              <strong>claimable now {fmtToken(p().claimable, props.token)}</strong>.
+            </p>
+          )}
+        </Show>
+        <Show when={nothing()}>
+          <p class="muted" data-testid="claimable">
+            {nothing()}
+          </p>
+        </Show>
+        <ErrorAlert error={planError()} title="The earnings root could not be checked" />
+        <div class="row">
+          <button type="button" class="btn btn-primary" disabled={busy() || !planInfo() || planInfo()!.claimable === 0n} onClick={() => void claim()}>
+            Claim
+          </button>
+          <button type="button" class="btn btn-ghost btn-small" disabled={busy()} onClick={refresh}>
+            Refresh
+          </button>
+        </div>
+      </Show>
+      <Show when={chainConfig()?.chainId === 31337}>
+        <div class="local-only">
+          <h3>Local chain: post the epoch root</h3>
+          <p class="hint">
+            On a real chain a root-poster service does this. On the local chain you play the poster: the dev account that deployed the contracts (anvil
+            account #0, holder of ROOT_POSTER_ROLE) posts the root of every pooled credit so far. Only shown on the local chain.
+          </p>
+          <button type="button" class="btn btn-secondary" disabled={busy()} onClick={() => void post()}>
+            Post epoch root
+          </button>
+        </div>
+      </Show>
+      <Show when={status()}>
+        <p class="settle-status" role="status">
+          {status()}
+        </p>
+      </Show>
+      <Show when={done()}>
+        <div class="alert alert-success" role="status" data-testid="claim-result">
+          <p class="alert-message">{done()}</p>
+        </div>
+      </Show>
+      <ErrorAlert error={error()} title="That did not work" />
+    </section>
+  );
+}

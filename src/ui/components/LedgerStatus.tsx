@@ -1,0 +1,93 @@
+import { Show } from 'solid-js';
+import { A } from '@solidjs/router';
+import { formatAmount } from '../../chain/wallet/settleWithWallet.ts';
+import type { Address } from '../../core/types.ts';
+import { chainConfig, chainState, isLocalChainSelected, reconcileError, reloadChain } from '../lib/ledgerChain.ts';
+import { createBalances, fmtToken } from '../lib/ledgerView.ts';
+import { walletOnChain, walletSession } from '../lib/walletState.ts';
+import { ErrorAlert } from './ErrorAlert.tsx';
+
+/** Chain, wallet and on-chain balances of the connected account. */
+export function LedgerStatus(props: { token: { symbol: string; decimals: number } }) {
+  const account = () => walletSession()?.account as Address | undefined;
+  const balances = createBalances(account);
+  const shown = () => {
+    const b = balances();
+    return b && !('error' in b) ? b : undefined;
+  };
+  return (
+    <section class="card" aria-labelledby="ledger-status-title">
+      <h2 id="ledger-status-title">Chain and wallet</h2>
+      <Show when={chainState().status === 'unavailable'}>
+        <ErrorAlert error={chainState().status === 'unavailable' ? (chainState() as { error: unknown }).error : undefined} title="No chain to settle on" />
+        <div class="row">
+          <button type="button" class="btn btn-secondary btn-small" onClick={() => void reloadChain()}>
+            Try again
+          </button>
+          <A href="/settings#wallet-title" class="btn btn-ghost btn-small">
+            Chain settings
+          </A>
+        </div>
+      </Show>
+      <Show when={chainState().status === 'loading'}>
+        <p class="muted">Loading the chain configuration…</p>
+      </Show>
+      <Show when={chainConfig()}>
+        {(c) => (
+          <dl class="facts facts-grid" aria-label="Chain and balances">
+            <div>
+              <dt>Chain</dt>
+              <dd>
+                {c().name} ({c().chainId})
+                <Show when={isLocalChainSelected()}>
+                  <span class="badge badge-neutral">local</span>
+                </Show>
+              </dd>
+            </div>
+            <div>
+              <dt>RPC</dt>
+              <dd class="mono break">{c().rpcUrl}</dd>
+            </div>
+            <div>
+              <dt>Wallet</dt>
+              <dd>
+                <Show when={walletSession()} fallback={<span class="muted">Not connected: use “Connect wallet” at the top.</span>}>
+                  {(s) => (
+                    <>
+                      {s().option.name} · <span class="mono" data-testid="wallet-account">{s().account}</span>
+                      <Show when={!walletOnChain()}>
+                        <span class="badge badge-rejected">wrong chain</span>
+                      </Show>
+                    </>
+                  )}
+                </Show>
+              </dd>
+            </div>
+            <Show when={walletSession()}>
+              <div>
+                <dt>{props.token.symbol} balance</dt>
+                <dd class="mono" data-testid="token-balance">
+                  {shown() ? fmtToken(shown()!.token, props.token) : '…'}
+                </dd>
+              </div>
+              <div>
+                <dt>Gas balance</dt>
+                <dd class="mono">{shown() ? `${formatAmount(shown()!.native, 18)} ${c().nativeCurrency?.symbol ?? 'ETH'}` : '…'}</dd>
+              </div>
+              <div>
+                <dt>Claimed so far</dt>
+                <dd class="mono" data-testid="claimed-total">
+                  {shown() ? fmtToken(shown()!.claimed, props.token) : '…'}
+                </dd>
+              </div>
+            </Show>
+          </dl>
+        )}
+      </Show>
+      <Show when={balances() && 'error' in balances()!}>
+        <ErrorAlert error={(balances() as { error: unknown }).error} title="Balances could not be read" />
+      </Show>
+      <ErrorAlert error={reconcileError()} title="The ledger could not be checked against the chain" />
+    </section>
+  );
+}

@@ -1,0 +1,190 @@
+/**
+ * The Ledger page's actions, each a sequence of wallet prompts and ledger bookkeeping that never loses
+ * or double-counts a receipt:
+ *
+ * Settle: reconcile -> sign each receipt (EIP-712, kept for retries) -> allowance or permit -> dry run
+ * -> mark the batch `submitting` -> send `settleBatch` (one transaction) -> store its hash -> wait ->
+ * `settled`. A rejection or a revert puts the batch back to `pending`; a tab closed in between is
+ * reconciled from `settled(receiptId)` on the next start.
+ *
+ * Claim: rebuild the current epoch's tree from the logs (root checked) -> send `claim` -> wait.
+ * Post epoch root (local chain only): the dev account holding ROOT_POSTER_ROLE posts the root of every
+ * pooled credit so far, as the root-poster service does on a real chain.
+ */
+import type { Account, Chain, Transport, WalletClient } from 'viem';
+import { choosePayoutMode } from '../../chain/payout.ts';
+import { settlementAbi } from '../../chain/generated/Settlement.ts';
+import { postLatestEpochRoot } from '../../chain/rootPoster.ts';
+import type { ReceiptInput } from '../../chain/receipt.ts';
+import { publicClientFor, walletClientFor } from '../../chain/wallet/connect.ts';
+import { createDevWallet } from '../../chain/wallet/devWallet.ts';
+import {
+  formatAmount,
+  fundBatch,
+  sendClaim,
+  sendSettlement,
+  signReceipts,
+  simulateSettlement,
+  tokenBalance,
+  waitForSuccess,
+} from '../../chain/wallet/settleWithWallet.ts';
+import { toWalletError } from '../../chain/wallet/walletErrors.ts';
+import { getLedgerApi } from '../../client/ledgerClient.ts';
+import { isTributaryError, TributaryError } from '../../core/errors.ts';
+import type { LedgerEntry, PayoutMode } from '../../core/ledger.ts';
+import type { Address, Hex } from '../../core/types.ts';
+import { getDb } from '../../store/db.ts';
+import { entriesOfPayer } from '../../store/ledger.ts';
+import { chainConfig } from './ledgerChain.ts';
+import { walletContext } from './walletState.ts';
+
+export type PayoutChoice = 'auto' | PayoutMode;
+
+export interface SettleResult {
+  txHash: Hex;
+  count: number;
+  total: bigint;
+  mode: PayoutMode;
+}
+
+const asReceipt = (e: LedgerEntry): ReceiptInput => ({ receiptId: e.id, payer: e.payer, fee: e.fee, deadline: e.deadline, splits: e.splits });
+
+function requireChain() {
+  const chain = chainConfig();
+  if (!chain) throw new TributaryError('chain/config', 'No chain is configured: start the local chain with `npm start`, or set one in Settings → Chain.');
+  return chain;
+}
+
+/** The payer's receipts that can be settled now on the configured chain and deployment. */
+export async function settleableEntries(payer: Address): Promise<LedgerEntry[]> {
+  const chain = requireChain();
+  const rows = await entriesOfPayer(getDb(), chain.chainId, payer, 'pending');
+  return rows.filter((e) => e.settlementContract.toLowerCase() === chain.settlement.toLowerCase());
+}
+
+/** The payout mode for a batch: the user's choice, or the cheaper one by src/chain/payout's gas model. */
+export async function payoutModeFor(entries: LedgerEntry[], choice: PayoutChoice): Promise<{ mode: PayoutMode; why: string }> {
+  if (choice !== 'auto') return { mode: choice, why: choice === 'direct' ? 'chosen: direct transfers' : 'chosen: pooled (recipients claim)' };
+  const recipients = [...new Set(entries.flatMap((e) => e.splits.map((s) => s.recipient.toLowerCase())))] as Address[];
+  const splits = entries.reduce((n, e) => n + e.splits.length, 0);
+  let returning = 0;
+  const chain = chainConfig();
+  if (chain) {
+    const pc = publicClientFor(chain);
+    const balances = await Promise.all(recipients.map((r) => tokenBalance(pc, chain.token, r).catch(() => 0n)));
+    returning = balances.filter((b) => b > 0n).length;
+  }
+  const c = choosePayoutMode({ distinctRecipients: recipients.length, returningRecipients: returning, splits: Math.max(splits, recipients.length) });
+  return { mode: c.mode, why: `automatic: ${c.mode} (estimated ${c.directGas.toLocaleString()} gas direct vs ${c.pooledGas.toLocaleString()} pooled)` };
+}
+
+/** Settles every pending receipt of the connected account in one transaction. */
+export async function settlePending(choice: PayoutChoice, onStatus: (s: string) => void): Promise<SettleResult> {
+  const chain = requireChain();
+  const api = getLedgerApi();
+  const c = await walletContext();
+  const fmt = (v: bigint) => `${formatAmount(v, c.token.decimals)} ${c.token.symbol}`;
+  onStatus('Checking the ledger against the chain…');
+  await api.reconcile(chain);
+  const entries = await settleableEntries(c.account);
+  if (entries.length === 0) throw new TributaryError('ledger/invalid', `Nothing to settle: ${c.account} has no pending receipts on ${chain.name}.`);
+  const receipts = entries.map(asReceipt);
+  const total = receipts.reduce((s, r) => s + r.fee, 0n);
+
+  const unsigned = entries.filter((e) => !e.signature);
+  if (unsigned.length > 0) onStatus(`Sign ${unsigned.length} receipt${unsigned.length === 1 ? '' : 's'} in your wallet…`);
+  const fresh = await signReceipts(c, chain.settlement, unsigned.map(asReceipt));
+  if (fresh.length > 0) await api.saveSignatures(unsigned.map((e, i) => ({ id: e.id, signature: fresh[i]! })));
+  const byId = new Map(unsigned.map((e, i) => [e.id, fresh[i]!]));
+  const signatures = entries.map((e) => e.signature ?? byId.get(e.id)!);
+
+  const { mode, why } = await payoutModeFor(entries, choice);
+  onStatus(`Allowing the settlement contract to take ${fmt(total)}…`);
+  const now = (await c.publicClient.getBlock()).timestamp;
+  const funding = await fundBatch(c, chain.settlement, total, now);
+  const call = { settlement: chain.settlement, receipts, signatures, payoutMode: mode, funding };
+  onStatus('Checking the transaction before sending it…');
+  await simulateSettlement(c, call);
+
+  const batch = await api.beginSettlement(chain.chainId, c.account, entries.map((e) => e.id), mode);
+  onStatus(`Confirm the settlement of ${entries.length} receipt${entries.length === 1 ? '' : 's'} (${fmt(total)}, ${why}) in your wallet…`);
+  let txHash: Hex;
+  try {
+    txHash = await sendSettlement(c, call);
+  } catch (e) {
+    await api.settlementFailed(batch.id, messageOf(e));
+    throw e;
+  }
+  await api.settlementSent(batch.id, txHash);
+  onStatus(`Waiting for transaction ${txHash.slice(0, 10)}… to be mined…`);
+  try {
+    await waitForSuccess(c, txHash, 'Settling');
+  } catch (e) {
+    const err = isTributaryError(e) ? e : toWalletError(e, { action: 'Settling' });
+    if (err.code === 'chain/unreachable') throw err; // unknown outcome: stays submitting until reconciled
+    await api.settlementFailed(batch.id, err.message);
+    throw err;
+  }
+  await api.settlementConfirmed(batch.id, txHash);
+  return { txHash, count: entries.length, total, mode };
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Claims the connected account's pooled earnings under the current epoch root. */
+export async function claimEarnings(onStatus: (s: string) => void): Promise<{ txHash: Hex; amount: bigint }> {
+  const chain = requireChain();
+  const api = getLedgerApi();
+  const c = await walletContext();
+  onStatus('Rebuilding the current earnings root from the chain…');
+  const plan = await api.planClaim(chain, c.account);
+  if (plan.claimable === 0n) {
+    throw new TributaryError('chain/nothing-to-claim', `Nothing new to claim: the current root credits ${c.account} with ${formatAmount(plan.cumulativeAmount, c.token.decimals)} ${c.token.symbol}, all claimed already.`);
+  }
+  const id = await api.beginClaim(chain.chainId, c.account, plan.epoch, plan.cumulativeAmount, plan.claimable);
+  onStatus(`Confirm the claim of ${formatAmount(plan.claimable, c.token.decimals)} ${c.token.symbol} in your wallet…`);
+  let txHash: Hex | undefined;
+  try {
+    txHash = await sendClaim(c, chain.settlement, plan.cumulativeAmount, plan.proof);
+    await api.claimSent(id, txHash);
+    onStatus('Waiting for the claim to be mined…');
+    await waitForSuccess(c, txHash, 'Claiming');
+  } catch (e) {
+    await api.claimFinished(id, { error: messageOf(e), ...(txHash ? { txHash } : {}) });
+    throw e;
+  }
+  await api.claimFinished(id, { txHash });
+  return { txHash, amount: plan.claimable };
+}
+
+/**
+ * Local chain only: posts the epoch root of every pooled credit so far from the dev account that holds
+ * ROOT_POSTER_ROLE (the deployer). Returns null when the current root already covers everything.
+ */
+export async function postEpochRootLocally(onStatus: (s: string) => void): Promise<{ epoch: bigint; total: bigint; txHash: Hex } | null> {
+  const chain = requireChain();
+  if (chain.chainId !== 31337) throw new TributaryError('wallet/unavailable', 'Posting roots from a dev account works on the local chain only.');
+  const publicClient = publicClientFor(chain);
+  const role = await publicClient.readContract({ address: chain.settlement, abi: settlementAbi, functionName: 'ROOT_POSTER_ROLE' });
+  const dev = await createDevWallet(chain.rpcUrl, chain.chainId, 0);
+  let index = -1;
+  for (const [i, a] of dev.accounts.entries()) {
+    if (await publicClient.readContract({ address: chain.settlement, abi: settlementAbi, functionName: 'hasRole', args: [role, a] })) {
+      index = i;
+      break;
+    }
+  }
+  if (index < 0) throw new TributaryError('chain/not-authorized', 'None of the dev accounts holds ROOT_POSTER_ROLE on this deployment.');
+  dev.selectAccount(index);
+  await dev.request({ method: 'eth_requestAccounts' });
+  const wallet = walletClientFor(dev, dev.account(), chain) as unknown as WalletClient<Transport, Chain | undefined, Account>;
+  onStatus(`Posting the root from dev account ${index} (${dev.account()})…`);
+  try {
+    const posted = await postLatestEpochRoot(publicClient, wallet, { settlement: chain.settlement, fromBlock: chain.deployedAtBlock ?? 0n });
+    return posted && { epoch: posted.epoch, total: posted.total, txHash: posted.txHash };
+  } catch (e) {
+    throw toWalletError(e, { action: 'Posting the epoch root' });
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Which chain the app settles on. Settings (settings table, key `chain`) choose the local anvil chain
+ * (its addresses come from `/chain.json`, written by `npm start`), the OpenLedger testnet (161201; RPC URL
+ * and contract addresses entered by the user) or any EVM chain. `chainConfig()` is the resolved
+ * configuration, or undefined while loading or when it is unusable (`chainState()` says why).
+ */
+import { createSignal } from 'solid-js';
+import { LOCAL_CHAIN_ID, OPENLEDGER_TESTNET_CHAIN_ID, openLedgerTestnetConfig, parseChainConfig, type ChainConfig } from '../../chain/chains.ts';
+import { CHAIN_SETTINGS_KEY, type ChainSettings } from '../../client/ledgerApi.ts';
+import { getLedgerApi } from '../../client/ledgerClient.ts';
+import { TributaryError } from '../../core/errors.ts';
+import type { Address } from '../../core/types.ts';
+import { getDb } from '../../store/db.ts';
+
+export type ChainState =
+  | { status: 'loading' }
+  | { status: 'ready'; config: ChainConfig }
+  | { status: 'unavailable'; error: unknown };
+
+const [chainSettings, setChainSettingsSignal] = createSignal<ChainSettings>({ kind: 'local' });
+const [chainState, setChainState] = createSignal<ChainState>({ status: 'loading' });
+const [reconcileError, setReconcileError] = createSignal<unknown>();
+
+export function chainConfig(): ChainConfig | undefined {
+  const s = chainState();
+  return s.status === 'ready' ? s.config : undefined;
+}
+
+export function isLocalChainSelected(): boolean {
+  return chainSettings().kind === 'local';
+}
+
+function optionalBlock(v: string | undefined): bigint | undefined {
+  const t = v?.trim();
+  if (!t) return undefined;
+  if (!/^\d+$/.test(t)) throw new TributaryError('chain/config', `Deployment block must be a whole number (got ${t}).`, 'chain config deployedAtBlock');
+  return BigInt(t);
+}
+
+function need(v: string | undefined, what: string): string {
+  const t = v?.trim();
+  if (!t) throw new TributaryError('chain/config', `Enter the ${what} in Settings → Chain.`, `chain config ${what}`);
+  return t;
+}
+
+/** Resolves settings to a chain configuration (fetching /chain.json for the local chain). */
+export async function resolveChain(s: ChainSettings, fetchImpl: typeof fetch = fetch): Promise<ChainConfig> {
+  if (s.kind === 'local') {
+    let res: Response;
+    try {
+      res = await fetchImpl(`${import.meta.env.BASE_URL}chain.json`, { cache: 'no-store' });
+    } catch (e) {
+      throw new TributaryError('chain/unreachable', `The local chain's addresses (/chain.json) could not be loaded (${e instanceof Error ? e.message : String(e)}). Start the app with \`npm start\`.`);
+    }
+    if (!res.ok || !(res.headers.get('content-type') ?? '').includes('json')) {
+      throw new TributaryError(
+        'chain/config',
+        'No local chain is running for this app (/chain.json is missing). Start it with `npm start` (it starts anvil, deploys the contracts and writes chain.json), or pick another chain in Settings → Chain.',
+      );
+    }
+    const config = parseChainConfig(await res.json());
+    if (config.chainId !== LOCAL_CHAIN_ID) {
+      throw new TributaryError('chain/config', `/chain.json describes chain ${config.chainId}, not the local chain ${LOCAL_CHAIN_ID}.`);
+    }
+    return config;
+  }
+  if (s.kind === 'openledger') {
+    const o = s.openledger ?? { rpcUrl: '', token: '', registry: '', settlement: '' };
+    const deployedAtBlock = optionalBlock(o.deployedAtBlock);
+    return openLedgerTestnetConfig({
+      rpcUrl: need(o.rpcUrl, 'RPC URL'),
+      token: need(o.token, 'token address') as Address,
+      registry: need(o.registry, 'registry address') as Address,
+      settlement: need(o.settlement, 'settlement address') as Address,
+      ...(o.explorer?.trim() ? { explorer: o.explorer.trim() } : {}),
+      ...(deployedAtBlock !== undefined ? { deployedAtBlock } : {}),
+    });
+  }
+  const c = s.custom ?? { chainId: '', name: '', rpcUrl: '', token: '', registry: '', settlement: '' };
+  const deployedAtBlock = optionalBlock(c.deployedAtBlock);
+  return parseChainConfig({
+    chainId: need(c.chainId, 'chain id'),
+    name: c.name?.trim() || undefined,
+    rpcUrl: need(c.rpcUrl, 'RPC URL'),
+    token: need(c.token, 'token address'),
+    registry: need(c.registry, 'registry address'),
+    settlement: need(c.settlement, 'settlement address'),
+    ...(c.explorer?.trim() ? { explorer: c.explorer.trim() } : {}),
+    ...(deployedAtBlock !== undefined ? { deployedAtBlock } : {}),
+  });
+}
+
+let loading: Promise<void> | undefined;
+
+async function load(settings: ChainSettings): Promise<void> {
+  setChainSettingsSignal(settings);
+  setChainState({ status: 'loading' });
+  try {
+    const config = await resolveChain(settings);
+    setChainState({ status: 'ready', config });
+    // Bring the ledger in line with the chain (entries left "submitting" by a closed tab).
+    getLedgerApi()
+      .reconcile(config)
+      .then(() => setReconcileError(undefined))
+      .catch((e: unknown) => setReconcileError(e));
+  } catch (e) {
+    setChainState({ status: 'unavailable', error: e });
+  }
+}
+
+/** Reads the chain settings and resolves them (once; later calls wait for the first). */
+export function initChain(): Promise<void> {
+  loading ??= (async () => {
+    const stored = (await getDb().settings.get(CHAIN_SETTINGS_KEY).catch(() => undefined))?.value as ChainSettings | undefined;
+    await load(stored && typeof stored === 'object' && 'kind' in stored ? stored : { kind: 'local' });
+  })();
+  return loading;
+}
+
+/** Saves new chain settings (through the chain worker) and switches to them. */
+export async function saveChainSettings(settings: ChainSettings): Promise<void> {
+  if (settings.kind !== 'local') await resolveChain(settings); // refuse settings that cannot work, before saving them
+  await getLedgerApi().saveChainSettings(settings);
+  await load(settings);
+}
+
+/** Re-reads /chain.json or the RPC (after `npm start` was restarted, say). */
+export function reloadChain(): Promise<void> {
+  return load(chainSettings());
+}
+
+export { chainSettings, chainState, reconcileError, OPENLEDGER_TESTNET_CHAIN_ID };

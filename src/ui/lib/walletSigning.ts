@@ -1,0 +1,36 @@
+/**
+ * Contributions and votes signed by whoever is acting: a local key signs in the data worker (as before);
+ * the connected wallet's account signs in the wallet — the worker prepares the EIP-712 payload, the
+ * wallet signs exactly that typed data (core/signing), the worker verifies and stores it.
+ */
+import type { ProgressCallback, SubmitResult, VoteResult } from '../../client/api.ts';
+import { getDataApi } from '../../client/dataClient.ts';
+import { contributionTypedData, validationTypedData } from '../../core/signing.ts';
+import type { Address, Hex, Verdict } from '../../core/types.ts';
+import { isWalletAddress } from './identity.ts';
+import { walletSigner } from './walletState.ts';
+
+/** Sign and store previews as `contributor` (local key or wallet). */
+export async function submitContributionsAs(previewIds: string[], contributor: Address, onProgress?: ProgressCallback): Promise<SubmitResult> {
+  const api = getDataApi();
+  if (!isWalletAddress(contributor)) return api.submitContributions(previewIds, contributor, onProgress);
+  const sign = await walletSigner(contributor);
+  const { prepared, failed } = await api.prepareContributions(previewIds, contributor);
+  const signed = [];
+  for (const [i, p] of prepared.entries()) {
+    onProgress?.({ stage: 'signing', done: i, total: prepared.length, subject: p.payload.title });
+    // A rejection in the wallet stops here: nothing of this batch is stored.
+    signed.push({ ...p, signature: await sign(contributionTypedData(p.payload)) });
+  }
+  const result = await api.submitSignedContributions(signed, onProgress);
+  return { submitted: result.submitted, failed: [...failed, ...result.failed] };
+}
+
+/** Cast a vote as `validator` (local key or wallet). */
+export async function castVoteAs(contributionId: Hex, validator: Address, verdict: Verdict, reason: string): Promise<VoteResult> {
+  const api = getDataApi();
+  if (!isWalletAddress(validator)) return api.castVote(contributionId, validator, verdict, reason);
+  const sign = await walletSigner(validator);
+  const payload = await api.prepareVote(contributionId, validator, verdict, reason);
+  return api.castSignedVote(payload, await sign(validationTypedData(payload)));
+}
