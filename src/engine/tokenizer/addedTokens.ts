@@ -44,7 +44,15 @@ export class AddedTokenSplitter {
       const core = `(?<t${i}>${escapeRegex(t.content)})`;
       return (t.lstrip ? '\\p{White_Space}*' : '') + core + (t.rstrip ? '\\p{White_Space}*' : '');
     });
-    this.re = new RegExp(alts.join('|'), 'gu');
+    // a lookahead on the possible first characters lets the engine skip most positions quickly
+    const firsts = new Set<string>();
+    let anyStrip = false;
+    for (const t of this.tokens) {
+      firsts.add(Array.from(t.content)[0]!);
+      if (t.lstrip) anyStrip = true;
+    }
+    const cls = Array.from(firsts, (c) => escapeRegex(c)).join('') + (anyStrip ? '\\p{White_Space}' : '');
+    this.re = new RegExp(`(?=[${cls}])(?:${alts.join('|')})`, 'gu');
   }
 
   get empty(): boolean {
