@@ -54,7 +54,7 @@ describe('createModel (CPU backend)', () => {
     expect(maxAbsDiff(await model.prefill(prompt, model.createSequence(16), { allLogits: true, adapterSlot: 2 }), want)).toBeGreaterThan(0.1);
   });
 
-  it('a heterogeneous batch (different adapters, lengths and positions) equals each request run alone', async () => {
+  it('a heterogeneous batch (different adapters, lengths and positions) equals each request run alone (≤ 1e-4)', async () => {
     const adapters = [randomAdapter(config, { seed: 21, rank: 8 }), randomAdapter(config, { seed: 22, rank: 2, targets: ['q', 'v'] }), randomAdapter(config, { seed: 23, rank: 4 })];
     const mk = (): Model => {
       const m = createModel(createCpuBackend(), config, weights, { lora: { slots: 3, maxRank: 8 } });
@@ -86,7 +86,9 @@ describe('createModel (CPU backend)', () => {
       const out = await m.forward(requests.map((r, i) => ({ seq: seqs[i]!, tokens: [r.next[step]!], adapterSlot: r.slot })));
       out.forEach((l, i) => batched[i]!.push(l));
     }
-    for (let i = 0; i < requests.length; i++) for (let s = 0; s < 4; s++) expect(maxAbsDiff(batched[i]![s]!, alone[i]![s]!)).toBeLessThanOrEqual(1e-6);
+    // ≤ 1e-4, the ORT parity tolerance (measured ~1e-5 on logits up to ±45): with the SIMD matmul a batch of ≥ 4 rows
+    // runs the tiled kernel and a single row the row-streaming one, which add the same f32 products in another order
+    for (let i = 0; i < requests.length; i++) for (let s = 0; s < 4; s++) expect(maxAbsDiff(batched[i]![s]!, alone[i]![s]!)).toBeLessThanOrEqual(1e-4);
     // and the adapters do differ from each other
     expect(maxAbsDiff(alone[0]![0]!, alone[4]![0]!)).toBeGreaterThan(0.1);
   });

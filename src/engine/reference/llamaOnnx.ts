@@ -8,7 +8,8 @@
  * Linear weights are stored transposed (`[in, out]`) for `MatMul`. With `withPast`, every layer also takes
  * `past_k{i}`/`past_v{i}` (`[nKv, P, headDim]`) and returns `present_k{i}`/`present_v{i}` (for decode benchmarks).
  *
- * Inputs: `input_ids` int64 `[T]`, `cos`/`sin` float `[T, headDim]`, `mask` float `[T, S]`. Output: `logits` `[T, vocab]`.
+ * Inputs: `input_ids` int64 `[T]`, `cos`/`sin` float `[T, headDim]`, `mask` float `[T, S]`. Output: `logits` `[T, vocab]`
+ * (`[1, vocab]` with `lastOnly`).
  *
  * @example
  * const bytes = buildLlamaOnnx(config, weights);
@@ -27,6 +28,8 @@ const INT64 = 7;
 
 export interface LlamaOnnxOptions {
   withPast?: boolean;
+  /** output only the last token's logits (`[1, vocab]`), as a generation engine needs */
+  lastOnly?: boolean;
 }
 
 function bytesOf(a: Float32Array | BigInt64Array): Uint8Array {
@@ -104,7 +107,9 @@ export function buildLlamaOnnx(c: LlamaConfig, w: LlamaWeights, opts: LlamaOnnxO
     { name: 'sin', type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'T' }, { dimValue: hd }] } } } },
     { name: 'mask', type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'T' }, { dimParam: 'S' }] } } } },
   ];
-  const outputs: IValueInfoProto[] = [{ name: 'logits', type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'T' }, { dimValue: c.vocabSize }] } } } }];
+  const outputs: IValueInfoProto[] = [
+    { name: 'logits', type: { tensorType: { elemType: FLOAT, shape: { dim: [opts.lastOnly ? { dimValue: 1 } : { dimParam: 'T' }, { dimValue: c.vocabSize }] } } } },
+  ];
   const kvInfo = (n: string, len: string): IValueInfoProto => ({
     name: n,
     type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimValue: nKv }, { dimParam: len }, { dimValue: hd }] } } },
@@ -138,6 +143,7 @@ export function buildLlamaOnnx(c: LlamaConfig, w: LlamaWeights, opts: LlamaOnnxO
     const act = op('Mul', [op('Mul', [g, op('Sigmoid', [g])]), u]);
     x = op('Add', [x, linear(act, L.down, p + 'down_proj')]);
   });
+  if (opts.lastOnly) x = op('Slice', [x, iInit([-1]), iInit([2 ** 31 - 1]), iInit([0])]);
   const hN = rmsNorm(x, w.finalNorm, 'norm');
   const head = c.tieWordEmbeddings ? w.embed : w.lmHead!;
   const logits = linear(hN, head, 'lm_head');

@@ -50,13 +50,15 @@ export interface OrtReference {
 
 export interface OrtReferenceOptions {
   withPast?: boolean;
+  /** logits of the last token only (`[1, vocab]`) */
+  lastOnly?: boolean;
   threads?: number;
 }
 
 export async function createOrtReference(config: LlamaConfig, weights: LlamaWeights, opts: OrtReferenceOptions = {}): Promise<OrtReference> {
   configureOrtForNode(opts.threads);
   const withPast = opts.withPast ?? false;
-  const bytes = buildLlamaOnnx(config, weights, { withPast });
+  const bytes = buildLlamaOnnx(config, weights, { withPast, lastOnly: opts.lastOnly ?? false });
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   const invFreq = ropeInvFreq(config.headDim, config.ropeTheta, config.ropeScaling);
   const hd = config.headDim;

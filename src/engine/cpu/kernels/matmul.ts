@@ -9,8 +9,10 @@
  * Sums are accumulated in f64 (JS numbers) and stored as f32.
  *
  * Weights that live on the WASM heap (`simdRuntime().toHeap(m)`, which the CPU backend's `uploadWeight` does) take the
- * WASM SIMD path instead when rows and columns are multiples of 4 (and the group size is 32): f32x4 micro-tiles,
- * quantised rows dequantised panel by panel with SIMD; sums in f32 (four lanes, then added in a fixed order).
+ * WASM SIMD path instead when rows and columns are multiples of 4 (and the group size is 32): f32x4 micro-tiles over
+ * L1-sized row panels for T ≥ 4; for T < 4 (decode) one token and one row at a time, so the weights are read as one
+ * sequential stream; quantised rows are dequantised panel by panel with SIMD. Sums in f32 (fixed order per path: a
+ * token's result is the same bits whatever else is in the batch as long as the batch stays on the same side of 4).
  *
  * @example
  * matmul(x, T, { kind: 'f32', rows: 3, cols: 4, data: w }, out);   // out: Float32Array(T * 3)
@@ -68,9 +70,13 @@ function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: Matrix, out:
   const heap = rt.f32(); // after the scratch calls: they may have grown the memory
   heap.set(x.subarray(0, T * K), xOff >> 2);
   const k = rt.kernels;
+  const gemm = K % 16 === 0 ? k.gemm16 : k.gemm;
+  // few tokens (decode): one token at a time, one row at a time — a single sequential stream through the weights
+  const rowStream = T < 4 && K % 16 === 0;
   if (w.kind === 'f32') {
-    if (T < 4) k.gemm(xOff, w.data.byteOffset, oOff, T, N, K, N);
-    else for (let n0 = 0; n0 < N; n0 += P) k.gemm(xOff, w.data.byteOffset + n0 * K * 4, oOff + n0 * 4, T, Math.min(P, N - n0), K, N);
+    if (rowStream) for (let t = 0; t < T; t++) k.gemv1(xOff + t * K * 4, w.data.byteOffset, oOff + t * N * 4, N, K);
+    else if (T < 4) gemm(xOff, w.data.byteOffset, oOff, T, N, K, N);
+    else for (let n0 = 0; n0 < N; n0 += P) gemm(xOff, w.data.byteOffset + n0 * K * 4, oOff + n0 * 4, T, Math.min(P, N - n0), K, N);
   } else {
     const groupsPerRow = K / 32;
     const bytesPerRow = w.kind === 'q8' ? K : K / 2;
@@ -78,7 +84,8 @@ function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: Matrix, out:
     for (let n0 = 0; n0 < N; n0 += P) {
       const rows = Math.min(P, N - n0);
       dq(w.q.byteOffset + n0 * bytesPerRow, w.scales.byteOffset + n0 * groupsPerRow * 4, pOff, rows * groupsPerRow);
-      k.gemm(xOff, pOff, oOff + n0 * 4, T, rows, K, N);
+      if (rowStream) for (let t = 0; t < T; t++) k.gemv1(xOff + t * K * 4, pOff, oOff + (t * N + n0) * 4, rows, K);
+      else gemm(xOff, pOff, oOff + n0 * 4, T, rows, K, N);
     }
   }
   out.set(heap.subarray(oOff >> 2, (oOff >> 2) + T * N));

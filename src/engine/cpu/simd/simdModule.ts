@@ -4,14 +4,16 @@
  *   multiples of 4). Micro-tiles of 2 tokens × 4 rows (8 f32x4 accumulators), then 1 token × 4 rows for an odd token.
  *   Lane `l` of an accumulator sums `k ≡ l (mod 4)` in order, the four lanes are then added left to right — the same
  *   order for every tile shape, so a token's result never depends on how many tokens run with it.
+ *   `gemm16` is the same with the k loop unrolled four times (K a multiple of 16): same sums, fewer address adds.
  * - `dq8(q, s, dst, groups)`: int8 groups of 32 → f32 (`q · scale`).
  * - `dq4(q, s, dst, groups)`: int4 groups of 32 (16 bytes, low nibble = even column) → f32 (`(n − 8) · scale`).
  * Quantised matmuls dequantise a small panel of rows with `dq8`/`dq4` into cache-resident scratch and run `gemm` on it.
  */
 import { Fn, I32, V128, emitModule } from './wasmEmit.ts';
 
-function gemm(): Fn {
-  const f = new Fn('gemm', [I32, I32, I32, I32, I32, I32, I32]);
+/** `unroll` k-steps of 4 per loop iteration (K must be a multiple of 4·unroll); loads use immediate offsets. */
+function gemm(name: string, unroll: number): Fn {
+  const f = new Fn(name, [I32, I32, I32, I32, I32, I32, I32]);
   const [x, w, out, T, N, K, ldo] = [0, 1, 2, 3, 4, 5, 6];
   const t = f.local(I32);
   const n = f.local(I32);
@@ -26,6 +28,9 @@ function gemm(): Fn {
   const xv0 = f.local(V128);
   const xv1 = f.local(V128);
   const wv = f.local(V128);
+  const xa0 = f.local(I32);
+  const xa1 = f.local(I32);
+  const wa = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
 
   const hsum = (a: number): void => {
     f.get(a).f32x4extract(0).get(a).f32x4extract(1).f32add().get(a).f32x4extract(2).f32add().get(a).f32x4extract(3).f32add();
@@ -40,14 +45,19 @@ function gemm(): Fn {
     for (let a = 0; a < 4 * tokens; a++) f.f32(0).f32x4splat().set(acc[a]!);
     f.i32(0).set(kb);
     f.loop();
-    f.get(xb0).get(kb).add().v128load().set(xv0);
-    if (tokens === 2) f.get(xb1).get(kb).add().v128load().set(xv1);
-    for (let j = 0; j < 4; j++) {
-      f.get(wb[j]!).get(kb).add().v128load().set(wv);
-      f.get(acc[j]!).get(xv0).get(wv).f32x4mul().f32x4add().set(acc[j]!);
-      if (tokens === 2) f.get(acc[4 + j]!).get(xv1).get(wv).f32x4mul().f32x4add().set(acc[4 + j]!);
+    f.get(xb0).get(kb).add().set(xa0);
+    if (tokens === 2) f.get(xb1).get(kb).add().set(xa1);
+    for (let j = 0; j < 4; j++) f.get(wb[j]!).get(kb).add().set(wa[j]!);
+    for (let u = 0; u < unroll; u++) {
+      f.get(xa0).v128load(16 * u).set(xv0);
+      if (tokens === 2) f.get(xa1).v128load(16 * u).set(xv1);
+      for (let j = 0; j < 4; j++) {
+        f.get(wa[j]!).v128load(16 * u).set(wv);
+        f.get(acc[j]!).get(xv0).get(wv).f32x4mul().f32x4add().set(acc[j]!);
+        if (tokens === 2) f.get(acc[4 + j]!).get(xv1).get(wv).f32x4mul().f32x4add().set(acc[4 + j]!);
+      }
     }
-    f.get(kb).i32(16).add().tee(kb).get(kEnd).ltU().brIf(0);
+    f.get(kb).i32(16 * unroll).add().tee(kb).get(kEnd).ltU().brIf(0);
     f.end();
     f.get(out).get(t).get(ldo).mul().get(n).add().i32(4).mul().add().set(ob);
     for (let j = 0; j < 4; j++) {
@@ -84,6 +94,43 @@ function gemm(): Fn {
   f.get(t).get(T).geU().brIf(0);
   f.get(x).get(t).get(kEnd).mul().add().set(xb0);
   rows(1);
+  f.end();
+  return f;
+}
+
+/**
+ * `gemv1(x, w, out, N, K)`: one token, one row at a time (a single sequential stream through `w`, which hardware
+ * prefetchers follow best), four accumulators over the 4× unrolled k loop (K a multiple of 16), added as
+ * `(a0 + a1) + (a2 + a3)` before the lane sum.
+ */
+function gemv1(): Fn {
+  const f = new Fn('gemv1', [I32, I32, I32, I32, I32]);
+  const [x, w, out, N, K] = [0, 1, 2, 3, 4];
+  const kb = f.local(I32);
+  const kEnd = f.local(I32);
+  const wEnd = f.local(I32);
+  const xa = f.local(I32);
+  const a = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  f.get(K).i32(4).mul().set(kEnd);
+  f.get(w).get(N).get(kEnd).mul().add().set(wEnd);
+  f.block();
+  f.get(w).get(wEnd).geU().brIf(0);
+  f.loop();
+  for (const r of a) f.f32(0).f32x4splat().set(r);
+  f.get(x).set(xa);
+  f.get(x).get(kEnd).add().set(kb);
+  f.loop();
+  for (let u = 0; u < 4; u++) f.get(a[u]!).get(xa).v128load(16 * u).get(w).v128load(16 * u).f32x4mul().f32x4add().set(a[u]!);
+  f.get(w).i32(64).add().set(w);
+  f.get(xa).i32(64).add().tee(xa).get(kb).ltU().brIf(0);
+  f.end();
+  f.get(out);
+  f.get(a[0]!).get(a[1]!).f32x4add().get(a[2]!).get(a[3]!).f32x4add().f32x4add().set(a[0]!);
+  f.get(a[0]!).f32x4extract(0).get(a[0]!).f32x4extract(1).f32add().get(a[0]!).f32x4extract(2).f32add().get(a[0]!).f32x4extract(3).f32add();
+  f.f32store();
+  f.get(out).i32(4).add().set(out);
+  f.get(w).get(wEnd).ltU().brIf(0);
+  f.end();
   f.end();
   return f;
 }
@@ -154,8 +201,8 @@ function dq4(): Fn {
   return f;
 }
 
-/** The module's bytes (imports `env.mem`; exports `gemm`, `dq8`, `dq4`). */
+/** The module's bytes (imports `env.mem`; exports `gemm`, `gemm16` (K multiple of 16), `dq8`, `dq4`). */
 export function simdModuleBytes(): Uint8Array<ArrayBuffer> {
-  return emitModule([gemm(), dq8(), dq4()]);
+  return emitModule([gemm('gemm', 1), gemm('gemm16', 4), gemv1(), dq8(), dq4()]);
 }
 
