@@ -1,5 +1,6 @@
 // Causal GQA attention over a KV cache, prefill and decode alike.
-// q: [T, nHeads, headDim]; kCache, vCache: [maxSeq, nKvHeads, headDim]; out: [T, nHeads, headDim].
+// q, out: [*, nHeads, headDim], rows row_offset .. row_offset + T (a sequence's segment inside a
+// concatenated batch); kCache, vCache: [maxSeq, nKvHeads, headDim].
 // Query t (absolute position startPos + t) attends to cache positions 0..startPos + t; head h reads
 // kv head h / (nHeads / nKvHeads). Scores are scaled by 1/sqrt(headDim).
 // One workgroup of 256 threads per (head, query): keys are taken in chunks of 256 (one per thread),
@@ -14,7 +15,7 @@ struct Params {
   n_kv_heads: u32,
   head_dim: u32,
   scale: f32,
-  _p0: u32,
+  row_offset: u32,
   _p1: u32,
 }
 
@@ -38,7 +39,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let hd = P.head_dim;
   let kvh = h / (P.n_heads / P.n_kv_heads);
   let kv_stride = P.n_kv_heads * hd;
-  let q_base = (t * P.n_heads + h) * hd;
+  let q_base = ((P.row_offset + t) * P.n_heads + h) * hd;
   if (li < hd) { qs[li] = q[q_base + li] * P.scale; }
   workgroupBarrier();
 

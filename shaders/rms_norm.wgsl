@@ -1,6 +1,7 @@
 // RMSNorm (Llama): out[t, i] = x[t, i] / sqrt(mean_i(x[t]²) + eps) * weight[i].
 // One workgroup of 256 threads per row; the sum of squares is reduced in workgroup memory.
-// Dispatch: (T, 1, 1).
+// Entry `inplace` normalises `out` in place (each thread reads its elements before writing them, after the
+// whole row's reduction). Dispatch: (T, 1, 1).
 
 struct Params {
   T: u32,
@@ -34,5 +35,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let inv = 1.0 / sqrt(red[0] / f32(P.d) + P.eps);
   for (var i = li; i < P.d; i += WG) {
     out[base + i] = x[base + i] * inv * weight[i];
+  }
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn inplace(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let base = wid.x * P.d;
+  var s = 0.0;
+  for (var i = li; i < P.d; i += WG) {
+    let v = out[base + i];
+    s = fma(v, v, s);
+  }
+  red[li] = s;
+  workgroupBarrier();
+  for (var off = WG / 2u; off > 0u; off >>= 1u) {
+    if (li < off) { red[li] += red[li + off]; }
+    workgroupBarrier();
+  }
+  let inv = 1.0 / sqrt(red[0] / f32(P.d) + P.eps);
+  for (var i = li; i < P.d; i += WG) {
+    out[base + i] = out[base + i] * inv * weight[i];
   }
 }

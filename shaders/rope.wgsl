@@ -2,8 +2,9 @@
 // for each (t, head, i < headDim/2), with angle a = positions[t] * invFreq[i]:
 //   x[i]        = x[i] cos a - x[i + half] sin a
 //   x[i + half] = x[i + half] cos a + x[i] sin a
-// x is [T, nHeads, headDim]. cos/sin come from a table [maxPos, half, 2] (cos, sin) computed once on the
-// CPU in f64 (like HF's cos_cached): WGSL's sin/cos only promise 2^-11 absolute error (SwiftShader's are
+// x is [*, nHeads, headDim]; rows row_offset .. row_offset + T are rotated (a sequence's segment inside a
+// concatenated batch), row row_offset + t at positions[t].
+// cos/sin come from a table [maxPos, half, 2] (cos, sin) computed on the CPU in f64 (like HF's cos_cached): WGSL's sin/cos only promise 2^-11 absolute error (SwiftShader's are
 // ~1e-4 off) and f32 angles lose ~ulp(a) at far positions, so computing them here would not match the
 // CPU twin. A position outside [0, maxPos) leaves its row untouched (the model checks the context size).
 // One thread per (t, head, i). Dispatch: 1-D over T * nHeads * half, split over x/y (num_workgroups).
@@ -13,6 +14,10 @@ struct Params {
   n_heads: u32,
   head_dim: u32,
   max_pos: u32,
+  row_offset: u32,
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -30,11 +35,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   let i = idx % half;
   let th = idx / half; // t * n_heads + head
   let pos = positions[th / P.n_heads];
+  let base = (P.row_offset * P.n_heads + th) * P.head_dim;
   if (pos < 0 || u32(pos) >= P.max_pos) { return; }
   let cs = (u32(pos) * half + i) * 2u;
   let c = cos_sin[cs];
   let s = cos_sin[cs + 1u];
-  let base = th * P.head_dim;
   let x1 = x[base + i];
   let x2 = x[base + i + half];
   x[base + i] = x1 * c - x2 * s;

@@ -51,6 +51,7 @@ export class GpuRuntime {
   private error: string | undefined;
   private lostReason: string | undefined;
   private disposed = false;
+  private doomed: GPUBuffer[] = [];
   /** dawn.node (Node) shuts down when its GPU object is garbage collected, even with a live device */
   private readonly keepAlive: unknown;
   /** dispatches encoded since creation (for tests and stats) */
@@ -154,6 +155,15 @@ export class GpuRuntime {
     this.endPass().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
 
+  /**
+   * Destroys `buf` once the commands encoded so far are submitted (destroying a buffer that unsubmitted
+   * commands use would make the submit fail; submitted work keeps it alive until it is done).
+   */
+  deferDestroy(buf: GPUBuffer): void {
+    if (this.encoder) this.doomed.push(buf);
+    else buf.destroy();
+  }
+
   /** Submits everything encoded so far. */
   flush(): void {
     if (!this.encoder) return;
@@ -165,6 +175,8 @@ export class GpuRuntime {
     }
     this.device.queue.submit([enc.finish()]);
     this.scopes.push(this.device.popErrorScope(), this.device.popErrorScope());
+    for (const b of this.doomed) b.destroy();
+    this.doomed = [];
   }
 
   /** Waits for the submitted work and throws the first error it caused. */

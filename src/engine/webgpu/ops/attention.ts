@@ -1,7 +1,8 @@
 /// <reference types="@webgpu/types" />
 /**
  * Causal GQA attention over the KV cache on the GPU (shaders/attention.wgsl), twin of
- * `cpu/kernels/attention.ts`; prefill (T > 1) and decode (T = 1). The caches must already hold
+ * `cpu/kernels/attention.ts`; prefill (T > 1) and decode (T = 1). Query/output rows `rowOffset ..
+ * rowOffset+T` of a concatenated batch. The caches must already hold
  * positions 0 .. startPos+T-1 (see kvWrite). One workgroup per (head, query), online softmax.
  *
  * @example
@@ -22,6 +23,7 @@ export function attentionProgram(
   nKvHeads: number,
   headDim: number,
   out: GPUBuffer,
+  rowOffset = 0,
 ): GpuProgram {
   const op = 'attention';
   checkInt(op, 'T', T);
@@ -31,8 +33,9 @@ export function attentionProgram(
   checkInt(op, 'headDim', headDim, 1, ATTENTION_MAX_HEAD_DIM);
   if (nHeads % nKvHeads !== 0) throw badShape(op, `${nHeads} query heads cannot be grouped over ${nKvHeads} KV heads.`);
   const S = startPos + T;
-  checkBuffer(op, 'q', q, T * nHeads * headDim);
-  checkBuffer(op, 'out', out, T * nHeads * headDim);
+  checkInt(op, 'rowOffset', rowOffset, 0);
+  checkBuffer(op, 'q', q, (rowOffset + T) * nHeads * headDim);
+  checkBuffer(op, 'out', out, (rowOffset + T) * nHeads * headDim);
   checkBuffer(op, 'kCache', kCache, S * nKvHeads * headDim);
   checkBuffer(op, 'vCache', vCache, S * nKvHeads * headDim);
   if (out === q) throw badShape(op, 'out must not be q.');
@@ -41,7 +44,7 @@ export function attentionProgram(
   return {
     name: op,
     shader: ['attention'],
-    uniforms: [{ u32: T }, { u32: startPos }, { u32: nHeads }, { u32: nKvHeads }, { u32: headDim }, { f32: 1 / Math.sqrt(headDim) }, { u32: 0 }, { u32: 0 }],
+    uniforms: [{ u32: T }, { u32: startPos }, { u32: nHeads }, { u32: nKvHeads }, { u32: headDim }, { f32: 1 / Math.sqrt(headDim) }, { u32: rowOffset }, { u32: 0 }],
     bindings: [
       { binding: 1, buffer: q },
       { binding: 2, buffer: kCache },
@@ -63,6 +66,7 @@ export function attention(
   nKvHeads: number,
   headDim: number,
   out: GPUBuffer,
+  rowOffset = 0,
 ): void {
-  rt.run(attentionProgram(q, kCache, vCache, T, startPos, nHeads, nKvHeads, headDim, out));
+  rt.run(attentionProgram(q, kCache, vCache, T, startPos, nHeads, nKvHeads, headDim, out, rowOffset));
 }

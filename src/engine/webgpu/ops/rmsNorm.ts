@@ -1,7 +1,7 @@
 /// <reference types="@webgpu/types" />
 /**
  * RMSNorm on the GPU (shaders/rms_norm.wgsl), twin of `cpu/kernels/rmsNorm.ts`:
- * `out[t, i] = x[t, i] / sqrt(mean(x[t]²) + eps) · weight[i]`. One workgroup per row.
+ * `out[t, i] = x[t, i] / sqrt(mean(x[t]²) + eps) · weight[i]`. One workgroup per row; `out` may be `x`.
  *
  * @example
  * rmsNorm(rt, x, T, d, gamma, 1e-5, out);
@@ -16,15 +16,15 @@ export function rmsNormProgram(x: GPUBuffer, T: number, d: number, weight: GPUBu
   checkBuffer(op, 'x', x, T * d);
   checkBuffer(op, 'weight', weight, d);
   checkBuffer(op, 'out', out, T * d);
-  if (x === out) throw badShape(op, 'out must not be x on the GPU (a buffer cannot be read and written in one dispatch).');
   if (!(eps >= 0)) throw badShape(op, `eps must be ≥ 0 (got ${eps}).`);
   checkGroups(op, [T]);
   return {
     name: op,
     shader: ['rms_norm'],
+    entryPoint: x === out ? 'inplace' : 'main',
     uniforms: [{ u32: T }, { u32: d }, { f32: eps }, { u32: 0 }],
     bindings: [
-      { binding: 1, buffer: x },
+      ...(x === out ? [] : [{ binding: 1, buffer: x }]),
       { binding: 2, buffer: weight },
       { binding: 3, buffer: out },
     ],

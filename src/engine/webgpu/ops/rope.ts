@@ -1,7 +1,8 @@
 /// <reference types="@webgpu/types" />
 /**
  * RoPE in place on the GPU (shaders/rope.wgsl), half-split layout, twin of `cpu/kernels/rope.ts`
- * (`ropeInPlace`). `positions` is an i32 buffer of T absolute positions. The angles' cos/sin come from a
+ * (`ropeInPlace`): rows `rowOffset .. rowOffset+T` of `x [*, nHeads, headDim]`; `positions` is an i32 buffer of
+ * T absolute positions. The angles' cos/sin come from a
  * `RopeTable` built once per model on the CPU in f64 from `ropeInvFreq` (which covers the llama3 and
  * linear scalings), so GPU and CPU rotate by the same f32-rounded values.
  *
@@ -39,14 +40,15 @@ export function ropeTable(rt: GpuRuntime, invFreq: Float32Array, maxPos: number)
   return { buffer: rt.upload(ropeTableData(invFreq, maxPos), undefined, 'rope-table'), headDim: invFreq.length * 2, maxPos };
 }
 
-export function ropeProgram(x: GPUBuffer, T: number, nHeads: number, headDim: number, positions: GPUBuffer, table: RopeTable): GpuProgram {
+export function ropeProgram(x: GPUBuffer, T: number, nHeads: number, headDim: number, positions: GPUBuffer, table: RopeTable, rowOffset = 0): GpuProgram {
   const op = 'rope';
   checkInt(op, 'T', T);
   checkInt(op, 'nHeads', nHeads);
   checkInt(op, 'headDim', headDim, 2);
   if (headDim % 2 !== 0) throw badShape(op, `headDim must be even (got ${headDim}).`);
   if (table.headDim !== headDim) throw badShape(op, `the RoPE table was built for head size ${table.headDim}, not ${headDim}.`);
-  checkBuffer(op, 'x', x, T * nHeads * headDim);
+  checkInt(op, 'rowOffset', rowOffset, 0);
+  checkBuffer(op, 'x', x, (rowOffset + T) * nHeads * headDim);
   checkBuffer(op, 'positions', positions, T);
   checkBuffer(op, 'table', table.buffer, table.maxPos * headDim);
   const dispatch = dispatch1d(T * nHeads * (headDim / 2));
@@ -54,7 +56,7 @@ export function ropeProgram(x: GPUBuffer, T: number, nHeads: number, headDim: nu
   return {
     name: op,
     shader: ['rope'],
-    uniforms: [{ u32: T }, { u32: nHeads }, { u32: headDim }, { u32: table.maxPos }],
+    uniforms: [{ u32: T }, { u32: nHeads }, { u32: headDim }, { u32: table.maxPos }, { u32: rowOffset }, { u32: 0 }, { u32: 0 }, { u32: 0 }],
     bindings: [
       { binding: 1, buffer: x },
       { binding: 2, buffer: positions },
@@ -64,6 +66,6 @@ export function ropeProgram(x: GPUBuffer, T: number, nHeads: number, headDim: nu
   };
 }
 
-export function rope(rt: GpuRuntime, x: GPUBuffer, T: number, nHeads: number, headDim: number, positions: GPUBuffer, table: RopeTable): void {
-  rt.run(ropeProgram(x, T, nHeads, headDim, positions, table));
+export function rope(rt: GpuRuntime, x: GPUBuffer, T: number, nHeads: number, headDim: number, positions: GPUBuffer, table: RopeTable, rowOffset = 0): void {
+  rt.run(ropeProgram(x, T, nHeads, headDim, positions, table, rowOffset));
 }

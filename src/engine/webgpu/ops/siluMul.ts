@@ -1,7 +1,7 @@
 /// <reference types="@webgpu/types" />
 /**
  * SwiGLU on the GPU (shaders/silu_mul.wgsl), twin of `cpu/kernels/siluMul.ts`:
- * `out[i] = silu(gate[i]) · up[i]` for i < n. `out` may not be `gate` or `up` on the GPU.
+ * `out[i] = silu(gate[i]) · up[i]` for i < n. `out` may be `gate` or `up` (in-place entry points).
  *
  * @example
  * siluMul(rt, gate, up, out, T * ffn);
@@ -15,16 +15,17 @@ export function siluMulProgram(gate: GPUBuffer, up: GPUBuffer, out: GPUBuffer, n
   checkBuffer(op, 'gate', gate, n);
   checkBuffer(op, 'up', up, n);
   checkBuffer(op, 'out', out, n);
-  if (out === gate || out === up) throw badShape(op, 'out must be a different buffer from gate and up.');
+  if (gate === up) throw badShape(op, 'gate and up must be different buffers.');
   const dispatch = dispatch1d(n);
   checkGroups(op, dispatch);
   return {
     name: op,
     shader: ['silu_mul'],
+    entryPoint: out === gate ? 'inplace_gate' : out === up ? 'inplace_up' : 'main',
     uniforms: [{ u32: n }, { u32: 0 }, { u32: 0 }, { u32: 0 }],
     bindings: [
-      { binding: 1, buffer: gate },
-      { binding: 2, buffer: up },
+      ...(out === gate ? [] : [{ binding: 1, buffer: gate }]),
+      ...(out === up ? [] : [{ binding: 2, buffer: up }]),
       { binding: 3, buffer: out },
     ],
     dispatch,

@@ -1,0 +1,437 @@
+/// <reference types="@webgpu/types" />
+/**
+ * The WebGPU backend: `Backend` (src/engine/backend.ts) over the WGSL kernels in `shaders/`, one op file
+ * each in `./ops`. Ops are recorded into a command encoder and submitted when a result is read (or a host
+ * write needs ordering); `read` waits for everything enqueued before it. Host index data (token ids,
+ * positions, per-row adapter slots) is uploaded with the dispatch; the same array with the same contents
+ * is uploaded once and reused by every layer of a forward pass.
+ *
+ * Differences from the CPU backend a caller may notice: none in results beyond the tolerances of the parity
+ * tests (tests/gpu). RoPE reads `invFreq` on the host (tensors made by `upload`/`write` keep a host copy)
+ * and rotates with cos/sin computed in f64 there. Extra, outside `Backend`: `argmax` (greedy decoding
+ * without reading the logits back), `sync`, `destroy`, `info`, `lost`.
+ *
+ * @example
+ * const gpu = await WebGpuBackend.create();          // throws webgpu/unavailable: use createCpuBackend()
+ * const model = createModel(gpu, config, weights, { quant: 'q4' });
+ * gpu.lost.then(() => switchToCpu());
+ */
+import { TributaryError } from '../../core/errors.ts';
+import type { Backend, BackendMemory, LoraPool, LoraSlotData, Tensor, WeightTensor } from '../backend.ts';
+import type { Matrix, QuantKind } from '../quant.ts';
+import { acquireGpu, type AcquireOptions, type GpuDeviceInfo } from './device.ts';
+import { gpuMatrixBytes, uploadMatrix, type GpuMatrix } from './matrix.ts';
+import { GpuRuntime, type RuntimeOptions } from './runtime.ts';
+import { add } from './ops/add.ts';
+import { argmax } from './ops/argmax.ts';
+import { attention } from './ops/attention.ts';
+import { embeddingGather, checkTokenIds } from './ops/embeddingGather.ts';
+import { loraBgmv } from './ops/loraBgmv.ts';
+import { loraSgmv } from './ops/loraSgmv.ts';
+import { loraSegments, LORA_SLOT_BYTES } from './ops/loraSlots.ts';
+import { matmul } from './ops/matmul.ts';
+import { rmsNorm } from './ops/rmsNorm.ts';
+import { rope, ropeTableData, type RopeTable } from './ops/rope.ts';
+import { siluMul } from './ops/siluMul.ts';
+
+/** Tensors up to this many values keep a host copy when uploaded (RoPE's invFreq needs one). */
+const HOST_COPY_MAX = 1 << 16;
+
+export class GpuTensor implements Tensor {
+  disposed = false;
+  /** host copy of the contents while only the host has written them (upload / write) */
+  host: Float32Array | undefined;
+  /** bumped whenever `host` changes */
+  version = 0;
+  constructor(
+    readonly shape: readonly number[],
+    readonly size: number,
+    readonly buffer: GPUBuffer,
+  ) {}
+}
+
+export class GpuWeight implements WeightTensor {
+  disposed = false;
+  readonly kind: QuantKind;
+  readonly rows: number;
+  readonly cols: number;
+  readonly bytes: number;
+  constructor(readonly matrix: GpuMatrix) {
+    this.kind = matrix.kind;
+    this.rows = matrix.rows;
+    this.cols = matrix.cols;
+    this.bytes = gpuMatrixBytes(matrix);
+  }
+}
+
+export class GpuLoraPool implements LoraPool {
+  disposed = false;
+  readonly bytes: number;
+  /** values per slot: A [maxRank, inDim] then B [outDim, maxRank] */
+  readonly slotStride: number;
+  /** rank of each slot's adapter; null = empty (rows asking for it are an error) */
+  readonly ranks: (number | null)[];
+  constructor(
+    readonly nSlots: number,
+    readonly maxRank: number,
+    readonly inDim: number,
+    readonly outDim: number,
+    /** f32 values of every slot */
+    readonly pool: GPUBuffer,
+    /** the slot table the kernels read (ops/loraSlots.ts) */
+    readonly table: GPUBuffer,
+  ) {
+    this.slotStride = maxRank * (inDim + outDim);
+    this.bytes = pool.size + table.size;
+    this.ranks = new Array<number | null>(nSlots).fill(null);
+  }
+}
+
+function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new TributaryError('engine/bad-shape', `A tensor dimension must be a non-negative integer (got [${shape.join(', ')}]).`);
+    n *= d;
+  }
+  return n;
+}
+
+function live<T extends { disposed: boolean }>(t: unknown, cls: abstract new (...args: never[]) => T, what: string): T {
+  if (!(t instanceof cls)) throw new TributaryError('engine/bad-shape', `The WebGPU backend was given a ${what} from another backend.`);
+  if (t.disposed) throw new TributaryError('engine/disposed', `This ${what} was disposed; allocate a new one.`);
+  return t;
+}
+
+const ten = (t: Tensor): GpuTensor => live(t, GpuTensor, 'tensor');
+/** an op's output: its host copy is stale from now on */
+const outTen = (t: Tensor): GpuTensor => {
+  const g = ten(t);
+  if (g.host) {
+    g.host = undefined;
+    g.version++;
+  }
+  return g;
+};
+const wt = (w: WeightTensor): GpuMatrix => live(w, GpuWeight, 'weight').matrix;
+const pl = (p: LoraPool): GpuLoraPool => live(p, GpuLoraPool, 'LoRA pool');
+
+function badShape(msg: string): TributaryError {
+  return new TributaryError('engine/bad-shape', msg);
+}
+
+interface IndexUpload {
+  copy: Int32Array | Uint32Array;
+  buffer: GPUBuffer;
+}
+
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly info: GpuDeviceInfo;
+  /** resolves with a reason when the device is lost unexpectedly (then every op throws webgpu/device-lost); not on destroy() */
+  readonly lost: Promise<string>;
+  private readonly mem: BackendMemory = { weights: 0, tensors: 0, lora: 0 };
+  private readonly uploads = new Map<string, IndexUpload>();
+  private readonly ropeTables = new WeakMap<GpuTensor, RopeTable & { version: number }>();
+
+  constructor(readonly rt: GpuRuntime) {
+    this.info = rt.info;
+    this.lost = new Promise((resolve) => {
+      void rt.device.lost.then((i) => {
+        if (i.reason !== 'destroyed') resolve(`${i.reason}: ${i.message}`);
+      });
+    });
+  }
+
+  /** Acquires a device (navigator.gpu, or `opts.gpu`) and wraps it; throws `webgpu/unavailable` when there is none. */
+  static async create(opts: AcquireOptions & RuntimeOptions = {}): Promise<WebGpuBackend> {
+    return new WebGpuBackend(new GpuRuntime(await acquireGpu(opts), opts));
+  }
+
+  // ---- memory ------------------------------------------------------------------------------------------------
+
+  private make(shape: readonly number[], data?: Float32Array): GpuTensor {
+    const n = shapeSize(shape);
+    const buffer = data ? this.rt.upload(data) : this.rt.createBuffer(n * 4);
+    const t = new GpuTensor([...shape], n, buffer);
+    if (n <= HOST_COPY_MAX) t.host = data ? data.slice() : new Float32Array(n);
+    this.mem.tensors += buffer.size;
+    return t;
+  }
+
+  alloc(shape: readonly number[]): Tensor {
+    return this.make(shape);
+  }
+
+  upload(data: Float32Array, shape?: readonly number[]): Tensor {
+    const s = shape ? [...shape] : [data.length];
+    if (shapeSize(s) !== data.length) throw badShape(`upload: ${data.length} values do not fill a [${s.join(', ')}] tensor.`);
+    return this.make(s, data);
+  }
+
+  write(t: Tensor, data: Float32Array, offset = 0): void {
+    const g = ten(t);
+    if (!Number.isInteger(offset) || offset < 0 || offset + data.length > g.size) throw badShape(`write: ${data.length} values at ${offset} overflow a tensor of ${g.size}.`);
+    if (data.length === 0) return;
+    this.rt.write(g.buffer, data, offset * 4);
+    if (g.host) {
+      g.host.set(data, offset);
+      g.version++;
+    }
+  }
+
+  async read(t: Tensor, offset = 0, length?: number): Promise<Float32Array> {
+    const g = ten(t);
+    const n = length ?? g.size - offset;
+    if (!Number.isInteger(offset) || offset < 0 || n < 0 || offset + n > g.size) throw badShape(`read: ${n} values at ${offset} overflow a tensor of ${g.size}.`);
+    if (n === 0) return new Float32Array(0);
+    return this.rt.readF32(g.buffer, n, offset);
+  }
+
+  uploadWeight(m: Matrix): WeightTensor {
+    const w = new GpuWeight(uploadMatrix(this.rt, m));
+    this.mem.weights += w.bytes;
+    return w;
+  }
+
+  createLoraPool(nSlots: number, maxRank: number, inDim: number, outDim: number): LoraPool {
+    for (const [what, v] of [
+      ['nSlots', nSlots],
+      ['maxRank', maxRank],
+      ['inDim', inDim],
+      ['outDim', outDim],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 1) throw badShape(`createLoraPool: ${what} must be a positive integer (got ${v}).`);
+    }
+    const bytes = nSlots * maxRank * (inDim + outDim) * 4;
+    const limit = this.rt.info.limits.maxStorageBufferBindingSize ?? 134_217_728;
+    if (bytes > limit) {
+      throw new TributaryError('engine/lora-slot', `A LoRA pool of ${nSlots} slots of rank ${maxRank} for ${inDim}→${outDim} needs ${bytes} bytes; this GPU binds at most ${limit}. Use fewer slots.`);
+    }
+    const pool = new GpuLoraPool(nSlots, maxRank, inDim, outDim, this.rt.createBuffer(bytes, undefined, 'lora-pool'), this.rt.createBuffer(nSlots * LORA_SLOT_BYTES, undefined, 'lora-slots'));
+    // offsets are fixed per slot; rank 0 until something is loaded
+    const table = new DataView(new ArrayBuffer(nSlots * LORA_SLOT_BYTES));
+    for (let s = 0; s < nSlots; s++) {
+      table.setUint32(s * LORA_SLOT_BYTES, s * pool.slotStride, true);
+      table.setUint32(s * LORA_SLOT_BYTES + 4, s * pool.slotStride + maxRank * inDim, true);
+    }
+    this.rt.write(pool.table, new Uint8Array(table.buffer));
+    this.mem.lora += pool.bytes;
+    return pool;
+  }
+
+  writeLoraSlot(pool: LoraPool, slot: number, data: LoraSlotData | null): void {
+    const p = pl(pool);
+    if (!Number.isInteger(slot) || slot < 0 || slot >= p.nSlots) throw new TributaryError('engine/lora-slot', `LoRA slot ${slot} does not exist (the pool has ${p.nSlots}).`);
+    const entry = new DataView(new ArrayBuffer(LORA_SLOT_BYTES));
+    entry.setUint32(0, slot * p.slotStride, true);
+    entry.setUint32(4, slot * p.slotStride + p.maxRank * p.inDim, true);
+    if (!data) {
+      p.ranks[slot] = null;
+      this.rt.write(p.table, new Uint8Array(entry.buffer), slot * LORA_SLOT_BYTES);
+      return;
+    }
+    const r = data.rank;
+    if (!Number.isInteger(r) || r < 0 || r > p.maxRank) throw new TributaryError('engine/lora-slot', `An adapter of rank ${r} does not fit slots of rank ≤ ${p.maxRank}.`);
+    if (data.A.length !== r * p.inDim || data.B.length !== p.outDim * r) {
+      throw badShape(`LoRA slot ${slot}: A must be ${r}×${p.inDim} and B ${p.outDim}×${r} (got ${data.A.length} and ${data.B.length} values).`);
+    }
+    if (r > 0) {
+      this.rt.write(p.pool, data.A, slot * p.slotStride * 4);
+      this.rt.write(p.pool, data.B, (slot * p.slotStride + p.maxRank * p.inDim) * 4);
+    }
+    entry.setUint32(8, r, true);
+    entry.setFloat32(12, data.scale, true);
+    this.rt.write(p.table, new Uint8Array(entry.buffer), slot * LORA_SLOT_BYTES);
+    p.ranks[slot] = r;
+  }
+
+  dispose(t: Tensor | WeightTensor | LoraPool): void {
+    if (t instanceof GpuTensor && !t.disposed) {
+      t.disposed = true;
+      this.mem.tensors -= t.buffer.size;
+      this.rt.deferDestroy(t.buffer);
+      const table = this.ropeTables.get(t);
+      if (table) this.rt.deferDestroy(table.buffer);
+    } else if (t instanceof GpuWeight && !t.disposed) {
+      t.disposed = true;
+      this.mem.weights -= t.bytes;
+      const m = t.matrix;
+      if (m.kind === 'f32') this.rt.deferDestroy(m.data);
+      else {
+        this.rt.deferDestroy(m.q);
+        this.rt.deferDestroy(m.scales);
+      }
+    } else if (t instanceof GpuLoraPool && !t.disposed) {
+      t.disposed = true;
+      this.mem.lora -= t.bytes;
+      this.rt.deferDestroy(t.pool);
+      this.rt.deferDestroy(t.table);
+    }
+  }
+
+  memory(): BackendMemory {
+    return { ...this.mem };
+  }
+
+  // ---- host index data -----------------------------------------------------------------------------------------
+
+  /** The GPU copy of small host index data, reused while the contents stay the same. */
+  private index(key: string, data: Int32Array | Uint32Array): GPUBuffer {
+    const hit = this.uploads.get(key);
+    if (hit && hit.copy.length === data.length && hit.copy.every((v, i) => v === data[i])) return hit.buffer;
+    if (hit) this.rt.deferDestroy(hit.buffer);
+    const buffer = this.rt.upload(data.length ? data : new Int32Array(1));
+    this.uploads.set(key, { copy: data.slice(), buffer });
+    return buffer;
+  }
+
+  private ropeTable(invFreq: GpuTensor, maxPos: number): RopeTable {
+    const have = this.ropeTables.get(invFreq);
+    if (have && have.version === invFreq.version && have.maxPos >= maxPos) return have;
+    if (!invFreq.host) {
+      throw badShape('rope: the WebGPU backend needs invFreq as a tensor made by upload() or write() (it computes cos/sin on the host in f64).');
+    }
+    if (have) this.rt.deferDestroy(have.buffer);
+    const size = Math.max(256, 2 ** Math.ceil(Math.log2(maxPos)), have && have.version === invFreq.version ? have.maxPos * 2 : 0);
+    const table = { buffer: this.rt.upload(ropeTableData(invFreq.host, size), undefined, 'rope-table'), headDim: invFreq.size * 2, maxPos: size, version: invFreq.version };
+    this.ropeTables.set(invFreq, table);
+    return table;
+  }
+
+  // ---- forward ops ---------------------------------------------------------------------------------------------
+
+  matmul(x: Tensor, T: number, w: WeightTensor, out: Tensor, bias?: Tensor): void {
+    if (T === 0) return;
+    matmul(this.rt, ten(x).buffer, T, wt(w), outTen(out).buffer, bias ? { bias: ten(bias).buffer } : {});
+  }
+
+  rmsNorm(x: Tensor, T: number, d: number, weight: Tensor, eps: number, out: Tensor): void {
+    if (T === 0) return;
+    if (ten(weight).size !== d) throw badShape(`rmsNorm: weight needs ${d} values, has ${ten(weight).size}.`);
+    rmsNorm(this.rt, ten(x).buffer, T, d, ten(weight).buffer, eps, outTen(out).buffer);
+  }
+
+  rope(x: Tensor, T: number, nHeads: number, headDim: number, positions: Int32Array, invFreq: Tensor, rowOffset = 0): void {
+    if (T === 0) return;
+    if (positions.length < T) throw badShape(`rope: ${T} rows need ${T} positions, got ${positions.length}.`);
+    const inv = ten(invFreq);
+    if (inv.size !== headDim / 2) throw badShape(`rope: invFreq needs ${headDim / 2} values, has ${inv.size}.`);
+    let maxPos = 0;
+    for (let t = 0; t < T; t++) {
+      const p = positions[t]!;
+      if (!(p >= 0)) throw badShape(`rope: position ${p} is negative.`);
+      maxPos = Math.max(maxPos, p);
+    }
+    const pos = this.index('positions', positions.length === T ? positions : positions.subarray(0, T));
+    rope(this.rt, outTen(x).buffer, T, nHeads, headDim, pos, this.ropeTable(inv, maxPos + 1), rowOffset);
+  }
+
+  attention(q: Tensor, kCache: Tensor, vCache: Tensor, T: number, startPos: number, nHeads: number, nKvHeads: number, headDim: number, out: Tensor, rowOffset = 0): void {
+    if (T === 0) return;
+    attention(this.rt, ten(q).buffer, ten(kCache).buffer, ten(vCache).buffer, T, startPos, nHeads, nKvHeads, headDim, outTen(out).buffer, rowOffset);
+  }
+
+  siluMul(gate: Tensor, up: Tensor, out: Tensor): void {
+    const g = ten(gate);
+    const u = ten(up);
+    const o = outTen(out);
+    if (u.size !== g.size || o.size < g.size) throw badShape(`siluMul: gate, up and out differ in length (${g.size}, ${u.size}, ${o.size}).`);
+    if (g.size === 0) return;
+    if (g === u) {
+      // silu(x)·x: keep a copy of x for the up side
+      const tmp = this.rt.pool.acquire(g.size * 4);
+      this.rt.copy(g.buffer, 0, tmp, 0, g.size * 4);
+      siluMul(this.rt, g.buffer, tmp, o.buffer, g.size);
+      this.rt.pool.release(tmp);
+      return;
+    }
+    siluMul(this.rt, g.buffer, u.buffer, o.buffer, g.size);
+  }
+
+  add(a: Tensor, b: Tensor, out: Tensor): void {
+    const ga = ten(a);
+    const gb = ten(b);
+    const o = outTen(out);
+    if (gb.size !== ga.size || o.size < ga.size) throw badShape(`add: a, b and out differ in length (${ga.size}, ${gb.size}, ${o.size}).`);
+    if (ga.size === 0) return;
+    if (o === gb && o !== ga) add(this.rt, gb.buffer, ga.buffer, o.buffer, ga.size); // b += a
+    else if (o === ga && ga === gb) {
+      const tmp = this.rt.pool.acquire(ga.size * 4);
+      this.rt.copy(ga.buffer, 0, tmp, 0, ga.size * 4);
+      add(this.rt, ga.buffer, tmp, o.buffer, ga.size);
+      this.rt.pool.release(tmp);
+    } else add(this.rt, ga.buffer, gb.buffer, o.buffer, ga.size);
+  }
+
+  embeddingGather(tokens: Int32Array, table: WeightTensor, out: Tensor): void {
+    const m = wt(table);
+    checkTokenIds(tokens, m.rows);
+    if (tokens.length === 0) return;
+    embeddingGather(this.rt, this.index('tokens', tokens), tokens.length, m, outTen(out).buffer);
+  }
+
+  loraApply(x: Tensor, T: number, pool: LoraPool, rowAdapter: Int32Array, out: Tensor): void {
+    const p = pl(pool);
+    if (rowAdapter.length < T) throw badShape(`loraApply: ${T} rows need ${T} adapter slots, got ${rowAdapter.length}.`);
+    const rows = rowAdapter.length === T ? rowAdapter : rowAdapter.subarray(0, T);
+    let work = false;
+    for (let t = 0; t < T; t++) {
+      const s = rows[t]!;
+      if (s < 0) continue;
+      const r = p.ranks[s];
+      if (r === undefined || r === null) throw new TributaryError('engine/lora-slot', `loraApply: row ${t} asks for adapter slot ${s}, which is empty.`);
+      if (r > 0) work = true;
+    }
+    if (!work) return; // no adapter rows: no LoRA work at all
+    const args = { x: ten(x).buffer, T, inDim: p.inDim, outDim: p.outDim, slots: p.table, pool: p.pool, maxRank: p.maxRank, out: outTen(out).buffer };
+    const seg = loraSegments(rows);
+    // long runs of one adapter (prefill): segmented tiled kernel; a mixed decode batch: per-row gather
+    if (seg.count * 4 <= T) loraSgmv(this.rt, args, this.index('lora-segments', seg.data), seg);
+    else loraBgmv(this.rt, { ...args, rowSlot: this.index('lora-rows', rows) });
+  }
+
+  copyRows(src: Tensor, srcRow: number, dst: Tensor, dstRow: number, nRows: number, rowLen: number): void {
+    const s = ten(src);
+    const d = outTen(dst);
+    const a = srcRow * rowLen;
+    const b = dstRow * rowLen;
+    const n = nRows * rowLen;
+    if (!(srcRow >= 0 && dstRow >= 0 && nRows >= 0 && rowLen >= 0) || a + n > s.size || b + n > d.size) {
+      throw badShape(`copyRows: ${nRows} rows of ${rowLen} from row ${srcRow} to row ${dstRow} overflow (${s.size} → ${d.size}).`);
+    }
+    if (n === 0) return;
+    if (s !== d) {
+      this.rt.copy(s.buffer, a * 4, d.buffer, b * 4, n * 4);
+      return;
+    }
+    if (a === b) return;
+    const tmp = this.rt.pool.acquire(n * 4);
+    this.rt.copy(s.buffer, a * 4, tmp, 0, n * 4);
+    this.rt.copy(tmp, 0, d.buffer, b * 4, n * 4);
+    this.rt.pool.release(tmp);
+  }
+
+  // ---- extras ----------------------------------------------------------------------------------------------------
+
+  /** Greedy choice per row of `logits [T, V]` on the GPU (first index on ties); reads back T ids. */
+  async argmax(logits: Tensor, T: number, V: number): Promise<Int32Array> {
+    const ids = this.rt.pool.acquire(T * 4);
+    try {
+      argmax(this.rt, ten(logits).buffer, T, V, ids);
+      return await this.rt.readI32(ids, T);
+    } finally {
+      this.rt.pool.release(ids);
+    }
+  }
+
+  /** Waits until the GPU has run everything enqueued. */
+  sync(): Promise<void> {
+    return this.rt.sync();
+  }
+
+  /** Frees every GPU resource and the device. */
+  destroy(): void {
+    this.rt.destroy();
+  }
+}
+

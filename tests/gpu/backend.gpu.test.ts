@@ -1,0 +1,175 @@
+/**
+ * WebGpuBackend vs the CPU backend through the `Backend` interface: memory ops, aliasing (in-place rmsNorm,
+ * siluMul into gate, add into a or b, overlapping copyRows), rowOffset on rope/attention, LoRA pools and
+ * their errors, and a whole random Llama model (f32, int8, int4; GQA; q/k/v bias; several sequences with
+ * different adapters in one batch; prefill then decode).
+ * Tolerance for the model's logits: |gpu - cpu| <= 1e-4 + 1e-4·|cpu| (several layers of f32 kernels, each
+ * within its own parity tolerance).
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Backend, Tensor } from '../../src/engine/backend.ts';
+import { createCpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
+import { ropeInvFreq } from '../../src/engine/cpu/kernels/rope.ts';
+import { createModel } from '../../src/engine/model/llama.ts';
+import { randomAdapter, randomModel } from '../../src/engine/model/randomModel.ts';
+import { quantizeQ4 } from '../../src/engine/quant.ts';
+import { WebGpuBackend } from '../../src/engine/webgpu/webgpuBackend.ts';
+import { createTestRuntime, describeGpu } from './gpu.ts';
+import { expectClose, expectSame, randn, rng } from './check.ts';
+
+describeGpu('WebGpuBackend vs the CPU backend', () => {
+  let gpu: WebGpuBackend;
+  const cpu: Backend = createCpuBackend();
+  beforeAll(async () => {
+    gpu = new WebGpuBackend(await createTestRuntime());
+  });
+  afterAll(() => gpu?.destroy());
+
+  /** Runs `fn` on both backends with the same inputs and compares the listed outputs. */
+  async function both(fn: (b: Backend, up: (a: Float32Array, shape?: number[]) => Tensor) => Record<string, Tensor>, tol = { abs: 2e-6, rel: 2e-5 }) {
+    const outs = await Promise.all(
+      [cpu, gpu].map(async (b) => {
+        const made = fn(b, (a, shape) => b.upload(a, shape));
+        const host: Record<string, Float32Array> = {};
+        for (const [k, t] of Object.entries(made)) host[k] = await b.read(t);
+        return host;
+      }),
+    );
+    for (const k of Object.keys(outs[0]!)) expectClose(outs[1]![k]!, outs[0]![k]!, tol, k);
+  }
+
+  it('allocates zeroed tensors, writes, reads slices, accounts and disposes', async () => {
+    const t = gpu.alloc([2, 3]);
+    expect(t.size).toBe(6);
+    gpu.write(t, Float32Array.of(1, 2), 4);
+    expect([...(await gpu.read(t))]).toEqual([0, 0, 0, 0, 1, 2]);
+    expect([...(await gpu.read(t, 3, 2))]).toEqual([0, 1]);
+    const before = gpu.memory();
+    const w = gpu.uploadWeight(quantizeQ4(new Float32Array(64), 2, 32));
+    expect(gpu.memory().weights - before.weights).toBe(32 + 8);
+    gpu.dispose(t);
+    gpu.dispose(t);
+    gpu.dispose(w);
+    expect(gpu.memory().weights).toBe(before.weights);
+    expect(() => gpu.write(t, Float32Array.of(1))).toThrow(/disposed/);
+    expect(() => gpu.upload(new Float32Array(5), [2, 3])).toThrow(/upload/);
+    await expect(gpu.read(gpu.alloc([2]), 1, 5)).rejects.toThrow(/read/);
+    expect(() => gpu.matmul(cpu.alloc([1, 4]), 1, w, gpu.alloc([1, 2]))).toThrow(/another backend/);
+  });
+
+  it('in place and aliased ops match the CPU backend', async () => {
+    const r = rng(1);
+    const [T, d] = [3, 40];
+    const x = randn(r, T * d, 2);
+    const y = randn(r, T * d, 2);
+    const w = randn(r, d);
+    await both((b, up) => {
+      const a = up(x, [T, d]);
+      b.rmsNorm(a, T, d, up(w), 1e-5, a); // in place
+      const g = up(x, [T, d]);
+      b.siluMul(g, up(y, [T, d]), g); // into gate
+      const s = up(x, [T, d]);
+      const s2 = up(y, [T, d]);
+      b.add(s, s2, s2); // into b
+      const s3 = up(x, [T, d]);
+      b.add(s3, s3, s3); // all three the same
+      const c = up(Float32Array.from({ length: 12 }, (_, i) => i), [6, 2]);
+      b.copyRows(c, 0, c, 2, 3, 2); // overlapping, same tensor
+      return { rmsInPlace: a, siluIntoGate: g, addIntoB: s2, addSelf: s3, copyOverlap: c };
+    });
+  });
+
+  it('rope and attention on a row segment (rowOffset) of a concatenated batch', async () => {
+    const r = rng(2);
+    const [nH, nKv, hd, rows, off, T, start, maxSeq] = [6, 2, 16, 7, 2, 3, 4, 10];
+    const q = randn(r, rows * nH * hd);
+    const kc = randn(r, maxSeq * nKv * hd);
+    const vc = randn(r, maxSeq * nKv * hd);
+    const inv = ropeInvFreq(hd, 10000);
+    await both((b, up) => {
+      const qt = up(q, [rows, nH, hd]);
+      b.rope(qt, T, nH, hd, Int32Array.of(start, start + 1, start + 2), up(inv), off);
+      const out = b.alloc([rows, nH, hd]);
+      b.attention(qt, up(kc), up(vc), T, start, nH, nKv, hd, out, off);
+      return { roped: qt, attn: out };
+    });
+  });
+
+  it('LoRA pools: mixed slots per row, empty slots refused, rank 0 exact, disposal', async () => {
+    const r = rng(3);
+    const [T, inDim, outDim, maxRank] = [6, 48, 40, 8];
+    const x = randn(r, T * inDim);
+    const base = randn(r, T * outDim);
+    const slots = [
+      { rank: 8, scale: 2, A: randn(r, 8 * inDim), B: randn(r, outDim * 8) },
+      { rank: 3, scale: 0.5, A: randn(r, 3 * inDim), B: randn(r, outDim * 3) },
+      { rank: 0, scale: 1, A: new Float32Array(0), B: new Float32Array(0) },
+    ];
+    for (const rowAdapter of [Int32Array.of(0, 1, -1, 2, 1, 0), Int32Array.of(1, 1, 1, 1, 0, 0)]) {
+      await both((b, up) => {
+        const pool = b.createLoraPool(4, maxRank, inDim, outDim);
+        slots.forEach((s, i) => b.writeLoraSlot(pool, i, s));
+        const out = up(base, [T, outDim]);
+        b.loraApply(up(x, [T, inDim]), T, pool, rowAdapter, out);
+        return { out };
+      }, { abs: 1e-5, rel: 1e-5 });
+    }
+    const pool = gpu.createLoraPool(4, maxRank, inDim, outDim);
+    slots.forEach((s, i) => gpu.writeLoraSlot(pool, i, s));
+    const out = gpu.upload(base, [T, outDim]);
+    gpu.loraApply(gpu.upload(x, [T, inDim]), T, pool, Int32Array.of(2, -1, 2, -1, 2, 2), out);
+    expectSame(await gpu.read(out), base, 'rank 0 and -1 rows leave the base output');
+    expect(() => gpu.loraApply(gpu.upload(x, [T, inDim]), T, pool, Int32Array.of(3, -1, -1, -1, -1, -1), out)).toThrow(/slot 3, which is empty/);
+    gpu.writeLoraSlot(pool, 0, null);
+    expect(() => gpu.loraApply(gpu.upload(x, [T, inDim]), T, pool, Int32Array.of(0, -1, -1, -1, -1, -1), out)).toThrow(/slot 0, which is empty/);
+    expect(() => gpu.writeLoraSlot(pool, 1, { rank: 9, scale: 1, A: new Float32Array(9 * inDim), B: new Float32Array(9 * outDim) })).toThrow(/rank 9 does not fit/);
+    const lora = gpu.memory().lora;
+    gpu.dispose(pool);
+    expect(gpu.memory().lora).toBeLessThan(lora);
+  });
+
+  it('argmax on the GPU equals the host argmax of the logits', async () => {
+    const r = rng(4);
+    const logits = randn(r, 3 * 517, 5);
+    const ids = await gpu.argmax(gpu.upload(logits, [3, 517]), 3, 517);
+    for (let t = 0; t < 3; t++) {
+      const row = logits.subarray(t * 517, (t + 1) * 517);
+      expect(ids[t]).toBe(row.indexOf(Math.max(...row)));
+    }
+  });
+
+  for (const quant of ['f32', 'q8', 'q4'] as const) {
+    it(`a random Llama model (${quant}, GQA, q/k/v bias) gives the CPU backend's logits: batched prefill with mixed adapters, then decode`, async () => {
+      const { config, weights } = randomModel({ seed: 3, hiddenSize: 64, numHeads: 4, numKvHeads: 1, intermediateSize: 96, numLayers: 2, vocabSize: 130, attentionBias: true });
+      const adapters = [randomAdapter(config, { seed: 1, rank: 4 }), randomAdapter(config, { seed: 2, rank: 8 })];
+      const run = async (b: Backend) => {
+        const model = createModel(b, config, weights, { quant, lora: { slots: 2, maxRank: 8 }, maxSeq: 32 });
+        adapters.forEach((a, i) => model.setLoraSlot(i, a));
+        const seqs = [model.createSequence(), model.createSequence(), model.createSequence()];
+        const logits: Float32Array[] = [];
+        logits.push(
+          ...(await model.forward([
+            { seq: seqs[0]!, tokens: [1, 5, 9, 14, 3, 7, 2], adapterSlot: 0 },
+            { seq: seqs[1]!, tokens: [4, 4, 8, 100, 11] },
+            { seq: seqs[2]!, tokens: [120, 6, 2], adapterSlot: 1 },
+          ])),
+        );
+        for (let step = 0; step < 3; step++) {
+          logits.push(
+            ...(await model.forward([
+              { seq: seqs[0]!, tokens: [10 + step], adapterSlot: 0 },
+              { seq: seqs[1]!, tokens: [20 + step], adapterSlot: 1 },
+              { seq: seqs[2]!, tokens: [30 + step], adapterSlot: -1 },
+            ])),
+          );
+        }
+        model.dispose();
+        return logits;
+      };
+      const want = await run(cpu);
+      const got = await run(gpu);
+      expect(got.length).toBe(want.length);
+      got.forEach((g, i) => expectClose(g, want[i]!, { abs: 1e-4, rel: 1e-4 }, `${quant} logits #${i}`));
+    });
+  }
+});
