@@ -73,9 +73,9 @@ describe('ledger summaries', () => {
 
   it('draws cumulative earnings per day up to now', () => {
     const pts = earningsOverTime(entries, addr(1), T + 3 * DAY + 5);
-    expect(pts.map((p) => p.day)).toEqual([T, T + DAY, T + 2 * DAY, T + 3 * DAY]);
-    expect(pts.map((p) => p.total)).toEqual([400n + 200n + 40n, 1440n, 1440n, 1440n]);
-    expect(pts.map((p) => p.settled)).toEqual([0n, 200n, 1000n, 1000n]);
+    expect(pts.map((p) => p.day)).toEqual([T - DAY, T, T + DAY, T + 2 * DAY, T + 3 * DAY]);
+    expect(pts.map((p) => p.total)).toEqual([0n, 400n + 200n + 40n, 1440n, 1440n, 1440n]);
+    expect(pts.map((p) => p.settled)).toEqual([0n, 0n, 200n, 1000n, 1000n]);
     expect(earningsOverTime(entries, addr(77), T)).toEqual([]);
     // Older days are merged into the first point.
     expect(earningsOverTime(entries, addr(1), T + 3 * DAY, 2).map((p) => p.total)).toEqual([1440n, 1440n]);

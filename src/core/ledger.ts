@@ -181,9 +181,9 @@ export interface EarningsPoint {
 const DAY = 86_400_000;
 
 /**
- * Cumulative earnings of `account` per UTC day, from the first day it earned to `now` (at most
- * `maxDays` points: older days are merged into the first). Settled amounts count from their
- * settlement day, all amounts from their receipt's creation day.
+ * Cumulative earnings of `account` per UTC day, from the day before it first earned (a zero baseline)
+ * to `now` (at most `maxDays` points: older days are merged into the first). Settled amounts count from
+ * their settlement day, all amounts from their receipt's creation day.
  */
 export function earningsOverTime(entries: ReadonlyArray<LedgerEntry>, account: string, now: number, maxDays = 90): EarningsPoint[] {
   const events: { at: number; amount: bigint; settled: boolean }[] = [];
@@ -196,7 +196,7 @@ export function earningsOverTime(entries: ReadonlyArray<LedgerEntry>, account: s
   }
   if (events.length === 0) return [];
   const today = Math.floor(now / DAY) * DAY;
-  const firstDay = Math.max(Math.floor(Math.min(...events.map((x) => x.at)) / DAY) * DAY, today - (maxDays - 1) * DAY);
+  const firstDay = Math.max(Math.floor(Math.min(...events.map((x) => x.at)) / DAY) * DAY - DAY, today - (maxDays - 1) * DAY);
   const points: EarningsPoint[] = [];
   for (let day = firstDay; day <= today; day += DAY) points.push({ day, total: 0n, settled: 0n });
   for (const ev of events) {

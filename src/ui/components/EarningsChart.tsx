@@ -8,6 +8,13 @@ interface Props {
   token: { symbol: string; decimals: number };
 }
 
+/** `1234.5` -> `1.23k`, `0.00012` -> `0.00012`: short axis labels (exact values are in the tables). */
+function compact(v: number): string {
+  if (v === 0) return '0';
+  if (v >= 1000) return new Intl.NumberFormat('en', { notation: 'compact', maximumSignificantDigits: 3 }).format(v);
+  return Number(v.toPrecision(3)).toString();
+}
+
 const W = 640;
 const H = 220;
 const PAD = { left: 56, right: 16, top: 16, bottom: 34 };
@@ -43,7 +50,7 @@ export function EarningsChart(props: Props) {
           <line class="chart-axis" x1={PAD.left} y1={PAD.top} x2={PAD.left} y2={H - PAD.bottom} />
           <line class="chart-grid" x1={PAD.left} y1={PAD.top} x2={W - PAD.right} y2={PAD.top} />
           <text class="chart-label" x={PAD.left - 6} y={PAD.top + 4} text-anchor="end">
-            {fmtToken(geometry().max, props.token).split(' ')[0]}
+            {compact(toNum(geometry().max))}
           </text>
           <text class="chart-label" x={PAD.left - 6} y={H - PAD.bottom} text-anchor="end">
             0

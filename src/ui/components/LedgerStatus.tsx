@@ -54,7 +54,11 @@ export function LedgerStatus(props: { token: { symbol: string; decimals: number 
                 <Show when={walletSession()} fallback={<span class="muted">Not connected: use “Connect wallet” at the top.</span>}>
                   {(s) => (
                     <>
-                      {s().option.name} · <span class="mono" data-testid="wallet-account">{s().account}</span>
+                      {s().option.name}
+                      <br />
+                      <span class="mono break" data-testid="wallet-account">
+                        {s().account}
+                      </span>
                       <Show when={!walletOnChain()}>
                         <span class="badge badge-rejected">wrong chain</span>
                       </Show>
