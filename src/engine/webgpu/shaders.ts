@@ -50,6 +50,12 @@ export function readShaderFromDisk(name: string): string {
   return code;
 }
 
+/** Names of the shaders bundled by Vite (empty outside Vite). */
+export function bundledShaderNames(): string[] {
+  sources ??= bundled() ?? {};
+  return Object.keys(sources).sort();
+}
+
 /** The WGSL source of `shaders/<name>.wgsl`. */
 export function wgsl(name: string): string {
   sources ??= bundled() ?? {};
