@@ -89,6 +89,43 @@ describe('PEFT adapters', () => {
     expect(parse(f).meta.id).toBe(sha256Hex(f.weights));
   });
 
+  it('reads a config as peft writes it (every field of LoraConfig)', () => {
+    const real = {
+      alpha_pattern: {},
+      auto_mapping: null,
+      base_model_name_or_path: 'HuggingFaceTB/SmolLM2-135M',
+      bias: 'none',
+      exclude_modules: null,
+      fan_in_fan_out: false,
+      inference_mode: true,
+      init_lora_weights: true,
+      layer_replication: null,
+      layers_pattern: null,
+      layers_to_transform: null,
+      loftq_config: {},
+      lora_alpha: 16,
+      lora_bias: false,
+      lora_dropout: 0.05,
+      megatron_config: null,
+      megatron_core: 'megatron.core',
+      modules_to_save: null,
+      peft_type: 'LORA',
+      r: 4,
+      rank_pattern: {},
+      revision: null,
+      target_modules: ['v_proj', 'q_proj'],
+      task_type: 'CAUSAL_LM',
+      trainable_token_indices: null,
+      use_dora: false,
+      use_rslora: false,
+    };
+    expect(parse(files(real)).meta).toMatchObject({ rank: 4, alpha: 16, scale: 4, targets: ['q', 'v'], baseModel: 'HuggingFaceTB/SmolLM2-135M' });
+    const partial = qvTensors(4).filter((t) => !t.name.includes('layers.1.self_attn.q_proj'));
+    expect(parse(files({ ...real, exclude_modules: ['model.layers.1.self_attn.q_proj'] }, partial)).weights.layers[1]).not.toHaveProperty('q');
+    expect(errOf(() => parse(files({ ...real, layer_replication: [[0, 2]] })))?.message).toMatch(/layer_replication/);
+    expect(errOf(() => parse(files({ ...real, trainable_token_indices: [1, 2] })))?.message).toMatch(/trainable_token_indices/);
+  });
+
   it('a scale the config cannot express is folded into B; a rank-0 adapter round-trips', () => {
     const w = { ...randomAdapter(config, { seed: 1, rank: 2, alpha: 4, targets: ['o'] }), scale: 3 };
     const a = createPeftAdapter(w, config);

@@ -7,7 +7,8 @@
  *   optionally as full paths — or `"all-linear"`, or a regular expression that must full-match each module path),
  *   `use_rslora` (scale `alpha / sqrt(r)` instead of `alpha / r`), `base_model_name_or_path`, `layers_to_transform`.
  *   Refused with a clear error: `fan_in_fan_out: true`, `use_dora: true`, a non-empty `rank_pattern` / `alpha_pattern`
- *   / `modules_to_save`, `bias` other than "none", and target modules this engine cannot adapt (embed_tokens, lm_head).
+ *   / `modules_to_save`, `bias` other than "none", `lora_bias`, `layer_replication`, `trainable_token_indices`, and target
+ *   modules this engine cannot adapt (embed_tokens, lm_head). `exclude_modules` is honoured by checking tensors one by one.
  * - `adapter_model.safetensors` (F32, F16 or BF16): `base_model.model.model.layers.{i}.self_attn.{q,k,v,o}_proj.lora_{A,B}.weight`
  *   and `...mlp.{gate,up,down}_proj.lora_{A,B}.weight` (the `base_model.model.` prefix and a `.default` adapter-name
  *   infix are optional), `A [r, in]`, `B [out, r]` (PyTorch layout). Every targeted module of every transformed layer
@@ -176,6 +177,10 @@ function parseConfig(raw: string | Uint8Array): ParsedConfig {
   if (mts !== undefined && mts !== null && (!Array.isArray(mts) || mts.length > 0)) {
     throw cfgErr(`modules_to_save (${JSON.stringify(mts)}) is set; adapters that replace whole modules are not supported.`);
   }
+  if (c['layer_replication'] !== undefined && c['layer_replication'] !== null) throw cfgErr('layer_replication is set; adapters that change the layer stack are not supported.');
+  if (c['trainable_token_indices'] !== undefined && c['trainable_token_indices'] !== null) throw cfgErr('trainable_token_indices is set; adapters that train embeddings are not supported.');
+  const excl = c['exclude_modules'];
+  const excludes = excl !== undefined && excl !== null && !(Array.isArray(excl) && excl.length === 0);
   const bias = c['bias'];
   if (bias !== undefined && bias !== null && bias !== 'none') throw cfgErr(`bias is ${JSON.stringify(bias)}; only "none" is supported.`);
   if (c['lora_bias'] === true) throw cfgErr('lora_bias is true; LoRA B biases are not supported.');
@@ -223,6 +228,8 @@ function parseConfig(raw: string | Uint8Array): ParsedConfig {
   } else {
     throw cfgErr('target_modules must be a list of module names or a string.');
   }
+  // exclude_modules leaves holes in the coverage; the tensors present are still checked one by one
+  if (excludes) listed = null;
   return { r, alpha, useRslora, baseModel: bm as string | null, listed, accepts, layers };
 }
 
