@@ -142,8 +142,10 @@ describe('AdapterPool', () => {
     const ids = [list[1]!.meta.id, list[2]!.meta.id];
     const slots = await pool.acquire(ids);
     const out = await model.forward(ids.map((id) => ({ seq: model.createSequence(16), tokens: prompt, adapterSlot: slots.get(id)! })), { allLogits: true });
-    expect(out[0]).toEqual(want[1]);
-    expect(out[1]).toEqual(want[2]);
+    // a batch may sum in another order than a single row (tiled vs row-streaming matmul): the model's batch tolerance
+    const maxDiff = (x: Float32Array, y: Float32Array): number => x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i]!)), 0);
+    expect(maxDiff(out[0]!, want[1]!)).toBeLessThanOrEqual(1e-4);
+    expect(maxDiff(out[1]!, want[2]!)).toBeLessThanOrEqual(1e-4);
     pool.release(ids);
     expect(pool.stats()).toMatchObject({ resident: 2, evictions: expect.any(Number) });
     expect(pool.stats().evictions).toBeGreaterThanOrEqual(8);
