@@ -6,7 +6,7 @@
  */
 import { BaseError } from 'viem';
 import { isTributaryError, TributaryError } from '../../core/errors.ts';
-import { decodeChainError } from '../errors.ts';
+import { decodeChainError, decodeRevertData } from '../errors.ts';
 
 /** Walks `e` and its causes (viem's `cause`, an RPC error's `data`) looking for `test`. */
 function findInChain<T>(e: unknown, test: (x: Record<string, unknown>) => T | undefined): T | undefined {
@@ -55,8 +55,12 @@ export function toWalletError(e: unknown, ctx: WalletErrorContext): TributaryErr
   if (code === 4100) {
     return new TributaryError('wallet/not-connected', `The wallet did not authorise this account: connect it again.${tail}`);
   }
-  // Plain EIP-1193 errors (not wrapped by viem) carry their message only.
-  const err = e instanceof BaseError ? decodeChainError(e) : typeof code === 'number' && e instanceof Error ? new TributaryError('chain/reverted', e.message) : decodeChainError(e);
+  // Plain EIP-1193 errors (not wrapped by viem): decode their revert data when they carry some.
+  const data = findInChain(e, (x) => (typeof x.data === 'string' && /^0x[0-9a-fA-F]{8,}$/.test(x.data) ? (x.data as `0x${string}`) : undefined));
+  const decoded = !(e instanceof BaseError) && data ? decodeRevertData(data) : undefined;
+  const err =
+    decoded ??
+    (e instanceof BaseError ? decodeChainError(e) : typeof code === 'number' && e instanceof Error ? new TributaryError('chain/reverted', e.message) : decodeChainError(e));
   return new TributaryError(err.code, `${ctx.action} failed: ${err.message}${tail}`, err.subject);
 }
 
