@@ -1,8 +1,9 @@
 /**
  * The CPU backend: `Backend` over plain TypedArrays and the kernels in `./kernels` (run synchronously on the calling
  * thread — in the app, the engine worker). Also the fallback when WebGPU is missing or the device is lost.
- * Weights are copied onto the WASM SIMD heap when WASM SIMD is available (`./simd`), so `matmul` runs its SIMD path;
- * `createCpuBackend({ simd: false })` keeps everything in plain JS.
+ * Weights are copied onto the WASM SIMD heap when WASM SIMD is available (`./simd`), so `matmul` runs its SIMD path,
+ * and attention over blocks of ≥ 8 queries (prefill) runs as SIMD matmuls; `createCpuBackend({ simd: false })` keeps
+ * everything in plain JS.
  *
  * @example
  * const cpu = createCpuBackend();
@@ -19,6 +20,7 @@ import { matmul } from './kernels/matmul.ts';
 import { rmsNorm } from './kernels/rmsNorm.ts';
 import { ropeInPlace } from './kernels/rope.ts';
 import { siluMul } from './kernels/siluMul.ts';
+import { attentionSimd, canAttentionSimd } from './simd/attentionSimd.ts';
 import { simdRuntime } from './simd/simdRuntime.ts';
 
 export class CpuTensor implements Tensor {
@@ -174,7 +176,9 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     },
     attention(q, kCache, vCache, T, startPos, nHeads, nKvHeads, headDim, out, rowOffset = 0) {
       const row = nHeads * headDim;
-      attention(ten(q).subarray(rowOffset * row), ten(kCache), ten(vCache), T, startPos, nHeads, nKvHeads, headDim, ten(out).subarray(rowOffset * row));
+      const args = [ten(q).subarray(rowOffset * row), ten(kCache), ten(vCache), T, startPos, nHeads, nKvHeads, headDim, ten(out).subarray(rowOffset * row)] as const;
+      if (canAttentionSimd(rt, T, headDim)) attentionSimd(rt, ...args);
+      else attention(...args);
     },
     siluMul(gate, up, out) {
       siluMul(ten(gate), ten(up), ten(out));

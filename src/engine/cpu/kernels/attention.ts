@@ -4,7 +4,7 @@
  * `q` is `[T, nHeads, headDim]` for tokens at absolute positions `startPos .. startPos+T-1`; `kCache` and `vCache`
  * are `[maxSeq, nKvHeads, headDim]` and must already hold positions `0 .. startPos+T-1`. Query `t` attends to cache
  * positions `0 .. startPos+t`; query head `h` reads KV head `floor(h / (nHeads / nKvHeads))`. Scores are scaled by
- * `1/sqrt(headDim)`, softmax is computed in f64 with the max subtracted. Serves prefill (T > 1) and decode (T = 1).
+ * `1/sqrt(headDim)`, dot products and softmax are computed in f64 with the max subtracted (head size a multiple of 4). Serves prefill (T > 1) and decode (T = 1).
  *
  * @example
  * attention(q, kCache, vCache, 1, pos, 4, 2, 16, out);   // one decode step
@@ -33,6 +33,7 @@ export function attention(
   if (q.length < T * nHeads * headDim || out.length < T * nHeads * headDim || kCache.length < S * kvStride || vCache.length < S * kvStride) {
     throw new TributaryError('engine/bad-shape', `attention: buffers too small for ${T} queries at position ${startPos} (${nHeads}/${nKvHeads} heads of ${headDim}).`);
   }
+  if (headDim % 4 !== 0) throw new TributaryError('engine/bad-config', `attention: the head size ${headDim} must be a multiple of 4.`);
   const group = nHeads / nKvHeads;
   const scale = 1 / Math.sqrt(headDim);
   if (scoreBuf.length < S) scoreBuf = new Float64Array(S);
@@ -46,10 +47,15 @@ export function attention(
       const kvh = ((h / group) | 0) * headDim;
       let max = -Infinity;
       for (let s = 0; s < L; s++) {
-        const ko = s * kvStride + kvh;
-        let dot = 0;
-        for (let i = 0; i < headDim; i++) dot += q[qo + i]! * kCache[ko + i]!;
-        dot *= scale;
+        let ko = s * kvStride + kvh;
+        let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+        for (let i = qo, e = qo + headDim; i < e; i += 4, ko += 4) {
+          d0 += q[i]! * kCache[ko]!;
+          d1 += q[i + 1]! * kCache[ko + 1]!;
+          d2 += q[i + 2]! * kCache[ko + 2]!;
+          d3 += q[i + 3]! * kCache[ko + 3]!;
+        }
+        const dot = (d0 + d1 + (d2 + d3)) * scale;
         scores[s] = dot;
         if (dot > max) max = dot;
       }
@@ -63,7 +69,12 @@ export function attention(
       for (let s = 0; s < L; s++) {
         const p = scores[s]!;
         const vo = s * kvStride + kvh;
-        for (let i = 0; i < headDim; i++) acc[i] = acc[i]! + p * vCache[vo + i]!;
+        for (let i = 0; i < headDim; i += 4) {
+          acc[i] = acc[i]! + p * vCache[vo + i]!;
+          acc[i + 1] = acc[i + 1]! + p * vCache[vo + i + 1]!;
+          acc[i + 2] = acc[i + 2]! + p * vCache[vo + i + 2]!;
+          acc[i + 3] = acc[i + 3]! + p * vCache[vo + i + 3]!;
+        }
       }
       const inv = 1 / sum;
       for (let i = 0; i < headDim; i++) out[qo + i] = acc[i]! * inv;

@@ -11,32 +11,32 @@
  */
 import { Fn, I32, V128, emitModule } from './wasmEmit.ts';
 
-/** `unroll` k-steps of 4 per loop iteration (K must be a multiple of 4·unroll); loads use immediate offsets. */
-function gemm(name: string, unroll: number): Fn {
+/**
+ * `unroll` k-steps of 4 per loop iteration (K must be a multiple of 4·unroll; loads use immediate offsets); tiles of
+ * `tb` tokens × 4 rows, then 1 token × 4 rows for the tokens left over.
+ */
+function gemm(name: string, unroll: number, tb: number): Fn {
   const f = new Fn(name, [I32, I32, I32, I32, I32, I32, I32]);
   const [x, w, out, T, N, K, ldo] = [0, 1, 2, 3, 4, 5, 6];
   const t = f.local(I32);
   const n = f.local(I32);
   const kb = f.local(I32);
   const kEnd = f.local(I32);
-  const xb0 = f.local(I32);
-  const xb1 = f.local(I32);
+  const xb = Array.from({ length: tb }, () => f.local(I32));
+  const xa = Array.from({ length: tb }, () => f.local(I32));
   const wb = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
+  const wa = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
   const ob = f.local(I32);
   const ldoB = f.local(I32);
-  const acc = Array.from({ length: 8 }, () => f.local(V128));
-  const xv0 = f.local(V128);
-  const xv1 = f.local(V128);
+  const acc = Array.from({ length: 4 * tb }, () => f.local(V128));
+  const xv = Array.from({ length: tb }, () => f.local(V128));
   const wv = f.local(V128);
-  const xa0 = f.local(I32);
-  const xa1 = f.local(I32);
-  const wa = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
 
   const hsum = (a: number): void => {
     f.get(a).f32x4extract(0).get(a).f32x4extract(1).f32add().get(a).f32x4extract(2).f32add().get(a).f32x4extract(3).f32add();
   };
-  /** n loop over 4-row blocks for `tokens` (1 or 2) tokens starting at xb0 (and xb1) */
-  const rows = (tokens: 1 | 2): void => {
+  /** n loop over 4-row blocks for `tokens` tokens whose rows start at xb[0..tokens) */
+  const rows = (tokens: number): void => {
     f.i32(0).set(n);
     f.block().loop();
     f.get(n).get(N).geU().brIf(1);
@@ -45,31 +45,23 @@ function gemm(name: string, unroll: number): Fn {
     for (let a = 0; a < 4 * tokens; a++) f.f32(0).f32x4splat().set(acc[a]!);
     f.i32(0).set(kb);
     f.loop();
-    f.get(xb0).get(kb).add().set(xa0);
-    if (tokens === 2) f.get(xb1).get(kb).add().set(xa1);
+    for (let i = 0; i < tokens; i++) f.get(xb[i]!).get(kb).add().set(xa[i]!);
     for (let j = 0; j < 4; j++) f.get(wb[j]!).get(kb).add().set(wa[j]!);
     for (let u = 0; u < unroll; u++) {
-      f.get(xa0).v128load(16 * u).set(xv0);
-      if (tokens === 2) f.get(xa1).v128load(16 * u).set(xv1);
+      for (let i = 0; i < tokens; i++) f.get(xa[i]!).v128load(16 * u).set(xv[i]!);
       for (let j = 0; j < 4; j++) {
         f.get(wa[j]!).v128load(16 * u).set(wv);
-        f.get(acc[j]!).get(xv0).get(wv).f32x4mul().f32x4add().set(acc[j]!);
-        if (tokens === 2) f.get(acc[4 + j]!).get(xv1).get(wv).f32x4mul().f32x4add().set(acc[4 + j]!);
+        for (let i = 0; i < tokens; i++) f.get(acc[4 * i + j]!).get(xv[i]!).get(wv).f32x4mul().f32x4add().set(acc[4 * i + j]!);
       }
     }
     f.get(kb).i32(16 * unroll).add().tee(kb).get(kEnd).ltU().brIf(0);
     f.end();
     f.get(out).get(t).get(ldo).mul().get(n).add().i32(4).mul().add().set(ob);
-    for (let j = 0; j < 4; j++) {
-      f.get(ob);
-      hsum(acc[j]!);
-      f.f32store(4 * j);
-    }
-    if (tokens === 2) {
-      f.get(ob).get(ldoB).add().set(ob);
+    for (let i = 0; i < tokens; i++) {
+      if (i > 0) f.get(ob).get(ldoB).add().set(ob);
       for (let j = 0; j < 4; j++) {
         f.get(ob);
-        hsum(acc[4 + j]!);
+        hsum(acc[4 * i + j]!);
         f.f32store(4 * j);
       }
     }
@@ -81,20 +73,25 @@ function gemm(name: string, unroll: number): Fn {
   f.get(K).i32(4).mul().set(kEnd);
   f.get(ldo).i32(4).mul().set(ldoB);
   f.i32(0).set(t);
-  // pairs of tokens
+  // blocks of tb tokens
   f.block().loop();
-  f.get(T).get(t).i32(2).add().ltU().brIf(1);
-  f.get(x).get(t).get(kEnd).mul().add().tee(xb0).get(kEnd).add().set(xb1);
-  rows(2);
-  f.get(t).i32(2).add().set(t);
+  f.get(T).get(t).i32(tb).add().ltU().brIf(1);
+  f.get(x).get(t).get(kEnd).mul().add().set(xb[0]!);
+  for (let i = 1; i < tb; i++) f.get(xb[i - 1]!).get(kEnd).add().set(xb[i]!);
+  rows(tb);
+  f.get(t).i32(tb).add().set(t);
   f.br(0);
   f.end().end();
-  // the odd token
-  f.block();
-  f.get(t).get(T).geU().brIf(0);
-  f.get(x).get(t).get(kEnd).mul().add().set(xb0);
-  rows(1);
-  f.end();
+  // the tokens left, one at a time
+  if (tb > 1) {
+    f.block().loop();
+    f.get(t).get(T).geU().brIf(1);
+    f.get(x).get(t).get(kEnd).mul().add().set(xb[0]!);
+    rows(1);
+    f.get(t).i32(1).add().set(t);
+    f.br(0);
+    f.end().end();
+  }
   return f;
 }
 
@@ -203,6 +200,6 @@ function dq4(): Fn {
 
 /** The module's bytes (imports `env.mem`; exports `gemm`, `gemm16` (K multiple of 16), `dq8`, `dq4`). */
 export function simdModuleBytes(): Uint8Array<ArrayBuffer> {
-  return emitModule([gemm('gemm', 1), gemm('gemm16', 4), gemv1(), dq8(), dq4()]);
+  return emitModule([gemm('gemm', 1, 2), gemm('gemm16', 4, 2), gemv1(), dq8(), dq4()]);
 }
 
