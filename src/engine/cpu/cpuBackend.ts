@@ -20,7 +20,7 @@ import { matmul } from './kernels/matmul.ts';
 import { rmsNorm } from './kernels/rmsNorm.ts';
 import { ropeInPlace } from './kernels/rope.ts';
 import { siluMul } from './kernels/siluMul.ts';
-import { attentionSimd, canAttentionSimd } from './simd/attentionSimd.ts';
+import { canAttentionSimd, tryAttentionSimd } from './simd/attentionSimd.ts';
 import { simdRuntime } from './simd/simdRuntime.ts';
 
 export class CpuTensor implements Tensor {
@@ -177,8 +177,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     attention(q, kCache, vCache, T, startPos, nHeads, nKvHeads, headDim, out, rowOffset = 0) {
       const row = nHeads * headDim;
       const args = [ten(q).subarray(rowOffset * row), ten(kCache), ten(vCache), T, startPos, nHeads, nKvHeads, headDim, ten(out).subarray(rowOffset * row)] as const;
-      if (canAttentionSimd(rt, T, headDim)) attentionSimd(rt, ...args);
-      else attention(...args);
+      if (!(canAttentionSimd(rt, T, headDim) && tryAttentionSimd(rt, ...args))) attention(...args);
     },
     siluMul(gate, up, out) {
       siluMul(ten(gate), ten(up), ten(out));

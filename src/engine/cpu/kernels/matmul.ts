@@ -11,7 +11,8 @@
  * Weights that live on the WASM heap (`simdRuntime().toHeap(m)`, which the CPU backend's `uploadWeight` does) take the
  * WASM SIMD path instead when rows and columns are multiples of 4 (and the group size is 32): f32x4 micro-tiles over
  * L1-sized row panels for T ≥ 4; for T < 4 (decode) one token and one row at a time, so the weights are read as one
- * sequential stream; quantised rows are dequantised panel by panel with SIMD. Sums in f32 (fixed order per path: a
+ * sequential stream, int8/int4 dequantised inside the dot product; for T ≥ 4 quantised rows are dequantised panel by
+ * panel with SIMD. Sums in f32 (fixed order per path: a
  * token's result is the same bits whatever else is in the batch as long as the batch stays on the same side of 4).
  *
  * @example
@@ -33,8 +34,8 @@ export function matmul(x: Float32Array, T: number, w: Matrix, out: Float32Array,
   if (bias && bias.length !== N) throw new TributaryError('engine/bad-shape', `matmul: bias needs ${N} values, got ${bias.length}.`);
   if (T <= 0) return;
   const rt = simdRuntime();
-  if (rt && K % 4 === 0 && N % 4 === 0 && (w.kind === 'f32' || w.groupSize === 32) && rt.owns(w)) {
-    simdMatmul(rt, x, T, w, out);
+  if (rt && K % 4 === 0 && N % 4 === 0 && (w.kind === 'f32' || w.groupSize === 32) && rt.owns(w) && simdMatmul(rt, x, T, w, out)) {
+    // done on the SIMD path
   } else if (w.kind === 'f32') {
     f32Tile(x, T, K, w.data, 0, N, out, N, 0);
   } else if (T >= 4) {
@@ -58,15 +59,23 @@ export function matmul(x: Float32Array, T: number, w: Matrix, out: Float32Array,
   }
 }
 
-/** SIMD path: x and out are staged through heap scratch; quantised weights go through a dequantised panel. */
-function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: Matrix, out: Float32Array): void {
+/**
+ * SIMD path: x and out are staged through heap scratch; quantised weights go through a dequantised panel.
+ * False (nothing done) when the heap cannot grow for the scratch space: the caller falls back to JS.
+ */
+function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: Matrix, out: Float32Array): boolean {
   const N = w.rows;
   const K = w.cols;
   // a panel of rows that stays in L1 (≤ 32 KiB) while every token streams past it
   const P = Math.max(4, Math.floor(8192 / K) & ~3);
-  const xOff = rt.scratch(0, T * K * 4);
-  const oOff = rt.scratch(1, T * N * 4);
-  const pOff = w.kind === 'f32' ? 0 : rt.scratch(2, P * K * 4);
+  let xOff: number, oOff: number, pOff: number;
+  try {
+    xOff = rt.scratch(0, T * K * 4);
+    oOff = rt.scratch(1, T * N * 4);
+    pOff = w.kind === 'f32' || T < 4 ? 0 : rt.scratch(2, P * K * 4);
+  } catch {
+    return false;
+  }
   const heap = rt.f32(); // after the scratch calls: they may have grown the memory
   heap.set(x.subarray(0, T * K), xOff >> 2);
   const k = rt.kernels;
@@ -77,6 +86,10 @@ function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: Matrix, out:
     if (rowStream) for (let t = 0; t < T; t++) k.gemv1(xOff + t * K * 4, w.data.byteOffset, oOff + t * N * 4, N, K);
     else if (T < 4) gemm(xOff, w.data.byteOffset, oOff, T, N, K, N);
     else for (let n0 = 0; n0 < N; n0 += P) gemm(xOff, w.data.byteOffset + n0 * K * 4, oOff + n0 * 4, T, Math.min(P, N - n0), K, N);
+  } else if (T < 4) {
+    // decode: dequantisation fused into a row-streaming dot product
+    const gemvq = w.kind === 'q8' ? k.gemvq8 : k.gemvq4;
+    for (let t = 0; t < T; t++) gemvq(xOff + t * K * 4, w.q.byteOffset, w.scales.byteOffset, oOff + t * N * 4, N, K);
   } else {
     const groupsPerRow = K / 32;
     const bytesPerRow = w.kind === 'q8' ? K : K / 2;
@@ -84,11 +97,11 @@ function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: Matrix, out:
     for (let n0 = 0; n0 < N; n0 += P) {
       const rows = Math.min(P, N - n0);
       dq(w.q.byteOffset + n0 * bytesPerRow, w.scales.byteOffset + n0 * groupsPerRow * 4, pOff, rows * groupsPerRow);
-      if (rowStream) for (let t = 0; t < T; t++) k.gemv1(xOff + t * K * 4, pOff, oOff + (t * N + n0) * 4, rows, K);
-      else gemm(xOff, pOff, oOff + n0 * 4, T, rows, K, N);
+      gemm(xOff, pOff, oOff + n0 * 4, T, rows, K, N);
     }
   }
   out.set(heap.subarray(oOff >> 2, (oOff >> 2) + T * N));
+  return true;
 }
 
 /** Dequantises rows `n0 .. n0+P` of a quantised matrix into `dst` (row-major, P × cols). */

@@ -14,6 +14,17 @@ export function canAttentionSimd(rt: SimdRuntime | null, T: number, headDim: num
   return rt !== null && T >= 8 && headDim % 16 === 0;
 }
 
+/** Like `attentionSimd`, but false (nothing done) when the heap cannot grow for its scratch space. */
+export function tryAttentionSimd(...args: Parameters<typeof attentionSimd>): boolean {
+  try {
+    attentionSimd(...args);
+    return true;
+  } catch (e) {
+    if (e instanceof RangeError) return false;
+    throw e;
+  }
+}
+
 export function attentionSimd(
   rt: SimdRuntime,
   q: Float32Array,

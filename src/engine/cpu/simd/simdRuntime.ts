@@ -22,6 +22,8 @@ interface Kernels {
   gemm(x: number, w: number, out: number, T: number, N: number, K: number, ldo: number): void;
   gemm16(x: number, w: number, out: number, T: number, N: number, K: number, ldo: number): void;
   gemv1(x: number, w: number, out: number, N: number, K: number): void;
+  gemvq8(x: number, q: number, s: number, out: number, N: number, K: number): void;
+  gemvq4(x: number, q: number, s: number, out: number, N: number, K: number): void;
   dq8(q: number, s: number, dst: number, groups: number): void;
   dq4(q: number, s: number, dst: number, groups: number): void;
 }

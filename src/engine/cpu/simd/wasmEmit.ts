@@ -77,6 +77,9 @@ export class Fn {
   mul(): this {
     return this.e(0x6c);
   }
+  div(): this {
+    return this.e(0x6e); // i32.div_u
+  }
   ltU(): this {
     return this.e(0x49);
   }
