@@ -21,7 +21,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync }
 import { join } from 'node:path';
 import { keccak256, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { sha256Text } from '../src/core/hash.ts';
+import { sha256Hex, sha256Text } from '../src/core/hash.ts';
 import { applyChatTemplate, type TokenizerConfig } from '../src/engine/chat/chatTemplate.ts';
 import { modelConfigToHfJson, parseModelConfig } from '../src/engine/formats/config.ts';
 import { writeSafetensors } from '../src/engine/formats/safetensors.ts';
@@ -416,6 +416,11 @@ function dirBytes(dir: string): number {
   return n;
 }
 
+function fileEntry(path: string): { path: string; size: number; sha256: string } {
+  const bytes = readFileSync(join(OUT_DIR, path));
+  return { path, size: bytes.length, sha256: sha256Hex(new Uint8Array(bytes)).slice(2) };
+}
+
 function main(): void {
   const t0 = Date.now();
   const { slugs, docs } = readDocs();
@@ -494,6 +499,7 @@ function main(): void {
   writeFileSync(join(OUT_DIR, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2) + '\n');
 
   const adapters: Record<string, unknown>[] = [];
+  const adapterFiles: string[] = [];
   for (const spec of ADAPTERS) {
     for (const s of spec.slugs) if (!slugs.includes(s)) throw new Error(`demo adapter ${spec.dir}: no demo Datanet "${s}"`);
     const w = randomAdapter(config, { seed: spec.seed, rank: spec.rank, alpha: spec.alpha, targets: spec.targets, strength: spec.strength });
@@ -512,6 +518,7 @@ function main(): void {
     for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
     const back = parsePeftAdapter({ config: files['adapter_config.json'], weights: files['adapter_model.safetensors'] }, config);
     if (back.meta.id !== adapter.meta.id) throw new Error(`demo adapter ${spec.dir} does not round-trip`);
+    adapterFiles.push(`adapters/${spec.dir}/adapter_config.json`, `adapters/${spec.dir}/adapter_model.safetensors`);
     adapters.push({ dir: spec.dir, id: adapter.meta.id, name: spec.name, datanets: adapter.meta.datanets, owner: adapter.meta.owner, rank: spec.rank, targets: spec.description });
   }
   const manifest = {
@@ -523,7 +530,8 @@ function main(): void {
       'It strings demo-Datanet words together and does not understand the question. Its adapters are random too. ModelFactory will train a real one.',
     parameters: config.vocabSize * config.hiddenSize * 2 + config.numLayers * (2 * config.hiddenSize * config.hiddenSize + 2 * config.hiddenSize * config.numKvHeads * config.headDim + 3 * config.hiddenSize * config.intermediateSize),
     systemPrompt: SYSTEM,
-    files: ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'],
+    // sizes and SHA-256 of every file, so the app's download cache can tell a stale copy from this build's
+    files: ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', ...adapterFiles].map((path) => fileEntry(path)),
     adapters,
   };
   writeFileSync(join(OUT_DIR, 'demo.json'), JSON.stringify(manifest, null, 2) + '\n');

@@ -1,0 +1,76 @@
+/**
+ * Installed LoRA adapters (the `adapters` table, reserved in schema version 1 with a plain `id` key). One record per
+ * adapter: its metadata (what the Adapters page lists) and its PEFT files — `adapter_config.json` as text and
+ * `adapter_model.safetensors` as a Blob (IndexedDB keeps Blobs out of line, so listing adapters does not read their
+ * weights). The engine worker writes; the UI reads for display.
+ *
+ * An adapter fits every base model with the same shapes (`modelSignature`, see services/engine/modelSignature).
+ */
+import type { EntityTable } from 'dexie';
+import type { Address, Hex } from '../core/types.ts';
+import type { TributaryDB } from './db.ts';
+
+export type AdapterOrigin = 'demo' | 'files' | 'url' | 'merge';
+
+export interface AdapterRecord {
+  /** `0x` + sha256 of `adapter_model.safetensors` */
+  id: Hex;
+  name: string;
+  owner: Address | null;
+  /** ids of the Datanets it was trained on */
+  datanets: string[];
+  rank: number;
+  alpha: number;
+  scale: number;
+  useRslora: boolean;
+  /** PEFT module short names it adapts: q, k, v, o, gate, up, down */
+  targets: string[];
+  /** `base_model_name_or_path` of its config */
+  baseModel: string | null;
+  /** bytes of `adapter_model.safetensors` */
+  bytes: number;
+  /** shapes of the base models it fits */
+  modelSignature: string;
+  origin: AdapterOrigin;
+  /** file names, URL, or the adapters and weights it was merged from */
+  originDetail: string;
+  installedAt: number;
+  /** `adapter_config.json` */
+  config: string;
+  /** `adapter_model.safetensors` */
+  weights: Blob;
+}
+
+/** What the lists show: a record without its files. */
+export type AdapterSummary = Omit<AdapterRecord, 'config' | 'weights'>;
+
+export function adaptersTable(db: TributaryDB): EntityTable<AdapterRecord, 'id'> {
+  // the table is declared with the reserved record type in db.ts; this module owns its shape
+  return db.adapters as unknown as EntityTable<AdapterRecord, 'id'>;
+}
+
+const summary = (r: AdapterRecord): AdapterSummary => {
+  const { config: _c, weights: _w, ...rest } = r;
+  return rest;
+};
+
+/** Every installed adapter, oldest first (optionally only those fitting a model signature). */
+export async function listAdapters(db: TributaryDB, modelSignature?: string): Promise<AdapterSummary[]> {
+  const all = await adaptersTable(db).toArray();
+  return all
+    .filter((r) => modelSignature === undefined || r.modelSignature === modelSignature)
+    .sort((a, b) => a.installedAt - b.installedAt || (a.name < b.name ? -1 : 1))
+    .map(summary);
+}
+
+export function getAdapterRecord(db: TributaryDB, id: string): Promise<AdapterRecord | undefined> {
+  return adaptersTable(db).get(id as Hex);
+}
+
+export async function putAdapterRecord(db: TributaryDB, record: AdapterRecord): Promise<void> {
+  await adaptersTable(db).put(record);
+}
+
+export async function deleteAdapterRecord(db: TributaryDB, id: string): Promise<void> {
+  await adaptersTable(db).delete(id as Hex);
+}
