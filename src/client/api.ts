@@ -131,6 +131,17 @@ export interface DataApi {
 
   createDatanet(draft: DatanetDraft): Promise<Datanet>;
 
+  /**
+   * Wallet signing, step 1: the Datanet record (draft checked, id and `createdAt` made) whose EIP-712
+   * typed data (core/signing `datanetTypedData`) the owner's wallet must sign. Writes nothing.
+   */
+  prepareDatanet(draft: DatanetDraft): Promise<Datanet>;
+  /**
+   * Wallet signing, step 2: verify the owner's signature of a prepared Datanet, then store it with that
+   * signature (pack export reuses it). Nothing is written when any check fails.
+   */
+  createSignedDatanet(datanet: Datanet, signature: Hex): Promise<Datanet>;
+
   /** Extract, validate, chunk, hash and check duplicates/limits. Writes nothing. */
   previewContributions(
     datanetId: string,

@@ -214,6 +214,11 @@ export function verifyValidation(p: ValidationPayload, signature: Hex): Promise<
   return recoveredIs(p.validator, () => recoverTypedDataAddress({ ...validationData(p), signature }));
 }
 
+/** The EIP-712 typed data of a Datanet, for its owner's wallet's `signTypedData` (same as `signDatanet`'s). */
+export function datanetTypedData(d: DatanetSigned) {
+  return datanetData(d);
+}
+
 /** EIP-712 hash of a Datanet's signed fields. Throws on malformed fields. */
 export function hashDatanet(d: DatanetSigned): Hex {
   return hashTypedData(datanetData(d));

@@ -18,7 +18,7 @@ import type {
 import type { Address, Datanet, DatanetDraft, Hex, IdentityPublic, ValidationPayload, Verdict } from '../core/types.ts';
 import type { TributaryDB } from '../store/db.ts';
 import type { ServiceContext, ServiceDeps } from './context.ts';
-import { createDatanet } from './datanets.ts';
+import { createDatanet, createSignedDatanet, prepareDatanet } from './datanets.ts';
 import { ensureDemoData } from './demo.ts';
 import { createIdentity, listIdentities } from './identities.ts';
 import { exportPack, importPack, importPackFromUrl } from './packs.ts';
@@ -50,6 +50,14 @@ export class DataService implements DataApi {
 
   createDatanet(draft: DatanetDraft): Promise<Datanet> {
     return createDatanet(this.#ctx, draft);
+  }
+
+  prepareDatanet(draft: DatanetDraft): Promise<Datanet> {
+    return prepareDatanet(this.#ctx, draft);
+  }
+
+  createSignedDatanet(datanet: Datanet, signature: Hex): Promise<Datanet> {
+    return createSignedDatanet(this.#ctx, datanet, signature);
   }
 
   previewContributions(

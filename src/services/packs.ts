@@ -1,9 +1,10 @@
 /**
  * Pack export and import.
  *
- * - Export signs the Datanet with its owner's local key, or, for an imported Datanet whose owner is
- *   not a local identity, reuses the owner's signature that came with its pack: importing stores it as
- *   the setting `datanetSignature:<datanetId>` (store/settings `datanetSignatureKey`). The signed fields
+ * - Export signs the Datanet with its owner's local key, or, for a Datanet whose owner is not a local
+ *   identity, reuses the owner's kept signature: importing stores the one that came with its pack, and
+ *   creating a wallet-owned Datanet (services/datanets `createSignedDatanet`) stores the wallet's, both
+ *   as the setting `datanetSignature:<datanetId>` (store/settings `datanetSignatureKey`). The signed fields
  *   (core/signing `DatanetSigned`) never change locally, so the stored signature stays valid.
  * - Import verifies everything first (core/pack `readPackArchive`), then writes in ONE transaction, so
  *   a failure writes nothing. Ids already present are skipped (re-importing a pack, or an older version

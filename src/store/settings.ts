@@ -9,8 +9,8 @@ export const SETTING_KEYS = {
 } as const;
 
 /**
- * Key under which the owner's signature of an imported Datanet is kept (`Hex`), so that the Datanet
- * can be re-exported as a pack without its owner's private key.
+ * Key under which the owner's signature of a Datanet whose owner's key is not here (imported, or owned
+ * by a wallet) is kept (`Hex`), so that the Datanet can be exported as a pack without that key.
  */
 export const datanetSignatureKey = (datanetId: string): string => `datanetSignature:${datanetId}`;
 

@@ -3,10 +3,10 @@ import { A } from '@solidjs/router';
 import { DEFAULT_CHUNKING } from '../../core/chunk.ts';
 import { DATANET_LIMITS } from '../../core/datanet.ts';
 import { BPS_DENOMINATOR, type Datanet, type DatanetDraft, type Moderation } from '../../core/types.ts';
-import { getDataApi } from '../../client/dataClient.ts';
 import { toShownError } from '../lib/errors.ts';
 import { activeIdentity, describeIdentity } from '../lib/identity.ts';
 import { COMMON_LICENCES, CUSTOM_LICENCE } from '../lib/licences.ts';
+import { createDatanetAs } from '../lib/walletSigning.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { Field, describedBy } from './Field.tsx';
 import { MarkdownView } from './MarkdownView.tsx';
@@ -120,7 +120,7 @@ export function CreateDatanetForm() {
     setError(undefined);
     setCreated(undefined);
     try {
-      const datanet = await getDataApi().createDatanet(draft);
+      const datanet = await createDatanetAs(draft);
       setCreated(datanet);
       reset();
     } catch (err) {
@@ -237,7 +237,10 @@ export function CreateDatanetForm() {
           <p class="fixed-value mono" aria-labelledby="dn-owner-label" title={activeIdentity()?.address}>
             {activeIdentity() ? describeIdentity(activeIdentity()!) : 'Loading identity…'}
           </p>
-          <p class="hint">The active identity. Switch it in the header.</p>
+          <p class="hint">
+            The active identity. Switch it in the header.
+            {activeIdentity()?.kind === 'wallet' ? ' Your wallet asks you to sign the new Datanet; as its owner you can anchor its versions on chain.' : ''}
+          </p>
           <Show when={fieldError('owner')}>
             <p class="field-error">{fieldError('owner')}</p>
           </Show>
@@ -345,7 +348,7 @@ export function CreateDatanetForm() {
 
       <div class="form-actions">
         <button type="submit" class="btn btn-primary" disabled={busy() || !activeIdentity()}>
-          {busy() ? 'Creating…' : 'Create Datanet'}
+          {busy() ? (activeIdentity()?.kind === 'wallet' ? 'Sign in your wallet…' : 'Creating…') : 'Create Datanet'}
         </button>
       </div>
     </form>

@@ -1,12 +1,12 @@
 /**
- * Contributions and votes signed by whoever is acting: a local key signs in the data worker (as before);
+ * Datanets, contributions and votes signed by whoever is acting: a local key signs in the data worker (as before);
  * the connected wallet's account signs in the wallet — the worker prepares the EIP-712 payload, the
  * wallet signs exactly that typed data (core/signing), the worker verifies and stores it.
  */
 import type { ProgressCallback, SubmitResult, VoteResult } from '../../client/api.ts';
 import { getDataApi } from '../../client/dataClient.ts';
-import { contributionTypedData, validationTypedData } from '../../core/signing.ts';
-import type { Address, Hex, Verdict } from '../../core/types.ts';
+import { contributionTypedData, datanetTypedData, validationTypedData } from '../../core/signing.ts';
+import type { Address, Datanet, DatanetDraft, Hex, Verdict } from '../../core/types.ts';
 import { isWalletAddress } from './identity.ts';
 import { walletSigner } from './walletState.ts';
 
@@ -33,4 +33,17 @@ export async function castVoteAs(contributionId: Hex, validator: Address, verdic
   const sign = await walletSigner(validator);
   const payload = await api.prepareVote(contributionId, validator, verdict, reason);
   return api.castSignedVote(payload, await sign(validationTypedData(payload)));
+}
+
+/**
+ * Create a Datanet owned by `draft.owner`: a local key's Datanet is made in the worker; a wallet-owned one
+ * is prepared by the worker, signed in the wallet (the same EIP-712 typed data a local key signs when
+ * exporting) and stored with that signature. A rejection in the wallet stores nothing.
+ */
+export async function createDatanetAs(draft: DatanetDraft): Promise<Datanet> {
+  const api = getDataApi();
+  if (!isWalletAddress(draft.owner)) return api.createDatanet(draft);
+  const sign = await walletSigner(draft.owner);
+  const prepared = await api.prepareDatanet(draft);
+  return api.createSignedDatanet(prepared, await sign(datanetTypedData(prepared)));
 }
