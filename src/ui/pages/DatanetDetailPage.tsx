@@ -6,6 +6,7 @@ import { getDatanet } from '../../store/datanets.ts';
 import { getDb } from '../../store/db.ts';
 import { listVersions } from '../../store/versions.ts';
 import { ContributionsTable } from '../components/ContributionsTable.tsx';
+import { AnchorPanel } from '../components/AnchorPanel.tsx';
 import { DatanetOrigin } from '../components/DatanetOrigin.tsx';
 import { ExportPackPanel } from '../components/ExportPackPanel.tsx';
 import { MarkdownView } from '../components/MarkdownView.tsx';
@@ -191,6 +192,8 @@ export function DatanetDetailPage() {
                   <h2 id="export-title">Export</h2>
                   <ExportPackPanel datanet={dn()} />
                 </section>
+
+                <AnchorPanel datanet={dn()} versions={versions() ?? []} />
               </aside>
             </div>
           </section>
