@@ -40,7 +40,7 @@ import { filesModelSource, loadModelFiles, modelBaseUrl, urlModelSource, type Mo
 import { loadModelWeights, type TensorSource } from '../../engine/formats/weights.ts';
 import { mergeAdapters } from '../../engine/lora/merge.ts';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, parsePeftAdapter, writePeftAdapter, type PeftAdapter } from '../../engine/lora/peft.ts';
-import { AdapterPool, loraSlotBytes, modelSlotTarget } from '../../engine/lora/pool.ts';
+import { AdapterPool, loraSlotBytes } from '../../engine/lora/pool.ts';
 import { AdapterRegistry } from '../../engine/lora/registry.ts';
 import { createModel, type Model } from '../../engine/model/llama.ts';
 import { Scheduler } from '../../engine/serving/scheduler.ts';
@@ -399,7 +399,11 @@ export class EngineService implements EngineApi {
       model,
       maxSeq,
       serving: (registry: AdapterRegistry) => {
-        const pool = new AdapterPool(registry, modelSlotTarget(model, { maxRank: MAX_ADAPTER_RANK }), { budgetBytes: Math.max(budgetBytes, slotBytes) });
+        // the model's own slots; their device size comes from the backend (WebGPU adds a slot table and buffer rounding
+        // to loraSlotBytes, which modelSlotTarget's exact check does not allow for)
+        const deviceSlotBytes = model.memory().lora / model.loraSlots;
+        const target = { nSlots: model.loraSlots, maxRank: MAX_ADAPTER_RANK, slotBytes: deviceSlotBytes, write: (slot: number, w: Parameters<Model['setLoraSlot']>[1]) => model.setLoraSlot(slot, w) };
+        const pool = new AdapterPool(registry, target, { budgetBytes: Math.max(budgetBytes, deviceSlotBytes) });
         return { pool, scheduler: new Scheduler(model, { pool, maxSeq }) };
       },
     };
