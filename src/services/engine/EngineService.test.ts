@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import type { ChatEvent } from '../../client/engineApi.ts';
+import { TributaryError } from '../../core/errors.ts';
 import { sha256Hex } from '../../core/hash.ts';
 import { createCpuBackend } from '../../engine/cpu/cpuBackend.ts';
 import { modelConfigToHfJson } from '../../engine/formats/config.ts';
@@ -262,6 +263,43 @@ describe('EngineService (CPU backend, generated demo folder)', () => {
     expect(onCpu.text).toBe(onGpu.text);
   });
 
+  it('answers again on the CPU when WebGPU fails before the first token, and fails an answer it had begun', async () => {
+    let failReads = false;
+    const fakeGpu = async (): Promise<GpuBackendHandle> => {
+      const cpu = createCpuBackend();
+      const backend = {
+        ...cpu,
+        name: 'webgpu' as const,
+        read: (t: Parameters<typeof cpu.read>[0], o?: number, n?: number) =>
+          failReads ? Promise.reject(new TributaryError('webgpu/device-lost', 'The GPU device was lost (test).')) : cpu.read(t, o, n),
+      };
+      return { backend, gpu: { vendor: 'test', architecture: '', device: '', description: '', isFallbackAdapter: false, hasF16: false }, lost: new Promise<string>(() => {}), destroy: () => undefined, loseDevice: () => undefined };
+    };
+    const { engine } = makeEngine({ webgpu: fakeGpu });
+    await engine.init({ appBaseUrl: BASE });
+    await engine.ensureModel();
+    const onGpu = await engine.chat('e1', ask, { maxTokens: 5, temperature: 0 });
+    failReads = true;
+    const retried = await engine.chat('e2', ask, { maxTokens: 5, temperature: 0 });
+    expect(retried.backend).toBe('cpu');
+    expect(retried.text).toBe(onGpu.text);
+    const s = await engine.stats();
+    expect(s.backend!.fallback!.reason).toMatch(/WebGPU failed while answering/);
+
+    // a second engine fails mid-answer: the answer is refused (its start was shown), the next one runs on the CPU
+    failReads = false;
+    const second = makeEngine({ webgpu: fakeGpu });
+    await second.engine.init({ appBaseUrl: BASE });
+    await second.engine.ensureModel();
+    await expect(
+      second.engine.chat('e3', ask, { maxTokens: 8, temperature: 0 }, (e) => {
+        if (e.type === 'token' && e.generated === 2) failReads = true;
+      }),
+    ).rejects.toMatchObject({ code: 'webgpu/device-lost', message: expect.stringMatching(/Regenerate/) });
+    failReads = false;
+    expect((await second.engine.chat('e4', ask, { maxTokens: 5, temperature: 0 })).backend).toBe('cpu');
+  });
+
   it('reports a WebGPU that cannot be used, and the CPU preference', async () => {
     const { engine } = makeEngine({
       webgpu: () => Promise.reject(Object.assign(new Error('no adapter'), {})),
@@ -269,5 +307,7 @@ describe('EngineService (CPU backend, generated demo folder)', () => {
     const info = await engine.init({ appBaseUrl: BASE });
     expect(info.name).toBe('cpu');
     expect(info.reason).toMatch(/WebGPU could not be used: no adapter/);
+    const s = await engine.setPrefs({ forceCpu: true });
+    expect(s.backend!.reason).toMatch(/CPU was chosen in the engine settings/);
   });
 });

@@ -45,7 +45,7 @@ function start(): Promise<void> {
   return starting;
 }
 
-/** Loads another model (replacing the current one); errors are thrown and kept in `engineError`. */
+/** Loads another model (replacing the current one once its files are read); errors are thrown to the caller. */
 export async function loadEngineModel(spec: ModelSourceSpec, opts: LoadOptions, label: string): Promise<ModelInfo> {
   await start();
   setEngineError(undefined);
@@ -53,9 +53,6 @@ export async function loadEngineModel(spec: ModelSourceSpec, opts: LoadOptions, 
   setProgress(undefined);
   try {
     return await getEngineApi().loadModel(spec, opts, (p) => setProgress(p));
-  } catch (e) {
-    setEngineError(e);
-    throw e;
   } finally {
     setLoadingLabel(undefined);
     setProgress(undefined);
