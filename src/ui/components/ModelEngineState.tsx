@@ -5,6 +5,7 @@
  */
 import { createSignal, onCleanup, onMount } from 'solid-js';
 import type { EngineStats, LoadOptions, LoadProgress, ModelInfo, ModelSourceSpec } from '../../client/engineApi.ts';
+import { workerEvents } from '../../client/dataClient.ts';
 import { engineReady, getEngineApi } from '../../client/engineClient.ts';
 
 const [stats, setStats] = createSignal<EngineStats>();
@@ -15,6 +16,13 @@ const [engineError, setEngineError] = createSignal<unknown>();
 let users = 0;
 let timer: ReturnType<typeof setInterval> | undefined;
 let starting: Promise<void> | undefined;
+
+// a crashed engine worker is replaced by a fresh one without a model: start it again
+workerEvents.subscribe((e) => {
+  if (e.name !== 'engine' || e.type !== 'restarted') return;
+  starting = undefined;
+  if (users > 0) void start();
+});
 
 export async function refreshEngineStats(): Promise<EngineStats | undefined> {
   try {
