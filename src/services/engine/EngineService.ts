@@ -44,6 +44,7 @@ import { AdapterPool, loraSlotBytes } from '../../engine/lora/pool.ts';
 import { AdapterRegistry } from '../../engine/lora/registry.ts';
 import { createModel, type Model } from '../../engine/model/llama.ts';
 import { Scheduler } from '../../engine/serving/scheduler.ts';
+import type { LlamaConfig } from '../../engine/model/types.ts';
 import type { Tokenizer } from '../../engine/tokenizer/tokenizer.ts';
 import { loadTokenizer } from '../../engine/tokenizer/tokenizer.ts';
 import { putAdapterRecord, deleteAdapterRecord, getAdapterRecord, type AdapterOrigin, type AdapterRecord, type AdapterSummary } from '../../store/adapters.ts';
@@ -71,8 +72,17 @@ export interface EngineDeps {
   clock?: () => number;
 }
 
-/** Largest adapter rank a slot holds (merges add ranks: 4 rank-8 adapters fit). */
+/** Largest adapter rank the engine installs (merges add ranks: 4 rank-8 adapters fit). */
 export const MAX_ADAPTER_RANK = 32;
+
+/**
+ * The rank a model's adapter slots hold: the largest of 32, 16, 8 for which four slots fit the memory budget (a slot
+ * reserves `maxRank` for every module of every layer; a small budget on a big model gets rank-8 slots).
+ */
+export function slotRankFor(c: LlamaConfig, budgetBytes: number): number {
+  for (const r of [MAX_ADAPTER_RANK, 16]) if (loraSlotBytes(c, r) * 4 <= budgetBytes) return r;
+  return 8;
+}
 /** Default context of a conversation (KV cache per answer). */
 const MAX_CONTEXT = 2048;
 
@@ -345,7 +355,7 @@ export class EngineService implements EngineApi {
       fileBytes,
       loadMs: 0,
       hasChatTemplate: hasChatTemplate(tc),
-      maxAdapterRank: MAX_ADAPTER_RANK,
+      maxAdapterRank: built.maxRank,
     };
     this.loaded = {
       info,
@@ -390,19 +400,21 @@ export class EngineService implements EngineApi {
   private async buildModel(chosen: ChosenBackend, c: ModelConfig, checkpoint: TensorSource, quant: QuantChoice, budgetBytes: number, progress: (p: LoadProgress) => void) {
     const weights = await loadModelWeights(c, checkpoint, { onProgress: (done, total) => progress({ phase: 'weights', loaded: done, total }) });
     progress({ phase: 'device', loaded: 0, total: 1 });
-    const slotBytes = loraSlotBytes(c, MAX_ADAPTER_RANK);
+    const maxRank = slotRankFor(c, budgetBytes);
+    const slotBytes = loraSlotBytes(c, maxRank);
     const slots = Math.max(1, Math.floor(budgetBytes / slotBytes));
     const maxSeq = Math.min(c.maxPositionEmbeddings, MAX_CONTEXT);
-    const model = createModel(chosen.backend, c, weights, { quant, lora: { slots, maxRank: MAX_ADAPTER_RANK }, maxSeq });
+    const model = createModel(chosen.backend, c, weights, { quant, lora: { slots, maxRank }, maxSeq });
     progress({ phase: 'device', loaded: 1, total: 1 });
     return {
       model,
       maxSeq,
+      maxRank,
       serving: (registry: AdapterRegistry) => {
         // the model's own slots; their device size comes from the backend (WebGPU adds a slot table and buffer rounding
         // to loraSlotBytes, which modelSlotTarget's exact check does not allow for)
         const deviceSlotBytes = model.memory().lora / model.loraSlots;
-        const target = { nSlots: model.loraSlots, maxRank: MAX_ADAPTER_RANK, slotBytes: deviceSlotBytes, write: (slot: number, w: Parameters<Model['setLoraSlot']>[1]) => model.setLoraSlot(slot, w) };
+        const target = { nSlots: model.loraSlots, maxRank, slotBytes: deviceSlotBytes, write: (slot: number, w: Parameters<Model['setLoraSlot']>[1]) => model.setLoraSlot(slot, w) };
         const pool = new AdapterPool(registry, target, { budgetBytes: Math.max(budgetBytes, deviceSlotBytes) });
         return { pool, scheduler: new Scheduler(model, { pool, maxSeq }) };
       },
@@ -426,7 +438,7 @@ export class EngineService implements EngineApi {
     L.model = built.model;
     Object.assign(L, built.serving(L.registry));
     L.maxSeq = built.maxSeq;
-    L.info = { ...L.info, quant: prefs.quant, memory: built.model.memory(), contextLength: built.maxSeq };
+    L.info = { ...L.info, quant: prefs.quant, memory: built.model.memory(), contextLength: built.maxSeq, maxAdapterRank: built.maxRank };
   }
 
   // ---- preferences --------------------------------------------------------------------------------------------
@@ -565,7 +577,18 @@ export class EngineService implements EngineApi {
     const dropped = Math.max(0, prompt.dropped);
     const adapterId = opts.adapterId ?? null;
     let adapterName: string | null = null;
-    if (adapterId) adapterName = L.registry.meta(adapterId).name; // lora/not-found for an adapter of another model
+    if (adapterId) {
+      const meta = L.registry.meta(adapterId); // lora/not-found for an adapter of another model
+      adapterName = meta.name;
+      if (meta.rank > L.info.maxAdapterRank) {
+        const slotRank = [8, 16, MAX_ADAPTER_RANK].find((r) => r >= meta.rank) ?? MAX_ADAPTER_RANK;
+        const need = Math.ceil((loraSlotBytes(L.config, slotRank) * 4) / 2 ** 20);
+        throw new TributaryError(
+          'engine/lora-slot',
+          `Adapter "${meta.name}" has rank ${meta.rank}, but with the current memory budget the adapter slots hold rank ≤ ${L.info.maxAdapterRank}. Raise the budget on the Adapters page (to about ${need} MB).`,
+        );
+      }
+    }
     const result: ChatResult = {
       requestId: job.requestId,
       text: '',
@@ -640,7 +663,7 @@ export class EngineService implements EngineApi {
     const L = this.loaded!;
     const m = adapter.meta;
     if (m.rank > MAX_ADAPTER_RANK) {
-      throw new TributaryError('engine/lora-slot', `The adapter's rank ${m.rank} is above the ${MAX_ADAPTER_RANK} this engine's adapter slots hold; use an adapter of rank ≤ ${MAX_ADAPTER_RANK}.`);
+      throw new TributaryError('engine/lora-slot', `The adapter's rank ${m.rank} is above the ${MAX_ADAPTER_RANK} this engine serves; use an adapter of rank ≤ ${MAX_ADAPTER_RANK}.`);
     }
     const existing = await getAdapterRecord(this.deps.db, m.id);
     const record: AdapterRecord = {
