@@ -191,6 +191,9 @@ function OwnerAnchor(props: { datanet: Datanet; versions: DatanetVersion[] }) {
           </dl>
         )}
       </Show>
+      <Show when={onChain() && current() === 0}>
+        <p class="muted">Nothing to anchor yet: the first accepted contribution creates version 1.</p>
+      </Show>
       <Show when={onChain()}>
         {(s) => (
           <Switch>
@@ -218,7 +221,7 @@ function OwnerAnchor(props: { datanet: Datanet; versions: DatanetVersion[] }) {
               )}
             </Match>
             <Match when={current() === 0}>
-              <p class="muted">Nothing to anchor yet: the first accepted contribution creates version 1.</p>
+              <span />
             </Match>
             <Match when={true}>
               <p class="muted">Up to date: version {current()} is the latest here and on chain.</p>
