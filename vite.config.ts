@@ -25,7 +25,8 @@ export default defineConfig({
         ],
       },
       workbox: {
-        globPatterns: ['**/*.{js,mjs,css,html,svg,png,ico,webmanifest,json,zip,wasm}'],
+        // The demo model's weights are precached too, so chat works offline right after install.
+        globPatterns: ['**/*.{js,mjs,css,html,svg,png,ico,webmanifest,json,zip,wasm,safetensors}'],
         maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
         navigateFallback: 'index.html',
       },
