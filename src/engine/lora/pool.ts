@@ -61,13 +61,14 @@ export function slotsForBudget(config: LlamaConfig, maxRank: number, budgetBytes
 
 /**
  * The slots of a model created with `lora: { slots, maxRank, targets }`; pass the same `maxRank` and `targets`
- * (checked against the model's reserved LoRA bytes).
+ * (checked against the model's reserved LoRA bytes: a backend may reserve more than the matrices need —
+ * WebGPU adds a slot table and rounds buffers — but never less).
  */
 export function modelSlotTarget(model: Model, lora: { maxRank: number; targets?: readonly LoraTarget[] }): SlotTarget {
   if (model.loraSlots <= 0) throw new TributaryError('engine/bad-config', 'The model was loaded without LoRA slots; load it with lora: { slots, maxRank }.');
   const slotBytes = loraSlotBytes(model.config, lora.maxRank, lora.targets);
   const reserved = model.memory().lora;
-  if (reserved !== slotBytes * model.loraSlots) {
+  if (lora.maxRank !== model.loraMaxRank || reserved < slotBytes * model.loraSlots) {
     throw new TributaryError(
       'engine/bad-config',
       `The model reserved ${reserved} LoRA bytes for ${model.loraSlots} slots, not ${slotBytes} per slot: pass the maxRank and targets it was loaded with.`,

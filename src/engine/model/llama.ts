@@ -69,6 +69,8 @@ export interface Model {
   readonly backend: Backend;
   readonly quant: QuantKind;
   readonly loraSlots: number;
+  /** the slots' maximum adapter rank (0 without slots) */
+  readonly loraMaxRank: number;
   memory(): ModelMemory;
   createSequence(maxSeq?: number): Sequence;
   /** one pass over a batch of rows; returns each row's logits (`[vocab]`, or `[T_i, vocab]` with `allLogits`) */
@@ -405,6 +407,7 @@ export function createModel(backend: Backend, config: LlamaConfig, weights: Llam
     backend: b,
     quant,
     loraSlots,
+    loraMaxRank: opts.lora?.maxRank ?? 0,
     memory: () => {
       let kv = 0;
       for (const s of live) kv += 2 * c.numLayers * s.maxSeq * kvDim * 4;

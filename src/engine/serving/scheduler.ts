@@ -157,6 +157,9 @@ export class Scheduler {
       get loraSlots() {
         return m.loraSlots;
       },
+      get loraMaxRank() {
+        return m.loraMaxRank;
+      },
       memory: () => m.memory(),
       createSequence: (n) => m.createSequence(n),
       forward: (rows, fo) => m.forward(rows, fo),

@@ -40,7 +40,7 @@ import { filesModelSource, loadModelFiles, modelBaseUrl, urlModelSource, type Mo
 import { loadModelWeights, type TensorSource } from '../../engine/formats/weights.ts';
 import { mergeAdapters } from '../../engine/lora/merge.ts';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, parsePeftAdapter, writePeftAdapter, type PeftAdapter } from '../../engine/lora/peft.ts';
-import { AdapterPool, loraSlotBytes } from '../../engine/lora/pool.ts';
+import { AdapterPool, loraSlotBytes, modelSlotTarget } from '../../engine/lora/pool.ts';
 import { AdapterRegistry } from '../../engine/lora/registry.ts';
 import { createModel, type Model } from '../../engine/model/llama.ts';
 import { Scheduler } from '../../engine/serving/scheduler.ts';
@@ -411,11 +411,9 @@ export class EngineService implements EngineApi {
       maxSeq,
       maxRank,
       serving: (registry: AdapterRegistry) => {
-        // the model's own slots; their device size comes from the backend (WebGPU adds a slot table and buffer rounding
-        // to loraSlotBytes, which modelSlotTarget's exact check does not allow for)
-        const deviceSlotBytes = model.memory().lora / model.loraSlots;
-        const target = { nSlots: model.loraSlots, maxRank, slotBytes: deviceSlotBytes, write: (slot: number, w: Parameters<Model['setLoraSlot']>[1]) => model.setLoraSlot(slot, w) };
-        const pool = new AdapterPool(registry, target, { budgetBytes: Math.max(budgetBytes, deviceSlotBytes) });
+        // the model's own slots; their device size comes from the backend (WebGPU adds a slot table and buffer rounding)
+        const target = modelSlotTarget(model, { maxRank });
+        const pool = new AdapterPool(registry, target, { budgetBytes: Math.max(budgetBytes, target.slotBytes) });
         return { pool, scheduler: new Scheduler(model, { pool, maxSeq }) };
       },
     };
