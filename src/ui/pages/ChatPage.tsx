@@ -12,6 +12,7 @@ import { useEngine } from '../components/ModelEngineState.tsx';
 import { ModelInfoPanel } from '../components/ModelInfoPanel.tsx';
 import { ModelLoadForm } from '../components/ModelLoadForm.tsx';
 import { ModelLoadProgress } from '../components/ModelLoadProgress.tsx';
+import { WebLlmPanel } from '../components/WebLlmPanel.tsx';
 import { createLiveQuery } from '../lib/liveQuery.ts';
 
 let nextRequest = 1;
@@ -223,6 +224,9 @@ export function ChatPage() {
               </summary>
               <ModelLoadForm currentQuant={model()?.quant} disabled={!!engine.loadingLabel() || !!running()} />
             </details>
+          </section>
+          <section class="card" aria-label="WebLLM">
+            <WebLlmPanel />
           </section>
           <p class="hint chat-receipts-note">
             Receipts — tracing each answer back to the Datanet contributions that shaped it, and paying them — are not built
