@@ -28,11 +28,22 @@ export default defineConfig({
         // The demo model's weights are precached too, so chat works offline right after install.
         globPatterns: ['**/*.{js,mjs,css,html,svg,png,ico,webmanifest,json,zip,wasm,safetensors}'],
         maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
+        // The optional WebLLM engine (~6 MB) is not precached: it needs the network for its models anyway.
+        globIgnores: ['**/webllm-*.js'],
         navigateFallback: 'index.html',
       },
     }),
   ],
-  worker: { format: 'es' },
+  worker: {
+    format: 'es',
+    rollupOptions: {
+      output: {
+        // A recognisable name for the WebLLM chunk, so the service worker can leave it out.
+        chunkFileNames: (chunk) =>
+          chunk.moduleIds.some((id) => id.includes('@mlc-ai/web-llm')) ? 'assets/webllm-[hash].js' : 'assets/[name]-[hash].js',
+      },
+    },
+  },
   build: { target: 'es2022', sourcemap: true },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
