@@ -10,6 +10,8 @@
  */
 import type { SimdRuntime } from './simdRuntime.ts';
 
+let expBuf = new Float64Array(0);
+
 export function canAttentionSimd(rt: SimdRuntime | null, T: number, headDim: number): rt is SimdRuntime {
   return rt !== null && T >= 8 && headDim % 16 === 0;
 }
@@ -55,6 +57,8 @@ export function attentionSimd(
   const s4 = sOff >> 2;
   const o4 = oOff >> 2;
   const gemm = rt.kernels.gemm16;
+  if (expBuf.length < L) expBuf = new Float64Array(L);
+  const ex = expBuf; // each exponential computed once (f64), then normalised into the f32 scores
   heap.fill(0, k4 + L * hd, k4 + Lp * hd);
   for (let g = 0; g < nKvHeads; g++) {
     // K_g [Lp, hd] and V_gᵀ [hd, Lp]
@@ -76,9 +80,13 @@ export function attentionSimd(
         let max = -Infinity;
         for (let s = 0; s <= last; s++) if (heap[row + s]! > max) max = heap[row + s]!;
         let sum = 0;
-        for (let s = 0; s <= last; s++) sum += Math.exp(heap[row + s]! - max);
+        for (let s = 0; s <= last; s++) {
+          const e = Math.exp(heap[row + s]! - max);
+          ex[s] = e;
+          sum += e;
+        }
         const inv = 1 / sum;
-        for (let s = 0; s <= last; s++) heap[row + s] = Math.exp(heap[row + s]! - max) * inv;
+        for (let s = 0; s <= last; s++) heap[row + s] = ex[s]! * inv;
         heap.fill(0, row + last + 1, row + Lp);
       }
       gemm(sOff, vOff, oOff, T, hd, Lp, hd);
