@@ -1,5 +1,7 @@
 import { TributaryError } from '../../core/errors.ts';
 
+const textEncoder = new TextEncoder();
+
 /** Options of a byte-level BPE model (the `model` object of an HF `tokenizer.json` of type `BPE`). */
 export interface BpeOptions {
   /** token -> id */
@@ -10,6 +12,13 @@ export interface BpeOptions {
   ignoreMerges?: boolean;
   /** id emitted for a symbol missing from the vocabulary; when absent the symbol is dropped (as HF does) */
   unkId?: number;
+  /** consecutive unknown symbols become one `unkId` (HF `fuse_unk`) */
+  fuseUnk?: boolean;
+  /**
+   * a character missing from the vocabulary becomes the tokens `<0xXX>` of its UTF-8 bytes (HF `byte_fallback`,
+   * SentencePiece-style BPE: Llama 2, TinyLlama, Mistral); when one of those is missing too, `unkId` is used
+   */
+  byteFallback?: boolean;
   /** words of at most this many UTF-16 units are cached (default 256) */
   maxCachedWordLength?: number;
   /** the cache is cleared once it holds this many words (default 50,000) */
@@ -28,6 +37,9 @@ export class BpeModel {
   private readonly vocab: ReadonlyMap<string, number>;
   private readonly ignoreMerges: boolean;
   private readonly unkId: number | undefined;
+  private readonly fuseUnk: boolean;
+  /** byte -> id of its `<0xXX>` token (-1: none); empty without byte fallback */
+  private readonly byteIds: Int32Array;
   private readonly maxCached: number;
   private readonly cacheCapacity: number;
   private readonly scanLimit: number;
@@ -45,6 +57,11 @@ export class BpeModel {
     this.vocab = opts.vocab;
     this.ignoreMerges = opts.ignoreMerges ?? false;
     this.unkId = opts.unkId;
+    this.fuseUnk = opts.fuseUnk ?? false;
+    this.byteIds = new Int32Array(opts.byteFallback ? 256 : 0).fill(-1);
+    for (let b = 0; b < this.byteIds.length; b++) {
+      this.byteIds[b] = this.vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`) ?? -1;
+    }
     this.maxCached = opts.maxCachedWordLength ?? 256;
     this.cacheCapacity = opts.cacheCapacity ?? 50_000;
     this.scanLimit = opts.scanLimit ?? 24;
@@ -129,13 +146,29 @@ export class BpeModel {
       if (id !== undefined) return Int32Array.of(id);
     }
     const syms: number[] = [];
+    let lastWasUnk = false;
     for (const ch of word) {
       const code = ch.length === 1 ? ch.charCodeAt(0) : -1;
       let id = code >= 0 && code < 0x200 ? this.charIds[code]! : -1;
       if (id < 0) id = this.vocab.get(ch) ?? -1;
-      if (id >= 0) syms.push(id);
-      else if (this.unkId !== undefined) syms.push(this.unkId);
-      // else: dropped, as HF does without an unk token
+      if (id >= 0) {
+        syms.push(id);
+        lastWasUnk = false;
+        continue;
+      }
+      if (this.byteIds.length > 0) {
+        const bytes = textEncoder.encode(ch);
+        let all = true;
+        for (const b of bytes) if (this.byteIds[b]! < 0) all = false;
+        if (all) {
+          for (const b of bytes) syms.push(this.byteIds[b]!);
+          lastWasUnk = false;
+          continue;
+        }
+      }
+      if (this.unkId !== undefined && !(this.fuseUnk && lastWasUnk)) syms.push(this.unkId);
+      // without an unk token the symbol is dropped, as HF does
+      lastWasUnk = this.unkId !== undefined;
     }
     if (syms.length < 2) return Int32Array.from(syms);
     return syms.length <= this.scanLimit ? this.mergeScan(syms) : this.mergeHeap(syms);

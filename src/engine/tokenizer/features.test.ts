@@ -142,10 +142,12 @@ describe('pre-tokenizers and normalizers', () => {
     expect(t.decode(t.encode('E\u0301X'))).toBe('>\u00e9y');
   });
 
-  it('refuses SentencePiece-style and unknown components clearly', () => {
-    expect(codeOf(() => loadTokenizer(toy([], { pre_tokenizer: { type: 'Metaspace', replacement: '\u2581' } })))).toBe('tokenizer/unsupported');
-    expect(codeOf(() => loadTokenizer(toy([], { pre_tokenizer: null })))).toBe('tokenizer/unsupported');
-    expect(codeOf(() => loadTokenizer(toy([], { decoder: { type: 'Metaspace' } })))).toBe('tokenizer/unsupported');
+  it('refuses unknown components clearly', () => {
+    expect(codeOf(() => loadTokenizer(toy([], { pre_tokenizer: { type: 'Whitespace' } })))).toBe('tokenizer/unsupported');
+    expect(codeOf(() => loadTokenizer(toy([], { pre_tokenizer: { type: 'Metaspace', prepend_scheme: 'sometimes' } as never })))).toBe('tokenizer/unsupported');
+    expect(codeOf(() => loadTokenizer(toy([], { decoder: { type: 'WordPiece' } })))).toBe('tokenizer/unsupported');
+    expect(codeOf(() => loadTokenizer(toy([], { decoder: { type: 'Sequence', decoders: [{ type: 'ByteLevel' }, { type: 'Fuse' }] } })))).toBe('tokenizer/unsupported');
+    expect(codeOf(() => loadTokenizer(toy([], { decoder: { type: 'Strip', content: 'x', start: 1, stop: 0 } })))).toBe('tokenizer/unsupported');
     expect(codeOf(() => loadTokenizer(toy([], { normalizer: { type: 'Precompiled' } })))).toBe('tokenizer/unsupported');
     const j = toy([]);
     expect(codeOf(() => loadTokenizer({ ...j, model: { ...j.model, type: 'Unigram' } }))).toBe('tokenizer/unsupported');

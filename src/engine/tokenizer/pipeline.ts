@@ -7,13 +7,14 @@ import type { NormalizerJson, PostProcessorJson, PreTokenizerJson, RegexOrString
 export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
 export type Normalize = (text: string) => string;
-export type PreTokenize = (pieces: string[]) => string[];
+/** `first`: the text starts at offset 0 of the input (not after an added token); Metaspace's "first" scheme reads it */
+export type PreTokenize = (pieces: string[], first?: boolean) => string[];
 export type PostProcess = (ids: number[]) => number[];
 
 function unsupported(what: string, type: unknown): TributaryError {
   return new TributaryError(
     'tokenizer/unsupported',
-    `${what} of type "${String(type)}" is not supported (Tributary reads byte-level BPE tokenizers: GPT-2, Llama 3, Qwen2/3, SmolLM2).`,
+    `${what} of type "${String(type)}" is not supported (Tributary reads BPE tokenizers: byte-level ones such as GPT-2, Llama 3, Qwen2/3, SmolLM2, and SentencePiece-style ones such as Llama 2, TinyLlama, Mistral).`,
     'tokenizer.json',
   );
 }
@@ -157,7 +158,7 @@ export function buildPreTokenizer(cfg: PreTokenizerJson | null | undefined): Pre
     case 'Sequence': {
       const steps = ((cfg as { pretokenizers?: PreTokenizerJson[] }).pretokenizers ?? []).map(buildPreTokenizer);
       return {
-        run: (pieces) => steps.reduce((acc, s) => s.run(acc), pieces),
+        run: (pieces, first) => steps.reduce((acc, s) => s.run(acc, first), pieces),
         byteLevel: steps.some((s) => s.byteLevel),
       };
     }
@@ -197,6 +198,26 @@ export function buildPreTokenizer(cfg: PreTokenizerJson | null | undefined): Pre
           return out;
         },
         byteLevel: true,
+      };
+    }
+    case 'Metaspace': {
+      // SentencePiece-style: spaces become the replacement (▁), a ▁ is prepended (always, or only to the
+      // input's first piece), and with `split` the text is cut before every ▁
+      const c = cfg as { replacement?: unknown; prepend_scheme?: unknown; add_prefix_space?: unknown; split?: unknown };
+      const rep = typeof c.replacement === 'string' && c.replacement.length > 0 ? c.replacement : '\u2581';
+      const scheme = typeof c.prepend_scheme === 'string' ? c.prepend_scheme : c.add_prefix_space === false ? 'never' : 'always';
+      if (scheme !== 'always' && scheme !== 'first' && scheme !== 'never') throw unsupported('The Metaspace prepend_scheme', scheme);
+      const split = c.split !== false;
+      const re = new RegExp(escapeRegex(rep), 'gu');
+      return {
+        run: (pieces, first = true) =>
+          pieces.flatMap((p, i) => {
+            let q = p.split(' ').join(rep);
+            const prepend = scheme === 'always' || (scheme === 'first' && first && i === 0);
+            if (prepend && !q.startsWith(rep)) q = rep + q;
+            return split ? splitBy(q, re, 'MergedWithNext') : [q];
+          }),
+        byteLevel: false,
       };
     }
     case 'Digits': {

