@@ -1,13 +1,15 @@
 /**
- * Causal GQA attention over the KV cache (shaders/attention.wgsl) vs cpu/kernels/attention, prefill and
- * decode, GQA ratios 1, 3 and 4, head sizes 16..128, more keys than one 256-key chunk.
+ * Causal GQA attention over the KV cache (shaders/attention.wgsl and the coarse family's
+ * shaders/attention_coarse.wgsl) vs cpu/kernels/attention, prefill and decode, GQA ratios 1, 3 and 4, head
+ * sizes 16..128, more keys than one 256-key chunk, key counts that are not a multiple of the coarse kernel's
+ * 4-key blocks.
  * Tolerance: |gpu - cpu| <= 2e-6 + 2e-5·|cpu| (|q|, |k|, |v| ≤ 1: f32 dot products and online softmax on
  * the GPU, f64 softmax on the CPU).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { attention as cpuAttention } from '../../src/engine/cpu/kernels/attention.ts';
 import type { GpuRuntime } from '../../src/engine/webgpu/runtime.ts';
-import { attention } from '../../src/engine/webgpu/ops/attention.ts';
+import { attention, attentionVariant } from '../../src/engine/webgpu/ops/attention.ts';
 import { kvWrite } from '../../src/engine/webgpu/ops/kvWrite.ts';
 import { createTestRuntime, describeGpu } from './gpu.ts';
 import { expectClose, randn, rng } from './check.ts';
@@ -39,7 +41,7 @@ describeGpu('attention on WebGPU vs the CPU twin', () => {
   afterAll(() => rt?.destroy());
 
   for (const c of CASES) {
-    it(`T=${c.T} startPos=${c.startPos} heads ${c.nH}/${c.nKv} headDim ${c.hd}`, async () => {
+    it(`T=${c.T} startPos=${c.startPos} heads ${c.nH}/${c.nKv} headDim ${c.hd}: wg and coarse`, async () => {
       const maxSeq = c.startPos + c.T + 3;
       const rand = rng(c.T * 31 + c.startPos + c.hd);
       const q = randn(rand, c.T * c.nH * c.hd);
@@ -47,9 +49,12 @@ describeGpu('attention on WebGPU vs the CPU twin', () => {
       const vc = randn(rand, maxSeq * c.nKv * c.hd);
       const want = new Float32Array(q.length);
       cpuAttention(q, kc, vc, c.T, c.startPos, c.nH, c.nKv, c.hd, want);
-      const out = rt.createBuffer(q.length * 4);
-      attention(rt, rt.upload(q), rt.upload(kc), rt.upload(vc), c.T, c.startPos, c.nH, c.nKv, c.hd, out);
-      expectClose(await rt.readF32(out, q.length), want, TOL, `attention ${JSON.stringify(c)}`);
+      const [gq, gk, gv] = [rt.upload(q), rt.upload(kc), rt.upload(vc)];
+      for (const variant of ['wg', 'coarse'] as const) {
+        const out = rt.createBuffer(q.length * 4);
+        attention(rt, gq, gk, gv, c.T, c.startPos, c.nH, c.nKv, c.hd, out, 0, variant);
+        expectClose(await rt.readF32(out, q.length), want, TOL, `attention ${variant} ${JSON.stringify(c)}`);
+      }
     });
   }
 
@@ -86,5 +91,9 @@ describeGpu('attention on WebGPU vs the CPU twin', () => {
     const b = rt.createBuffer(4096 * 4);
     expect(() => attention(rt, b, b, b, 1, 0, 6, 4, 16, rt.createBuffer(4096 * 4))).toThrow(/cannot be grouped/);
     expect(() => attention(rt, b, b, b, 1, 0, 1, 1, 512, rt.createBuffer(4096 * 4))).toThrow(/headDim must be an integer in 1..256/);
+    expect(() => attention(rt, b, b, b, 1, 0, 1, 1, 132, rt.createBuffer(4096 * 4), 0, 'coarse')).toThrow(/coarse kernel needs headDim/);
+    // the coarse family falls back to the workgroup kernel where its registers do not fit
+    expect([64, 128, 132, 18].map((hd) => attentionVariant(hd, 'coarse'))).toEqual(['coarse', 'coarse', 'wg', 'wg']);
+    expect(attentionVariant(64, 'gpu')).toBe('wg');
   });
 });

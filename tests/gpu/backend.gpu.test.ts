@@ -2,7 +2,8 @@
  * WebGpuBackend vs the CPU backend through the `Backend` interface: memory ops, aliasing (in-place rmsNorm,
  * siluMul into gate, add into a or b, overlapping copyRows), rowOffset on rope/attention, LoRA pools and
  * their errors, and a whole random Llama model (f32, int8, int4; GQA; q/k/v bias; several sequences with
- * different adapters in one batch; prefill then decode).
+ * different adapters in one batch; prefill then decode), on both kernel families (`coarse`, SwiftShader's
+ * default, and `gpu`, what real GPUs get).
  * Tolerance for the model's logits: |gpu - cpu| <= 1e-4 + 1e-4·|cpu| (several layers of f32 kernels, each
  * within its own parity tolerance).
  */
@@ -19,11 +20,21 @@ import { expectClose, expectSame, randn, rng } from './check.ts';
 
 describeGpu('WebGpuBackend vs the CPU backend', () => {
   let gpu: WebGpuBackend;
+  let gpuFamily: WebGpuBackend;
   const cpu: Backend = createCpuBackend();
   beforeAll(async () => {
     gpu = new WebGpuBackend(await createTestRuntime());
+    gpuFamily = new WebGpuBackend(await createTestRuntime('gpu'));
   });
-  afterAll(() => gpu?.destroy());
+  afterAll(() => {
+    gpu?.destroy();
+    gpuFamily?.destroy();
+  });
+
+  it('picks the coarse kernel family on SwiftShader (a software adapter)', () => {
+    expect(gpu.rt.kernels).toBe('coarse');
+    expect(gpuFamily.rt.kernels).toBe('gpu');
+  });
 
   /** Runs `fn` on both backends with the same inputs and compares the listed outputs. */
   async function both(fn: (b: Backend, up: (a: Float32Array, shape?: number[]) => Tensor) => Record<string, Tensor>, tol = { abs: 2e-6, rel: 2e-5 }) {
@@ -138,8 +149,14 @@ describeGpu('WebGpuBackend vs the CPU backend', () => {
     }
   });
 
-  for (const quant of ['f32', 'q8', 'q4'] as const) {
-    it(`a random Llama model (${quant}, GQA, q/k/v bias) gives the CPU backend's logits: batched prefill with mixed adapters, then decode`, async () => {
+  for (const [quant, family] of [
+    ['f32', 'coarse'],
+    ['q8', 'coarse'],
+    ['q4', 'coarse'],
+    ['f32', 'gpu'],
+    ['q4', 'gpu'],
+  ] as const) {
+    it(`a random Llama model (${quant}, GQA, q/k/v bias, ${family} kernels) gives the CPU backend's logits: batched prefill with mixed adapters, then decode`, async () => {
       const { config, weights } = randomModel({ seed: 3, hiddenSize: 64, numHeads: 4, numKvHeads: 1, intermediateSize: 96, numLayers: 2, vocabSize: 130, attentionBias: true });
       const adapters = [randomAdapter(config, { seed: 1, rank: 4 }), randomAdapter(config, { seed: 2, rank: 8 })];
       const run = async (b: Backend) => {
@@ -167,9 +184,9 @@ describeGpu('WebGpuBackend vs the CPU backend', () => {
         return logits;
       };
       const want = await run(cpu);
-      const got = await run(gpu);
+      const got = await run(family === 'gpu' ? gpuFamily : gpu);
       expect(got.length).toBe(want.length);
-      got.forEach((g, i) => expectClose(g, want[i]!, { abs: 1e-4, rel: 1e-4 }, `${quant} logits #${i}`));
+      got.forEach((g, i) => expectClose(g, want[i]!, { abs: 1e-4, rel: 1e-4 }, `${quant} ${family} logits #${i}`));
     });
   }
 });

@@ -5,7 +5,8 @@
  * - embeddingGather: exact for f32, int8 and int4 (q·scale is one correctly rounded f32 product on both sides);
  * - kvWrite: exact (a copy);
  * - argmax: the same index (first on ties, NaN ignored);
- * - rmsNorm: abs 1e-6, rel 2e-6 (f32 sum of squares on the GPU, f64 on the CPU);
+ * - rmsNorm: abs 1e-6, rel 2e-6 (f32 sum of squares on the GPU, f64 on the CPU), both kernels (rms_norm.wgsl,
+ *   and rms_norm_coarse.wgsl where d % 4 == 0), out of place and in place;
  * - siluMul: abs 1e-6, rel 2e-6 (GPU exp);
  * - rope: abs 1e-6, rel 1e-6 for positions up to 40,000 (cos/sin from a table computed in f64, rounded to f32
  *   on the GPU side only; |x| ≤ 1).
@@ -19,7 +20,7 @@ import { embeddingGather as cpuEmbeddingGather } from '../../src/engine/cpu/kern
 import { quantizeQ4, quantizeQ8, type Matrix } from '../../src/engine/quant.ts';
 import type { GpuRuntime } from '../../src/engine/webgpu/runtime.ts';
 import { uploadMatrix } from '../../src/engine/webgpu/matrix.ts';
-import { rmsNorm } from '../../src/engine/webgpu/ops/rmsNorm.ts';
+import { rmsNorm, rmsNormVariant } from '../../src/engine/webgpu/ops/rmsNorm.ts';
 import { rope, ropeTable } from '../../src/engine/webgpu/ops/rope.ts';
 import { siluMul } from '../../src/engine/webgpu/ops/siluMul.ts';
 import { add } from '../../src/engine/webgpu/ops/add.ts';
@@ -36,22 +37,32 @@ describeGpu('elementwise and row kernels on WebGPU vs the CPU twins', () => {
   });
   afterAll(() => rt?.destroy());
 
-  it('rmsNorm (d = 7, 64, 300, 1000; T = 1, 3, 17)', async () => {
+  it('rmsNorm (d = 7, 64, 300, 1000; T = 1, 3, 17, 33), workgroup and coarse kernels, in place too', async () => {
     for (const [T, d] of [
       [1, 7],
       [3, 64],
       [17, 300],
       [2, 1000],
+      [33, 64],
     ] as const) {
-      const rand = rng(d);
+      const rand = rng(d + T);
       const x = randn(rand, T * d, 3);
       const w = randn(rand, d);
       const want = new Float32Array(T * d);
       cpuRmsNorm(x, T, d, w, 1e-5, want);
-      const out = rt.createBuffer(T * d * 4);
-      rmsNorm(rt, rt.upload(x), T, d, rt.upload(w), 1e-5, out);
-      expectClose(await rt.readF32(out, T * d), want, { abs: 1e-6, rel: 2e-6 }, `rmsNorm T=${T} d=${d}`);
+      const gx = rt.upload(x);
+      const gw = rt.upload(w);
+      for (const variant of d % 4 === 0 ? (['wg', 'coarse'] as const) : (['wg'] as const)) {
+        const out = rt.createBuffer(T * d * 4);
+        rmsNorm(rt, gx, T, d, gw, 1e-5, out, variant);
+        expectClose(await rt.readF32(out, T * d), want, { abs: 1e-6, rel: 2e-6 }, `rmsNorm ${variant} T=${T} d=${d}`);
+        const inplace = rt.upload(x);
+        rmsNorm(rt, inplace, T, d, gw, 1e-5, inplace, variant);
+        expectClose(await rt.readF32(inplace, T * d), want, { abs: 1e-6, rel: 2e-6 }, `rmsNorm ${variant} in place T=${T} d=${d}`);
+      }
     }
+    expect([rmsNormVariant(64, 'coarse'), rmsNormVariant(7, 'coarse'), rmsNormVariant(64, 'gpu')]).toEqual(['coarse', 'wg', 'wg']);
+    expect(() => rmsNorm(rt, rt.createBuffer(28), 1, 7, rt.createBuffer(28), 1e-5, rt.createBuffer(28), 'coarse')).toThrow(/d % 4 == 0/);
   });
 
   it('rope (head sizes 16, 64, 128; llama3 scaling; positions up to 40,000)', async () => {

@@ -1,7 +1,7 @@
 /// <reference types="@webgpu/types" />
 import { describe } from 'vitest';
 import { acquireGpu } from '../../src/engine/webgpu/device.ts';
-import { GpuRuntime } from '../../src/engine/webgpu/runtime.ts';
+import { GpuRuntime, type KernelFamily } from '../../src/engine/webgpu/runtime.ts';
 import { ensureGpuEnv, hasSwiftShader, SKIP_MESSAGE } from './env.ts';
 
 /** Every GPU await in these tests gives up after this long (a wrong kernel can hang SwiftShader). */
@@ -20,12 +20,15 @@ export function withTimeout<T>(p: Promise<T>, ms = GPU_TIMEOUT_MS, what = 'GPU w
 /** `describe` when SwiftShader is installed, else a skipped suite whose name says why. */
 export const describeGpu: typeof describe = hasSwiftShader ? describe : (((name: string, fn: () => void) => describe.skip(`${name} — ${SKIP_MESSAGE}`, fn)) as typeof describe);
 
-/** A runtime on Dawn + SwiftShader (the `webgpu` package), with timeouts on every GPU wait. */
-export async function createTestRuntime(): Promise<GpuRuntime> {
+/**
+ * A runtime on Dawn + SwiftShader (the `webgpu` package), with timeouts on every GPU wait. Its kernel family
+ * defaults to `coarse` (SwiftShader is a software adapter); pass `gpu` to run the real-GPU kernels.
+ */
+export async function createTestRuntime(kernels?: KernelFamily): Promise<GpuRuntime> {
   ensureGpuEnv();
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals);
   const gpu = create([]);
   const acquired = await withTimeout(acquireGpu({ gpu }), GPU_TIMEOUT_MS, 'Acquiring the WebGPU device');
-  return new GpuRuntime(acquired, { timeoutMs: GPU_TIMEOUT_MS });
+  return new GpuRuntime(acquired, { timeoutMs: GPU_TIMEOUT_MS, ...(kernels ? { kernels } : {}) });
 }

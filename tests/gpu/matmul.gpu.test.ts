@@ -1,6 +1,6 @@
 /**
- * matmul / gemv (shaders/matmul.wgsl, shaders/gemv.wgsl) vs cpu/kernels/matmul on f32, int8 and int4
- * weights. Tolerance: |gpu - cpu| <= 1e-5 · sqrt(K) · (1 + |cpu|) — both sides see the same dequantised
+ * matmul / gemv (shaders/matmul.wgsl, shaders/gemv.wgsl, and the coarse family's shaders/matmul_coarse.wgsl
+ * entries `main` and `gemv`) vs cpu/kernels/matmul on f32, int8 and int4 weights. Tolerance: |gpu - cpu| <= 1e-5 · sqrt(K) · (1 + |cpu|) — both sides see the same dequantised
  * weights; only the order and precision of the sums differ (f32 on the GPU, f64 on the CPU).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -8,9 +8,12 @@ import { matmul as cpuMatmul } from '../../src/engine/cpu/kernels/matmul.ts';
 import { quantizeQ4, quantizeQ8, type Matrix } from '../../src/engine/quant.ts';
 import type { GpuRuntime } from '../../src/engine/webgpu/runtime.ts';
 import { uploadMatrix } from '../../src/engine/webgpu/matrix.ts';
-import { matmul } from '../../src/engine/webgpu/ops/matmul.ts';
+import { matmul, matmulVariant, type MatmulVariant } from '../../src/engine/webgpu/ops/matmul.ts';
 import { createTestRuntime, describeGpu } from './gpu.ts';
 import { expectClose, randn, rng } from './check.ts';
+
+/** every kernel, whatever T: the coarse ones too (they need K % 4 == 0) */
+const VARIANTS: readonly MatmulVariant[] = ['gemv', 'tiled', 'coarse-gemv', 'coarse'];
 
 const tol = (K: number) => ({ abs: 1e-5 * Math.sqrt(K), rel: 1e-5 * Math.sqrt(K) });
 
@@ -22,6 +25,7 @@ const SHAPES: [number, number, number][] = [
   [5, 128, 70],
   [67, 128, 129],
   [130, 96, 65],
+  [9, 36, 5], // K % 32 != 0 (f32 only below), a partial 8-token block and a partial 4-column block
 ];
 
 function makeMatrix(kind: 'f32' | 'q8' | 'q4', data: Float32Array, N: number, K: number): Matrix {
@@ -39,7 +43,8 @@ describeGpu('matmul on WebGPU vs the CPU twin', () => {
 
   for (const kind of ['f32', 'q8', 'q4'] as const) {
     for (const [T, K, N] of SHAPES) {
-      it(`${kind} T=${T} K=${K} N=${N}: gemv and tiled`, async () => {
+      if (kind !== 'f32' && K % 32 !== 0) continue;
+      it(`${kind} T=${T} K=${K} N=${N}: gemv, tiled, coarse-gemv, coarse`, async () => {
         const rand = rng(T * 1000 + K * 7 + N);
         const x = randn(rand, T * K);
         const w = makeMatrix(kind, randn(rand, N * K, 0.5), N, K);
@@ -47,7 +52,7 @@ describeGpu('matmul on WebGPU vs the CPU twin', () => {
         cpuMatmul(x, T, w, want);
         const gx = rt.upload(x);
         const gw = uploadMatrix(rt, w);
-        for (const variant of ['gemv', 'tiled'] as const) {
+        for (const variant of VARIANTS) {
           const out = rt.createBuffer(T * N * 4);
           matmul(rt, gx, T, gw, out, { variant });
           expectClose(await rt.readF32(out, T * N), want, tol(K), `${kind} ${variant}`);
@@ -73,7 +78,16 @@ describeGpu('matmul on WebGPU vs the CPU twin', () => {
         matmul(rt, gx, T, gw, out, { variant });
         expectClose(await rt.readF32(out, T * N), want, tol(K), `K=${K} ${variant}`);
       }
+      // the coarse family falls back to these kernels when K % 4 != 0, and refuses to be forced
+      expect(matmulVariant(T, gw, 'coarse')).toBe(T <= 4 ? 'gemv' : 'tiled');
+      expect(() => matmul(rt, gx, T, gw, rt.createBuffer(T * N * 4), { variant: 'coarse' })).toThrow(/K % 4 == 0/);
     }
+  });
+
+  it('picks the kernel from the family and T', () => {
+    const w = { cols: 64 };
+    expect([1, 4, 5].map((T) => matmulVariant(T, w, 'gpu'))).toEqual(['gemv', 'gemv', 'tiled']);
+    expect([1, 4, 5].map((T) => matmulVariant(T, w, 'coarse'))).toEqual(['coarse-gemv', 'coarse-gemv', 'coarse']);
   });
 
   it('adds a bias and accumulates into out', async () => {
@@ -89,7 +103,7 @@ describeGpu('matmul on WebGPU vs the CPU twin', () => {
     const gx = rt.upload(x);
     const gw = uploadMatrix(rt, w);
     const gb = rt.upload(bias);
-    for (const variant of ['gemv', 'tiled'] as const) {
+    for (const variant of VARIANTS) {
       const out = rt.upload(prior);
       matmul(rt, gx, T, gw, out, { variant, bias: gb, accumulate: true });
       expectClose(await rt.readF32(out, T * N), want, tol(K), `bias+accumulate ${variant}`);

@@ -22,9 +22,25 @@ const UNIFORM = 0x40;
 const UNIFORM_SLOT = 256;
 const UNIFORM_SLOTS = 256;
 
+/**
+ * Which family of kernels the ops pick. `gpu`: the classic designs (shared-memory tiles, workgroup
+ * reductions) for real GPUs. `coarse`: kernels without workgroup barriers or workgroup memory, each
+ * invocation doing a register block of work, for fallback adapters that run WebGPU on the CPU (SwiftShader:
+ * a barrier there is a coroutine switch of the whole workgroup, and a few CPU threads gain nothing from
+ * thousands of tiny invocations). See shaders/README.md.
+ */
+export type KernelFamily = 'gpu' | 'coarse';
+
 export interface RuntimeOptions {
   /** how long a read or sync may wait for the GPU (default 60 s) */
   timeoutMs?: number;
+  /** kernel family (default: `coarse` on a fallback / software adapter, else `gpu`) */
+  kernels?: KernelFamily;
+}
+
+/** A software rasteriser (SwiftShader, llvmpipe/lavapipe, WARP) or an adapter that says it is a fallback. */
+export function isSoftwareAdapter(info: Pick<GpuDeviceInfo, 'vendor' | 'architecture' | 'device' | 'description' | 'isFallbackAdapter'>): boolean {
+  return info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|softpipe|warp/i.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -40,6 +56,8 @@ export class GpuRuntime {
   readonly info: GpuDeviceInfo;
   readonly pool: BufferPool;
   timeoutMs: number;
+  /** the kernel family the ops pick (see KernelFamily) */
+  readonly kernels: KernelFamily;
 
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly arena: GPUBuffer;
@@ -62,6 +80,7 @@ export class GpuRuntime {
     this.device = gpu.device;
     this.info = gpu.info;
     this.timeoutMs = opts.timeoutMs ?? 60_000;
+    this.kernels = opts.kernels ?? (isSoftwareAdapter(this.info) ? 'coarse' : 'gpu');
     this.pool = new BufferPool(this.device);
     this.arena = this.device.createBuffer({ size: this.arenaData.byteLength, usage: UNIFORM | COPY_DST, label: 'uniform-arena' });
     this.device.addEventListener('uncapturederror', (ev) => {

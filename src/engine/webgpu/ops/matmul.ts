@@ -4,23 +4,38 @@
  * (dequantised inside the kernel). GPU twin of `cpu/kernels/matmul.ts`.
  * - `gemv` (shaders/gemv.wgsl): decode, T ≤ 4 — 8 output rows per workgroup, 32 lanes split K.
  * - `tiled` (shaders/matmul.wgsl): prefill — 64x64 output tiles, K through workgroup memory.
+ * - `coarse-gemv` / `coarse` (shaders/matmul_coarse.wgsl): the same two jobs without workgroup memory or
+ *   barriers, each invocation owning 4 output columns × 1 or 8 tokens (the `coarse` kernel family, picked on
+ *   software adapters such as SwiftShader; needs K % 4 == 0).
  *
  * @example
  * matmul(rt, x, T, w, out, { bias });
  */
-import type { GpuRuntime } from '../runtime.ts';
+import type { GpuRuntime, KernelFamily } from '../runtime.ts';
 import { checkGpuMatrix, weightBindings, weightsShader, type GpuMatrix } from '../matrix.ts';
 import { badShape, checkBuffer, checkGroups, checkInt, type GpuProgram } from '../program.ts';
+
+export type MatmulVariant = 'gemv' | 'tiled' | 'coarse-gemv' | 'coarse';
 
 export interface MatmulOptions {
   bias?: GPUBuffer;
   /** add into `out` instead of overwriting it */
   accumulate?: boolean;
-  /** force a kernel (tests); default: gemv for T ≤ GEMV_MAX_T, else tiled */
-  variant?: 'gemv' | 'tiled';
+  /** force a kernel (tests); default: from the kernel family and T (see `matmulVariant`) */
+  variant?: MatmulVariant;
+  /** kernel family when no variant is forced (default `gpu`) */
+  kernels?: KernelFamily;
 }
 
 export const GEMV_MAX_T = 4;
+
+/** The kernel for T rows of x against `w`: gemv for T ≤ GEMV_MAX_T, else the tiled matmul, each in the family's design. */
+export function matmulVariant(T: number, w: Pick<GpuMatrix, 'cols'>, kernels: KernelFamily = 'gpu'): MatmulVariant {
+  const small = T <= GEMV_MAX_T;
+  // the coarse kernels read x (and f32 W) as vec4 words
+  if (kernels === 'coarse' && w.cols % 4 === 0) return small ? 'coarse-gemv' : 'coarse';
+  return small ? 'gemv' : 'tiled';
+}
 
 export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuffer, opts: MatmulOptions = {}): GpuProgram {
   const op = 'matmul';
@@ -32,13 +47,20 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
   checkBuffer(op, 'out', out, T * N);
   if (opts.bias) checkBuffer(op, 'bias', opts.bias, N);
   if (x === out) throw badShape(op, 'out must not be the input buffer.');
-  const variant = opts.variant ?? (T <= GEMV_MAX_T ? 'gemv' : 'tiled');
-  const dispatch: [number, number, number] = variant === 'gemv' ? [Math.ceil(N / 8), T, 1] : [Math.ceil(N / 64), Math.ceil(T / 64), 1];
+  const variant = opts.variant ?? matmulVariant(T, w, opts.kernels);
+  const coarse = variant === 'coarse' || variant === 'coarse-gemv';
+  if (coarse && K % 4 !== 0) throw badShape(op, `the coarse kernels need K % 4 == 0 (got ${K}).`);
+  let dispatch: [number, number, number];
+  if (variant === 'gemv') dispatch = [Math.ceil(N / 8), T, 1];
+  else if (variant === 'tiled') dispatch = [Math.ceil(N / 64), Math.ceil(T / 64), 1];
+  else dispatch = [Math.ceil(N / 128), variant === 'coarse' ? Math.ceil(T / 8) : T, 1];
   checkGroups(op, dispatch);
   const gs = w.kind === 'f32' ? 1 : w.groupSize;
+  const weights = coarse && w.kind === 'f32' ? 'lib/weights_f32_vec4' : weightsShader(w.kind);
   return {
     name: `${op}-${variant}-${w.kind}`,
-    shader: [weightsShader(w.kind), variant === 'gemv' ? 'gemv' : 'matmul'],
+    shader: [weights, coarse ? 'matmul_coarse' : variant === 'gemv' ? 'gemv' : 'matmul'],
+    ...(variant === 'coarse-gemv' ? { entryPoint: 'gemv' } : {}),
     uniforms: [{ u32: T }, { u32: N }, { u32: K }, { u32: gs }, { u32: opts.bias ? 1 : 0 }, { u32: opts.accumulate ? 1 : 0 }, { u32: 0 }, { u32: 0 }],
     bindings: [
       { binding: 1, buffer: x },
@@ -52,5 +74,5 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
 }
 
 export function matmul(rt: GpuRuntime, x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuffer, opts: MatmulOptions = {}): void {
-  rt.run(matmulProgram(x, T, w, out, opts));
+  rt.run(matmulProgram(x, T, w, out, { kernels: rt.kernels, ...opts }));
 }

@@ -1,0 +1,102 @@
+// Coarse matmul: y[T, N] = x[T, K] · Wᵀ (+ bias) (+ y when accumulate), W [N, K] in any format of a
+// lib/weights_*.wgsl snippet (f32 as vec4 words, q8, q4: dequantised as it is read). Needs K % 4 == 0.
+//
+// Why a second matmul: on a fallback adapter (SwiftShader, where WebGPU runs on a couple of CPU threads,
+// four invocations per SIMD lane group) every workgroupBarrier is a coroutine switch of the whole
+// workgroup and workgroup memory buys nothing over the CPU's caches, so the shared-memory tiles of
+// matmul.wgsl and the split-K reduction of gemv.wgsl cost far more than their arithmetic (measured: 15–60×).
+// Here each invocation owns a register block and loops over all of K by itself: no barrier, no workgroup
+// memory, one vec4 load of x feeds four output columns and one dequantised vec4 of W feeds TB tokens.
+// It is still an ordinary data-parallel GPU kernel (one invocation per 4 columns × TB tokens, 32 per
+// workgroup), just coarser than what a real GPU prefers; ops/matmul.ts picks it for fallback adapters and
+// keeps the tiled / split-K kernels for real GPUs.
+// Entries: `main` (TB = 8 tokens per invocation, prefill), dispatch (ceil(N / 128), ceil(T / 8), 1);
+//          `gemv` (one token per invocation, decode), dispatch (ceil(N / 128), T, 1).
+// Blocks past N or T load the last valid row / token (always in bounds) and skip the store.
+
+struct Params {
+  T: u32,
+  N: u32,
+  K: u32,
+  gs: u32,         // group size of quantised weights (unused for f32)
+  has_bias: u32,
+  accumulate: u32, // 1: y += x·Wᵀ
+  _p0: u32,
+  _p1: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+
+const TB = 8u;
+
+fn store4(t: u32, n0: u32, v: vec4<f32>) {
+  for (var j = 0u; j < 4u; j++) {
+    let n = n0 + j;
+    if (n < P.N) {
+      var r = v[j];
+      if (P.has_bias != 0u) { r += bias[n]; }
+      let o = t * P.N + n;
+      if (P.accumulate != 0u) { r += y[o]; }
+      y[o] = r;
+    }
+  }
+}
+
+@compute @workgroup_size(32, 1, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let n0 = gid.x * 4u;
+  let t0 = gid.y * TB;
+  if (n0 >= P.N || t0 >= P.T) { return; }
+  let last = P.N - 1u;
+  let n1 = min(n0 + 1u, last);
+  let n2 = min(n0 + 2u, last);
+  let n3 = min(n0 + 3u, last);
+  let K4 = P.K / 4u;
+  var xrow: array<u32, 8>; // first vec4 of each token's row (tokens past T repeat the last one)
+  for (var i = 0u; i < TB; i++) { xrow[i] = min(t0 + i, P.T - 1u) * K4; }
+  var acc: array<vec4<f32>, 8>;
+  for (var k4 = 0u; k4 < K4; k4++) {
+    let k = k4 * 4u;
+    let w0 = w_load4(n0, k, P.K, P.gs);
+    let w1 = w_load4(n1, k, P.K, P.gs);
+    let w2 = w_load4(n2, k, P.K, P.gs);
+    let w3 = w_load4(n3, k, P.K, P.gs);
+    for (var i = 0u; i < TB; i++) {
+      let a = x[xrow[i] + k4];
+      acc[i] += vec4<f32>(dot(a, w0), dot(a, w1), dot(a, w2), dot(a, w3));
+    }
+  }
+  for (var i = 0u; i < TB; i++) {
+    if (t0 + i < P.T) { store4(t0 + i, n0, acc[i]); }
+  }
+}
+
+@compute @workgroup_size(32, 1, 1)
+fn gemv(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let n0 = gid.x * 4u;
+  let t = gid.y;
+  if (n0 >= P.N || t >= P.T) { return; }
+  let last = P.N - 1u;
+  let n1 = min(n0 + 1u, last);
+  let n2 = min(n0 + 2u, last);
+  let n3 = min(n0 + 3u, last);
+  let K4 = P.K / 4u;
+  let xb = t * K4;
+  var s0 = vec4<f32>(0.0);
+  var s1 = vec4<f32>(0.0);
+  var s2 = vec4<f32>(0.0);
+  var s3 = vec4<f32>(0.0);
+  for (var k4 = 0u; k4 < K4; k4++) {
+    let k = k4 * 4u;
+    let a = x[xb + k4];
+    s0 = fma(a, w_load4(n0, k, P.K, P.gs), s0);
+    s1 = fma(a, w_load4(n1, k, P.K, P.gs), s1);
+    s2 = fma(a, w_load4(n2, k, P.K, P.gs), s2);
+    s3 = fma(a, w_load4(n3, k, P.K, P.gs), s3);
+  }
+  let h = vec4<f32>(1.0);
+  store4(t, n0, vec4<f32>(dot(s0, h), dot(s1, h), dot(s2, h), dot(s3, h)));
+}
