@@ -1,8 +1,9 @@
 /**
  * The CPU backend: `Backend` over plain TypedArrays and the kernels in `./kernels` (run synchronously on the calling
  * thread — in the app, the engine worker). Also the fallback when WebGPU is missing or the device is lost.
- * Weights are copied onto the WASM SIMD heap when WASM SIMD is available (`./simd`), so `matmul` runs its SIMD path,
- * and attention over blocks of ≥ 8 queries (prefill) runs as SIMD matmuls; `createCpuBackend({ simd: false })` keeps
+ * Weights are copied onto the WASM SIMD heap when WASM SIMD is available (`./simd`; f32 weights packed in panels of 16
+ * rows, the layout of the SIMD matmul kernel), so `matmul` runs its SIMD path; attention and SiLU·mul run as WASM SIMD
+ * kernels too (`./simd/attentionSimd.ts`, `./simd/siluMulSimd.ts`); `createCpuBackend({ simd: false })` keeps
  * everything in plain JS.
  *
  * @example
@@ -21,7 +22,8 @@ import { rmsNorm } from './kernels/rmsNorm.ts';
 import { ropeInPlace } from './kernels/rope.ts';
 import { siluMul } from './kernels/siluMul.ts';
 import { canAttentionSimd, tryAttentionSimd } from './simd/attentionSimd.ts';
-import { simdRuntime } from './simd/simdRuntime.ts';
+import { trySiluMulSimd } from './simd/siluMulSimd.ts';
+import { simdRuntime, type CpuMatrix } from './simd/simdRuntime.ts';
 
 export class CpuTensor implements Tensor {
   disposed = false;
@@ -40,11 +42,15 @@ export class CpuWeight implements WeightTensor {
   readonly rows: number;
   readonly cols: number;
   readonly bytes: number;
-  constructor(readonly matrix: Matrix) {
-    this.kind = matrix.kind;
-    this.rows = matrix.rows;
-    this.cols = matrix.cols;
-    this.bytes = matrixBytes(matrix);
+  /** `source` gives kind and size; `matrix` is what the kernels read (with SIMD: a heap copy, f32 packed in panels) */
+  constructor(
+    source: Matrix,
+    readonly matrix: CpuMatrix = source,
+  ) {
+    this.kind = source.kind;
+    this.rows = source.rows;
+    this.cols = source.cols;
+    this.bytes = matrixBytes(source);
   }
 }
 
@@ -84,7 +90,7 @@ function live<T extends { disposed: boolean }>(t: unknown, cls: abstract new (..
 }
 
 const ten = (t: Tensor): Float32Array => live(t, CpuTensor, 'tensor').data;
-const wt = (w: WeightTensor): Matrix => live(w, CpuWeight, 'weight').matrix;
+const wt = (w: WeightTensor): CpuMatrix => live(w, CpuWeight, 'weight').matrix;
 const pl = (p: LoraPool): CpuLoraPool => live(p, CpuLoraPool, 'LoRA pool');
 
 export interface CpuBackendOptions {
@@ -122,7 +128,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
       return Promise.resolve(d.slice(offset, offset + n));
     },
     uploadWeight(m) {
-      const w = new CpuWeight(rt ? rt.toHeap(m) : m);
+      const w = new CpuWeight(m, rt ? rt.toHeapPacked(m) : m);
       mem.weights += w.bytes;
       return w;
     },
@@ -177,10 +183,11 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     attention(q, kCache, vCache, T, startPos, nHeads, nKvHeads, headDim, out, rowOffset = 0) {
       const row = nHeads * headDim;
       const args = [ten(q).subarray(rowOffset * row), ten(kCache), ten(vCache), T, startPos, nHeads, nKvHeads, headDim, ten(out).subarray(rowOffset * row)] as const;
-      if (!(canAttentionSimd(rt, T, headDim) && tryAttentionSimd(rt, ...args))) attention(...args);
+      if (!(nHeads % nKvHeads === 0 && canAttentionSimd(rt, headDim) && tryAttentionSimd(rt, ...args))) attention(...args);
     },
     siluMul(gate, up, out) {
-      siluMul(ten(gate), ten(up), ten(out));
+      const [g, u, o] = [ten(gate), ten(up), ten(out)];
+      if (!(rt && trySiluMulSimd(rt, g, u, o))) siluMul(g, u, o);
     },
     add(a, b, out) {
       add(ten(a), ten(b), ten(out));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { embeddingGather } from './embeddingGather.ts';
 import { dequantize, quantizeQ4, quantizeQ8 } from '../../quant.ts';
 import { createRng } from '../../sampling/rng.ts';
+import { packF32 } from '../simd/simdRuntime.ts';
 
 describe('embeddingGather', () => {
   const r = createRng(2);
@@ -16,6 +17,17 @@ describe('embeddingGather', () => {
       embeddingGather(tokens, m, out);
       tokens.forEach((id, t) => expect(Array.from(out.subarray(t * d, t * d + d))).toEqual(Array.from(dense.subarray(id * d, id * d + d))));
     }
+  });
+
+  it('reads the packed f32 layout (panels of 16 rows)', () => {
+    const [V2, d2] = [32, 8];
+    const t2 = Float32Array.from({ length: V2 * d2 }, () => r.normal());
+    const packed = new Float32Array(V2 * d2);
+    packF32(t2, V2, d2, packed);
+    const ids = Int32Array.of(0, 17, 31, 5);
+    const out = new Float32Array(ids.length * d2);
+    embeddingGather(ids, { kind: 'f32p', rows: V2, cols: d2, data: packed }, out);
+    ids.forEach((id, t) => expect(Array.from(out.subarray(t * d2, t * d2 + d2))).toEqual(Array.from(t2.subarray(id * d2, id * d2 + d2))));
   });
 
   it('refuses ids outside the vocabulary', () => {

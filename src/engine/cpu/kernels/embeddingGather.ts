@@ -1,13 +1,15 @@
 /**
- * Embedding lookup: `out[t, :] = table[tokens[t], :]`, dequantising int8 / int4 rows (table `[vocab, hidden]`).
+ * Embedding lookup: `out[t, :] = table[tokens[t], :]`, dequantising int8 / int4 rows (table `[vocab, hidden]`; also
+ * reads the CPU backend's packed f32 layout).
  *
  * @example
  * embeddingGather(Int32Array.of(1, 5), embedTable, out);   // out: Float32Array(2 * hidden)
  */
 import { TributaryError } from '../../../core/errors.ts';
-import { dequantizeRow, type Matrix } from '../../quant.ts';
+import { dequantizeRow } from '../../quant.ts';
+import type { CpuMatrix } from '../simd/simdRuntime.ts';
 
-export function embeddingGather(tokens: Int32Array, table: Matrix, out: Float32Array): void {
+export function embeddingGather(tokens: Int32Array, table: CpuMatrix, out: Float32Array): void {
   const d = table.cols;
   if (out.length < tokens.length * d) throw new TributaryError('engine/bad-shape', `embeddingGather: out needs ${tokens.length}×${d} values, has ${out.length}.`);
   for (let t = 0; t < tokens.length; t++) {
@@ -15,6 +17,10 @@ export function embeddingGather(tokens: Int32Array, table: Matrix, out: Float32A
     if (!(id >= 0 && id < table.rows)) {
       throw new TributaryError('engine/bad-shape', `embeddingGather: token id ${id} is outside the vocabulary (0..${table.rows - 1}).`);
     }
-    dequantizeRow(table, id, out.subarray(t * d, (t + 1) * d));
+    if (table.kind === 'f32p') {
+      // packed panels (the CPU backend's SIMD layout): row id is every 16th value of its panel
+      const src = table.data;
+      for (let k = 0, i = (id >> 4) * 16 * d + (id & 15), o = t * d; k < d; k++, i += 16) out[o + k] = src[i]!;
+    } else dequantizeRow(table, id, out.subarray(t * d, (t + 1) * d));
   }
 }

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { matmul } from './matmul.ts';
 import { dequantize, quantizeQ4, quantizeQ8, type Matrix } from '../../quant.ts';
 import { createRng } from '../../sampling/rng.ts';
-import { simdRuntime } from '../simd/simdRuntime.ts';
+import { packF32, simdRuntime, type PackedF32 } from '../simd/simdRuntime.ts';
 
 function rand(n: number, seed: number): Float32Array {
   const r = createRng(seed);
@@ -118,5 +118,40 @@ describe('matmul', () => {
     expect(again).toEqual(all);
     rt!.release(big);
     rt!.release(m);
+  });
+
+  it('packed f32 weights off the heap (the JS fallback when SIMD has no scratch) match the naive product', () => {
+    for (const [T, N, K] of [[1, 16, 4], [5, 32, 12], [9, 16, 64]] as const) {
+      const x = rand(T * K, T);
+      const w = rand(N * K, N + K);
+      const p: PackedF32 = { kind: 'f32p', rows: N, cols: K, data: new Float32Array(N * K) };
+      packF32(w, N, K, p.data);
+      const out = new Float32Array(T * N);
+      matmul(x, T, p, out);
+      expect(maxDiff(out, naive(x, T, w, N, K))).toBeLessThan(1e-5);
+    }
+  });
+
+  it.runIf(rt !== null)('SIMD packed f32 (toHeapPacked, the backend\'s weights): within 1e-5 of the naive product; a token gives the same bits alone or in any batch', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 24 }), fc.boolean(), fc.nat(), (T, N16, K4, withBias, seed) => {
+        const [N, K] = [16 * N16, 4 * K4];
+        const x = rand(T * K, seed);
+        const w = rand(N * K, seed + 1);
+        const hm = rt!.toHeapPacked({ kind: 'f32', rows: N, cols: K, data: w });
+        expect(hm.kind).toBe('f32p');
+        const bias = withBias ? rand(N, seed + 2) : undefined;
+        const out = new Float32Array(T * N);
+        matmul(x, T, hm, out, bias);
+        expect(maxDiff(out, naive(x, T, w, N, K, bias))).toBeLessThan(1e-5);
+        const one = new Float32Array(N);
+        matmul(x.subarray((T - 1) * K), 1, hm, one, bias);
+        expect(Array.from(one)).toEqual(Array.from(out.subarray((T - 1) * N)));
+        rt!.release(hm);
+      }),
+      { numRuns: 100 },
+    );
+    // rows not a multiple of 16 stay row-major
+    expect(rt!.toHeapPacked({ kind: 'f32', rows: 12, cols: 4, data: new Float32Array(48) }).kind).toBe('f32');
   });
 });

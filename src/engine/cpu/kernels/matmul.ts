@@ -8,24 +8,23 @@
  * - prefill (T ≥ 4): a panel of 8 rows is dequantised into a small scratch buffer and reused for every token.
  * Sums are accumulated in f64 (JS numbers) and stored as f32.
  *
- * Weights that live on the WASM heap (`simdRuntime().toHeap(m)`, which the CPU backend's `uploadWeight` does) take the
- * WASM SIMD path instead when rows and columns are multiples of 4 (and the group size is 32): f32x4 micro-tiles over
- * L1-sized row panels for T ≥ 4; for T < 4 (decode) one token and one row at a time, so the weights are read as one
- * sequential stream, int8/int4 dequantised inside the dot product; for T ≥ 4 quantised rows are dequantised panel by
- * panel with SIMD. Sums in f32 (fixed order per path: a
- * token's result is the same bits whatever else is in the batch as long as the batch stays on the same side of 4).
+ * Weights that live on the WASM heap (`simdRuntime().toHeap(m)`, or `toHeapPacked(m)` as the CPU backend's
+ * `uploadWeight` does) take the WASM SIMD path instead when rows and columns are multiples of 4 (and the group size is
+ * 32): f32 weights packed in panels of 16 rows (`PackedF32`) run `gemmp16` for every T (a token's result is the same
+ * bits alone or in any batch); row-major heap weights run `gemv1` / `gemvq8` / `gemvq4` for T < 4 (one sequential
+ * stream through the weights, int8/int4 dequantised inside the dot product) and, for T ≥ 4, are dequantised and packed
+ * 16 rows at a time into scratch for `gemmp16` (rows not a multiple of 16: row-major `gemm` tiles). Sums in f32.
  *
  * @example
  * matmul(x, T, { kind: 'f32', rows: 3, cols: 4, data: w }, out);   // out: Float32Array(T * 3)
  */
 import { TributaryError } from '../../../core/errors.ts';
-import { type Matrix } from '../../quant.ts';
-import { simdRuntime, type SimdRuntime } from '../simd/simdRuntime.ts';
+import { simdRuntime, type CpuMatrix, type SimdRuntime } from '../simd/simdRuntime.ts';
 
 const PANEL = 8;
 let scratch = new Float32Array(0);
 
-export function matmul(x: Float32Array, T: number, w: Matrix, out: Float32Array, bias?: Float32Array): void {
+export function matmul(x: Float32Array, T: number, w: CpuMatrix, out: Float32Array, bias?: Float32Array): void {
   const N = w.rows;
   const K = w.cols;
   if (x.length < T * K || out.length < T * N) {
@@ -34,11 +33,12 @@ export function matmul(x: Float32Array, T: number, w: Matrix, out: Float32Array,
   if (bias && bias.length !== N) throw new TributaryError('engine/bad-shape', `matmul: bias needs ${N} values, got ${bias.length}.`);
   if (T <= 0) return;
   const rt = simdRuntime();
-  if (rt && K % 4 === 0 && N % 4 === 0 && (w.kind === 'f32' || w.groupSize === 32) && rt.owns(w) && simdMatmul(rt, x, T, w, out)) {
+  if (rt && K % 4 === 0 && N % 4 === 0 && (w.kind === 'f32' || w.kind === 'f32p' || w.groupSize === 32) && rt.owns(w) && simdMatmul(rt, x, T, w, out)) {
     // done on the SIMD path
   } else if (w.kind === 'f32') {
     f32Tile(x, T, K, w.data, 0, N, out, N, 0);
-  } else if (T >= 4) {
+  } else if (T >= 4 || w.kind === 'f32p') {
+    // (packed f32 lands here only when the SIMD path could not get scratch space)
     if (scratch.length < PANEL * K) scratch = new Float32Array(PANEL * K);
     const s = scratch;
     for (let n0 = 0; n0 < N; n0 += PANEL) {
@@ -60,32 +60,45 @@ export function matmul(x: Float32Array, T: number, w: Matrix, out: Float32Array,
 }
 
 /**
- * SIMD path: x and out are staged through heap scratch; quantised weights go through a dequantised panel.
+ * SIMD path: x and out are staged through heap scratch. Packed f32 weights (the CPU backend's) run `gemmp16` for any T.
+ * Row-major weights with rows a multiple of 16: for T ≥ 4, 16 rows at a time are dequantised (int8/int4) and packed
+ * into an L1-sized scratch panel for `gemmp16`; for T < 4, f32 rows stream through `gemv1` and int8/int4 through
+ * `gemvq8`/`gemvq4` (dequantisation fused). Other row counts (multiples of 4) use `gemm` on row-major panels.
  * False (nothing done) when the heap cannot grow for the scratch space: the caller falls back to JS.
  */
-function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: Matrix, out: Float32Array): boolean {
+function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMatrix, out: Float32Array): boolean {
   const N = w.rows;
   const K = w.cols;
-  // a panel of rows that stays in L1 (≤ 32 KiB) while every token streams past it
-  const P = Math.max(4, Math.floor(8192 / K) & ~3);
-  let xOff: number, oOff: number, pOff: number;
+  const packable = N % 16 === 0;
+  // a panel of rows that stays in L1 (≤ 32 KiB) while every token streams past it (row-major `gemm` path)
+  const P = packable ? 16 : Math.max(4, Math.floor(8192 / K) & ~3);
+  const staged = w.kind !== 'f32p' && T >= 4;
+  let xOff: number, oOff: number, pOff: number, qOff: number;
   try {
     xOff = rt.scratch(0, T * K * 4);
     oOff = rt.scratch(1, T * N * 4);
-    pOff = w.kind === 'f32' || T < 4 ? 0 : rt.scratch(2, P * K * 4);
+    pOff = staged && (w.kind !== 'f32' || packable) ? rt.scratch(2, P * K * 4) : 0;
+    qOff = staged && w.kind !== 'f32' && packable ? rt.scratch(8, P * K * 4) : 0;
   } catch {
     return false;
   }
   const heap = rt.f32(); // after the scratch calls: they may have grown the memory
   heap.set(x.subarray(0, T * K), xOff >> 2);
   const k = rt.kernels;
-  const gemm = K % 16 === 0 ? k.gemm16 : k.gemm;
-  // few tokens (decode): one token at a time, one row at a time — a single sequential stream through the weights
-  const rowStream = T < 4 && K % 16 === 0;
-  if (w.kind === 'f32') {
-    if (rowStream) for (let t = 0; t < T; t++) k.gemv1(xOff + t * K * 4, w.data.byteOffset, oOff + t * N * 4, N, K);
-    else if (T < 4) gemm(xOff, w.data.byteOffset, oOff, T, N, K, N);
-    else for (let n0 = 0; n0 < N; n0 += P) gemm(xOff, w.data.byteOffset + n0 * K * 4, oOff + n0 * 4, T, Math.min(P, N - n0), K, N);
+  if (w.kind === 'f32p') {
+    k.gemmp16(xOff, w.data.byteOffset, oOff, T, N, K, N);
+  } else if (w.kind === 'f32' && T < 4) {
+    // few tokens (decode): one token at a time, one row at a time — a single sequential stream through the weights
+    if (K % 16 === 0) for (let t = 0; t < T; t++) k.gemv1(xOff + t * K * 4, w.data.byteOffset, oOff + t * N * 4, N, K);
+    else k.gemm(xOff, w.data.byteOffset, oOff, T, N, K, N);
+  } else if (w.kind === 'f32') {
+    for (let n0 = 0; n0 < N; n0 += P) {
+      const rows = Math.min(P, N - n0);
+      if (packable) {
+        k.pack16(w.data.byteOffset + n0 * K * 4, pOff, rows, K);
+        k.gemmp16(xOff, pOff, oOff + n0 * 4, T, rows, K, N);
+      } else (K % 16 === 0 ? k.gemm16 : k.gemm)(xOff, w.data.byteOffset + n0 * K * 4, oOff + n0 * 4, T, rows, K, N);
+    }
   } else if (T < 4) {
     // decode: dequantisation fused into a row-streaming dot product
     const gemvq = w.kind === 'q8' ? k.gemvq8 : k.gemvq4;
@@ -97,16 +110,27 @@ function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: Matrix, out:
     for (let n0 = 0; n0 < N; n0 += P) {
       const rows = Math.min(P, N - n0);
       dq(w.q.byteOffset + n0 * bytesPerRow, w.scales.byteOffset + n0 * groupsPerRow * 4, pOff, rows * groupsPerRow);
-      gemm(xOff, pOff, oOff + n0 * 4, T, rows, K, N);
+      if (packable) {
+        k.pack16(pOff, qOff, rows, K);
+        k.gemmp16(xOff, qOff, oOff + n0 * 4, T, rows, K, N);
+      } else (K % 16 === 0 ? k.gemm16 : k.gemm)(xOff, pOff, oOff + n0 * 4, T, rows, K, N);
     }
   }
   out.set(heap.subarray(oOff >> 2, (oOff >> 2) + T * N));
   return true;
 }
 
-/** Dequantises rows `n0 .. n0+P` of a quantised matrix into `dst` (row-major, P × cols). */
-function dequantRows(w: Matrix, n0: number, P: number, dst: Float32Array): void {
+/** Dequantises (or unpacks) rows `n0 .. n0+P` of a quantised (or packed) matrix into `dst` (row-major, P × cols). */
+function dequantRows(w: CpuMatrix, n0: number, P: number, dst: Float32Array): void {
   const K = w.cols;
+  if (w.kind === 'f32p') {
+    const d = w.data;
+    for (let r = 0; r < P; r++) {
+      const n = n0 + r;
+      for (let k = 0, i = (n >> 4) * 16 * K + (n & 15); k < K; k++, i += 16) dst[r * K + k] = d[i]!;
+    }
+    return;
+  }
   if (w.kind === 'f32') {
     dst.set(w.data.subarray(n0 * K, (n0 + P) * K));
     return;

@@ -1,19 +1,17 @@
 /**
- * Causal GQA attention for prefill-sized blocks (T ≥ 8) as two SIMD matmuls per head: `S = (Q·scale)·Kᵀ` and `O = P·V`,
- * with the masked softmax in between in JS (f64 sums). Same contract as `kernels/attention.ts` (which decode and small
- * blocks keep using): `q`/`out` `[T, nHeads, headDim]`, caches `[maxSeq, nKvHeads, headDim]` holding positions
- * `0 .. startPos+T-1`. K and Vᵀ of each KV head are gathered into heap scratch, padded with zeros to a multiple of 16
- * positions (padded scores are masked, padded probabilities are 0).
+ * Causal GQA attention with the WASM `attn` kernel (see `simdModule.ts`), for prefill blocks and single decode tokens
+ * alike: same contract as `kernels/attention.ts` (`q`/`out` `[T, nHeads, headDim]`, caches `[maxSeq, nKvHeads, headDim]`
+ * holding positions `0 .. startPos+T-1`). The query block and the cache rows in use are copied onto the heap (one copy
+ * each, all KV heads at once), the kernel runs once per query head, and the result is copied back. Sums in f32;
+ * a query's result does not depend on T (decode equals recompute, bit for bit).
  *
  * @example
- * if (canAttentionSimd(rt, T, headDim)) attentionSimd(rt, q, kCache, vCache, T, startPos, nHeads, nKvHeads, headDim, out);
+ * if (canAttentionSimd(rt, headDim)) attentionSimd(rt, q, kCache, vCache, T, startPos, nHeads, nKvHeads, headDim, out);
  */
 import type { SimdRuntime } from './simdRuntime.ts';
 
-let expBuf = new Float64Array(0);
-
-export function canAttentionSimd(rt: SimdRuntime | null, T: number, headDim: number): rt is SimdRuntime {
-  return rt !== null && T >= 8 && headDim % 16 === 0;
+export function canAttentionSimd(rt: SimdRuntime | null, headDim: number): rt is SimdRuntime {
+  return rt !== null && headDim % 16 === 0;
 }
 
 /** Like `attentionSimd`, but false (nothing done) when the heap cannot grow for its scratch space. */
@@ -41,56 +39,23 @@ export function attentionSimd(
 ): void {
   const hd = headDim;
   const L = startPos + T;
-  const Lp = Math.ceil(L / 16) * 16;
   const group = nHeads / nKvHeads;
-  const kvStride = nKvHeads * hd;
-  const scale = 1 / Math.sqrt(hd);
-  const kOff = rt.scratch(3, Lp * hd * 4);
-  const vOff = rt.scratch(4, hd * Lp * 4);
-  const qOff = rt.scratch(5, T * hd * 4);
-  const sOff = rt.scratch(6, T * Lp * 4);
-  const oOff = rt.scratch(7, T * hd * 4);
+  const kvDim = nKvHeads * hd;
+  const qDim = nHeads * hd;
+  const kOff = rt.scratch(3, L * kvDim * 4);
+  const vOff = rt.scratch(4, L * kvDim * 4);
+  const qOff = rt.scratch(5, T * qDim * 4);
+  const sOff = rt.scratch(6, (L + 4) * 4);
+  const oOff = rt.scratch(7, T * qDim * 4);
   const heap = rt.f32(); // after every scratch call (they may grow the memory)
-  const k4 = kOff >> 2;
-  const v4 = vOff >> 2;
-  const q4 = qOff >> 2;
-  const s4 = sOff >> 2;
-  const o4 = oOff >> 2;
-  const gemm = rt.kernels.gemm16;
-  if (expBuf.length < L) expBuf = new Float64Array(L);
-  const ex = expBuf; // each exponential computed once (f64), then normalised into the f32 scores
-  heap.fill(0, k4 + L * hd, k4 + Lp * hd);
-  for (let g = 0; g < nKvHeads; g++) {
-    // K_g [Lp, hd] and V_gᵀ [hd, Lp]
-    for (let s = 0; s < L; s++) {
-      const c = s * kvStride + g * hd;
-      heap.set(kCache.subarray(c, c + hd), k4 + s * hd);
-      for (let i = 0; i < hd; i++) heap[v4 + i * Lp + s] = vCache[c + i]!;
-    }
-    for (let i = 0; i < hd; i++) heap.fill(0, v4 + i * Lp + L, v4 + (i + 1) * Lp);
-    for (let h = g * group; h < (g + 1) * group; h++) {
-      for (let t = 0; t < T; t++) {
-        const src = (t * nHeads + h) * hd;
-        for (let i = 0; i < hd; i++) heap[q4 + t * hd + i] = q[src + i]! * scale;
-      }
-      gemm(qOff, kOff, sOff, T, Lp, hd, Lp);
-      for (let t = 0; t < T; t++) {
-        const row = s4 + t * Lp;
-        const last = startPos + t; // inclusive
-        let max = -Infinity;
-        for (let s = 0; s <= last; s++) if (heap[row + s]! > max) max = heap[row + s]!;
-        let sum = 0;
-        for (let s = 0; s <= last; s++) {
-          const e = Math.exp(heap[row + s]! - max);
-          ex[s] = e;
-          sum += e;
-        }
-        const inv = 1 / sum;
-        for (let s = 0; s <= last; s++) heap[row + s] = ex[s]! * inv;
-        heap.fill(0, row + last + 1, row + Lp);
-      }
-      gemm(sOff, vOff, oOff, T, hd, Lp, hd);
-      for (let t = 0; t < T; t++) out.set(heap.subarray(o4 + t * hd, o4 + (t + 1) * hd), (t * nHeads + h) * hd);
-    }
+  heap.set(kCache.subarray(0, L * kvDim), kOff >> 2);
+  heap.set(vCache.subarray(0, L * kvDim), vOff >> 2);
+  heap.set(q.subarray(0, T * qDim), qOff >> 2);
+  const scale = 1 / Math.sqrt(hd);
+  const attn = rt.kernels.attn;
+  for (let h = 0; h < nHeads; h++) {
+    const g = Math.floor(h / group);
+    attn(qOff + h * hd * 4, kOff + g * hd * 4, vOff + g * hd * 4, oOff + h * hd * 4, sOff, T, startPos, hd, qDim * 4, kvDim * 4, scale);
   }
+  out.set(heap.subarray(oOff >> 2, (oOff >> 2) + T * qDim));
 }

@@ -21,11 +21,15 @@ const ALIGN = 16;
 interface Kernels {
   gemm(x: number, w: number, out: number, T: number, N: number, K: number, ldo: number): void;
   gemm16(x: number, w: number, out: number, T: number, N: number, K: number, ldo: number): void;
+  gemmp16(x: number, wp: number, out: number, T: number, N: number, K: number, ldo: number): void;
+  pack16(src: number, dst: number, rows: number, K: number): void;
   gemv1(x: number, w: number, out: number, N: number, K: number): void;
   gemvq8(x: number, q: number, s: number, out: number, N: number, K: number): void;
   gemvq4(x: number, q: number, s: number, out: number, N: number, K: number): void;
   dq8(q: number, s: number, dst: number, groups: number): void;
   dq4(q: number, s: number, dst: number, groups: number): void;
+  siluMul(g: number, u: number, out: number, n: number): void;
+  attn(q: number, k: number, v: number, out: number, sc: number, T: number, start: number, hd: number, qS: number, kvS: number, scale: number): void;
 }
 
 interface Block {
@@ -104,15 +108,46 @@ class Heap {
   }
 }
 
+/**
+ * An f32 `[rows, cols]` matrix on the heap stored as panels of 16 rows, each `[cols][16]` (k-major), the layout
+ * `gemmp16` streams: element (n, k) is at `data[(n >> 4) * 16 * cols + k * 16 + (n & 15)]`. Not a `Matrix` (whose f32
+ * data is row-major), so nothing reads it as one by mistake; only the CPU backend's kernels take it.
+ */
+export interface PackedF32 {
+  kind: 'f32p';
+  rows: number;
+  cols: number;
+  data: Float32Array;
+}
+
+/** What the CPU backend keeps as a weight: a `Matrix` or, with SIMD, packed f32 panels. */
+export type CpuMatrix = Matrix | PackedF32;
+
+/** Writes row-major `src` (`[rows, cols]`, rows a multiple of 16) into `dst` in the `PackedF32` layout. */
+export function packF32(src: Float32Array, rows: number, cols: number, dst: Float32Array): void {
+  for (let p = 0; p < rows; p += 16) {
+    const base = p * cols;
+    for (let r = 0; r < 16; r++) {
+      const s0 = (p + r) * cols;
+      for (let k = 0, d = base + r; k < cols; k++, d += 16) dst[d] = src[s0 + k]!;
+    }
+  }
+}
+
 export interface SimdRuntime {
   readonly memory: WebAssembly.Memory;
   readonly kernels: Kernels;
   /** A copy of `m` living on the heap (or `m` itself when the heap cannot grow enough). */
   toHeap(m: Matrix): Matrix;
-  /** Frees a heap matrix made by `toHeap` (no-op for other matrices). */
-  release(m: Matrix): void;
+  /**
+   * Like `toHeap`, but f32 matrices whose rows are a multiple of 16 (and cols of 4) are stored packed (`PackedF32`):
+   * what the CPU backend does with its weights.
+   */
+  toHeapPacked(m: Matrix): CpuMatrix;
+  /** Frees a heap matrix made by `toHeap` / `toHeapPacked` (no-op for other matrices). */
+  release(m: CpuMatrix): void;
   /** True when `m`'s arrays are views on the heap. */
-  owns(m: Matrix): boolean;
+  owns(m: CpuMatrix): boolean;
   /** A scratch region of at least `bytes` (reused; valid until the next `scratch` call with a larger size). */
   scratch(slot: number, bytes: number): number;
   /** current views of the heap */
@@ -140,43 +175,62 @@ export function simdRuntime(): SimdRuntime | null {
 
 function createRuntime(memory: WebAssembly.Memory, kernels: Kernels): SimdRuntime {
   const heap = new Heap(memory);
-  const owned = new WeakMap<Matrix, { offs: number[]; sizes: number[]; refresh: () => void }>();
+  const owned = new WeakMap<CpuMatrix, { offs: number[]; sizes: number[]; refresh: () => void }>();
   const scratchSlots: Block[] = [];
   let f32View = new Float32Array(memory.buffer);
   heap.onGrow.add(() => {
     f32View = new Float32Array(memory.buffer);
   });
 
-  const viewsOf = (m: Matrix, offs: number[]): void => {
+  const viewsOf = (m: CpuMatrix, offs: number[]): void => {
     const buf = memory.buffer;
-    if (m.kind === 'f32') m.data = new Float32Array(buf, offs[0]!, m.rows * m.cols);
+    if (m.kind === 'f32' || m.kind === 'f32p') m.data = new Float32Array(buf, offs[0]!, m.rows * m.cols);
     else {
       m.q = m.kind === 'q8' ? new Int8Array(buf, offs[0]!, m.rows * m.cols) : new Uint8Array(buf, offs[0]!, (m.rows * m.cols) / 2);
       m.scales = new Float32Array(buf, offs[1]!, (m.rows * m.cols) / m.groupSize);
     }
   };
 
+  const track = (hm: CpuMatrix, offs: number[], sizes: number[]): void => {
+    viewsOf(hm, offs);
+    const refresh = (): void => viewsOf(hm, offs);
+    heap.onGrow.add(refresh);
+    owned.set(hm, { offs, sizes, refresh });
+  };
+
+  const toHeap = (m: Matrix): Matrix => {
+    const parts: ArrayBufferView[] = m.kind === 'f32' ? [m.data] : [m.q, m.scales];
+    const offs: number[] = [];
+    for (const p of parts) {
+      const off = heap.alloc(p.byteLength);
+      if (off === null) {
+        parts.forEach((q, i) => i < offs.length && heap.free(offs[i]!, q.byteLength));
+        return m;
+      }
+      offs.push(off);
+    }
+    // copy after all allocations (an allocation may have grown the memory)
+    parts.forEach((p, i) => new Uint8Array(memory.buffer, offs[i]!, p.byteLength).set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength)));
+    const hm: Matrix = { ...m };
+    track(hm, offs, parts.map((p) => p.byteLength));
+    return hm;
+  };
+
   return {
     memory,
     kernels,
-    toHeap(m) {
-      const parts: ArrayBufferView[] = m.kind === 'f32' ? [m.data] : [m.q, m.scales];
-      const offs: number[] = [];
-      for (const p of parts) {
-        const off = heap.alloc(p.byteLength);
-        if (off === null) {
-          parts.forEach((q, i) => i < offs.length && heap.free(offs[i]!, q.byteLength));
-          return m;
-        }
-        offs.push(off);
-      }
-      // copy after all allocations (an allocation may have grown the memory)
-      parts.forEach((p, i) => new Uint8Array(memory.buffer, offs[i]!, p.byteLength).set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength)));
-      const hm: Matrix = { ...m };
-      viewsOf(hm, offs);
-      const refresh = (): void => viewsOf(hm, offs);
-      heap.onGrow.add(refresh);
-      owned.set(hm, { offs, sizes: parts.map((p) => p.byteLength), refresh });
+    toHeap,
+    toHeapPacked(m) {
+      const { rows, cols } = m;
+      if (m.kind !== 'f32' || rows % 16 !== 0 || cols % 4 !== 0 || cols === 0) return toHeap(m);
+      const bytes = rows * cols * 4;
+      const off = heap.alloc(bytes);
+      if (off === null) return m;
+      // packed straight from the source rows (no row-major copy on the heap), after the allocation (it may grow)
+      const dst = new Float32Array(memory.buffer, off, rows * cols);
+      packF32(m.data, rows, cols, dst);
+      const hm: PackedF32 = { kind: 'f32p', rows, cols, data: dst };
+      track(hm, [off], [bytes]);
       return hm;
     },
     release(m) {
@@ -187,7 +241,7 @@ function createRuntime(memory: WebAssembly.Memory, kernels: Kernels): SimdRuntim
       rec.offs.forEach((o, i) => heap.free(o, rec.sizes[i]!));
     },
     owns(m) {
-      return (m.kind === 'f32' ? m.data.buffer : m.q.buffer) === memory.buffer;
+      return (m.kind === 'f32' || m.kind === 'f32p' ? m.data.buffer : m.q.buffer) === memory.buffer;
     },
     scratch(slot, bytes) {
       const cur = scratchSlots[slot];

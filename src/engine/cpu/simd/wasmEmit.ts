@@ -80,6 +80,9 @@ export class Fn {
   div(): this {
     return this.e(0x6e); // i32.div_u
   }
+  and(): this {
+    return this.e(0x71);
+  }
   ltU(): this {
     return this.e(0x49);
   }
@@ -88,6 +91,18 @@ export class Fn {
   }
   f32add(): this {
     return this.e(0x92);
+  }
+  f32mul(): this {
+    return this.e(0x94);
+  }
+  f32div(): this {
+    return this.e(0x95);
+  }
+  f32max(): this {
+    return this.e(0x97);
+  }
+  leU(): this {
+    return this.e(0x4d);
   }
   f32load(offset = 0): this {
     return this.e(0x2a, 2, ...uleb(offset));
@@ -116,6 +131,10 @@ export class Fn {
   v128load(offset = 0): this {
     return this.simd(0x00, 4, ...uleb(offset));
   }
+  /** one f32 from memory in all four lanes */
+  v128load32splat(offset = 0): this {
+    return this.simd(0x09, 2, ...uleb(offset));
+  }
   /** 8 signed bytes → i16x8 */
   v128load8x8s(offset = 0): this {
     return this.simd(0x01, 3, ...uleb(offset));
@@ -128,6 +147,9 @@ export class Fn {
   }
   i8x16splat(): this {
     return this.simd(0x0f);
+  }
+  i32x4splat(): this {
+    return this.simd(0x11);
   }
   f32x4splat(): this {
     return this.simd(0x13);
@@ -156,11 +178,35 @@ export class Fn {
   i32x4extendHighI16s(): this {
     return this.simd(0xa8);
   }
+  i32x4shl(): this {
+    return this.simd(0xab);
+  }
+  i32x4add(): this {
+    return this.simd(0xae);
+  }
+  f32x4nearest(): this {
+    return this.simd(0x6a);
+  }
   f32x4add(): this {
     return this.simd(0xe4);
   }
+  f32x4sub(): this {
+    return this.simd(0xe5);
+  }
   f32x4mul(): this {
     return this.simd(0xe6);
+  }
+  f32x4div(): this {
+    return this.simd(0xe7);
+  }
+  f32x4min(): this {
+    return this.simd(0xe8);
+  }
+  f32x4max(): this {
+    return this.simd(0xe9);
+  }
+  i32x4truncSatF32x4s(): this {
+    return this.simd(0xf8);
   }
   f32x4convertI32s(): this {
     return this.simd(0xfa);
