@@ -1,9 +1,17 @@
+import { TributaryError } from '../../core/errors.ts';
+import { bytesRangeReader, type RangeReader } from './safetensors.ts';
+
 /**
  * Where downloaded model files live for offline use: complete files, plus the bytes already received
  * of an interrupted download (so a reload resumes instead of starting over).
  */
 export interface ByteCache {
   get(key: string): Promise<Uint8Array | null>;
+  /**
+   * A complete file read back by byte range, without loading it whole into memory (null when absent). Optional: a
+   * loader that has it lets go of a downloaded file's bytes once they are cached and reads tensors from here.
+   */
+  reader?(key: string): Promise<RangeReader | null>;
   put(key: string, bytes: Uint8Array): Promise<void>;
   delete(key: string): Promise<void>;
   getPartial(key: string): Promise<Uint8Array | null>;
@@ -12,13 +20,17 @@ export interface ByteCache {
 }
 
 /** A cache in memory (tests, Node, or a session without storage). */
-export function memoryByteCache(): ByteCache & { readonly entries: Map<string, Uint8Array>; readonly partials: Map<string, Uint8Array> } {
+export function memoryByteCache(): Required<ByteCache> & { readonly entries: Map<string, Uint8Array>; readonly partials: Map<string, Uint8Array> } {
   const entries = new Map<string, Uint8Array>();
   const partials = new Map<string, Uint8Array>();
   return {
     entries,
     partials,
     get: (k) => Promise.resolve(entries.get(k) ?? null),
+    reader: (k) => {
+      const b = entries.get(k);
+      return Promise.resolve(b ? bytesRangeReader(b) : null);
+    },
     put: (k, b) => {
       entries.set(k, b);
       return Promise.resolve();
@@ -58,9 +70,29 @@ export function cacheStorageByteCache(storage: CacheStorage, cacheName = 'tribut
     const res = await (await open()).match(url);
     return res ? new Uint8Array(await res.arrayBuffer()) : null;
   };
+  const rangeReader = async (url: string): Promise<RangeReader | null> => {
+    const res = await (await open()).match(url);
+    if (!res) return null;
+    // the blob of a cached response stays on disk (Chrome backs it by the cache entry): slices read only their range
+    const blob = await res.blob();
+    return {
+      size: blob.size,
+      read: async (start, end) => {
+        try {
+          return new Uint8Array(await blob.slice(start, end).arrayBuffer());
+        } catch (e) {
+          throw new TributaryError(
+            'model/fetch',
+            `the cached copy of this file can no longer be read (${(e as Error).message}); the browser's storage may have been cleared. Load the model again to download it.`,
+            url,
+          );
+        }
+      },
+    };
+  };
   const write = async (url: string, bytes: Uint8Array): Promise<void> => {
-    const body = new Uint8Array(bytes.length);
-    body.set(bytes);
+    // a Response body must be backed by a plain ArrayBuffer; copy only when it is not (e.g. shared memory)
+    const body = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : Uint8Array.from(bytes);
     await (await open()).put(url, new Response(body, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) } }));
   };
   const del = async (url: string): Promise<void> => {
@@ -68,6 +100,7 @@ export function cacheStorageByteCache(storage: CacheStorage, cacheName = 'tribut
   };
   return {
     get: (k) => read(keyUrl(k, false)),
+    reader: (k) => rangeReader(keyUrl(k, false)),
     put: (k, b) => write(keyUrl(k, false), b),
     delete: (k) => del(keyUrl(k, false)),
     getPartial: (k) => read(keyUrl(k, true)),

@@ -1,5 +1,6 @@
 import { TributaryError } from '../../core/errors.ts';
 import type { ByteCache } from './byteCache.ts';
+import { bytesRangeReader, type RangeReader } from './safetensors.ts';
 
 export type FetchLike = (input: string, init?: { headers?: Record<string, string>; signal?: AbortSignal }) => Promise<Response>;
 
@@ -45,9 +46,9 @@ function concat(chunks: Uint8Array[], length: number): Uint8Array {
 
 /** Lower-case hex SHA-256 of `bytes` (Web Crypto). */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const copy = new Uint8Array(bytes.length);
-  copy.set(bytes);
-  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', copy));
+  // Web Crypto wants a plain ArrayBuffer; copy (a whole model file, possibly) only when the bytes are not in one
+  const input = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : Uint8Array.from(bytes);
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', input));
   let s = '';
   for (const b of d) s += b.toString(16).padStart(2, '0');
   return s;
@@ -105,8 +106,35 @@ export async function downloadWithResume(url: string, opts: DownloadOptions = {}
     }
   }
 
+  // a file of known size is written into one buffer as it arrives (a body in one piece is kept as it is): no second
+  // whole copy of a large file when it completes
+  let size: number | null = null;
+  let buf: Uint8Array | null = null;
   let chunks: Uint8Array[] = [];
   let loaded = 0;
+  const received = (): Uint8Array => (buf ? buf.subarray(0, loaded) : concat(chunks, loaded));
+  const append = (c: Uint8Array): void => {
+    if (!buf && size !== null && !(loaded === 0 && c.length === size) && loaded + c.length <= size) {
+      const b = new Uint8Array(size);
+      b.set(received());
+      buf = b;
+      chunks = [];
+    }
+    if (buf && loaded + c.length <= buf.length) buf.set(c, loaded);
+    else {
+      if (buf) chunks = [buf.subarray(0, loaded)];
+      buf = null;
+      chunks.push(c);
+    }
+    loaded += c.length;
+  };
+  const expectSize = (n: number): void => {
+    if (size === n) return;
+    size = n;
+    // a buffer sized for another total is given up (its bytes kept as a chunk)
+    if (buf) chunks = [buf.subarray(0, loaded)];
+    buf = null;
+  };
   let total: number | null = opts.expectedSize ?? null;
   const partial = cache ? await cache.getPartial(key) : null;
   if (partial && partial.length > 0 && (total === null || partial.length <= total)) {
@@ -115,10 +143,10 @@ export async function downloadWithResume(url: string, opts: DownloadOptions = {}
   }
   const restart = (): void => {
     chunks = [];
-    loaded = 0;
+    loaded = 0; // a preallocated buffer is kept: it is overwritten from the start
   };
   const savePartial = async (): Promise<void> => {
-    if (cache && loaded > 0) await cache.putPartial(key, concat(chunks, loaded)).catch(() => undefined);
+    if (cache && loaded > 0) await cache.putPartial(key, received()).catch(() => undefined);
   };
   const aborted = async (): Promise<never> => {
     await savePartial();
@@ -184,6 +212,7 @@ export async function downloadWithResume(url: string, opts: DownloadOptions = {}
         await res.body?.cancel().catch(() => undefined);
         throw new Retryable(`HTTP ${res.status} ${res.statusText}`);
       }
+      if (total !== null) expectSize(total);
       opts.onProgress?.(loaded, total, false);
       if (!res.body) throw new Retryable('the response has no body');
       const reader = res.body.getReader();
@@ -192,8 +221,7 @@ export async function downloadWithResume(url: string, opts: DownloadOptions = {}
           const { done, value } = await reader.read();
           if (done) break;
           if (value && value.length > 0) {
-            chunks.push(value);
-            loaded += value.length;
+            append(value);
             if (total !== null && loaded > total) {
               throw new TributaryError('model/size-mismatch', `received more bytes (${loaded}) than the file's announced size (${total}).`, name);
             }
@@ -228,7 +256,7 @@ export async function downloadWithResume(url: string, opts: DownloadOptions = {}
     }
   }
 
-  const bytes = concat(chunks, loaded);
+  const bytes = received();
   try {
     await verify(bytes);
   } catch (e) {
@@ -241,4 +269,34 @@ export async function downloadWithResume(url: string, opts: DownloadOptions = {}
   }
   opts.onProgress?.(bytes.length, bytes.length, false);
   return { bytes, fromCache: false, requests };
+}
+
+export interface DownloadedReader {
+  /** the file by byte range: from the cache when it can read it back, else over the downloaded bytes */
+  reader: RangeReader;
+  fromCache: boolean;
+  requests: number;
+}
+
+/**
+ * `downloadWithResume` for a large file read by range afterwards (model weights): once the file is in a cache that
+ * can read it back by range, its bytes are not kept in memory. A cached file with no SHA-256 to check is opened
+ * without reading it whole; with a SHA-256 it is read once to check it, then let go.
+ */
+export async function downloadToReader(url: string, opts: DownloadOptions = {}): Promise<DownloadedReader> {
+  const cache = opts.cache ?? null;
+  const key = opts.cacheKey ?? url;
+  const cachedReader = async (): Promise<RangeReader | null> => (cache?.reader ? await cache.reader(key).catch(() => null) : null);
+  if (!opts.sha256) {
+    const hit = await cachedReader();
+    // a size that differs from the expected one falls through: downloadWithResume drops that entry and fetches again
+    if (hit && (opts.expectedSize === undefined || hit.size === opts.expectedSize)) {
+      opts.onProgress?.(hit.size, hit.size, true);
+      return { reader: hit, fromCache: true, requests: 0 };
+    }
+  }
+  const d = await downloadWithResume(url, opts);
+  const r = await cachedReader();
+  if (r && r.size === d.bytes.length) return { reader: r, fromCache: d.fromCache, requests: d.requests };
+  return { reader: bytesRangeReader(d.bytes), fromCache: d.fromCache, requests: d.requests };
 }

@@ -19,6 +19,7 @@ export {
 } from './safetensors.ts';
 export {
   loadModelWeights,
+  streamModelWeights,
   checkCheckpoint,
   openCheckpoint,
   parseWeightMap,
@@ -31,7 +32,7 @@ export {
   type OpenFile,
   type LoadWeightsOptions,
 } from './weights.ts';
-export { downloadWithResume, sha256Hex, type DownloadOptions, type Downloaded, type FetchLike } from './download.ts';
+export { downloadWithResume, downloadToReader, sha256Hex, type DownloadOptions, type Downloaded, type DownloadedReader, type FetchLike } from './download.ts';
 export { memoryByteCache, cacheStorageByteCache, defaultByteCache, type ByteCache } from './byteCache.ts';
 export {
   urlModelSource,

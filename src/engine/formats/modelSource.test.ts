@@ -316,6 +316,46 @@ describe('filesModelSource (files picked by the user)', () => {
 });
 
 describe('cacheStorageByteCache', () => {
+  it('reads the weights back from the cache by range instead of keeping the file in memory', async () => {
+    const inner = memoryByteCache();
+    const whole: string[] = [];
+    const ranges: [number, number][] = [];
+    const cache = {
+      ...inner,
+      get: (k: string) => {
+        if (k.endsWith('model.safetensors')) whole.push(k);
+        return inner.get(k);
+      },
+      reader: async (k: string) => {
+        const r = await inner.reader(k);
+        return r && { size: r.size, read: (a: number, b: number) => (ranges.push([a, b]), r.read(a, b)) };
+      },
+    };
+    const src = urlModelSource({ repo: 'org/single', host, cache, retryDelayMs: 0 });
+    const files = await loadModelFiles(src);
+    const w = await loadModelWeights(files.config, files.checkpoint);
+    expect(w.layers[0]!.q.data).toEqual(tensors.find((t) => t.name === 'model.layers.0.self_attn.q_proj.weight')!.data);
+    // the header, then one range per tensor, all served by the cache
+    expect(ranges.length).toBeGreaterThanOrEqual(tensors.length);
+    expect(Math.max(...ranges.map(([a, b]) => b - a))).toBeLessThan(weights.length / 2);
+
+    // a cached file with no hash to check is opened without reading it whole
+    whole.length = 0;
+    const requests = log.length;
+    const again = await loadModelFiles(urlModelSource({ repo: 'org/single', host, cache, retryDelayMs: 0 }));
+    expect(whole).toEqual([]);
+    expect(log.slice(requests).filter((l) => l.path === 'model.safetensors')).toEqual([]);
+    expect((await loadModelWeights(again.config, again.checkpoint)).layers[1]!.down.data).toEqual(w.layers[1]!.down.data);
+
+    // with a hash it is read once to check it, and still read by range afterwards
+    const sha = createHash('sha256').update(weights).digest('hex');
+    const checked = urlModelSource({ repo: 'org/single', host, cache, manifest: [{ path: 'model.safetensors', size: weights.length, sha256: sha }] });
+    ranges.length = 0;
+    await loadModelWeights(cfg, (await loadModelFiles(checked)).checkpoint);
+    expect(whole).toHaveLength(1);
+    expect(ranges.length).toBeGreaterThanOrEqual(tensors.length);
+  });
+
   it('stores complete and partial files under distinct URL keys', async () => {
     // a minimal CacheStorage (the browser API) over Maps, with real Request/Response objects
     const stores = new Map<string, Map<string, Response>>();
@@ -340,5 +380,10 @@ describe('cacheStorageByteCache', () => {
     expect(await c.getPartial('https://h/x/model.safetensors')).toBeNull();
     await c.put('local-key', new Uint8Array([9]));
     expect(await c.get('local-key')).toEqual(new Uint8Array([9]));
+    // and a complete file by range
+    const r = await c.reader!('https://h/x/model.safetensors');
+    expect(r?.size).toBe(3);
+    expect(await r!.read(1, 3)).toEqual(new Uint8Array([2, 3]));
+    expect(await c.reader!('https://h/x/absent.safetensors')).toBeNull();
   });
 });

@@ -2,8 +2,8 @@ import { TributaryError } from '../../core/errors.ts';
 import type { TokenizerConfig } from '../chat/chatTemplate.ts';
 import { defaultByteCache, type ByteCache } from './byteCache.ts';
 import { parseModelConfig, type ModelConfig } from './config.ts';
-import { downloadWithResume, type FetchLike } from './download.ts';
-import { blobRangeReader, bytesRangeReader, type RangeReader } from './safetensors.ts';
+import { downloadToReader, downloadWithResume, type DownloadOptions, type FetchLike } from './download.ts';
+import { blobRangeReader, type RangeReader } from './safetensors.ts';
 import { INDEX_FILE, openCheckpoint, type TensorSource } from './weights.ts';
 
 /** What a source says about a file before it is fetched. */
@@ -82,7 +82,8 @@ export function urlModelSource(opts: UrlSourceOptions): ModelSource {
   const base = modelBaseUrl(opts);
   const cache = opts.cache === undefined ? defaultByteCache() : opts.cache;
   const manifest = new Map((opts.manifest ?? []).map((e) => [e.path, e]));
-  const get = async (path: string, onProgress?: (p: FileProgress) => void): Promise<Uint8Array> => {
+  /** downloads `path` (or finds it cached) with `download` (whole bytes, or a range reader) */
+  const fetchFile = async <T>(path: string, download: (url: string, o: DownloadOptions) => Promise<T>, onProgress?: (p: FileProgress) => void): Promise<T> => {
     checkPath(path);
     const url = base + path.split('/').map(encodeURIComponent).join('/');
     const m = manifest.get(path);
@@ -91,7 +92,7 @@ export function urlModelSource(opts: UrlSourceOptions): ModelSource {
     if (cache && (await cache.get(absent)) !== null) {
       throw new TributaryError('model/missing-file', 'the source has no such file (remembered from an earlier download).', path);
     }
-    const r = await downloadWithResume(url, {
+    return download(url, {
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
       cache,
       ...(m?.size !== undefined ? { expectedSize: m.size } : {}),
@@ -105,12 +106,12 @@ export function urlModelSource(opts: UrlSourceOptions): ModelSource {
       if (cache && e instanceof TributaryError && e.code === 'model/missing-file') await cache.put(absent, new Uint8Array(0)).catch(() => undefined);
       throw e;
     });
-    return r.bytes;
   };
   return {
     label: base,
-    bytes: get,
-    reader: async (path, onProgress) => bytesRangeReader(await get(path, onProgress)),
+    bytes: async (path, onProgress) => (await fetchFile(path, downloadWithResume, onProgress)).bytes,
+    // weights are read tensor by tensor: from the cache by range when it can, so the file's bytes do not stay in memory
+    reader: async (path, onProgress) => (await fetchFile(path, downloadToReader, onProgress)).reader,
   };
 }
 

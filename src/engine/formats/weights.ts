@@ -1,6 +1,6 @@
 import { TributaryError } from '../../core/errors.ts';
 import type { F32Matrix } from '../quant.ts';
-import type { LlamaConfig, LlamaLayerWeights, LlamaWeights } from '../model/types.ts';
+import type { LlamaConfig, LlamaLayerWeights, LlamaWeights, WeightSlot } from '../model/types.ts';
 import { SafetensorsReader, type RangeReader, type Tensor, type TensorToWrite } from './safetensors.ts';
 
 /** A Llama-family model's weights as f32 (PyTorch layout `[out, in]`); the forward pass's `LlamaWeights`. */
@@ -99,43 +99,37 @@ export async function openCheckpoint(open: OpenFile, opts: { index?: string | ob
 interface Expected {
   name: string;
   shape: number[];
-  put: (t: Tensor) => void;
+  slot: WeightSlot;
 }
 
 /** The HF tensor names and shapes a config implies, with where each goes in `ModelWeights`. */
-function expectedTensors(c: LlamaConfig, w: { embed?: F32Matrix; finalNorm?: Float32Array; lmHead?: F32Matrix; layers: Partial<LlamaLayerWeights>[] }): Expected[] {
+function expectedTensors(c: LlamaConfig): Expected[] {
   const d = c.hiddenSize;
   const qDim = c.numHeads * c.headDim;
   const kvDim = c.numKvHeads * c.headDim;
   const ff = c.intermediateSize;
-  const mat = (t: Tensor): F32Matrix => ({ kind: 'f32', rows: t.shape[0]!, cols: t.shape[1]!, data: t.data });
   const list: Expected[] = [
-    { name: 'model.embed_tokens.weight', shape: [c.vocabSize, d], put: (t) => (w.embed = mat(t)) },
-    { name: 'model.norm.weight', shape: [d], put: (t) => (w.finalNorm = t.data) },
+    { name: 'model.embed_tokens.weight', shape: [c.vocabSize, d], slot: { layer: null, part: 'embed' } },
+    { name: 'model.norm.weight', shape: [d], slot: { layer: null, part: 'finalNorm' } },
   ];
   // a tied model may still ship lm_head.weight (a copy of the embeddings): it is ignored
-  if (!c.tieWordEmbeddings) list.push({ name: 'lm_head.weight', shape: [c.vocabSize, d], put: (t) => (w.lmHead = mat(t)) });
+  if (!c.tieWordEmbeddings) list.push({ name: 'lm_head.weight', shape: [c.vocabSize, d], slot: { layer: null, part: 'lmHead' } });
   for (let i = 0; i < c.numLayers; i++) {
-    const L: Partial<LlamaLayerWeights> = {};
-    w.layers.push(L);
     const p = `model.layers.${i}.`;
+    const at = (name: string, shape: number[], part: keyof LlamaLayerWeights): Expected => ({ name: p + name, shape, slot: { layer: i, part } });
     list.push(
-      { name: `${p}input_layernorm.weight`, shape: [d], put: (t) => (L.inputNorm = t.data) },
-      { name: `${p}post_attention_layernorm.weight`, shape: [d], put: (t) => (L.postAttentionNorm = t.data) },
-      { name: `${p}self_attn.q_proj.weight`, shape: [qDim, d], put: (t) => (L.q = mat(t)) },
-      { name: `${p}self_attn.k_proj.weight`, shape: [kvDim, d], put: (t) => (L.k = mat(t)) },
-      { name: `${p}self_attn.v_proj.weight`, shape: [kvDim, d], put: (t) => (L.v = mat(t)) },
-      { name: `${p}self_attn.o_proj.weight`, shape: [d, qDim], put: (t) => (L.o = mat(t)) },
-      { name: `${p}mlp.gate_proj.weight`, shape: [ff, d], put: (t) => (L.gate = mat(t)) },
-      { name: `${p}mlp.up_proj.weight`, shape: [ff, d], put: (t) => (L.up = mat(t)) },
-      { name: `${p}mlp.down_proj.weight`, shape: [d, ff], put: (t) => (L.down = mat(t)) },
+      at('input_layernorm.weight', [d], 'inputNorm'),
+      at('post_attention_layernorm.weight', [d], 'postAttentionNorm'),
+      at('self_attn.q_proj.weight', [qDim, d], 'q'),
+      at('self_attn.k_proj.weight', [kvDim, d], 'k'),
+      at('self_attn.v_proj.weight', [kvDim, d], 'v'),
+      at('self_attn.o_proj.weight', [d, qDim], 'o'),
+      at('mlp.gate_proj.weight', [ff, d], 'gate'),
+      at('mlp.up_proj.weight', [ff, d], 'up'),
+      at('mlp.down_proj.weight', [d, ff], 'down'),
     );
     if (c.attentionBias) {
-      list.push(
-        { name: `${p}self_attn.q_proj.bias`, shape: [qDim], put: (t) => (L.qBias = t.data) },
-        { name: `${p}self_attn.k_proj.bias`, shape: [kvDim], put: (t) => (L.kBias = t.data) },
-        { name: `${p}self_attn.v_proj.bias`, shape: [kvDim], put: (t) => (L.vBias = t.data) },
-      );
+      list.push(at('self_attn.q_proj.bias', [qDim], 'qBias'), at('self_attn.k_proj.bias', [kvDim], 'kBias'), at('self_attn.v_proj.bias', [kvDim], 'vBias'));
     }
   }
   return list;
@@ -145,7 +139,7 @@ const shapeText = (s: readonly number[]): string => `[${s.join(', ')}]`;
 
 /** Checks that every tensor the config implies is present with the right shape (reads no tensor data). */
 export function checkCheckpoint(config: LlamaConfig, source: TensorSource): void {
-  const expected = expectedTensors(config, { layers: [] });
+  const expected = expectedTensors(config);
   const missing = expected.filter((e) => source.shape(e.name) === undefined);
   if (missing.length > 0) {
     const first = missing[0]!;
@@ -174,20 +168,48 @@ export interface LoadWeightsOptions {
 }
 
 /**
+ * Reads the HF-named tensors one at a time, after checking that all exist with the shapes the config implies, and
+ * hands each to `take` as f32 (a matrix `[out, in]` or a vector) with the slot of `ModelWeights` it belongs to. Only
+ * one tensor is in memory at a time as long as `take` does not keep it (e.g. it quantises and uploads it): loading
+ * needs about one tensor of memory beyond the model itself, not the whole model as f32.
+ */
+export async function streamModelWeights(
+  config: LlamaConfig,
+  source: TensorSource,
+  take: (slot: WeightSlot, value: F32Matrix | Float32Array, name: string) => void | Promise<void>,
+  opts: LoadWeightsOptions = {},
+): Promise<void> {
+  checkCheckpoint(config, source);
+  const expected = expectedTensors(config);
+  let done = 0;
+  for (const e of expected) {
+    const t = await source.tensor(e.name, { rejectNonFinite: opts.rejectNonFinite ?? true });
+    await take(e.slot, e.shape.length === 2 ? { kind: 'f32', rows: t.shape[0]!, cols: t.shape[1]!, data: t.data } : t.data, e.name);
+    opts.onProgress?.(++done, expected.length);
+  }
+}
+
+/**
  * Reads the HF-named tensors (`model.embed_tokens.weight`, `model.layers.{i}.self_attn.{q,k,v,o}_proj.weight`
  * (+ q/k/v bias for Qwen2), `model.layers.{i}.mlp.{gate,up,down}_proj.weight`, the two layer norms,
  * `model.norm.weight`, `lm_head.weight` when untied) into `ModelWeights`, after checking that all
  * exist with the shapes the config implies. Other tensors (e.g. `rotary_emb.inv_freq`) are ignored.
+ * This holds the whole model as f32; to build a model on a backend, stream it instead (`streamModelWeights`).
  */
 export async function loadModelWeights(config: LlamaConfig, source: TensorSource, opts: LoadWeightsOptions = {}): Promise<ModelWeights> {
-  checkCheckpoint(config, source);
-  const w: { embed?: F32Matrix; finalNorm?: Float32Array; lmHead?: F32Matrix; layers: Partial<LlamaLayerWeights>[] } = { layers: [] };
-  const expected = expectedTensors(config, w);
-  let done = 0;
-  for (const e of expected) {
-    e.put(await source.tensor(e.name, { rejectNonFinite: opts.rejectNonFinite ?? true }));
-    opts.onProgress?.(++done, expected.length);
-  }
+  const w: { embed?: F32Matrix; finalNorm?: Float32Array; lmHead?: F32Matrix; layers: Partial<LlamaLayerWeights>[] } = {
+    layers: Array.from({ length: config.numLayers }, () => ({})),
+  };
+  await streamModelWeights(
+    config,
+    source,
+    (slot, v) => {
+      if (slot.layer !== null) (w.layers[slot.layer] as Record<string, F32Matrix | Float32Array>)[slot.part] = v;
+      else if (slot.part === 'finalNorm') w.finalNorm = v as Float32Array;
+      else w[slot.part] = v as F32Matrix;
+    },
+    opts,
+  );
   const out: ModelWeights = { embed: w.embed!, layers: w.layers as LlamaLayerWeights[], finalNorm: w.finalNorm! };
   if (w.lmHead) out.lmHead = w.lmHead;
   return out;

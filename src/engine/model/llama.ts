@@ -17,9 +17,9 @@
 import { TributaryError } from '../../core/errors.ts';
 import type { Backend, LoraPool, Tensor, WeightTensor } from '../backend.ts';
 import { ropeInvFreq } from '../cpu/kernels/rope.ts';
-import { quantize, type QuantKind } from '../quant.ts';
+import { quantize, type F32Matrix, type QuantKind } from '../quant.ts';
 import { loraTargetDims } from './loraTargetDims.ts';
-import { LORA_TARGETS, type LlamaConfig, type LlamaWeights, type LoraAdapterWeights, type LoraTarget } from './types.ts';
+import { LORA_TARGETS, type LlamaConfig, type LlamaLayerWeights, type LlamaWeights, type LoraAdapterWeights, type LoraTarget, type WeightSlot } from './types.ts';
 
 export interface ModelOptions {
   /** weight format on the device (default f32) */
@@ -105,12 +105,19 @@ interface SeqState extends Sequence {
   disposed: boolean;
 }
 
-function checkConfig(c: LlamaConfig, w: LlamaWeights): void {
+function checkHeads(c: LlamaConfig): void {
   const bad = (m: string): never => {
     throw new TributaryError('engine/bad-config', m);
   };
   if (c.numHeads % c.numKvHeads !== 0) bad(`${c.numHeads} attention heads cannot be grouped over ${c.numKvHeads} KV heads.`);
   if (c.headDim % 2 !== 0) bad(`The head size ${c.headDim} must be even for RoPE.`);
+}
+
+function checkConfig(c: LlamaConfig, w: LlamaWeights): void {
+  const bad = (m: string): never => {
+    throw new TributaryError('engine/bad-config', m);
+  };
+  checkHeads(c);
   if (w.layers.length !== c.numLayers) bad(`The config has ${c.numLayers} layers but the weights have ${w.layers.length}.`);
   const d = c.hiddenSize;
   const qDim = c.numHeads * c.headDim;
@@ -150,6 +157,169 @@ function checkConfig(c: LlamaConfig, w: LlamaWeights): void {
 
 export function createModel(backend: Backend, config: LlamaConfig, weights: LlamaWeights, opts: ModelOptions = {}): Model {
   checkConfig(config, weights);
+  const builder = createModelBuilder(backend, config, opts);
+  try {
+    builder.put({ layer: null, part: 'embed' }, weights.embed);
+    if (weights.lmHead) builder.put({ layer: null, part: 'lmHead' }, weights.lmHead);
+    builder.put({ layer: null, part: 'finalNorm' }, weights.finalNorm);
+    weights.layers.forEach((l, layer) => {
+      for (const part of Object.keys(LAYER_NAMES) as (keyof LlamaLayerWeights)[]) {
+        const v = l[part];
+        if (v) builder.put({ layer, part }, v);
+      }
+    });
+    return builder.finish();
+  } catch (e) {
+    builder.abort();
+    throw e;
+  }
+}
+
+/** Builds a model one weight at a time, so a loader can let go of each weight (f32) once it is on the device. */
+export interface ModelBuilder {
+  /**
+   * Quantises (`opts.quant`) and uploads one weight; the caller may drop `value` afterwards. A tied model's lm_head
+   * and q/k/v biases of a model without `attentionBias` are ignored, as `createModel` ignores them.
+   */
+  put(slot: WeightSlot, value: F32Matrix | Float32Array): void;
+  /** The model, once every weight the config needs was put (`engine/bad-weights` names the first one missing). */
+  finish(): Model;
+  /** Frees what was uploaded so far (after a failed load). Idempotent. */
+  abort(): void;
+}
+
+/** The weights on the device, before the model's LoRA pools and sequences exist. */
+interface DeviceWeights {
+  embed: WeightTensor;
+  lmHead: WeightTensor;
+  finalNorm: Tensor;
+  layers: Omit<DeviceLayer, 'lora'>[];
+  bytes: number;
+  bytesF32: number;
+  owned: (Tensor | WeightTensor)[];
+}
+
+const LAYER_NAMES: Record<keyof LlamaLayerWeights, string> = {
+  inputNorm: 'input_layernorm',
+  postAttentionNorm: 'post_attention_layernorm',
+  q: 'q_proj',
+  k: 'k_proj',
+  v: 'v_proj',
+  o: 'o_proj',
+  gate: 'gate_proj',
+  up: 'up_proj',
+  down: 'down_proj',
+  qBias: 'q_proj.bias',
+  kBias: 'k_proj.bias',
+  vBias: 'v_proj.bias',
+};
+const LAYER_MATRICES: ReadonlySet<keyof LlamaLayerWeights> = new Set(['q', 'k', 'v', 'o', 'gate', 'up', 'down']);
+
+export function createModelBuilder(backend: Backend, config: LlamaConfig, opts: ModelOptions = {}): ModelBuilder {
+  checkHeads(config);
+  const c = config;
+  const b = backend;
+  const quant = opts.quant ?? 'f32';
+  const d = c.hiddenSize;
+  const qDim = c.numHeads * c.headDim;
+  const kvDim = c.numKvHeads * c.headDim;
+  const ff = c.intermediateSize;
+  const dims: Record<keyof LlamaLayerWeights, [number, number] | number> = {
+    inputNorm: d,
+    postAttentionNorm: d,
+    q: [qDim, d],
+    k: [kvDim, d],
+    v: [kvDim, d],
+    o: [d, qDim],
+    gate: [ff, d],
+    up: [ff, d],
+    down: [d, ff],
+    qBias: qDim,
+    kBias: kvDim,
+    vBias: kvDim,
+  };
+  const dw = { bytes: 0, bytesF32: 0, owned: [] as (Tensor | WeightTensor)[] };
+  const top: { embed?: WeightTensor; lmHead?: WeightTensor; finalNorm?: Tensor } = {};
+  const layers: Partial<Omit<DeviceLayer, 'lora'>>[] = Array.from({ length: c.numLayers }, () => ({}));
+  let state: 'open' | 'finished' | 'aborted' = 'open';
+
+  const up = (name: string, m: F32Matrix | Float32Array, rows: number, cols: number): WeightTensor => {
+    if (m instanceof Float32Array) throw new TributaryError('engine/bad-weights', `${name} must be a matrix (${rows}×${cols}), not a vector.`, name);
+    if (m.rows !== rows || m.cols !== cols) {
+      throw new TributaryError('engine/bad-weights', `${name} is ${m.rows}×${m.cols}, expected ${rows}×${cols} for this config.`, name);
+    }
+    const w = b.uploadWeight(quantize(m, quant));
+    dw.bytes += w.bytes;
+    dw.bytesF32 += m.data.byteLength;
+    dw.owned.push(w);
+    return w;
+  };
+  const vec = (name: string, v: F32Matrix | Float32Array, n: number): Tensor => {
+    if (!(v instanceof Float32Array) || v.length !== n) {
+      throw new TributaryError('engine/bad-weights', `${name} has ${v instanceof Float32Array ? v.length : v.data.length} values, expected ${n}.`, name);
+    }
+    const t = b.upload(v);
+    dw.bytes += v.byteLength;
+    dw.bytesF32 += v.byteLength;
+    dw.owned.push(t);
+    return t;
+  };
+  const twice = (name: string): never => {
+    throw new TributaryError('engine/bad-weights', `${name} was given twice.`, name);
+  };
+
+  return {
+    put(slot, value) {
+      if (state !== 'open') throw new TributaryError('engine/bad-config', 'This model builder has finished or was aborted; start a new one.');
+      if (slot.layer === null) {
+        if (slot.part === 'embed') top.embed = top.embed ? twice('embed_tokens') : up('embed_tokens', value, c.vocabSize, d);
+        else if (slot.part === 'lmHead') {
+          if (!c.tieWordEmbeddings) top.lmHead = top.lmHead ? twice('lm_head') : up('lm_head', value, c.vocabSize, d);
+        } else top.finalNorm = top.finalNorm ? twice('norm') : vec('norm', value, d);
+        return;
+      }
+      const L = layers[slot.layer];
+      if (!Number.isInteger(slot.layer) || !L) throw new TributaryError('engine/bad-weights', `The config has ${c.numLayers} layers; there is no layer ${slot.layer}.`);
+      const part = slot.part;
+      if (!c.attentionBias && (part === 'qBias' || part === 'kBias' || part === 'vBias')) return;
+      const name = `layers.${slot.layer}.${LAYER_NAMES[part]}`;
+      if (L[part]) twice(name);
+      const dim = dims[part];
+      if (LAYER_MATRICES.has(part)) (L as Record<string, WeightTensor>)[part] = up(name, value, (dim as [number, number])[0], (dim as [number, number])[1]);
+      else (L as Record<string, Tensor>)[part] = vec(name, value, dim as number);
+    },
+    finish() {
+      if (state !== 'open') throw new TributaryError('engine/bad-config', 'This model builder has finished or was aborted; start a new one.');
+      const missing = (name: string): never => {
+        throw new TributaryError('engine/bad-weights', `${name} is missing.`, name);
+      };
+      const embed = top.embed ?? missing('embed_tokens');
+      let lmHead = embed;
+      if (!c.tieWordEmbeddings) {
+        if (!top.lmHead) throw new TributaryError('engine/bad-weights', 'The config says the embeddings are not tied, but there is no lm_head weight.', 'lm_head');
+        lmHead = top.lmHead;
+      }
+      const finalNorm = top.finalNorm ?? missing('norm');
+      layers.forEach((L, i) => {
+        for (const part of Object.keys(LAYER_NAMES) as (keyof LlamaLayerWeights)[]) {
+          const bias = part === 'qBias' || part === 'kBias' || part === 'vBias';
+          if (!L[part] && (!bias || c.attentionBias)) missing(`layers.${i}.${LAYER_NAMES[part]}`);
+        }
+      });
+      const model = assembleModel(b, c, { embed, lmHead, finalNorm, layers: layers as Omit<DeviceLayer, 'lora'>[], ...dw }, opts);
+      state = 'finished';
+      return model;
+    },
+    abort() {
+      // after finish the weights belong to the model (its dispose frees them)
+      if (state === 'finished') return;
+      state = 'aborted';
+      for (const t of dw.owned.splice(0)) b.dispose(t);
+    },
+  };
+}
+
+function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights, opts: ModelOptions): Model {
   const c = config;
   const quant = opts.quant ?? 'f32';
   const b = backend;
@@ -161,51 +331,18 @@ export function createModel(backend: Backend, config: LlamaConfig, weights: Llam
   const kvDim = nKv * hd;
   const defaultMaxSeq = opts.maxSeq ?? Math.min(c.maxPositionEmbeddings, 2048);
 
-  let weightBytes = 0;
-  let weightsF32 = 0;
-  const owned: (Tensor | WeightTensor | LoraPool)[] = [];
-  const up = (m: { kind: 'f32'; rows: number; cols: number; data: Float32Array }): WeightTensor => {
-    const w = b.uploadWeight(quantize(m, quant));
-    weightBytes += w.bytes;
-    weightsF32 += m.data.byteLength;
-    owned.push(w);
-    return w;
-  };
-  const vec = (v: Float32Array): Tensor => {
-    const t = b.upload(v);
-    weightBytes += v.byteLength;
-    weightsF32 += v.byteLength;
-    owned.push(t);
-    return t;
-  };
-
-  const embed = up(weights.embed);
-  const lmHead = c.tieWordEmbeddings ? embed : up(weights.lmHead!);
-  const finalNorm = vec(weights.finalNorm);
+  const weightBytes = dw.bytes;
+  const weightsF32 = dw.bytesF32;
+  const owned: (Tensor | WeightTensor | LoraPool)[] = [...dw.owned];
+  const { embed, lmHead, finalNorm } = dw;
   const invFreq = b.upload(ropeInvFreq(hd, c.ropeTheta, c.ropeScaling));
   owned.push(invFreq);
 
   const loraSlots = opts.lora?.slots ?? 0;
   const loraTargets = opts.lora ? (opts.lora.targets ?? LORA_TARGETS) : [];
   let loraBytes = 0;
-  const layers: DeviceLayer[] = weights.layers.map((l) => {
-    const dl: DeviceLayer = {
-      inputNorm: vec(l.inputNorm),
-      postAttentionNorm: vec(l.postAttentionNorm),
-      q: up(l.q),
-      k: up(l.k),
-      v: up(l.v),
-      o: up(l.o),
-      gate: up(l.gate),
-      up: up(l.up),
-      down: up(l.down),
-      lora: {},
-    };
-    if (c.attentionBias) {
-      dl.qBias = vec(l.qBias!);
-      dl.kBias = vec(l.kBias!);
-      dl.vBias = vec(l.vBias!);
-    }
+  const layers: DeviceLayer[] = dw.layers.map((l) => {
+    const dl: DeviceLayer = { ...l, lora: {} };
     for (const t of loraTargets) {
       const { inDim, outDim } = loraTargetDims(c, t);
       const pool = b.createLoraPool(loraSlots, opts.lora!.maxRank, inDim, outDim);

@@ -48,6 +48,12 @@ export interface LlamaWeights {
   lmHead?: F32Matrix;
 }
 
+/**
+ * Names one weight of `LlamaWeights`, for building a model a weight at a time (`createModelBuilder`): a top-level
+ * weight, or one part of a layer.
+ */
+export type WeightSlot = { layer: null; part: 'embed' | 'lmHead' | 'finalNorm' } | { layer: number; part: keyof LlamaLayerWeights };
+
 /** Linear modules a LoRA adapter may target (PEFT names: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj). */
 export type LoraTarget = 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down';
 export const LORA_TARGETS: readonly LoraTarget[] = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'];

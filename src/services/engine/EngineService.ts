@@ -37,12 +37,12 @@ import type { ByteCache } from '../../engine/formats/byteCache.ts';
 import type { ModelConfig } from '../../engine/formats/config.ts';
 import { downloadWithResume, type FetchLike } from '../../engine/formats/download.ts';
 import { filesModelSource, loadModelFiles, modelBaseUrl, urlModelSource, type ModelSource, type PickedFile } from '../../engine/formats/modelSource.ts';
-import { loadModelWeights, type TensorSource } from '../../engine/formats/weights.ts';
+import { streamModelWeights, type TensorSource } from '../../engine/formats/weights.ts';
 import { mergeAdapters } from '../../engine/lora/merge.ts';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, parsePeftAdapter, writePeftAdapter, type PeftAdapter } from '../../engine/lora/peft.ts';
 import { AdapterPool, loraSlotBytes, modelSlotTarget } from '../../engine/lora/pool.ts';
 import { AdapterRegistry } from '../../engine/lora/registry.ts';
-import { createModel, type Model } from '../../engine/model/llama.ts';
+import { createModelBuilder, type Model } from '../../engine/model/llama.ts';
 import { Scheduler } from '../../engine/serving/scheduler.ts';
 import type { LlamaConfig } from '../../engine/model/types.ts';
 import type { Tokenizer } from '../../engine/tokenizer/tokenizer.ts';
@@ -398,13 +398,24 @@ export class EngineService implements EngineApi {
 
   /** Uploads the checkpoint's weights to a backend (quantised) with LoRA slots for the budget. */
   private async buildModel(chosen: ChosenBackend, c: ModelConfig, checkpoint: TensorSource, quant: QuantChoice, budgetBytes: number, progress: (p: LoadProgress) => void) {
-    const weights = await loadModelWeights(c, checkpoint, { onProgress: (done, total) => progress({ phase: 'weights', loaded: done, total }) });
-    progress({ phase: 'device', loaded: 0, total: 1 });
     const maxRank = slotRankFor(c, budgetBytes);
     const slotBytes = loraSlotBytes(c, maxRank);
     const slots = Math.max(1, Math.floor(budgetBytes / slotBytes));
     const maxSeq = Math.min(c.maxPositionEmbeddings, MAX_CONTEXT);
-    const model = createModel(chosen.backend, c, weights, { quant, lora: { slots, maxRank }, maxSeq });
+    // tensor by tensor: each is read, converted to f32, quantised and uploaded before the next is read, so loading
+    // needs about one tensor of memory beyond the model, not the whole model as f32
+    const builder = createModelBuilder(chosen.backend, c, { quant, lora: { slots, maxRank }, maxSeq });
+    let model: Model;
+    try {
+      await streamModelWeights(c, checkpoint, (slot, value) => builder.put(slot, value), {
+        onProgress: (done, total) => progress({ phase: 'weights', loaded: done, total }),
+      });
+      progress({ phase: 'device', loaded: 0, total: 1 });
+      model = builder.finish();
+    } catch (e) {
+      builder.abort();
+      throw e;
+    }
     progress({ phase: 'device', loaded: 1, total: 1 });
     return {
       model,
