@@ -10,8 +10,8 @@
  *
  * Weights that live on the WASM heap (`simdRuntime().toHeap(m)`, or `toHeapPacked(m)` as the CPU backend's
  * `uploadWeight` does) take the WASM SIMD path instead when rows and columns are multiples of 4 (and the group size is
- * 32): f32 weights packed in panels of 16 rows (`PackedF32`) run `gemmp16` for every T (a token's result is the same
- * bits alone or in any batch); row-major heap weights run `gemv1` / `gemvq8` / `gemvq4` for T < 4 (one sequential
+ * 32): f32 weights packed in panels of 16 rows (`PackedF32`) run `gemmp16` (`gemvp2` for a single token: same
+ * arithmetic) — a token's result is the same bits alone or in any batch; row-major heap weights run `gemv1` / `gemvq8` / `gemvq4` for T < 4 (one sequential
  * stream through the weights, int8/int4 dequantised inside the dot product) and, for T ≥ 4, are dequantised and packed
  * 16 rows at a time into scratch for `gemmp16` (rows not a multiple of 16: row-major `gemm` tiles). Sums in f32.
  *
@@ -85,7 +85,12 @@ function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMatrix, o
   const heap = rt.f32(); // after the scratch calls: they may have grown the memory
   heap.set(x.subarray(0, T * K), xOff >> 2);
   const k = rt.kernels;
-  if (w.kind === 'f32p') {
+  if (w.kind === 'f32p' && T === 1 && N >= 32) {
+    // decode: two streams through the weights (an odd last panel on its own)
+    const n2 = N & ~31;
+    k.gemvp2(xOff, w.data.byteOffset, oOff, n2, K);
+    if (n2 < N) k.gemmp16(xOff, w.data.byteOffset + n2 * K * 4, oOff + n2 * 4, 1, N - n2, K, N);
+  } else if (w.kind === 'f32p') {
     k.gemmp16(xOff, w.data.byteOffset, oOff, T, N, K, N);
   } else if (w.kind === 'f32' && T < 4) {
     // few tokens (decode): one token at a time, one row at a time — a single sequential stream through the weights

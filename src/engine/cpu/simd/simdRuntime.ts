@@ -22,6 +22,7 @@ interface Kernels {
   gemm(x: number, w: number, out: number, T: number, N: number, K: number, ldo: number): void;
   gemm16(x: number, w: number, out: number, T: number, N: number, K: number, ldo: number): void;
   gemmp16(x: number, wp: number, out: number, T: number, N: number, K: number, ldo: number): void;
+  gemvp2(x: number, wp: number, out: number, N: number, K: number): void;
   pack16(src: number, dst: number, rows: number, K: number): void;
   gemv1(x: number, w: number, out: number, N: number, K: number): void;
   gemvq8(x: number, q: number, s: number, out: number, N: number, K: number): void;
