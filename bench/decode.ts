@@ -11,6 +11,8 @@
  *   machine is shared, so the best round is the least disturbed one). BENCH_PREFILL / BENCH_DECODE / BENCH_ROUNDS.
  * - The two agree on the prompt's logits (checked: max |Δ| ≤ 1e-3 on this model) before anything is timed.
  * - The engine is also timed with int8 and int4 weights (ORT runs f32; those rows are context, not the ratio).
+ * - BENCH_RELAXED_SIMD=1 turns on Node's relaxed SIMD, so the engine's matmuls use FMA as in Chromium (recorded as
+ *   `engine_simd_fma`; onnxruntime-web ships no relaxed-SIMD build). The default run is plain Node 20: no FMA.
  * Writes `ratio_cpu_vs_ort_wasm` (f32 decode tokens/s, engine ÷ ORT) and details into bench/results/decode.json,
  * keeping keys other benchmarks wrote there (`ratio_webgpu_vs_ort_webgpu`). Throws (exit ≠ 0) if it could not measure.
  */
@@ -18,6 +20,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
+import v8 from 'node:v8';
 import { createCpuBackend } from '../src/engine/cpu/cpuBackend.ts';
 import { createModel, type Model } from '../src/engine/model/llama.ts';
 import { randomModel } from '../src/engine/model/randomModel.ts';
@@ -29,6 +32,8 @@ import { quantizeQ4, quantizeQ8, type Matrix, type QuantKind } from '../src/engi
 const PREFILL = Number(process.env['BENCH_PREFILL'] ?? 64);
 const DECODE = Number(process.env['BENCH_DECODE'] ?? 16);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+/** BENCH_RELAXED_SIMD=1: switch on Node 20's relaxed SIMD (Chromium has it by default) so the engine's matmuls use FMA */
+const RELAXED = process.env['BENCH_RELAXED_SIMD'] === '1';
 const SMOLLM2_135M = {
   vocabSize: 49152,
   hiddenSize: 576,
@@ -116,7 +121,10 @@ function matmulGflops(): Record<string, number> {
 }
 
 export async function main(): Promise<void> {
+  if (RELAXED) v8.setFlagsFromString('--experimental-wasm-relaxed-simd'); // before the SIMD runtime is first built
   const gflops = matmulGflops();
+  const fma = simdRuntime()?.fma ?? false;
+  console.log(`engine SIMD matmuls: ${fma ? 'relaxed-SIMD FMA' : 'plain SIMD (mul + add)'}`);
   console.log('matmul GFLOP/s per CPU-second (1536×576):', JSON.stringify(gflops));
   const t0 = performance.now();
   const { config, weights } = randomModel({ seed: 135, ...SMOLLM2_135M });
@@ -215,6 +223,7 @@ export async function main(): Promise<void> {
     prefill_tokens: PREFILL,
     decode_steps: DECODE,
     rounds: ROUNDS,
+    engine_simd_fma: fma,
     timing:
       'alternating rounds in one process (ORT, engine f32, engine q8, engine q4), best round per side; prefill = one pass, last-token logits on both sides; wall-clock and process CPU time both recorded (the ratio keys use wall-clock)',
     rounds_detail: rounds.map((r) => ({ ort: roundSpeed(r.ort), engine_f32: roundSpeed(r.engine_f32) })),

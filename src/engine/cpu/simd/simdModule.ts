@@ -108,7 +108,21 @@ function gemm(name: string, unroll: number, tb: number): Fn {
  * bits whatever tile or batch it runs in. ~42 vs ~31 GFLOP/s for `gemm16` on the prefill shapes (T = 64), and faster
  * for single tokens too (no horizontal sums).
  */
-function gemmp16(): Fn {
+/** `acc += a · b`: `f32x4.relaxed_madd` with `fma`, else `f32x4.mul` then `f32x4.add` */
+function mulAdd(f: Fn, fma: boolean, acc: number, a: () => void, b: () => void): void {
+  if (fma) {
+    a();
+    b();
+    f.get(acc).f32x4relaxedMadd().set(acc);
+  } else {
+    f.get(acc);
+    a();
+    b();
+    f.f32x4mul().f32x4add().set(acc);
+  }
+}
+
+function gemmp16(fma: boolean): Fn {
   const R = 16;
   const TB = 2;
   const V = R / 4;
@@ -136,7 +150,7 @@ function gemmp16(): Fn {
     for (let j = 0; j < V; j++) f.get(wk).v128load(16 * j).set(wv[j]!);
     for (let i = 0; i < tokens; i++) {
       f.get(xt[i]!).v128load32splat().set(s);
-      for (let j = 0; j < V; j++) f.get(acc[i * V + j]!).get(s).get(wv[j]!).f32x4mul().f32x4add().set(acc[i * V + j]!);
+      for (let j = 0; j < V; j++) mulAdd(f, fma, acc[i * V + j]!, () => f.get(s), () => f.get(wv[j]!));
     }
     for (let i = 0; i < tokens; i++) f.get(xt[i]!).i32(4).add().set(xt[i]!);
     f.get(wk).i32(16 * V).add().tee(wk).get(wEnd).ltU().brIf(0);
@@ -180,7 +194,7 @@ function gemmp16(): Fn {
  * N a multiple of 32: the panels are split in two halves walked side by side — two sequential streams through the
  * weights keep more memory reads in flight than one (~26 vs ~22 GB/s here, where decode is bound by memory bandwidth).
  */
-function gemvp2(): Fn {
+function gemvp2(fma: boolean): Fn {
   const f = new Fn('gemvp2', [I32, I32, I32, I32, I32]);
   const [x, w, out, N, K] = [0, 1, 2, 3, 4];
   const wk = [f.local(I32), f.local(I32)];
@@ -204,7 +218,7 @@ function gemvp2(): Fn {
   f.get(x).set(xk);
   f.loop();
   f.get(xk).v128load32splat().set(s);
-  for (let r = 0; r < 2; r++) for (let j = 0; j < 4; j++) f.get(acc[4 * r + j]!).get(s).get(wk[r]!).v128load(16 * j).f32x4mul().f32x4add().set(acc[4 * r + j]!);
+  for (let r = 0; r < 2; r++) for (let j = 0; j < 4; j++) mulAdd(f, fma, acc[4 * r + j]!, () => f.get(s), () => f.get(wk[r]!).v128load(16 * j));
   for (const r of wk) f.get(r).i32(64).add().set(r);
   f.get(xk).i32(4).add().tee(xk).get(xEnd).ltU().brIf(0);
   f.end();
@@ -680,7 +694,8 @@ function dq4(): Fn {
  * `gemvq8`, `gemvq4`, `dq8`, `dq4`, `siluMul`, `attn`). About 10 KB: above Chrome's 4 KB limit for synchronous compilation on the main thread, so the SIMD path is
  * for workers (where the engine runs); on the main thread `simdRuntime()` returns null and the JS kernels run.
  */
-export function simdModuleBytes(): Uint8Array<ArrayBuffer> {
-  return emitModule([gemm('gemm', 1, 2), gemm('gemm16', 2, 6), gemmp16(), gemvp2(), pack16(), gemv1(), gemvq(8), gemvq(4), dq8(), dq4(), siluMul(), attn()]);
+export function simdModuleBytes(opts: { fma?: boolean } = {}): Uint8Array<ArrayBuffer> {
+  const fma = opts.fma ?? false;
+  return emitModule([gemm('gemm', 1, 2), gemm('gemm16', 2, 6), gemmp16(fma), gemvp2(fma), pack16(), gemv1(), gemvq(8), gemvq(4), dq8(), dq4(), siluMul(), attn()]);
 }
 

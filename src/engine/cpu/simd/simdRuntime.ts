@@ -5,7 +5,8 @@
  * heap matrix are re-created (growing detaches the old buffer), so holders keep valid arrays.
  *
  * `simdRuntime()` returns null where WASM SIMD is missing (then everything runs in JS). Set
- * `globalThis.TRIBUTARY_NO_SIMD = true` before first use to force the JS path (tests, comparisons).
+ * `globalThis.TRIBUTARY_NO_SIMD = true` before first use to force the JS path (tests, comparisons), or
+ * `globalThis.TRIBUTARY_NO_FMA = true` to keep plain SIMD where relaxed SIMD's fused multiply-add exists.
  *
  * @example
  * const rt = simdRuntime();
@@ -138,6 +139,8 @@ export function packF32(src: Float32Array, rows: number, cols: number, dst: Floa
 export interface SimdRuntime {
   readonly memory: WebAssembly.Memory;
   readonly kernels: Kernels;
+  /** true when the matmul kernels use relaxed SIMD's `f32x4.relaxed_madd` (see `simdRuntime`) */
+  readonly fma: boolean;
   /** A copy of `m` living on the heap (or `m` itself when the heap cannot grow enough). */
   toHeap(m: Matrix): Matrix;
   /**
@@ -163,18 +166,24 @@ export function simdRuntime(): SimdRuntime | null {
   runtime = null;
   if ((globalThis as { TRIBUTARY_NO_SIMD?: boolean }).TRIBUTARY_NO_SIMD) return null;
   try {
-    const bytes = simdModuleBytes();
-    if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
+    if (typeof WebAssembly === 'undefined') return null;
+    // relaxed SIMD's fused multiply-add where the engine has it (Chromium ≥ 114; Node 20 only behind a flag):
+    // ~20% faster prefill matmuls here; results differ from mul+add by rounding only
+    const noFma = (globalThis as { TRIBUTARY_NO_FMA?: boolean }).TRIBUTARY_NO_FMA === true;
+    const fmaBytes = noFma ? null : simdModuleBytes({ fma: true });
+    const fma = fmaBytes !== null && WebAssembly.validate(fmaBytes);
+    const bytes = fma ? fmaBytes : simdModuleBytes();
+    if (!WebAssembly.validate(bytes)) return null;
     const memory = new WebAssembly.Memory({ initial: 16 });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } });
-    runtime = createRuntime(memory, instance.exports as unknown as Kernels);
+    runtime = createRuntime(memory, instance.exports as unknown as Kernels, fma);
   } catch {
     runtime = null;
   }
   return runtime;
 }
 
-function createRuntime(memory: WebAssembly.Memory, kernels: Kernels): SimdRuntime {
+function createRuntime(memory: WebAssembly.Memory, kernels: Kernels, fma: boolean): SimdRuntime {
   const heap = new Heap(memory);
   const owned = new WeakMap<CpuMatrix, { offs: number[]; sizes: number[]; refresh: () => void }>();
   const scratchSlots: Block[] = [];
@@ -220,6 +229,7 @@ function createRuntime(memory: WebAssembly.Memory, kernels: Kernels): SimdRuntim
   return {
     memory,
     kernels,
+    fma,
     toHeap,
     toHeapPacked(m) {
       const { rows, cols } = m;

@@ -205,6 +205,10 @@ export class Fn {
   f32x4max(): this {
     return this.simd(0xe9);
   }
+  /** relaxed SIMD `a·b + c` (fused or not, as the hardware does it); needs the relaxed-SIMD feature */
+  f32x4relaxedMadd(): this {
+    return this.simd(0x105);
+  }
   i32x4truncSatF32x4s(): this {
     return this.simd(0xf8);
   }
