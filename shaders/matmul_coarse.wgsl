@@ -13,6 +13,9 @@
 // Entries: `main` (TB = 8 tokens per invocation, prefill), dispatch (ceil(N / 128), ceil(T / 8), 1);
 //          `gemv` (one token per invocation, decode), dispatch (ceil(N / 128), T, 1).
 // Blocks past N or T load the last valid row / token (always in bounds) and skip the store.
+// Epilogue (fuses the op the model runs next on y, saving a dispatch; y is written either way):
+//   1 = residual: aux[o] += y[o] (the residual add after o_proj / down_proj);
+//   2 = SwiGLU:   aux[o] = silu(aux[o]) · y[o] (y = up, aux = gate, same formula as silu_mul.wgsl).
 
 struct Params {
   T: u32,
@@ -21,7 +24,7 @@ struct Params {
   gs: u32,         // group size of quantised weights (unused for f32)
   has_bias: u32,
   accumulate: u32, // 1: y += x·Wᵀ
-  _p0: u32,
+  epilogue: u32,   // 0 none, 1 residual, 2 SwiGLU (see above)
   _p1: u32,
 }
 
@@ -29,6 +32,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> aux: array<f32>; // the epilogue's target (a dummy when none)
 
 const TB = 8u;
 
@@ -41,6 +45,12 @@ fn store4(t: u32, n0: u32, v: vec4<f32>) {
       let o = t * P.N + n;
       if (P.accumulate != 0u) { r += y[o]; }
       y[o] = r;
+      if (P.epilogue == 1u) {
+        aux[o] = aux[o] + r;
+      } else if (P.epilogue == 2u) {
+        let g = aux[o];
+        aux[o] = g / (1.0 + exp(-g)) * r;
+      }
     }
   }
 }

@@ -37,9 +37,9 @@ describeGpu('WebGpuBackend vs the CPU backend', () => {
   });
 
   /** Runs `fn` on both backends with the same inputs and compares the listed outputs. */
-  async function both(fn: (b: Backend, up: (a: Float32Array, shape?: number[]) => Tensor) => Record<string, Tensor>, tol = { abs: 2e-6, rel: 2e-5 }) {
+  async function both(fn: (b: Backend, up: (a: Float32Array, shape?: number[]) => Tensor) => Record<string, Tensor>, tol = { abs: 2e-6, rel: 2e-5 }, g: Backend = gpu) {
     const outs = await Promise.all(
-      [cpu, gpu].map(async (b) => {
+      [cpu, g].map(async (b) => {
         const made = fn(b, (a, shape) => b.upload(a, shape));
         const host: Record<string, Float32Array> = {};
         for (const [k, t] of Object.entries(made)) host[k] = await b.read(t);
@@ -88,6 +88,43 @@ describeGpu('WebGpuBackend vs the CPU backend', () => {
       b.copyRows(c, 0, c, 2, 3, 2); // overlapping, same tensor
       return { rmsInPlace: a, siluIntoGate: g, addIntoB: s2, addSelf: s3, copyOverlap: c };
     });
+  });
+
+  it('a matmul followed by a residual add or SwiGLU (fused into the matmul on the coarse family) matches the CPU backend', async () => {
+    const r = rng(7);
+    const [T, K, N] = [5, 32, 24];
+    const x = randn(r, T * K);
+    const res = randn(r, T * N);
+    const gate = randn(r, T * N, 3);
+    const wm = { kind: 'f32' as const, rows: N, cols: K, data: randn(r, N * K, 0.3) };
+    const wq = quantizeQ4(randn(r, N * K, 0.3), N, K);
+    const bias = randn(r, N);
+    for (const b of [gpu, gpuFamily]) {
+      const dispatches = b.rt.dispatches;
+      await both((be2, up) => {
+        const w1 = be2.uploadWeight(wm);
+        const w2 = be2.uploadWeight(wq);
+        const xs = up(x, [T, K]);
+        const o = be2.alloc([T, N]);
+        const a = up(res, [T, N]);
+        be2.matmul(xs, T, w1, o, up(bias)); // o = x·W1ᵀ + bias; a += o
+        be2.add(a, o, a);
+        const u = be2.alloc([T, N]);
+        const g = up(gate, [T, N]);
+        be2.matmul(xs, T, w2, u); // u = x·W2ᵀ; g = silu(g)·u
+        be2.siluMul(g, u, g);
+        const o2 = be2.alloc([T, N]);
+        const a2 = up(res, [T, N]);
+        be2.matmul(xs, T, w1, o2); // a2 = o2 + a2 (out is b)
+        be2.add(o2, a2, a2);
+        const o3 = be2.alloc([T, N]);
+        be2.matmul(xs, 1, w1, o3); // only the first row: not fusable (sizes differ), runs unfused
+        be2.add(o3, o3, o3);
+        return { matmulOut: o, residual: a, up: u, swiglu: g, matmulOut2: o2, residualIntoB: a2, partial: o3 };
+      }, { abs: 1e-5, rel: 1e-5 }, b);
+      // on the coarse family three of the adds / SwiGLU rode along with their matmuls
+      expect(b.rt.dispatches - dispatches).toBe(b.rt.kernels === 'coarse' ? 5 : 8);
+    }
   });
 
   it('rope and attention on a row segment (rowOffset) of a concatenated batch', async () => {

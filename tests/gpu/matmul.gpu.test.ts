@@ -1,10 +1,12 @@
 /**
  * matmul / gemv (shaders/matmul.wgsl, shaders/gemv.wgsl, and the coarse family's shaders/matmul_coarse.wgsl
- * entries `main` and `gemv`) vs cpu/kernels/matmul on f32, int8 and int4 weights. Tolerance: |gpu - cpu| <= 1e-5 · sqrt(K) · (1 + |cpu|) — both sides see the same dequantised
+ * entries `main` and `gemv`, with their residual / SwiGLU epilogues against cpu/kernels/add and siluMul) vs
+ * cpu/kernels/matmul on f32, int8 and int4 weights. Tolerance: |gpu - cpu| <= 1e-5 · sqrt(K) · (1 + |cpu|) — both sides see the same dequantised
  * weights; only the order and precision of the sums differ (f32 on the GPU, f64 on the CPU).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { matmul as cpuMatmul } from '../../src/engine/cpu/kernels/matmul.ts';
+import { siluMul as cpuSiluMul } from '../../src/engine/cpu/kernels/siluMul.ts';
 import { quantizeQ4, quantizeQ8, type Matrix } from '../../src/engine/quant.ts';
 import type { GpuRuntime } from '../../src/engine/webgpu/runtime.ts';
 import { uploadMatrix } from '../../src/engine/webgpu/matrix.ts';
@@ -107,6 +109,38 @@ describeGpu('matmul on WebGPU vs the CPU twin', () => {
       const out = rt.upload(prior);
       matmul(rt, gx, T, gw, out, { variant, bias: gb, accumulate: true });
       expectClose(await rt.readF32(out, T * N), want, tol(K), `bias+accumulate ${variant}`);
+    }
+  });
+
+  it('coarse epilogues: residual (aux += y) and SwiGLU (aux = silu(aux)·y), y written too', async () => {
+    const rand = rng(123);
+    for (const [T, K, N] of [
+      [1, 64, 37],
+      [11, 96, 70],
+    ] as const) {
+      const x = randn(rand, T * K);
+      const w = quantizeQ8(randn(rand, N * K, 0.5), N, K);
+      const aux = randn(rand, T * N, 3);
+      const y = new Float32Array(T * N);
+      cpuMatmul(x, T, w, y);
+      const wantRes = aux.map((a, i) => a + y[i]!);
+      const wantSilu = new Float32Array(T * N);
+      cpuSiluMul(aux, y, wantSilu);
+      const gx = rt.upload(x);
+      const gw = uploadMatrix(rt, w);
+      for (const variant of ['coarse-gemv', 'coarse'] as const) {
+        for (const [kind, want] of [
+          ['residual', wantRes],
+          ['swiglu', wantSilu],
+        ] as const) {
+          const out = rt.createBuffer(T * N * 4);
+          const gaux = rt.upload(aux);
+          matmul(rt, gx, T, gw, out, { variant, epilogue: { kind, aux: gaux } });
+          expectClose(await rt.readF32(out, T * N), y, tol(K), `${variant} ${kind} y`);
+          expectClose(await rt.readF32(gaux, T * N), want, { abs: tol(K).abs * 4, rel: tol(K).rel * 4 }, `${variant} ${kind} aux`);
+        }
+      }
+      expect(() => matmul(rt, gx, T, gw, rt.createBuffer(T * N * 4), { variant: 'tiled', epilogue: { kind: 'residual', aux: rt.createBuffer(T * N * 4) } })).toThrow(/epilogue needs a coarse kernel/);
     }
   });
 

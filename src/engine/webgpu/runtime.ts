@@ -58,6 +58,8 @@ export class GpuRuntime {
   timeoutMs: number;
   /** the kernel family the ops pick (see KernelFamily) */
   readonly kernels: KernelFamily;
+  /** a 16-byte storage buffer for bindings a kernel declares but a dispatch does not use */
+  readonly dummy: GPUBuffer;
 
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly arena: GPUBuffer;
@@ -83,6 +85,7 @@ export class GpuRuntime {
     this.kernels = opts.kernels ?? (isSoftwareAdapter(this.info) ? 'coarse' : 'gpu');
     this.pool = new BufferPool(this.device);
     this.arena = this.device.createBuffer({ size: this.arenaData.byteLength, usage: UNIFORM | COPY_DST, label: 'uniform-arena' });
+    this.dummy = this.device.createBuffer({ size: 16, usage: STORAGE_USAGE, label: 'dummy' });
     this.device.addEventListener('uncapturederror', (ev) => {
       this.error ??= (ev as GPUUncapturedErrorEvent).error.message;
     });
@@ -281,6 +284,7 @@ export class GpuRuntime {
     this.disposed = true;
     this.pool.destroy();
     this.arena.destroy();
+    this.dummy.destroy();
     this.device.destroy();
   }
 }

@@ -29,7 +29,7 @@ import { embeddingGather, checkTokenIds } from './ops/embeddingGather.ts';
 import { loraBgmv } from './ops/loraBgmv.ts';
 import { loraSgmv } from './ops/loraSgmv.ts';
 import { loraSegments, LORA_SLOT_BYTES } from './ops/loraSlots.ts';
-import { matmul } from './ops/matmul.ts';
+import { matmul, matmulProgram, matmulVariant } from './ops/matmul.ts';
 import { rmsNorm } from './ops/rmsNorm.ts';
 import { rope, ropeTableData, type RopeTable } from './ops/rope.ts';
 import { siluMul } from './ops/siluMul.ts';
@@ -132,6 +132,14 @@ export class WebGpuBackend implements Backend {
   private readonly mem: BackendMemory = { weights: 0, tensors: 0, lora: 0 };
   private readonly uploads = new Map<string, IndexUpload>();
   private readonly ropeTables = new WeakMap<GpuTensor, RopeTable & { version: number }>();
+  /**
+   * A matmul recorded but not yet encoded (coarse kernels only), so that the op after it can ride along as
+   * the kernel's epilogue: `add(res, out, res)` (the residual after o_proj/down_proj) or `siluMul(gate, out,
+   * gate)` (SwiGLU after up_proj). Both results are still written, so nothing observable changes; every other
+   * method encodes it first (`settle`). Saves two or three dispatches per layer, which is what a decode step on
+   * a software adapter mostly pays for.
+   */
+  private pending: { x: GpuTensor; T: number; w: GpuMatrix; out: GpuTensor; bias: GpuTensor | undefined } | undefined;
 
   constructor(readonly rt: GpuRuntime) {
     this.info = rt.info;
@@ -159,16 +167,19 @@ export class WebGpuBackend implements Backend {
   }
 
   alloc(shape: readonly number[]): Tensor {
+    this.settle();
     return this.make(shape);
   }
 
   upload(data: Float32Array, shape?: readonly number[]): Tensor {
+    this.settle();
     const s = shape ? [...shape] : [data.length];
     if (shapeSize(s) !== data.length) throw badShape(`upload: ${data.length} values do not fill a [${s.join(', ')}] tensor.`);
     return this.make(s, data);
   }
 
   write(t: Tensor, data: Float32Array, offset = 0): void {
+    this.settle();
     const g = ten(t);
     if (!Number.isInteger(offset) || offset < 0 || offset + data.length > g.size) throw badShape(`write: ${data.length} values at ${offset} overflow a tensor of ${g.size}.`);
     if (data.length === 0) return;
@@ -180,6 +191,7 @@ export class WebGpuBackend implements Backend {
   }
 
   async read(t: Tensor, offset = 0, length?: number): Promise<Float32Array> {
+    this.settle();
     const g = ten(t);
     const n = length ?? g.size - offset;
     if (!Number.isInteger(offset) || offset < 0 || n < 0 || offset + n > g.size) throw badShape(`read: ${n} values at ${offset} overflow a tensor of ${g.size}.`);
@@ -188,12 +200,14 @@ export class WebGpuBackend implements Backend {
   }
 
   uploadWeight(m: Matrix): WeightTensor {
+    this.settle();
     const w = new GpuWeight(uploadMatrix(this.rt, m));
     this.mem.weights += w.bytes;
     return w;
   }
 
   createLoraPool(nSlots: number, maxRank: number, inDim: number, outDim: number): LoraPool {
+    this.settle();
     for (const [what, v] of [
       ['nSlots', nSlots],
       ['maxRank', maxRank],
@@ -220,6 +234,7 @@ export class WebGpuBackend implements Backend {
   }
 
   writeLoraSlot(pool: LoraPool, slot: number, data: LoraSlotData | null): void {
+    this.settle();
     const p = pl(pool);
     if (!Number.isInteger(slot) || slot < 0 || slot >= p.nSlots) throw new TributaryError('engine/lora-slot', `LoRA slot ${slot} does not exist (the pool has ${p.nSlots}).`);
     const entry = new DataView(new ArrayBuffer(LORA_SLOT_BYTES));
@@ -246,6 +261,7 @@ export class WebGpuBackend implements Backend {
   }
 
   dispose(t: Tensor | WeightTensor | LoraPool): void {
+    this.settle();
     if (t instanceof GpuTensor && !t.disposed) {
       t.disposed = true;
       this.mem.tensors -= t.buffer.size;
@@ -300,18 +316,49 @@ export class WebGpuBackend implements Backend {
 
   // ---- forward ops ---------------------------------------------------------------------------------------------
 
+  /** Encodes the pending matmul, if any (see `pending`). */
+  private settle(): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    matmul(this.rt, p.x.buffer, p.T, p.w, p.out.buffer, p.bias ? { bias: p.bias.buffer } : {});
+  }
+
+  /** Encodes the pending matmul with `aux` updated by `kind` when the op at hand is what it can fuse. */
+  private fuse(kind: 'residual' | 'swiglu', result: GpuTensor, aux: GpuTensor): boolean {
+    const p = this.pending;
+    if (!p || p.out !== result || aux === p.x || aux === p.out || aux === p.bias) return false;
+    const n = p.T * p.w.rows;
+    if (result.size !== n || aux.size !== n) return false;
+    this.pending = undefined;
+    matmul(this.rt, p.x.buffer, p.T, p.w, p.out.buffer, { ...(p.bias ? { bias: p.bias.buffer } : {}), epilogue: { kind, aux: aux.buffer } });
+    return true;
+  }
+
   matmul(x: Tensor, T: number, w: WeightTensor, out: Tensor, bias?: Tensor): void {
+    this.settle();
     if (T === 0) return;
-    matmul(this.rt, ten(x).buffer, T, wt(w), outTen(out).buffer, bias ? { bias: ten(bias).buffer } : {});
+    const gx = ten(x);
+    const m = wt(w);
+    const o = outTen(out);
+    const b = bias ? ten(bias) : undefined;
+    if (!matmulVariant(T, m, this.rt.kernels).startsWith('coarse')) {
+      matmul(this.rt, gx.buffer, T, m, o.buffer, b ? { bias: b.buffer } : {});
+      return;
+    }
+    matmulProgram(gx.buffer, T, m, o.buffer, { kernels: this.rt.kernels, dummy: this.rt.dummy, ...(b ? { bias: b.buffer } : {}) }); // validate now, encode later
+    this.pending = { x: gx, T, w: m, out: o, bias: b };
   }
 
   rmsNorm(x: Tensor, T: number, d: number, weight: Tensor, eps: number, out: Tensor): void {
+    this.settle();
     if (T === 0) return;
     if (ten(weight).size !== d) throw badShape(`rmsNorm: weight needs ${d} values, has ${ten(weight).size}.`);
     rmsNorm(this.rt, ten(x).buffer, T, d, ten(weight).buffer, eps, outTen(out).buffer);
   }
 
   rope(x: Tensor, T: number, nHeads: number, headDim: number, positions: Int32Array, invFreq: Tensor, rowOffset = 0): void {
+    this.settle();
     if (T === 0) return;
     if (positions.length < T) throw badShape(`rope: ${T} rows need ${T} positions, got ${positions.length}.`);
     const inv = ten(invFreq);
@@ -327,6 +374,7 @@ export class WebGpuBackend implements Backend {
   }
 
   attention(q: Tensor, kCache: Tensor, vCache: Tensor, T: number, startPos: number, nHeads: number, nKvHeads: number, headDim: number, out: Tensor, rowOffset = 0): void {
+    this.settle();
     if (T === 0) return;
     attention(this.rt, ten(q).buffer, ten(kCache).buffer, ten(vCache).buffer, T, startPos, nHeads, nKvHeads, headDim, outTen(out).buffer, rowOffset);
   }
@@ -335,6 +383,8 @@ export class WebGpuBackend implements Backend {
     const g = ten(gate);
     const u = ten(up);
     const o = outTen(out);
+    if (o === g && g !== u && this.fuse('swiglu', u, g)) return;
+    this.settle();
     if (u.size !== g.size || o.size < g.size) throw badShape(`siluMul: gate, up and out differ in length (${g.size}, ${u.size}, ${o.size}).`);
     if (g.size === 0) return;
     if (g === u) {
@@ -352,6 +402,9 @@ export class WebGpuBackend implements Backend {
     const ga = ten(a);
     const gb = ten(b);
     const o = outTen(out);
+    if (o === ga && ga !== gb && this.fuse('residual', gb, ga)) return;
+    if (o === gb && ga !== gb && this.fuse('residual', ga, gb)) return;
+    this.settle();
     if (gb.size !== ga.size || o.size < ga.size) throw badShape(`add: a, b and out differ in length (${ga.size}, ${gb.size}, ${o.size}).`);
     if (ga.size === 0) return;
     if (o === gb && o !== ga) add(this.rt, gb.buffer, ga.buffer, o.buffer, ga.size); // b += a
@@ -364,6 +417,7 @@ export class WebGpuBackend implements Backend {
   }
 
   embeddingGather(tokens: Int32Array, table: WeightTensor, out: Tensor): void {
+    this.settle();
     const m = wt(table);
     checkTokenIds(tokens, m.rows);
     if (tokens.length === 0) return;
@@ -371,6 +425,7 @@ export class WebGpuBackend implements Backend {
   }
 
   loraApply(x: Tensor, T: number, pool: LoraPool, rowAdapter: Int32Array, out: Tensor): void {
+    this.settle();
     const p = pl(pool);
     if (rowAdapter.length < T) throw badShape(`loraApply: ${T} rows need ${T} adapter slots, got ${rowAdapter.length}.`);
     const rows = rowAdapter.length === T ? rowAdapter : rowAdapter.subarray(0, T);
@@ -391,6 +446,7 @@ export class WebGpuBackend implements Backend {
   }
 
   copyRows(src: Tensor, srcRow: number, dst: Tensor, dstRow: number, nRows: number, rowLen: number): void {
+    this.settle();
     const s = ten(src);
     const d = outTen(dst);
     const a = srcRow * rowLen;
@@ -415,6 +471,7 @@ export class WebGpuBackend implements Backend {
 
   /** Greedy choice per row of `logits [T, V]` on the GPU (first index on ties); reads back T ids. */
   async argmax(logits: Tensor, T: number, V: number): Promise<Int32Array> {
+    this.settle();
     const ids = this.rt.pool.acquire(T * 4);
     try {
       argmax(this.rt, ten(logits).buffer, T, V, ids);
@@ -426,11 +483,13 @@ export class WebGpuBackend implements Backend {
 
   /** Waits until the GPU has run everything enqueued. */
   sync(): Promise<void> {
+    this.settle();
     return this.rt.sync();
   }
 
   /** Frees every GPU resource and the device. */
   destroy(): void {
+    this.settle();
     this.rt.destroy();
   }
 }
