@@ -7,28 +7,14 @@
  * An adapter fits every base model with the same shapes (`modelSignature`, see services/engine/modelSignature).
  */
 import type { EntityTable } from 'dexie';
-import type { Address, Hex } from '../core/types.ts';
+import type { AdapterMeta } from '../core/adapter.ts';
+import type { Hex } from '../core/types.ts';
 import type { TributaryDB } from './db.ts';
 
 export type AdapterOrigin = 'demo' | 'files' | 'url' | 'merge';
 
-export interface AdapterRecord {
-  /** `0x` + sha256 of `adapter_model.safetensors` */
-  id: Hex;
-  name: string;
-  owner: Address | null;
-  /** ids of the Datanets it was trained on */
-  datanets: string[];
-  rank: number;
-  alpha: number;
-  scale: number;
-  useRslora: boolean;
-  /** PEFT module short names it adapts: q, k, v, o, gate, up, down */
-  targets: string[];
-  /** `base_model_name_or_path` of its config */
-  baseModel: string | null;
-  /** bytes of `adapter_model.safetensors` */
-  bytes: number;
+/** An adapter's metadata (shared with the engine's registry, `core/adapter`) plus where it came from and its files. */
+export interface AdapterRecord extends AdapterMeta {
   /** shapes of the base models it fits */
   modelSignature: string;
   origin: AdapterOrigin;

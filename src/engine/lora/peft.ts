@@ -24,9 +24,10 @@
  * model.setLoraSlot(0, adapter.weights);
  * const files = writePeftAdapter(adapter); // { 'adapter_config.json': Uint8Array, 'adapter_model.safetensors': Uint8Array }
  */
+import type { AdapterMeta, AdapterTarget } from '../../core/adapter.ts';
 import { TributaryError, isTributaryError } from '../../core/errors.ts';
 import { sha256Hex } from '../../core/hash.ts';
-import type { Address, Hex } from '../../core/types.ts';
+import type { Address } from '../../core/types.ts';
 import { parseSafetensorsHeader, decodeTensor, writeSafetensors, type TensorToWrite } from '../formats/safetensors.ts';
 import { loraTargetDims } from '../model/loraTargetDims.ts';
 import { LORA_TARGETS, type LlamaConfig, type LoraAdapterWeights, type LoraTarget } from '../model/types.ts';
@@ -34,27 +35,13 @@ import { LORA_TARGETS, type LlamaConfig, type LoraAdapterWeights, type LoraTarge
 export const PEFT_CONFIG_FILE = 'adapter_config.json';
 export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';
 
-/** What the registry, the pool and the Adapters page know about an adapter without its weights. */
-export interface AdapterMeta {
-  /** `0x` + sha256 of `adapter_model.safetensors` as written by `writePeftAdapter` (or as imported) */
-  id: Hex;
-  name: string;
-  /** the address that published it, when known */
-  owner: Address | null;
-  /** ids of the Datanets it was trained on */
-  datanets: string[];
-  rank: number;
-  alpha: number;
-  /** `alpha / rank`, or `alpha / sqrt(rank)` with rsLoRA; 0 for rank 0 */
-  scale: number;
-  useRslora: boolean;
-  /** modules it adapts, in `LORA_TARGETS` order */
-  targets: LoraTarget[];
-  /** `base_model_name_or_path` of the config, when given */
-  baseModel: string | null;
-  /** size of `adapter_model.safetensors` */
-  bytes: number;
-}
+/** What the registry, the pool and the Adapters page know about an adapter without its weights (src/core/adapter.ts). */
+export type { AdapterMeta };
+
+// core's AdapterTarget must stay the engine's LoraTarget (core cannot import the engine)
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const targetsAgree: Same<AdapterTarget, LoraTarget> = true;
+void targetsAgree;
 
 /** A parsed adapter: its metadata and its matrices (`weights.scale` is always set). */
 export interface PeftAdapter {

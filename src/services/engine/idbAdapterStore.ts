@@ -4,10 +4,11 @@
  * registry: the engine writes records itself, so an adapter keeps the exact bytes (and so the id) it was imported with.
  */
 import { TributaryError } from '../../core/errors.ts';
-import type { AdapterMeta, PeftAdapter } from '../../engine/lora/peft.ts';
+import type { AdapterMeta } from '../../core/adapter.ts';
+import type { PeftAdapter } from '../../engine/lora/peft.ts';
 import { parsePeftAdapter } from '../../engine/lora/peft.ts';
 import type { AdapterStore } from '../../engine/lora/registry.ts';
-import type { LlamaConfig, LoraTarget } from '../../engine/model/types.ts';
+import type { LlamaConfig } from '../../engine/model/types.ts';
 import { getAdapterRecord, listAdapters, type AdapterSummary } from '../../store/adapters.ts';
 import type { TributaryDB } from '../../store/db.ts';
 
@@ -21,7 +22,7 @@ export function metaOfSummary(r: AdapterSummary): AdapterMeta {
     alpha: r.alpha,
     scale: r.scale,
     useRslora: r.useRslora,
-    targets: r.targets as LoraTarget[],
+    targets: [...r.targets],
     baseModel: r.baseModel,
     bytes: r.bytes,
   };

@@ -1,0 +1,33 @@
+/**
+ * What is known about an installed LoRA adapter without its weights: the OpenLoRA registry and pool
+ * (`engine/lora`) keep it in memory, the `adapters` table (`store/adapters`) stores it beside the adapter's files,
+ * and the Adapters page lists it. Pure types (core stays free of the engine, storage and the DOM).
+ */
+import type { Address, Hex } from './types.ts';
+
+/**
+ * A linear module of a Llama layer an adapter may adapt (PEFT: q_proj … down_proj). The engine's `LoraTarget`
+ * (engine/model/types.ts) is the same union; engine/lora/peft.ts checks that at compile time.
+ */
+export type AdapterTarget = 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down';
+
+export interface AdapterMeta {
+  /** `0x` + sha256 of `adapter_model.safetensors` as written by `writePeftAdapter` (or as imported) */
+  id: Hex;
+  name: string;
+  /** the address that published it, when known */
+  owner: Address | null;
+  /** ids of the Datanets it was trained on */
+  datanets: string[];
+  rank: number;
+  alpha: number;
+  /** `alpha / rank`, or `alpha / sqrt(rank)` with rsLoRA; 0 for rank 0 */
+  scale: number;
+  useRslora: boolean;
+  /** modules it adapts, in `LORA_TARGETS` order (q, k, v, o, gate, up, down) */
+  targets: AdapterTarget[];
+  /** `base_model_name_or_path` of its config, when given */
+  baseModel: string | null;
+  /** bytes of `adapter_model.safetensors` */
+  bytes: number;
+}
