@@ -58,19 +58,75 @@ export function ropeInvFreq(headDim: number, theta: number, scaling?: RopeScalin
   return Float32Array.from(inv);
 }
 
+/**
+ * cos/sin of `p · invFreq[i]` for positions `0 .. n-1` (f64, exactly what the loop below would compute), kept per
+ * frequency vector: every layer of a forward pass rotates the same positions, so the trigonometry is done once per
+ * position instead of once per layer. Matched by content (a tensor's data may be rewritten in place).
+ */
+interface TrigTable {
+  inv: Float32Array;
+  n: number;
+  cos: Float64Array;
+  sin: Float64Array;
+}
+const tables: TrigTable[] = [];
+const MAX_TABLE_POSITIONS = 1 << 15;
+
+function trigTable(invFreq: Float32Array, needPositions: number): TrigTable | null {
+  if (needPositions > MAX_TABLE_POSITIONS) return null;
+  const half = invFreq.length;
+  let tab = tables.find((t) => t.inv.length === half && t.inv.every((v, i) => Object.is(v, invFreq[i])));
+  if (!tab) {
+    tab = { inv: invFreq.slice(), n: 0, cos: new Float64Array(0), sin: new Float64Array(0) };
+    tables.push(tab);
+    if (tables.length > 8) tables.shift();
+  }
+  if (tab.n < needPositions) {
+    const n = Math.min(MAX_TABLE_POSITIONS, Math.max(needPositions, 2 * tab.n, 256));
+    const cos = new Float64Array(n * half);
+    const sin = new Float64Array(n * half);
+    cos.set(tab.cos);
+    sin.set(tab.sin);
+    for (let p = tab.n; p < n; p++) {
+      for (let i = 0; i < half; i++) {
+        const a = p * tab.inv[i]!;
+        cos[p * half + i] = Math.cos(a);
+        sin[p * half + i] = Math.sin(a);
+      }
+    }
+    Object.assign(tab, { n, cos, sin });
+  }
+  return tab;
+}
+
 export function ropeInPlace(x: Float32Array, T: number, nHeads: number, headDim: number, positions: Int32Array, invFreq: Float32Array): void {
   const half = headDim >> 1;
   if (x.length < T * nHeads * headDim || positions.length < T || invFreq.length !== half) {
     throw new TributaryError('engine/bad-shape', `ropeInPlace: x needs ${T}×${nHeads}×${headDim} values, positions ${T}, invFreq ${half}.`);
   }
-  const cos = new Float64Array(half);
-  const sin = new Float64Array(half);
+  let maxPos = -1;
+  let minPos = 0;
+  for (let t = 0; t < T; t++) {
+    maxPos = Math.max(maxPos, positions[t]!);
+    minPos = Math.min(minPos, positions[t]!);
+  }
+  const tab = minPos >= 0 ? trigTable(invFreq, maxPos + 1) : null;
+  const cosRow = new Float64Array(half);
+  const sinRow = new Float64Array(half);
   for (let t = 0; t < T; t++) {
     const p = positions[t]!;
-    for (let i = 0; i < half; i++) {
-      const a = p * invFreq[i]!;
-      cos[i] = Math.cos(a);
-      sin[i] = Math.sin(a);
+    let cos: Float64Array, sin: Float64Array;
+    if (tab) {
+      cos = tab.cos.subarray(p * half, (p + 1) * half);
+      sin = tab.sin.subarray(p * half, (p + 1) * half);
+    } else {
+      for (let i = 0; i < half; i++) {
+        const a = p * invFreq[i]!;
+        cosRow[i] = Math.cos(a);
+        sinRow[i] = Math.sin(a);
+      }
+      cos = cosRow;
+      sin = sinRow;
     }
     for (let h = 0; h < nHeads; h++) {
       const b = (t * nHeads + h) * headDim;
