@@ -79,4 +79,33 @@ describe('ropeInPlace', () => {
     };
     expect(dotAt(10, 7)).toBeCloseTo(dotAt(33, 30), 4);
   });
+
+  it('the per-position cos/sin table gives the same bits as computing directly (positions past the table too), and follows a rewritten invFreq', () => {
+    const hd = 8;
+    const r = createRng(5);
+    const x = Float32Array.from({ length: 3 * hd }, () => r.normal());
+    const direct = (inv: Float32Array, pos: Int32Array): Float32Array => {
+      const y = x.slice();
+      for (let t = 0; t < 3; t++)
+        for (let i = 0; i < hd / 2; i++) {
+          const a = pos[t]! * inv[i]!;
+          const [c, s] = [Math.cos(a), Math.sin(a)];
+          const [x1, x2] = [y[t * hd + i]!, y[t * hd + i + hd / 2]!];
+          y[t * hd + i] = x1 * c - x2 * s;
+          y[t * hd + i + hd / 2] = x2 * c + x1 * s;
+        }
+      return y;
+    };
+    const inv = ropeInvFreq(hd, 10000);
+    for (const pos of [Int32Array.of(3, 300, 1000), Int32Array.of(1, 2, 40000)]) {
+      const y = x.slice();
+      ropeInPlace(y, 3, 1, hd, pos, inv);
+      expect(y).toEqual(direct(inv, pos));
+    }
+    inv[1] = 0.5; // same array, new content: the cached table must not be reused
+    const pos = Int32Array.of(4, 5, 6);
+    const y = x.slice();
+    ropeInPlace(y, 3, 1, hd, pos, inv);
+    expect(y).toEqual(direct(inv, pos));
+  });
 });
