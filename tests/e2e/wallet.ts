@@ -32,8 +32,11 @@ interface WireResult {
 
 const SIGNING = new Set(['eth_sendTransaction', 'eth_signTypedData_v4', 'personal_sign']);
 
-/** Installs the wallet in `page` (call before the first `goto`). */
-export async function installTestWallet(page: Page, opts: { privateKeys: Hex[]; rpcUrl: string; chainId: number }): Promise<TestWallet> {
+/**
+ * Installs the wallet in `page` (call before the first `goto`). `announceDelayMs`: the wallet appears (announces
+ * itself and answers `eip6963:requestProvider`) only that long after each page load, as a slow extension would.
+ */
+export async function installTestWallet(page: Page, opts: { privateKeys: Hex[]; rpcUrl: string; chainId: number; announceDelayMs?: number }): Promise<TestWallet> {
   const provider = createLocalKeyProvider({ privateKeys: opts.privateKeys, rpcUrl: opts.rpcUrl, chainId: opts.chainId });
   const requests: string[] = [];
   let reject: { method: string | undefined } | undefined;
@@ -59,7 +62,7 @@ export async function installTestWallet(page: Page, opts: { privateKeys: Hex[]; 
   }
 
   await page.addInitScript(
-    ({ name, rdns }) => {
+    ({ name, rdns, delayMs }) => {
       type Listener = (payload: unknown) => void;
       const listeners = new Map<string, Set<Listener>>();
       const w = window as unknown as {
@@ -97,10 +100,14 @@ export async function installTestWallet(page: Page, opts: { privateKeys: Hex[]; 
         icon: 'data:image/svg+xml,%3Csvg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"%3E%3Ccircle cx="8" cy="8" r="7" fill="%230f766e"/%3E%3C/svg%3E',
       };
       const announce = () => window.dispatchEvent(new CustomEvent('eip6963:announceProvider', { detail: Object.freeze({ info, provider }) }));
-      window.addEventListener('eip6963:requestProvider', announce);
-      announce();
+      const appear = () => {
+        window.addEventListener('eip6963:requestProvider', announce);
+        announce();
+      };
+      if (delayMs > 0) setTimeout(appear, delayMs);
+      else appear();
     },
-    { name: TEST_WALLET_NAME, rdns: TEST_WALLET_RDNS },
+    { name: TEST_WALLET_NAME, rdns: TEST_WALLET_RDNS, delayMs: opts.announceDelayMs ?? 0 },
   );
 
   return {

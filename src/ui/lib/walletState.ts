@@ -59,15 +59,47 @@ export function walletOnChain(): boolean {
 
 let started = false;
 
+/**
+ * How long a reload waits for the remembered wallet to announce itself (EIP-6963) before giving up: an extension's
+ * content script may run after the app's first look. A later announcement still reconnects it.
+ */
+const ANNOUNCE_WAIT_MS = 3000;
+
+/** Called on every EIP-6963 announcement with the wallets announced so far. */
+const onAnnounce = new Set<(list: InjectedWallet[]) => void>();
+/** The same list as `injectedWallets()`, read outside any reactive scope. */
+let announcedList: InjectedWallet[] = [];
+
 /** Starts listening for EIP-6963 announcements and reconnects the last wallet without a prompt. */
 export function initWallets(): void {
   if (started) return;
   started = true;
   watchInjectedWallets((list) => {
+    announcedList = list;
     setInjectedWallets(list);
+    for (const f of [...onAnnounce]) f(list);
     void reconnectLast();
   });
-  void initChain().then(() => reconnectLast());
+  void reconnectLast();
+}
+
+/** The injected wallet `id` once it has announced itself, or undefined after `ms`. */
+function announced(id: string, ms: number): Promise<InjectedWallet | undefined> {
+  const now = announcedList.find((w) => w.id === id);
+  if (now) return Promise.resolve(now);
+  return new Promise((resolve) => {
+    const done = (w: InjectedWallet | undefined) => {
+      onAnnounce.delete(check);
+      clearTimeout(timer);
+      resolve(w);
+    };
+    const check = (list: InjectedWallet[]) => {
+      const w = list.find((x) => x.id === id);
+      if (w) done(w);
+    };
+    const timer = setTimeout(() => done(undefined), ms);
+    onAnnounce.add(check);
+  });
 }
 
 function remember(id: string | undefined): void {
@@ -79,39 +111,54 @@ function remember(id: string | undefined): void {
   }
 }
 
-let reconnecting = false;
+/** The reconnection in progress: every trigger (page start, each announcement) joins it instead of racing it. */
+let reconnecting: Promise<void> | undefined;
 
-async function reconnectLast(): Promise<void> {
-  if (session() || connecting() || reconnecting) return;
+function reconnectLast(): Promise<void> {
+  reconnecting ??= attemptReconnect().finally(() => {
+    reconnecting = undefined;
+  });
+  return reconnecting;
+}
+
+/**
+ * Reconnects the wallet of the last session without a prompt. The chain configuration and the wallet's EIP-6963
+ * announcement may each arrive after the other, in either order: wait for the chain, then (a short, bounded time)
+ * for the remembered wallet to announce itself, then ask only `eth_accounts`, which answers without a prompt and
+ * only when the site is still authorised.
+ */
+async function attemptReconnect(): Promise<void> {
+  const busy = () => !!session() || connecting();
   let last: string | null = null;
   try {
     last = localStorage.getItem(LAST_WALLET_KEY);
   } catch {
     return;
   }
-  if (!last) return;
-  const chain = chainConfig();
-  if (!chain) return;
-  reconnecting = true;
+  if (!last || busy()) return;
   try {
+    await initChain();
+    if (!chainConfig() || busy()) return;
     if (last.startsWith('injected:')) {
-      const w = injectedWallets().find((x) => x.id === last);
-      if (!w) return;
-      // eth_accounts: only when the site is already authorised, no prompt.
+      const w = await announced(last, ANNOUNCE_WAIT_MS);
+      if (!w || busy()) return;
       const accounts = parseAccounts(await w.provider.request({ method: 'eth_accounts' }));
-      if (accounts.length > 0) await connectWallet(w.id, { silent: true });
+      if (accounts.length > 0 && !busy()) await connectWallet(w.id, { silent: true, accounts });
     } else if (last.startsWith('dev')) {
       if (availableWallets().some((w) => w.kind === 'dev')) await connectWallet('dev', { devAccount: Number(last.split(':')[1] ?? 0), silent: true });
     }
   } catch {
     // a silent reconnection that fails just leaves the wallet disconnected
-  } finally {
-    reconnecting = false;
   }
 }
 
-/** Connects the wallet `optionId` (`injected:<rdns>`, `walletconnect`, `dev`) and switches it to the configured chain. */
-export async function connectWallet(optionId: string, opts: { devAccount?: number; silent?: boolean } = {}): Promise<void> {
+/**
+ * Connects the wallet `optionId` (`injected:<rdns>`, `walletconnect`, `dev`) and switches it to the configured chain.
+ * `silent` (reconnecting after a reload): no error is shown, and with `accounts` (from `eth_accounts`) the wallet is
+ * not asked anything that could open its prompt — neither `eth_requestAccounts` nor a chain switch (a wallet on
+ * another chain shows "wrong chain" with its Switch action instead).
+ */
+export async function connectWallet(optionId: string, opts: { devAccount?: number; silent?: boolean; accounts?: Address[] } = {}): Promise<void> {
   const chain = chainConfig();
   setWalletError(undefined);
   if (!chain) {
@@ -132,14 +179,14 @@ export async function connectWallet(optionId: string, opts: { devAccount?: numbe
     if (option.kind === 'injected') provider = (option as InjectedWallet).provider;
     else if (option.kind === 'dev') provider = await createDevWallet(chain.rpcUrl, chain.chainId, opts.devAccount ?? 0);
     else provider = await connectWalletConnect(chainSettings().walletConnectProjectId, chain, location.origin);
-    const accounts = await requestAccounts(provider);
+    const accounts = opts.accounts && opts.accounts.length > 0 ? opts.accounts : await requestAccounts(provider);
     disconnectWallet({ forget: false });
     const s: WalletSession = { option, provider, accounts, account: accounts[0]!, chainId: await walletChainId(provider).catch(() => undefined) };
     setSession(s);
     follow(s);
     setWalletIdentity({ address: s.account, label: option.name });
     remember(option.kind === 'dev' ? `dev:${(provider as LocalKeyProvider).accounts.indexOf(s.account)}` : option.id);
-    if (s.chainId !== chain.chainId) {
+    if (s.chainId !== chain.chainId && !(opts.silent && opts.accounts)) {
       try {
         await ensureChain(provider, chain);
         setSession((cur) => (cur === s ? { ...s, chainId: chain.chainId } : cur));
