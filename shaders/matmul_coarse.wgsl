@@ -1,5 +1,6 @@
 // Coarse matmul: y[T, N] = x[T, K] · Wᵀ (+ bias) (+ y when accumulate), W [N, K] in any format of a
-// lib/weights_*.wgsl snippet (f32 as vec4 words, q8, q4: dequantised as it is read). Needs K % 4 == 0.
+// lib/weights_*.wgsl snippet (f32 as vec4 words, q8, q4), dequantisation fused: the integers are summed
+// against x over a group of gs columns and the group's scale applied once. Needs K % 4 == 0 (f32: gs = K).
 //
 // Why a second matmul: on a fallback adapter (SwiftShader, where WebGPU runs on a couple of CPU threads,
 // four invocations per SIMD lane group) every workgroupBarrier is a coroutine switch of the whole
@@ -21,7 +22,7 @@ struct Params {
   T: u32,
   N: u32,
   K: u32,
-  gs: u32,         // group size of quantised weights (unused for f32)
+  gs: u32,         // group size of quantised weights; K for f32 (K is walked group by group)
   has_bias: u32,
   accumulate: u32, // 1: y += x·Wᵀ
   epilogue: u32,   // 0 none, 1 residual, 2 SwiGLU (see above)
@@ -68,16 +69,24 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var xrow: array<u32, 8>; // first vec4 of each token's row (tokens past T repeat the last one)
   for (var i = 0u; i < TB; i++) { xrow[i] = min(t0 + i, P.T - 1u) * K4; }
   var acc: array<vec4<f32>, 8>;
-  for (var k4 = 0u; k4 < K4; k4++) {
-    let k = k4 * 4u;
-    let w0 = w_load4(n0, k, P.K, P.gs);
-    let w1 = w_load4(n1, k, P.K, P.gs);
-    let w2 = w_load4(n2, k, P.K, P.gs);
-    let w3 = w_load4(n3, k, P.K, P.gs);
-    for (var i = 0u; i < TB; i++) {
-      let a = x[xrow[i] + k4];
-      acc[i] += vec4<f32>(dot(a, w0), dot(a, w1), dot(a, w2), dot(a, w3));
+  // K in groups of gs columns (f32: one group of K): raw products summed per group, scaled once per group and row
+  for (var g0 = 0u; g0 < P.K; g0 += P.gs) {
+    var part: array<vec4<f32>, 8>;
+    // zeroed by hand: SwiftShader kept the previous iteration's values in a zero-initialised loop-body array
+    for (var i = 0u; i < TB; i++) { part[i] = vec4<f32>(0.0); }
+    for (var k = g0; k < g0 + P.gs; k += 4u) {
+      let w0 = w_raw4(n0, k, P.K);
+      let w1 = w_raw4(n1, k, P.K);
+      let w2 = w_raw4(n2, k, P.K);
+      let w3 = w_raw4(n3, k, P.K);
+      let k4 = k / 4u;
+      for (var i = 0u; i < TB; i++) {
+        let a = x[xrow[i] + k4];
+        part[i] += vec4<f32>(dot(a, w0), dot(a, w1), dot(a, w2), dot(a, w3));
+      }
     }
+    let sc = vec4<f32>(w_scale(n0, g0, P.K, P.gs), w_scale(n1, g0, P.K, P.gs), w_scale(n2, g0, P.K, P.gs), w_scale(n3, g0, P.K, P.gs));
+    for (var i = 0u; i < TB; i++) { acc[i] = fma(part[i], sc, acc[i]); }
   }
   for (var i = 0u; i < TB; i++) {
     if (t0 + i < P.T) { store4(t0 + i, n0, acc[i]); }
@@ -99,13 +108,23 @@ fn gemv(@builtin(global_invocation_id) gid: vec3<u32>) {
   var s1 = vec4<f32>(0.0);
   var s2 = vec4<f32>(0.0);
   var s3 = vec4<f32>(0.0);
-  for (var k4 = 0u; k4 < K4; k4++) {
-    let k = k4 * 4u;
-    let a = x[xb + k4];
-    s0 = fma(a, w_load4(n0, k, P.K, P.gs), s0);
-    s1 = fma(a, w_load4(n1, k, P.K, P.gs), s1);
-    s2 = fma(a, w_load4(n2, k, P.K, P.gs), s2);
-    s3 = fma(a, w_load4(n3, k, P.K, P.gs), s3);
+  // K in groups of gs columns (f32: one group of K): raw products summed per group, scaled once per group and row
+  for (var g0 = 0u; g0 < P.K; g0 += P.gs) {
+    var r0 = vec4<f32>(0.0);
+    var r1 = vec4<f32>(0.0);
+    var r2 = vec4<f32>(0.0);
+    var r3 = vec4<f32>(0.0);
+    for (var k = g0; k < g0 + P.gs; k += 4u) {
+      let a = x[xb + k / 4u];
+      r0 = fma(a, w_raw4(n0, k, P.K), r0);
+      r1 = fma(a, w_raw4(n1, k, P.K), r1);
+      r2 = fma(a, w_raw4(n2, k, P.K), r2);
+      r3 = fma(a, w_raw4(n3, k, P.K), r3);
+    }
+    s0 = fma(r0, vec4<f32>(w_scale(n0, g0, P.K, P.gs)), s0);
+    s1 = fma(r1, vec4<f32>(w_scale(n1, g0, P.K, P.gs)), s1);
+    s2 = fma(r2, vec4<f32>(w_scale(n2, g0, P.K, P.gs)), s2);
+    s3 = fma(r3, vec4<f32>(w_scale(n3, g0, P.K, P.gs)), s3);
   }
   let h = vec4<f32>(1.0);
   store4(t, n0, vec4<f32>(dot(s0, h), dot(s1, h), dot(s2, h), dot(s3, h)));

@@ -8,3 +8,13 @@
 fn w_load4(n: u32, k: u32, K: u32, gs: u32) -> vec4<f32> {
   return w_f32v[(n * K + k) >> 2u];
 }
+
+// w_raw4 / w_scale as in lib/weights_q8.wgsl: f32 weights are their own values with scale 1 (the coarse
+// kernels walk f32 as one group of K columns).
+fn w_raw4(n: u32, k: u32, K: u32) -> vec4<f32> {
+  return w_f32v[(n * K + k) >> 2u];
+}
+
+fn w_scale(n: u32, k0: u32, K: u32, gs: u32) -> f32 {
+  return 1.0;
+}

@@ -9,12 +9,22 @@
 // Columns k..k+3 of row n (k % 4 == 0), dequantised.
 fn w_load4(n: u32, k: u32, K: u32, gs: u32) -> vec4<f32> {
   let e = n * K + k;
-  let word = bitcast<i32>(w_q8[e >> 2u]);
+  return w_raw4(n, k, K) * w_scales[e / gs];
+}
+
+// Columns k..k+3 of row n as the stored integers (not scaled): kernels that walk a whole group of `gs`
+// columns multiply by w_scale(n, k0) once per group instead of once per four weights.
+fn w_raw4(n: u32, k: u32, K: u32) -> vec4<f32> {
+  let word = bitcast<i32>(w_q8[(n * K + k) >> 2u]);
   // extractBits on i32 sign-extends the 8-bit field
-  let q = vec4<f32>(
+  return vec4<f32>(
     f32(extractBits(word, 0u, 8u)),
     f32(extractBits(word, 8u, 8u)),
     f32(extractBits(word, 16u, 8u)),
     f32(extractBits(word, 24u, 8u)));
-  return q * w_scales[e / gs];
+}
+
+// The scale of the group that starts at column k0 of row n (k0 % gs == 0).
+fn w_scale(n: u32, k0: u32, K: u32, gs: u32) -> f32 {
+  return w_scales[(n * K + k0) / gs];
 }

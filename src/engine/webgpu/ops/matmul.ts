@@ -71,7 +71,8 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
   else if (variant === 'tiled') dispatch = [Math.ceil(N / 64), Math.ceil(T / 64), 1];
   else dispatch = [Math.ceil(N / 128), variant === 'coarse' ? Math.ceil(T / 8) : T, 1];
   checkGroups(op, dispatch);
-  const gs = w.kind === 'f32' ? 1 : w.groupSize;
+  // the coarse kernels walk K group by group, scaling once per group: f32 (scale 1) is one group of K
+  const gs = w.kind === 'f32' ? (coarse ? K : 1) : w.groupSize;
   const weights = coarse && w.kind === 'f32' ? 'lib/weights_f32_vec4' : weightsShader(w.kind);
   return {
     name: `${op}-${variant}-${w.kind}`,
