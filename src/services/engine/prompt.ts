@@ -1,12 +1,13 @@
 /**
  * Turns a conversation into prompt token ids: the model's chat template (tokenizer_config.json) with the assistant's
- * turn opened, or — for a model without a template — a plain "User: … / Assistant:" transcript. When the prompt and
+ * turn opened (plus the BOS token when the config asks for one and the template left it out), or — for a model
+ * without a template — a plain "User: … / Assistant:" transcript. When the prompt and
  * the answer would not fit the context, the answer is shortened (down to `minAnswer` tokens), then the oldest
  * messages (after a leading system message) are left out, keeping at least the last one; if even that does not fit,
  * `engine/context-full`.
  */
 import { TributaryError } from '../../core/errors.ts';
-import { applyChatTemplate, type ChatMessage, type TokenizerConfig } from '../../engine/chat/chatTemplate.ts';
+import { applyChatTemplate, configSpecialTokens, type ChatMessage, type TokenizerConfig } from '../../engine/chat/chatTemplate.ts';
 import type { Tokenizer } from '../../engine/tokenizer/tokenizer.ts';
 
 export interface BuiltPrompt {
@@ -37,9 +38,16 @@ export function buildPrompt(
 ): BuiltPrompt {
   if (messages.length === 0) throw new TributaryError('engine/bad-config', 'The conversation is empty; write a message first.');
   const useTemplate = hasChatTemplate(tc);
+  // Templates are meant to write every special token themselves, but some (TinyLlama's Zephyr-style one) leave out
+  // the <s> their model was trained with; HF's text-generation pipeline adds it back when the tokenizer config says
+  // add_bos_token, and so do we (never twice).
+  const bosText = tc?.add_bos_token === true ? configSpecialTokens(tc).bos : null;
+  const bosId = bosText !== null ? tok.tokenToId(bosText) : undefined;
   const render = (ms: readonly ChatMessage[]): number[] => {
     const text = useTemplate ? applyChatTemplate(tc!, ms, { addGenerationPrompt: true }) : plainTranscript(ms);
-    return tok.encode(text, { addSpecialTokens: !useTemplate });
+    const ids = tok.encode(text, { addSpecialTokens: !useTemplate });
+    if (useTemplate && bosId !== undefined && ids[0] !== bosId) ids.unshift(bosId);
+    return ids;
   };
   const lead = messages[0]!.role === 'system' ? 1 : 0;
   let dropped = 0;
