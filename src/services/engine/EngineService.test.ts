@@ -330,16 +330,15 @@ describe('EngineService (CPU backend, generated demo folder)', () => {
 
 describe('EngineService with a TinyLlama-shaped model from picked files (SentencePiece tokenizer, Zephyr template)', () => {
   it('loads config/tokenizer/weights from files, builds the prompt with <s> and answers in plain text (no ▁ left)', async () => {
-    const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
     const tokenizerJson = sentencePieceTokenizerJson();
     const { config, weights } = randomModel({ seed: 22, vocabSize: 32000, hiddenSize: 64, intermediateSize: 128, numLayers: 2, numHeads: 4, numKvHeads: 1, tieWordEmbeddings: false, maxPositionEmbeddings: 256 });
     const zephyr =
       "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\n' + message['content'] + eos_token }}\n{% elif message['role'] == 'system' %}\n{{ '<|system|>\n' + message['content'] + eos_token }}\n{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\n'  + message['content'] + eos_token }}\n{% endif %}\n{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}";
     const picked = [
-      new File([enc(JSON.stringify(modelConfigToHfJson({ ...config, bosTokenId: 1, eosTokenIds: [2] })))], 'config.json'),
-      new File([enc(tokenizerJson)], 'tokenizer.json'),
-      new File([enc(JSON.stringify({ chat_template: zephyr, bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', add_bos_token: true, legacy: false }))], 'tokenizer_config.json'),
-      new File([writeSafetensors(hfTensorsFromWeights(config, weights, 'BF16'))], 'model.safetensors'),
+      new File([JSON.stringify(modelConfigToHfJson({ ...config, bosTokenId: 1, eosTokenIds: [2] }))], 'config.json'),
+      new File([tokenizerJson], 'tokenizer.json'),
+      new File([JSON.stringify({ chat_template: zephyr, bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', add_bos_token: true, legacy: false })], 'tokenizer_config.json'),
+      new File([new Uint8Array(writeSafetensors(hfTensorsFromWeights(config, weights, 'BF16')))], 'model.safetensors'),
     ];
     const { engine } = makeEngine();
     await engine.init({ appBaseUrl: BASE });
