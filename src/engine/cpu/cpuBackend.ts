@@ -2,8 +2,8 @@
  * The CPU backend: `Backend` over plain TypedArrays and the kernels in `./kernels` (run synchronously on the calling
  * thread — in the app, the engine worker). Also the fallback when WebGPU is missing or the device is lost.
  * Weights are copied onto the WASM SIMD heap when WASM SIMD is available (`./simd`; f32 weights packed in panels of 16
- * rows, the layout of the SIMD matmul kernel), so `matmul` runs its SIMD path; attention and SiLU·mul run as WASM SIMD
- * kernels too (`./simd/attentionSimd.ts`, `./simd/siluMulSimd.ts`); `createCpuBackend({ simd: false })` keeps
+ * rows, the layout of the SIMD matmul kernel), so `matmul` runs its SIMD path; attention, SiLU·mul, RMSNorm and the
+ * residual add run as WASM SIMD kernels too (`./simd/*Simd.ts`); `createCpuBackend({ simd: false })` keeps
  * everything in plain JS.
  *
  * @example
@@ -22,6 +22,7 @@ import { rmsNorm } from './kernels/rmsNorm.ts';
 import { ropeInPlace } from './kernels/rope.ts';
 import { siluMul } from './kernels/siluMul.ts';
 import { canAttentionSimd, tryAttentionSimd } from './simd/attentionSimd.ts';
+import { tryAddSimd, tryRmsNormSimd } from './simd/normAddSimd.ts';
 import { trySiluMulSimd } from './simd/siluMulSimd.ts';
 import { simdRuntime, type CpuMatrix } from './simd/simdRuntime.ts';
 
@@ -174,7 +175,8 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
       matmul(ten(x), T, wt(w), ten(out), bias ? ten(bias) : undefined);
     },
     rmsNorm(x, T, d, weight, eps, out) {
-      rmsNorm(ten(x), T, d, ten(weight), eps, ten(out));
+      const args = [ten(x), T, d, ten(weight), eps, ten(out)] as const;
+      if (!(rt && tryRmsNormSimd(rt, ...args))) rmsNorm(...args);
     },
     rope(x, T, nHeads, headDim, positions, invFreq, rowOffset = 0) {
       const row = nHeads * headDim;
@@ -190,7 +192,8 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
       if (!(rt && trySiluMulSimd(rt, g, u, o))) siluMul(g, u, o);
     },
     add(a, b, out) {
-      add(ten(a), ten(b), ten(out));
+      const [x, y, o] = [ten(a), ten(b), ten(out)];
+      if (!(rt && tryAddSimd(rt, x, y, o))) add(x, y, o);
     },
     embeddingGather(tokens, table, out) {
       embeddingGather(tokens, wt(table), ten(out));

@@ -11,7 +11,7 @@
  * - `dq8(q, s, dst, groups)`: int8 groups of 32 → f32 (`q · scale`).
  * - `dq4(q, s, dst, groups)`: int4 groups of 32 (16 bytes, low nibble = even column) → f32 (`(n − 8) · scale`).
  * Quantised prefill matmuls dequantise 16 rows with `dq8`/`dq4` into cache-resident scratch, pack them and run `gemmp16`.
- * - `siluMul` and `attn`: SwiGLU gate and causal attention, with a SIMD polynomial `exp` (`expV`).
+ * - `siluMul` and `attn`: SwiGLU gate and causal attention, with a SIMD polynomial `exp` (`expV`); `rmsNorm`, `add`.
  */
 import { F32, Fn, I32, V128, emitModule } from './wasmEmit.ts';
 
@@ -623,6 +623,66 @@ function attn(): Fn {
   return f;
 }
 
+/**
+ * `rmsNorm(x, w, out, T, d, eps)`: per row, `out = x · w / sqrt(mean(x²) + eps)` (d a multiple of 4; out may be x).
+ * Sum of squares in four f32 lanes, added `(l0 + l2) + (l1 + l3)`; the same for every row whatever T is.
+ */
+function rmsNorm(): Fn {
+  const f = new Fn('rmsNorm', [I32, I32, I32, I32, I32, F32]);
+  const [x, w, out, T, d, eps] = [0, 1, 2, 3, 4, 5];
+  const t = f.local(I32);
+  const i = f.local(I32);
+  const dB = f.local(I32);
+  const acc = f.local(V128);
+  const v = f.local(V128);
+  const inv = f.local(V128);
+  f.get(d).i32(4).mul().set(dB);
+  f.i32(0).set(t);
+  f.block().loop();
+  f.get(t).get(T).geU().brIf(1);
+  f.f32(0).f32x4splat().set(acc);
+  f.i32(0).set(i);
+  f.loop();
+  f.get(x).get(i).add().v128load().tee(v).get(v).f32x4mul().get(acc).f32x4add().set(acc);
+  f.get(i).i32(16).add().tee(i).get(dB).ltU().brIf(0);
+  f.end();
+  f.f32(1);
+  f.get(acc).f32x4extract(0).get(acc).f32x4extract(2).f32add();
+  f.get(acc).f32x4extract(1).get(acc).f32x4extract(3).f32add().f32add();
+  f.get(d).f32ConvertI32U().f32div().get(eps).f32add().f32sqrt().f32div().f32x4splat().set(inv);
+  f.i32(0).set(i);
+  f.loop();
+  f.get(out).get(i).add();
+  f.get(x).get(i).add().v128load().get(inv).f32x4mul().get(w).get(i).add().v128load().f32x4mul();
+  f.v128store();
+  f.get(i).i32(16).add().tee(i).get(dB).ltU().brIf(0);
+  f.end();
+  f.get(x).get(dB).add().set(x);
+  f.get(out).get(dB).add().set(out);
+  f.get(t).i32(1).add().set(t);
+  f.br(0);
+  f.end().end();
+  return f;
+}
+
+/** `add(a, b, out, n)`: `out = a + b` elementwise, n a multiple of 4 (out may alias a or b); the same bits as f64 JS. */
+function addV(): Fn {
+  const f = new Fn('add', [I32, I32, I32, I32]);
+  const [a, b, out, n] = [0, 1, 2, 3];
+  const end = f.local(I32);
+  f.get(a).get(n).i32(4).mul().add().set(end);
+  f.block();
+  f.get(a).get(end).geU().brIf(0);
+  f.loop();
+  f.get(out).get(a).v128load().get(b).v128load().f32x4add().v128store();
+  f.get(b).i32(16).add().set(b);
+  f.get(out).i32(16).add().set(out);
+  f.get(a).i32(16).add().tee(a).get(end).ltU().brIf(0);
+  f.end();
+  f.end();
+  return f;
+}
+
 function dq8(): Fn {
   const f = new Fn('dq8', [I32, I32, I32, I32]);
   const [q, s, dst, groups] = [0, 1, 2, 3];
@@ -691,11 +751,11 @@ function dq4(): Fn {
 
 /**
  * The module's bytes (imports `env.mem`; exports `gemm`, `gemm16` (K multiple of 16), `gemmp16`, `gemvp2`, `pack16`, `gemv1`,
- * `gemvq8`, `gemvq4`, `dq8`, `dq4`, `siluMul`, `attn`). About 10 KB: above Chrome's 4 KB limit for synchronous compilation on the main thread, so the SIMD path is
+ * `gemvq8`, `gemvq4`, `dq8`, `dq4`, `siluMul`, `attn`, `rmsNorm`, `add`). About 11 KB: above Chrome's 4 KB limit for synchronous compilation on the main thread, so the SIMD path is
  * for workers (where the engine runs); on the main thread `simdRuntime()` returns null and the JS kernels run.
  */
 export function simdModuleBytes(opts: { fma?: boolean } = {}): Uint8Array<ArrayBuffer> {
   const fma = opts.fma ?? false;
-  return emitModule([gemm('gemm', 1, 2), gemm('gemm16', 2, 6), gemmp16(fma), gemvp2(fma), pack16(), gemv1(), gemvq(8), gemvq(4), dq8(), dq4(), siluMul(), attn()]);
+  return emitModule([gemm('gemm', 1, 2), gemm('gemm16', 2, 6), gemmp16(fma), gemvp2(fma), pack16(), gemv1(), gemvq(8), gemvq(4), dq8(), dq4(), siluMul(), attn(), rmsNorm(), addV()]);
 }
 

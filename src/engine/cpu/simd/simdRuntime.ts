@@ -31,6 +31,8 @@ interface Kernels {
   dq8(q: number, s: number, dst: number, groups: number): void;
   dq4(q: number, s: number, dst: number, groups: number): void;
   siluMul(g: number, u: number, out: number, n: number): void;
+  rmsNorm(x: number, w: number, out: number, T: number, d: number, eps: number): void;
+  add(a: number, b: number, out: number, n: number): void;
   attn(q: number, k: number, v: number, out: number, sc: number, T: number, start: number, hd: number, qS: number, kvS: number, scale: number): void;
 }
 

@@ -101,6 +101,13 @@ export class Fn {
   f32max(): this {
     return this.e(0x97);
   }
+  /** f32.convert_i32_u */
+  f32ConvertI32U(): this {
+    return this.e(0xb3);
+  }
+  f32sqrt(): this {
+    return this.e(0x91);
+  }
   leU(): this {
     return this.e(0x4d);
   }
