@@ -110,7 +110,9 @@ export async function main(): Promise<void> {
       ratio_webgpu_vs_ort_webgpu_prefill: round(ratioPrefill, 3),
       ratio_webgpu_vs_ort_webgpu_note:
         'decode tokens/s (and prefill), project WebGPU backend ÷ onnxruntime-web WebGPU EP, same random weights, f32 on both sides, KV cache on the GPU on both sides, in one headless-Chromium worker. Goal ≥1.0×.' +
-        (swiftShader ? ' Measured on SwiftShader (a CPU software rasteriser, fallback adapter): these timings say nothing about real GPUs.' : ''),
+        (swiftShader
+          ? ' Measured on SwiftShader (a CPU software rasteriser, fallback adapter): these timings say nothing about real GPUs. The engine picks its coarse kernel family there (no workgroup memory or barriers, see shaders/README.md); real GPUs get its tiled/split-K kernels, which this run does not time.'
+          : ''),
       webgpu_vs_ort_webgpu: {
         measuredAt: new Date().toISOString(),
         machine: `${os.cpus()[0]?.model ?? 'cpu'} (${os.cpus().length} cores), Node ${process.version}`,
@@ -124,6 +126,7 @@ export async function main(): Promise<void> {
         ort_kv_location: report.ortKvLocation,
         model: { shape: `random Llama (seed ${SEED}), smaller than SmolLM2-135M because SwiftShader is slow`, ...SHAPE, params: report.params },
         engine_quant: 'f32',
+        engine_kernels: report.engineKernels,
         prefill_tokens: PREFILL,
         decode_steps: DECODE,
         rounds: ROUNDS,

@@ -35,6 +35,8 @@ export interface BenchReport {
   error?: string;
   /** the engine's adapter */
   adapter?: { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter: boolean; hasF16: boolean };
+  /** the engine's kernel family on this adapter (`coarse` on software adapters such as SwiftShader) */
+  engineKernels?: string;
   /** navigator.gpu's default adapter as ORT would see it */
   ortAdapter?: { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter: boolean } | null;
   userAgent?: string;
@@ -141,6 +143,7 @@ async function run(cfg: BenchConfig): Promise<BenchReport> {
   const gpu = await WebGpuBackend.create({ timeoutMs: 120_000 });
   const info = gpu.info;
   report.adapter = { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description, isFallbackAdapter: info.isFallbackAdapter, hasF16: info.hasF16 };
+  report.engineKernels = gpu.rt.kernels;
   const model: Model = createModel(gpu, config, weights, { quant: 'f32', maxSeq: P + D + 8 });
   await gpu.sync();
   report.load_s = { engine: (performance.now() - t) / 1000, ort: ortLoad };
