@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createCpuBackend } from './cpuBackend.ts';
 import { quantizeQ8 } from '../quant.ts';
+import { createModel } from '../model/llama.ts';
+import { randomModel } from '../model/randomModel.ts';
 
 describe('createCpuBackend', () => {
   it('allocates, uploads, writes, reads and accounts memory', async () => {
@@ -59,5 +61,25 @@ describe('createCpuBackend', () => {
     const a = createCpuBackend();
     const fake = { shape: [1], size: 1 };
     expect(() => a.add(fake, fake, fake)).toThrow(/another backend/);
+  });
+
+  it('the plain-JS backend (simd: false) and the WASM SIMD one agree on a whole model: prefill and decode, f32/int8/int4', async () => {
+    const { config, weights } = randomModel({ seed: 31, hiddenSize: 64, intermediateSize: 128, numHeads: 4, numKvHeads: 2, headDim: 16, numLayers: 2, vocabSize: 96 });
+    for (const quant of ['f32', 'q8', 'q4'] as const) {
+      const run = async (simd: boolean): Promise<Float32Array[]> => {
+        const m = createModel(createCpuBackend({ simd }), config, weights, { quant });
+        const s = m.createSequence(32);
+        const out = [await m.prefill([1, 5, 9, 2, 7, 3, 8, 4, 6, 11], s, { allLogits: true })];
+        for (const t of [13, 21]) out.push(await m.decodeStep(t, s));
+        m.dispose();
+        return out;
+      };
+      const [js, simd] = [await run(false), await run(true)];
+      js.forEach((a, i) => {
+        let d = 0;
+        for (let j = 0; j < a.length; j++) d = Math.max(d, Math.abs(a[j]! - simd[i]![j]!));
+        expect(d).toBeLessThan(1e-4);
+      });
+    }
   });
 });
