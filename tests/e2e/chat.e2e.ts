@@ -119,9 +119,29 @@ describe('chat with the demo model', () => {
     await page.locator('#chat-max-tokens').fill('900');
     await page.locator('#chat-max-tokens').dispatchEvent('change');
     await page.locator('#chat-input').fill('Tell me everything.');
-    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    // The CPU backend writes this answer (it ends itself after ~140 tokens) in a few hundred ms, less than the
+    // round trips of two separate Playwright clicks on a busy machine; so Send and Stop are clicked from inside the
+    // page, Stop as soon as it appears — a quick user, without the race.
+    await page.evaluate(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const button = (label: string): HTMLButtonElement | undefined => [...document.querySelectorAll<HTMLButtonElement>('.chat-actions button')].find((b) => b.textContent?.trim() === label);
+          const send = button('Send');
+          if (!send) return reject(new Error('no Send button'));
+          send.click();
+          const t0 = performance.now();
+          const tick = (): void => {
+            const stop = button('Stop');
+            if (stop) {
+              stop.click();
+              resolve();
+            } else if (performance.now() - t0 > 10_000) reject(new Error('no Stop button within 10 s'));
+            else setTimeout(tick, 1);
+          };
+          tick();
+        }),
+    );
     const long = page.locator('.chat-assistant').nth(1);
-    await page.getByRole('button', { name: 'Stop', exact: true }).click({ force: true });
     await eventually(async () => expect(await long.getAttribute('data-status')).toBe('done'), 30_000);
     expect(await long.locator('.chat-answer-stats').textContent()).toMatch(/stopped/);
 
