@@ -1,5 +1,5 @@
 // Matrix-vector product for decode (T = 1, or a few rows): y[T, N] = x[T, K] · Wᵀ (+ bias) (+ y when
-// accumulate). W's format comes from a lib/weights_*.wgsl snippet concatenated in front (f32/q8/q4,
+// accumulate). W's format comes from a lib/weights_*.wgsl snippet concatenated in front (f32/f16/q8/q4,
 // dequantised on the fly). Workgroup: 256 threads = 8 output rows x 32 lanes splitting K; lanes reduce
 // through workgroup memory.
 // Dispatch: (ceil(N / 8), T, 1).

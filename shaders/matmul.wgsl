@@ -1,6 +1,6 @@
 // Tiled matmul for prefill (T > 1): y[T, N] = x[T, K] · Wᵀ (+ bias) (+ y when accumulate).
 // W is [N, K] (PyTorch [out, in]); its format comes from a lib/weights_*.wgsl snippet concatenated in
-// front of this file (f32, q8 or q4: dequantisation happens while a tile is loaded).
+// front of this file (f32, f16, q8 or q4: widening / dequantisation happens while a tile is loaded).
 // Workgroup: 16x16 threads, a 64x64 output tile, K in steps of 32 through workgroup memory (16 KiB).
 // Dispatch: (ceil(N / 64), ceil(T / 64), 1).
 

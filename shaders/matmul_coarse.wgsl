@@ -1,6 +1,6 @@
 // Coarse matmul: y[T, N] = x[T, K] · Wᵀ (+ bias) (+ y when accumulate), W [N, K] in any format of a
-// lib/weights_*.wgsl snippet (f32 as vec4 words, q8, q4), dequantisation fused: the integers are summed
-// against x over a group of gs columns and the group's scale applied once. Needs K % 4 == 0 (f32: gs = K).
+// lib/weights_*.wgsl snippet (f32 as vec4 words, f16, q8, q4), dequantisation fused: the integers are summed
+// against x over a group of gs columns and the group's scale applied once. Needs K % 4 == 0 (f32, f16: gs = K).
 //
 // Why a second matmul: on a fallback adapter (SwiftShader, where WebGPU runs on a couple of CPU threads,
 // four invocations per SIMD lane group) every workgroupBarrier is a coroutine switch of the whole

@@ -41,9 +41,13 @@
  * b.matmul(x, 1, w, y);
  * const host = await b.read(y);
  */
+import type { F16Matrix } from './f16.ts';
 import type { Matrix, QuantKind } from './quant.ts';
 
 export type BackendName = 'cpu' | 'webgpu';
+
+/** How a weight is stored on the device: the quantisation kinds plus f16 halves (WebGPU only). */
+export type WeightFormat = QuantKind | 'f16';
 
 /** A device tensor of f32 values. */
 export interface Tensor {
@@ -52,9 +56,9 @@ export interface Tensor {
   readonly size: number;
 }
 
-/** A linear weight `[rows = out, cols = in]` on the device, f32 or quantised (fused dequantisation in `matmul`). */
+/** A linear weight `[rows = out, cols = in]` on the device, f32, f16 or quantised (fused dequantisation in `matmul`). */
 export interface WeightTensor {
-  readonly kind: QuantKind;
+  readonly kind: WeightFormat;
   readonly rows: number;
   readonly cols: number;
   /** device bytes (values + scales) */
@@ -103,6 +107,11 @@ export interface Backend {
   read(t: Tensor, offset?: number, length?: number): Promise<Float32Array>;
   /** Uploads a linear weight (f32, int8 or int4 as given; quantise first with `src/engine/quant.ts`). */
   uploadWeight(m: Matrix): WeightTensor;
+  /**
+   * Uploads a weight stored as f16 halves (`src/engine/f16.ts`; computed in f32). Optional: a backend without f16
+   * storage leaves it out (the CPU backend: WASM has no f16 arithmetic) and callers upload the f32 matrix instead.
+   */
+  uploadWeightF16?(m: F16Matrix): WeightTensor;
   /** Reserves `nSlots` empty LoRA slots of rank ≤ `maxRank` for one `(inDim → outDim)` module. */
   createLoraPool(nSlots: number, maxRank: number, inDim: number, outDim: number): LoraPool;
   /** Loads an adapter's matrices into a slot (`null` empties it: rows asking for it are an error). */

@@ -2,7 +2,8 @@
  * rmsNorm, rope, siluMul, add, embeddingGather, argmax and kvWrite on WebGPU vs their CPU twins.
  * Tolerances (|gpu - cpu| <= abs + rel·|cpu|):
  * - add: exact (one f32 addition on both sides);
- * - embeddingGather: exact for f32, int8 and int4 (q·scale is one correctly rounded f32 product on both sides);
+ * - embeddingGather: exact for f32, int8 and int4 (q·scale is one correctly rounded f32 product on both sides) and
+ *   f16 (unpack2x16float against `f16BitsToF32`, subnormal halves, ±0 and ±65504 included);
  * - kvWrite: exact (a copy);
  * - argmax: the same index (first on ties, NaN ignored);
  * - rmsNorm: abs 1e-6, rel 2e-6 (f32 sum of squares on the GPU, f64 on the CPU), both kernels (rms_norm.wgsl,
@@ -17,7 +18,8 @@ import { ropeInPlace, ropeInvFreq } from '../../src/engine/cpu/kernels/rope.ts';
 import { siluMul as cpuSiluMul } from '../../src/engine/cpu/kernels/siluMul.ts';
 import { add as cpuAdd } from '../../src/engine/cpu/kernels/add.ts';
 import { embeddingGather as cpuEmbeddingGather } from '../../src/engine/cpu/kernels/embeddingGather.ts';
-import { quantizeQ4, quantizeQ8, type Matrix } from '../../src/engine/quant.ts';
+import { fromF16, toF16Matrix } from '../../src/engine/f16.ts';
+import { f32Matrix, quantizeQ4, quantizeQ8, type Matrix } from '../../src/engine/quant.ts';
 import type { GpuRuntime } from '../../src/engine/webgpu/runtime.ts';
 import { uploadMatrix } from '../../src/engine/webgpu/matrix.ts';
 import { rmsNorm, rmsNormVariant } from '../../src/engine/webgpu/ops/rmsNorm.ts';
@@ -140,6 +142,24 @@ describeGpu('elementwise and row kernels on WebGPU vs the CPU twins', () => {
     embeddingGather(rt, rt.upload(Int32Array.of(4, 1)), 2, uploadMatrix(rt, odd), out);
     expectSame(await rt.readF32(out, want.length), want, 'embedding f32 d=7');
     expect(() => checkTokenIds(Int32Array.of(3, 50), 50)).toThrow(/token id 50 is outside the vocabulary/);
+  });
+
+  it('embeddingGather over an f16 table (exact: the GPU widens each half as the CPU twin does)', async () => {
+    // widths 96 (K % 4 == 0) and 6 (the last vec4 is half a word pair); rows hold ordinary values, the extremes of
+    // f16 (±65504, ±0) and subnormal halves (2^-24 .. 2^-14), which must not be flushed
+    for (const d of [96, 6]) {
+      const V = 9;
+      const data = randn(rng(d), V * d);
+      const special = [65504, -65504, 0, -0, 2 ** -24, -(2 ** -24), 1023 * 2 ** -24, 2 ** -14, 3 * 2 ** -20, 1e-7, -5.96e-8, 0.1];
+      special.forEach((v, i) => (data[d + i] = v));
+      const table = toF16Matrix(f32Matrix(data, V, d));
+      const tokens = Int32Array.of(1, 0, 8, 1, 4);
+      const want = new Float32Array(tokens.length * d);
+      cpuEmbeddingGather(tokens, f32Matrix(fromF16(table.data), V, d), want);
+      const out = rt.createBuffer(want.length * 4);
+      embeddingGather(rt, rt.upload(tokens), tokens.length, uploadMatrix(rt, table), out);
+      expectSame(await rt.readF32(out, want.length), want, `embedding f16 d=${d}`);
+    }
   });
 
   it('argmax: first index on ties, NaN ignored, vocab not a multiple of 256', async () => {

@@ -1,13 +1,15 @@
 /**
  * matmul / gemv (shaders/matmul.wgsl, shaders/gemv.wgsl, and the coarse family's shaders/matmul_coarse.wgsl
  * entries `main` and `gemv`, with their residual / SwiGLU epilogues against cpu/kernels/add and siluMul) vs
- * cpu/kernels/matmul on f32, int8 and int4 weights. Tolerance: |gpu - cpu| <= 1e-5 · sqrt(K) · (1 + |cpu|) — both sides see the same dequantised
- * weights; only the order and precision of the sums differ (f32 on the GPU, f64 on the CPU).
+ * cpu/kernels/matmul on f32, f16, int8 and int4 weights. Tolerance: |gpu - cpu| <= 1e-5 · sqrt(K) · (1 + |cpu|) — both sides see the same dequantised
+ * weights (f16: the CPU computes with the f16-rounded values, `fromF16`); only the order and precision of the sums
+ * differ (f32 on the GPU, f64 on the CPU).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { matmul as cpuMatmul } from '../../src/engine/cpu/kernels/matmul.ts';
 import { siluMul as cpuSiluMul } from '../../src/engine/cpu/kernels/siluMul.ts';
-import { quantizeQ4, quantizeQ8, type Matrix } from '../../src/engine/quant.ts';
+import { fromF16, toF16Matrix, type F16Matrix } from '../../src/engine/f16.ts';
+import { f32Matrix, quantizeQ4, quantizeQ8, type Matrix } from '../../src/engine/quant.ts';
 import type { GpuRuntime } from '../../src/engine/webgpu/runtime.ts';
 import { uploadMatrix } from '../../src/engine/webgpu/matrix.ts';
 import { matmul, matmulVariant, type MatmulVariant } from '../../src/engine/webgpu/ops/matmul.ts';
@@ -30,10 +32,16 @@ const SHAPES: [number, number, number][] = [
   [9, 36, 5], // K % 32 != 0 (f32 only below), a partial 8-token block and a partial 4-column block
 ];
 
-function makeMatrix(kind: 'f32' | 'q8' | 'q4', data: Float32Array, N: number, K: number): Matrix {
+function makeMatrix(kind: 'f32' | 'f16' | 'q8' | 'q4', data: Float32Array, N: number, K: number): Matrix | F16Matrix {
   if (kind === 'q8') return quantizeQ8(data, N, K);
   if (kind === 'q4') return quantizeQ4(data, N, K);
+  if (kind === 'f16') return toF16Matrix(f32Matrix(data, N, K));
   return { kind: 'f32', rows: N, cols: K, data };
+}
+
+/** The CPU twin's view of a weight: f16 halves widened to f32 (exactly what the GPU computes with). */
+function cpuView(w: Matrix | F16Matrix): Matrix {
+  return w.kind === 'f16' ? f32Matrix(fromF16(w.data), w.rows, w.cols) : w;
 }
 
 describeGpu('matmul on WebGPU vs the CPU twin', () => {
@@ -43,15 +51,15 @@ describeGpu('matmul on WebGPU vs the CPU twin', () => {
   });
   afterAll(() => rt?.destroy());
 
-  for (const kind of ['f32', 'q8', 'q4'] as const) {
+  for (const kind of ['f32', 'f16', 'q8', 'q4'] as const) {
     for (const [T, K, N] of SHAPES) {
-      if (kind !== 'f32' && K % 32 !== 0) continue;
+      if ((kind === 'q8' || kind === 'q4') && K % 32 !== 0) continue;
       it(`${kind} T=${T} K=${K} N=${N}: gemv, tiled, coarse-gemv, coarse`, async () => {
         const rand = rng(T * 1000 + K * 7 + N);
         const x = randn(rand, T * K);
         const w = makeMatrix(kind, randn(rand, N * K, 0.5), N, K);
         const want = new Float32Array(T * N);
-        cpuMatmul(x, T, w, want);
+        cpuMatmul(x, T, cpuView(w), want);
         const gx = rt.upload(x);
         const gw = uploadMatrix(rt, w);
         for (const variant of VARIANTS) {
@@ -86,6 +94,28 @@ describeGpu('matmul on WebGPU vs the CPU twin', () => {
     }
   });
 
+  it('f16 with K % 4 == 2 (gemv and tiled; the coarse family falls back to them), and odd K refused', async () => {
+    for (const [T, K, N] of [
+      [3, 34, 9],
+      [70, 70, 66],
+    ] as const) {
+      const rand = rng(K + 5);
+      const x = randn(rand, T * K);
+      const w = toF16Matrix(f32Matrix(randn(rand, N * K), N, K));
+      const want = new Float32Array(T * N);
+      cpuMatmul(x, T, cpuView(w), want);
+      const gx = rt.upload(x);
+      const gw = uploadMatrix(rt, w);
+      for (const variant of ['gemv', 'tiled'] as const) {
+        const out = rt.createBuffer(T * N * 4);
+        matmul(rt, gx, T, gw, out, { variant });
+        expectClose(await rt.readF32(out, T * N), want, tol(K), `f16 K=${K} ${variant}`);
+      }
+      expect(matmulVariant(T, gw, 'coarse')).toBe(T <= 4 ? 'gemv' : 'tiled');
+    }
+    expect(() => uploadMatrix(rt, toF16Matrix(f32Matrix(new Float32Array(6), 2, 3)))).toThrow(/f16 weights need an even input size \(got 3\); keep this matrix in f32/);
+  });
+
   it('picks the kernel from the family and T', () => {
     const w = { cols: 64 };
     expect([1, 4, 5].map((T) => matmulVariant(T, w, 'gpu'))).toEqual(['gemv', 'gemv', 'tiled']);
@@ -96,50 +126,56 @@ describeGpu('matmul on WebGPU vs the CPU twin', () => {
     const [T, K, N] = [6, 64, 40];
     const rand = rng(99);
     const x = randn(rand, T * K);
-    const w = quantizeQ8(randn(rand, N * K), N, K);
+    const wData = randn(rand, N * K);
     const bias = randn(rand, N);
     const prior = randn(rand, T * N);
-    const want = new Float32Array(T * N);
-    cpuMatmul(x, T, w, want, bias);
-    for (let i = 0; i < want.length; i++) want[i] = want[i]! + prior[i]!;
-    const gx = rt.upload(x);
-    const gw = uploadMatrix(rt, w);
-    const gb = rt.upload(bias);
-    for (const variant of VARIANTS) {
-      const out = rt.upload(prior);
-      matmul(rt, gx, T, gw, out, { variant, bias: gb, accumulate: true });
-      expectClose(await rt.readF32(out, T * N), want, tol(K), `bias+accumulate ${variant}`);
+    for (const w of [quantizeQ8(wData, N, K), toF16Matrix(f32Matrix(wData, N, K))]) {
+      const want = new Float32Array(T * N);
+      cpuMatmul(x, T, cpuView(w), want, bias);
+      for (let i = 0; i < want.length; i++) want[i] = want[i]! + prior[i]!;
+      const gx = rt.upload(x);
+      const gw = uploadMatrix(rt, w);
+      const gb = rt.upload(bias);
+      for (const variant of VARIANTS) {
+        const out = rt.upload(prior);
+        matmul(rt, gx, T, gw, out, { variant, bias: gb, accumulate: true });
+        expectClose(await rt.readF32(out, T * N), want, tol(K), `${w.kind} bias+accumulate ${variant}`);
+      }
     }
   });
 
-  it('coarse epilogues: residual (aux += y) and SwiGLU (aux = silu(aux)·y), y written too', async () => {
+  it('coarse epilogues on int8 and f16 weights: residual (aux += y) and SwiGLU (aux = silu(aux)·y), y written too', async () => {
     const rand = rng(123);
     for (const [T, K, N] of [
       [1, 64, 37],
       [11, 96, 70],
     ] as const) {
       const x = randn(rand, T * K);
-      const w = quantizeQ8(randn(rand, N * K, 0.5), N, K);
+      const wData = randn(rand, N * K, 0.5);
       const aux = randn(rand, T * N, 3);
-      const y = new Float32Array(T * N);
-      cpuMatmul(x, T, w, y);
-      const wantRes = aux.map((a, i) => a + y[i]!);
-      const wantSilu = new Float32Array(T * N);
-      cpuSiluMul(aux, y, wantSilu);
-      const gx = rt.upload(x);
-      const gw = uploadMatrix(rt, w);
-      for (const variant of ['coarse-gemv', 'coarse'] as const) {
-        for (const [kind, want] of [
-          ['residual', wantRes],
-          ['swiglu', wantSilu],
-        ] as const) {
-          const out = rt.createBuffer(T * N * 4);
-          const gaux = rt.upload(aux);
-          matmul(rt, gx, T, gw, out, { variant, epilogue: { kind, aux: gaux } });
-          expectClose(await rt.readF32(out, T * N), y, tol(K), `${variant} ${kind} y`);
-          expectClose(await rt.readF32(gaux, T * N), want, { abs: tol(K).abs * 4, rel: tol(K).rel * 4 }, `${variant} ${kind} aux`);
+      for (const w of [quantizeQ8(wData, N, K), toF16Matrix(f32Matrix(wData, N, K))]) {
+        const y = new Float32Array(T * N);
+        cpuMatmul(x, T, cpuView(w), y);
+        const wantRes = aux.map((a, i) => a + y[i]!);
+        const wantSilu = new Float32Array(T * N);
+        cpuSiluMul(aux, y, wantSilu);
+        const gx = rt.upload(x);
+        const gw = uploadMatrix(rt, w);
+        for (const variant of ['coarse-gemv', 'coarse'] as const) {
+          for (const [kind, want] of [
+            ['residual', wantRes],
+            ['swiglu', wantSilu],
+          ] as const) {
+            const out = rt.createBuffer(T * N * 4);
+            const gaux = rt.upload(aux);
+            matmul(rt, gx, T, gw, out, { variant, epilogue: { kind, aux: gaux } });
+            expectClose(await rt.readF32(out, T * N), y, tol(K), `${w.kind} ${variant} ${kind} y`);
+            expectClose(await rt.readF32(gaux, T * N), want, { abs: tol(K).abs * 4, rel: tol(K).rel * 4 }, `${w.kind} ${variant} ${kind} aux`);
+          }
         }
       }
+      const gx = rt.upload(x);
+      const gw = uploadMatrix(rt, quantizeQ8(wData, N, K));
       expect(() => matmul(rt, gx, T, gw, rt.createBuffer(T * N * 4), { variant: 'tiled', epilogue: { kind: 'residual', aux: rt.createBuffer(T * N * 4) } })).toThrow(/epilogue needs a coarse kernel/);
     }
   });

@@ -1,7 +1,8 @@
 /// <reference types="@webgpu/types" />
 /**
- * Weight matrices on the GPU, in the same formats as `src/engine/quant.ts` (row-major `[rows = out,
- * cols = in]`): f32 values; int8 bytes (read by WGSL as u32 words, four values each) plus scales; int4
+ * Weight matrices on the GPU, in the same formats as `src/engine/quant.ts` and `src/engine/f16.ts` (row-major
+ * `[rows = out, cols = in]`): f32 values; f16 halves (u32 words, two values each, even column in the low
+ * half; `cols` must be even); int8 bytes (read by WGSL as u32 words, four values each) plus scales; int4
  * packed nibbles (u32 words, eight values each, low nibble = even column) plus scales. The bytes are
  * copied as they are, never reinterpreted through another typed view.
  *
@@ -10,21 +11,28 @@
  * matmul(rt, x, T, w, out);
  */
 import { TributaryError } from '../../core/errors.ts';
-import type { Matrix, QuantKind } from '../quant.ts';
+import type { F16Matrix } from '../f16.ts';
+import type { Matrix } from '../quant.ts';
 import type { GpuRuntime } from './runtime.ts';
 
 export type GpuMatrix =
   | { kind: 'f32'; rows: number; cols: number; data: GPUBuffer }
+  | { kind: 'f16'; rows: number; cols: number; data: GPUBuffer }
   | { kind: 'q8' | 'q4'; rows: number; cols: number; groupSize: number; q: GPUBuffer; scales: GPUBuffer };
 
 /** The WGSL weight-access snippet for a format. */
-export function weightsShader(kind: QuantKind): string {
+export function weightsShader(kind: GpuMatrix['kind']): string {
   return `lib/weights_${kind}`;
 }
 
 /** The bindings a kernel gives the weights (8: values, 9: scales). */
 export function weightBindings(w: GpuMatrix): { binding: number; buffer: GPUBuffer }[] {
-  return w.kind === 'f32' ? [{ binding: 8, buffer: w.data }] : [{ binding: 8, buffer: w.q }, { binding: 9, buffer: w.scales }];
+  return w.kind === 'f32' || w.kind === 'f16' ? [{ binding: 8, buffer: w.data }] : [{ binding: 8, buffer: w.q }, { binding: 9, buffer: w.scales }];
+}
+
+/** The buffers a matrix owns. */
+export function gpuMatrixBuffers(w: GpuMatrix): GPUBuffer[] {
+  return w.kind === 'f32' || w.kind === 'f16' ? [w.data] : [w.q, w.scales];
 }
 
 /** Throws unless the matrix's buffers are big enough and its group size fits the kernels. */
@@ -35,6 +43,12 @@ export function checkGpuMatrix(op: string, w: GpuMatrix): void {
   }
   if (w.kind === 'f32') {
     if (w.data.size < rows * cols * 4) throw new TributaryError('engine/bad-shape', `${op}: the f32 weights need ${rows * cols * 4} bytes, the buffer has ${w.data.size}.`);
+    return;
+  }
+  if (w.kind === 'f16') {
+    // two halves per u32 word: an odd row length would start every other row mid-word
+    if (cols % 2 !== 0) throw new TributaryError('engine/bad-shape', `${op}: f16 weights need an even input size (got ${cols}); keep this matrix in f32.`);
+    if (w.data.size < rows * cols * 2) throw new TributaryError('engine/bad-shape', `${op}: the f16 weights need ${rows * cols * 2} bytes, the buffer has ${w.data.size}.`);
     return;
   }
   const gs = w.groupSize;
@@ -48,9 +62,16 @@ export function checkGpuMatrix(op: string, w: GpuMatrix): void {
   }
 }
 
-/** Copies a CPU matrix to the GPU. */
-export function uploadMatrix(rt: GpuRuntime, m: Matrix, label = 'weights'): GpuMatrix {
+/** Copies a CPU matrix to the GPU (f16: the halves as they are; convert with `toF16Matrix`). */
+export function uploadMatrix(rt: GpuRuntime, m: Matrix | F16Matrix, label = 'weights'): GpuMatrix {
   if (m.kind === 'f32') return { kind: 'f32', rows: m.rows, cols: m.cols, data: rt.upload(m.data, undefined, label) };
+  if (m.kind === 'f16') {
+    if (m.data.length !== m.rows * m.cols) {
+      throw new TributaryError('engine/bad-shape', `uploadMatrix: expected ${m.rows * m.cols} halves for a ${m.rows}×${m.cols} matrix, got ${m.data.length}.`);
+    }
+    if (m.cols % 2 !== 0) throw new TributaryError('engine/bad-shape', `uploadMatrix: f16 weights need an even input size (got ${m.cols}); keep this matrix in f32.`);
+    return { kind: 'f16', rows: m.rows, cols: m.cols, data: rt.upload(m.data, undefined, label) };
+  }
   const g: GpuMatrix = {
     kind: m.kind,
     rows: m.rows,
@@ -65,13 +86,11 @@ export function uploadMatrix(rt: GpuRuntime, m: Matrix, label = 'weights'): GpuM
 
 /** Bytes the matrix takes on the GPU. */
 export function gpuMatrixBytes(w: GpuMatrix): number {
-  return w.kind === 'f32' ? w.data.size : w.q.size + w.scales.size;
+  let n = 0;
+  for (const b of gpuMatrixBuffers(w)) n += b.size;
+  return n;
 }
 
 export function destroyGpuMatrix(w: GpuMatrix): void {
-  if (w.kind === 'f32') w.data.destroy();
-  else {
-    w.q.destroy();
-    w.scales.destroy();
-  }
+  for (const b of gpuMatrixBuffers(w)) b.destroy();
 }

@@ -17,10 +17,11 @@
  * gpu.lost.then(() => switchToCpu());
  */
 import { TributaryError } from '../../core/errors.ts';
-import type { Backend, BackendMemory, LoraPool, LoraSlotData, Tensor, WeightTensor } from '../backend.ts';
-import type { Matrix, QuantKind } from '../quant.ts';
+import type { Backend, BackendMemory, LoraPool, LoraSlotData, Tensor, WeightFormat, WeightTensor } from '../backend.ts';
+import type { F16Matrix } from '../f16.ts';
+import type { Matrix } from '../quant.ts';
 import { acquireGpu, type AcquireOptions, type GpuDeviceInfo } from './device.ts';
-import { gpuMatrixBytes, uploadMatrix, type GpuMatrix } from './matrix.ts';
+import { gpuMatrixBuffers, gpuMatrixBytes, uploadMatrix, type GpuMatrix } from './matrix.ts';
 import { GpuRuntime, type RuntimeOptions } from './runtime.ts';
 import { add } from './ops/add.ts';
 import { argmax } from './ops/argmax.ts';
@@ -52,7 +53,7 @@ export class GpuTensor implements Tensor {
 
 export class GpuWeight implements WeightTensor {
   disposed = false;
-  readonly kind: QuantKind;
+  readonly kind: WeightFormat;
   readonly rows: number;
   readonly cols: number;
   readonly bytes: number;
@@ -206,6 +207,14 @@ export class WebGpuBackend implements Backend {
     return w;
   }
 
+  /** f16 halves, two per u32 word (shaders/lib/weights_f16.wgsl widens them to f32): half the bytes of f32. */
+  uploadWeightF16(m: F16Matrix): WeightTensor {
+    this.settle();
+    const w = new GpuWeight(uploadMatrix(this.rt, m));
+    this.mem.weights += w.bytes;
+    return w;
+  }
+
   createLoraPool(nSlots: number, maxRank: number, inDim: number, outDim: number): LoraPool {
     this.settle();
     for (const [what, v] of [
@@ -271,12 +280,7 @@ export class WebGpuBackend implements Backend {
     } else if (t instanceof GpuWeight && !t.disposed) {
       t.disposed = true;
       this.mem.weights -= t.bytes;
-      const m = t.matrix;
-      if (m.kind === 'f32') this.rt.deferDestroy(m.data);
-      else {
-        this.rt.deferDestroy(m.q);
-        this.rt.deferDestroy(m.scales);
-      }
+      for (const b of gpuMatrixBuffers(t.matrix)) this.rt.deferDestroy(b);
     } else if (t instanceof GpuLoraPool && !t.disposed) {
       t.disposed = true;
       this.mem.lora -= t.bytes;

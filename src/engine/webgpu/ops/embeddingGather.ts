@@ -1,7 +1,7 @@
 /// <reference types="@webgpu/types" />
 /**
  * Embedding lookup on the GPU (shaders/embedding.wgsl), twin of `cpu/kernels/embeddingGather.ts`:
- * `out[t, :] = table[tokens[t], :]` for an f32, int8 or int4 table (rows dequantised in the kernel).
+ * `out[t, :] = table[tokens[t], :]` for an f32, f16, int8 or int4 table (rows dequantised in the kernel).
  * `tokens` is an i32 buffer; the CPU side checks ids against the vocabulary before uploading them
  * (`checkTokenIds`), since the kernel can only write a zero row for a bad id.
  *
@@ -32,7 +32,7 @@ export function embeddingGatherProgram(tokens: GPUBuffer, T: number, table: GpuM
   return {
     name: `${op}-${table.kind}`,
     shader: [weightsShader(table.kind), 'embedding'],
-    uniforms: [{ u32: T }, { u32: d }, { u32: table.rows }, { u32: table.kind === 'f32' ? 1 : table.groupSize }],
+    uniforms: [{ u32: T }, { u32: d }, { u32: table.rows }, { u32: 'groupSize' in table ? table.groupSize : 1 }],
     bindings: [{ binding: 1, buffer: tokens }, { binding: 2, buffer: out }, ...weightBindings(table)],
     dispatch,
   };

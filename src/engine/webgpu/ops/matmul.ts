@@ -1,7 +1,7 @@
 /// <reference types="@webgpu/types" />
 /**
- * `out[T, N] = x[T, K] · Wᵀ (+ bias) (+ out when accumulate)` on the GPU, W in f32, int8 or int4
- * (dequantised inside the kernel). GPU twin of `cpu/kernels/matmul.ts`.
+ * `out[T, N] = x[T, K] · Wᵀ (+ bias) (+ out when accumulate)` on the GPU, W in f32, f16, int8 or int4
+ * (widened / dequantised to f32 inside the kernel). GPU twin of `cpu/kernels/matmul.ts`.
  * - `gemv` (shaders/gemv.wgsl): decode, T ≤ 4 — 8 output rows per workgroup, 32 lanes split K.
  * - `tiled` (shaders/matmul.wgsl): prefill — 64x64 output tiles, K through workgroup memory.
  * - `coarse-gemv` / `coarse` (shaders/matmul_coarse.wgsl): the same two jobs without workgroup memory or
@@ -71,8 +71,8 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
   else if (variant === 'tiled') dispatch = [Math.ceil(N / 64), Math.ceil(T / 64), 1];
   else dispatch = [Math.ceil(N / 128), variant === 'coarse' ? Math.ceil(T / 8) : T, 1];
   checkGroups(op, dispatch);
-  // the coarse kernels walk K group by group, scaling once per group: f32 (scale 1) is one group of K
-  const gs = w.kind === 'f32' ? (coarse ? K : 1) : w.groupSize;
+  // the coarse kernels walk K group by group, scaling once per group: f32 and f16 (scale 1) are one group of K
+  const gs = w.kind === 'f32' || w.kind === 'f16' ? (coarse ? K : 1) : w.groupSize;
   const weights = coarse && w.kind === 'f32' ? 'lib/weights_f32_vec4' : weightsShader(w.kind);
   return {
     name: `${op}-${variant}-${w.kind}`,
