@@ -5,7 +5,9 @@
  * different adapters in one batch; prefill then decode), on both kernel families (`coarse`, SwiftShader's
  * default, and `gpu`, what real GPUs get).
  * Tolerance for the model's logits: |gpu - cpu| <= 1e-4 + 1e-4·|cpu| (several layers of f32 kernels, each
- * within its own parity tolerance).
+ * within its own parity tolerance). An f16 model is compared with the CPU running the same weights rounded to f16
+ * (`roundToF16`), at that tolerance; against the f32 model with the original weights, its logits stay within
+ * 2e-3 · (the logit range) (measured: see shaders/README.md) and give the same greedy tokens.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Backend, Tensor } from '../../src/engine/backend.ts';
@@ -13,10 +15,23 @@ import { createCpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
 import { ropeInvFreq } from '../../src/engine/cpu/kernels/rope.ts';
 import { createModel } from '../../src/engine/model/llama.ts';
 import { randomAdapter, randomModel } from '../../src/engine/model/randomModel.ts';
-import { quantizeQ4 } from '../../src/engine/quant.ts';
+import { roundToF16 } from '../../src/engine/f16.ts';
+import type { LlamaWeights } from '../../src/engine/model/types.ts';
+import { quantizeQ4, type F32Matrix } from '../../src/engine/quant.ts';
 import { WebGpuBackend } from '../../src/engine/webgpu/webgpuBackend.ts';
 import { createTestRuntime, describeGpu } from './gpu.ts';
 import { expectClose, expectSame, randn, rng } from './check.ts';
+
+/** The weights an f16 model computes with: every matrix rounded to f16 (norms and biases stay f32). */
+function roundMatricesToF16(w: LlamaWeights): LlamaWeights {
+  const r = (m: F32Matrix): F32Matrix => ({ ...m, data: roundToF16(m.data) });
+  return {
+    embed: r(w.embed),
+    finalNorm: w.finalNorm,
+    ...(w.lmHead ? { lmHead: r(w.lmHead) } : {}),
+    layers: w.layers.map((L) => ({ ...L, q: r(L.q), k: r(L.k), v: r(L.v), o: r(L.o), gate: r(L.gate), up: r(L.up), down: r(L.down) })),
+  };
+}
 
 describeGpu('WebGpuBackend vs the CPU backend', () => {
   let gpu: WebGpuBackend;
@@ -190,14 +205,18 @@ describeGpu('WebGpuBackend vs the CPU backend', () => {
     ['f32', 'coarse'],
     ['q8', 'coarse'],
     ['q4', 'coarse'],
+    ['f16', 'coarse'],
     ['f32', 'gpu'],
     ['q4', 'gpu'],
+    ['f16', 'gpu'],
   ] as const) {
     it(`a random Llama model (${quant}, GQA, q/k/v bias, ${family} kernels) gives the CPU backend's logits: batched prefill with mixed adapters, then decode`, async () => {
       const { config, weights } = randomModel({ seed: 3, hiddenSize: 64, numHeads: 4, numKvHeads: 1, intermediateSize: 96, numLayers: 2, vocabSize: 130, attentionBias: true });
       const adapters = [randomAdapter(config, { seed: 1, rank: 4 }), randomAdapter(config, { seed: 2, rank: 8 })];
-      const run = async (b: Backend) => {
-        const model = createModel(b, config, weights, { quant, lora: { slots: 2, maxRank: 8 }, maxSeq: 32 });
+      // the CPU backend has no f16 storage: it computes with the f16-rounded weights in f32 instead
+      const run = async (b: Backend, w = weights) => {
+        const model = createModel(b, config, w, { quant, lora: { slots: 2, maxRank: 8 }, maxSeq: 32 });
+        if (quant === 'f16') expect(Object.keys(model.memory().byFormat)).toEqual([b === cpu ? 'f32' : 'f16']);
         adapters.forEach((a, i) => model.setLoraSlot(i, a));
         const seqs = [model.createSequence(), model.createSequence(), model.createSequence()];
         const logits: Float32Array[] = [];
@@ -220,10 +239,62 @@ describeGpu('WebGpuBackend vs the CPU backend', () => {
         model.dispose();
         return logits;
       };
-      const want = await run(cpu);
+      const want = await run(cpu, quant === 'f16' ? roundMatricesToF16(weights) : weights);
       const got = await run(family === 'gpu' ? gpuFamily : gpu);
       expect(got.length).toBe(want.length);
       got.forEach((g, i) => expectClose(g, want[i]!, { abs: 1e-4, rel: 1e-4 }, `${quant} ${family} logits #${i}`));
     });
   }
+
+  it('an f16 model on WebGPU: logits close to the f32 model, same greedy tokens, half the matrix bytes; a matrix beyond f16 stays f32', async () => {
+    const { config, weights } = randomModel({ seed: 8, hiddenSize: 128, numHeads: 4, numKvHeads: 2, intermediateSize: 256, numLayers: 3, vocabSize: 500, tieWordEmbeddings: false });
+    const tokens = [3, 141, 59, 26, 5, 35, 89, 79, 32, 38, 46, 26, 43, 480, 7, 7];
+    const V = config.vocabSize;
+    const f32 = createModel(gpu, config, weights, { maxSeq: 32 });
+    const f16 = createModel(gpu, config, weights, { quant: 'f16', maxSeq: 32 });
+    const want = await f32.prefill(tokens, f32.createSequence(), { allLogits: true });
+    const got = await f16.prefill(tokens, f16.createSequence(), { allLogits: true });
+    let spread = 0;
+    let worst = 0;
+    for (let t = 0; t < tokens.length; t++) {
+      const w = want.subarray(t * V, (t + 1) * V);
+      const g = got.subarray(t * V, (t + 1) * V);
+      spread = Math.max(spread, Math.max(...w) - Math.min(...w));
+      for (let i = 0; i < V; i++) worst = Math.max(worst, Math.abs(g[i]! - w[i]!));
+      expect(g.indexOf(Math.max(...g)), `greedy token after ${t + 1} tokens`).toBe(w.indexOf(Math.max(...w)));
+    }
+    if (process.env.GPU_PARITY_VERBOSE) console.log(`f16 vs f32 model: max |Δlogit| ${worst.toExponential(3)}, logit range ${spread.toFixed(3)}, ratio ${(worst / spread).toExponential(3)}`);
+    expect(worst).toBeLessThanOrEqual(2e-3 * spread);
+
+    // memory: every matrix at 2 bytes per weight, norms at 4
+    const m32 = f32.memory();
+    const m16 = f16.memory();
+    const d = config.hiddenSize;
+    const qkvo = 2 * d * d + 2 * d * (config.numKvHeads * config.headDim);
+    const matrices = 2 * V * d + config.numLayers * (qkvo + 3 * d * config.intermediateSize);
+    const norms = (2 * config.numLayers + 1) * d * 4;
+    expect(m32.byFormat).toEqual({ f32: matrices * 4 });
+    expect(m16.byFormat).toEqual({ f16: matrices * 2 });
+    expect(m16.weights).toBe(matrices * 2 + norms);
+    expect(m16.weightsF32).toBe(m32.weights);
+    expect(m16.keptF32).toEqual([]);
+    f32.dispose();
+    f16.dispose();
+
+    // a value past ±65504 (possible in a bf16 checkpoint) keeps that one matrix in f32, named in the report
+    const big = { ...weights, layers: weights.layers.map((L) => ({ ...L })) };
+    const down = big.layers[1]!.down;
+    big.layers[1]!.down = { ...down, data: down.data.slice() };
+    big.layers[1]!.down.data[5] = 1e5;
+    const mixed = createModel(gpu, config, big, { quant: 'f16', maxSeq: 32 });
+    const mm = mixed.memory();
+    expect(mm.keptF32).toEqual([{ name: 'layers.1.down_proj', reason: "it holds 100000, beyond f16's ±65504" }]);
+    expect(mm.byFormat).toEqual({ f16: (matrices - d * config.intermediateSize) * 2, f32: d * config.intermediateSize * 4 });
+    const cpuModel = createModel(cpu, config, { ...roundMatricesToF16(big), layers: roundMatricesToF16(big).layers.map((L, i) => (i === 1 ? { ...L, down: big.layers[1]!.down } : L)) }, { maxSeq: 32 });
+    const a = await mixed.prefill(tokens.slice(0, 5), mixed.createSequence());
+    const b = await cpuModel.prefill(tokens.slice(0, 5), cpuModel.createSequence());
+    expectClose(a, b, { abs: 1e-4, rel: 1e-4 }, 'f16 model with one f32 matrix');
+    mixed.dispose();
+    cpuModel.dispose();
+  });
 });

@@ -2,7 +2,9 @@
  * The Llama-family decoder (Llama 3.x, SmolLM2, Qwen2/2.5 with q/k/v bias, TinyLlama) on any `Backend`:
  * RMSNorm → GQA attention with RoPE and a per-sequence KV cache → residual → RMSNorm → SwiGLU MLP → residual,
  * tied or untied LM head. Weights are quantised on load (`quant: 'q8' | 'q4'`, group size 32; norms, biases and
- * matrices whose input size is not a multiple of 32 stay f32).
+ * matrices whose input size is not a multiple of 32 stay f32), or stored as f16 halves (`quant: 'f16'`) on a backend
+ * with f16 storage (WebGPU); elsewhere (the CPU backend) and for a matrix with an odd input size or values beyond
+ * f16's ±65504, f16 falls back to f32, which `memory().byFormat` and `memory().keptF32` report.
  *
  * One `forward` call runs a batch of rows, each row a token segment of its own sequence with its own LoRA slot:
  * all linear layers (and the multi-LoRA kernel) run once over the concatenated rows; attention runs per segment
@@ -15,15 +17,16 @@
  * logits = await model.decodeStep(argmax(logits), seq);
  */
 import { TributaryError } from '../../core/errors.ts';
-import type { Backend, LoraPool, Tensor, WeightTensor } from '../backend.ts';
+import type { Backend, LoraPool, Tensor, WeightFormat, WeightTensor } from '../backend.ts';
 import { ropeInvFreq } from '../cpu/kernels/rope.ts';
-import { quantize, type F32Matrix, type QuantKind } from '../quant.ts';
+import { f16Overflow, toF16Matrix } from '../f16.ts';
+import { quantize, type F32Matrix } from '../quant.ts';
 import { loraTargetDims } from './loraTargetDims.ts';
 import { LORA_TARGETS, type LlamaConfig, type LlamaLayerWeights, type LlamaWeights, type LoraAdapterWeights, type LoraTarget, type WeightSlot } from './types.ts';
 
 export interface ModelOptions {
-  /** weight format on the device (default f32) */
-  quant?: QuantKind;
+  /** weight format on the device (default f32; f16 needs a backend with `uploadWeightF16`, else it loads as f32) */
+  quant?: WeightFormat;
   /** reserve LoRA slots: `slots` adapters of rank ≤ `maxRank` resident at once, on `targets` (default all seven) */
   lora?: { slots: number; maxRank: number; targets?: readonly LoraTarget[] };
   /** default context length of new sequences (default: min(config.maxPositionEmbeddings, 2048)) */
@@ -36,6 +39,16 @@ export interface ModelMemory {
   weights: number;
   /** what the same weights take in f32 */
   weightsF32: number;
+  /**
+   * Device bytes of the weight matrices by the format they are stored in (norms and biases, always f32, are not
+   * counted): shows what was really stored, e.g. `{ f32: … }` for `quant: 'f16'` on the CPU backend.
+   */
+  byFormat: Partial<Record<WeightFormat, number>>;
+  /**
+   * Matrices kept in f32 although f16 was asked for, each with why (an odd input size, or a value beyond ±65504).
+   * Empty otherwise, and on a backend without f16 storage, where every matrix is f32 (`byFormat` says so).
+   */
+  keptF32: { name: string; reason: string }[];
   /** KV caches of live sequences */
   kvCache: number;
   /** LoRA slot pools */
@@ -67,7 +80,8 @@ export interface ForwardOptions {
 export interface Model {
   readonly config: LlamaConfig;
   readonly backend: Backend;
-  readonly quant: QuantKind;
+  /** the format asked for (see `memory().byFormat` for what was stored) */
+  readonly quant: WeightFormat;
   readonly loraSlots: number;
   /** the slots' maximum adapter rank (0 without slots) */
   readonly loraMaxRank: number;
@@ -196,6 +210,8 @@ interface DeviceWeights {
   layers: Omit<DeviceLayer, 'lora'>[];
   bytes: number;
   bytesF32: number;
+  byFormat: Partial<Record<WeightFormat, number>>;
+  keptF32: { name: string; reason: string }[];
   owned: (Tensor | WeightTensor)[];
 }
 
@@ -238,7 +254,21 @@ export function createModelBuilder(backend: Backend, config: LlamaConfig, opts: 
     kBias: kvDim,
     vBias: kvDim,
   };
-  const dw = { bytes: 0, bytesF32: 0, owned: [] as (Tensor | WeightTensor)[] };
+  const dw = { bytes: 0, bytesF32: 0, byFormat: {} as Partial<Record<WeightFormat, number>>, keptF32: [] as { name: string; reason: string }[], owned: [] as (Tensor | WeightTensor)[] };
+  /** f16 storage when the backend has it and the matrix fits (even input size, |values| ≤ 65504), else f32 */
+  const upF16 = (name: string, m: F32Matrix): WeightTensor => {
+    if (!b.uploadWeightF16) return b.uploadWeight(m);
+    if (m.cols % 2 !== 0) {
+      dw.keptF32.push({ name, reason: `its input size ${m.cols} is odd (f16 is stored two values per word)` });
+      return b.uploadWeight(m);
+    }
+    const over = f16Overflow(m.data);
+    if (over >= 0) {
+      dw.keptF32.push({ name, reason: `it holds ${m.data[over]}, beyond f16's ±65504` });
+      return b.uploadWeight(m);
+    }
+    return b.uploadWeightF16(toF16Matrix(m, name));
+  };
   const top: { embed?: WeightTensor; lmHead?: WeightTensor; finalNorm?: Tensor } = {};
   const layers: Partial<Omit<DeviceLayer, 'lora'>>[] = Array.from({ length: c.numLayers }, () => ({}));
   let state: 'open' | 'finished' | 'aborted' = 'open';
@@ -248,7 +278,8 @@ export function createModelBuilder(backend: Backend, config: LlamaConfig, opts: 
     if (m.rows !== rows || m.cols !== cols) {
       throw new TributaryError('engine/bad-weights', `${name} is ${m.rows}×${m.cols}, expected ${rows}×${cols} for this config.`, name);
     }
-    const w = b.uploadWeight(quantize(m, quant));
+    const w = quant === 'f16' ? upF16(name, m) : b.uploadWeight(quantize(m, quant));
+    dw.byFormat[w.kind] = (dw.byFormat[w.kind] ?? 0) + w.bytes;
     dw.bytes += w.bytes;
     dw.bytesF32 += m.data.byteLength;
     dw.owned.push(w);
@@ -548,7 +579,7 @@ function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights,
     memory: () => {
       let kv = 0;
       for (const s of live) kv += 2 * c.numLayers * s.maxSeq * kvDim * 4;
-      return { weights: weightBytes, weightsF32, kvCache: kv, lora: loraBytes };
+      return { weights: weightBytes, weightsF32, byFormat: { ...dw.byFormat }, keptF32: dw.keptF32.map((k) => ({ ...k })), kvCache: kv, lora: loraBytes };
     },
     createSequence,
     forward,

@@ -31,6 +31,21 @@ describe('createModelBuilder', () => {
     }
   });
 
+  it("f16 on the CPU backend (no f16 storage) loads as f32: the f32 model's logits and bytes, and memory says f32", async () => {
+    const f32 = createModel(createCpuBackend(), config, weights);
+    const f16 = createModel(createCpuBackend(), config, weights, { quant: 'f16' });
+    expect(f16.quant).toBe('f16');
+    const mem = f16.memory();
+    expect(mem).toEqual(f32.memory());
+    let vectors = 0;
+    for (const L of weights.layers) for (const v of [L.inputNorm, L.postAttentionNorm, L.qBias, L.kBias, L.vBias]) vectors += v?.byteLength ?? 0;
+    vectors += weights.finalNorm.byteLength;
+    expect(mem.byFormat).toEqual({ f32: mem.weightsF32 - vectors });
+    expect(mem.keptF32).toEqual([]);
+    const tokens = [5, 17, 99, 3];
+    expect(await f16.prefill(tokens, f16.createSequence(16))).toEqual(await f32.prefill(tokens, f32.createSequence(16)));
+  });
+
   it('names a missing or misshapen weight, and abort frees what was uploaded', () => {
     const backend = createCpuBackend();
     const b = createModelBuilder(backend, config, { quant: 'q8' });
