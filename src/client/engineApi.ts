@@ -60,6 +60,13 @@ export interface ModelMemoryInfo {
   weights: number;
   /** what the same weights take in f32 */
   weightsF32: number;
+  /**
+   * Device bytes of the weight matrices by the format they are really stored in (norms/biases, always f32, left
+   * out): f16 asked for on the CPU backend shows up here as f32.
+   */
+  byFormat: Partial<Record<QuantChoice, number>>;
+  /** matrices kept in f32 although f16 was asked for (odd input size, or values beyond ±65504), with why */
+  keptF32: { name: string; reason: string }[];
   kvCache: number;
   /** LoRA slots reserved */
   lora: number;

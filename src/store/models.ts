@@ -43,7 +43,8 @@ export async function putModelRecord(db: TributaryDB, r: ModelRecord): Promise<v
 export interface EnginePrefs {
   /** device bytes for resident LoRA adapters */
   adapterBudgetBytes: number;
-  quant: 'f32' | 'q8' | 'q4';
+  /** weight format on the device; 'f16' is stored as f16 on WebGPU only (the CPU backend keeps f32) */
+  quant: 'f32' | 'f16' | 'q8' | 'q4';
   /** use the CPU even when WebGPU works */
   forceCpu: boolean;
 }

@@ -94,6 +94,14 @@ describe('chat with the demo model', () => {
     // the first turn still says who answered it
     expect(await first.locator('.chat-answered-by').textContent()).toBe('Base model');
 
+    // f16 weights: WebGPU stores halves (the facts say so) and answers
+    await page.locator('.model-load-details > summary').click();
+    await page.getByText('f16 (half memory, WebGPU)').click();
+    await page.getByRole('button', { name: 'Load model' }).click();
+    await eventually(async () => expect(await page.locator('.model-facts').textContent()).toMatch(/f16 halves, computed in f32/), 60_000);
+    const half = await ask(page, 'And with half the memory?');
+    expect((await answerText(half)).length).toBeGreaterThan(0);
+
     // the GPU device is lost: the engine says so and answers on the CPU
     await page.locator('.engine-diagnostics > summary').click();
     await page.getByRole('button', { name: 'Simulate a GPU device loss' }).click();
@@ -101,6 +109,8 @@ describe('chat with the demo model', () => {
     expect(await page.locator('.engine-fallback').textContent()).toMatch(/Fell back to the CPU.*WebGPU device was destroyed/s);
     const third = await ask(page, 'Still there?');
     expect(await third.locator('.badge').textContent()).toBe('CPU');
+    // the model was rebuilt on the CPU, which has no f16 storage: it says the weights are f32 now
+    await eventually(async () => expect(await page.locator('.model-facts').textContent()).toMatch(/f32: f16 was asked for, but this backend \(the CPU\) has no f16 storage/), 30_000);
     expect(realErrors(profile)).toEqual([]);
   });
 

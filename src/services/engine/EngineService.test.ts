@@ -250,6 +250,13 @@ describe('EngineService (CPU backend, generated demo folder)', () => {
     const q4 = await engine.setPrefs({ quant: 'q4' });
     expect(q4.model!.quant).toBe('q4');
     expect(q4.model!.memory.weights).toBeLessThan(stats.model!.memory.weights);
+    // f16 on the CPU backend: accepted, stored as f32, and the memory report says so
+    const f16 = await engine.setPrefs({ quant: 'f16' });
+    expect(f16.model!.quant).toBe('f16');
+    expect(Object.keys(f16.model!.memory.byFormat)).toEqual(['f32']);
+    expect(f16.model!.memory.weights).toBe(f16.model!.memory.weightsF32);
+    expect(f16.model!.memory.keptF32).toEqual([]);
+    await expect(engine.setPrefs({ quant: 'f8' as 'f16' })).rejects.toMatchObject({ code: 'engine/bad-config', message: expect.stringMatching(/Unknown weight format f8/) });
   });
 
   it('falls back to the CPU when the WebGPU device is lost, and says so', async () => {

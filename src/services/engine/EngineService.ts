@@ -456,7 +456,7 @@ export class EngineService implements EngineApi {
     if (patch.adapterBudgetBytes !== undefined && !(Number.isFinite(patch.adapterBudgetBytes) && patch.adapterBudgetBytes > 0)) {
       throw new TributaryError('engine/bad-config', `The adapter memory budget must be a positive number of bytes (got ${patch.adapterBudgetBytes}).`);
     }
-    if (patch.quant !== undefined && !['f32', 'q8', 'q4'].includes(patch.quant)) throw new TributaryError('engine/bad-config', `Unknown weight format ${String(patch.quant)}.`);
+    if (patch.quant !== undefined && !['f32', 'f16', 'q8', 'q4'].includes(patch.quant)) throw new TributaryError('engine/bad-config', `Unknown weight format ${String(patch.quant)}.`);
     await this.exclusive(async () => {
       const before = await getEnginePrefs(this.deps.db);
       const after = await setEnginePrefs(this.deps.db, patch);

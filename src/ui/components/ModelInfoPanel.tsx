@@ -1,8 +1,7 @@
 import { Show } from 'solid-js';
 import type { ModelInfo } from '../../client/engineApi.ts';
 import { formatBytes } from '../lib/format.ts';
-
-const QUANT_LABEL = { f32: 'f32 (not quantised)', q8: 'int8, groups of 32', q4: 'int4, groups of 32' } as const;
+import { weightFormatNote } from '../lib/weightFormat.ts';
 
 function formatCount(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} B`;
@@ -58,7 +57,7 @@ export function ModelInfoPanel(props: { model: ModelInfo }) {
         <div>
           <dt>Weights on device</dt>
           <dd class="model-weights-memory">
-            {formatBytes(m().memory.weights)} <span class="muted">({QUANT_LABEL[m().quant]}; f32 would be {formatBytes(m().memory.weightsF32)})</span>
+            {formatBytes(m().memory.weights)} <span class="muted">({weightFormatNote(m())}; f32 would be {formatBytes(m().memory.weightsF32)})</span>
           </dd>
         </div>
         <div>

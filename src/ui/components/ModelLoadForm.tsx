@@ -88,9 +88,15 @@ export function ModelLoadForm(props: { currentQuant: QuantChoice | undefined; di
             <input type="radio" name="model-quant" checked={chosenQuant() === 'q4'} onChange={() => setQuant('q4')} /> int4 (an eighth, less exact)
           </label>
           <label class="choice">
+            <input type="radio" name="model-quant" checked={chosenQuant() === 'f16'} onChange={() => setQuant('f16')} /> f16 (half memory, WebGPU)
+          </label>
+          <label class="choice">
             <input type="radio" name="model-quant" checked={chosenQuant() === 'f32'} onChange={() => setQuant('f32')} /> f32 (exact, largest)
           </label>
         </div>
+        <Show when={chosenQuant() === 'f16'}>
+          <p class="hint">f16 halves the weights' memory with almost no loss (every weight within 2⁻¹¹ of its value). Only WebGPU stores f16; on the CPU the weights load as f32.</p>
+        </Show>
       </fieldset>
       <ErrorAlert error={error()} title="The model was not loaded" onDismiss={() => setError(undefined)} />
       <div class="form-actions">
