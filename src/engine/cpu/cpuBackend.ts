@@ -3,7 +3,8 @@
  * thread — in the app, the engine worker). Also the fallback when WebGPU is missing or the device is lost.
  * Weights are copied onto the WASM SIMD heap when WASM SIMD is available (`./simd`; f32 weights packed in panels of 16
  * rows, the layout of the SIMD matmul kernel), so `matmul` runs its SIMD path; attention, SiLU·mul, RMSNorm and the
- * residual add run as WASM SIMD kernels too (`./simd/*Simd.ts`); `createCpuBackend({ simd: false })` keeps
+ * residual add run as WASM SIMD kernels too (`./simd/*Simd.ts`); LoRA pools live on the heap and run the SIMD
+ * multi-LoRA kernels (`./simd/loraSimd.ts`, segments of rows sharing an adapter); `createCpuBackend({ simd: false })` keeps
  * everything in plain JS.
  *
  * @example
@@ -22,6 +23,7 @@ import { rmsNorm } from './kernels/rmsNorm.ts';
 import { ropeInPlace } from './kernels/rope.ts';
 import { siluMul } from './kernels/siluMul.ts';
 import { canAttentionSimd, tryAttentionSimd } from './simd/attentionSimd.ts';
+import { createHeapLoraSlots, heapLoraSlotViews, releaseHeapLoraSlots, tryLoraApplySimd, writeHeapLoraSlot, type HeapLoraSlots } from './simd/loraSimd.ts';
 import { tryAddSimd, tryRmsNormSimd } from './simd/normAddSimd.ts';
 import { trySiluMulSimd } from './simd/siluMulSimd.ts';
 import { simdRuntime, type CpuMatrix } from './simd/simdRuntime.ts';
@@ -58,8 +60,9 @@ export class CpuWeight implements WeightTensor {
 export class CpuLoraPool implements LoraPool {
   disposed = false;
   readonly bytes: number;
+  /** plain-JS slots (views into A / B); all null when the slots live on the WASM heap (`heap`) */
   readonly slots: (LoraSlotView | null)[];
-  /** backing store: slot i's A at i*maxRank*inDim, B at i*outDim*maxRank */
+  /** plain-JS backing store: slot i's A at i*maxRank*inDim, B at i*outDim*maxRank (empty with `heap`) */
   readonly A: Float32Array;
   readonly B: Float32Array;
   constructor(
@@ -67,11 +70,13 @@ export class CpuLoraPool implements LoraPool {
     readonly maxRank: number,
     readonly inDim: number,
     readonly outDim: number,
+    /** with WASM SIMD: the slots on the heap, read by the SIMD multi-LoRA kernels without a copy */
+    readonly heap: HeapLoraSlots | null = null,
   ) {
-    this.A = new Float32Array(nSlots * maxRank * inDim);
-    this.B = new Float32Array(nSlots * outDim * maxRank);
+    this.A = new Float32Array(heap ? 0 : nSlots * maxRank * inDim);
+    this.B = new Float32Array(heap ? 0 : nSlots * outDim * maxRank);
     this.slots = new Array<LoraSlotView | null>(nSlots).fill(null);
-    this.bytes = this.A.byteLength + this.B.byteLength;
+    this.bytes = heap ? heap.bytes : this.A.byteLength + this.B.byteLength;
   }
 }
 
@@ -134,7 +139,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
       return w;
     },
     createLoraPool(nSlots, maxRank, inDim, outDim) {
-      const p = new CpuLoraPool(nSlots, maxRank, inDim, outDim);
+      const p = new CpuLoraPool(nSlots, maxRank, inDim, outDim, rt ? createHeapLoraSlots(rt, nSlots, maxRank, inDim, outDim) : null);
       mem.lora += p.bytes;
       return p;
     },
@@ -143,12 +148,17 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
       if (!Number.isInteger(slot) || slot < 0 || slot >= p.nSlots) throw new TributaryError('engine/lora-slot', `LoRA slot ${slot} does not exist (the pool has ${p.nSlots}).`);
       if (!data) {
         p.slots[slot] = null;
+        if (p.heap) writeHeapLoraSlot(rt!, p.heap, slot, null);
         return;
       }
       const r = data.rank;
       if (!Number.isInteger(r) || r < 0 || r > p.maxRank) throw new TributaryError('engine/lora-slot', `An adapter of rank ${r} does not fit slots of rank ≤ ${p.maxRank}.`);
       if (data.A.length !== r * p.inDim || data.B.length !== p.outDim * r) {
         throw new TributaryError('engine/bad-shape', `LoRA slot ${slot}: A must be ${r}×${p.inDim} and B ${p.outDim}×${r} (got ${data.A.length} and ${data.B.length} values).`);
+      }
+      if (p.heap) {
+        writeHeapLoraSlot(rt!, p.heap, slot, data);
+        return;
       }
       const A = p.A.subarray(slot * p.maxRank * p.inDim, slot * p.maxRank * p.inDim + r * p.inDim);
       const B = p.B.subarray(slot * p.outDim * p.maxRank, slot * p.outDim * p.maxRank + p.outDim * r);
@@ -167,6 +177,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
       } else if (t instanceof CpuLoraPool && !t.disposed) {
         t.disposed = true;
         mem.lora -= t.bytes;
+        if (t.heap) releaseHeapLoraSlots(rt!, t.heap);
       }
     },
     memory: () => ({ ...mem }),
@@ -200,7 +211,10 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     },
     loraApply(x, T, pool, rowAdapter, out) {
       const p = pl(pool);
-      loraApply(ten(x), T, p.inDim, p.outDim, rowAdapter, p.slots, ten(out));
+      const [xs, o] = [ten(x), ten(out)];
+      if (p.heap && tryLoraApplySimd(rt!, xs, T, rowAdapter, p.heap, o)) return;
+      // the heap could not grow for scratch: the JS twin on plain copies of the heap slots
+      loraApply(xs, T, p.inDim, p.outDim, rowAdapter, p.heap ? heapLoraSlotViews(rt!, p.heap) : p.slots, o);
     },
     copyRows(src, srcRow, dst, dstRow, nRows, rowLen) {
       const s = ten(src);

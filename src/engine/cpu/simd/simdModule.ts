@@ -12,6 +12,7 @@
  * - `dq4(q, s, dst, groups)`: int4 groups of 32 (16 bytes, low nibble = even column) → f32 (`(n − 8) · scale`).
  * Quantised prefill matmuls dequantise 16 rows with `dq8`/`dq4` into cache-resident scratch, pack them and run `gemmp16`.
  * - `siluMul` and `attn`: SwiGLU gate and causal attention, with a SIMD polynomial `exp` (`expV`); `rmsNorm`, `add`.
+ * - `loraShrink` / `loraExpand`: multi-LoRA (x·Aᵀ, then ·Bᵀ accumulated) over a segment of rows sharing one adapter.
  */
 import { F32, Fn, I32, V128, emitModule } from './wasmEmit.ts';
 
@@ -229,6 +230,156 @@ function gemvp2(fma: boolean): Fn {
   f.get(p).i32(1).add().set(p);
   f.br(0);
   f.end().end();
+  return f;
+}
+
+/**
+ * `loraShrink(x, a, h, rows, K, r, scale)`: the LoRA shrink of a segment of rows sharing one adapter,
+ * `h[t*r + j] = scale · Σ_k x[t*K + k] · a[j*K + k]` (K a multiple of 4; `a` is the slot's `A [r, K]`). Tiles of
+ * 2 rows × 4 ranks (8 f32x4 accumulators, each `A` vector loaded once for both rows), then 1 row, then single ranks.
+ * Lane `l` sums `k ≡ l (mod 4)` in order and the lanes are added `((l0 + l1) + l2) + l3` in every tile shape, so a
+ * row's `h` is the same bits whatever segment or batch it runs in.
+ */
+function loraShrink(fma: boolean): Fn {
+  const f = new Fn('loraShrink', [I32, I32, I32, I32, I32, I32, F32]);
+  const [x, a, h, rows, K, r, scale] = [0, 1, 2, 3, 4, 5, 6];
+  const t = f.local(I32);
+  const j = f.local(I32);
+  const kb = f.local(I32);
+  const kB = f.local(I32);
+  const xp = [f.local(I32), f.local(I32)];
+  const ap = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
+  const hp = f.local(I32);
+  const acc = Array.from({ length: 8 }, () => f.local(V128));
+  const xv = [f.local(V128), f.local(V128)];
+  const av = f.local(V128);
+  /** `tr` rows from t × `tj` ranks from j */
+  const tile = (tr: number, tj: number): void => {
+    for (let i = 0; i < tr * tj; i++) f.f32(0).f32x4splat().set(acc[i]!);
+    f.get(x).get(t).get(kB).mul().add().set(xp[0]!);
+    if (tr > 1) f.get(xp[0]!).get(kB).add().set(xp[1]!);
+    f.get(a).get(j).get(kB).mul().add().set(ap[0]!);
+    for (let q = 1; q < tj; q++) f.get(ap[q - 1]!).get(kB).add().set(ap[q]!);
+    f.i32(0).set(kb);
+    f.loop();
+    for (let i = 0; i < tr; i++) f.get(xp[i]!).get(kb).add().v128load().set(xv[i]!);
+    for (let q = 0; q < tj; q++) {
+      f.get(ap[q]!).get(kb).add().v128load().set(av);
+      for (let i = 0; i < tr; i++) mulAdd(f, fma, acc[i * tj + q]!, () => f.get(xv[i]!), () => f.get(av));
+    }
+    f.get(kb).i32(16).add().tee(kb).get(kB).ltU().brIf(0);
+    f.end();
+    for (let i = 0; i < tr; i++) {
+      // h + ((t + i)·r + j)·4
+      f.get(h).get(t).i32(i).add().get(r).mul().get(j).add().i32(4).mul().add().set(hp);
+      for (let q = 0; q < tj; q++) {
+        const v = acc[i * tj + q]!;
+        f.get(hp);
+        f.get(v).f32x4extract(0).get(v).f32x4extract(1).f32add().get(v).f32x4extract(2).f32add().get(v).f32x4extract(3).f32add();
+        f.get(scale).f32mul().f32store(4 * q);
+      }
+    }
+  };
+  /** the j loop for `tr` rows: blocks of 4 ranks, then one at a time */
+  const ranks = (tr: number): void => {
+    f.i32(0).set(j);
+    f.block().loop();
+    f.get(r).get(j).i32(4).add().ltU().brIf(1);
+    tile(tr, 4);
+    f.get(j).i32(4).add().set(j);
+    f.br(0);
+    f.end().end();
+    f.block().loop();
+    f.get(j).get(r).geU().brIf(1);
+    tile(tr, 1);
+    f.get(j).i32(1).add().set(j);
+    f.br(0);
+    f.end().end();
+  };
+  f.get(K).i32(4).mul().set(kB);
+  f.i32(0).set(t);
+  f.block().loop();
+  f.get(rows).get(t).i32(2).add().ltU().brIf(1);
+  ranks(2);
+  f.get(t).i32(2).add().set(t);
+  f.br(0);
+  f.end().end();
+  f.block();
+  f.get(t).get(rows).geU().brIf(0);
+  ranks(1);
+  f.end();
+  return f;
+}
+
+/**
+ * `loraExpand(h, bt, out, rows, N, r)`: the LoRA expand, accumulated, `out[t*N + n] += Σ_j h[t*r + j] · bt[j*N + n]`
+ * (N a multiple of 4; `bt` is the slot's `B` stored transposed, `[r, N]`, so each step is an f32x4 axpy along n).
+ * Tiles of 2 rows × 16 columns (8 accumulators, each `Bᵀ` vector loaded once for both rows), then 4 columns, then 1 row.
+ * Every output is `out + h_0·b_0 + h_1·b_1 + …` in rank order whatever the tile: a row's result does not depend on
+ * its segment or batch.
+ */
+function loraExpand(fma: boolean): Fn {
+  const f = new Fn('loraExpand', [I32, I32, I32, I32, I32, I32]);
+  const [h, bt, out, rows, N, r] = [0, 1, 2, 3, 4, 5];
+  const t = f.local(I32);
+  const n = f.local(I32);
+  const j = f.local(I32);
+  const nB = f.local(I32);
+  const rB = f.local(I32);
+  const op = [f.local(I32), f.local(I32)];
+  const hp = [f.local(I32), f.local(I32)];
+  const bp = f.local(I32);
+  const acc = Array.from({ length: 8 }, () => f.local(V128));
+  const hv = [f.local(V128), f.local(V128)];
+  const bv = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  /** `tr` rows from t × `nv` f32x4 columns from n */
+  const tile = (tr: number, nv: number): void => {
+    f.get(out).get(t).get(nB).mul().add().get(n).i32(4).mul().add().set(op[0]!);
+    if (tr > 1) f.get(op[0]!).get(nB).add().set(op[1]!);
+    for (let i = 0; i < tr; i++) for (let v = 0; v < nv; v++) f.get(op[i]!).v128load(16 * v).set(acc[i * nv + v]!);
+    f.get(h).get(t).get(rB).mul().add().set(hp[0]!);
+    if (tr > 1) f.get(hp[0]!).get(rB).add().set(hp[1]!);
+    f.get(bt).get(n).i32(4).mul().add().set(bp);
+    f.i32(0).set(j);
+    f.loop();
+    for (let v = 0; v < nv; v++) f.get(bp).v128load(16 * v).set(bv[v]!);
+    for (let i = 0; i < tr; i++) {
+      f.get(hp[i]!).get(j).add().v128load32splat().set(hv[i]!);
+      for (let v = 0; v < nv; v++) mulAdd(f, fma, acc[i * nv + v]!, () => f.get(hv[i]!), () => f.get(bv[v]!));
+    }
+    f.get(bp).get(nB).add().set(bp);
+    f.get(j).i32(4).add().tee(j).get(rB).ltU().brIf(0);
+    f.end();
+    for (let i = 0; i < tr; i++) for (let v = 0; v < nv; v++) f.get(op[i]!).get(acc[i * nv + v]!).v128store(16 * v);
+  };
+  /** the n loop for `tr` rows: 16 columns at a time, then 4 */
+  const cols = (tr: number): void => {
+    f.i32(0).set(n);
+    for (const nv of [4, 1]) {
+      f.block().loop();
+      f.get(N).get(n).i32(4 * nv).add().ltU().brIf(1);
+      tile(tr, nv);
+      f.get(n).i32(4 * nv).add().set(n);
+      f.br(0);
+      f.end().end();
+    }
+  };
+  f.get(N).i32(4).mul().set(nB);
+  f.get(r).i32(4).mul().set(rB);
+  f.block();
+  f.get(r).i32(0).leU().brIf(0); // rank 0: nothing to add (the j loop runs at least once)
+  f.i32(0).set(t);
+  f.block().loop();
+  f.get(rows).get(t).i32(2).add().ltU().brIf(1);
+  cols(2);
+  f.get(t).i32(2).add().set(t);
+  f.br(0);
+  f.end().end();
+  f.block();
+  f.get(t).get(rows).geU().brIf(0);
+  cols(1);
+  f.end();
+  f.end();
   return f;
 }
 
@@ -751,11 +902,11 @@ function dq4(): Fn {
 
 /**
  * The module's bytes (imports `env.mem`; exports `gemm`, `gemm16` (K multiple of 16), `gemmp16`, `gemvp2`, `pack16`, `gemv1`,
- * `gemvq8`, `gemvq4`, `dq8`, `dq4`, `siluMul`, `attn`, `rmsNorm`, `add`). About 11 KB: above Chrome's 4 KB limit for synchronous compilation on the main thread, so the SIMD path is
+ * `gemvq8`, `gemvq4`, `dq8`, `dq4`, `siluMul`, `attn`, `rmsNorm`, `add`, `loraShrink`, `loraExpand`). About 13 KB: above Chrome's 4 KB limit for synchronous compilation on the main thread, so the SIMD path is
  * for workers (where the engine runs); on the main thread `simdRuntime()` returns null and the JS kernels run.
  */
 export function simdModuleBytes(opts: { fma?: boolean } = {}): Uint8Array<ArrayBuffer> {
   const fma = opts.fma ?? false;
-  return emitModule([gemm('gemm', 1, 2), gemm('gemm16', 2, 6), gemmp16(fma), gemvp2(fma), pack16(), gemv1(), gemvq(8), gemvq(4), dq8(), dq4(), siluMul(), attn(), rmsNorm(), addV()]);
+  return emitModule([gemm('gemm', 1, 2), gemm('gemm16', 2, 6), gemmp16(fma), gemvp2(fma), pack16(), gemv1(), gemvq(8), gemvq(4), dq8(), dq4(), siluMul(), attn(), rmsNorm(), addV(), loraShrink(fma), loraExpand(fma)]);
 }
 

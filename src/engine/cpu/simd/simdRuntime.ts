@@ -34,6 +34,8 @@ interface Kernels {
   rmsNorm(x: number, w: number, out: number, T: number, d: number, eps: number): void;
   add(a: number, b: number, out: number, n: number): void;
   attn(q: number, k: number, v: number, out: number, sc: number, T: number, start: number, hd: number, qS: number, kvS: number, scale: number): void;
+  loraShrink(x: number, a: number, h: number, rows: number, K: number, r: number, scale: number): void;
+  loraExpand(h: number, bt: number, out: number, rows: number, N: number, r: number): void;
 }
 
 interface Block {
@@ -154,6 +156,10 @@ export interface SimdRuntime {
   release(m: CpuMatrix): void;
   /** True when `m`'s arrays are views on the heap. */
   owns(m: CpuMatrix): boolean;
+  /** A zero-filled heap region of `bytes` (16-byte aligned; byte offset), or null when the heap cannot grow. */
+  alloc(bytes: number): number | null;
+  /** Frees a region from `alloc` (same size). */
+  free(off: number, bytes: number): void;
   /** A scratch region of at least `bytes` (reused; valid until the next `scratch` call with a larger size). */
   scratch(slot: number, bytes: number): number;
   /** current views of the heap */
@@ -256,6 +262,13 @@ function createRuntime(memory: WebAssembly.Memory, kernels: Kernels, fma: boolea
     owns(m) {
       return (m.kind === 'f32' || m.kind === 'f32p' ? m.data.buffer : m.q.buffer) === memory.buffer;
     },
+    alloc(bytes) {
+      const off = heap.alloc(bytes);
+      // freed weights leave their bytes behind: callers rely on zeros (padding)
+      if (off !== null) new Uint8Array(memory.buffer, off, bytes).fill(0);
+      return off;
+    },
+    free: (off, bytes) => heap.free(off, bytes),
     scratch(slot, bytes) {
       const cur = scratchSlots[slot];
       if (cur && cur.size >= bytes) return cur.off;
