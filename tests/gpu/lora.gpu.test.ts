@@ -1,6 +1,6 @@
 /**
- * Multi-LoRA kernels — BGMV for decode (shaders/bgmv.wgsl) and SGMV-style segments for prefill
- * (shaders/sgmv.wgsl) — vs cpu/kernels/loraApply, with adapters mixed per row (incl. -1 and a rank-0
+ * Multi-LoRA kernels — BGMV for decode (shaders/bgmv.wgsl), SGMV-style segments for prefill
+ * (shaders/sgmv.wgsl) and the coarse family's row-block kernel (shaders/lora_coarse.wgsl) — vs cpu/kernels/loraApply, with adapters mixed per row (incl. -1 and a rank-0
  * slot), ranks 4..72, sizes off the tile grid, A/B scattered through one pool buffer.
  * Tolerance: |gpu - cpu| <= 1e-5·sqrt(inDim)·(1 + |cpu|); rows with adapter -1 and rank-0 rows must be
  * bit-for-bit the base output.
@@ -10,7 +10,8 @@ import { loraApply, type LoraSlotView } from '../../src/engine/cpu/kernels/loraA
 import type { GpuRuntime } from '../../src/engine/webgpu/runtime.ts';
 import { loraBgmv } from '../../src/engine/webgpu/ops/loraBgmv.ts';
 import { loraSgmv } from '../../src/engine/webgpu/ops/loraSgmv.ts';
-import { loraSegments, packLoraSlots, type LoraGpuSlot } from '../../src/engine/webgpu/ops/loraSlots.ts';
+import { loraCoarse } from '../../src/engine/webgpu/ops/loraCoarse.ts';
+import { loraBlocks, loraSegments, packLoraSlots, type LoraGpuSlot } from '../../src/engine/webgpu/ops/loraSlots.ts';
 import { createTestRuntime, describeGpu } from './gpu.ts';
 import { expectClose, expectSame, randn, rng } from './check.ts';
 
@@ -66,7 +67,7 @@ describeGpu('multi-LoRA (BGMV / SGMV) on WebGPU vs the CPU twin', () => {
   });
   afterAll(() => rt?.destroy());
 
-  async function check(kind: 'bgmv' | 'sgmv', rowAdapter: Int32Array, ranks: number[], inDim: number, outDim: number, seed: number) {
+  async function check(kind: 'bgmv' | 'sgmv' | 'coarse', rowAdapter: Int32Array, ranks: number[], inDim: number, outDim: number, seed: number) {
     const T = rowAdapter.length;
     const rand = rng(seed);
     const ad = makeAdapters(rand, ranks, inDim, outDim);
@@ -85,7 +86,10 @@ describeGpu('multi-LoRA (BGMV / SGMV) on WebGPU vs the CPU twin', () => {
       out: rt.upload(base),
     };
     if (kind === 'bgmv') loraBgmv(rt, { ...args, rowSlot: rt.upload(rowAdapter) });
-    else {
+    else if (kind === 'coarse') {
+      const blocks = loraBlocks(rowAdapter);
+      loraCoarse(rt, args, rt.upload(blocks.data), blocks);
+    } else {
       const seg = loraSegments(rowAdapter);
       loraSgmv(rt, args, rt.upload(seg.data), seg);
     }
@@ -122,5 +126,28 @@ describeGpu('multi-LoRA (BGMV / SGMV) on WebGPU vs the CPU twin', () => {
     const rowAdapter = Int32Array.of(2, 2, 2, 0, -1, 1, 1);
     await check('sgmv', rowAdapter, [4, 8, 16], 64, 96, 6);
     await check('bgmv', rowAdapter, [4, 8, 16], 64, 96, 6);
+  });
+
+  it('coarse: decode batch with a different adapter per row, -1 rows and a rank-0 slot', async () => {
+    await check('coarse', Int32Array.of(0, -1, 2, 2, 1, -1, 0, 3), [4, 8, 16, 0], 96, 70, 1);
+  });
+
+  it('coarse: one row, rank 72 and rank 5 (ranks not a multiple of 4), in/out off the 4-grid', async () => {
+    await check('coarse', Int32Array.of(1, 0), [5, 72], 101, 301, 2);
+    await check('coarse', Int32Array.of(-1), [8], 64, 64, 3);
+  });
+
+  it('coarse: prefill segments cut into 8-row blocks (33 rows, 5 without adapter, 32 rows, 3 rows), ranks 4..72', async () => {
+    const rows = [...Array(33).fill(1), ...Array(5).fill(-1), ...Array(32).fill(0), ...Array(3).fill(2)] as number[];
+    await check('coarse', Int32Array.from(rows), [16, 72, 4], 100, 130, 4);
+  });
+
+  it('coarse: a 32-row decode on one adapter, and unsorted rows with a rank-0 slot', async () => {
+    await check('coarse', new Int32Array(32).fill(1), [8, 8], 64, 96, 7);
+    await check('coarse', Int32Array.of(0, 1, 1, -1, 0, 2, 2, 2, 3, 1), [8, 4, 64, 0], 96, 70, 5);
+  });
+
+  it('coarse, SGMV and BGMV agree on the same batch', async () => {
+    await check('coarse', Int32Array.of(2, 2, 2, 0, -1, 1, 1), [4, 8, 16], 64, 96, 6);
   });
 });

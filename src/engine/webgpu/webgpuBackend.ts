@@ -29,7 +29,8 @@ import { attention } from './ops/attention.ts';
 import { embeddingGather, checkTokenIds } from './ops/embeddingGather.ts';
 import { loraBgmv } from './ops/loraBgmv.ts';
 import { loraSgmv } from './ops/loraSgmv.ts';
-import { loraSegments, LORA_SLOT_BYTES } from './ops/loraSlots.ts';
+import { loraCoarse } from './ops/loraCoarse.ts';
+import { loraBlocks, loraSegments, LORA_SLOT_BYTES } from './ops/loraSlots.ts';
 import { matmul, matmulProgram, matmulVariant } from './ops/matmul.ts';
 import { rmsNorm } from './ops/rmsNorm.ts';
 import { rope, ropeTableData, type RopeTable } from './ops/rope.ts';
@@ -443,9 +444,16 @@ export class WebGpuBackend implements Backend {
     }
     if (!work) return; // no adapter rows: no LoRA work at all
     const args = { x: ten(x).buffer, T, inDim: p.inDim, outDim: p.outDim, slots: p.table, pool: p.pool, maxRank: p.maxRank, out: outTen(out).buffer };
+    if (this.rt.kernels === 'coarse') {
+      // software adapter: one barrier-free kernel over ≤ 8-row blocks, for decode and prefill alike
+      const blocks = loraBlocks(rows);
+      loraCoarse(this.rt, args, this.index('lora-blocks', blocks.data), blocks);
+      return;
+    }
     const seg = loraSegments(rows);
-    // long runs of one adapter (prefill): segmented tiled kernel; a mixed decode batch: per-row gather
-    if (seg.count * 4 <= T) loraSgmv(this.rt, args, this.index('lora-segments', seg.data), seg);
+    // SGMV's 32-row tiles pay off for long runs of one adapter (prefill), and only when there are enough of
+    // them to fill the GPU: a 32-row decode on one adapter would be a single workgroup. Else per-row BGMV.
+    if (seg.count * 4 <= T && seg.count * Math.ceil(seg.maxLen / 32) >= 4) loraSgmv(this.rt, args, this.index('lora-segments', seg.data), seg);
     else loraBgmv(this.rt, { ...args, rowSlot: this.index('lora-rows', rows) });
   }
 

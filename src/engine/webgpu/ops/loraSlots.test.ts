@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loraSegments, packLoraSlots } from './loraSlots.ts';
+import { loraBlocks, loraSegments, packLoraSlots } from './loraSlots.ts';
 
 describe('loraSegments', () => {
   it('cuts rows into runs of one adapter and leaves -1 rows out', () => {
@@ -8,6 +8,16 @@ describe('loraSegments', () => {
     expect(seg.maxLen).toBe(3);
     expect([...seg.data]).toEqual([1, 2, 0, 0, 3, 3, 3, 0, 7, 1, 0, 0]);
     expect(loraSegments(Int32Array.of(-1, -1)).count).toBe(0);
+  });
+});
+
+describe('loraBlocks', () => {
+  it('cuts each run of one adapter into pieces of at most maxRows rows', () => {
+    const b = loraBlocks(Int32Array.of(2, 2, 2, 2, 2, -1, 1, 0, 0), 9, 2);
+    expect(b.count).toBe(5);
+    expect(b.maxLen).toBe(2);
+    expect([...b.data]).toEqual([0, 2, 2, 0, 2, 2, 2, 0, 4, 1, 2, 0, 6, 1, 1, 0, 7, 2, 0, 0]);
+    expect(loraBlocks(Int32Array.of(0, 0, -1), 2).count).toBe(1);
   });
 });
 

@@ -75,3 +75,24 @@ export function loraSegments(rowAdapter: Int32Array, T = rowAdapter.length): Lor
   }
   return { data: Uint32Array.from(segs), count: segs.length / 4, maxLen };
 }
+
+/**
+ * The coarse kernel's row blocks (shaders/lora_coarse.wgsl): runs of consecutive rows on one adapter, each cut
+ * into pieces of at most `maxRows` rows (so that a long run still spreads over many invocations), in the same
+ * `[start, len, slot, 0]` layout as `loraSegments`; rows with -1 are left out.
+ */
+export function loraBlocks(rowAdapter: Int32Array, T = rowAdapter.length, maxRows = 8): LoraSegments {
+  const seg = loraSegments(rowAdapter, T);
+  const out: number[] = [];
+  let maxLen = 0;
+  for (let i = 0; i < seg.count; i++) {
+    const start = seg.data[i * 4]!;
+    const len = seg.data[i * 4 + 1]!;
+    for (let o = 0; o < len; o += maxRows) {
+      const n = Math.min(maxRows, len - o);
+      out.push(start + o, n, seg.data[i * 4 + 2]!, 0);
+      maxLen = Math.max(maxLen, n);
+    }
+  }
+  return { data: Uint32Array.from(out), count: out.length / 4, maxLen };
+}
