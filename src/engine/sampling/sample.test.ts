@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { applyRepetitionPenalty, argmax, candidateDistribution, createSampler } from './sample.ts';
+import { applyRepetitionPenalty, argmax, candidateDistribution, createSampler, type SamplingParams } from './sample.ts';
 import { createRng } from './rng.ts';
 
 const logits = Float32Array.of(1, 3, 2, -1, 3, 0.5);
@@ -61,6 +61,52 @@ describe('sampling', () => {
     expect([...counts.keys()].sort()).toEqual([1, 2, 4]);
     const e = Math.exp(-1);
     expect(counts.get(2)! / 4000).toBeCloseTo(e / (2 + e), 1);
+  });
+
+  it('gives the same tokens as copy-then-penalise sampling, never changes the logits, and copies only to penalise', () => {
+    /** the sampler as it was: always on a fresh copy of the logits */
+    const reference = (p: SamplingParams) => {
+      const rng = createRng(p.seed ?? 0);
+      return (logits: Float32Array, history: number[]): number => {
+        const l = logits.slice();
+        applyRepetitionPenalty(l, history, p.repetitionPenalty ?? 1);
+        if (p.greedy === true || p.temperature === 0) return argmax(l);
+        const { ids, probs } = candidateDistribution(l, p);
+        const u = rng.next();
+        let acc = 0;
+        for (let i = 0; i < ids.length; i++) {
+          acc += probs[i]!;
+          if (u < acc) return ids[i]!;
+        }
+        return ids[ids.length - 1]!;
+      };
+    };
+    const typedProto = Object.getPrototypeOf(Float32Array.prototype) as { slice: () => unknown };
+    const r = createRng(3);
+    for (const p of [
+      { greedy: true },
+      { temperature: 0, repetitionPenalty: 1.3 },
+      { seed: 4 },
+      { seed: 5, temperature: 0.7, topK: 5, repetitionPenalty: 1.2 },
+      { seed: 6, topP: 0.8 },
+      { seed: 7, temperature: 1, repetitionPenalty: 0.8, topK: 40, topP: 0.9 },
+    ] satisfies SamplingParams[]) {
+      const s = createSampler(p);
+      const ref = reference(p);
+      const history: number[] = [];
+      for (let step = 0; step < 30; step++) {
+        const logits = Float32Array.from({ length: 300 }, () => Math.round(r.normal() * 6) / 2); // ties, ±
+        const before = logits.slice();
+        const slice = vi.spyOn(typedProto, 'slice');
+        const got = s.sample(logits, history);
+        // no Float32Array copy (the penalised path writes into a reused buffer; top-k/top-p slice their id lists)
+        expect(slice.mock.contexts.filter((c) => c instanceof Float32Array)).toEqual([]);
+        slice.mockRestore();
+        expect(got).toBe(ref(before, history));
+        expect(Array.from(logits)).toEqual(Array.from(before));
+        history.push(got, step % 7);
+      }
+    }
   });
 
   it('refuses bad parameters', () => {

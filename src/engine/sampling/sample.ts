@@ -137,11 +137,21 @@ export function createSampler(params: SamplingParams = {}): Sampler {
   checkSamplingParams(params);
   const rng = createRng(params.seed ?? 0);
   const greedy = params.greedy === true || params.temperature === 0;
+  const penalty = params.repetitionPenalty ?? 1;
+  /** reused for the penalised copy (the caller's logits are never modified) */
+  let scratch = new Float32Array(0);
   return {
     params: { ...params },
     sample(logits, history = []) {
-      const l = logits.slice();
-      applyRepetitionPenalty(l, history, params.repetitionPenalty ?? 1);
+      // only the repetition penalty writes to the logits: without it (or without history) read the caller's array
+      // in place, no copy — at 32 rows × a 150k vocabulary that copy is most of a sampling step
+      let l = logits;
+      if (penalty !== 1 && history.length > 0) {
+        if (scratch.length !== logits.length) scratch = new Float32Array(logits.length);
+        scratch.set(logits);
+        l = scratch;
+        applyRepetitionPenalty(l, history, penalty);
+      }
       if (greedy) return argmax(l);
       const { ids, probs } = candidateDistribution(l, params);
       const u = rng.next();
