@@ -1,15 +1,10 @@
 /** Conversions between f32 and the 16/8-bit float formats found in model files. */
+import { f16BitsToF32, f32ToF16Bits } from '../f16.ts';
 
+// a table: safetensors f16 -> f32 conversion runs over whole checkpoints
 const f16Table = ((): Float32Array => {
   const t = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const s = h & 0x8000 ? -1 : 1;
-    const e = (h >> 10) & 0x1f;
-    const m = h & 0x3ff;
-    if (e === 0) t[h] = s * m * 2 ** -24;
-    else if (e === 31) t[h] = m ? NaN : s * Infinity;
-    else t[h] = s * (1 + m / 1024) * 2 ** (e - 15);
-  }
+  for (let h = 0; h < 65536; h++) t[h] = f16BitsToF32(h);
   return t;
 })();
 
@@ -31,34 +26,11 @@ export function bf16ArrayToF32(src: Uint16Array, out = new Float32Array(src.leng
   return out;
 }
 
+/** f32 -> f16 bits, round to nearest even, overflow to infinity, NaN kept (one implementation: src/engine/f16.ts). */
+export const f32ToF16: (v: number) => number = f32ToF16Bits;
+
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
-
-/** f32 -> f16 bits, round to nearest even, overflow to infinity, NaN kept. */
-export function f32ToF16(v: number): number {
-  f32[0] = v;
-  const x = u32[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    const rem = mant & ((1 << shift) - 1);
-    let r = mant >>> shift;
-    if (rem > half || (rem === half && r & 1)) r++;
-    return sign | r;
-  }
-  const rem = mant & 0x1fff;
-  let r = (e << 10) | (mant >>> 13);
-  if (rem > 0x1000 || (rem === 0x1000 && r & 1)) r++;
-  return sign | r;
-}
 
 /** f32 -> bf16 bits, round to nearest even, NaN kept. */
 export function f32ToBf16(v: number): number {
