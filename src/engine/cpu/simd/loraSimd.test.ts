@@ -2,7 +2,7 @@ import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { createCpuBackend } from '../cpuBackend.ts';
 import { loraApply, type LoraSlotView } from '../kernels/loraApply.ts';
-import { createHeapLoraSlots, heapLoraSlotViews, loraApplySimd, releaseHeapLoraSlots, writeHeapLoraSlot } from './loraSimd.ts';
+import { createHeapLoraSlots, heapLoraSlotViews, loraAIndex, loraApplySimd, loraBtIndex, releaseHeapLoraSlots, writeHeapLoraSlot } from './loraSimd.ts';
 import { simdModuleBytes } from './simdModule.ts';
 import { simdRuntime } from './simdRuntime.ts';
 import { createRng } from '../../sampling/rng.ts';
@@ -64,7 +64,11 @@ describe.runIf(rt !== null)('WASM SIMD multi-LoRA (loraShrink / loraExpand on he
 
       const b = createCpuBackend();
       const pool = b.createLoraPool(6, 64, inDim, outDim);
-      slots.forEach((s, i) => b.writeLoraSlot(pool, i, s));
+      // each slot held a rank-64 adapter first: nothing of it may leak into the padding of the one written over it
+      slots.forEach((s, i) => {
+        b.writeLoraSlot(pool, i, slot(64, inDim, outDim, 50 + i));
+        b.writeLoraSlot(pool, i, s);
+      });
       b.writeLoraSlot(pool, 5, zeroRank);
       const out = b.upload(base);
       b.loraApply(b.upload(x), T, pool, rowAdapter, out);
@@ -131,6 +135,7 @@ describe('loraShrink / loraExpand kernels, plain SIMD and relaxed-SIMD FMA', () 
         [7, 36, 52, 6],
         [1, 8, 4, 1],
         [4, 64, 20, 16],
+        [3, 20, 36, 7],
       ] as const) {
         const [xO, aO, bO, hO, oO, h1O, o1O] = [0, 1, 2, 3, 4, 5, 6].map((i) => 1024 + i * 65536);
         const x = Float32Array.from({ length: rows * K }, () => r.normal());
@@ -138,8 +143,9 @@ describe('loraShrink / loraExpand kernels, plain SIMD and relaxed-SIMD FMA', () 
         const Bt = Float32Array.from({ length: rank * N }, () => r.normal());
         const o0 = Float32Array.from({ length: rows * N }, () => r.normal());
         heap.set(x, xO! >> 2);
-        heap.set(A, aO! >> 2);
-        heap.set(Bt, bO! >> 2);
+        // in the kernels' layouts (row-major A [rank, K] and Bᵀ [rank, N] here)
+        for (let j = 0; j < rank; j++) for (let i = 0; i < K; i++) heap[(aO! >> 2) + loraAIndex(j, i, rank, K)] = A[j * K + i]!;
+        for (let j = 0; j < rank; j++) for (let n = 0; n < N; n++) heap[(bO! >> 2) + loraBtIndex(j, n, rank, N)] = Bt[j * N + n]!;
         heap.set(o0, oO! >> 2);
         k['loraShrink']!(xO!, aO!, hO!, rows, K, rank, 0.5);
         k['loraExpand']!(hO!, bO!, oO!, rows, N, rank);
@@ -161,4 +167,25 @@ describe('loraShrink / loraExpand kernels, plain SIMD and relaxed-SIMD FMA', () 
       }
     });
   }
+});
+
+describe('LoRA heap layout', () => {
+  it('loraAIndex and loraBtIndex place every element of a slot once, inside the slot', () => {
+    for (const [r, kp] of [
+      [1, 4],
+      [7, 20],
+      [8, 36],
+      [64, 8],
+    ] as const) {
+      const a = new Set<number>();
+      const bt = new Set<number>();
+      for (let j = 0; j < r; j++) for (let k = 0; k < kp; k++) a.add(loraAIndex(j, k, r, kp));
+      for (let j = 0; j < r; j++) for (let n = 0; n < kp; n++) bt.add(loraBtIndex(j, n, r, kp));
+      for (const s of [a, bt]) {
+        expect(s.size).toBe(r * kp);
+        expect(Math.min(...s)).toBe(0);
+        expect(Math.max(...s)).toBe(r * kp - 1);
+      }
+    }
+  });
 });

@@ -4,9 +4,12 @@
  * (`simdModule.ts`) over segments of consecutive rows that share a slot (Punica's SGMV; a decode batch of distinct
  * adapters is segments of one row, BGMV). Same contract as `kernels/loraApply.ts`, which stays the plain-JS twin.
  *
- * Heap layout per pool: `A` as `[nSlots][maxRank][kp]` and `B` transposed as `[nSlots][maxRank][np]` (`Bᵀ` makes the
- * expand an f32x4 axpy along the output, for any rank), with `kp` / `np` the dimensions rounded up to 4 and the padding
- * zero; x and the touched rows of `out` are staged through heap scratch at those strides. Sums in f32 (the twin sums
+ * Heap layout per pool: each slot holds `maxRank·kp` values of `A` and `maxRank·np` of `Bᵀ`, with `kp` / `np` the
+ * dimensions rounded up to 4 and the padding zero, ordered the way the kernels read them (`loraAIndex` /
+ * `loraBtIndex`): `A` in blocks of 4 ranks interleaved along k, `Bᵀ` in chunks of 16 output columns, so each kernel
+ * tile reads one sequential stream (a decode batch of distinct adapters is bound by streaming them from memory: the
+ * hardware prefetcher follows one long stream better than 4–16 short ones). `Bᵀ` makes the expand an f32x4 axpy along
+ * the output, for any rank. x and the touched rows of `out` are staged through heap scratch at `kp` / `np` strides. Sums in f32 (the twin sums
  * in f64): within ~1e-6 of the magnitude of the summed terms. A row's result does not depend on the rows batched with
  * it (see the kernels), so batched equals alone, bit for bit.
  *
@@ -43,6 +46,26 @@ const H_SCRATCH = 12;
 
 const up4 = (n: number): number => Math.ceil(n / 4) * 4;
 
+/**
+ * Where `A[j, k]` of a rank-`r` slot sits in its region (f32 index): ranks in blocks of 4 stored `[kp/4][4][4]`
+ * (`loraShrink`'s 4-rank tiles), the last `r mod 4` ranks row-major; a block takes the room of 4 rows.
+ */
+export function loraAIndex(j: number, k: number, r: number, kp: number): number {
+  const jb = j & ~3;
+  return jb + 4 <= r ? jb * kp + (k >> 2) * 16 + (j - jb) * 4 + (k & 3) : j * kp + k;
+}
+
+/**
+ * Where `B[n, j]` (that is `Bᵀ[j, n]`) of a rank-`r` slot sits in its region: columns in chunks of 16 (then of 4 for
+ * the last `np mod 16`), a chunk of w columns starting at n0 stored `[r][w]` at `n0·r` (`loraExpand`'s tiles).
+ */
+export function loraBtIndex(j: number, n: number, r: number, np: number): number {
+  const n16 = np & ~15;
+  const w = n < n16 ? 16 : 4;
+  const n0 = n - (n % w);
+  return n0 * r + j * w + (n - n0);
+}
+
 /** A pool's slots on the heap (all empty), or null when the heap cannot grow for it. */
 export function createHeapLoraSlots(rt: SimdRuntime, nSlots: number, maxRank: number, inDim: number, outDim: number): HeapLoraSlots | null {
   const kp = up4(inDim);
@@ -74,10 +97,28 @@ export function writeHeapLoraSlot(rt: SimdRuntime, p: HeapLoraSlots, slot: numbe
   const { inDim: K, outDim: N, kp, np } = p;
   const heap = rt.f32();
   const a0 = (p.aOff >> 2) + slot * p.maxRank * kp;
-  // only the first K columns of each row are written: the padding stays zero from `alloc`
-  for (let j = 0; j < r; j++) heap.set(A.subarray(j * K, (j + 1) * K), a0 + j * kp);
   const b0 = (p.btOff >> 2) + slot * p.maxRank * np;
-  for (let n = 0; n < N; n++) for (let j = 0; j < r; j++) heap[b0 + j * np + n] = B[n * r + j]!;
+  // the padding (k ≥ K, n ≥ N) must read as zero: a previous adapter of another rank put values there
+  heap.fill(0, a0, a0 + r * kp);
+  heap.fill(0, b0, b0 + r * np);
+  // the layouts of `loraAIndex` / `loraBtIndex`, walked in destination order (a slot load is on the switch path)
+  let j = 0;
+  for (; j + 4 <= r; j += 4) {
+    for (let k = 0, d = a0 + j * kp; k < K; k += 4, d += 16) {
+      for (let q = 0; q < 4; q++) {
+        const src = (j + q) * K + k;
+        for (let l = 0; l < 4 && k + l < K; l++) heap[d + 4 * q + l] = A[src + l]!;
+      }
+    }
+  }
+  for (; j < r; j++) heap.set(A.subarray(j * K, (j + 1) * K), a0 + j * kp);
+  const n16 = np & ~15;
+  for (let n0 = 0; n0 < N; ) {
+    const w = n0 < n16 ? 16 : 4;
+    const wn = Math.min(w, N - n0);
+    for (let jj = 0, d = b0 + n0 * r; jj < r; jj++, d += w) for (let l = 0; l < wn; l++) heap[d + l] = B[(n0 + l) * r + jj]!;
+    n0 += w;
+  }
   p.rank[slot] = r;
   p.scale[slot] = data.scale;
 }
@@ -92,8 +133,8 @@ export function heapLoraSlotViews(rt: SimdRuntime, p: HeapLoraSlots): (LoraSlotV
     const B = new Float32Array(N * r);
     const a0 = (p.aOff >> 2) + s * p.maxRank * kp;
     const b0 = (p.btOff >> 2) + s * p.maxRank * np;
-    for (let j = 0; j < r; j++) A.set(heap.subarray(a0 + j * kp, a0 + j * kp + K), j * K);
-    for (let n = 0; n < N; n++) for (let j = 0; j < r; j++) B[n * r + j] = heap[b0 + j * np + n]!;
+    for (let j = 0; j < r; j++) for (let k = 0; k < K; k++) A[j * K + k] = heap[a0 + loraAIndex(j, k, r, kp)]!;
+    for (let n = 0; n < N; n++) for (let j = 0; j < r; j++) B[n * r + j] = heap[b0 + loraBtIndex(j, n, r, np)]!;
     return { rank: r, scale: p.scale[s]!, A, B };
   });
 }

@@ -235,7 +235,9 @@ function gemvp2(fma: boolean): Fn {
 
 /**
  * `loraShrink(x, a, h, rows, K, r, scale)`: the LoRA shrink of a segment of rows sharing one adapter,
- * `h[t*r + j] = scale · Σ_k x[t*K + k] · a[j*K + k]` (K a multiple of 4; `a` is the slot's `A [r, K]`). Tiles of
+ * `h[t*r + j] = scale · Σ_k x[t*K + k] · A[j, k]` (K a multiple of 4). `a` holds the slot's `A [r, K]` in blocks of 4
+ * ranks, each `[K/4][4 ranks][4]` (see `loraSimd.ts`: a tile's loads are one sequential stream, which the hardware
+ * prefetcher follows — a decode row streams its adapter once), then the last `r mod 4` ranks row-major. Tiles of
  * 2 rows × 4 ranks (8 f32x4 accumulators, each `A` vector loaded once for both rows), then 1 row, then single ranks.
  * Lane `l` sums `k ≡ l (mod 4)` in order and the lanes are added `((l0 + l1) + l2) + l3` in every tile shape, so a
  * row's `h` is the same bits whatever segment or batch it runs in.
@@ -248,7 +250,7 @@ function loraShrink(fma: boolean): Fn {
   const kb = f.local(I32);
   const kB = f.local(I32);
   const xp = [f.local(I32), f.local(I32)];
-  const ap = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
+  const ap = f.local(I32);
   const hp = f.local(I32);
   const acc = Array.from({ length: 8 }, () => f.local(V128));
   const xv = [f.local(V128), f.local(V128)];
@@ -258,15 +260,16 @@ function loraShrink(fma: boolean): Fn {
     for (let i = 0; i < tr * tj; i++) f.f32(0).f32x4splat().set(acc[i]!);
     f.get(x).get(t).get(kB).mul().add().set(xp[0]!);
     if (tr > 1) f.get(xp[0]!).get(kB).add().set(xp[1]!);
-    f.get(a).get(j).get(kB).mul().add().set(ap[0]!);
-    for (let q = 1; q < tj; q++) f.get(ap[q - 1]!).get(kB).add().set(ap[q]!);
+    // ranks j.. start j·K values in (a block of 4 ranks takes the room of 4 rows)
+    f.get(a).get(j).get(kB).mul().add().set(ap);
     f.i32(0).set(kb);
     f.loop();
     for (let i = 0; i < tr; i++) f.get(xp[i]!).get(kb).add().v128load().set(xv[i]!);
     for (let q = 0; q < tj; q++) {
-      f.get(ap[q]!).get(kb).add().v128load().set(av);
+      f.get(ap).v128load(16 * q).set(av);
       for (let i = 0; i < tr; i++) mulAdd(f, fma, acc[i * tj + q]!, () => f.get(xv[i]!), () => f.get(av));
     }
+    f.get(ap).i32(16 * tj).add().set(ap);
     f.get(kb).i32(16).add().tee(kb).get(kB).ltU().brIf(0);
     f.end();
     for (let i = 0; i < tr; i++) {
@@ -312,9 +315,11 @@ function loraShrink(fma: boolean): Fn {
 }
 
 /**
- * `loraExpand(h, bt, out, rows, N, r)`: the LoRA expand, accumulated, `out[t*N + n] += Σ_j h[t*r + j] · bt[j*N + n]`
- * (N a multiple of 4; `bt` is the slot's `B` stored transposed, `[r, N]`, so each step is an f32x4 axpy along n).
- * Tiles of 2 rows × 16 columns (8 accumulators, each `Bᵀ` vector loaded once for both rows), then 4 columns, then 1 row.
+ * `loraExpand(h, bt, out, rows, N, r)`: the LoRA expand, accumulated, `out[t*N + n] += Σ_j h[t*r + j] · B[n, j]`
+ * (N a multiple of 4). `bt` holds the slot's `B` transposed, by column chunks: `[N/16][r][16]`, then the last
+ * `N mod 16` columns as `[r][4]` chunks (a chunk of w columns starting at n is at `n·r`, rank j at `+ j·w`): each step
+ * is an f32x4 axpy along n, and a tile reads one sequential stream. Tiles of 2 rows × 16 columns (8 accumulators, each
+ * `Bᵀ` vector loaded once for both rows), then 4 columns, then 1 row.
  * Every output is `out + h_0·b_0 + h_1·b_1 + …` in rank order whatever the tile: a row's result does not depend on
  * its segment or batch.
  */
@@ -339,7 +344,7 @@ function loraExpand(fma: boolean): Fn {
     for (let i = 0; i < tr; i++) for (let v = 0; v < nv; v++) f.get(op[i]!).v128load(16 * v).set(acc[i * nv + v]!);
     f.get(h).get(t).get(rB).mul().add().set(hp[0]!);
     if (tr > 1) f.get(hp[0]!).get(rB).add().set(hp[1]!);
-    f.get(bt).get(n).i32(4).mul().add().set(bp);
+    f.get(bt).get(n).get(rB).mul().add().set(bp);
     f.i32(0).set(j);
     f.loop();
     for (let v = 0; v < nv; v++) f.get(bp).v128load(16 * v).set(bv[v]!);
@@ -347,7 +352,7 @@ function loraExpand(fma: boolean): Fn {
       f.get(hp[i]!).get(j).add().v128load32splat().set(hv[i]!);
       for (let v = 0; v < nv; v++) mulAdd(f, fma, acc[i * nv + v]!, () => f.get(hv[i]!), () => f.get(bv[v]!));
     }
-    f.get(bp).get(nB).add().set(bp);
+    f.get(bp).i32(16 * nv).add().set(bp);
     f.get(j).i32(4).add().tee(j).get(rB).ltU().brIf(0);
     f.end();
     for (let i = 0; i < tr; i++) for (let v = 0; v < nv; v++) f.get(op[i]!).get(acc[i * nv + v]!).v128store(16 * v);
