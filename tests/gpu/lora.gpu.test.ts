@@ -5,13 +5,13 @@
  * Tolerance: |gpu - cpu| <= 1e-5·sqrt(inDim)·(1 + |cpu|); rows with adapter -1 and rank-0 rows must be
  * bit-for-bit the base output.
  */
-import { afterAll, beforeAll, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loraApply, type LoraSlotView } from '../../src/engine/cpu/kernels/loraApply.ts';
 import type { GpuRuntime } from '../../src/engine/webgpu/runtime.ts';
 import { loraBgmv } from '../../src/engine/webgpu/ops/loraBgmv.ts';
 import { loraSgmv } from '../../src/engine/webgpu/ops/loraSgmv.ts';
-import { loraCoarse } from '../../src/engine/webgpu/ops/loraCoarse.ts';
-import { loraBlocks, loraSegments, packLoraSlots, type LoraGpuSlot } from '../../src/engine/webgpu/ops/loraSlots.ts';
+import { loraCoarse, loraCoarseBlocks } from '../../src/engine/webgpu/ops/loraCoarse.ts';
+import { loraSegments, packLoraSlots, type LoraGpuSlot } from '../../src/engine/webgpu/ops/loraSlots.ts';
 import { createTestRuntime, describeGpu } from './gpu.ts';
 import { expectClose, expectSame, randn, rng } from './check.ts';
 
@@ -87,7 +87,7 @@ describeGpu('multi-LoRA (BGMV / SGMV) on WebGPU vs the CPU twin', () => {
     };
     if (kind === 'bgmv') loraBgmv(rt, { ...args, rowSlot: rt.upload(rowAdapter) });
     else if (kind === 'coarse') {
-      const blocks = loraBlocks(rowAdapter);
+      const blocks = loraCoarseBlocks(rowAdapter);
       loraCoarse(rt, args, rt.upload(blocks.data), blocks);
     } else {
       const seg = loraSegments(rowAdapter);
@@ -149,5 +149,30 @@ describeGpu('multi-LoRA (BGMV / SGMV) on WebGPU vs the CPU twin', () => {
 
   it('coarse, SGMV and BGMV agree on the same batch', async () => {
     await check('coarse', Int32Array.of(2, 2, 2, 0, -1, 1, 1), [4, 8, 16], 64, 96, 6);
+  });
+
+  it('coarse: a row gives the same bits in an 8-row block as alone (batched = each request alone)', async () => {
+    const inDim = 96;
+    const outDim = 70;
+    const T = 11;
+    const rand = rng(8);
+    const ad = makeAdapters(rand, [8, 5], inDim, outDim);
+    const rowAdapter = Int32Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
+    const x = randn(rand, T * inDim);
+    const base = randn(rand, T * outDim);
+    const slots = rt.upload(packLoraSlots(ad.gpuSlots, ad.pool.length, inDim, outDim));
+    const pool = rt.upload(ad.pool);
+    const run = async (rows: Int32Array, xs: Float32Array, b: Float32Array): Promise<Float32Array> => {
+      const blocks = loraCoarseBlocks(rows);
+      const out = rt.upload(b);
+      loraCoarse(rt, { x: rt.upload(xs), T: rows.length, inDim, outDim, slots, pool, maxRank: ad.maxRank, out }, rt.upload(blocks.data), blocks);
+      return rt.readF32(out, rows.length * outDim);
+    };
+    const batched = await run(rowAdapter, x, base);
+    expect(loraCoarseBlocks(rowAdapter).maxLen).toBe(8);
+    for (let t = 0; t < T; t++) {
+      const alone = await run(rowAdapter.subarray(t, t + 1), x.subarray(t * inDim, (t + 1) * inDim), base.subarray(t * outDim, (t + 1) * outDim));
+      expectSame(batched.subarray(t * outDim, (t + 1) * outDim), alone, `row ${t} batched vs alone`);
+    }
   });
 });

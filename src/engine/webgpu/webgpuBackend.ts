@@ -29,8 +29,8 @@ import { attention } from './ops/attention.ts';
 import { embeddingGather, checkTokenIds } from './ops/embeddingGather.ts';
 import { loraBgmv } from './ops/loraBgmv.ts';
 import { loraSgmv } from './ops/loraSgmv.ts';
-import { loraCoarse } from './ops/loraCoarse.ts';
-import { loraBlocks, loraSegments, LORA_SLOT_BYTES } from './ops/loraSlots.ts';
+import { loraCoarse, loraCoarseBlocks } from './ops/loraCoarse.ts';
+import { loraSegments, LORA_SLOT_BYTES } from './ops/loraSlots.ts';
 import { matmul, matmulProgram, matmulVariant } from './ops/matmul.ts';
 import { rmsNorm } from './ops/rmsNorm.ts';
 import { rope, ropeTableData, type RopeTable } from './ops/rope.ts';
@@ -445,8 +445,8 @@ export class WebGpuBackend implements Backend {
     if (!work) return; // no adapter rows: no LoRA work at all
     const args = { x: ten(x).buffer, T, inDim: p.inDim, outDim: p.outDim, slots: p.table, pool: p.pool, maxRank: p.maxRank, out: outTen(out).buffer };
     if (this.rt.kernels === 'coarse') {
-      // software adapter: one barrier-free kernel over ≤ 8-row blocks, for decode and prefill alike
-      const blocks = loraBlocks(rows);
+      // software adapter: one barrier-free kernel over row blocks, for decode and prefill alike
+      const blocks = loraCoarseBlocks(rows);
       loraCoarse(this.rt, args, this.index('lora-blocks', blocks.data), blocks);
       return;
     }
