@@ -1,5 +1,5 @@
 import v8 from 'node:v8';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createCpuBackend } from '../cpuBackend.ts';
 import { loraApply, type LoraSlotView } from '../kernels/loraApply.ts';
 import { createHeapLoraSlots, heapLoraSlotViews, loraAIndex, loraApplySimd, loraBtIndex, releaseHeapLoraSlots, writeHeapLoraSlot } from './loraSimd.ts';
@@ -113,6 +113,33 @@ describe.runIf(rt !== null)('WASM SIMD multi-LoRA (loraShrink / loraExpand on he
     expect(() => loraApplySimd(rt!, x, 1, Int32Array.of(2), p, new Float32Array(outDim))).toThrow(/empty/);
     releaseHeapLoraSlots(rt!, p);
     expect(rt!.bytesInUse()).toBe(before);
+  });
+
+  it('falls back to the plain-JS twin on copies of the heap slots when scratch cannot grow (same bits as the twin)', async () => {
+    const [inDim, outDim, T] = [12, 8, 3];
+    const slots = [slot(4, inDim, outDim, 21), slot(3, inDim, outDim, 22)];
+    const rowAdapter = Int32Array.of(1, -1, 0);
+    const r = createRng(23);
+    const x = Float32Array.from({ length: T * inDim }, () => r.normal());
+    const base = Float32Array.from({ length: T * outDim }, () => r.normal());
+    const ref = base.slice();
+    loraApply(x, T, inDim, outDim, rowAdapter, slots, ref);
+    const b = createCpuBackend();
+    const pool = b.createLoraPool(2, 4, inDim, outDim);
+    slots.forEach((s, i) => b.writeLoraSlot(pool, i, s));
+    const out = b.upload(base);
+    const scratch = rt!.scratch;
+    const spy = vi.spyOn(rt!, 'scratch').mockImplementation(() => {
+      throw new RangeError('no room');
+    });
+    try {
+      b.loraApply(b.upload(x), T, pool, rowAdapter, out);
+      expect(spy).toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(rt!.scratch).toBe(scratch);
+    expect(Array.from(await b.read(out))).toEqual(Array.from(ref));
   });
 
   it('the SIMD and plain-JS backends report their pools (the SIMD one pads dimensions to 4 on the heap)', () => {
