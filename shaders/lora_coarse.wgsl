@@ -9,17 +9,22 @@
 // reductions; 32×64 tiles for rank 8 and 8-row segments) mostly idle. Here each invocation owns a register
 // block and loops over its whole K alone: no workgroup memory, no barrier. Invocations are numbered flat over
 // (block, group), so no lane is spent on a rank or row that does not exist.
-// Entries, run in pairs (v: scratch [T, max_rank]):
+// Entries (v: scratch [T, max_rank]):
 //   shrink: invocation (block, 4 ranks): v[r, j] = x[r] · A_s[j]; one x load feeds 4 ranks. groups = ceil(max_rank / 4).
+//           Run on one-row blocks: there are few of these invocations, and rows spread them over the threads.
 //   expand: invocation (block, 4 columns): y[r, n] += scale * Σ_j v[r, j] B_s[n, j]. groups = ceil(out_dim / 4).
-//   shrink8 / expand8: the same for blocks of up to 8 rows (RB) with one accumulator per row, so that one load
-//           of A (or B) feeds 8 rows; rows past the block's end repeat its last row and skip the store. The host
-//           uses them when runs of one adapter are long (prefill, one adapter for the whole batch) and the one-row
-//           entries (blocks of 1 row) for a decode batch on mixed adapters.
-// Dispatch: (min(W, 65535), ceil(W / 65535), 1) with W = ceil(n_blocks * groups / 32).
+//   expand8: the same for blocks of up to 8 rows (RB) with one accumulator per row, so that one load of B feeds
+//           8 rows; rows past the block's end repeat its last row and skip the store. The host uses it when runs
+//           of one adapter are long (prefill, one adapter for the whole batch), `expand` (one-row blocks) for a
+//           decode batch on mixed adapters.
+// Dispatch: (min(W, 65535), ceil(W / 65535), 1) with W = ceil(n_blocks * groups / wg), wg = 8 (shrink) or 32.
 // Ranks or columns past the end load the last valid one (always in bounds) and skip the store. Rank-0 slots:
 // nothing written. Every row's sums run in the same order whatever its block, so a row's result does not
 // depend on the batch around it.
+// vec4 loads (x, A, B, v read as array<vec4<f32>> through second bindings of the same buffers) where the
+// matrices are 4-aligned: shrink when in_dim % 4 == 0 and the slot's a_off % 4 == 0; expand when
+// max_rank % 4 == 0 and the slot's rank and b_off are multiples of 4 (the backend's pools are, for ranks
+// that are). Else scalar loads. The choice depends on the slot, never on the batch.
 
 struct Params {
   T: u32,
@@ -28,8 +33,8 @@ struct Params {
   max_rank: u32,
   n_blocks: u32,
   groups: u32, // ranks / 4 (shrink) or columns / 4 (expand), rounded up
-  _p0: u32,
-  _p1: u32,
+  vec_x: u32, // in_dim % 4 == 0
+  vec_v: u32, // max_rank % 4 == 0
 }
 
 struct Slot {
@@ -53,12 +58,17 @@ struct Block {
 @group(0) @binding(4) var<storage, read> pool: array<f32>;
 @group(0) @binding(5) var<storage, read_write> v: array<f32>;
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
+@group(0) @binding(7) var<storage, read> pool4: array<vec4<f32>>; // = pool
+@group(0) @binding(8) var<storage, read> x4: array<vec4<f32>>;    // = x
+// the expand only reads v, through these (read-only, so that both views may be bound at once)
+@group(0) @binding(9) var<storage, read> v4: array<vec4<f32>>;    // = v
+@group(0) @binding(10) var<storage, read> v_in: array<f32>;       // = v
 
 const RB = 8u;
 
-// flat invocation index over a 2-D grid of 32-wide workgroups
-fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-  return gid.y * nwg.x * 32u + gid.x;
+// flat invocation index over a 2-D grid of workgroups `wg` wide
+fn flat(gid: vec3<u32>, nwg: vec3<u32>, wg: u32) -> u32 {
+  return gid.y * nwg.x * wg + gid.x;
 }
 
 // pool offsets of the 4 A rows (ranks j0..j0+3, clamped to the last rank)
@@ -79,10 +89,37 @@ fn load4(o: vec4<u32>, k: u32) -> vec4<f32> {
   return vec4<f32>(pool[o.x + k], pool[o.y + k], pool[o.z + k], pool[o.w + k]);
 }
 
-fn store_v(r: u32, j0: u32, rank: u32, acc: vec4<f32>) {
-  for (var j = 0u; j < 4u; j++) {
-    if (j0 + j < rank) { v[r * P.max_rank + j0 + j] = acc[j]; }
+// Σ_k x[x_at + k] · pool[o[c] + k] for the 4 pool rows o (k < n); scalar loads
+fn dot_x(o: vec4<u32>, x_at: u32, n: u32) -> vec4<f32> {
+  var acc = vec4<f32>(0.0);
+  for (var k = 0u; k < n; k++) { acc = fma(vec4<f32>(x[x_at + k]), load4(o, k), acc); }
+  return acc;
+}
+
+// the same on vec4 words (o4, x_at4, n4 in vec4s)
+fn dot_x4(o4: vec4<u32>, x_at4: u32, n4: u32) -> vec4<f32> {
+  var acc = vec4<f32>(0.0);
+  for (var k = 0u; k < n4; k++) {
+    let w = x4[x_at4 + k];
+    acc += vec4<f32>(dot(w, pool4[o4.x + k]), dot(w, pool4[o4.y + k]), dot(w, pool4[o4.z + k]), dot(w, pool4[o4.w + k]));
   }
+  return acc;
+}
+
+// the two above with v (the expand's input) for x
+fn dot_v(o: vec4<u32>, v_at: u32, n: u32) -> vec4<f32> {
+  var acc = vec4<f32>(0.0);
+  for (var k = 0u; k < n; k++) { acc = fma(vec4<f32>(v_in[v_at + k]), load4(o, k), acc); }
+  return acc;
+}
+
+fn dot_v4(o4: vec4<u32>, v_at4: u32, n4: u32) -> vec4<f32> {
+  var acc = vec4<f32>(0.0);
+  for (var k = 0u; k < n4; k++) {
+    let w = v4[v_at4 + k];
+    acc += vec4<f32>(dot(w, pool4[o4.x + k]), dot(w, pool4[o4.y + k]), dot(w, pool4[o4.z + k]), dot(w, pool4[o4.w + k]));
+  }
+  return acc;
 }
 
 fn store_y(r: u32, n0: u32, scale: f32, acc: vec4<f32>) {
@@ -92,9 +129,11 @@ fn store_y(r: u32, n0: u32, scale: f32, acc: vec4<f32>) {
   }
 }
 
-@compute @workgroup_size(32, 1, 1)
+// 8-wide workgroups: a decode batch has only T * max_rank / 4 of these invocations (64 for 32 rows at rank 8),
+// and a workgroup runs on one CPU thread, so 32-wide ones would leave a core idle.
+@compute @workgroup_size(8, 1, 1)
 fn shrink(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat(gid, nwg);
+  let i = flat(gid, nwg, 8u);
   if (i >= P.n_blocks * P.groups) { return; }
   let blk = blocks[i / P.groups];
   if (blk.slot < 0) { return; }
@@ -102,17 +141,19 @@ fn shrink(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   let j0 = (i % P.groups) * 4u;
   if (j0 >= sl.rank) { return; }
   let a = a_rows(sl, j0);
+  let vec = P.vec_x != 0u && sl.a_off % 4u == 0u;
   for (var r = blk.start; r < blk.start + blk.len; r++) {
-    let xb = r * P.in_dim;
-    var acc = vec4<f32>(0.0);
-    for (var k = 0u; k < P.in_dim; k++) { acc = fma(vec4<f32>(x[xb + k]), load4(a, k), acc); }
-    store_v(r, j0, sl.rank, acc);
+    var acc: vec4<f32>;
+    if (vec) { acc = dot_x4(a / 4u, r * P.in_dim / 4u, P.in_dim / 4u); } else { acc = dot_x(a, r * P.in_dim, P.in_dim); }
+    for (var j = 0u; j < 4u; j++) {
+      if (j0 + j < sl.rank) { v[r * P.max_rank + j0 + j] = acc[j]; }
+    }
   }
 }
 
 @compute @workgroup_size(32, 1, 1)
 fn expand(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat(gid, nwg);
+  let i = flat(gid, nwg, 32u);
   if (i >= P.n_blocks * P.groups) { return; }
   let blk = blocks[i / P.groups];
   if (blk.slot < 0) { return; }
@@ -120,41 +161,18 @@ fn expand(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   if (sl.rank == 0u) { return; }
   let n0 = (i % P.groups) * 4u;
   let b = b_rows(sl, n0);
+  let vec = P.vec_v != 0u && (sl.rank | sl.b_off) % 4u == 0u;
   for (var r = blk.start; r < blk.start + blk.len; r++) {
-    let vb = r * P.max_rank;
-    var acc = vec4<f32>(0.0);
-    for (var j = 0u; j < sl.rank; j++) { acc = fma(vec4<f32>(v[vb + j]), load4(b, j), acc); }
+    var acc: vec4<f32>;
+    if (vec) { acc = dot_v4(b / 4u, r * P.max_rank / 4u, sl.rank / 4u); } else { acc = dot_v(b, r * P.max_rank, sl.rank); }
     store_y(r, n0, sl.scale, acc);
   }
 }
 
-@compute @workgroup_size(32, 1, 1)
-fn shrink8(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat(gid, nwg);
-  if (i >= P.n_blocks * P.groups) { return; }
-  let blk = blocks[i / P.groups];
-  if (blk.slot < 0) { return; }
-  let sl = slots[u32(blk.slot)];
-  let j0 = (i % P.groups) * 4u;
-  if (j0 >= sl.rank) { return; }
-  let a = a_rows(sl, j0);
-  var xrow: array<u32, 8>;
-  for (var q = 0u; q < RB; q++) { xrow[q] = (blk.start + min(q, blk.len - 1u)) * P.in_dim; }
-  var acc: array<vec4<f32>, 8>;
-  // zeroed by hand, as in matmul_coarse.wgsl
-  for (var q = 0u; q < RB; q++) { acc[q] = vec4<f32>(0.0); }
-  for (var k = 0u; k < P.in_dim; k++) {
-    let w = load4(a, k);
-    for (var q = 0u; q < RB; q++) { acc[q] = fma(vec4<f32>(x[xrow[q] + k]), w, acc[q]); }
-  }
-  for (var q = 0u; q < RB; q++) {
-    if (q < blk.len) { store_v(blk.start + q, j0, sl.rank, acc[q]); }
-  }
-}
-
+// expand for blocks of up to RB rows: each load of B feeds every row of the block. Same sums per row as `expand`.
 @compute @workgroup_size(32, 1, 1)
 fn expand8(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat(gid, nwg);
+  let i = flat(gid, nwg, 32u);
   if (i >= P.n_blocks * P.groups) { return; }
   let blk = blocks[i / P.groups];
   if (blk.slot < 0) { return; }
@@ -165,10 +183,25 @@ fn expand8(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   var vrow: array<u32, 8>;
   for (var q = 0u; q < RB; q++) { vrow[q] = (blk.start + min(q, blk.len - 1u)) * P.max_rank; }
   var acc: array<vec4<f32>, 8>;
+  // zeroed by hand, as in matmul_coarse.wgsl
   for (var q = 0u; q < RB; q++) { acc[q] = vec4<f32>(0.0); }
-  for (var j = 0u; j < sl.rank; j++) {
-    let w = load4(b, j);
-    for (var q = 0u; q < RB; q++) { acc[q] = fma(vec4<f32>(v[vrow[q] + j]), w, acc[q]); }
+  if (P.vec_v != 0u && (sl.rank | sl.b_off) % 4u == 0u) {
+    let b4 = b / 4u;
+    for (var j = 0u; j < sl.rank / 4u; j++) {
+      let w0 = pool4[b4.x + j];
+      let w1 = pool4[b4.y + j];
+      let w2 = pool4[b4.z + j];
+      let w3 = pool4[b4.w + j];
+      for (var q = 0u; q < RB; q++) {
+        let a = v4[vrow[q] / 4u + j];
+        acc[q] += vec4<f32>(dot(a, w0), dot(a, w1), dot(a, w2), dot(a, w3));
+      }
+    }
+  } else {
+    for (var j = 0u; j < sl.rank; j++) {
+      let w = load4(b, j);
+      for (var q = 0u; q < RB; q++) { acc[q] = fma(vec4<f32>(v_in[vrow[q] + j]), w, acc[q]); }
+    }
   }
   for (var q = 0u; q < RB; q++) {
     if (q < blk.len) { store_y(blk.start + q, n0, sl.scale, acc[q]); }

@@ -22,15 +22,15 @@ interface Adapters {
   maxRank: number;
 }
 
-/** Random adapters of the given ranks, packed into one pool with gaps between matrices (B before A for odd slots). */
-function makeAdapters(rand: () => number, ranks: number[], inDim: number, outDim: number): Adapters {
+/** Random adapters of the given ranks, packed into one pool with `gap` values before each matrix (B before A for odd slots). */
+function makeAdapters(rand: () => number, ranks: number[], inDim: number, outDim: number, gap = 13): Adapters {
   const views: LoraSlotView[] = [];
   const gpuSlots: LoraGpuSlot[] = [];
   const parts: Float32Array[] = [];
   let off = 0;
   const place = (m: Float32Array): number => {
-    off += 13; // gap
-    parts.push(new Float32Array(13), m);
+    off += gap;
+    parts.push(new Float32Array(gap), m);
     const at = off;
     off += m.length;
     return at;
@@ -67,10 +67,10 @@ describeGpu('multi-LoRA (BGMV / SGMV) on WebGPU vs the CPU twin', () => {
   });
   afterAll(() => rt?.destroy());
 
-  async function check(kind: 'bgmv' | 'sgmv' | 'coarse', rowAdapter: Int32Array, ranks: number[], inDim: number, outDim: number, seed: number) {
+  async function check(kind: 'bgmv' | 'sgmv' | 'coarse', rowAdapter: Int32Array, ranks: number[], inDim: number, outDim: number, seed: number, gap = 13) {
     const T = rowAdapter.length;
     const rand = rng(seed);
-    const ad = makeAdapters(rand, ranks, inDim, outDim);
+    const ad = makeAdapters(rand, ranks, inDim, outDim, gap);
     const x = randn(rand, T * inDim);
     const base = randn(rand, T * outDim);
     const want = base.slice();
@@ -87,8 +87,8 @@ describeGpu('multi-LoRA (BGMV / SGMV) on WebGPU vs the CPU twin', () => {
     };
     if (kind === 'bgmv') loraBgmv(rt, { ...args, rowSlot: rt.upload(rowAdapter) });
     else if (kind === 'coarse') {
-      const blocks = loraCoarseBlocks(rowAdapter);
-      loraCoarse(rt, args, rt.upload(blocks.data), blocks);
+      const b = loraCoarseBlocks(rowAdapter);
+      loraCoarse(rt, args, rt.upload(b.rows.data), rt.upload(b.blocks.data), b);
     } else {
       const seg = loraSegments(rowAdapter);
       loraSgmv(rt, args, rt.upload(seg.data), seg);
@@ -147,6 +147,12 @@ describeGpu('multi-LoRA (BGMV / SGMV) on WebGPU vs the CPU twin', () => {
     await check('coarse', Int32Array.of(0, 1, 1, -1, 0, 2, 2, 2, 3, 1), [8, 4, 64, 0], 96, 70, 5);
   });
 
+  it('coarse: vec4 paths (4-aligned pool, in_dim and max_rank multiples of 4) beside scalar ones (rank 6), decode and prefill', async () => {
+    await check('coarse', Int32Array.of(0, -1, 2, 1, 3, 0, 1, 2), [8, 4, 16, 6], 96, 68, 9, 16);
+    const rows = [...Array(19).fill(2), ...Array(3).fill(-1), ...Array(9).fill(0), ...Array(8).fill(3)] as number[];
+    await check('coarse', Int32Array.from(rows), [8, 4, 16, 6], 128, 72, 10, 16);
+  });
+
   it('coarse, SGMV and BGMV agree on the same batch', async () => {
     await check('coarse', Int32Array.of(2, 2, 2, 0, -1, 1, 1), [4, 8, 16], 64, 96, 6);
   });
@@ -156,20 +162,20 @@ describeGpu('multi-LoRA (BGMV / SGMV) on WebGPU vs the CPU twin', () => {
     const outDim = 70;
     const T = 11;
     const rand = rng(8);
-    const ad = makeAdapters(rand, [8, 5], inDim, outDim);
+    const ad = makeAdapters(rand, [8, 5], inDim, outDim, 16);
     const rowAdapter = Int32Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
     const x = randn(rand, T * inDim);
     const base = randn(rand, T * outDim);
     const slots = rt.upload(packLoraSlots(ad.gpuSlots, ad.pool.length, inDim, outDim));
     const pool = rt.upload(ad.pool);
     const run = async (rows: Int32Array, xs: Float32Array, b: Float32Array): Promise<Float32Array> => {
-      const blocks = loraCoarseBlocks(rows);
+      const blk = loraCoarseBlocks(rows);
       const out = rt.upload(b);
-      loraCoarse(rt, { x: rt.upload(xs), T: rows.length, inDim, outDim, slots, pool, maxRank: ad.maxRank, out }, rt.upload(blocks.data), blocks);
+      loraCoarse(rt, { x: rt.upload(xs), T: rows.length, inDim, outDim, slots, pool, maxRank: ad.maxRank, out }, rt.upload(blk.rows.data), rt.upload(blk.blocks.data), blk);
       return rt.readF32(out, rows.length * outDim);
     };
     const batched = await run(rowAdapter, x, base);
-    expect(loraCoarseBlocks(rowAdapter).maxLen).toBe(8);
+    expect(loraCoarseBlocks(rowAdapter).blocks.maxLen).toBe(8);
     for (let t = 0; t < T; t++) {
       const alone = await run(rowAdapter.subarray(t, t + 1), x.subarray(t * inDim, (t + 1) * inDim), base.subarray(t * outDim, (t + 1) * outDim));
       expectSame(batched.subarray(t * outDim, (t + 1) * outDim), alone, `row ${t} batched vs alone`);

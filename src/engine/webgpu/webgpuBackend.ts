@@ -446,8 +446,9 @@ export class WebGpuBackend implements Backend {
     const args = { x: ten(x).buffer, T, inDim: p.inDim, outDim: p.outDim, slots: p.table, pool: p.pool, maxRank: p.maxRank, out: outTen(out).buffer };
     if (this.rt.kernels === 'coarse') {
       // software adapter: one barrier-free kernel over row blocks, for decode and prefill alike
-      const blocks = loraCoarseBlocks(rows);
-      loraCoarse(this.rt, args, this.index('lora-blocks', blocks.data), blocks);
+      const b = loraCoarseBlocks(rows);
+      const rowsBuf = this.index('lora-rows1', b.rows.data);
+      loraCoarse(this.rt, args, rowsBuf, b.blocks === b.rows ? rowsBuf : this.index('lora-blocks', b.blocks.data), b);
       return;
     }
     const seg = loraSegments(rows);

@@ -1,77 +1,106 @@
 /// <reference types="@webgpu/types" />
 /**
  * Multi-LoRA for the `coarse` kernel family (shaders/lora_coarse.wgsl), twin of `cpu/kernels/loraApply.ts`:
- * `out[t] += scale_s · (x[t] · A_sᵀ) · B_sᵀ` for every row in `blocks` (`loraCoarseBlocks`: runs of rows on one
- * adapter cut into blocks of ≤ 8 rows, or of 1 row for a batch on mixed adapters; rows outside every block cost
- * nothing). One kernel for decode and prefill: each invocation owns 4 ranks (shrink) or 4 output columns
- * (expand) of one block, with no workgroup memory and no barrier, which is what a software adapter runs well;
- * real GPUs keep BGMV / SGMV (`loraBgmv`, `loraSgmv`). Blocks longer than one row take the `*8` entries (one
- * load of A or B feeds every row of the block).
+ * `out[t] += scale_s · (x[t] · A_sᵀ) · B_sᵀ` for every row with an adapter (rows with -1 are in no block and
+ * cost nothing). One kernel for decode and prefill, with no workgroup memory and no barrier, which is what a
+ * software adapter runs well; real GPUs keep BGMV / SGMV (`loraBgmv`, `loraSgmv`). The shrink runs on one-row
+ * blocks, 4 ranks per invocation; the expand, 4 output columns per invocation, on blocks of up to 8 rows of one
+ * adapter when runs are long (`expand8`: one load of B feeds every row of the block), else on one-row blocks.
+ * x, A, B and the scratch are read as vec4 words where 4-aligned (in_dim, max_rank, the slot's offsets and rank).
  *
  * @example
- * const blocks = loraCoarseBlocks(rowAdapter);
- * loraCoarse(rt, { x, T, inDim, outDim, slots, pool, maxRank, out }, rt.upload(blocks.data), blocks);
+ * const b = loraCoarseBlocks(rowAdapter);
+ * loraCoarse(rt, { x, T, inDim, outDim, slots, pool, maxRank, out }, rt.upload(b.rows.data), rt.upload(b.blocks.data), b);
  */
 import type { GpuRuntime } from '../runtime.ts';
 import { badShape, checkBuffer, checkGroups, type GpuProgram } from '../program.ts';
 import { checkLoraArgs, type LoraArgs } from './loraBgmv.ts';
 import { loraBlocks, loraSegments, type LoraSegments } from './loraSlots.ts';
 
-const WG = 32;
-const MAX_X = 65535;
-
-/** rows per block in the `*8` entries (RB in the shader) */
+/** rows per block in `expand8` (RB in the shader) */
 export const LORA_COARSE_ROWS = 8;
 
-/**
- * The blocks for `rowAdapter`: when runs of one adapter average ≥ 4 rows (prefill, a batch on one adapter),
- * ≤ 8-row blocks so that the `*8` entries reuse each load of A and B; else (a decode batch on mixed adapters)
- * one row per block, so that no invocation computes rows it then throws away.
- */
-export function loraCoarseBlocks(rowAdapter: Int32Array, T = rowAdapter.length): LoraSegments {
-  const seg = loraSegments(rowAdapter, T);
-  let rows = 0;
-  for (let i = 0; i < seg.count; i++) rows += seg.data[i * 4 + 1]!;
-  return loraBlocks(rowAdapter, T, rows >= 4 * seg.count ? LORA_COARSE_ROWS : 1);
+export interface LoraCoarseBlocks {
+  /** one-row blocks (the shrink's) */
+  rows: LoraSegments;
+  /** the expand's blocks: `rows` itself, or ≤ 8-row blocks */
+  blocks: LoraSegments;
 }
 
-/** a 2-D grid of 32-wide workgroups covering `n` invocations (the shader numbers them flat) */
-function grid(n: number): [number, number, number] {
-  const w = Math.ceil(n / WG);
+/**
+ * The blocks for `rowAdapter`: when runs of one adapter average ≥ 4 rows (prefill, a batch on one adapter), the
+ * expand takes ≤ 8-row blocks; else (a decode batch on mixed adapters) one-row blocks, so that no invocation
+ * computes rows it then throws away.
+ */
+export function loraCoarseBlocks(rowAdapter: Int32Array, T = rowAdapter.length): LoraCoarseBlocks {
+  const seg = loraSegments(rowAdapter, T);
+  const rows = loraBlocks(rowAdapter, T, 1);
+  return { rows, blocks: rows.count >= 4 * seg.count ? loraBlocks(rowAdapter, T, LORA_COARSE_ROWS) : rows };
+}
+
+/** a 2-D grid of `wg`-wide workgroups covering `n` invocations (the shader numbers them flat) */
+function grid(n: number, wg: number): [number, number, number] {
+  const w = Math.ceil(n / wg);
+  const MAX_X = 65535;
   return [Math.min(w, MAX_X), Math.ceil(w / MAX_X), 1];
 }
 
-export function loraCoarsePrograms(a: LoraArgs & { scratch: GPUBuffer }, blocks: GPUBuffer, blk: Pick<LoraSegments, 'count' | 'maxLen'>): [GpuProgram, GpuProgram] | [] {
+type Blocks = Pick<LoraSegments, 'count' | 'maxLen'>;
+
+export function loraCoarsePrograms(a: LoraArgs & { scratch: GPUBuffer }, rowsBuf: GPUBuffer, blocksBuf: GPUBuffer, b: { rows: Blocks; blocks: Blocks }): [GpuProgram, GpuProgram] | [] {
   const op = 'loraCoarse';
   checkLoraArgs(op, a);
-  if (blk.count === 0) return [];
-  checkBuffer(op, 'blocks', blocks, blk.count * 4);
-  if (!(blk.maxLen >= 1 && blk.maxLen <= Math.min(a.T, LORA_COARSE_ROWS))) throw badShape(op, `the longest block (${blk.maxLen} rows) must be within 1..${Math.min(a.T, LORA_COARSE_ROWS)}.`);
-  const rows = blk.maxLen > 1 ? '8' : '';
-  const make = (entry: 'shrink' | 'expand', groups: number): GpuProgram => ({
-    name: `${op}-${entry}${rows}`,
+  if (b.rows.count === 0) return [];
+  if (b.rows.maxLen !== 1) throw badShape(op, `the shrink takes one-row blocks (got ${b.rows.maxLen} rows).`);
+  if (!(b.blocks.maxLen >= 1 && b.blocks.maxLen <= Math.min(a.T, LORA_COARSE_ROWS))) throw badShape(op, `the longest block (${b.blocks.maxLen} rows) must be within 1..${Math.min(a.T, LORA_COARSE_ROWS)}.`);
+  checkBuffer(op, 'rows', rowsBuf, b.rows.count * 4);
+  checkBuffer(op, 'blocks', blocksBuf, b.blocks.count * 4);
+  const rankGroups = Math.ceil(a.maxRank / 4);
+  const colGroups = Math.ceil(a.outDim / 4);
+
+  const uniforms = (n: number, groups: number) => [{ u32: a.T }, { u32: a.inDim }, { u32: a.outDim }, { u32: a.maxRank }, { u32: n }, { u32: groups }, { u32: a.inDim % 4 === 0 ? 1 : 0 }, { u32: a.maxRank % 4 === 0 ? 1 : 0 }];
+  const shrink: GpuProgram = {
+    name: `${op}-shrink`,
     shader: ['lora_coarse'],
-    entryPoint: entry + rows,
-    uniforms: [{ u32: a.T }, { u32: a.inDim }, { u32: a.outDim }, { u32: a.maxRank }, { u32: blk.count }, { u32: groups }, { u32: 0 }, { u32: 0 }],
+    entryPoint: 'shrink',
+    uniforms: uniforms(b.rows.count, rankGroups),
     bindings: [
-      ...(entry === 'shrink' ? [{ binding: 1, buffer: a.x }] : []),
-      { binding: 2, buffer: blocks },
+      { binding: 1, buffer: a.x },
+      { binding: 2, buffer: rowsBuf },
       { binding: 3, buffer: a.slots },
       { binding: 4, buffer: a.pool },
       { binding: 5, buffer: a.scratch },
-      ...(entry === 'expand' ? [{ binding: 6, buffer: a.out }] : []),
+      { binding: 7, buffer: a.pool },
+      { binding: 8, buffer: a.x },
     ],
-    dispatch: grid(blk.count * groups),
-  });
-  const progs: [GpuProgram, GpuProgram] = [make('shrink', Math.ceil(a.maxRank / 4)), make('expand', Math.ceil(a.outDim / 4))];
-  for (const p of progs) checkGroups(op, p.dispatch);
-  return progs;
+    dispatch: grid(b.rows.count * rankGroups, 8),
+  };
+  const entry = b.blocks.maxLen > 1 ? 'expand8' : 'expand';
+  const expand: GpuProgram = {
+    name: `${op}-${entry}`,
+    shader: ['lora_coarse'],
+    entryPoint: entry,
+    uniforms: uniforms(b.blocks.count, colGroups),
+    bindings: [
+      { binding: 2, buffer: blocksBuf },
+      { binding: 3, buffer: a.slots },
+      { binding: 4, buffer: a.pool },
+      { binding: 6, buffer: a.out },
+      { binding: 7, buffer: a.pool },
+      { binding: 9, buffer: a.scratch },
+      { binding: 10, buffer: a.scratch },
+    ],
+    dispatch: grid(b.blocks.count * colGroups, 32),
+  };
+  checkGroups(op, shrink.dispatch);
+  checkGroups(op, expand.dispatch);
+  return [shrink, expand];
 }
 
-export function loraCoarse(rt: GpuRuntime, a: LoraArgs, blocks: GPUBuffer, blk: Pick<LoraSegments, 'count' | 'maxLen'>): void {
+export function loraCoarse(rt: GpuRuntime, a: LoraArgs, rowsBuf: GPUBuffer, blocksBuf: GPUBuffer, b: { rows: Blocks; blocks: Blocks }): void {
   const scratch = a.scratch ?? rt.pool.acquire(a.T * a.maxRank * 4);
   try {
-    for (const p of loraCoarsePrograms({ ...a, scratch }, blocks, blk)) rt.run(p);
+    for (const p of loraCoarsePrograms({ ...a, scratch }, rowsBuf, blocksBuf, b)) rt.run(p);
   } finally {
     if (!a.scratch) rt.pool.release(scratch);
   }
