@@ -620,6 +620,12 @@ function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights,
         b.rmsNorm(x, T, d, finalNorm, c.rmsNormEps, h);
         logits = tmp([T, c.vocabSize]);
         b.matmul(h, T, lmHead, logits);
+      } else if (T === rows.length) {
+        // one token per row (a decode step): every row is its own last row, no gather
+        nOut = T;
+        b.rmsNorm(x, T, d, finalNorm, c.rmsNormEps, h);
+        logits = tmp([T, c.vocabSize]);
+        b.matmul(h, T, lmHead, logits);
       } else {
         nOut = rows.length;
         const last = tmp([nOut, d]);
