@@ -35,7 +35,7 @@ export interface ModelOptions {
   /**
    * The paged KV cache shared by all sequences: one K and one V tensor per layer of `bytes / pageBytes` pages of
    * `pageSize` tokens (default 16). Sequences take pages as they grow and give them back when disposed or truncated; a
-   * pass that needs more than are free fails with `engine/kv-full`. Default budget: room for 8 full contexts (`maxSeq`),
+   * pass that needs more than are free fails with `engine/kv-full`. Default budget: room for 64 full contexts (`maxSeq`),
    * at most 256 MiB, at least one full context.
    */
   kvCache?: { bytes?: number; pageSize?: number };
@@ -401,7 +401,7 @@ function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights,
   if (!Number.isInteger(pageSize) || pageSize <= 0) throw new TributaryError('engine/bad-config', `The KV page size must be a positive whole number of tokens (got ${pageSize}).`);
   const bytesPerToken = 2 * c.numLayers * kvDim * 4;
   const pageBytes = pageSize * bytesPerToken;
-  const kvBudget = opts.kvCache?.bytes ?? Math.max(defaultMaxSeq * bytesPerToken, Math.min(8 * defaultMaxSeq * bytesPerToken, 256 * 2 ** 20));
+  const kvBudget = opts.kvCache?.bytes ?? Math.max(defaultMaxSeq * bytesPerToken, Math.min(64 * defaultMaxSeq * bytesPerToken, 256 * 2 ** 20));
   const nPages = Math.floor(kvBudget / pageBytes);
   if (!(nPages >= 1)) {
     throw new TributaryError('engine/bad-config', `A KV cache budget of ${kvBudget} bytes holds no page of ${pageSize} tokens (${pageBytes} bytes); give it at least that.`);
