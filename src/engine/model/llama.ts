@@ -1,6 +1,6 @@
 /**
  * The Llama-family decoder (Llama 3.x, SmolLM2, Qwen2/2.5 with q/k/v bias, TinyLlama) on any `Backend`:
- * RMSNorm → GQA attention with RoPE and a per-sequence KV cache → residual → RMSNorm → SwiGLU MLP → residual,
+ * RMSNorm → GQA attention with RoPE and a paged KV cache → residual → RMSNorm → SwiGLU MLP → residual,
  * tied or untied LM head. Weights are quantised on load (`quant: 'q8' | 'q4'`, group size 32; norms, biases and
  * matrices whose input size is not a multiple of 32 stay f32), or stored as f16 halves (`quant: 'f16'`) on a backend
  * with f16 storage (WebGPU); elsewhere (the CPU backend) and for a matrix with an odd input size or values beyond
