@@ -45,6 +45,7 @@ export type ErrorCode =
   | 'engine/bad-weights'
   | 'engine/bad-config'
   | 'engine/context-full'
+  | 'engine/kv-full'
   | 'engine/bad-sampling'
   | 'engine/disposed'
   | 'engine/lora-slot'

@@ -13,7 +13,8 @@
  * - Op signatures mirror the CPU kernels of the contract one to one (`T` = rows of the activation), with two additions
  *   for a batch whose rows belong to different sequences: `rowOffset` on `rope`/`attention` (the first row of a
  *   sequence's segment inside a concatenated batch) and `copyRows` (write new K/V rows into a sequence's cache, gather
- *   the last row of each segment).
+ *   the last row of each segment); and the paged KV cache's `kvWritePaged` / `pagedAttention`, which serve a whole
+ *   batch (any mix of sequences) in one dispatch each per layer.
  * - Errors are `TributaryError`s (`engine/bad-shape`, `engine/disposed`, `engine/lora-slot`, ...).
  *
  * ## How training will slot in (ModelFactory, later issue)
@@ -86,6 +87,24 @@ export interface LoraSlotData {
   B: Float32Array;
 }
 
+/**
+ * Where each row of a batch reads its keys in a paged KV pool (`kvWritePaged`, `pagedAttention`). The pool is one
+ * tensor per layer for K and one for V, `[nPages * pageSize, nKvHeads, headDim]`; a sequence owns pages, listed in
+ * order in its page table, so its key `j` sits at pool row `pageTable[s * pagesPerSeq + floor(j / pageSize)] *
+ * pageSize + j % pageSize`.
+ */
+export interface PagedRows {
+  /** rows per page */
+  pageSize: number;
+  /** per batch row: its absolute position; the row attends to its sequence's keys `0 .. position` */
+  positions: Int32Array;
+  /** per batch row: which page table (sequence) of `pageTable` it reads */
+  rowSeq: Int32Array;
+  /** page tables of the batch's sequences, `pagesPerSeq` physical page numbers each (unused tail entries: any) */
+  pageTable: Int32Array;
+  pagesPerSeq: number;
+}
+
 /** Device bytes currently held, by kind. */
 export interface BackendMemory {
   weights: number;
@@ -153,4 +172,15 @@ export interface Backend {
   loraApply(x: Tensor, T: number, pool: LoraPool, rowAdapter: Int32Array, out: Tensor): void;
   /** Copies `nRows` rows of `rowLen` elements: `dst[dstRow ..] = src[srcRow ..]` (KV-cache writes, row gathers). */
   copyRows(src: Tensor, srcRow: number, dst: Tensor, dstRow: number, nRows: number, rowLen: number): void;
+  /**
+   * Paged KV write: `kPool[dstRows[t]] = k[t]` and `vPool[dstRows[t]] = v[t]` for the `T` rows of `k`, `v`
+   * (`[T, rowLen]`), rows of `rowLen` elements (one dispatch for the whole batch, K and V together).
+   */
+  kvWritePaged(k: Tensor, v: Tensor, T: number, rowLen: number, kPool: Tensor, vPool: Tensor, dstRows: Int32Array): void;
+  /**
+   * Causal GQA attention of all `T` query rows of `q [T, nHeads, headDim]` at once, each over its own sequence's keys in
+   * the paged pools (`paged`: per-row position and page table; the pools already hold those positions); writes `out`.
+   * Same math as `attention` per row.
+   */
+  pagedAttention(q: Tensor, kPool: Tensor, vPool: Tensor, T: number, nHeads: number, nKvHeads: number, headDim: number, out: Tensor, paged: PagedRows): void;
 }

@@ -17,12 +17,14 @@ import { matrixBytes, type Matrix, type QuantKind } from '../quant.ts';
 import { add } from './kernels/add.ts';
 import { attention } from './kernels/attention.ts';
 import { embeddingGather } from './kernels/embeddingGather.ts';
+import { kvWritePaged } from './kernels/kvWritePaged.ts';
 import { loraApply, type LoraSlotView } from './kernels/loraApply.ts';
 import { matmul } from './kernels/matmul.ts';
+import { checkPagedRows, pagedAttention } from './kernels/pagedAttention.ts';
 import { rmsNorm } from './kernels/rmsNorm.ts';
 import { ropeInPlace } from './kernels/rope.ts';
 import { siluMul } from './kernels/siluMul.ts';
-import { canAttentionSimd, tryAttentionSimd } from './simd/attentionSimd.ts';
+import { canAttentionSimd, tryAttentionSimd, tryPagedAttentionSimd } from './simd/attentionSimd.ts';
 import { createHeapLoraSlots, heapLoraSlotViews, releaseHeapLoraSlots, tryLoraApplySimd, writeHeapLoraSlot, type HeapLoraSlots } from './simd/loraSimd.ts';
 import { tryAddSimd, tryRmsNormSimd } from './simd/normAddSimd.ts';
 import { trySiluMulSimd } from './simd/siluMulSimd.ts';
@@ -226,6 +228,21 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
         throw new TributaryError('engine/bad-shape', `copyRows: ${nRows} rows of ${rowLen} from row ${srcRow} to row ${dstRow} overflow (${s.length} → ${d.length}).`);
       }
       d.set(s.subarray(a, a + n), b);
+    },
+    kvWritePaged(k, v, T, rowLen, kPool, vPool, dstRows) {
+      kvWritePaged(ten(k), ten(v), T, rowLen, ten(kPool), ten(vPool), dstRows);
+    },
+    pagedAttention(q, kPool, vPool, T, nHeads, nKvHeads, headDim, out, paged) {
+      const args = [ten(q), ten(kPool), ten(vPool), T, nHeads, nKvHeads, headDim, ten(out), paged] as const;
+      if (nHeads % nKvHeads === 0 && canAttentionSimd(rt, headDim)) {
+        const [qs, kp, vp, , , , , o] = args;
+        if (qs.length < T * nHeads * headDim || o.length < T * nHeads * headDim) {
+          throw new TributaryError('engine/bad-shape', `pagedAttention: q and out need ${T * nHeads * headDim} values.`);
+        }
+        checkPagedRows('pagedAttention', T, paged, Math.min(kp.length, vp.length) / (nKvHeads * headDim));
+        if (tryPagedAttentionSimd(rt, ...args)) return;
+      }
+      pagedAttention(...args);
     },
   };
   return backend;

@@ -112,9 +112,52 @@ describe('createModel (CPU backend)', () => {
     expect(mem('f32')).toBe(f32.memory().weightsF32);
     expect(mem('q8') / mem('f32')).toBeLessThan(0.3);
     expect(mem('q4') / mem('f32')).toBeLessThan(0.2);
+    // paged KV cache: pages held, not contexts reserved (13 tokens = 1 page of 16; a new sequence holds none)
+    const pageBytes = 16 * 2 * 4 * config.numLayers * config.numKvHeads * config.headDim;
     const seq = f32.createSequence(100);
-    expect(f32.memory().kvCache).toBe(2 * 32 * 4 * config.numLayers * config.numKvHeads * config.headDim + 2 * 100 * 4 * config.numLayers * config.numKvHeads * config.headDim);
+    expect(f32.memory().kvCache).toBe(pageBytes);
+    await f32.prefill(Array.from({ length: 40 }, (_, i) => i + 1), seq);
+    expect(f32.memory().kvCache).toBe(4 * pageBytes);
+    expect(f32.memory().kvPages).toMatchObject({ used: 4, pageSize: 16 });
+    expect(f32.memory().kvCacheReserved).toBe(f32.memory().kvPages.total * pageBytes);
     seq.dispose();
+    expect(f32.memory().kvCache).toBe(pageBytes);
+  });
+
+  it('paged KV cache: pages on demand, reused after dispose and truncate, engine/kv-full when the budget is spent', async () => {
+    const pageBytes = 4 * 2 * 4 * config.numLayers * config.numKvHeads * config.headDim;
+    // 5 pages of 4 tokens
+    const m = createModel(createCpuBackend(), config, weights, { kvCache: { bytes: 5 * pageBytes + 7, pageSize: 4 } });
+    expect(m.memory().kvPages).toEqual({ used: 0, total: 5, pageSize: 4 });
+    const ref = createModel(createCpuBackend(), config, weights);
+    const a = m.createSequence(32);
+    const b = m.createSequence(32);
+    await m.prefill(prompt, a); // 7 tokens: 2 pages
+    await m.prefill([5, 6, 7], b); // 1 page
+    expect(m.memory().kvPages.used).toBe(3);
+    // 3 + 9 more tokens for a and b: a needs 2 more pages, b 2 more: 4 > 2 free, refused whole, nothing taken
+    const err = await m.forward([{ seq: a, tokens: [1, 2, 3, 4, 5, 6, 7, 8, 9] }, { seq: b, tokens: [1, 2, 3, 4, 5, 6] }]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'engine/kv-full' });
+    expect(String((err as Error).message)).toMatch(/wait for a running conversation to finish/);
+    expect([a.length, b.length, m.memory().kvPages.used]).toEqual([7, 3, 3]);
+    // pages interleave between the sequences as they grow: logits still equal a fresh model's
+    const ra = ref.createSequence(32);
+    await ref.prefill(prompt, ra);
+    for (const t of [9, 8, 7, 6, 5]) {
+      const [la] = await m.forward([{ seq: a, tokens: [t] }, { seq: b, tokens: [t] }]);
+      expect(maxAbsDiff(la!, await ref.decodeStep(t, ra))).toBeLessThanOrEqual(1e-5);
+    }
+    expect(m.memory().kvPages.used).toBe(5); // a: 12 tokens = 3 pages, b: 8 = 2
+    b.truncate(3);
+    expect(m.memory().kvPages.used).toBe(4);
+    b.dispose();
+    expect(m.memory().kvPages.used).toBe(3);
+    const c = m.createSequence(32);
+    await m.prefill([1, 2, 3, 4, 5, 6, 7, 8], c); // the two freed pages
+    expect(m.memory().kvPages.used).toBe(5);
+    await expect(m.decodeStep(1, c)).rejects.toMatchObject({ code: 'engine/kv-full' });
+    expect(c.length).toBe(8);
+    expect(() => createModel(createCpuBackend(), config, weights, { kvCache: { bytes: pageBytes - 1, pageSize: 4 } })).toThrow(/holds no page/);
   });
 
   it('truncate rewinds a sequence (regenerate gives the same logits)', async () => {

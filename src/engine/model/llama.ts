@@ -1,14 +1,15 @@
 /**
  * The Llama-family decoder (Llama 3.x, SmolLM2, Qwen2/2.5 with q/k/v bias, TinyLlama) on any `Backend`:
- * RMSNorm → GQA attention with RoPE and a per-sequence KV cache → residual → RMSNorm → SwiGLU MLP → residual,
+ * RMSNorm → GQA attention with RoPE and a paged KV cache → residual → RMSNorm → SwiGLU MLP → residual,
  * tied or untied LM head. Weights are quantised on load (`quant: 'q8' | 'q4'`, group size 32; norms, biases and
  * matrices whose input size is not a multiple of 32 stay f32), or stored as f16 halves (`quant: 'f16'`) on a backend
  * with f16 storage (WebGPU); elsewhere (the CPU backend) and for a matrix with an odd input size or values beyond
  * f16's ±65504, f16 falls back to f32, which `memory().byFormat` and `memory().keptF32` report.
  *
  * One `forward` call runs a batch of rows, each row a token segment of its own sequence with its own LoRA slot:
- * all linear layers (and the multi-LoRA kernel) run once over the concatenated rows; attention runs per segment
- * against that sequence's cache. A decode step of N chats = N rows of one token each.
+ * all linear layers (and the multi-LoRA kernel) run once over the concatenated rows, and so do the KV write and
+ * attention: the KV cache is paged (one K and one V pool per layer, sequences own pages as they grow), so a batch's
+ * rows read their own sequences' pages in one `pagedAttention` dispatch. A decode step of N chats = N rows of one token.
  *
  * @example
  * const model = createModel(createCpuBackend(), config, weights, { quant: 'q8', lora: { slots: 8, maxRank: 16 } });
@@ -17,7 +18,7 @@
  * logits = await model.decodeStep(argmax(logits), seq);
  */
 import { TributaryError } from '../../core/errors.ts';
-import type { Backend, LoraPool, Tensor, WeightFormat, WeightTensor } from '../backend.ts';
+import type { Backend, LoraPool, PagedRows, Tensor, WeightFormat, WeightTensor } from '../backend.ts';
 import { ropeInvFreq } from '../cpu/kernels/rope.ts';
 import { f16Overflow, toF16Matrix } from '../f16.ts';
 import { quantize, type F32Matrix } from '../quant.ts';
@@ -31,6 +32,13 @@ export interface ModelOptions {
   lora?: { slots: number; maxRank: number; targets?: readonly LoraTarget[] };
   /** default context length of new sequences (default: min(config.maxPositionEmbeddings, 2048)) */
   maxSeq?: number;
+  /**
+   * The paged KV cache shared by all sequences: one K and one V tensor per layer of `bytes / pageBytes` pages of
+   * `pageSize` tokens (default 16). Sequences take pages as they grow and give them back when disposed or truncated; a
+   * pass that needs more than are free fails with `engine/kv-full`. Default budget: room for 64 full contexts (`maxSeq`),
+   * at most 256 MiB, at least one full context.
+   */
+  kvCache?: { bytes?: number; pageSize?: number };
 }
 
 /** Device bytes the model holds. */
@@ -49,8 +57,12 @@ export interface ModelMemory {
    * Empty otherwise, and on a backend without f16 storage, where every matrix is f32 (`byFormat` says so).
    */
   keptF32: { name: string; reason: string }[];
-  /** KV caches of live sequences */
+  /** KV cache pages held by live sequences (pages in use × page bytes, all layers, K and V) */
   kvCache: number;
+  /** the paged KV pool reserved on the device (all pages, used or free) */
+  kvCacheReserved: number;
+  /** pages of the KV pool: in use, in all, tokens per page */
+  kvPages: { used: number; total: number; pageSize: number };
   /** LoRA slot pools */
   lora: number;
 }
@@ -114,8 +126,8 @@ interface DeviceLayer {
 
 interface SeqState extends Sequence {
   length: number;
-  k: Tensor[];
-  v: Tensor[];
+  /** physical pages of the KV pool, in order: token j sits in page pages[floor(j / pageSize)] */
+  pages: number[];
   disposed: boolean;
 }
 
@@ -384,6 +396,25 @@ function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights,
     return dl;
   });
 
+  // ---- the paged KV cache: per layer one K and one V pool of nPages × pageSize rows of kvDim
+  const pageSize = opts.kvCache?.pageSize ?? 16;
+  if (!Number.isInteger(pageSize) || pageSize <= 0) throw new TributaryError('engine/bad-config', `The KV page size must be a positive whole number of tokens (got ${pageSize}).`);
+  const bytesPerToken = 2 * c.numLayers * kvDim * 4;
+  const pageBytes = pageSize * bytesPerToken;
+  const kvBudget = opts.kvCache?.bytes ?? Math.max(defaultMaxSeq * bytesPerToken, Math.min(64 * defaultMaxSeq * bytesPerToken, 256 * 2 ** 20));
+  const nPages = Math.floor(kvBudget / pageBytes);
+  if (!(nPages >= 1)) {
+    throw new TributaryError('engine/bad-config', `A KV cache budget of ${kvBudget} bytes holds no page of ${pageSize} tokens (${pageBytes} bytes); give it at least that.`);
+  }
+  const kPool = layers.map(() => b.alloc([nPages * pageSize, nKv, hd]));
+  const vPool = layers.map(() => b.alloc([nPages * pageSize, nKv, hd]));
+  owned.push(...kPool, ...vPool);
+  /** free pages, the lowest on top */
+  const freePages: number[] = Array.from({ length: nPages }, (_, i) => nPages - 1 - i);
+  const releasePages = (s: SeqState, keep: number): void => {
+    while (s.pages.length > keep) freePages.push(s.pages.pop()!);
+  };
+
   let nextSeqId = 1;
   const live = new Set<SeqState>();
   let disposed = false;
@@ -401,16 +432,16 @@ function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights,
       maxSeq,
       length: 0,
       disposed: false,
-      k: layers.map(() => b.alloc([maxSeq, nKv, hd])),
-      v: layers.map(() => b.alloc([maxSeq, nKv, hd])),
+      pages: [],
       truncate(n: number) {
         if (!Number.isInteger(n) || n < 0 || n > s.length) throw new TributaryError('engine/bad-config', `Cannot truncate a sequence of ${s.length} tokens to ${n}.`);
         s.length = n;
+        releasePages(s, Math.ceil(n / pageSize));
       },
       dispose() {
         if (s.disposed) return;
         s.disposed = true;
-        for (const t of [...s.k, ...s.v]) b.dispose(t);
+        releasePages(s, 0);
         live.delete(s);
       },
     };
@@ -455,6 +486,19 @@ function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights,
   }
 
   async function forward(rows: readonly BatchRow[], fo: ForwardOptions = {}): Promise<Float32Array[]> {
+    try {
+      return await forwardPass(rows, fo);
+    } catch (e) {
+      // a failed pass leaves lengths unchanged: give back the pages it took
+      for (const r of rows) {
+        const s = r.seq as SeqState;
+        if (live.has(s)) releasePages(s, Math.ceil(s.length / pageSize));
+      }
+      throw e;
+    }
+  }
+
+  async function forwardPass(rows: readonly BatchRow[], fo: ForwardOptions): Promise<Float32Array[]> {
     alive();
     if (rows.length === 0) return [];
     // ---- validate and lay out the batch
@@ -480,9 +524,33 @@ function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights,
       segStart.push(total);
       total += n;
     }
+    // ---- pages: all or nothing, before any work
+    let needPages = 0;
+    for (const r of rows) {
+      const s = r.seq as SeqState;
+      needPages += Math.max(0, Math.ceil((s.length + r.tokens.length) / pageSize) - s.pages.length);
+    }
+    if (needPages > freePages.length) {
+      const mib = (x: number): string => (x / 2 ** 20).toFixed(1);
+      throw new TributaryError(
+        'engine/kv-full',
+        `The KV cache is full: this step needs ${needPages} more pages of ${pageSize} tokens, but only ${freePages.length} of ${nPages} (${mib(nPages * pageBytes)} MiB) are free; ` +
+          'wait for a running conversation to finish, close idle ones, or load the model with a larger KV cache budget.',
+      );
+    }
+    for (const r of rows) {
+      const s = r.seq as SeqState;
+      const want = Math.ceil((s.length + r.tokens.length) / pageSize);
+      while (s.pages.length < want) s.pages.push(freePages.pop()!);
+    }
     const tokens = new Int32Array(total);
     const positions = new Int32Array(total);
     const rowAdapter = new Int32Array(total);
+    const rowSeq = new Int32Array(total);
+    const dstRows = new Int32Array(total);
+    let pagesPerSeq = 1;
+    for (const r of rows) pagesPerSeq = Math.max(pagesPerSeq, (r.seq as SeqState).pages.length);
+    const pageTable = new Int32Array(rows.length * pagesPerSeq);
     rows.forEach((r, i) => {
       const s = r.seq as SeqState;
       const o = segStart[i]!;
@@ -491,11 +559,16 @@ function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights,
         if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) {
           throw new TributaryError('engine/bad-config', `Token id ${id} is outside the vocabulary (0..${c.vocabSize - 1}).`);
         }
+        const p = s.length + j;
         tokens[o + j] = id;
-        positions[o + j] = s.length + j;
+        positions[o + j] = p;
         rowAdapter[o + j] = r.adapterSlot ?? -1;
+        rowSeq[o + j] = i;
+        dstRows[o + j] = s.pages[Math.floor(p / pageSize)]! * pageSize + (p % pageSize);
       }
+      pageTable.set(s.pages, i * pagesPerSeq);
     });
+    const paged: PagedRows = { pageSize, positions, rowSeq, pageTable, pagesPerSeq };
 
     // ---- the pass
     const temps: Tensor[] = [];
@@ -528,13 +601,9 @@ function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights,
         lin(h, L.v, v, L.vBias, L.lora.v);
         b.rope(q, T, nH, hd, positions, invFreq);
         b.rope(k, T, nKv, hd, positions, invFreq);
-        rows.forEach((r, i) => {
-          const s = r.seq as SeqState;
-          const n = r.tokens.length;
-          b.copyRows(k, segStart[i]!, s.k[li]!, s.length, n, kvDim);
-          b.copyRows(v, segStart[i]!, s.v[li]!, s.length, n, kvDim);
-          b.attention(q, s.k[li]!, s.v[li]!, n, s.length, nH, nKv, hd, att, segStart[i]!);
-        });
+        // the whole batch at once, whatever sequences its rows belong to: one write, one attention per layer
+        b.kvWritePaged(k, v, T, kvDim, kPool[li]!, vPool[li]!, dstRows);
+        b.pagedAttention(q, kPool[li]!, vPool[li]!, T, nH, nKv, hd, att, paged);
         lin(att, L.o, o, undefined, L.lora.o);
         b.add(x, o, x);
         b.rmsNorm(x, T, d, L.postAttentionNorm, c.rmsNormEps, h);
@@ -547,6 +616,12 @@ function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights,
       let logits: Tensor;
       let nOut: number;
       if (fo.allLogits) {
+        nOut = T;
+        b.rmsNorm(x, T, d, finalNorm, c.rmsNormEps, h);
+        logits = tmp([T, c.vocabSize]);
+        b.matmul(h, T, lmHead, logits);
+      } else if (T === rows.length) {
+        // one token per row (a decode step): every row is its own last row, no gather
         nOut = T;
         b.rmsNorm(x, T, d, finalNorm, c.rmsNormEps, h);
         logits = tmp([T, c.vocabSize]);
@@ -577,9 +652,17 @@ function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights,
     loraSlots,
     loraMaxRank: opts.lora?.maxRank ?? 0,
     memory: () => {
-      let kv = 0;
-      for (const s of live) kv += 2 * c.numLayers * s.maxSeq * kvDim * 4;
-      return { weights: weightBytes, weightsF32, byFormat: { ...dw.byFormat }, keptF32: dw.keptF32.map((k) => ({ ...k })), kvCache: kv, lora: loraBytes };
+      const used = nPages - freePages.length;
+      return {
+        weights: weightBytes,
+        weightsF32,
+        byFormat: { ...dw.byFormat },
+        keptF32: dw.keptF32.map((k) => ({ ...k })),
+        kvCache: used * pageBytes,
+        kvCacheReserved: nPages * pageBytes,
+        kvPages: { used, total: nPages, pageSize },
+        lora: loraBytes,
+      };
     },
     createSequence,
     forward,

@@ -231,4 +231,20 @@ describe('Scheduler', () => {
     const got = await Promise.all(good.map((h) => h.result));
     expect(got).toEqual(await Promise.all([prompts[0]!, prompts[1]!].map((p) => alone({ prompt: p, maxNewTokens: 4, sampling: greedy }))));
   });
+
+  it('a full KV cache parks rows until a running request gives pages back; every output stays right', async () => {
+    // 6 pages of 4 tokens: three requests of 9-token prompts + 4 new tokens (≤ 12 tokens fed, 3 pages each): the third
+    // waits for one of the first two to finish
+    const pageBytes = 4 * 2 * 4 * config.numLayers * config.numKvHeads * config.headDim;
+    const model = createModel(createCpuBackend(), config, weights, { maxSeq: 64, kvCache: { bytes: 6 * pageBytes, pageSize: 4 } });
+    const s = new Scheduler(model);
+    const reqs: GenerationRequest[] = [prompts[0]!, [10, 11, 12, 13, 14, 15, 16, 17, 18], [20, 21, 22, 23, 24, 25, 26, 27, 28]].map((p, i) => ({ prompt: p, maxNewTokens: 4 - (i >> 1), sampling: greedy }));
+    const handles = reqs.map((r) => s.submit(r));
+    const got = await Promise.all(handles.map((h) => h.result));
+    expect(got).toEqual(await Promise.all(reqs.map(alone)));
+    expect(model.memory().kvPages.used).toBe(0);
+    // a request that cannot fit even alone fails with the error, not a hang
+    const big = s.submit({ prompt: Array.from({ length: 30 }, (_, i) => i + 1), maxNewTokens: 2, sampling: greedy });
+    await expect(big.result).rejects.toMatchObject({ code: 'engine/kv-full' });
+  });
 });

@@ -17,7 +17,10 @@
  * and released when it finishes. When every slot is pinned by running requests, new requests on other adapters wait
  * in the queue (FIFO) until a slot frees. At most `maxBatch` requests run at once; a step takes at most
  * `maxBatchTokens` tokens (decode rows first, then prompts in arrival order; a longer prompt runs alone).
- * If a batched forward fails, its rows are retried one by one so one bad row fails only its own request.
+ * If a batched forward fails, its rows are retried one by one so one bad row fails only its own request. A row refused
+ * because the model's paged KV cache is full (`engine/kv-full`) is not failed but parked, like a request waiting for an
+ * adapter slot, until a running request finishes and gives its pages back; only when every running request is parked
+ * so (no one could free pages) is the newest of them failed with that error.
  *
  * @example
  * const scheduler = new Scheduler(model, { pool });
@@ -122,6 +125,8 @@ export class Scheduler {
   private readonly live = new Set<Req>();
   private readonly bySeq = new Map<Sequence, Req>();
   private readonly pending = new Map<Req, Call>();
+  /** calls refused for want of KV cache pages (`engine/kv-full`): parked until a running request finishes */
+  private readonly kvWait = new Map<Req, Call>();
   private readonly maxBatch: number;
   private readonly maxBatchTokens: number;
   private readonly proxy: Model;
@@ -285,6 +290,10 @@ export class Scheduler {
     if (this.live.delete(r)) this.counts.completed++;
     if (r.seq) this.bySeq.delete(r.seq);
     if (r.seq && r.ownSeq) r.seq.dispose();
+    this.kvWait.delete(r);
+    // pages may have come free: the calls waiting for them try again at the next step
+    for (const [q, c] of this.kvWait) this.pending.set(q, c);
+    this.kvWait.clear();
     if (r.pinned && r.opts.adapterId) {
       r.pinned = false;
       this.opts.pool!.release([r.opts.adapterId]);
@@ -383,7 +392,7 @@ export class Scheduler {
 
   /** Runs a step once every running request has parked its call (and none is running). */
   private maybeFlush(): void {
-    if (this.flushQueued || this.running || this.pending.size === 0 || this.pending.size < this.live.size) return;
+    if (this.flushQueued || this.running || this.pending.size === 0 || this.pending.size + this.kvWait.size < this.live.size) return;
     this.flushQueued = true;
     // a macrotask: admissions already under way (adapter hits, in-memory loads: microtasks) join this step
     nextTask(() => {
@@ -393,8 +402,14 @@ export class Scheduler {
   }
 
   private async flush(): Promise<void> {
-    if (this.running || this.pending.size === 0 || this.pending.size < this.live.size) return;
+    if (this.running || this.pending.size === 0 || this.pending.size + this.kvWait.size < this.live.size) return;
     // cancelled requests leave without computing: generate() checks the signal before it looks at the logits
+    for (const [r, c] of this.kvWait) {
+      if (r.ctrl.signal.aborted) {
+        this.kvWait.delete(r);
+        this.pending.set(r, c);
+      }
+    }
     for (const [r, c] of this.pending) {
       if (r.ctrl.signal.aborted) {
         this.pending.delete(r);
@@ -429,19 +444,31 @@ export class Scheduler {
       } catch (e) {
         err = e;
       }
+      const refuse = (r: Req, c: Call, e: unknown): void => {
+        if (isTributaryError(e) && e.code === 'engine/kv-full') this.kvWait.set(r, c);
+        else c.reject(e);
+      };
       if (out) batch.forEach(([, c], i) => c.resolve(out[i]!));
-      else if (batch.length === 1) batch[0]![1].reject(err);
+      else if (batch.length === 1) refuse(batch[0]![0], batch[0]![1], err);
       else {
         // isolate the failing row(s): a failed pass leaves sequence lengths unchanged
-        for (const [i, [, c]] of batch.entries()) {
+        for (const [i, [r, c]] of batch.entries()) {
           try {
             this.counts.steps++;
             const [one] = await this.model.forward([rows[i]!]);
             c.resolve(one!);
           } catch (e) {
-            c.reject(e);
+            refuse(r, c, e);
           }
         }
+      }
+      if (this.kvWait.size > 0 && this.kvWait.size >= this.live.size) {
+        // every running request waits for pages: none will free any, so the newest one fails
+        const [r, c] = [...this.kvWait].reduce((a, b) => (b[0].id > a[0].id ? b : a));
+        this.kvWait.delete(r);
+        c.reject(
+          new TributaryError('engine/kv-full', 'The KV cache is full and no other running conversation can give pages back; shorten the conversation or load the model with a larger KV cache budget.'),
+        );
       }
     } finally {
       this.running = false;

@@ -17,7 +17,7 @@
  * gpu.lost.then(() => switchToCpu());
  */
 import { TributaryError } from '../../core/errors.ts';
-import type { Backend, BackendMemory, LoraPool, LoraSlotData, Tensor, WeightFormat, WeightTensor } from '../backend.ts';
+import type { Backend, BackendMemory, LoraPool, LoraSlotData, PagedRows, Tensor, WeightFormat, WeightTensor } from '../backend.ts';
 import type { F16Matrix } from '../f16.ts';
 import type { Matrix } from '../quant.ts';
 import { acquireGpu, type AcquireOptions, type GpuDeviceInfo } from './device.ts';
@@ -26,6 +26,8 @@ import { GpuRuntime, type RuntimeOptions } from './runtime.ts';
 import { add } from './ops/add.ts';
 import { argmax } from './ops/argmax.ts';
 import { attention } from './ops/attention.ts';
+import { kvWritePaged, pagedAttention } from './ops/pagedAttention.ts';
+import { checkPagedRows } from '../cpu/kernels/pagedAttention.ts';
 import { embeddingGather, checkTokenIds } from './ops/embeddingGather.ts';
 import { loraBgmv } from './ops/loraBgmv.ts';
 import { loraSgmv } from './ops/loraSgmv.ts';
@@ -456,6 +458,37 @@ export class WebGpuBackend implements Backend {
     // them to fill the GPU: a 32-row decode on one adapter would be a single workgroup. Else per-row BGMV.
     if (seg.count * 4 <= T && seg.count * Math.ceil(seg.maxLen / 32) >= 4) loraSgmv(this.rt, args, this.index('lora-segments', seg.data), seg);
     else loraBgmv(this.rt, { ...args, rowSlot: this.index('lora-rows', rows) });
+  }
+
+  kvWritePaged(k: Tensor, v: Tensor, T: number, rowLen: number, kPool: Tensor, vPool: Tensor, dstRows: Int32Array): void {
+    this.settle();
+    if (T === 0) return;
+    const kp = outTen(kPool);
+    const vp = outTen(vPool);
+    const poolRows = Math.floor(Math.min(kp.size, vp.size) / rowLen);
+    if (dstRows.length < T) throw badShape(`kvWritePaged: ${T} rows need ${T} destinations, got ${dstRows.length}.`);
+    const dst = dstRows.length === T ? dstRows : dstRows.subarray(0, T);
+    for (let t = 0; t < T; t++) {
+      const r = dst[t]!;
+      if (!(r >= 0 && r < poolRows)) throw badShape(`kvWritePaged: row ${t} goes to pool row ${r}, outside 0..${poolRows - 1}.`);
+    }
+    kvWritePaged(this.rt, ten(k).buffer, ten(v).buffer, T, rowLen, kp.buffer, vp.buffer, this.index('kv-dst', dst), poolRows);
+  }
+
+  pagedAttention(q: Tensor, kPool: Tensor, vPool: Tensor, T: number, nHeads: number, nKvHeads: number, headDim: number, out: Tensor, paged: PagedRows): void {
+    this.settle();
+    if (T === 0) return;
+    const kp = ten(kPool);
+    const vp = ten(vPool);
+    const poolRows = Math.floor(Math.min(kp.size, vp.size) / (nKvHeads * headDim));
+    checkPagedRows('pagedAttention', T, paged, poolRows);
+    const rows = new Int32Array(2 * T);
+    for (let t = 0; t < T; t++) {
+      rows[2 * t] = paged.positions[t]!;
+      rows[2 * t + 1] = paged.rowSeq[t]!;
+    }
+    const buffers = { rows: this.index('paged-rows', rows), pageTable: this.index('page-table', paged.pageTable), pageSize: paged.pageSize, pagesPerSeq: paged.pagesPerSeq, poolRows };
+    pagedAttention(this.rt, ten(q).buffer, kp.buffer, vp.buffer, T, nHeads, nKvHeads, headDim, outTen(out).buffer, buffers);
   }
 
   copyRows(src: Tensor, srcRow: number, dst: Tensor, dstRow: number, nRows: number, rowLen: number): void {
