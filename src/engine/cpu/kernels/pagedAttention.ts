@@ -3,17 +3,15 @@
  * `shaders/paged_attention_coarse.wgsl`). Row `t` of `q` (`[T, nHeads, headDim]`) sits at position `positions[t]` of
  * the sequence whose page table is `rowSeq[t]`, and attends to that sequence's keys `0 .. positions[t]`; key `j` is pool
  * row `pageTable[rowSeq[t] * pagesPerSeq + floor(j / pageSize)] * pageSize + j % pageSize` of `kPool` / `vPool`
- * (`[nPages * pageSize, nKvHeads, headDim]`). Per row the same math as `kernels/attention.ts` (f64 dot products and
- * softmax with the max subtracted, head size a multiple of 4), so a row gives the bits the contiguous kernel gives.
+ * (`[nPages * pageSize, nKvHeads, headDim]`). Per row the same math as `kernels/attention.ts` (`attendRow`, shared with it), so a row gives the bits the contiguous kernel gives.
  *
  * @example
  * pagedAttention(q, kPool, vPool, T, 8, 2, 64, out, { pageSize: 16, positions, rowSeq, pageTable, pagesPerSeq });
  */
 import { TributaryError } from '../../../core/errors.ts';
 import type { PagedRows } from '../../backend.ts';
+import { attendRow } from './attention.ts';
 
-let scoreBuf = new Float64Array(0);
-let accBuf = new Float64Array(0);
 let rowBuf = new Int32Array(0);
 
 /** Checks a `PagedRows` against `T` rows and a pool of `poolRows` rows; returns the longest key count. */
@@ -62,54 +60,12 @@ export function pagedAttention(
   }
   const maxKeys = checkPagedRows('pagedAttention', T, paged, Math.min(kPool.length, vPool.length) / kvStride);
   const { pageSize, pagesPerSeq, pageTable } = paged;
-  const group = nHeads / nKvHeads;
-  const scale = 1 / Math.sqrt(headDim);
-  if (scoreBuf.length < maxKeys) scoreBuf = new Float64Array(maxKeys);
   if (rowBuf.length < maxKeys) rowBuf = new Int32Array(maxKeys);
-  if (accBuf.length < headDim) accBuf = new Float64Array(headDim);
-  const scores = scoreBuf;
-  const acc = accBuf;
   const rowOf = rowBuf;
   for (let t = 0; t < T; t++) {
     const L = paged.positions[t]! + 1;
     const pt = paged.rowSeq[t]! * pagesPerSeq;
     for (let s = 0; s < L; s++) rowOf[s] = (pageTable[pt + Math.floor(s / pageSize)]! * pageSize + (s % pageSize)) * kvStride;
-    for (let h = 0; h < nHeads; h++) {
-      const qo = (t * nHeads + h) * headDim;
-      const kvh = ((h / group) | 0) * headDim;
-      let max = -Infinity;
-      for (let s = 0; s < L; s++) {
-        let ko = rowOf[s]! + kvh;
-        let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
-        for (let i = qo, e = qo + headDim; i < e; i += 4, ko += 4) {
-          d0 += q[i]! * kPool[ko]!;
-          d1 += q[i + 1]! * kPool[ko + 1]!;
-          d2 += q[i + 2]! * kPool[ko + 2]!;
-          d3 += q[i + 3]! * kPool[ko + 3]!;
-        }
-        const dot = (d0 + d1 + (d2 + d3)) * scale;
-        scores[s] = dot;
-        if (dot > max) max = dot;
-      }
-      let sum = 0;
-      for (let s = 0; s < L; s++) {
-        const e = Math.exp(scores[s]! - max);
-        scores[s] = e;
-        sum += e;
-      }
-      acc.fill(0, 0, headDim);
-      for (let s = 0; s < L; s++) {
-        const p = scores[s]!;
-        const vo = rowOf[s]! + kvh;
-        for (let i = 0; i < headDim; i += 4) {
-          acc[i] = acc[i]! + p * vPool[vo + i]!;
-          acc[i + 1] = acc[i + 1]! + p * vPool[vo + i + 1]!;
-          acc[i + 2] = acc[i + 2]! + p * vPool[vo + i + 2]!;
-          acc[i + 3] = acc[i + 3]! + p * vPool[vo + i + 3]!;
-        }
-      }
-      const inv = 1 / sum;
-      for (let i = 0; i < headDim; i++) out[qo + i] = acc[i]! * inv;
-    }
+    attendRow(q, t, nHeads, nKvHeads, headDim, kPool, vPool, rowOf, L, out);
   }
 }
