@@ -1,7 +1,8 @@
 /**
- * The runtime's failure paths on a real device: WebGPU validation errors surface as `webgpu/error` at the
- * next read (not silently wrong numbers), a destroyed backend says `engine/disposed`, the uniform arena
- * rolls over after 256 dispatches in one batch, and the WGSL loader bundles every file under shaders/.
+ * The runtime on a real device: WebGPU validation errors surface as `webgpu/error` at the next read (not
+ * silently wrong numbers), a destroyed backend says `engine/disposed`, the uniform arena starts over when its
+ * slots run out, cached bind groups and deduplicated uniforms give the same results as fresh ones, host writes
+ * stay ordered after the commands that use the buffer, and the WGSL loader bundles every file under shaders/.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,6 +41,49 @@ describeGpu('GpuRuntime on Dawn + SwiftShader', () => {
     const one = rt.upload(new Float32Array(8).fill(1));
     for (let i = 0; i < 600; i++) add(rt, acc, one, acc, 8);
     expect([...(await rt.readF32(acc, 8))]).toEqual(new Array(8).fill(600));
+  });
+
+  it('runs more distinct uniform contents than the arena has slots, across and within batches', async () => {
+    const one = rt.upload(new Float32Array(8).fill(1));
+    const acc = rt.upload(new Float32Array(8));
+    // add.wgsl reads only P.n; the unused fields make each dispatch's uniforms distinct (2,500 > 1,024 slots)
+    for (let i = 0; i < 2500; i++) {
+      rt.run({ name: 'add', shader: ['add'], entryPoint: 'inplace', uniforms: [{ u32: 1 + (i % 8) }, { u32: i }, { u32: 0 }, { u32: 0 }], bindings: [{ binding: 2, buffer: one }, { binding: 3, buffer: acc }], dispatch: [1, 1, 1] });
+      if (i === 1700) await rt.sync();
+    }
+    // element e is added to by every dispatch with n > e
+    const want = Array.from({ length: 8 }, (_, e) => Array.from({ length: 2500 }, (_, i) => (1 + (i % 8) > e ? 1 : 0) as number).reduce((a, b) => a + b, 0));
+    expect([...(await rt.readF32(acc, 8))]).toEqual(want);
+  });
+
+  it('reuses bind groups and uniform slots: a repeated sequence of dispatches creates nothing the second time', async () => {
+    const a = rt.upload(Float32Array.of(1, 2, 3, 4));
+    const b = rt.upload(Float32Array.of(10, 20, 30, 40));
+    const out = rt.createBuffer(16);
+    const step = (): void => {
+      add(rt, a, b, out, 4);
+      add(rt, out, b, a, 4);
+    };
+    step();
+    await rt.sync();
+    const created = rt.bindGroupsCreated;
+    step();
+    expect(rt.bindGroupsCreated).toBe(created);
+    expect([...(await rt.readF32(a, 4))]).toEqual([41, 82, 123, 164]);
+  });
+
+  it('a host write waits for unsubmitted commands that use the buffer, and does not submit for others', async () => {
+    const a = rt.upload(Float32Array.of(1, 2, 3, 4));
+    const out = rt.createBuffer(16);
+    const spare = rt.createBuffer(16);
+    add(rt, a, a, out, 4);
+    const submits = rt.submits;
+    rt.write(spare, Float32Array.of(5, 5, 5, 5));
+    expect(rt.submits).toBe(submits); // spare is not in the batch: no submit needed
+    rt.write(a, Float32Array.of(100, 100, 100, 100)); // a is: the add must see the old values
+    expect(rt.submits).toBe(submits + 1);
+    expect([...(await rt.readF32(out, 4))]).toEqual([2, 4, 6, 8]);
+    expect([...(await rt.readF32(spare, 4))]).toEqual([5, 5, 5, 5]);
   });
 
   it('bundles every shader file, identical to the file on disk', () => {

@@ -21,21 +21,39 @@ export function bucketSize(bytes: number): number {
   return Math.ceil(b / (1 << 20)) * (1 << 20);
 }
 
+export interface BufferPoolOptions {
+  /** how to destroy a buffer the pool lets go (default: at once; the runtime defers it past the next submit) */
+  destroy?: (buf: GPUBuffer) => void;
+  /** bytes kept in the free lists at most; a release beyond this destroys the buffer (default 64 MiB) */
+  maxFreeBytes?: number;
+}
+
 export class BufferPool {
   private readonly free = new Map<string, GPUBuffer[]>();
   private readonly owned = new Set<GPUBuffer>();
   private readonly inUse = new Set<GPUBuffer>();
+  private readonly destroyBuffer: (buf: GPUBuffer) => void;
+  private readonly maxFreeBytes: number;
   /** bytes of every buffer this pool created and has not destroyed */
   allocatedBytes = 0;
+  /** bytes sitting in the free lists */
+  freeBytes = 0;
 
-  constructor(private readonly device: GPUDevice) {}
+  constructor(
+    private readonly device: GPUDevice,
+    opts: BufferPoolOptions = {},
+  ) {
+    this.destroyBuffer = opts.destroy ?? ((b) => b.destroy());
+    this.maxFreeBytes = opts.maxFreeBytes ?? 64 * 2 ** 20;
+  }
 
   acquire(bytes: number, usage: number = STORAGE_USAGE, label = 'pooled'): GPUBuffer {
     const size = bucketSize(bytes);
     const key = `${usage}:${size}`;
     const list = this.free.get(key);
     let buf = list?.pop();
-    if (!buf) {
+    if (buf) this.freeBytes -= size;
+    else {
       buf = this.device.createBuffer({ size, usage, label });
       this.owned.add(buf);
       this.allocatedBytes += size;
@@ -44,19 +62,24 @@ export class BufferPool {
     return buf;
   }
 
+  /** Whether `buf` is a pool buffer currently handed out. */
+  holds(buf: GPUBuffer): boolean {
+    return this.inUse.has(buf);
+  }
+
   release(buf: GPUBuffer): void {
     if (!this.inUse.delete(buf)) return; // not ours, or released twice
+    if (this.freeBytes + buf.size > this.maxFreeBytes) {
+      this.owned.delete(buf);
+      this.allocatedBytes -= buf.size;
+      this.destroyBuffer(buf);
+      return;
+    }
     const key = `${buf.usage}:${buf.size}`;
     let list = this.free.get(key);
     if (!list) this.free.set(key, (list = []));
     list.push(buf);
-  }
-
-  /** bytes sitting in the free lists */
-  get freeBytes(): number {
-    let n = 0;
-    for (const list of this.free.values()) for (const b of list) n += b.size;
-    return n;
+    this.freeBytes += buf.size;
   }
 
   /** Destroys the free buffers (keeps those in use). */
@@ -65,10 +88,11 @@ export class BufferPool {
       for (const b of list) {
         this.owned.delete(b);
         this.allocatedBytes -= b.size;
-        b.destroy();
+        this.destroyBuffer(b);
       }
     }
     this.free.clear();
+    this.freeBytes = 0;
   }
 
   /** Destroys everything this pool created. */
@@ -78,5 +102,6 @@ export class BufferPool {
     this.inUse.clear();
     this.free.clear();
     this.allocatedBytes = 0;
+    this.freeBytes = 0;
   }
 }

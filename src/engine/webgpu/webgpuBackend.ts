@@ -163,7 +163,14 @@ export class WebGpuBackend implements Backend {
 
   private make(shape: readonly number[], data?: Float32Array): GpuTensor {
     const n = shapeSize(shape);
-    const buffer = data ? this.rt.upload(data) : this.rt.createBuffer(n * 4);
+    let buffer: GPUBuffer;
+    if (data) buffer = this.rt.upload(data);
+    else {
+      // a forward pass allocates the same temporaries every step: reuse pooled buffers (and so their cached
+      // bind groups), zeroed in order with the other commands
+      buffer = this.rt.pool.acquire(n * 4);
+      if (n > 0) this.rt.clear(buffer, 0, n * 4);
+    }
     const t = new GpuTensor([...shape], n, buffer);
     if (n <= HOST_COPY_MAX) t.host = data ? data.slice() : new Float32Array(n);
     this.mem.tensors += buffer.size;
@@ -277,7 +284,9 @@ export class WebGpuBackend implements Backend {
     if (t instanceof GpuTensor && !t.disposed) {
       t.disposed = true;
       this.mem.tensors -= t.buffer.size;
-      this.rt.deferDestroy(t.buffer);
+      // a pooled buffer goes back to the pool: the next user's commands are encoded after this one's
+      if (this.rt.pool.holds(t.buffer)) this.rt.pool.release(t.buffer);
+      else this.rt.deferDestroy(t.buffer);
       const table = this.ropeTables.get(t);
       if (table) this.rt.deferDestroy(table.buffer);
     } else if (t instanceof GpuWeight && !t.disposed) {
@@ -298,12 +307,24 @@ export class WebGpuBackend implements Backend {
 
   // ---- host index data -----------------------------------------------------------------------------------------
 
-  /** The GPU copy of small host index data, reused while the contents stay the same. */
+  /**
+   * The GPU copy of small host index data, reused while the contents stay the same. New contents go into the
+   * same buffer when it is big enough and no unsubmitted command reads it (a decode step's positions, page
+   * table and write rows change every step: one queue write each, no new buffer); else into a new buffer.
+   */
   private index(key: string, data: Int32Array | Uint32Array): GPUBuffer {
     const hit = this.uploads.get(key);
     if (hit && hit.copy.length === data.length && hit.copy.every((v, i) => v === data[i])) return hit.buffer;
+    const src = data.length ? data : new Int32Array(1);
+    if (hit && hit.buffer.size >= src.byteLength && !this.rt.inFlight(hit.buffer)) {
+      this.rt.write(hit.buffer, src);
+      hit.copy = data.slice();
+      return hit.buffer;
+    }
     if (hit) this.rt.deferDestroy(hit.buffer);
-    const buffer = this.rt.upload(data.length ? data : new Int32Array(1));
+    // room to grow: the next step's batch may be a few rows longer
+    const buffer = this.rt.createBuffer(Math.max(64, src.byteLength * 2), undefined, `index-${key}`);
+    this.rt.write(buffer, src);
     this.uploads.set(key, { copy: data.slice(), buffer });
     return buffer;
   }
