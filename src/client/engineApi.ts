@@ -67,7 +67,11 @@ export interface ModelMemoryInfo {
   byFormat: Partial<Record<QuantChoice, number>>;
   /** matrices kept in f32 although f16 was asked for (odd input size, or values beyond ±65504), with why */
   keptF32: { name: string; reason: string }[];
+  /** KV cache pages held by conversations, in bytes */
   kvCache: number;
+  /** the paged KV pool allocated now (grows on demand) and the most it may grow to */
+  kvCacheReserved: number;
+  kvCacheBudget: number;
   /** LoRA slots reserved */
   lora: number;
 }

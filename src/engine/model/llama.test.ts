@@ -128,7 +128,7 @@ describe('createModel (CPU backend)', () => {
     const pageBytes = 4 * 2 * 4 * config.numLayers * config.numKvHeads * config.headDim;
     // 5 pages of 4 tokens
     const m = createModel(createCpuBackend(), config, weights, { kvCache: { bytes: 5 * pageBytes + 7, pageSize: 4 } });
-    expect(m.memory().kvPages).toEqual({ used: 0, total: 5, pageSize: 4 });
+    expect(m.memory().kvPages).toEqual({ used: 0, total: 5, budget: 5, pageSize: 4 });
     const ref = createModel(createCpuBackend(), config, weights);
     const a = m.createSequence(32);
     const b = m.createSequence(32);
@@ -158,6 +158,43 @@ describe('createModel (CPU backend)', () => {
     await expect(m.decodeStep(1, c)).rejects.toMatchObject({ code: 'engine/kv-full' });
     expect(c.length).toBe(8);
     expect(() => createModel(createCpuBackend(), config, weights, { kvCache: { bytes: pageBytes - 1, pageSize: 4 } })).toThrow(/holds no page/);
+  });
+
+  it('the KV pool starts small and grows on demand up to the budget; outputs equal a pool big from the start', async () => {
+    const pageBytes = 4 * 2 * 4 * config.numLayers * config.numKvHeads * config.headDim;
+    const kvCache = { bytes: 12 * pageBytes, pageSize: 4 };
+    // maxSeq 8: room for 2 contexts = 16 tokens = 4 pages at load, of a budget of 12
+    const m = createModel(createCpuBackend(), config, weights, { maxSeq: 8, kvCache });
+    const big = createModel(createCpuBackend(), config, weights, { maxSeq: 64, kvCache });
+    expect(m.memory().kvPages).toEqual({ used: 0, total: 4, budget: 12, pageSize: 4 });
+    expect(m.memory().kvCacheReserved).toBe(4 * pageBytes);
+    expect(m.memory().kvCacheBudget).toBe(12 * pageBytes);
+    expect(big.memory().kvPages).toEqual({ used: 0, total: 12, budget: 12, pageSize: 4 });
+    const prompts = [prompt, [5, 6, 7, 8, 9], [200, 201, 202, 203, 204, 205]];
+    const seqs = prompts.map(() => m.createSequence(32));
+    const refs = prompts.map(() => big.createSequence(32));
+    // 2 + 2 + 2 pages > 4: the pool doubles to 8; same bits as the big pool's
+    expect(await m.forward(prompts.map((p, i) => ({ seq: seqs[i]!, tokens: p })))).toEqual(await big.forward(prompts.map((p, i) => ({ seq: refs[i]!, tokens: p }))));
+    expect(m.memory().kvPages).toMatchObject({ used: 6, total: 8 });
+    expect(m.memory().kvCacheReserved).toBe(8 * pageBytes);
+    for (const t of [11, 12, 13, 14, 15, 16, 17, 18, 19]) {
+      const got = await m.forward(seqs.map((seq) => ({ seq, tokens: [t] })));
+      expect(got).toEqual(await big.forward(refs.map((seq) => ({ seq, tokens: [t] }))));
+    }
+    // 16 + 14 + 15 tokens: 4 + 4 + 4 pages, the pool grew to the budget (not past it)
+    expect(m.memory().kvPages).toMatchObject({ used: 12, total: 12 });
+    expect(m.memory().kvCacheReserved).toBe(m.memory().kvCacheBudget);
+    // the budget is spent: kv-full, nothing taken, nothing grown
+    const err = await m.decodeStep(1, seqs[0]!).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'engine/kv-full' });
+    expect(String((err as Error).message)).toMatch(/budget's 12/);
+    expect([seqs[0]!.length, m.memory().kvPages.used, m.memory().kvPages.total]).toEqual([16, 12, 12]);
+    // freed pages are reused; logits still equal
+    seqs[1]!.dispose();
+    refs[1]!.dispose();
+    expect(await m.decodeStep(1, seqs[0]!)).toEqual(await big.decodeStep(1, refs[0]!));
+    m.dispose();
+    big.dispose();
   });
 
   it('truncate rewinds a sequence (regenerate gives the same logits)', async () => {

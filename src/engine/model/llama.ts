@@ -33,10 +33,11 @@ export interface ModelOptions {
   /** default context length of new sequences (default: min(config.maxPositionEmbeddings, 2048)) */
   maxSeq?: number;
   /**
-   * The paged KV cache shared by all sequences: one K and one V tensor per layer of `bytes / pageBytes` pages of
-   * `pageSize` tokens (default 16). Sequences take pages as they grow and give them back when disposed or truncated; a
-   * pass that needs more than are free fails with `engine/kv-full`. Default budget: room for 64 full contexts (`maxSeq`),
-   * at most 256 MiB, at least one full context.
+   * The paged KV cache shared by all sequences: one K and one V tensor per layer, at most `bytes / pageBytes` pages of
+   * `pageSize` tokens (default 16). The pool starts with room for two full contexts (`maxSeq`, or the whole budget if
+   * smaller) and doubles, up to the budget, when a pass needs more pages than it has. Sequences take pages as they grow
+   * and give them back when disposed or truncated; a pass that needs more than the budget has free fails with
+   * `engine/kv-full`. Default budget: room for 64 full contexts, at most 256 MiB, at least one full context.
    */
   kvCache?: { bytes?: number; pageSize?: number };
 }
@@ -59,10 +60,12 @@ export interface ModelMemory {
   keptF32: { name: string; reason: string }[];
   /** KV cache pages held by live sequences (pages in use × page bytes, all layers, K and V) */
   kvCache: number;
-  /** the paged KV pool reserved on the device (all pages, used or free) */
+  /** the paged KV pool allocated on the device now (all its pages, used or free); grows on demand up to the budget */
   kvCacheReserved: number;
-  /** pages of the KV pool: in use, in all, tokens per page */
-  kvPages: { used: number; total: number; pageSize: number };
+  /** the most bytes the KV pool may grow to (`ModelOptions.kvCache.bytes`, rounded down to whole pages) */
+  kvCacheBudget: number;
+  /** pages of the KV pool: in use, allocated now (`total`), allowed by the budget (`budget`), tokens per page */
+  kvPages: { used: number; total: number; budget: number; pageSize: number };
   /** LoRA slot pools */
   lora: number;
 }
@@ -396,21 +399,50 @@ function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights,
     return dl;
   });
 
-  // ---- the paged KV cache: per layer one K and one V pool of nPages × pageSize rows of kvDim
+  // ---- the paged KV cache: per layer one K and one V pool of nPages × pageSize rows of kvDim, grown on demand up to
+  // budgetPages (a bigger pool per layer, the old rows copied over: pages keep their numbers)
   const pageSize = opts.kvCache?.pageSize ?? 16;
   if (!Number.isInteger(pageSize) || pageSize <= 0) throw new TributaryError('engine/bad-config', `The KV page size must be a positive whole number of tokens (got ${pageSize}).`);
   const bytesPerToken = 2 * c.numLayers * kvDim * 4;
   const pageBytes = pageSize * bytesPerToken;
   const kvBudget = opts.kvCache?.bytes ?? Math.max(defaultMaxSeq * bytesPerToken, Math.min(64 * defaultMaxSeq * bytesPerToken, 256 * 2 ** 20));
-  const nPages = Math.floor(kvBudget / pageBytes);
-  if (!(nPages >= 1)) {
+  const budgetPages = Math.floor(kvBudget / pageBytes);
+  if (!(budgetPages >= 1)) {
     throw new TributaryError('engine/bad-config', `A KV cache budget of ${kvBudget} bytes holds no page of ${pageSize} tokens (${pageBytes} bytes); give it at least that.`);
   }
-  const kPool = layers.map(() => b.alloc([nPages * pageSize, nKv, hd]));
-  const vPool = layers.map(() => b.alloc([nPages * pageSize, nKv, hd]));
-  owned.push(...kPool, ...vPool);
+  let nPages = Math.min(budgetPages, Math.ceil((2 * defaultMaxSeq) / pageSize));
+  let kPool = layers.map(() => b.alloc([nPages * pageSize, nKv, hd]));
+  let vPool = layers.map(() => b.alloc([nPages * pageSize, nKv, hd]));
   /** free pages, the lowest on top */
-  const freePages: number[] = Array.from({ length: nPages }, (_, i) => nPages - 1 - i);
+  let freePages: number[] = Array.from({ length: nPages }, (_, i) => nPages - 1 - i);
+  /** grows the pool to hold at least `want` pages (doubling, capped at the budget); the caller checked the budget */
+  const growPool = (want: number): void => {
+    const n = Math.min(budgetPages, Math.max(want, 2 * nPages));
+    const rows = n * pageSize;
+    const k: Tensor[] = [];
+    const v: Tensor[] = [];
+    try {
+      for (let li = 0; li < layers.length; li++) {
+        k.push(b.alloc([rows, nKv, hd]));
+        v.push(b.alloc([rows, nKv, hd]));
+      }
+    } catch (e) {
+      for (const t of [...k, ...v]) b.dispose(t);
+      throw e;
+    }
+    // enqueued in order: every write and attention before this sees the old pool, every one after the new
+    for (let li = 0; li < layers.length; li++) {
+      b.copyRows(kPool[li]!, 0, k[li]!, 0, nPages * pageSize, kvDim);
+      b.copyRows(vPool[li]!, 0, v[li]!, 0, nPages * pageSize, kvDim);
+      b.dispose(kPool[li]!);
+      b.dispose(vPool[li]!);
+    }
+    kPool = k;
+    vPool = v;
+    // the new pages under the free ones left (those are used first), the lowest new one on top of them
+    freePages = [...Array.from({ length: n - nPages }, (_, i) => n - 1 - i), ...freePages];
+    nPages = n;
+  };
   const releasePages = (s: SeqState, keep: number): void => {
     while (s.pages.length > keep) freePages.push(s.pages.pop()!);
   };
@@ -530,14 +562,16 @@ function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights,
       const s = r.seq as SeqState;
       needPages += Math.max(0, Math.ceil((s.length + r.tokens.length) / pageSize) - s.pages.length);
     }
-    if (needPages > freePages.length) {
+    if (needPages > freePages.length + (budgetPages - nPages)) {
       const mib = (x: number): string => (x / 2 ** 20).toFixed(1);
+      const free = freePages.length + (budgetPages - nPages);
       throw new TributaryError(
         'engine/kv-full',
-        `The KV cache is full: this step needs ${needPages} more pages of ${pageSize} tokens, but only ${freePages.length} of ${nPages} (${mib(nPages * pageBytes)} MiB) are free; ` +
+        `The KV cache is full: this step needs ${needPages} more pages of ${pageSize} tokens, but only ${free} of the budget's ${budgetPages} (${mib(budgetPages * pageBytes)} MiB) are free; ` +
           'wait for a running conversation to finish, close idle ones, or load the model with a larger KV cache budget.',
       );
     }
+    if (needPages > freePages.length) growPool(nPages - freePages.length + needPages);
     for (const r of rows) {
       const s = r.seq as SeqState;
       const want = Math.ceil((s.length + r.tokens.length) / pageSize);
@@ -660,7 +694,8 @@ function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights,
         keptF32: dw.keptF32.map((k) => ({ ...k })),
         kvCache: used * pageBytes,
         kvCacheReserved: nPages * pageBytes,
-        kvPages: { used, total: nPages, pageSize },
+        kvCacheBudget: budgetPages * pageBytes,
+        kvPages: { used, total: nPages, budget: budgetPages, pageSize },
         lora: loraBytes,
       };
     },
@@ -678,7 +713,7 @@ function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights,
     dispose() {
       if (disposed) return;
       for (const s of [...live]) s.dispose();
-      for (const t of owned) b.dispose(t);
+      for (const t of [...owned, ...kPool, ...vPool]) b.dispose(t);
       disposed = true;
     },
   };

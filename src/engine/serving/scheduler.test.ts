@@ -248,3 +248,90 @@ describe('Scheduler', () => {
     await expect(big.result).rejects.toMatchObject({ code: 'engine/kv-full' });
   });
 });
+
+describe('Scheduler: KV cache preemption', () => {
+  const pageBytes = 4 * 2 * 4 * config.numLayers * config.numKvHeads * config.headDim;
+  /** 8 pages of 4 tokens (32 tokens) in all; the pool starts at 4 pages (2 contexts of maxSeq 8) and grows */
+  const small = (): Model => createModel(createCpuBackend(), config, weights, { maxSeq: 8, kvCache: { bytes: 8 * pageBytes, pageSize: 4 } });
+  const long = (i: number): number[] => Array.from({ length: 9 }, (_, j) => 10 + 20 * i + j);
+
+  it('requests that outgrow the pool together are preempted and resumed, not failed: every output equals the request run alone', async () => {
+    const model = small();
+    expect(model.memory().kvPages).toMatchObject({ total: 4, budget: 8 });
+    const s = new Scheduler(model, { maxSeq: 64 });
+    // each needs up to 9 + 11 = 20 tokens = 5 pages (fits alone); four at once need 20 pages of 8
+    const reqs: GenerationRequest[] = [0, 1, 2, 3].map((i) => ({ prompt: long(i), maxNewTokens: 12, sampling: greedy }));
+    const handles = reqs.map((r) => s.submit(r));
+    const streamed = await Promise.all(
+      handles.map(async (h) => {
+        const got: number[] = [];
+        for await (const id of h) got.push(id);
+        return got;
+      }),
+    );
+    const got = await Promise.all(handles.map((h) => h.result));
+    const want = await Promise.all(reqs.map(alone));
+    expect(got).toEqual(want);
+    expect(streamed).toEqual(want.map((w) => w.tokens));
+    expect(got.every((g) => g.finishReason === 'length' && g.tokens.length === 12)).toBe(true);
+    const st = s.stats();
+    if (process.env['SCHED_VERBOSE']) console.log(st);
+    expect(st.preemptions).toBeGreaterThan(0);
+    expect(st).toMatchObject({ preempted: 0, running: 0, completed: 4 });
+    // the pool grew to the budget on the way; no page leaked
+    expect(model.memory().kvPages).toMatchObject({ used: 0, total: 8 });
+  });
+
+  it('a request that cannot fit even alone fails with engine/kv-full; the others are unaffected', async () => {
+    const model = small();
+    const s = new Scheduler(model, { maxSeq: 64 });
+    // 20 + 19 = 39 tokens = 10 pages > 8: fails when it reaches page 9, after some tokens
+    const hugeReq: GenerationRequest = { prompt: Array.from({ length: 20 }, (_, j) => 100 + j), maxNewTokens: 20, sampling: greedy };
+    const reqs: GenerationRequest[] = [0, 1].map((i) => ({ prompt: long(i), maxNewTokens: 12, sampling: greedy }));
+    const huge = s.submit(hugeReq);
+    const others = reqs.map((r) => s.submit(r));
+    const seen: number[] = [];
+    const err = await (async () => {
+      for await (const id of huge) seen.push(id);
+    })().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'engine/kv-full' });
+    expect(String((err as Error).message)).toMatch(/even alone: it needs 9 pages of 4 tokens, but the budget has 8/);
+    expect(seen).toEqual((await alone(hugeReq)).tokens.slice(0, seen.length));
+    expect(seen.length).toBeGreaterThan(0);
+    expect(await Promise.all(others.map((h) => h.result))).toEqual(await Promise.all(reqs.map(alone)));
+    expect(model.memory().kvPages.used).toBe(0);
+    // a prompt bigger than the whole budget fails at once
+    await expect(s.submit({ prompt: Array.from({ length: 33 }, (_, j) => j), maxNewTokens: 2 }).result).rejects.toMatchObject({ code: 'engine/kv-full' });
+    expect(s.stats()).toMatchObject({ running: 0, preempted: 0 });
+  });
+
+  it('cancelling a preempted request: it leaves with what it emitted, its pages stay free, the others run on', async () => {
+    const model = small();
+    const s = new Scheduler(model, { maxSeq: 64 });
+    const reqs: GenerationRequest[] = [0, 1].map((i) => ({ prompt: long(i), maxNewTokens: 12, sampling: greedy }));
+    const seq = model.createSequence(64); // the newer request continues a conversation of ours
+    let b: ReturnType<Scheduler['submit']> | null = null;
+    let cancelledAt = -1;
+    const a = s.submit({
+      ...reqs[0]!,
+      onToken: () => {
+        if (cancelledAt < 0 && s.stats().preempted === 1) {
+          cancelledAt = s.stats().preemptions;
+          b!.cancel();
+        }
+      },
+    });
+    b = s.submit({ ...reqs[1]!, seq });
+    const rb = await b.result;
+    expect(rb.finishReason).toBe('abort');
+    expect(cancelledAt).toBe(1);
+    expect(rb.tokens).toEqual((await alone(reqs[1]!)).tokens.slice(0, rb.tokens.length));
+    expect(rb.tokens.length).toBeLessThan(12);
+    // the conversation got its history back, as after a cancel at a step: the prompt and every token fed
+    expect(seq.length).toBe(9 + rb.tokens.length - 1);
+    expect(await a.result).toEqual(await alone(reqs[0]!));
+    expect(s.stats()).toMatchObject({ preempted: 0, running: 0, preemptions: 1 });
+    seq.dispose();
+    expect(model.memory().kvPages.used).toBe(0);
+  });
+});

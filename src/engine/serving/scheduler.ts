@@ -17,10 +17,19 @@
  * and released when it finishes. When every slot is pinned by running requests, new requests on other adapters wait
  * in the queue (FIFO) until a slot frees. At most `maxBatch` requests run at once; a step takes at most
  * `maxBatchTokens` tokens (decode rows first, then prompts in arrival order; a longer prompt runs alone).
- * If a batched forward fails, its rows are retried one by one so one bad row fails only its own request. A row refused
- * because the model's paged KV cache is full (`engine/kv-full`) is not failed but parked, like a request waiting for an
- * adapter slot, until a running request finishes and gives its pages back; only when every running request is parked
- * so (no one could free pages) is the newest of them failed with that error.
+ * If a batched forward fails, its rows are retried one by one so one bad row fails only its own request.
+ *
+ * KV cache pages (the model's paged pool, `memory().kvPages`) are planned before each step: a row whose new pages do
+ * not fit what the budget has free waits (keeping its pages) while the others run; decode rows go first, then prompts
+ * and resumed requests in arrival order (the first of those that does not fit holds back the later ones, so a waiting
+ * request is not starved by newer ones). When no row fits at all, the newest running request holding pages is
+ * preempted (vLLM's recompute preemption): its sequence is truncated back to where the request started, which frees
+ * its pages, and its outstanding call waits; once its whole history (prompt + every token it fed since, kept per
+ * request) plus the pending tokens fit again, they are fed as one prefill row and the call gets that row's last
+ * logits, as it would have from the original step. Its caller sees nothing but latency (greedy tokens are the same).
+ * Preempted requests resume oldest first. Only a request that could not fit even with every other one set aside
+ * fails, with `engine/kv-full`. A cancelled preempted request leaves without computing (on a sequence the caller
+ * gave, its history is fed back first, so the conversation holds what it would after a cancel at a step).
  *
  * @example
  * const scheduler = new Scheduler(model, { pool });
@@ -76,6 +85,10 @@ export interface SchedulerStats {
   tokens: number;
   /** the largest batch (rows in one pass) */
   maxRows: number;
+  /** running requests preempted to free KV cache pages (each resumed by recomputing its history) */
+  preemptions: number;
+  /** requests preempted now, waiting for pages to resume */
+  preempted: number;
   running: number;
   queued: number;
   completed: number;
@@ -109,6 +122,10 @@ interface Req {
   slot: number;
   seq: Sequence | null;
   ownSeq: boolean;
+  /** the sequence's length when the request started (a conversation continued) */
+  base: number;
+  /** every token this request fed to its sequence since (prompt, then generated tokens): recomputed after preemption */
+  fed: number[];
   pinned: boolean;
   buffer: number[];
   done: boolean;
@@ -124,9 +141,10 @@ export class Scheduler {
   private readonly queue: Req[] = [];
   private readonly live = new Set<Req>();
   private readonly bySeq = new Map<Sequence, Req>();
+  /** calls of running requests for the next step (including those waiting for KV cache pages) */
   private readonly pending = new Map<Req, Call>();
-  /** calls refused for want of KV cache pages (`engine/kv-full`): parked until a running request finishes */
-  private readonly kvWait = new Map<Req, Call>();
+  /** calls of preempted requests: their sequence was truncated to `base`; resumed by feeding `fed` + the call's tokens */
+  private readonly preempted = new Map<Req, Call>();
   private readonly maxBatch: number;
   private readonly maxBatchTokens: number;
   private readonly proxy: Model;
@@ -136,7 +154,7 @@ export class Scheduler {
   private admitting = false;
   private admitAgain = false;
   private closed = false;
-  private readonly counts = { steps: 0, rows: 0, tokens: 0, maxRows: 0, completed: 0 };
+  private readonly counts = { steps: 0, rows: 0, tokens: 0, maxRows: 0, preemptions: 0, completed: 0 };
 
   constructor(
     readonly model: Model,
@@ -207,6 +225,8 @@ export class Scheduler {
       slot: -1,
       seq: null,
       ownSeq: false,
+      base: 0,
+      fed: [],
       pinned: false,
       buffer: [],
       done: false,
@@ -234,7 +254,7 @@ export class Scheduler {
   }
 
   stats(): SchedulerStats {
-    return { ...this.counts, running: this.live.size, queued: this.queue.length };
+    return { ...this.counts, preempted: this.preempted.size, running: this.live.size, queued: this.queue.length };
   }
 
   /** Cancels everything and refuses new requests. */
@@ -290,10 +310,9 @@ export class Scheduler {
     if (this.live.delete(r)) this.counts.completed++;
     if (r.seq) this.bySeq.delete(r.seq);
     if (r.seq && r.ownSeq) r.seq.dispose();
-    this.kvWait.delete(r);
-    // pages may have come free: the calls waiting for them try again at the next step
-    for (const [q, c] of this.kvWait) this.pending.set(q, c);
-    this.kvWait.clear();
+    // its pages came free (the calls waiting for pages are planned again at the next step)
+    this.pending.delete(r);
+    this.preempted.delete(r);
     if (r.pinned && r.opts.adapterId) {
       r.pinned = false;
       this.opts.pool!.release([r.opts.adapterId]);
@@ -353,6 +372,7 @@ export class Scheduler {
       r.slot = slot;
       r.ownSeq = !r.opts.seq;
       r.seq = r.opts.seq ?? this.model.createSequence(r.opts.maxSeq ?? this.opts.maxSeq);
+      r.base = r.seq.length;
     } catch (e) {
       this.finish(r, null, e);
       return;
@@ -392,7 +412,8 @@ export class Scheduler {
 
   /** Runs a step once every running request has parked its call (and none is running). */
   private maybeFlush(): void {
-    if (this.flushQueued || this.running || this.pending.size === 0 || this.pending.size + this.kvWait.size < this.live.size) return;
+    const parked = this.pending.size + this.preempted.size;
+    if (this.flushQueued || this.running || parked === 0 || parked < this.live.size) return;
     this.flushQueued = true;
     // a macrotask: admissions already under way (adapter hits, in-memory loads: microtasks) join this step
     nextTask(() => {
@@ -402,37 +423,16 @@ export class Scheduler {
   }
 
   private async flush(): Promise<void> {
-    if (this.running || this.pending.size === 0 || this.pending.size + this.kvWait.size < this.live.size) return;
-    // cancelled requests leave without computing: generate() checks the signal before it looks at the logits
-    for (const [r, c] of this.kvWait) {
-      if (r.ctrl.signal.aborted) {
-        this.kvWait.delete(r);
-        this.pending.set(r, c);
-      }
-    }
-    for (const [r, c] of this.pending) {
-      if (r.ctrl.signal.aborted) {
-        this.pending.delete(r);
-        c.resolve(new Float32Array(this.model.config.vocabSize));
-      }
-    }
-    if (this.pending.size === 0) return;
-    // decode rows first, then prompts in arrival order, within the token budget (one oversized prompt runs alone)
-    const calls = [...this.pending.entries()];
-    const ordered = [...calls.filter(([, c]) => c.tokens.length === 1), ...calls.filter(([, c]) => c.tokens.length > 1)];
-    const batch: [Req, Call][] = [];
-    let tokens = 0;
-    for (const e of ordered) {
-      if (batch.length > 0 && tokens + e[1].tokens.length > this.maxBatchTokens) continue;
-      batch.push(e);
-      tokens += e[1].tokens.length;
-    }
-    for (const [r] of batch) this.pending.delete(r);
-    // rows of one adapter next to each other (SGMV segments)
-    batch.sort((a, b) => a[1].slot - b[1].slot);
-    const rows: BatchRow[] = batch.map(([r, c]) => ({ seq: r.seq!, tokens: c.tokens, adapterSlot: c.slot }));
+    const parked = this.pending.size + this.preempted.size;
+    if (this.running || parked === 0 || parked < this.live.size) return;
     this.running = true;
     try {
+      const batch = this.plan();
+      if (batch.length === 0) return;
+      // rows of one adapter next to each other (SGMV segments)
+      batch.sort((a, b) => a.c.slot - b.c.slot);
+      const rows: BatchRow[] = batch.map((e) => ({ seq: e.r.seq!, tokens: e.tokens, adapterSlot: e.c.slot }));
+      const tokens = rows.reduce((n, row) => n + row.tokens.length, 0);
       this.counts.steps++;
       this.counts.rows += rows.length;
       this.counts.tokens += tokens;
@@ -444,35 +444,136 @@ export class Scheduler {
       } catch (e) {
         err = e;
       }
-      const refuse = (r: Req, c: Call, e: unknown): void => {
-        if (isTributaryError(e) && e.code === 'engine/kv-full') this.kvWait.set(r, c);
-        else c.reject(e);
-      };
-      if (out) batch.forEach(([, c], i) => c.resolve(out[i]!));
-      else if (batch.length === 1) refuse(batch[0]![0], batch[0]![1], err);
+      if (out) batch.forEach((e, i) => this.commit(e, out[i]!));
+      else if (batch.length === 1) batch[0]!.c.reject(err);
       else {
         // isolate the failing row(s): a failed pass leaves sequence lengths unchanged
-        for (const [i, [r, c]] of batch.entries()) {
+        for (const [i, e] of batch.entries()) {
           try {
             this.counts.steps++;
             const [one] = await this.model.forward([rows[i]!]);
-            c.resolve(one!);
-          } catch (e) {
-            refuse(r, c, e);
+            this.commit(e, one!);
+          } catch (x) {
+            e.c.reject(x);
           }
         }
-      }
-      if (this.kvWait.size > 0 && this.kvWait.size >= this.live.size) {
-        // every running request waits for pages: none will free any, so the newest one fails
-        const [r, c] = [...this.kvWait].reduce((a, b) => (b[0].id > a[0].id ? b : a));
-        this.kvWait.delete(r);
-        c.reject(
-          new TributaryError('engine/kv-full', 'The KV cache is full and no other running conversation can give pages back; shorten the conversation or load the model with a larger KV cache budget.'),
-        );
       }
     } finally {
       this.running = false;
       this.maybeFlush();
     }
   }
+
+  /** A row ran: its tokens are now part of the request's history, and its call gets the logits. */
+  private commit(e: Planned, logits: Float32Array): void {
+    if (e.resumed) e.r.fed = e.tokens;
+    else for (const t of e.c.tokens) e.r.fed.push(t);
+    e.c.resolve(logits);
+  }
+
+  /**
+   * Picks this step's rows within the token budget and the KV cache pages free; when none fits, preempts the newest
+   * running request holding pages and tries again. Fails (with `engine/kv-full`) requests that could not fit even
+   * with every other request set aside, and lets cancelled ones go.
+   */
+  private plan(): Planned[] {
+    const zeros = (): Float32Array => new Float32Array(this.model.config.vocabSize);
+    for (;;) {
+      // cancelled requests leave without computing: generate() checks the signal before it looks at the logits
+      for (const [r, c] of this.pending) {
+        if (r.ctrl.signal.aborted) {
+          this.pending.delete(r);
+          c.resolve(zeros());
+        }
+      }
+      for (const [r, c] of this.preempted) {
+        // a caller's sequence gets its history back first (below); a sequence of our own is disposed anyway
+        if (r.ctrl.signal.aborted && (r.ownSeq || r.fed.length === 0)) {
+          this.preempted.delete(r);
+          c.resolve(zeros());
+        }
+      }
+      if (this.pending.size + this.preempted.size === 0) return [];
+      const kv = this.model.memory().kvPages;
+      const pages = (n: number): number => Math.ceil(n / kv.pageSize);
+      const cands: Planned[] = [
+        ...[...this.pending].map(([r, c]) => ({ r, c, tokens: c.tokens, resumed: false })),
+        ...[...this.preempted].map(([r, c]) => ({ r, c, tokens: r.ctrl.signal.aborted ? r.fed.slice() : [...r.fed, ...c.tokens], resumed: true })),
+      ];
+      /** pages a row takes now */
+      const need = (e: Planned): number => pages(e.r.seq!.length + e.tokens.length) - pages(e.r.seq!.length);
+      /** pages a running request could give back if preempted */
+      const held = (r: Req): number => pages(r.seq!.length) - pages(r.base);
+      let freeable = 0;
+      for (const r of this.pending.keys()) freeable += held(r);
+      const room = kv.budget - kv.used + freeable;
+      // requests that cannot fit even alone (every other one preempted) fail now
+      let failed = false;
+      for (const e of cands) {
+        // (a preempted request's sequence is back at `base`, a running one's at `base` + what it fed)
+        const alone = pages(e.r.seq!.length + e.tokens.length) - pages(e.r.base);
+        if (alone <= room) continue;
+        (e.resumed ? this.preempted : this.pending).delete(e.r);
+        failed = true;
+        if (e.r.ctrl.signal.aborted) {
+          e.c.resolve(zeros()); // cancelled while preempted: its history cannot come back, it leaves as it is
+          continue;
+        }
+        const others = kv.used - freeable;
+        e.c.reject(
+          new TributaryError(
+            'engine/kv-full',
+            `The KV cache cannot hold this conversation even alone: it needs ${alone} pages of ${kv.pageSize} tokens, but the budget has ${kv.budget}` +
+              (others > 0 ? ` and ${others} of them are held by other conversations` : '') +
+              '; shorten the conversation or load the model with a larger KV cache budget.',
+          ),
+        );
+      }
+      // a failed request gives its pages back when it finishes: plan again then
+      if (failed) return [];
+      // decode rows first (oldest first), then prompts and resumed requests in arrival order
+      const byId = (a: Planned, b: Planned): number => a.r.id - b.r.id;
+      const decode = cands.filter((e) => !e.resumed && e.tokens.length === 1).sort(byId);
+      const rest = cands.filter((e) => e.resumed || e.tokens.length > 1).sort(byId);
+      const batch: Planned[] = [];
+      let free = kv.budget - kv.used;
+      let tokens = 0;
+      let blocked = false;
+      for (const e of [...decode, ...rest]) {
+        // within the token budget (one oversized row runs alone)
+        if (batch.length > 0 && tokens + e.tokens.length > this.maxBatchTokens) continue;
+        const n = need(e);
+        if (n > free) {
+          // a prompt or resume that does not fit holds back the later ones (they would take the pages it waits for)
+          if (e.tokens.length > 1 || e.resumed) blocked = true;
+          continue;
+        }
+        if (blocked && (e.tokens.length > 1 || e.resumed)) continue;
+        batch.push(e);
+        tokens += e.tokens.length;
+        free -= n;
+      }
+      if (batch.length > 0) {
+        for (const e of batch) (e.resumed ? this.preempted : this.pending).delete(e.r);
+        return batch;
+      }
+      // no row fits: preempt the newest running request that holds pages (one exists, or the oldest row would fit)
+      let victim: Req | null = null;
+      for (const r of this.pending.keys()) if (held(r) > 0 && (!victim || r.id > victim.id)) victim = r;
+      if (!victim) return []; // cannot happen (see above); wait for a request to finish rather than spin
+      const c = this.pending.get(victim)!;
+      this.pending.delete(victim);
+      victim.seq!.truncate(victim.base);
+      this.preempted.set(victim, c);
+      this.counts.preemptions++;
+    }
+  }
+}
+
+/** A row planned for a step: a running request's call, or a preempted one's history + call (`resumed`). */
+interface Planned {
+  r: Req;
+  c: Call;
+  tokens: number[];
+  resumed: boolean;
 }

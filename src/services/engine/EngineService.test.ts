@@ -101,6 +101,9 @@ describe('EngineService (CPU backend, generated demo folder)', () => {
     expect(model.notice).toMatch(/not trained/);
     expect(model.quant).toBe('q8');
     expect(model.memory.weights).toBeLessThan(model.memory.weightsF32);
+    // the KV pool is allocated as it is needed, up to its budget
+    expect(model.memory.kvCacheReserved).toBeGreaterThan(0);
+    expect(model.memory.kvCacheReserved).toBeLessThanOrEqual(model.memory.kvCacheBudget);
     const installed = await listAdapters(db, model.signature);
     expect(installed.map((a) => a.name)).toEqual(['Alpha', 'Beta', 'Gamma']);
     expect(installed[0]!.origin).toBe('demo');

@@ -8,6 +8,8 @@ const memory = (byFormat: ModelMemoryInfo['byFormat'], keptF32: ModelMemoryInfo[
   byFormat,
   keptF32,
   kvCache: 0,
+  kvCacheReserved: 0,
+  kvCacheBudget: 0,
   lora: 0,
 });
 
