@@ -33,7 +33,7 @@ import { loraBgmv } from './ops/loraBgmv.ts';
 import { loraSgmv } from './ops/loraSgmv.ts';
 import { loraCoarse, loraCoarseBlocks } from './ops/loraCoarse.ts';
 import { loraSegments, LORA_SLOT_BYTES } from './ops/loraSlots.ts';
-import { matmul, matmulProgram, matmulVariant } from './ops/matmul.ts';
+import { matmul, matmulProgram } from './ops/matmul.ts';
 import { rmsNorm } from './ops/rmsNorm.ts';
 import { rope, ropeTableData, type RopeTable } from './ops/rope.ts';
 import { siluMul } from './ops/siluMul.ts';
@@ -137,11 +137,11 @@ export class WebGpuBackend implements Backend {
   private readonly uploads = new Map<string, IndexUpload>();
   private readonly ropeTables = new WeakMap<GpuTensor, RopeTable & { version: number }>();
   /**
-   * A matmul recorded but not yet encoded (coarse kernels only), so that the op after it can ride along as
+   * A matmul recorded but not yet encoded (both kernel families), so that the op after it can ride along as
    * the kernel's epilogue: `add(res, out, res)` (the residual after o_proj/down_proj) or `siluMul(gate, out,
    * gate)` (SwiGLU after up_proj). Both results are still written, so nothing observable changes; every other
-   * method encodes it first (`settle`). Saves two or three dispatches per layer, which is what a decode step on
-   * a software adapter mostly pays for.
+   * method encodes it first (`settle`). Saves three dispatches per layer, which is what a decode step mostly
+   * pays for (host overhead per dispatch on a real GPU, kernel launches on a software adapter).
    */
   private pending: { x: GpuTensor; T: number; w: GpuMatrix; out: GpuTensor; bias: GpuTensor | undefined } | undefined;
 
@@ -349,10 +349,6 @@ export class WebGpuBackend implements Backend {
     const m = wt(w);
     const o = outTen(out);
     const b = bias ? ten(bias) : undefined;
-    if (!matmulVariant(T, m, this.rt.kernels).startsWith('coarse')) {
-      matmul(this.rt, gx.buffer, T, m, o.buffer, b ? { bias: b.buffer } : {});
-      return;
-    }
     matmulProgram(gx.buffer, T, m, o.buffer, { kernels: this.rt.kernels, dummy: this.rt.dummy, ...(b ? { bias: b.buffer } : {}) }); // validate now, encode later
     this.pending = { x: gx, T, w: m, out: o, bias: b };
   }
