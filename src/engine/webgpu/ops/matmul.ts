@@ -18,6 +18,21 @@ import { badShape, checkBuffer, checkGroups, checkInt, type GpuProgram } from '.
 
 export type MatmulVariant = 'gemv' | 'tiled' | 'coarse-gemv' | 'coarse';
 
+/**
+ * The op a kernel can fuse on its result r (matmul, and the LoRA expands that finish a matmul's output): `aux`
+ * (as many values as the result, not one of the kernel's other buffers) is updated from each final r:
+ * `residual`: aux += r; `swiglu`: aux = silu(aux) · r (aux is the gate, r the up projection).
+ */
+export interface Epilogue {
+  kind: 'residual' | 'swiglu';
+  aux: GPUBuffer;
+}
+
+/** The `epilogue` uniform of the kernels: 0 none, 1 residual, 2 SwiGLU. */
+export function epilogueCode(e: Epilogue | undefined): number {
+  return e ? (e.kind === 'residual' ? 1 : 2) : 0;
+}
+
 export interface MatmulOptions {
   bias?: GPUBuffer;
   /** add into `out` instead of overwriting it */
@@ -30,7 +45,7 @@ export interface MatmulOptions {
    * Also update `aux` (T × N values, not x, out or bias) from each result r, out being written as usual:
    * `residual`: aux += r; `swiglu`: aux = silu(aux) · r (aux is the gate, out the up projection).
    */
-  epilogue?: { kind: 'residual' | 'swiglu'; aux: GPUBuffer };
+  epilogue?: Epilogue;
   /** a small storage buffer bound as `aux` when there is no epilogue (`GpuRuntime.dummy`) */
   dummy?: GPUBuffer;
 }
@@ -84,7 +99,7 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
       { u32: gs },
       { u32: opts.bias ? 1 : 0 },
       { u32: opts.accumulate ? 1 : 0 },
-      { u32: epi ? (epi.kind === 'residual' ? 1 : 2) : 0 },
+      { u32: epilogueCode(epi) },
       { u32: 0 },
     ],
     bindings: [
