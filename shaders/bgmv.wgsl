@@ -8,12 +8,19 @@
 //   expand: y[t, n] += scale_s * sum_j v[t, j] B_s[n, j]. One thread per output column.
 //           Dispatch: (ceil(outDim / 256), T, 1).
 // v is scratch [T, maxRank]. Rank 0 slots leave y untouched.
+// Epilogue (the expand's; the backend's pending matmul hands it over when the module has LoRA, see
+// webgpuBackend.ts `pending`): after y[t, n] is final, 1 = residual: aux[o] += y[o]; 2 = SwiGLU:
+// aux[o] = silu(aux[o]) · y[o] (as in matmul_coarse.wgsl), on every row, rows without an adapter included.
 
 struct Params {
   T: u32,
   in_dim: u32,
   out_dim: u32,
   max_rank: u32,
+  epilogue: u32, // 0 none, 1 residual, 2 SwiGLU (expand only)
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
 }
 
 struct Slot {
@@ -30,6 +37,7 @@ struct Slot {
 @group(0) @binding(4) var<storage, read> pool: array<f32>;
 @group(0) @binding(5) var<storage, read_write> v: array<f32>;
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
+@group(0) @binding(7) var<storage, read_write> aux: array<f32>; // the epilogue's target (a dummy when none)
 
 const LANES = 32u;
 var<workgroup> part: array<f32, 256>;
@@ -59,19 +67,35 @@ fn shrink(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
   if (lane == 0u && j < slot.rank) { v[t * P.max_rank + j] = part[li]; }
 }
 
+fn epilogue(o: u32, r: f32) {
+  if (P.epilogue == 1u) {
+    aux[o] = aux[o] + r;
+  } else if (P.epilogue == 2u) {
+    let g = aux[o];
+    aux[o] = g / (1.0 + exp(-g)) * r;
+  }
+}
+
 @compute @workgroup_size(256, 1, 1)
 fn expand(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let t = wid.y;
   let n = wid.x * 256u + li;
   if (n >= P.out_dim) { return; }
-  let s = row_slot[t];
-  if (s < 0) { return; }
-  let slot = slots[u32(s)];
-  if (slot.rank == 0u) { return; }
-  let vb = t * P.max_rank;
-  let bb = slot.b_off + n * slot.rank;
-  var acc = 0.0;
-  for (var j = 0u; j < slot.rank; j++) { acc = fma(v[vb + j], pool[bb + j], acc); }
   let o = t * P.out_dim + n;
-  y[o] = y[o] + slot.scale * acc;
+  let s = row_slot[t];
+  if (s >= 0) {
+    let slot = slots[u32(s)];
+    if (slot.rank > 0u) {
+      let vb = t * P.max_rank;
+      let bb = slot.b_off + n * slot.rank;
+      var acc = 0.0;
+      for (var j = 0u; j < slot.rank; j++) { acc = fma(v[vb + j], pool[bb + j], acc); }
+      let r = y[o] + slot.scale * acc;
+      y[o] = r;
+      epilogue(o, r);
+      return;
+    }
+  }
+  // no adapter (or rank 0): y stays the base result
+  if (P.epilogue != 0u) { epilogue(o, y[o]); }
 }

@@ -25,6 +25,10 @@
 // matrices are 4-aligned: shrink when in_dim % 4 == 0 and the slot's a_off % 4 == 0; expand when
 // max_rank % 4 == 0 and the slot's rank and b_off are multiples of 4 (the backend's pools are, for ranks
 // that are). Else scalar loads. The choice depends on the slot, never on the batch.
+// Epilogue (expand / expand8; the backend's pending matmul hands it over when the module has LoRA): after
+// y[r, n] is final, 1 = residual: aux[o] += y[o]; 2 = SwiGLU: aux[o] = silu(aux[o]) · y[o] (as in
+// matmul_coarse.wgsl). Every row needs it, so then the expand's blocks also cover the rows without an adapter
+// (blocks with slot -1, or a rank-0 slot: y untouched, only the epilogue).
 
 struct Params {
   T: u32,
@@ -35,6 +39,10 @@ struct Params {
   groups: u32, // ranks / 4 (shrink) or columns / 4 (expand), rounded up
   vec_x: u32, // in_dim % 4 == 0
   vec_v: u32, // max_rank % 4 == 0
+  epilogue: u32, // 0 none, 1 residual, 2 SwiGLU (the expands only)
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
 }
 
 struct Slot {
@@ -63,6 +71,7 @@ struct Block {
 // the expand only reads v, through these (read-only, so that both views may be bound at once)
 @group(0) @binding(9) var<storage, read> v4: array<vec4<f32>>;    // = v
 @group(0) @binding(10) var<storage, read> v_in: array<f32>;       // = v
+@group(0) @binding(11) var<storage, read_write> aux: array<f32>;  // the epilogue's target (a dummy when none)
 
 const RB = 8u;
 
@@ -122,10 +131,34 @@ fn dot_v4(o4: vec4<u32>, v_at4: u32, n4: u32) -> vec4<f32> {
   return acc;
 }
 
+fn epilogue(o: u32, r: f32) {
+  if (P.epilogue == 1u) {
+    aux[o] = aux[o] + r;
+  } else if (P.epilogue == 2u) {
+    let g = aux[o];
+    aux[o] = g / (1.0 + exp(-g)) * r;
+  }
+}
+
 fn store_y(r: u32, n0: u32, scale: f32, acc: vec4<f32>) {
   for (var c = 0u; c < 4u; c++) {
     let o = r * P.out_dim + n0 + c;
-    if (n0 + c < P.out_dim) { y[o] = y[o] + scale * acc[c]; }
+    if (n0 + c < P.out_dim) {
+      let v = y[o] + scale * acc[c];
+      y[o] = v;
+      epilogue(o, v);
+    }
+  }
+}
+
+// a block without LoRA work (slot -1 or rank 0) in an expand: y stays, the epilogue (if any) still runs
+fn epilogue_only(blk: Block, n0: u32) {
+  if (P.epilogue == 0u) { return; }
+  for (var r = blk.start; r < blk.start + blk.len; r++) {
+    for (var c = 0u; c < 4u; c++) {
+      let o = r * P.out_dim + n0 + c;
+      if (n0 + c < P.out_dim) { epilogue(o, y[o]); }
+    }
   }
 }
 
@@ -156,10 +189,10 @@ fn expand(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   let i = flat(gid, nwg, 32u);
   if (i >= P.n_blocks * P.groups) { return; }
   let blk = blocks[i / P.groups];
-  if (blk.slot < 0) { return; }
-  let sl = slots[u32(blk.slot)];
-  if (sl.rank == 0u) { return; }
   let n0 = (i % P.groups) * 4u;
+  if (blk.slot < 0) { epilogue_only(blk, n0); return; }
+  let sl = slots[u32(blk.slot)];
+  if (sl.rank == 0u) { epilogue_only(blk, n0); return; }
   let b = b_rows(sl, n0);
   let vec = P.vec_v != 0u && (sl.rank | sl.b_off) % 4u == 0u;
   for (var r = blk.start; r < blk.start + blk.len; r++) {
@@ -175,10 +208,10 @@ fn expand8(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   let i = flat(gid, nwg, 32u);
   if (i >= P.n_blocks * P.groups) { return; }
   let blk = blocks[i / P.groups];
-  if (blk.slot < 0) { return; }
-  let sl = slots[u32(blk.slot)];
-  if (sl.rank == 0u) { return; }
   let n0 = (i % P.groups) * 4u;
+  if (blk.slot < 0) { epilogue_only(blk, n0); return; }
+  let sl = slots[u32(blk.slot)];
+  if (sl.rank == 0u) { epilogue_only(blk, n0); return; }
   let b = b_rows(sl, n0);
   var vrow: array<u32, 8>;
   for (var q = 0u; q < RB; q++) { vrow[q] = (blk.start + min(q, blk.len - 1u)) * P.max_rank; }

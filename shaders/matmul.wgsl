@@ -3,6 +3,8 @@
 // front of this file (f32, f16, q8 or q4: widening / dequantisation happens while a tile is loaded).
 // Workgroup: 16x16 threads, a 64x64 output tile, K in steps of 32 through workgroup memory (16 KiB).
 // Dispatch: (ceil(N / 64), ceil(T / 64), 1).
+// Epilogue (as in matmul_coarse.wgsl: fuses the op the model runs next on y, saving a dispatch; y is written
+// either way): 1 = residual: aux[o] += y[o]; 2 = SwiGLU: aux[o] = silu(aux[o]) · y[o] (y = up, aux = gate).
 
 struct Params {
   T: u32,
@@ -11,7 +13,7 @@ struct Params {
   gs: u32,         // group size of quantised weights (unused for f32)
   has_bias: u32,
   accumulate: u32, // 1: y += x·Wᵀ
-  _p0: u32,
+  epilogue: u32,   // 0 none, 1 residual, 2 SwiGLU (see above)
   _p1: u32,
 }
 
@@ -19,6 +21,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> aux: array<f32>; // the epilogue's target (a dummy when none)
 
 const TM = 64u;
 const TN = 64u;
@@ -92,6 +95,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
       let o = t * P.N + n;
       if (P.accumulate != 0u) { v += y[o]; }
       y[o] = v;
+      if (P.epilogue == 1u) {
+        aux[o] = aux[o] + v;
+      } else if (P.epilogue == 2u) {
+        let g = aux[o];
+        aux[o] = g / (1.0 + exp(-g)) * v;
+      }
     }
   }
 }

@@ -7,6 +7,10 @@
 // Tiles: 32 rows x 64 columns per workgroup (16x16 threads, 2x4 each), K in steps of 32 through
 // workgroup memory (12 KiB).
 // Dispatch: (ceil(N_max / 64), ceil(maxSegLen / 32), nSegments).
+// Epilogue (mode 1 only; the backend's pending matmul hands it over when the module has LoRA): after y[r, n]
+// is final, 1 = residual: aux[o] += y[o]; 2 = SwiGLU: aux[o] = silu(aux[o]) · y[o] (as in
+// matmul_coarse.wgsl). Every row needs it, so then the expand's segments also cover the rows without an
+// adapter (slot -1 or a rank-0 slot: y untouched, only the epilogue over the workgroup's 32×64 tile).
 
 struct Params {
   T: u32,
@@ -14,7 +18,7 @@ struct Params {
   out_dim: u32,
   max_rank: u32,
   mode: u32,
-  _p0: u32,
+  epilogue: u32, // 0 none, 1 residual, 2 SwiGLU (mode 1 only)
   _p1: u32,
   _p2: u32,
 }
@@ -51,6 +55,7 @@ struct Info {
 @group(0) @binding(5) var<storage, read_write> v: array<f32>;
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
 @group(0) @binding(7) var<storage, read> segments: array<Segment>;
+@group(0) @binding(8) var<storage, read_write> aux: array<f32>; // the epilogue's target (a dummy when none)
 
 const TM = 32u;
 const TN = 64u;
@@ -63,6 +68,15 @@ var<workgroup> wg_info: Info;
 fn in_load(r: u32, k: u32) -> f32 {
   if (P.mode == 0u) { return x[r * P.in_dim + k]; }
   return v[r * P.max_rank + k];
+}
+
+fn epilogue(o: u32, r: f32) {
+  if (P.epilogue == 1u) {
+    aux[o] = aux[o] + r;
+  } else if (P.epilogue == 2u) {
+    let g = aux[o];
+    aux[o] = g / (1.0 + exp(-g)) * r;
+  }
 }
 
 @compute @workgroup_size(16, 16, 1)
@@ -94,7 +108,24 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   let info = workgroupUniformLoad(&wg_info);
   let r0 = wid.y * TM;
   let n0 = wid.x * TN;
-  if (info.slot < 0 || r0 >= info.len || n0 >= info.N) { return; }
+  if (info.slot < 0) {
+    // no adapter (or rank 0): y stays; an expand with an epilogue still owes it to these rows
+    if (P.mode == 1u && P.epilogue != 0u && r0 < info.len) {
+      for (var i = 0u; i < 2u; i++) {
+        let r = r0 + lid.y + 16u * i;
+        if (r >= info.len) { continue; }
+        for (var j = 0u; j < 4u; j++) {
+          let n = n0 + lid.x + 16u * j;
+          if (n < P.out_dim) {
+            let o = (info.start + r) * P.out_dim + n;
+            epilogue(o, y[o]);
+          }
+        }
+      }
+    }
+    return;
+  }
+  if (r0 >= info.len || n0 >= info.N) { return; }
 
   var acc: array<f32, 8>; // acc[i * 4 + j]: row r0 + lid.y + 16 i, column n0 + lid.x + 16 j
   for (var k0 = 0u; k0 < info.K; k0 += TK) {
@@ -138,7 +169,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         v[row * P.max_rank + n] = acc[i * 4u + j];
       } else {
         let o = row * P.out_dim + n;
-        y[o] = y[o] + info.scale * acc[i * 4u + j];
+        let r = y[o] + info.scale * acc[i * 4u + j];
+        y[o] = r;
+        epilogue(o, r);
       }
     }
   }

@@ -105,7 +105,7 @@ describeGpu('WebGpuBackend vs the CPU backend', () => {
     });
   });
 
-  it('a matmul followed by a residual add or SwiGLU (fused into the matmul on the coarse family) matches the CPU backend', async () => {
+  it('a matmul followed by a residual add or SwiGLU (fused into the matmul) matches the CPU backend', async () => {
     const r = rng(7);
     const [T, K, N] = [5, 32, 24];
     const x = randn(r, T * K);
@@ -137,8 +137,54 @@ describeGpu('WebGpuBackend vs the CPU backend', () => {
         be2.add(o3, o3, o3);
         return { matmulOut: o, residual: a, up: u, swiglu: g, matmulOut2: o2, residualIntoB: a2, partial: o3 };
       }, { abs: 1e-5, rel: 1e-5 }, b);
-      // on the coarse family three of the adds / SwiGLU rode along with their matmuls
-      expect(b.rt.dispatches - dispatches).toBe(b.rt.kernels === 'coarse' ? 5 : 8);
+      // on both families three of the adds / SwiGLU rode along with their matmuls
+      expect(b.rt.dispatches - dispatches).toBe(5);
+    }
+  });
+
+  it('matmul + loraApply + residual add / SwiGLU: the epilogue rides on the LoRA expand (BGMV, SGMV, coarse), every row, = the CPU backend', async () => {
+    const r = rng(11);
+    const [K, N, maxRank] = [32, 24, 8];
+    const wm = quantizeQ4(randn(r, N * K, 0.3), N, K);
+    const slots = [
+      { rank: 8, scale: 2, A: randn(r, 8 * K, 0.3), B: randn(r, N * 8, 0.3) },
+      { rank: 3, scale: 0.5, A: randn(r, 3 * K, 0.3), B: randn(r, N * 3, 0.3) },
+      { rank: 0, scale: 1, A: new Float32Array(0), B: new Float32Array(0) },
+    ];
+    const fill = (n: number, v: number) => new Array<number>(n).fill(v);
+    for (const rowAdapter of [
+      Int32Array.of(0, 1, -1, 2), // decode: BGMV (gpu), one-row blocks (coarse)
+      Int32Array.from([...fill(70, 0), ...fill(10, -1), ...fill(70, 1), 2]), // prefill: SGMV (gpu), 8-row blocks (coarse)
+    ]) {
+      const T = rowAdapter.length;
+      const x = randn(r, T * K);
+      const res = randn(r, T * N);
+      const gate = randn(r, T * N, 3);
+      for (const b of [gpu, gpuFamily]) {
+        const dispatches = b.rt.dispatches;
+        await both((be2, up) => {
+          const pool = be2.createLoraPool(3, maxRank, K, N);
+          slots.forEach((s, i) => be2.writeLoraSlot(pool, i, s));
+          const w = be2.uploadWeight(wm);
+          const xs = up(x, [T, K]);
+          const o = be2.alloc([T, N]);
+          const a = up(res, [T, N]);
+          be2.matmul(xs, T, w, o);
+          be2.loraApply(xs, T, pool, rowAdapter, o);
+          be2.add(a, o, a);
+          const u = be2.alloc([T, N]);
+          const g = up(gate, [T, N]);
+          be2.matmul(xs, T, w, u);
+          be2.loraApply(xs, T, pool, rowAdapter, u);
+          be2.siluMul(g, u, g);
+          const o2 = be2.alloc([T, N]);
+          be2.matmul(xs, T, w, o2);
+          be2.loraApply(xs, T, pool, rowAdapter, o2); // then something else: settled without an epilogue
+          return { out: o, residual: a, up: u, swiglu: g, plain: o2 };
+        }, { abs: 1e-5, rel: 1e-5 }, b);
+        // 3 × (matmul, shrink, expand): the add and the SwiGLU rode along
+        expect(b.rt.dispatches - dispatches).toBe(9);
+      }
     }
   });
 
@@ -243,6 +289,49 @@ describeGpu('WebGpuBackend vs the CPU backend', () => {
       const got = await run(family === 'gpu' ? gpuFamily : gpu);
       expect(got.length).toBe(want.length);
       got.forEach((g, i) => expectClose(g, want[i]!, { abs: 1e-4, rel: 1e-4 }, `${quant} ${family} logits #${i}`));
+    });
+  }
+
+  for (const family of ['coarse', 'gpu'] as const) {
+    it(`a decode step's dispatches (${family} kernels): the residual adds and SwiGLU ride along with o/up/down_proj, with or without LoRA rows; a mixed batch = each request alone`, async () => {
+      const L = 3;
+      const { config, weights } = randomModel({ seed: 5, hiddenSize: 64, numHeads: 4, numKvHeads: 2, intermediateSize: 96, numLayers: L, vocabSize: 130 });
+      const b = family === 'gpu' ? gpuFamily : gpu;
+      const model = createModel(b, config, weights, { quant: 'q8', lora: { slots: 2, maxRank: 8 }, maxSeq: 32 });
+      [randomAdapter(config, { seed: 1, rank: 4 }), randomAdapter(config, { seed: 2, rank: 8 })].forEach((a, i) => model.setLoraSlot(i, a));
+      const prompts = [
+        [1, 5, 9],
+        [4, 8],
+        [120, 6, 2, 7],
+      ];
+      const step = async (slots: number[], tokens: number[], each = false): Promise<{ n: number; logits: Float32Array[] }> => {
+        const seqs = prompts.map(() => model.createSequence());
+        const run = async (idx: number[]) => {
+          // each prompt alone (a prefill's kernels depend on its row count), then one decode step of the rows together
+          for (const i of idx) await model.forward([{ seq: seqs[i]!, tokens: prompts[i]!, adapterSlot: slots[i]! }]);
+          const before = b.rt.dispatches;
+          const logits = await model.forward(idx.map((i) => ({ seq: seqs[i]!, tokens: [tokens[i]!], adapterSlot: slots[i]! })));
+          return { n: b.rt.dispatches - before, logits };
+        };
+        if (!each) {
+          const r = await run([0, 1, 2]);
+          seqs.forEach((q) => q.dispose());
+          return r;
+        }
+        const logits: Float32Array[] = [];
+        for (const i of [0, 1, 2]) logits.push(...(await run([i])).logits);
+        seqs.forEach((q) => q.dispose());
+        return { n: 0, logits };
+      };
+      // per layer: rmsNorm ×2, q/k/v/o/gate/up/down, rope ×2, kv write, attention = 13; + embedding, final norm, LM head
+      const base = await step([-1, -1, -1], [10, 20, 30]);
+      expect(base.n).toBe(13 * L + 3);
+      // every target has LoRA: shrink + expand for each of the 7 modules, the adds / SwiGLU still fused (into the expand)
+      const mixed = await step([0, 1, -1], [10, 20, 30]);
+      expect(mixed.n).toBe(27 * L + 3);
+      const alone = await step([0, 1, -1], [10, 20, 30], true);
+      mixed.logits.forEach((g, i) => expectSame(g, alone.logits[i]!, `${family}: request ${i} in the mixed batch vs alone`));
+      model.dispose();
     });
   }
 

@@ -2,11 +2,15 @@
  * Multi-LoRA kernels — BGMV for decode (shaders/bgmv.wgsl), SGMV-style segments for prefill
  * (shaders/sgmv.wgsl) and the coarse family's row-block kernel (shaders/lora_coarse.wgsl) — vs cpu/kernels/loraApply, with adapters mixed per row (incl. -1 and a rank-0
  * slot), ranks 4..72, sizes off the tile grid, A/B scattered through one pool buffer.
- * Tolerance: |gpu - cpu| <= 1e-5·sqrt(inDim)·(1 + |cpu|); rows with adapter -1 and rank-0 rows must be
- * bit-for-bit the base output.
+ * Each also with a matmul epilogue fused into the expand (residual aux += out, SwiGLU aux = silu(aux)·out, on every
+ * row) against cpu/kernels/loraApply then add / siluMul.
+ * Tolerance: |gpu - cpu| <= 1e-5·sqrt(inDim)·(1 + |cpu|) (the epilogue's aux: 4× that); rows with adapter -1 and
+ * rank-0 rows must be bit-for-bit the base output (and their residual aux + base exact).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loraApply, type LoraSlotView } from '../../src/engine/cpu/kernels/loraApply.ts';
+import { siluMul as cpuSiluMul } from '../../src/engine/cpu/kernels/siluMul.ts';
+import type { Epilogue } from '../../src/engine/webgpu/ops/matmul.ts';
 import type { GpuRuntime } from '../../src/engine/webgpu/runtime.ts';
 import { loraBgmv } from '../../src/engine/webgpu/ops/loraBgmv.ts';
 import { loraSgmv } from '../../src/engine/webgpu/ops/loraSgmv.ts';
@@ -85,21 +89,48 @@ describeGpu('multi-LoRA (BGMV / SGMV) on WebGPU vs the CPU twin', () => {
       maxRank: ad.maxRank,
       out: rt.upload(base),
     };
-    if (kind === 'bgmv') loraBgmv(rt, { ...args, rowSlot: rt.upload(rowAdapter) });
-    else if (kind === 'coarse') {
-      const b = loraCoarseBlocks(rowAdapter);
-      loraCoarse(rt, args, rt.upload(b.rows.data), rt.upload(b.blocks.data), b);
-    } else {
-      const seg = loraSegments(rowAdapter);
-      loraSgmv(rt, args, rt.upload(seg.data), seg);
-    }
+    const run = (a: typeof args & { epilogue?: Epilogue }) => {
+      const all = a.epilogue !== undefined;
+      if (kind === 'bgmv') loraBgmv(rt, { ...a, rowSlot: rt.upload(rowAdapter) });
+      else if (kind === 'coarse') {
+        const b = loraCoarseBlocks(rowAdapter, T, all);
+        loraCoarse(rt, a, rt.upload(b.rows.data), rt.upload(b.blocks.data), b);
+      } else {
+        const seg = loraSegments(rowAdapter);
+        const allSeg = loraSegments(rowAdapter, T, true);
+        loraSgmv(rt, a, rt.upload(seg.data), seg, all ? { buffer: rt.upload(allSeg.data), seg: allSeg } : undefined);
+      }
+    };
+    run(args);
     const got = await rt.readF32(args.out, T * outDim);
     const tol = { abs: 1e-5 * Math.sqrt(inDim), rel: 1e-5 * Math.sqrt(inDim) };
-    expectClose(got, want, tol, `${kind} T=${T} in=${inDim} out=${outDim} ranks=${ranks}`);
+    const what = `${kind} T=${T} in=${inDim} out=${outDim} ranks=${ranks}`;
+    expectClose(got, want, tol, what);
+    const idle = (t: number) => rowAdapter[t]! < 0 || ranks[rowAdapter[t]!] === 0;
     for (let t = 0; t < T; t++) {
-      const s = rowAdapter[t]!;
-      if (s < 0 || ranks[s] === 0) {
-        expectSame(got.subarray(t * outDim, (t + 1) * outDim), base.subarray(t * outDim, (t + 1) * outDim), `${kind} row ${t} (adapter ${s}) untouched`);
+      if (idle(t)) expectSame(got.subarray(t * outDim, (t + 1) * outDim), base.subarray(t * outDim, (t + 1) * outDim), `${kind} row ${t} (adapter ${rowAdapter[t]}) untouched`);
+    }
+    // the expand with a matmul epilogue: out as above, and aux from every row's final out (rows without LoRA too)
+    const aux = randn(rand, T * outDim, 3);
+    const wantSilu = new Float32Array(T * outDim);
+    cpuSiluMul(aux, want, wantSilu);
+    for (const [epi, wantAux] of [
+      ['residual', aux.map((a, i) => a + want[i]!)],
+      ['swiglu', wantSilu],
+    ] as const) {
+      const out = rt.upload(base);
+      const gaux = rt.upload(aux);
+      run({ ...args, out, epilogue: { kind: epi, aux: gaux } });
+      const gotOut = await rt.readF32(out, T * outDim);
+      const gotAux = await rt.readF32(gaux, T * outDim);
+      expectClose(gotOut, want, tol, `${what} ${epi} out`);
+      expectClose(gotAux, wantAux, { abs: tol.abs * 4, rel: tol.rel * 4 }, `${what} ${epi} aux`);
+      for (let t = 0; t < T; t++) {
+        const row = (a: Float32Array) => a.subarray(t * outDim, (t + 1) * outDim);
+        if (!idle(t)) continue;
+        expectSame(row(gotOut), row(base), `${kind} ${epi} row ${t} out untouched`);
+        // an idle row's residual is one f32 add, bit for bit (as the matmul's own epilogue would give)
+        if (epi === 'residual') expectSame(row(gotAux), row(wantAux), `${kind} residual row ${t} aux`);
       }
     }
   }

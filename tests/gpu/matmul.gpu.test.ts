@@ -1,6 +1,6 @@
 /**
  * matmul / gemv (shaders/matmul.wgsl, shaders/gemv.wgsl, and the coarse family's shaders/matmul_coarse.wgsl
- * entries `main` and `gemv`, with their residual / SwiGLU epilogues against cpu/kernels/add and siluMul) vs
+ * entries `main` and `gemv`; all four with their residual / SwiGLU epilogues against cpu/kernels/add and siluMul) vs
  * cpu/kernels/matmul on f32, f16, int8 and int4 weights. Tolerance: |gpu - cpu| <= 1e-5 · sqrt(K) · (1 + |cpu|) — both sides see the same dequantised
  * weights (f16: the CPU computes with the f16-rounded values, `fromF16`); only the order and precision of the sums
  * differ (f32 on the GPU, f64 on the CPU).
@@ -144,16 +144,19 @@ describeGpu('matmul on WebGPU vs the CPU twin', () => {
     }
   });
 
-  it('coarse epilogues on int8 and f16 weights: residual (aux += y) and SwiGLU (aux = silu(aux)·y), y written too', async () => {
+  it('epilogues on every kernel and weight format: residual (aux += y) and SwiGLU (aux = silu(aux)·y), y written too', async () => {
     const rand = rng(123);
     for (const [T, K, N] of [
       [1, 64, 37],
+      [3, 96, 130],
       [11, 96, 70],
+      [67, 128, 129],
     ] as const) {
       const x = randn(rand, T * K);
       const wData = randn(rand, N * K, 0.5);
       const aux = randn(rand, T * N, 3);
-      for (const w of [quantizeQ8(wData, N, K), toF16Matrix(f32Matrix(wData, N, K))]) {
+      for (const kind of ['f32', 'f16', 'q8', 'q4'] as const) {
+        const w = makeMatrix(kind, wData, N, K);
         const y = new Float32Array(T * N);
         cpuMatmul(x, T, cpuView(w), y);
         const wantRes = aux.map((a, i) => a + y[i]!);
@@ -161,22 +164,55 @@ describeGpu('matmul on WebGPU vs the CPU twin', () => {
         cpuSiluMul(aux, y, wantSilu);
         const gx = rt.upload(x);
         const gw = uploadMatrix(rt, w);
-        for (const variant of ['coarse-gemv', 'coarse'] as const) {
-          for (const [kind, want] of [
+        const bias = randn(rand, N);
+        const yb = y.map((v, i) => v + bias[i % N]!);
+        const gb = rt.upload(bias);
+        for (const variant of VARIANTS) {
+          for (const [epi, want] of [
             ['residual', wantRes],
             ['swiglu', wantSilu],
           ] as const) {
             const out = rt.createBuffer(T * N * 4);
             const gaux = rt.upload(aux);
-            matmul(rt, gx, T, gw, out, { variant, epilogue: { kind, aux: gaux } });
-            expectClose(await rt.readF32(out, T * N), y, tol(K), `${w.kind} ${variant} ${kind} y`);
-            expectClose(await rt.readF32(gaux, T * N), want, { abs: tol(K).abs * 4, rel: tol(K).rel * 4 }, `${w.kind} ${variant} ${kind} aux`);
+            matmul(rt, gx, T, gw, out, { variant, epilogue: { kind: epi, aux: gaux } });
+            expectClose(await rt.readF32(out, T * N), y, tol(K), `${w.kind} ${variant} ${epi} y`);
+            expectClose(await rt.readF32(gaux, T * N), want, { abs: tol(K).abs * 4, rel: tol(K).rel * 4 }, `${w.kind} ${variant} ${epi} aux`);
           }
+          // with a bias, the epilogue sees the biased result
+          const out = rt.createBuffer(T * N * 4);
+          const gaux = rt.upload(aux);
+          matmul(rt, gx, T, gw, out, { variant, bias: gb, epilogue: { kind: 'residual', aux: gaux } });
+          expectClose(await rt.readF32(gaux, T * N), aux.map((a, i) => a + yb[i]!), { abs: tol(K).abs * 4, rel: tol(K).rel * 4 }, `${w.kind} ${variant} bias+residual aux`);
         }
       }
       const gx = rt.upload(x);
       const gw = uploadMatrix(rt, quantizeQ8(wData, N, K));
-      expect(() => matmul(rt, gx, T, gw, rt.createBuffer(T * N * 4), { variant: 'tiled', epilogue: { kind: 'residual', aux: rt.createBuffer(T * N * 4) } })).toThrow(/epilogue needs a coarse kernel/);
+      const out = rt.createBuffer(T * N * 4);
+      expect(() => matmul(rt, gx, T, gw, out, { variant: 'tiled', epilogue: { kind: 'residual', aux: out } })).toThrow(/aux must not be x, out or bias/);
+    }
+  });
+
+  it('epilogues with K not a multiple of 4 (f32 K = 33, f16 K = 34: gemv and tiled only)', async () => {
+    const rand = rng(321);
+    for (const [T, K, N, kind] of [
+      [2, 33, 9, 'f32'],
+      [70, 33, 66, 'f32'],
+      [3, 34, 9, 'f16'],
+    ] as const) {
+      const x = randn(rand, T * K);
+      const w = makeMatrix(kind, randn(rand, N * K, 0.5), N, K);
+      const aux = randn(rand, T * N, 3);
+      const y = new Float32Array(T * N);
+      cpuMatmul(x, T, cpuView(w), y);
+      const wantSilu = new Float32Array(T * N);
+      cpuSiluMul(aux, y, wantSilu);
+      const gx = rt.upload(x);
+      const gw = uploadMatrix(rt, w);
+      for (const variant of ['gemv', 'tiled'] as const) {
+        const gaux = rt.upload(aux);
+        matmul(rt, gx, T, gw, rt.createBuffer(T * N * 4), { variant, epilogue: { kind: 'swiglu', aux: gaux } });
+        expectClose(await rt.readF32(gaux, T * N), wantSilu, { abs: tol(K).abs * 4, rel: tol(K).rel * 4 }, `${kind} K=${K} ${variant} swiglu aux`);
+      }
     }
   });
 

@@ -29,11 +29,11 @@ import { attention } from './ops/attention.ts';
 import { kvWritePaged, pagedAttention } from './ops/pagedAttention.ts';
 import { checkPagedRows } from '../cpu/kernels/pagedAttention.ts';
 import { embeddingGather, checkTokenIds } from './ops/embeddingGather.ts';
-import { loraBgmv } from './ops/loraBgmv.ts';
+import { checkLoraArgs, loraBgmv, type LoraArgs } from './ops/loraBgmv.ts';
 import { loraSgmv } from './ops/loraSgmv.ts';
 import { loraCoarse, loraCoarseBlocks } from './ops/loraCoarse.ts';
 import { loraSegments, LORA_SLOT_BYTES } from './ops/loraSlots.ts';
-import { matmul, matmulProgram, matmulVariant } from './ops/matmul.ts';
+import { matmul, matmulProgram, type Epilogue } from './ops/matmul.ts';
 import { rmsNorm } from './ops/rmsNorm.ts';
 import { rope, ropeTableData, type RopeTable } from './ops/rope.ts';
 import { siluMul } from './ops/siluMul.ts';
@@ -123,6 +123,13 @@ function badShape(msg: string): TributaryError {
   return new TributaryError('engine/bad-shape', msg);
 }
 
+interface PendingLora {
+  x: GpuTensor;
+  pool: GpuLoraPool;
+  /** the rows' adapter slots (a copy) */
+  rows: Int32Array;
+}
+
 interface IndexUpload {
   copy: Int32Array | Uint32Array;
   buffer: GPUBuffer;
@@ -137,13 +144,15 @@ export class WebGpuBackend implements Backend {
   private readonly uploads = new Map<string, IndexUpload>();
   private readonly ropeTables = new WeakMap<GpuTensor, RopeTable & { version: number }>();
   /**
-   * A matmul recorded but not yet encoded (coarse kernels only), so that the op after it can ride along as
+   * A matmul recorded but not yet encoded (both kernel families), so that the op after it can ride along as
    * the kernel's epilogue: `add(res, out, res)` (the residual after o_proj/down_proj) or `siluMul(gate, out,
    * gate)` (SwiGLU after up_proj). Both results are still written, so nothing observable changes; every other
-   * method encodes it first (`settle`). Saves two or three dispatches per layer, which is what a decode step on
-   * a software adapter mostly pays for.
+   * method encodes it first (`settle`). Saves three dispatches per layer, which is what a decode step mostly
+   * pays for (host overhead per dispatch on a real GPU, kernel launches on a software adapter).
+   * `lora`: a `loraApply` on the same `out` (the module has LoRA rows), recorded too: then the matmul is encoded
+   * plainly, the LoRA kernels after it, and their expand carries the epilogue to every row (`encodeLora`).
    */
-  private pending: { x: GpuTensor; T: number; w: GpuMatrix; out: GpuTensor; bias: GpuTensor | undefined } | undefined;
+  private pending: { x: GpuTensor; T: number; w: GpuMatrix; out: GpuTensor; bias: GpuTensor | undefined; lora?: PendingLora } | undefined;
 
   constructor(readonly rt: GpuRuntime) {
     this.info = rt.info;
@@ -350,16 +359,22 @@ export class WebGpuBackend implements Backend {
     if (!p) return;
     this.pending = undefined;
     matmul(this.rt, p.x.buffer, p.T, p.w, p.out.buffer, p.bias ? { bias: p.bias.buffer } : {});
+    if (p.lora) this.encodeLora(p.lora, p.T, p.out.buffer);
   }
 
   /** Encodes the pending matmul with `aux` updated by `kind` when the op at hand is what it can fuse. */
   private fuse(kind: 'residual' | 'swiglu', result: GpuTensor, aux: GpuTensor): boolean {
     const p = this.pending;
-    if (!p || p.out !== result || aux === p.x || aux === p.out || aux === p.bias) return false;
+    if (!p || p.out !== result || aux === p.x || aux === p.out || aux === p.bias || aux === p.lora?.x) return false;
     const n = p.T * p.w.rows;
     if (result.size !== n || aux.size !== n) return false;
     this.pending = undefined;
-    matmul(this.rt, p.x.buffer, p.T, p.w, p.out.buffer, { ...(p.bias ? { bias: p.bias.buffer } : {}), epilogue: { kind, aux: aux.buffer } });
+    const bias = p.bias ? { bias: p.bias.buffer } : {};
+    if (p.lora) {
+      // the LoRA delta lands in out after the matmul: its expand applies the epilogue, to every row
+      matmul(this.rt, p.x.buffer, p.T, p.w, p.out.buffer, bias);
+      this.encodeLora(p.lora, p.T, p.out.buffer, { kind, aux: aux.buffer });
+    } else matmul(this.rt, p.x.buffer, p.T, p.w, p.out.buffer, { ...bias, epilogue: { kind, aux: aux.buffer } });
     return true;
   }
 
@@ -370,10 +385,6 @@ export class WebGpuBackend implements Backend {
     const m = wt(w);
     const o = outTen(out);
     const b = bias ? ten(bias) : undefined;
-    if (!matmulVariant(T, m, this.rt.kernels).startsWith('coarse')) {
-      matmul(this.rt, gx.buffer, T, m, o.buffer, b ? { bias: b.buffer } : {});
-      return;
-    }
     matmulProgram(gx.buffer, T, m, o.buffer, { kernels: this.rt.kernels, dummy: this.rt.dummy, ...(b ? { bias: b.buffer } : {}) }); // validate now, encode later
     this.pending = { x: gx, T, w: m, out: o, bias: b };
   }
@@ -453,7 +464,6 @@ export class WebGpuBackend implements Backend {
   }
 
   loraApply(x: Tensor, T: number, pool: LoraPool, rowAdapter: Int32Array, out: Tensor): void {
-    this.settle();
     const p = pl(pool);
     if (rowAdapter.length < T) throw badShape(`loraApply: ${T} rows need ${T} adapter slots, got ${rowAdapter.length}.`);
     const rows = rowAdapter.length === T ? rowAdapter : rowAdapter.subarray(0, T);
@@ -465,20 +475,45 @@ export class WebGpuBackend implements Backend {
       if (r === undefined || r === null) throw new TributaryError('engine/lora-slot', `loraApply: row ${t} asks for adapter slot ${s}, which is empty.`);
       if (r > 0) work = true;
     }
-    if (!work) return; // no adapter rows: no LoRA work at all
-    const args = { x: ten(x).buffer, T, inDim: p.inDim, outDim: p.outDim, slots: p.table, pool: p.pool, maxRank: p.maxRank, out: outTen(out).buffer };
+    if (!work) return; // no adapter rows: no LoRA work at all (a pending matmul stays pending)
+    const gx = ten(x);
+    const o = outTen(out);
+    const m = this.pending;
+    if (m && !m.lora && m.out === o && m.T === T && m.w.rows === p.outDim && gx !== o) {
+      // the module's own matmul: record the LoRA pass with it, so that an add / siluMul after it still fuses
+      const lora = { x: gx, pool: p, rows: rows.slice() };
+      checkLoraArgs('loraApply', this.loraArgs(lora, T, o.buffer)); // validate now, encode later
+      m.lora = lora;
+      return;
+    }
+    this.settle();
+    this.encodeLora({ x: gx, pool: p, rows }, T, o.buffer);
+  }
+
+  private loraArgs(l: PendingLora, T: number, out: GPUBuffer, epilogue?: Epilogue): LoraArgs {
+    const p = l.pool;
+    return { x: l.x.buffer, T, inDim: p.inDim, outDim: p.outDim, slots: p.table, pool: p.pool, maxRank: p.maxRank, out, dummy: this.rt.dummy, ...(epilogue ? { epilogue } : {}) };
+  }
+
+  /** Encodes `out += LoRA(x)` for rows with an adapter, then `epilogue` (if any) on every row's `out`. */
+  private encodeLora(l: PendingLora, T: number, out: GPUBuffer, epilogue?: Epilogue): void {
+    const rows = l.rows;
+    const args = this.loraArgs(l, T, out, epilogue);
+    const all = epilogue !== undefined;
     if (this.rt.kernels === 'coarse') {
       // software adapter: one barrier-free kernel over row blocks, for decode and prefill alike
-      const b = loraCoarseBlocks(rows);
+      const b = loraCoarseBlocks(rows, T, all);
       const rowsBuf = this.index('lora-rows1', b.rows.data);
-      loraCoarse(this.rt, args, rowsBuf, b.blocks === b.rows ? rowsBuf : this.index('lora-blocks', b.blocks.data), b);
+      loraCoarse(this.rt, args, rowsBuf, b.blocks === b.rows ? rowsBuf : this.index(all ? 'lora-blocks-all' : 'lora-blocks', b.blocks.data), b);
       return;
     }
     const seg = loraSegments(rows);
     // SGMV's 32-row tiles pay off for long runs of one adapter (prefill), and only when there are enough of
     // them to fill the GPU: a 32-row decode on one adapter would be a single workgroup. Else per-row BGMV.
-    if (seg.count * 4 <= T && seg.count * Math.ceil(seg.maxLen / 32) >= 4) loraSgmv(this.rt, args, this.index('lora-segments', seg.data), seg);
-    else loraBgmv(this.rt, { ...args, rowSlot: this.index('lora-rows', rows) });
+    if (seg.count * 4 <= T && seg.count * Math.ceil(seg.maxLen / 32) >= 4) {
+      const allSeg = all ? loraSegments(rows, T, true) : undefined;
+      loraSgmv(this.rt, args, this.index('lora-segments', seg.data), seg, allSeg && { buffer: this.index('lora-segments-all', allSeg.data), seg: allSeg });
+    } else loraBgmv(this.rt, { ...args, rowSlot: this.index('lora-rows', rows) });
   }
 
   kvWritePaged(k: Tensor, v: Tensor, T: number, rowLen: number, kPool: Tensor, vPool: Tensor, dstRows: Int32Array): void {

@@ -7,6 +7,7 @@
  * blocks, 4 ranks per invocation; the expand, 4 output columns per invocation, on blocks of up to 8 rows of one
  * adapter when runs are long (`expand8`: one load of B feeds every row of the block), else on one-row blocks.
  * x, A, B and the scratch are read as vec4 words where 4-aligned (in_dim, max_rank, the slot's offsets and rank).
+ * With an epilogue (`a.epilogue`) the expand's blocks must cover every row (`loraCoarseBlocks(…, true)`).
  *
  * @example
  * const b = loraCoarseBlocks(rowAdapter);
@@ -14,7 +15,8 @@
  */
 import type { GpuRuntime } from '../runtime.ts';
 import { badShape, checkBuffer, checkGroups, type GpuProgram } from '../program.ts';
-import { checkLoraArgs, type LoraArgs } from './loraBgmv.ts';
+import { checkLoraArgs, loraAux, type LoraArgs } from './loraBgmv.ts';
+import { epilogueCode } from './matmul.ts';
 import { loraBlocks, loraSegments, type LoraSegments } from './loraSlots.ts';
 
 /** rows per block in `expand8` (RB in the shader) */
@@ -30,12 +32,14 @@ export interface LoraCoarseBlocks {
 /**
  * The blocks for `rowAdapter`: when runs of one adapter average ≥ 4 rows (prefill, a batch on one adapter), the
  * expand takes ≤ 8-row blocks; else (a decode batch on mixed adapters) one-row blocks, so that no invocation
- * computes rows it then throws away.
+ * computes rows it then throws away. `withIdle`: the expand's blocks cover the rows without an adapter too (an
+ * expand with an epilogue owes it to every row).
  */
-export function loraCoarseBlocks(rowAdapter: Int32Array, T = rowAdapter.length): LoraCoarseBlocks {
+export function loraCoarseBlocks(rowAdapter: Int32Array, T = rowAdapter.length, withIdle = false): LoraCoarseBlocks {
   const seg = loraSegments(rowAdapter, T);
   const rows = loraBlocks(rowAdapter, T, 1);
-  return { rows, blocks: rows.count >= 4 * seg.count ? loraBlocks(rowAdapter, T, LORA_COARSE_ROWS) : rows };
+  if (rows.count >= 4 * seg.count) return { rows, blocks: loraBlocks(rowAdapter, T, LORA_COARSE_ROWS, withIdle) };
+  return { rows, blocks: withIdle ? loraBlocks(rowAdapter, T, 1, true) : rows };
 }
 
 /** a 2-D grid of `wg`-wide workgroups covering `n` invocations (the shader numbers them flat) */
@@ -47,23 +51,37 @@ function grid(n: number, wg: number): [number, number, number] {
 
 type Blocks = Pick<LoraSegments, 'count' | 'maxLen'>;
 
-export function loraCoarsePrograms(a: LoraArgs & { scratch: GPUBuffer }, rowsBuf: GPUBuffer, blocksBuf: GPUBuffer, b: { rows: Blocks; blocks: Blocks }): [GpuProgram, GpuProgram] | [] {
+export function loraCoarsePrograms(a: LoraArgs & { scratch: GPUBuffer }, rowsBuf: GPUBuffer, blocksBuf: GPUBuffer, b: { rows: Blocks; blocks: Blocks }): GpuProgram[] {
   const op = 'loraCoarse';
   checkLoraArgs(op, a);
-  if (b.rows.count === 0) return [];
-  if (b.rows.maxLen !== 1) throw badShape(op, `the shrink takes one-row blocks (got ${b.rows.maxLen} rows).`);
+  // no adapter rows: nothing to do, unless an epilogue is owed (then the expand alone, over idle blocks)
+  if (b.rows.count === 0 && !a.epilogue) return [];
+  if (b.rows.count > 0 && b.rows.maxLen !== 1) throw badShape(op, `the shrink takes one-row blocks (got ${b.rows.maxLen} rows).`);
   if (!(b.blocks.maxLen >= 1 && b.blocks.maxLen <= Math.min(a.T, LORA_COARSE_ROWS))) throw badShape(op, `the longest block (${b.blocks.maxLen} rows) must be within 1..${Math.min(a.T, LORA_COARSE_ROWS)}.`);
   checkBuffer(op, 'rows', rowsBuf, b.rows.count * 4);
   checkBuffer(op, 'blocks', blocksBuf, b.blocks.count * 4);
   const rankGroups = Math.ceil(a.maxRank / 4);
   const colGroups = Math.ceil(a.outDim / 4);
 
-  const uniforms = (n: number, groups: number) => [{ u32: a.T }, { u32: a.inDim }, { u32: a.outDim }, { u32: a.maxRank }, { u32: n }, { u32: groups }, { u32: a.inDim % 4 === 0 ? 1 : 0 }, { u32: a.maxRank % 4 === 0 ? 1 : 0 }];
+  const uniforms = (n: number, groups: number, epilogue: number) => [
+    { u32: a.T },
+    { u32: a.inDim },
+    { u32: a.outDim },
+    { u32: a.maxRank },
+    { u32: n },
+    { u32: groups },
+    { u32: a.inDim % 4 === 0 ? 1 : 0 },
+    { u32: a.maxRank % 4 === 0 ? 1 : 0 },
+    { u32: epilogue },
+    { u32: 0 },
+    { u32: 0 },
+    { u32: 0 },
+  ];
   const shrink: GpuProgram = {
     name: `${op}-shrink`,
     shader: ['lora_coarse'],
     entryPoint: 'shrink',
-    uniforms: uniforms(b.rows.count, rankGroups),
+    uniforms: uniforms(b.rows.count, rankGroups, 0),
     bindings: [
       { binding: 1, buffer: a.x },
       { binding: 2, buffer: rowsBuf },
@@ -80,7 +98,7 @@ export function loraCoarsePrograms(a: LoraArgs & { scratch: GPUBuffer }, rowsBuf
     name: `${op}-${entry}`,
     shader: ['lora_coarse'],
     entryPoint: entry,
-    uniforms: uniforms(b.blocks.count, colGroups),
+    uniforms: uniforms(b.blocks.count, colGroups, epilogueCode(a.epilogue)),
     bindings: [
       { binding: 2, buffer: blocksBuf },
       { binding: 3, buffer: a.slots },
@@ -89,18 +107,19 @@ export function loraCoarsePrograms(a: LoraArgs & { scratch: GPUBuffer }, rowsBuf
       { binding: 7, buffer: a.pool },
       { binding: 9, buffer: a.scratch },
       { binding: 10, buffer: a.scratch },
+      { binding: 11, buffer: loraAux(a) },
     ],
     dispatch: grid(b.blocks.count * colGroups, 32),
   };
-  checkGroups(op, shrink.dispatch);
-  checkGroups(op, expand.dispatch);
-  return [shrink, expand];
+  const progs = b.rows.count === 0 ? [expand] : [shrink, expand];
+  for (const p of progs) checkGroups(op, p.dispatch);
+  return progs;
 }
 
 export function loraCoarse(rt: GpuRuntime, a: LoraArgs, rowsBuf: GPUBuffer, blocksBuf: GPUBuffer, b: { rows: Blocks; blocks: Blocks }): void {
   const scratch = a.scratch ?? rt.pool.acquire(a.T * a.maxRank * 4);
   try {
-    for (const p of loraCoarsePrograms({ ...a, scratch }, rowsBuf, blocksBuf, b)) rt.run(p);
+    for (const p of loraCoarsePrograms({ dummy: rt.dummy, ...a, scratch }, rowsBuf, blocksBuf, b)) rt.run(p);
   } finally {
     if (!a.scratch) rt.pool.release(scratch);
   }

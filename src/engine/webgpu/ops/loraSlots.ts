@@ -58,8 +58,11 @@ export interface LoraSegments {
   maxLen: number;
 }
 
-/** Cuts `rowAdapter` into runs of consecutive rows on the same adapter; rows with -1 are left out. */
-export function loraSegments(rowAdapter: Int32Array, T = rowAdapter.length): LoraSegments {
+/**
+ * Cuts `rowAdapter` into runs of consecutive rows on the same adapter; rows with -1 are left out, unless
+ * `withIdle` (an expand that owes every row an epilogue: then they are runs with slot -1 too).
+ */
+export function loraSegments(rowAdapter: Int32Array, T = rowAdapter.length, withIdle = false): LoraSegments {
   const segs: number[] = [];
   let maxLen = 0;
   let t = 0;
@@ -67,7 +70,7 @@ export function loraSegments(rowAdapter: Int32Array, T = rowAdapter.length): Lor
     const s = rowAdapter[t]!;
     let e = t + 1;
     while (e < T && rowAdapter[e] === s) e++;
-    if (s >= 0) {
+    if (s >= 0 || withIdle) {
       segs.push(t, e - t, s, 0);
       maxLen = Math.max(maxLen, e - t);
     }
@@ -79,10 +82,10 @@ export function loraSegments(rowAdapter: Int32Array, T = rowAdapter.length): Lor
 /**
  * The coarse kernel's row blocks (shaders/lora_coarse.wgsl): runs of consecutive rows on one adapter, each cut
  * into pieces of at most `maxRows` rows (so that a long run still spreads over many invocations), in the same
- * `[start, len, slot, 0]` layout as `loraSegments`; rows with -1 are left out.
+ * `[start, len, slot, 0]` layout as `loraSegments`; rows with -1 are left out unless `withIdle` (as there).
  */
-export function loraBlocks(rowAdapter: Int32Array, T = rowAdapter.length, maxRows = 8): LoraSegments {
-  const seg = loraSegments(rowAdapter, T);
+export function loraBlocks(rowAdapter: Int32Array, T = rowAdapter.length, maxRows = 8, withIdle = false): LoraSegments {
+  const seg = loraSegments(rowAdapter, T, withIdle);
   const out: number[] = [];
   let maxLen = 0;
   for (let i = 0; i < seg.count; i++) {

@@ -6,8 +6,8 @@
  * - `tiled` (shaders/matmul.wgsl): prefill — 64x64 output tiles, K through workgroup memory.
  * - `coarse-gemv` / `coarse` (shaders/matmul_coarse.wgsl): the same two jobs without workgroup memory or
  *   barriers, each invocation owning 4 output columns × 1 or 8 tokens (the `coarse` kernel family, picked on
- *   software adapters such as SwiftShader; needs K % 4 == 0). They can fuse the next op on the result (residual
- *   add, SwiGLU) as an epilogue.
+ *   software adapters such as SwiftShader; needs K % 4 == 0).
+ * Every kernel can fuse the next op on the result (residual add, SwiGLU) as an epilogue (`opts.epilogue`).
  *
  * @example
  * matmul(rt, x, T, w, out, { bias });
@@ -18,6 +18,21 @@ import { badShape, checkBuffer, checkGroups, checkInt, type GpuProgram } from '.
 
 export type MatmulVariant = 'gemv' | 'tiled' | 'coarse-gemv' | 'coarse';
 
+/**
+ * The op a kernel can fuse on its result r (matmul, and the LoRA expands that finish a matmul's output): `aux`
+ * (as many values as the result, not one of the kernel's other buffers) is updated from each final r:
+ * `residual`: aux += r; `swiglu`: aux = silu(aux) · r (aux is the gate, r the up projection).
+ */
+export interface Epilogue {
+  kind: 'residual' | 'swiglu';
+  aux: GPUBuffer;
+}
+
+/** The `epilogue` uniform of the kernels: 0 none, 1 residual, 2 SwiGLU. */
+export function epilogueCode(e: Epilogue | undefined): number {
+  return e ? (e.kind === 'residual' ? 1 : 2) : 0;
+}
+
 export interface MatmulOptions {
   bias?: GPUBuffer;
   /** add into `out` instead of overwriting it */
@@ -27,10 +42,10 @@ export interface MatmulOptions {
   /** kernel family when no variant is forced (default `gpu`) */
   kernels?: KernelFamily;
   /**
-   * Coarse kernels only: also update `aux` (T × N values, not x, out or bias) from each result r, out being
-   * written as usual: `residual`: aux += r; `swiglu`: aux = silu(aux) · r (aux is the gate, out the up projection).
+   * Also update `aux` (T × N values, not x, out or bias) from each result r, out being written as usual:
+   * `residual`: aux += r; `swiglu`: aux = silu(aux) · r (aux is the gate, out the up projection).
    */
-  epilogue?: { kind: 'residual' | 'swiglu'; aux: GPUBuffer };
+  epilogue?: Epilogue;
   /** a small storage buffer bound as `aux` when there is no epilogue (`GpuRuntime.dummy`) */
   dummy?: GPUBuffer;
 }
@@ -60,12 +75,11 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
   if (coarse && K % 4 !== 0) throw badShape(op, `the coarse kernels need K % 4 == 0 (got ${K}).`);
   const epi = opts.epilogue;
   if (epi) {
-    if (!coarse) throw badShape(op, `an epilogue needs a coarse kernel (got ${variant}).`);
     checkBuffer(op, 'aux', epi.aux, T * N);
     if (epi.aux === x || epi.aux === out || epi.aux === opts.bias) throw badShape(op, 'aux must not be x, out or bias.');
   }
   const auxBuffer = epi?.aux ?? opts.dummy;
-  if (coarse && !auxBuffer) throw badShape(op, 'the coarse kernels need a dummy buffer for aux when there is no epilogue.');
+  if (!auxBuffer) throw badShape(op, 'the matmul kernels need a dummy buffer for aux when there is no epilogue.');
   let dispatch: [number, number, number];
   if (variant === 'gemv') dispatch = [Math.ceil(N / 8), T, 1];
   else if (variant === 'tiled') dispatch = [Math.ceil(N / 64), Math.ceil(T / 64), 1];
@@ -85,7 +99,7 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
       { u32: gs },
       { u32: opts.bias ? 1 : 0 },
       { u32: opts.accumulate ? 1 : 0 },
-      { u32: epi ? (epi.kind === 'residual' ? 1 : 2) : 0 },
+      { u32: epilogueCode(epi) },
       { u32: 0 },
     ],
     bindings: [
@@ -93,7 +107,7 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
       { binding: 2, buffer: out },
       // bias is read only when has_bias = 1; bind something valid otherwise
       { binding: 3, buffer: opts.bias ?? x },
-      ...(coarse ? [{ binding: 4, buffer: auxBuffer! }] : []),
+      { binding: 4, buffer: auxBuffer },
       ...weightBindings(w),
     ],
     dispatch,
