@@ -45,6 +45,57 @@ describe('sampling', () => {
     );
   });
 
+  it('gives the ids and probabilities of weighing and sorting the whole vocabulary (the version before top-k/top-p were made cheap)', () => {
+    /** the old candidateDistribution: every token weighed in f64, top-k over the weights, top-p by a full sort */
+    const reference = (logits: Float32Array, p: SamplingParams): { ids: number[]; probs: number[] } => {
+      const temp = p.temperature ?? 1;
+      const V = logits.length;
+      let max = -Infinity;
+      for (let i = 0; i < V; i++) if (logits[i]! > max) max = logits[i]!;
+      const w = Array.from(logits, (l) => Math.exp((l - max) / temp));
+      const byWeight = (a: number, b: number): number => w[b]! - w[a]! || a - b;
+      const topK = p.topK ?? 0;
+      const topP = p.topP ?? 1;
+      let ids = Array.from(w.keys());
+      if (topK > 0 && topK < V) ids = ids.sort(byWeight).slice(0, topK);
+      else if (topP < 1) ids = ids.filter((i) => w[i]! >= 1e-12).sort(byWeight);
+      let sum = ids.reduce((a, i) => a + w[i]!, 0);
+      if (topP < 1) {
+        let acc = 0;
+        let keep = ids.length;
+        for (let i = 0; i < ids.length; i++) {
+          acc += w[ids[i]!]! / sum;
+          if (acc >= topP) {
+            keep = i + 1;
+            break;
+          }
+        }
+        ids = ids.slice(0, keep);
+        sum = ids.reduce((a, i) => a + w[i]!, 0);
+      }
+      return { ids, probs: ids.map((i) => w[i]! / sum) };
+    };
+    fc.assert(
+      fc.property(
+        fc.nat(),
+        fc.integer({ min: 1, max: 3000 }),
+        fc.constantFrom(0.05, 0.7, 1, 1.5),
+        fc.constantFrom(0, 1, 5, 40),
+        fc.constantFrom(1, 0.5, 0.9, 0.99),
+        fc.boolean(),
+        (seed, V, temperature, topK, topP, ties) => {
+          const r = createRng(seed);
+          const l = Float32Array.from({ length: V }, () => (ties ? Math.round(r.normal() * 6) / 2 : r.normal() * 4));
+          const got = candidateDistribution(l, { temperature, topK, topP });
+          const want = reference(l, { temperature, topK, topP });
+          expect(Array.from(got.ids)).toEqual(want.ids);
+          got.probs.forEach((x, i) => expect(Math.abs(x - want.probs[i]!)).toBeLessThanOrEqual(1e-12 * want.probs[i]! + 1e-300));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('seeded sampling is deterministic and follows the distribution', () => {
     const draw = (seed: number): number[] => {
       const s = createSampler({ seed, temperature: 1 });

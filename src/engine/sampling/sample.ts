@@ -68,38 +68,77 @@ export function argmax(logits: ArrayLike<number>): number {
   return best;
 }
 
+/** f64 weights for the paths that need one per vocabulary entry, reused across calls (a 150k vocabulary is 1.2 MB) */
+let weightScratch = new Float64Array(0);
+
 /**
  * Candidate ids and their normalised probabilities after temperature, top-k and top-p (sorted by probability,
  * descending, when top-k or top-p is on; else in id order). Exposed for tests and for UIs that show alternatives.
+ *
+ * Cost: top-k picks its k ids from the raw logits (temperature and exp do not change the order) and weighs only
+ * those; top-p alone sorts only the tokens above a weight threshold that already holds p of the mass, not the whole
+ * vocabulary. Same ids and probabilities as weighing and sorting everything (sample.test.ts keeps that version as
+ * the reference); at 32 rows × a 49k vocabulary a sampling step went from 26 to ~6 ms (top-k 40, top-p 0.9) and
+ * from 450 to ~40 ms (top-p 0.9 alone) on the build machine.
  */
 export function candidateDistribution(logits: Float32Array, p: SamplingParams): { ids: Int32Array; probs: Float64Array } {
   const temp = p.temperature ?? 1;
   const V = logits.length;
-  let max = -Infinity;
-  for (let i = 0; i < V; i++) if (logits[i]! > max) max = logits[i]!;
-  // unnormalised probabilities in f64
-  const w = new Float64Array(V);
-  for (let i = 0; i < V; i++) w[i] = Math.exp((logits[i]! - max) / temp);
   const topK = p.topK ?? 0;
   const topP = p.topP ?? 1;
-  let ids: Int32Array;
-  if (topK > 0 && topK < V) {
-    ids = topKIds(w, topK);
+  const byTopK = topK > 0 && topK < V;
+  let ids = byTopK ? topKIds(logits, topK) : undefined;
+  let max = -Infinity;
+  if (ids) max = ids.length > 0 ? logits[ids[0]!]! : -Infinity;
+  else for (let i = 0; i < V; i++) if (logits[i]! > max) max = logits[i]!;
+  const weight = (id: number): number => Math.exp((logits[id]! - max) / temp);
+  let w: (id: number) => number = weight;
+  if (ids) {
+    // top-k: the k ids are chosen; only they are weighed
   } else if (topP < 1) {
+    if (weightScratch.length < V) weightScratch = new Float64Array(V);
+    const ws = weightScratch;
     // tokens below 1e-12 of the top one cannot move the top-p cut measurably (their total mass is < V·1e-12)
+    let total = 0;
+    for (let i = 0; i < V; i++) {
+      const x = weight(i);
+      ws[i] = x;
+      if (x >= 1e-12) total += x;
+    }
+    // the nucleus lies among the tokens of weight ≥ θ once those hold p of the mass: lower θ until they do
+    let theta = 0.5;
+    for (;;) {
+      let mass = 0;
+      for (let i = 0; i < V; i++) if (ws[i]! >= theta) mass += ws[i]!;
+      if (mass >= topP * total || theta <= 1e-12) break;
+      theta = Math.max(1e-12, theta / 64);
+    }
     const keep: number[] = [];
-    for (let i = 0; i < V; i++) if (w[i]! >= 1e-12) keep.push(i);
-    ids = Int32Array.from(keep).sort((a, b) => w[b]! - w[a]! || a - b);
+    for (let i = 0; i < V; i++) if (ws[i]! >= theta) keep.push(i);
+    ids = Int32Array.from(keep).sort((a, b) => ws[b]! - ws[a]! || a - b);
+    let acc = 0;
+    let cut = ids.length;
+    for (let i = 0; i < ids.length; i++) {
+      acc += ws[ids[i]!]! / total;
+      if (acc >= topP) {
+        cut = i + 1;
+        break;
+      }
+    }
+    ids = ids.slice(0, cut);
+    w = (id) => ws[id]!;
   } else {
     ids = Int32Array.from({ length: V }, (_, i) => i);
   }
+  const weights = Float64Array.from(ids, w);
   let sum = 0;
-  for (const id of ids) sum += w[id]!;
-  if (topP < 1) {
+  for (const x of weights) sum += x;
+  if (topP < 1 && byTopK) {
+    // top-p inside the top-k set
     let acc = 0;
     let keep = ids.length;
     for (let i = 0; i < ids.length; i++) {
-      acc += w[ids[i]!]! / sum;
+      acc += weights[i]! / sum;
       if (acc >= topP) {
         keep = i + 1;
         break;
@@ -107,20 +146,21 @@ export function candidateDistribution(logits: Float32Array, p: SamplingParams): 
     }
     ids = ids.slice(0, keep);
     sum = 0;
-    for (const id of ids) sum += w[id]!;
+    for (let i = 0; i < keep; i++) sum += weights[i]!;
   }
-  const probs = Float64Array.from(ids, (id) => w[id]! / sum);
+  const probs = new Float64Array(ids.length);
+  for (let i = 0; i < ids.length; i++) probs[i] = weights[i]! / sum;
   return { ids, probs };
 }
 
-/** The `k` ids with the largest weights, sorted descending (ties: lower id first); O(V) for small k. */
-function topKIds(w: Float64Array, k: number): Int32Array {
+/** The `k` ids with the largest logits, sorted descending (ties: lower id first; NaN never chosen); O(V) for small k. */
+function topKIds(logits: Float32Array, k: number): Int32Array {
   const ids = new Int32Array(k);
-  const vals = new Float64Array(k).fill(-Infinity);
+  const vals = new Float32Array(k).fill(-Infinity);
   let n = 0;
-  for (let i = 0; i < w.length; i++) {
-    const v = w[i]!;
-    if (n === k && v <= vals[k - 1]!) continue;
+  for (let i = 0; i < logits.length; i++) {
+    const v = logits[i]!;
+    if (n === k ? !(v > vals[k - 1]!) : !(v >= -Infinity)) continue;
     let j = n < k ? n++ : k - 1;
     while (j > 0 && vals[j - 1]! < v) {
       vals[j] = vals[j - 1]!;
