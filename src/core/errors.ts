@@ -46,6 +46,7 @@ export type ErrorCode =
   | 'engine/bad-config'
   | 'engine/context-full'
   | 'engine/kv-full'
+  | 'engine/stale-logits'
   | 'engine/bad-sampling'
   | 'engine/disposed'
   | 'engine/lora-slot'

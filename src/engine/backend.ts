@@ -183,4 +183,12 @@ export interface Backend {
    * Same math as `attention` per row.
    */
   pagedAttention(q: Tensor, kPool: Tensor, vPool: Tensor, T: number, nHeads: number, nKvHeads: number, headDim: number, out: Tensor, paged: PagedRows): void;
+
+  /**
+   * Optional: the `k` largest values of each of `T` rows of `logits [T, V]` (descending; ties lower id first; NaN
+   * never chosen, id −1 / −∞ past a row's non-NaN values), read back after every enqueued op: `T·k·8` bytes instead
+   * of `T·V·4`. Where reading a whole row back is as cheap as anything else (the CPU backend; WebGPU on a software
+   * adapter) a backend leaves it out and callers read the rows.
+   */
+  topK?(logits: Tensor, T: number, V: number, k: number): Promise<{ ids: Int32Array; vals: Float32Array }>;
 }

@@ -16,7 +16,7 @@
  */
 import { TributaryError } from '../../core/errors.ts';
 import { createSampler, type SamplingParams } from '../sampling/sample.ts';
-import type { Model, Sequence } from './llama.ts';
+import type { Model, RowLogits, Sequence } from './llama.ts';
 
 export interface GenerateOptions {
   maxNewTokens: number;
@@ -140,7 +140,17 @@ export async function* generate(model: Model, prompt: readonly number[], o: Gene
       throw new TributaryError('engine/context-full', `The prompt (${prompt.length} tokens) does not fit the remaining context (${seq.maxSeq - seq.length}); shorten it.`);
     }
     if (o.signal?.aborted) return { finishReason: 'abort', tokens: [] };
-    let logits = await model.prefill(prompt, seq, { adapterSlot: slot });
+    // a sampler that can decide from a row's top candidates lets a GPU read back those instead of the whole row
+    const K = sampler.candidatesWanted;
+    const step = async (tokens: readonly number[]): Promise<RowLogits> => {
+      if (K > 0) return (await model.forwardCandidates([{ seq, tokens, adapterSlot: slot }], K))[0]!;
+      return tokens.length === 1 && seq.length > 0 ? model.decodeStep(tokens[0]!, seq, { adapterSlot: slot }) : model.prefill(tokens, seq, { adapterSlot: slot });
+    };
+    const pick = async (logits: RowLogits): Promise<number> => {
+      if (logits instanceof Float32Array) return sampler.sample(logits, history);
+      return sampler.sampleCandidates(logits, history) ?? sampler.sample(await logits.full(), history);
+    };
+    let logits = await step(prompt);
     for (;;) {
       if (o.signal?.aborted) {
         finishReason = 'abort';
@@ -150,7 +160,7 @@ export async function* generate(model: Model, prompt: readonly number[], o: Gene
         finishReason = 'length';
         break;
       }
-      const id = sampler.sample(logits, history);
+      const id = await pick(logits);
       if (stopTokens.has(id)) {
         finishReason = 'eos';
         break;
@@ -176,7 +186,7 @@ export async function* generate(model: Model, prompt: readonly number[], o: Gene
         finishReason = 'abort';
         break;
       }
-      logits = await model.decodeStep(id, seq, { adapterSlot: slot });
+      logits = await step([id]);
     }
     // nothing matched: held-back tokens are ordinary output
     while (emitted < out.length) yield out[emitted++]!;

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { applyRepetitionPenalty, argmax, candidateDistribution, createSampler, type SamplingParams } from './sample.ts';
+import { applyRepetitionPenalty, argmax, candidateDistribution, createSampler, MAX_CANDIDATES, type SamplingParams } from './sample.ts';
+import { topK as topKRows } from '../cpu/kernels/topK.ts';
 import { createRng } from './rng.ts';
 
 const logits = Float32Array.of(1, 3, 2, -1, 3, 0.5);
@@ -165,5 +166,52 @@ describe('sampling', () => {
     expect(() => createSampler({ topK: 1.5 })).toThrow(/top-k/);
     expect(() => createSampler({ topP: 0 })).toThrow(/top-p/);
     expect(() => createSampler({ repetitionPenalty: 0 })).toThrow(/penalty/);
+  });
+});
+
+describe('sampling from a row\'s top candidates (what a GPU reads back instead of the whole row)', () => {
+  it('gives the token of sampling the whole row, draw for draw, or says it cannot (and then does not draw)', () => {
+    let decided = 0;
+    let total = 0;
+    fc.assert(
+      fc.property(
+        fc.nat(),
+        fc.constantFrom<SamplingParams>(
+          { greedy: true },
+          { temperature: 0, repetitionPenalty: 1.5 },
+          { temperature: 0.7, topK: 40, topP: 0.9 },
+          { temperature: 1, topK: 5 },
+          { temperature: 0.7, topK: 64, repetitionPenalty: 1.3 },
+          { temperature: 1.2, topK: 10, topP: 0.5, repetitionPenalty: 2 },
+          { temperature: 0.7, topK: 40, repetitionPenalty: 0.8 }, // raises seen tokens: never decided from candidates
+          { temperature: 0.7, topP: 0.9 }, // no top-k: never decided from candidates
+        ),
+        fc.constantFrom(200, 1000),
+        fc.boolean(),
+        (seed, params, V, ties) => {
+          const viaCandidates = createSampler({ ...params, seed });
+          const whole = createSampler({ ...params, seed });
+          const r = createRng(seed);
+          const history: number[] = [];
+          const ids = new Int32Array(MAX_CANDIDATES);
+          const vals = new Float32Array(MAX_CANDIDATES);
+          for (let step = 0; step < 12; step++) {
+            const row = Float32Array.from({ length: V }, () => (ties ? Math.round(r.normal() * 4) / 2 : r.normal() * 3));
+            if (step % 5 === 4) row[r.int(V)] = Number.NaN;
+            topKRows(row, 1, V, MAX_CANDIDATES, ids, vals);
+            const got = viaCandidates.sampleCandidates({ ids, vals, vocab: V }, history);
+            total++;
+            if (got !== undefined) decided++;
+            if (viaCandidates.candidatesWanted === 0) expect(got).toBeUndefined();
+            const token = got ?? viaCandidates.sample(row, history);
+            expect(token).toBe(whole.sample(row, history));
+            history.push(token, r.int(V));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+    // most rows are decided by their candidates (else the GPU path would read whole rows back anyway)
+    expect(decided / total).toBeGreaterThan(0.5);
   });
 });

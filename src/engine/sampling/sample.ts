@@ -24,9 +24,28 @@ export interface SamplingParams {
   greedy?: boolean;
 }
 
+/**
+ * A row's `k` largest logits, as a GPU backend reads them back instead of the whole vocabulary (`topK`): sorted by
+ * value descending, ties lower id first; id −1 past the row's non-NaN values.
+ */
+export interface LogitCandidates {
+  ids: Int32Array;
+  vals: Float32Array;
+  /** the row's full length (the vocabulary) */
+  vocab: number;
+}
+
 export interface Sampler {
   readonly params: Readonly<SamplingParams>;
   sample(logits: Float32Array, history?: ArrayLike<number>): number;
+  /**
+   * The token `sample` would give for the whole row, from its top candidates alone, when they decide it for sure
+   * (greedy, or top-k within the candidates, with no penalty or a penalty ≥ 1 that leaves the winners above every
+   * token outside the candidates); else `undefined` without drawing, and the caller samples the whole row.
+   */
+  sampleCandidates(c: LogitCandidates, history?: ArrayLike<number>): number | undefined;
+  /** how many candidates per row `sampleCandidates` can work with (0: it always needs the whole row) */
+  readonly candidatesWanted: number;
 }
 
 export function checkSamplingParams(p: SamplingParams): void {
@@ -86,16 +105,14 @@ export function candidateDistribution(logits: Float32Array, p: SamplingParams): 
   const V = logits.length;
   const topK = p.topK ?? 0;
   const topP = p.topP ?? 1;
-  const byTopK = topK > 0 && topK < V;
-  let ids = byTopK ? topKIds(logits, topK) : undefined;
+  // top-k: the k ids are chosen from the raw logits; only they are weighed
+  if (topK > 0 && topK < V) return rankedDistribution(topKIds(logits, topK), (id) => logits[id]!, temp, topP);
   let max = -Infinity;
-  if (ids) max = ids.length > 0 ? logits[ids[0]!]! : -Infinity;
-  else for (let i = 0; i < V; i++) if (logits[i]! > max) max = logits[i]!;
+  for (let i = 0; i < V; i++) if (logits[i]! > max) max = logits[i]!;
   const weight = (id: number): number => Math.exp((logits[id]! - max) / temp);
+  let ids: Int32Array;
   let w: (id: number) => number = weight;
-  if (ids) {
-    // top-k: the k ids are chosen; only they are weighed
-  } else if (topP < 1) {
+  if (topP < 1) {
     if (weightScratch.length < V) weightScratch = new Float64Array(V);
     const ws = weightScratch;
     // tokens below 1e-12 of the top one cannot move the top-p cut measurably (their total mass is < V·1e-12)
@@ -133,10 +150,23 @@ export function candidateDistribution(logits: Float32Array, p: SamplingParams): 
   const weights = Float64Array.from(ids, w);
   let sum = 0;
   for (const x of weights) sum += x;
-  if (topP < 1 && byTopK) {
-    // top-p inside the top-k set
+  const probs = new Float64Array(ids.length);
+  for (let i = 0; i < ids.length; i++) probs[i] = weights[i]! / sum;
+  return { ids, probs };
+}
+
+/**
+ * The distribution over `ids` (the top-k, sorted by value descending, ties lower id first) after temperature and
+ * then top-p inside them; `valueOf` gives each id's (penalised) logit.
+ */
+function rankedDistribution(ids: Int32Array, valueOf: (id: number) => number, temp: number, topP: number): { ids: Int32Array; probs: Float64Array } {
+  const max = ids.length > 0 ? valueOf(ids[0]!) : -Infinity;
+  const weights = Float64Array.from(ids, (id) => Math.exp((valueOf(id) - max) / temp));
+  let keep = ids.length;
+  let sum = 0;
+  for (const x of weights) sum += x;
+  if (topP < 1) {
     let acc = 0;
-    let keep = ids.length;
     for (let i = 0; i < ids.length; i++) {
       acc += weights[i]! / sum;
       if (acc >= topP) {
@@ -144,13 +174,22 @@ export function candidateDistribution(logits: Float32Array, p: SamplingParams): 
         break;
       }
     }
-    ids = ids.slice(0, keep);
     sum = 0;
     for (let i = 0; i < keep; i++) sum += weights[i]!;
   }
-  const probs = new Float64Array(ids.length);
-  for (let i = 0; i < ids.length; i++) probs[i] = weights[i]! / sum;
-  return { ids, probs };
+  const probs = new Float64Array(keep);
+  for (let i = 0; i < keep; i++) probs[i] = weights[i]! / sum;
+  return { ids: ids.slice(0, keep), probs };
+}
+
+/** The id `u` (uniform in [0, 1)) lands on, walking the candidates in order. */
+function draw(ids: Int32Array, probs: Float64Array, u: number): number {
+  let acc = 0;
+  for (let i = 0; i < ids.length; i++) {
+    acc += probs[i]!;
+    if (u < acc) return ids[i]!;
+  }
+  return ids[ids.length - 1]!;
 }
 
 /** The `k` ids with the largest logits, sorted descending (ties: lower id first; NaN never chosen); O(V) for small k. */
@@ -173,15 +212,24 @@ function topKIds(logits: Float32Array, k: number): Int32Array {
   return ids.slice(0, n);
 }
 
+/** The largest top-k a candidate read-back serves (a GPU reads back this many logits per row). */
+export const MAX_CANDIDATES = 64;
+
 export function createSampler(params: SamplingParams = {}): Sampler {
   checkSamplingParams(params);
   const rng = createRng(params.seed ?? 0);
   const greedy = params.greedy === true || params.temperature === 0;
   const penalty = params.repetitionPenalty ?? 1;
+  const topK = params.topK ?? 0;
+  const temp = params.temperature ?? 1;
+  const topP = params.topP ?? 1;
   /** reused for the penalised copy (the caller's logits are never modified) */
   let scratch = new Float32Array(0);
+  // a penalty below 1 raises seen tokens, which may lift one from outside the candidates: whole rows then
+  const candidatesWanted = penalty >= 1 && (greedy ? true : topK > 0 && topK <= MAX_CANDIDATES) ? MAX_CANDIDATES : 0;
   return {
     params: { ...params },
+    candidatesWanted,
     sample(logits, history = []) {
       // only the repetition penalty writes to the logits: without it (or without history) read the caller's array
       // in place, no copy — at 32 rows × a 150k vocabulary that copy is most of a sampling step
@@ -194,13 +242,38 @@ export function createSampler(params: SamplingParams = {}): Sampler {
       }
       if (greedy) return argmax(l);
       const { ids, probs } = candidateDistribution(l, params);
-      const u = rng.next();
-      let acc = 0;
-      for (let i = 0; i < ids.length; i++) {
-        acc += probs[i]!;
-        if (u < acc) return ids[i]!;
+      return draw(ids, probs, rng.next());
+    },
+    sampleCandidates(c, history = []) {
+      // top-k over the whole vocabulary is no top-k: the full row's draw walks ids in id order, not by rank
+      if (candidatesWanted === 0 || (!greedy && topK >= c.vocab)) return undefined;
+      let n = 0;
+      while (n < c.ids.length && c.ids[n]! >= 0) n++;
+      if (n === 0) return undefined;
+      // fewer than asked: the row has no other (non-NaN) values, so the candidates are the whole row
+      const complete = n < c.ids.length;
+      const floor = c.vals[n - 1]!; // every token outside the candidates has a logit ≤ this (and ≤ after a penalty ≥ 1)
+      const value = new Map<number, number>();
+      for (let i = 0; i < n; i++) value.set(c.ids[i]!, c.vals[i]!);
+      if (penalty !== 1) {
+        const seen = new Set<number>();
+        for (let i = 0; i < history.length; i++) {
+          const id = history[i]!;
+          const v = value.get(id);
+          if (v === undefined || seen.has(id)) continue;
+          seen.add(id);
+          value.set(id, Math.fround(v > 0 ? v / penalty : v * penalty)); // as the penalised f32 row holds it
+        }
       }
-      return ids[ids.length - 1]!;
+      const ranked = Int32Array.from(c.ids.subarray(0, n)).sort((a, b) => value.get(b)! - value.get(a)! || a - b);
+      const need = greedy ? 1 : topK;
+      if (need > n && !complete) return undefined;
+      const kth = value.get(ranked[Math.min(need, n) - 1]!)!;
+      // a token outside could tie or beat the last one kept: only the whole row decides
+      if (!complete && !(kth > floor)) return undefined;
+      if (greedy) return ranked[0]!;
+      const { ids, probs } = rankedDistribution(ranked.subarray(0, Math.min(need, n)), (id) => value.get(id)!, temp, topP);
+      return draw(ids, probs, rng.next());
     },
   };
 }

@@ -223,11 +223,16 @@ describe('Scheduler', () => {
   });
   it('a failing batched pass is retried row by row, so only the failing request fails', async () => {
     const real = createModel(createCpuBackend(), config, weights, { maxSeq: 64 });
-    const poisoned: Model = { ...real, forward: (rows, fo) => (rows.some((r) => Array.from(r.tokens).includes(299)) ? Promise.reject(new Error('device lost')) : real.forward(rows, fo)) };
+    const bad = (rows: readonly { tokens: ArrayLike<number> }[]): boolean => rows.some((r) => Array.from(r.tokens).includes(299));
+    const poisoned: Model = {
+      ...real,
+      forward: (rows, fo) => (bad(rows) ? Promise.reject(new Error('device lost')) : real.forward(rows, fo)),
+      forwardCandidates: (rows, k) => (bad(rows) ? Promise.reject(new Error('device lost')) : real.forwardCandidates(rows, k)),
+    };
     const s = new Scheduler(poisoned);
     const good = [prompts[0]!, prompts[1]!].map((p) => s.submit({ prompt: p, maxNewTokens: 4, sampling: greedy }));
-    const bad = s.submit({ prompt: [299, 1], maxNewTokens: 4, sampling: greedy });
-    await expect(bad.result).rejects.toThrow('device lost');
+    const failing = s.submit({ prompt: [299, 1], maxNewTokens: 4, sampling: greedy });
+    await expect(failing.result).rejects.toThrow('device lost');
     const got = await Promise.all(good.map((h) => h.result));
     expect(got).toEqual(await Promise.all([prompts[0]!, prompts[1]!].map((p) => alone({ prompt: p, maxNewTokens: 4, sampling: greedy }))));
   });

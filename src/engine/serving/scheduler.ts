@@ -41,7 +41,7 @@
 import { TributaryError, isTributaryError } from '../../core/errors.ts';
 import type { AdapterPool } from '../lora/pool.ts';
 import { generate, type GenerateOptions, type GenerateResult } from '../model/generate.ts';
-import type { BatchRow, Model, Sequence } from '../model/llama.ts';
+import type { BatchRow, Model, RowLogits, Sequence } from '../model/llama.ts';
 
 export type { GenerateResult, FinishReason } from '../model/generate.ts';
 
@@ -110,7 +110,9 @@ function nextTask(f: () => void): void {
 interface Call {
   tokens: number[];
   slot: number;
-  resolve: (logits: Float32Array) => void;
+  /** top candidates the caller can sample from (`forwardCandidates`); 0: it wants the whole row */
+  candidates: number;
+  resolve: (logits: RowLogits) => void;
   reject: (e: unknown) => void;
 }
 
@@ -166,7 +168,8 @@ export class Scheduler {
       throw new TributaryError('engine/bad-config', 'maxBatch and maxBatchTokens must be whole numbers > 0.');
     }
     const m = model;
-    const park = (seq: Sequence, tokens: ArrayLike<number>, slot: number | undefined): Promise<Float32Array> => this.park(seq, Array.from(tokens), slot ?? -1);
+    const park = (seq: Sequence, tokens: ArrayLike<number>, slot: number | undefined): Promise<Float32Array> =>
+      this.park(seq, Array.from(tokens), slot ?? -1, 0) as Promise<Float32Array>; // 0 candidates: whole rows
     this.proxy = {
       get config() {
         return m.config;
@@ -186,6 +189,12 @@ export class Scheduler {
       memory: () => m.memory(),
       createSequence: (n) => m.createSequence(n),
       forward: (rows, fo) => m.forward(rows, fo),
+      forwardCandidates: async (rows, candidates) => {
+        // generate() asks for one row at a time; the scheduler batches the parked rows
+        if (rows.length !== 1) throw new TributaryError('engine/bad-config', 'A served model takes one row per call; the scheduler batches them.');
+        const row = rows[0]!;
+        return [await this.park(row.seq, Array.from(row.tokens), row.adapterSlot ?? -1, candidates)];
+      },
       prefill: (tokens, seq, o) => park(seq, tokens, o?.adapterSlot),
       decodeStep: (token, seq, o) => park(seq, [token], o?.adapterSlot),
       setLoraSlot: () => {
@@ -401,11 +410,11 @@ export class Scheduler {
 
   // ---- batching -----------------------------------------------------------------------------------------------
 
-  private park(seq: Sequence, tokens: number[], slot: number): Promise<Float32Array> {
+  private park(seq: Sequence, tokens: number[], slot: number, candidates: number): Promise<RowLogits> {
     const r = this.bySeq.get(seq);
     if (!r) return Promise.reject(new TributaryError('engine/bad-config', 'This sequence is not served by the scheduler.'));
-    return new Promise<Float32Array>((resolve, reject) => {
-      this.pending.set(r, { tokens, slot, resolve, reject });
+    return new Promise<RowLogits>((resolve, reject) => {
+      this.pending.set(r, { tokens, slot, candidates, resolve, reject });
       this.maybeFlush();
     });
   }
@@ -437,17 +446,33 @@ export class Scheduler {
       this.counts.rows += rows.length;
       this.counts.tokens += tokens;
       this.counts.maxRows = Math.max(this.counts.maxRows, rows.length);
-      let out: Float32Array[] | null = null;
+      let out: RowLogits[] | null = null;
       let err: unknown;
+      // candidates when any caller can sample from them (a GPU then reads back a few logits per row, not all)
+      const candidates = Math.max(...batch.map((e) => e.c.candidates));
       try {
-        out = await this.model.forward(rows);
+        out = candidates > 0 ? await this.model.forwardCandidates(rows, candidates) : await this.model.forward(rows);
       } catch (e) {
         err = e;
       }
-      if (out) batch.forEach((e, i) => this.commit(e, out[i]!));
-      else if (batch.length === 1) batch[0]!.c.reject(err);
+      if (out) {
+        const rowsOut = out;
+        try {
+          // a caller that wants whole rows gets them now, while the pass's logits are still there to read
+          for (const [i, e] of batch.entries()) {
+            const row = rowsOut[i]!;
+            if (e.c.candidates === 0 && !(row instanceof Float32Array)) rowsOut[i] = await row.full();
+          }
+        } catch (x) {
+          // the pass ran (lengths moved on) but its logits are unreadable: the device is gone; nothing to retry
+          for (const e of batch) e.c.reject(x);
+          return;
+        }
+        batch.forEach((e, i) => this.commit(e, rowsOut[i]!));
+      } else if (batch.length === 1) batch[0]!.c.reject(err);
       else {
-        // isolate the failing row(s): a failed pass leaves sequence lengths unchanged
+        // isolate the failing row(s): a failed pass leaves sequence lengths unchanged; whole rows here, since each
+        // pass would make the previous one's candidates unreadable
         for (const [i, e] of batch.entries()) {
           try {
             this.counts.steps++;
@@ -465,7 +490,7 @@ export class Scheduler {
   }
 
   /** A row ran: its tokens are now part of the request's history, and its call gets the logits. */
-  private commit(e: Planned, logits: Float32Array): void {
+  private commit(e: Planned, logits: RowLogits): void {
     if (e.resumed) e.r.fed = e.tokens;
     else for (const t of e.c.tokens) e.r.fed.push(t);
     e.c.resolve(logits);

@@ -371,18 +371,34 @@ export class GpuRuntime {
 
   /** Copies `byteLength` bytes of `buffer` back to the CPU (waits for the work encoded before it). */
   async read(buffer: GPUBuffer, byteLength: number = buffer.size, byteOffset = 0, timeoutMs = this.timeoutMs): Promise<ArrayBuffer> {
+    const [out] = await this.readParts([{ buffer, byteLength, byteOffset }], timeoutMs);
+    return out!;
+  }
+
+  /** Reads several buffers (or ranges) back in one round trip: one staging buffer, one submit, one map. */
+  async readParts(parts: readonly { buffer: GPUBuffer; byteLength: number; byteOffset?: number }[], timeoutMs = this.timeoutMs): Promise<ArrayBuffer[]> {
     this.check();
-    const size = Math.max(4, Math.ceil(byteLength / 4) * 4);
+    const at: number[] = [];
+    let size = 0;
+    for (const p of parts) {
+      at.push(size);
+      size += Math.ceil(p.byteLength / 4) * 4;
+    }
+    size = Math.max(4, size);
     const bucket = bucketSize(size);
     const staging = this.staging.get(bucket)?.pop() ?? this.device.createBuffer({ size: bucket, usage: MAP_READ | COPY_DST, label: 'readback' });
     let reusable = false;
     try {
       const enc = this.endPass();
-      this.touch(buffer);
-      enc.copyBufferToBuffer(buffer, byteOffset, staging, 0, size);
+      parts.forEach((p, i) => {
+        this.touch(p.buffer);
+        const bytes = Math.ceil(p.byteLength / 4) * 4;
+        if (bytes > 0) enc.copyBufferToBuffer(p.buffer, p.byteOffset ?? 0, staging, at[i]!, bytes);
+      });
       this.flush();
       await withTimeout(staging.mapAsync(0x0001 /* GPUMapMode.READ */, 0, size), timeoutMs, 'Reading a GPU buffer back');
-      const out = staging.getMappedRange(0, size).slice(0, byteLength);
+      const mapped = staging.getMappedRange(0, size);
+      const out = parts.map((p, i) => mapped.slice(at[i]!, at[i]! + p.byteLength));
       staging.unmap();
       reusable = true;
       await this.collectErrors(timeoutMs);

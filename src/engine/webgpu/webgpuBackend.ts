@@ -25,6 +25,7 @@ import { gpuMatrixBuffers, gpuMatrixBytes, uploadMatrix, type GpuMatrix } from '
 import { GpuRuntime, type RuntimeOptions } from './runtime.ts';
 import { add } from './ops/add.ts';
 import { argmax } from './ops/argmax.ts';
+import { topK, TOPK_MAX_K } from './ops/topK.ts';
 import { attention } from './ops/attention.ts';
 import { kvWritePaged, pagedAttention } from './ops/pagedAttention.ts';
 import { checkPagedRows } from '../cpu/kernels/pagedAttention.ts';
@@ -156,6 +157,7 @@ export class WebGpuBackend implements Backend {
 
   constructor(readonly rt: GpuRuntime) {
     this.info = rt.info;
+    if (rt.kernels === 'gpu') this.topK = (logits, T, V, k) => this.topKOnDevice(logits, T, V, k);
     this.lost = new Promise((resolve) => {
       void rt.device.lost.then((i) => {
         if (i.reason !== 'destroyed') resolve(`${i.reason}: ${i.message}`);
@@ -580,6 +582,33 @@ export class WebGpuBackend implements Backend {
       return await this.rt.readI32(ids, T);
     } finally {
       this.rt.pool.release(ids);
+    }
+  }
+
+  /**
+   * `Backend.topK`, on real GPUs only (the `gpu` kernel family): there a whole logits row read back costs a copy
+   * over the bus plus host work per token; on a software adapter the row is already in host memory, so reading it
+   * is cheaper than selecting on the emulated GPU, and this stays undefined.
+   */
+  readonly topK?: (logits: Tensor, T: number, V: number, k: number) => Promise<{ ids: Int32Array; vals: Float32Array }>;
+
+  private async topKOnDevice(logits: Tensor, T: number, V: number, k: number): Promise<{ ids: Int32Array; vals: Float32Array }> {
+    this.settle();
+    const l = ten(logits);
+    if (!(Number.isInteger(k) && k >= 1 && k <= Math.min(TOPK_MAX_K, V))) throw badShape(`topK: k must be in 1..${Math.min(TOPK_MAX_K, V)} (got ${k}).`);
+    if (l.size < T * V) throw badShape(`topK: ${T} rows of ${V} need ${T * V} values, the tensor has ${l.size}.`);
+    const ids = this.rt.pool.acquire(T * k * 4);
+    const vals = this.rt.pool.acquire(T * k * 4);
+    try {
+      topK(this.rt, l.buffer, T, V, k, ids, vals);
+      const [i, v] = await this.rt.readParts([
+        { buffer: ids, byteLength: T * k * 4 },
+        { buffer: vals, byteLength: T * k * 4 },
+      ]);
+      return { ids: new Int32Array(i!), vals: new Float32Array(v!) };
+    } finally {
+      this.rt.pool.release(ids);
+      this.rt.pool.release(vals);
     }
   }
 
