@@ -8,6 +8,10 @@
 // ~1e-4 off) and f32 angles lose ~ulp(a) at far positions, so computing them here would not match the
 // CPU twin. A position outside [0, maxPos) leaves its row untouched (the model checks the context size).
 // One thread per (t, head, i). Dispatch: 1-D over T * nHeads * half, split over x/y (num_workgroups).
+// `pair`: two tensors with the same rows, positions and table in one dispatch (a layer's q and k): x
+// [*, n_heads, headDim] then x2 [*, n_heads2, headDim], threads numbered over x's T * n_heads * half first,
+// then x2's T * n_heads2 * half. Both entries share `site` and `rotate`, so each value is computed exactly as
+// by `main` (bit for bit).
 
 struct Params {
   T: u32,
@@ -15,7 +19,7 @@ struct Params {
   head_dim: u32,
   max_pos: u32,
   row_offset: u32,
-  _p0: u32,
+  n_heads2: u32, // `pair` only (0 for `main`)
   _p1: u32,
   _p2: u32,
 }
@@ -24,6 +28,32 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> x: array<f32>;
 @group(0) @binding(2) var<storage, read> positions: array<i32>;
 @group(0) @binding(3) var<storage, read> cos_sin: array<f32>;
+@group(0) @binding(4) var<storage, read_write> x2: array<f32>;
+
+// Where thread `idx` of a tensor with `n_heads` heads works: x1's index (x2's is + half) and its (cos, sin)
+// pair's index in the table; ok = false when its position is outside the table.
+struct Site {
+  base: u32,
+  cs: u32,
+  ok: bool,
+}
+
+fn site(idx: u32, n_heads: u32) -> Site {
+  let half = P.head_dim / 2u;
+  let i = idx % half;
+  let th = idx / half; // t * n_heads + head
+  let pos = positions[th / n_heads];
+  let base = (P.row_offset * n_heads + th) * P.head_dim + i;
+  if (pos < 0 || u32(pos) >= P.max_pos) { return Site(base, 0u, false); }
+  return Site(base, (u32(pos) * half + i) * 2u, true);
+}
+
+// (x1, x2) rotated by the angle whose (cos, sin) is at `cs`
+fn rotate(x1: f32, x2: f32, cs: u32) -> vec2<f32> {
+  let c = cos_sin[cs];
+  let s = cos_sin[cs + 1u];
+  return vec2<f32>(x1 * c - x2 * s, x2 * c + x1 * s);
+}
 
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
@@ -32,16 +62,32 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   let half = P.head_dim / 2u;
   let idx = (wid.y * nwg.x + wid.x) * 256u + li;
   if (idx >= P.T * P.n_heads * half) { return; }
-  let i = idx % half;
-  let th = idx / half; // t * n_heads + head
-  let pos = positions[th / P.n_heads];
-  let base = (P.row_offset * P.n_heads + th) * P.head_dim;
-  if (pos < 0 || u32(pos) >= P.max_pos) { return; }
-  let cs = (u32(pos) * half + i) * 2u;
-  let c = cos_sin[cs];
-  let s = cos_sin[cs + 1u];
-  let x1 = x[base + i];
-  let x2 = x[base + i + half];
-  x[base + i] = x1 * c - x2 * s;
-  x[base + i + half] = x2 * c + x1 * s;
+  let s = site(idx, P.n_heads);
+  if (!s.ok) { return; }
+  let r = rotate(x[s.base], x[s.base + half], s.cs);
+  x[s.base] = r.x;
+  x[s.base + half] = r.y;
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn pair(@builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) li: u32) {
+  let half = P.head_dim / 2u;
+  let idx = (wid.y * nwg.x + wid.x) * 256u + li;
+  let n1 = P.T * P.n_heads * half;
+  if (idx < n1) {
+    let s = site(idx, P.n_heads);
+    if (!s.ok) { return; }
+    let r = rotate(x[s.base], x[s.base + half], s.cs);
+    x[s.base] = r.x;
+    x[s.base + half] = r.y;
+    return;
+  }
+  if (idx - n1 >= P.T * P.n_heads2 * half) { return; }
+  let s = site(idx - n1, P.n_heads2);
+  if (!s.ok) { return; }
+  let r = rotate(x2[s.base], x2[s.base + half], s.cs);
+  x2[s.base] = r.x;
+  x2[s.base + half] = r.y;
 }

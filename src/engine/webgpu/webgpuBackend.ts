@@ -23,6 +23,7 @@ import type { Matrix } from '../quant.ts';
 import { acquireGpu, type AcquireOptions, type GpuDeviceInfo } from './device.ts';
 import { gpuMatrixBuffers, gpuMatrixBytes, uploadMatrix, type GpuMatrix } from './matrix.ts';
 import { GpuRuntime, type RuntimeOptions } from './runtime.ts';
+import type { GpuProgram } from './program.ts';
 import { add } from './ops/add.ts';
 import { argmax } from './ops/argmax.ts';
 import { topK, TOPK_MAX_K } from './ops/topK.ts';
@@ -36,7 +37,7 @@ import { loraCoarse, loraCoarseBlocks } from './ops/loraCoarse.ts';
 import { loraSegments, LORA_SLOT_BYTES } from './ops/loraSlots.ts';
 import { matmul, matmulProgram, type Epilogue } from './ops/matmul.ts';
 import { rmsNorm } from './ops/rmsNorm.ts';
-import { rope, ropeTableData, type RopeTable } from './ops/rope.ts';
+import { ropeProgram, ropeTableData, type RopeTable } from './ops/rope.ts';
 import { siluMul } from './ops/siluMul.ts';
 
 /** Tensors up to this many values keep a host copy when uploaded (RoPE's invFreq needs one). */
@@ -131,6 +132,22 @@ interface PendingLora {
   rows: Int32Array;
 }
 
+interface PendingRope {
+  x: GpuTensor;
+  T: number;
+  nHeads: number;
+  headDim: number;
+  /** the T positions (a copy) */
+  positions: Int32Array;
+  invFreq: GpuTensor;
+  rowOffset: number;
+  /** their GPU copy and the table, as used by `program` */
+  pos: GPUBuffer;
+  table: RopeTable;
+  /** the lone dispatch, validated */
+  program: GpuProgram;
+}
+
 interface IndexUpload {
   copy: Int32Array | Uint32Array;
   buffer: GPUBuffer;
@@ -154,6 +171,13 @@ export class WebGpuBackend implements Backend {
    * plainly, the LoRA kernels after it, and their expand carries the epilogue to every row (`encodeLora`).
    */
   private pending: { x: GpuTensor; T: number; w: GpuMatrix; out: GpuTensor; bias: GpuTensor | undefined; lora?: PendingLora } | undefined;
+  /**
+   * A rope recorded but not yet encoded, so that a rope right after it on another tensor with the same rows,
+   * positions (contents), table and rowOffset (a layer's k after its q) joins it in one dispatch (rope.wgsl's `pair` entry);
+   * anything else encodes it alone first (`flushRope`, from `settle`). Never pending together with `pending`:
+   * each is recorded only after `settle`. Saves a dispatch per layer.
+   */
+  private pendingRope: PendingRope | undefined;
 
   constructor(readonly rt: GpuRuntime) {
     this.info = rt.info;
@@ -357,6 +381,7 @@ export class WebGpuBackend implements Backend {
 
   /** Encodes the pending matmul, if any (see `pending`). */
   private settle(): void {
+    this.flushRope();
     const p = this.pending;
     if (!p) return;
     this.pending = undefined;
@@ -399,8 +424,10 @@ export class WebGpuBackend implements Backend {
   }
 
   rope(x: Tensor, T: number, nHeads: number, headDim: number, positions: Int32Array, invFreq: Tensor, rowOffset = 0): void {
-    this.settle();
-    if (T === 0) return;
+    if (T === 0) {
+      this.settle();
+      return;
+    }
     if (positions.length < T) throw badShape(`rope: ${T} rows need ${T} positions, got ${positions.length}.`);
     const inv = ten(invFreq);
     if (inv.size !== headDim / 2) throw badShape(`rope: invFreq needs ${headDim / 2} values, has ${inv.size}.`);
@@ -410,8 +437,30 @@ export class WebGpuBackend implements Backend {
       if (!(p >= 0)) throw badShape(`rope: position ${p} is negative.`);
       maxPos = Math.max(maxPos, p);
     }
-    const pos = this.index('positions', positions.length === T ? positions : positions.subarray(0, T));
-    rope(this.rt, outTen(x).buffer, T, nHeads, headDim, pos, this.ropeTable(inv, maxPos + 1), rowOffset);
+    const rows = positions.length === T ? positions : positions.subarray(0, T);
+    const gx = ten(x);
+    const p = this.pendingRope;
+    if (p && p.x.buffer !== gx.buffer && p.T === T && p.headDim === headDim && p.invFreq === inv && p.rowOffset === rowOffset && p.positions.every((v, i) => v === rows[i])) {
+      // same rows, positions and table as the pending rope: one dispatch for both
+      const program = ropeProgram(p.x.buffer, T, p.nHeads, headDim, p.pos, p.table, rowOffset, { x: gx.buffer, nHeads }); // validates
+      this.pendingRope = undefined;
+      outTen(x);
+      this.rt.run(program);
+      return;
+    }
+    this.settle();
+    const pos = this.index('positions', rows);
+    const table = this.ropeTable(inv, maxPos + 1);
+    const program = ropeProgram(outTen(x).buffer, T, nHeads, headDim, pos, table, rowOffset); // validate now, encode later
+    this.pendingRope = { x: gx, T, nHeads, headDim, positions: rows.slice(), invFreq: inv, rowOffset, pos, table, program };
+  }
+
+  /** Encodes the pending rope, if any, alone (see `pendingRope`). */
+  private flushRope(): void {
+    const p = this.pendingRope;
+    if (!p) return;
+    this.pendingRope = undefined;
+    this.rt.run(p.program);
   }
 
   attention(q: Tensor, kCache: Tensor, vCache: Tensor, T: number, startPos: number, nHeads: number, nKvHeads: number, headDim: number, out: Tensor, rowOffset = 0): void {

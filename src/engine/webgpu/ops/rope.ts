@@ -9,6 +9,7 @@
  * @example
  * const table = ropeTable(rt, ropeInvFreq(64, 10000), 2048);
  * rope(rt, q, T, nHeads, 64, positions, table);
+ * ropePair(rt, q, nHeads, k, nKvHeads, T, 64, positions, table); // both in one dispatch
  */
 import type { GpuRuntime } from '../runtime.ts';
 import { badShape, checkBuffer, checkGroups, checkInt, dispatch1d, type GpuProgram } from '../program.ts';
@@ -40,8 +41,18 @@ export function ropeTable(rt: GpuRuntime, invFreq: Float32Array, maxPos: number)
   return { buffer: rt.upload(ropeTableData(invFreq, maxPos), undefined, 'rope-table'), headDim: invFreq.length * 2, maxPos };
 }
 
-export function ropeProgram(x: GPUBuffer, T: number, nHeads: number, headDim: number, positions: GPUBuffer, table: RopeTable, rowOffset = 0): GpuProgram {
-  const op = 'rope';
+/** The second tensor of a paired rope (`ropePair`): its buffer and head count. */
+export interface RopeSecond {
+  x: GPUBuffer;
+  nHeads: number;
+}
+
+/**
+ * `rope` of `x`, and with `second` of `second.x` too in the same dispatch (the `pair` entry): the same rows,
+ * positions and table, `second.nHeads` heads. Each value is computed as by two separate dispatches, bit for bit.
+ */
+export function ropeProgram(x: GPUBuffer, T: number, nHeads: number, headDim: number, positions: GPUBuffer, table: RopeTable, rowOffset = 0, second?: RopeSecond): GpuProgram {
+  const op = second ? 'rope (pair)' : 'rope';
   checkInt(op, 'T', T);
   checkInt(op, 'nHeads', nHeads);
   checkInt(op, 'headDim', headDim, 2);
@@ -51,16 +62,23 @@ export function ropeProgram(x: GPUBuffer, T: number, nHeads: number, headDim: nu
   checkBuffer(op, 'x', x, (rowOffset + T) * nHeads * headDim);
   checkBuffer(op, 'positions', positions, T);
   checkBuffer(op, 'table', table.buffer, table.maxPos * headDim);
-  const dispatch = dispatch1d(T * nHeads * (headDim / 2));
+  if (second) {
+    checkInt(op, 'the second nHeads', second.nHeads);
+    if (second.x === x) throw badShape(op, 'the two tensors must be different buffers.');
+    checkBuffer(op, 'the second x', second.x, (rowOffset + T) * second.nHeads * headDim);
+  }
+  const dispatch = dispatch1d(T * (nHeads + (second?.nHeads ?? 0)) * (headDim / 2));
   checkGroups(op, dispatch);
   return {
     name: op,
     shader: ['rope'],
-    uniforms: [{ u32: T }, { u32: nHeads }, { u32: headDim }, { u32: table.maxPos }, { u32: rowOffset }, { u32: 0 }, { u32: 0 }, { u32: 0 }],
+    ...(second ? { entryPoint: 'pair' } : {}),
+    uniforms: [{ u32: T }, { u32: nHeads }, { u32: headDim }, { u32: table.maxPos }, { u32: rowOffset }, { u32: second?.nHeads ?? 0 }, { u32: 0 }, { u32: 0 }],
     bindings: [
       { binding: 1, buffer: x },
       { binding: 2, buffer: positions },
       { binding: 3, buffer: table.buffer },
+      ...(second ? [{ binding: 4, buffer: second.x }] : []),
     ],
     dispatch,
   };
@@ -68,4 +86,9 @@ export function ropeProgram(x: GPUBuffer, T: number, nHeads: number, headDim: nu
 
 export function rope(rt: GpuRuntime, x: GPUBuffer, T: number, nHeads: number, headDim: number, positions: GPUBuffer, table: RopeTable, rowOffset = 0): void {
   rt.run(ropeProgram(x, T, nHeads, headDim, positions, table, rowOffset));
+}
+
+/** `rope` of `x` (`nHeads` heads) and `x2` (`nHeads2` heads), same rows / positions / table, in one dispatch. */
+export function ropePair(rt: GpuRuntime, x: GPUBuffer, nHeads: number, x2: GPUBuffer, nHeads2: number, T: number, headDim: number, positions: GPUBuffer, table: RopeTable, rowOffset = 0): void {
+  rt.run(ropeProgram(x, T, nHeads, headDim, positions, table, rowOffset, { x: x2, nHeads: nHeads2 }));
 }
