@@ -1,7 +1,8 @@
 /**
  * The same kernels in the browser: a small test page (tests/gpu/browser, built here with Vite) starts a
  * dedicated module worker that runs the WebGPU backend on navigator.gpu against the CPU backend (int8
- * matmul; a random int4 Llama model with two adapters and the base in one batch). Headless Chromium with
+ * matmul; a random int4 Llama model with two adapters and the base in one batch, on the coarse family SwiftShader gets
+ * and on the tiled family real GPUs get, plus that family's top-64 candidate read-back). Headless Chromium with
  * --enable-unsafe-webgpu (SwiftShader). Same tolerances as the Node parity tests.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -50,7 +51,7 @@ describeBrowser('WebGPU kernels in a dedicated module worker (headless Chromium,
     expect(report.error, `worker error: ${report.error}`).toBeUndefined();
     expect(report.adapter?.vendor).toBeTruthy();
     for (const c of report.checks) expect(c.worst, c.name).toBeLessThanOrEqual(1);
-    expect(report.checks.length).toBeGreaterThanOrEqual(4);
+    expect(report.checks.length).toBeGreaterThanOrEqual(10);
     expect(report.ok).toBe(true);
     expect(profile.errors).toEqual([]);
   }, 180_000);

@@ -67,6 +67,32 @@ async function run(): Promise<WorkerReport> {
   const want = await logitsOf(cpu);
   const got = await logitsOf(gpu);
   want.forEach((c, i) => checks.push({ name: `model q4 + LoRA logits #${i}`, worst: worstRatio(got[i] ?? new Float32Array(0), c, 1e-4, 1e-4) }));
+  // the real-GPU kernel family in the browser too (forced: SwiftShader would get the coarse one), and its candidate
+  // read-back: each row's top 64 selected on the GPU must be the top 64 of the row read whole
+  const tiled = await WebGpuBackend.create({ timeoutMs: 60_000, kernels: 'gpu' });
+  const gotTiled = await logitsOf(tiled);
+  want.forEach((c, i) => checks.push({ name: `gpu family: model q4 + LoRA logits #${i}`, worst: worstRatio(gotTiled[i] ?? new Float32Array(0), c, 1e-4, 1e-4) }));
+  const model = createModel(tiled, config, weights, { quant: 'q8', maxSeq: 16 });
+  const seqs = [model.createSequence(), model.createSequence()];
+  const rows = await model.forwardCandidates(
+    [
+      { seq: seqs[0]!, tokens: [3, 1, 4] },
+      { seq: seqs[1]!, tokens: [1, 5] },
+    ],
+    64,
+  );
+  for (const [i, row] of rows.entries()) {
+    let mismatches = 64;
+    if (!(row instanceof Float32Array)) {
+      const whole = await row.full();
+      const top = Array.from(whole.keys()).sort((a, b) => whole[b]! - whole[a]! || a - b).slice(0, 64);
+      mismatches = top.filter((id, j) => row.ids[j] !== id || row.vals[j] !== whole[id]).length;
+    }
+    // passes only with no mismatch (worst ≤ 1 passes)
+    checks.push({ name: `gpu family: top-64 candidates of row ${i} (${mismatches} mismatches)`, worst: mismatches === 0 ? 0 : 2 + mismatches });
+  }
+  model.dispose();
+  tiled.destroy();
   const info = gpu.info;
   gpu.destroy();
   return {
