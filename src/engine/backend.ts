@@ -16,6 +16,9 @@
  *   the last row of each segment); and the paged KV cache's `kvWritePaged` / `pagedAttention`, which serve a whole
  *   batch (any mix of sequences) in one dispatch each per layer.
  * - Errors are `TributaryError`s (`engine/bad-shape`, `engine/disposed`, `engine/lora-slot`, ...).
+ * - Optional methods (`uploadWeightF16`, `matmulSplit`, `topK`) are what a backend adds where it pays; callers check
+ *   for them and fall back to the plain ops (f32 upload, one `matmul` per part, reading the logits back). The model
+ *   uses `matmulSplit` for q/k/v (one weight `[Wq; Wk; Wv]`, one dispatch instead of three on WebGPU).
  *
  * ## How training will slot in (ModelFactory, later issue)
  * Reverse-mode autodiff is a tape over these same ops: a `Tape` wraps a Backend, forwards every op call to it and
