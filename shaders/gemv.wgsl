@@ -5,6 +5,8 @@
 // Dispatch: (ceil(N / 8), T, 1).
 // Epilogue (as in matmul_coarse.wgsl: fuses the op the model runs next on y, saving a dispatch; y is written
 // either way): 1 = residual: aux[o] += y[o]; 2 = SwiGLU: aux[o] = silu(aux[o]) · y[o] (y = up, aux = gate).
+// Split output (lib/split_out.wgsl, concatenated in front): split1 > 0 sends columns [0, split1), [split1, split2)
+// and [split2, N) to y, out2 and out3, each at its own width (bias still indexed by n); never with an epilogue.
 
 struct Params {
   T: u32,
@@ -14,7 +16,10 @@ struct Params {
   has_bias: u32,
   accumulate: u32,
   epilogue: u32, // 0 none, 1 residual, 2 SwiGLU (see above)
+  split1: u32,     // split output (lib/split_out.wgsl): first column of out2, 0 = no split
+  split2: u32,     // first column of out3
   _p1: u32,
+  _p2: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -58,9 +63,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (lane == 0u && n < P.N) {
     var v = part[li];
     if (P.has_bias != 0u) { v += bias[n]; }
-    let o = t * P.N + n;
-    if (P.accumulate != 0u) { v += y[o]; }
-    y[o] = v;
+    let o = t * P.N + n; // aux index (no epilogue with a split)
+    let a = out_at(t, n);
+    if (P.accumulate != 0u) { v += out_get(a); }
+    out_set(a, v);
     if (P.epilogue == 1u) {
       aux[o] = aux[o] + v;
     } else if (P.epilogue == 2u) {

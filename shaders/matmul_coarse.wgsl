@@ -17,6 +17,8 @@
 // Epilogue (fuses the op the model runs next on y, saving a dispatch; y is written either way):
 //   1 = residual: aux[o] += y[o] (the residual add after o_proj / down_proj);
 //   2 = SwiGLU:   aux[o] = silu(aux[o]) · y[o] (y = up, aux = gate, same formula as silu_mul.wgsl).
+// Split output (lib/split_out.wgsl, concatenated in front): split1 > 0 sends columns [0, split1), [split1, split2)
+// and [split2, N) to y, out2 and out3, each at its own width (bias still indexed by n); never with an epilogue.
 
 struct Params {
   T: u32,
@@ -26,7 +28,10 @@ struct Params {
   has_bias: u32,
   accumulate: u32, // 1: y += x·Wᵀ
   epilogue: u32,   // 0 none, 1 residual, 2 SwiGLU (see above)
+  split1: u32,     // split output (lib/split_out.wgsl): first column of out2, 0 = no split
+  split2: u32,     // first column of out3
   _p1: u32,
+  _p2: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -43,9 +48,10 @@ fn store4(t: u32, n0: u32, v: vec4<f32>) {
     if (n < P.N) {
       var r = v[j];
       if (P.has_bias != 0u) { r += bias[n]; }
-      let o = t * P.N + n;
-      if (P.accumulate != 0u) { r += y[o]; }
-      y[o] = r;
+      let o = t * P.N + n; // aux index (no epilogue with a split)
+      let a = out_at(t, n);
+      if (P.accumulate != 0u) { r += out_get(a); }
+      out_set(a, r);
       if (P.epilogue == 1u) {
         aux[o] = aux[o] + r;
       } else if (P.epilogue == 2u) {

@@ -16,6 +16,9 @@
  *   the last row of each segment); and the paged KV cache's `kvWritePaged` / `pagedAttention`, which serve a whole
  *   batch (any mix of sequences) in one dispatch each per layer.
  * - Errors are `TributaryError`s (`engine/bad-shape`, `engine/disposed`, `engine/lora-slot`, ...).
+ * - Optional methods (`uploadWeightF16`, `matmulSplit`, `topK`) are what a backend adds where it pays; callers check
+ *   for them and fall back to the plain ops (f32 upload, one `matmul` per part, reading the logits back). The model
+ *   uses `matmulSplit` for q/k/v (one weight `[Wq; Wk; Wv]`, one dispatch instead of three on WebGPU).
  *
  * ## How training will slot in (ModelFactory, later issue)
  * Reverse-mode autodiff is a tape over these same ops: a `Tape` wraps a Backend, forwards every op call to it and
@@ -142,6 +145,15 @@ export interface Backend {
   // ---- forward ops (the CPU kernels' twins) --------------------------------------------------------------------
   /** `out[T, w.rows] = x[T, w.cols] · Wᵀ (+ bias)`. */
   matmul(x: Tensor, T: number, w: WeightTensor, out: Tensor, bias?: Tensor): void;
+  /**
+   * Optional: one matmul whose output columns are split over `outs` (1 to 3 tensors), each holding exactly
+   * `T × width_i` values, `w.rows = Σ width_i`: `outs[0]` gets columns `[0, width_0)` of `x · Wᵀ (+ bias)` as a
+   * `[T, width_0]` tensor, `outs[1]` the next `width_1`, and so on; `bias` has `w.rows` values (the parts' biases
+   * concatenated). The same as a `matmul` per part over the matching rows of `w`, in one dispatch: the model runs
+   * q/k/v as one weight `[Wq; Wk; Wv]` when the backend has it (WebGPU), three matmuls otherwise (the CPU backend
+   * leaves it out).
+   */
+  matmulSplit?(x: Tensor, T: number, w: WeightTensor, outs: readonly Tensor[], bias?: Tensor): void;
   /** RMSNorm of each of `T` rows of size `d`. `out` may be `x`. */
   rmsNorm(x: Tensor, T: number, d: number, weight: Tensor, eps: number, out: Tensor): void;
   /** In-place RoPE of rows `rowOffset .. rowOffset+T` of `x [*, nHeads, headDim]` at `positions[0..T]`. */

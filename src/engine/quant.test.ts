@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { dequantize, matrixBytes, quantize, quantizeQ4, quantizeQ8, f32Matrix } from './quant.ts';
+import { concatRows, dequantize, matrixBytes, quantize, quantizeQ4, quantizeQ8, f32Matrix } from './quant.ts';
+import { toF16Matrix } from './f16.ts';
 import { createRng } from './sampling/rng.ts';
 
 function randn(n: number, seed: number, s = 1): Float32Array {
@@ -91,5 +92,20 @@ describe('matrixBytes', () => {
     expect(matrixBytes(f32Matrix(w, 4, 64))).toBe(4 * 64 * 4);
     expect(matrixBytes(quantizeQ8(w, 4, 64))).toBe(4 * 64 + 8 * 4);
     expect(matrixBytes(quantizeQ4(w, 4, 64))).toBe(4 * 32 + 8 * 4);
+  });
+});
+
+describe('concatRows', () => {
+  it('stacks rows: equal to converting the stacked f32 rows, in every format; mixed formats refused', () => {
+    const cols = 64;
+    const rows = [40, 24, 24];
+    const parts = rows.map((r, i) => f32Matrix(randn(r * cols, 11 + i), r, cols));
+    const all = f32Matrix(new Float32Array(parts.flatMap((p) => [...p.data])), 88, cols);
+    expect(concatRows(parts)).toEqual(all);
+    expect(concatRows(parts.map((p) => quantize(p, 'q8')))).toEqual(quantize(all, 'q8'));
+    expect(concatRows(parts.map((p) => quantize(p, 'q4')))).toEqual(quantize(all, 'q4'));
+    expect(concatRows(parts.map((p) => toF16Matrix(p)))).toEqual(toF16Matrix(all));
+    expect(() => concatRows([quantize(parts[0]!, 'q8'), parts[1]!])).toThrow(/cannot be stacked/);
+    expect(() => concatRows([])).toThrow(/no matrices/);
   });
 });

@@ -15,6 +15,7 @@
  * matrixBytes(q);                             // 64*128 + 4*64*128/32 bytes
  */
 import { TributaryError } from '../core/errors.ts';
+import type { F16Matrix } from './f16.ts';
 
 export interface F32Matrix {
   kind: 'f32';
@@ -179,4 +180,48 @@ export function dequantize(m: Matrix): Float32Array {
 export function matrixBytes(m: Matrix): number {
   if (m.kind === 'f32') return m.data.byteLength;
   return m.q.byteLength + m.scales.byteLength;
+}
+
+function concatArrays<A extends Float32Array | Int8Array | Uint8Array | Uint16Array>(parts: readonly A[], make: (n: number) => A): A {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = make(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/**
+ * The matrices' rows stacked in order (`[W0; W1; …]`, e.g. q/k/v as one weight): all of one format, input size and
+ * group size. Quantisation works per row, so stacking quantised matrices equals quantising the stacked f32 rows.
+ */
+export function concatRows<M extends Matrix | F16Matrix>(parts: readonly M[]): M {
+  const first = parts[0];
+  if (!first) throw new TributaryError('engine/bad-shape', 'concatRows: no matrices given.');
+  for (const p of parts) {
+    if (p.kind !== first.kind || p.cols !== first.cols || ('groupSize' in p && 'groupSize' in first && p.groupSize !== first.groupSize)) {
+      throw new TributaryError('engine/bad-shape', `concatRows: a ${p.kind} ${p.rows}×${p.cols} matrix cannot be stacked under a ${first.kind} ${first.rows}×${first.cols} one.`);
+    }
+  }
+  const rows = parts.reduce((a, p) => a + p.rows, 0);
+  const ps = parts as readonly (Matrix | F16Matrix)[];
+  let m: Matrix | F16Matrix;
+  switch (first.kind) {
+    case 'f32':
+      m = { kind: 'f32', rows, cols: first.cols, data: concatArrays(ps.map((p) => (p as F32Matrix).data), (n) => new Float32Array(n)) };
+      break;
+    case 'f16':
+      m = { kind: 'f16', rows, cols: first.cols, data: concatArrays(ps.map((p) => (p as F16Matrix).data), (n) => new Uint16Array(n)) };
+      break;
+    case 'q8':
+      m = { ...first, rows, q: concatArrays(ps.map((p) => (p as Q8Matrix).q), (n) => new Int8Array(n)), scales: concatArrays(ps.map((p) => (p as Q8Matrix).scales), (n) => new Float32Array(n)) };
+      break;
+    case 'q4':
+      m = { ...first, rows, q: concatArrays(ps.map((p) => (p as Q4Matrix).q), (n) => new Uint8Array(n)), scales: concatArrays(ps.map((p) => (p as Q4Matrix).scales), (n) => new Float32Array(n)) };
+      break;
+  }
+  return m as M;
 }

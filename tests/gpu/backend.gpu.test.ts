@@ -7,13 +7,15 @@
  * Tolerance for the model's logits: |gpu - cpu| <= 1e-4 + 1e-4·|cpu| (several layers of f32 kernels, each
  * within its own parity tolerance). An f16 model is compared with the CPU running the same weights rounded to f16
  * (`roundToF16`), at that tolerance; against the f32 model with the original weights, its logits stay within
- * 2e-3 · (the logit range) (measured: see shaders/README.md) and give the same greedy tokens.
+ * 2e-3 · (the logit range) (measured: see shaders/README.md) and give the same greedy tokens. On WebGPU the model runs
+ * q/k/v as one split matmul (`matmulSplit`); a Qwen2-style model (q/k/v bias) checks that against the CPU backend and
+ * against the same backend with `matmulSplit` hidden (three matmuls): same logits within tolerance, same bytes.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { Backend, Tensor } from '../../src/engine/backend.ts';
 import { createCpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
 import { ropeInvFreq } from '../../src/engine/cpu/kernels/rope.ts';
-import { createModel } from '../../src/engine/model/llama.ts';
+import { createModel, createModelBuilder } from '../../src/engine/model/llama.ts';
 import { randomAdapter, randomModel } from '../../src/engine/model/randomModel.ts';
 import { roundToF16 } from '../../src/engine/f16.ts';
 import type { LlamaWeights } from '../../src/engine/model/types.ts';
@@ -292,6 +294,92 @@ describeGpu('WebGpuBackend vs the CPU backend', () => {
     });
   }
 
+  /** The backend with `matmulSplit` hidden: the model then keeps q/k/v apart and runs three matmuls. */
+  const withoutSplit = (g: WebGpuBackend): Backend => new Proxy(g, { get: (t, p) => (p === 'matmulSplit' ? undefined : Reflect.get(t, p)) as unknown });
+
+  for (const quant of ['q8', 'f16'] as const) {
+    it(`q/k/v fused into one split matmul (Qwen2-style q/k/v bias, ${quant}, both kernel families): the CPU backend's logits, the bytes of three weights`, async () => {
+      // q/k/v widths 48/24/24: off the tiled (64) and coarse (128) column blocks; o_proj's input 48 keeps it f32 in q8
+      const { config, weights } = randomModel({ seed: 11, hiddenSize: 64, numHeads: 4, numKvHeads: 2, headDim: 12, intermediateSize: 96, numLayers: 2, vocabSize: 130, attentionBias: true });
+      const adapter = randomAdapter(config, { seed: 4, rank: 4 });
+      const run = async (b: Backend, w = weights) => {
+        const model = createModel(b, config, w, { quant, maxSeq: 32, lora: { slots: 1, maxRank: 4 } });
+        model.setLoraSlot(0, adapter);
+        const seqs = [model.createSequence(), model.createSequence()];
+        const out = await model.forward([
+          { seq: seqs[0]!, tokens: [1, 5, 9, 14, 3, 7, 2] },
+          { seq: seqs[1]!, tokens: [4, 8, 100], adapterSlot: 0 },
+        ], { allLogits: true });
+        for (const t of [10, 20, 30]) {
+          out.push(...(await model.forward([
+            { seq: seqs[0]!, tokens: [t] },
+            { seq: seqs[1]!, tokens: [t + 1], adapterSlot: 0 },
+          ])));
+        }
+        const mem = model.memory();
+        model.dispose();
+        return { out, mem };
+      };
+      const want = await run(cpu, quant === 'f16' ? roundMatricesToF16(weights) : weights);
+      for (const g of [gpu, gpuFamily]) {
+        const spy = vi.spyOn(g, 'matmulSplit');
+        const fused = await run(g);
+        // one split matmul per layer and pass (a prefill, three decode steps)
+        expect(spy).toHaveBeenCalledTimes(4 * config.numLayers);
+        spy.mockRestore();
+        const apart = await run(withoutSplit(g));
+        expect(fused.out.length).toBe(want.out.length);
+        fused.out.forEach((x, i) => expectClose(x, want.out[i]!, { abs: 1e-4, rel: 1e-4 }, `${quant} ${g.rt.kernels} fused vs CPU #${i}`));
+        fused.out.forEach((x, i) => expectClose(x, apart.out[i]!, { abs: 1e-4, rel: 1e-4 }, `${quant} ${g.rt.kernels} fused vs three matmuls #${i}`));
+        expect(fused.mem.weights).toBe(apart.mem.weights);
+        expect(fused.mem.weightsF32).toBe(apart.mem.weightsF32);
+        expect(fused.mem.byFormat).toEqual(apart.mem.byFormat);
+        expect(fused.mem.byFormat[quant]).toBeGreaterThan(0);
+        expect(fused.mem.keptF32).toEqual([]);
+      }
+      if (quant !== 'f16') return;
+      // a value past ±65504 in one layer's k_proj keeps that matrix f32: that layer's q/k/v stay three weights
+      const big = { ...weights, layers: weights.layers.map((L) => ({ ...L })) };
+      big.layers[1]!.k = { ...big.layers[1]!.k, data: big.layers[1]!.k.data.slice() };
+      big.layers[1]!.k.data[3] = 1e5;
+      const rounded = roundMatricesToF16(big);
+      const wantBig = await run(cpu, { ...rounded, layers: rounded.layers.map((L, i) => (i === 1 ? { ...L, k: big.layers[1]!.k } : L)) });
+      const spy = vi.spyOn(gpu, 'matmulSplit');
+      const got = await run(gpu);
+      expect(spy).toHaveBeenCalledTimes(4 * config.numLayers);
+      spy.mockRestore();
+      const spy2 = vi.spyOn(gpu, 'matmulSplit');
+      const gotBig = await run(gpu, big);
+      expect(spy2).toHaveBeenCalledTimes(4 * (config.numLayers - 1));
+      spy2.mockRestore();
+      expect(gotBig.mem.keptF32).toEqual([{ name: 'layers.1.k_proj', reason: "it holds 100000, beyond f16's ±65504" }]);
+      expect(gotBig.mem.weights).toBe(got.mem.weights + (config.numKvHeads * config.headDim * config.hiddenSize) * 2);
+      gotBig.out.forEach((x, i) => expectClose(x, wantBig.out[i]!, { abs: 1e-4, rel: 1e-4 }, `f16 with an f32 k_proj #${i}`));
+    });
+  }
+
+  it('the streaming builder holds q/k/v until the last of them (any order), names a part given twice or missing, and abort frees it all', () => {
+    const { config, weights } = randomModel({ seed: 12, numLayers: 1, attentionBias: true });
+    const L = weights.layers[0]!;
+    const builder = createModelBuilder(gpu, config, { quant: 'q8' });
+    const before = gpu.memory().weights;
+    builder.put({ layer: 0, part: 'vBias' }, L.vBias!);
+    builder.put({ layer: 0, part: 'v' }, L.v);
+    builder.put({ layer: 0, part: 'q' }, L.q);
+    expect(() => builder.put({ layer: 0, part: 'q' }, L.q)).toThrow(/layers\.0\.q_proj was given twice/);
+    expect(() => builder.put({ layer: 0, part: 'k' }, L.q)).toThrow(/layers\.0\.k_proj is \d+×\d+, expected/);
+    expect(() => builder.put({ layer: 0, part: 'kBias' }, L.qBias!)).toThrow(/layers\.0\.k_proj\.bias has \d+ values, expected/);
+    builder.put({ layer: 0, part: 'k' }, L.k);
+    builder.put({ layer: 0, part: 'qBias' }, L.qBias!);
+    expect(gpu.memory().weights).toBe(before); // still held: the k bias is missing
+    for (const part of ['inputNorm', 'postAttentionNorm', 'o', 'gate', 'up', 'down'] as const) builder.put({ layer: 0, part }, L[part]);
+    builder.put({ layer: null, part: 'embed' }, weights.embed);
+    builder.put({ layer: null, part: 'finalNorm' }, weights.finalNorm);
+    expect(() => builder.finish()).toThrow(/layers\.0\.k_proj\.bias is missing/);
+    builder.abort();
+    expect(gpu.memory().weights).toBe(before);
+  });
+
   for (const family of ['coarse', 'gpu'] as const) {
     it(`a decode step's dispatches (${family} kernels): the residual adds and SwiGLU ride along with o/up/down_proj, k's rope with q's, with or without LoRA rows; a mixed batch = each request alone`, async () => {
       const L = 3;
@@ -323,13 +411,13 @@ describeGpu('WebGpuBackend vs the CPU backend', () => {
         seqs.forEach((q) => q.dispose());
         return { n: 0, logits };
       };
-      // per layer: rmsNorm ×2, q/k/v/o/gate/up/down, rope of q and k (one dispatch), kv write, attention = 12;
-      // + embedding, final norm, LM head
+      // per layer: rmsNorm ×2, q/k/v fused (one split matmul), o/gate/up/down, rope of q and k (one dispatch), kv
+      // write, attention = 10; + embedding, final norm, LM head
       const base = await step([-1, -1, -1], [10, 20, 30]);
-      expect(base.n).toBe(12 * L + 3);
+      expect(base.n).toBe(10 * L + 3);
       // every target has LoRA: shrink + expand for each of the 7 modules, the adds / SwiGLU still fused (into the expand)
       const mixed = await step([0, 1, -1], [10, 20, 30]);
-      expect(mixed.n).toBe(26 * L + 3);
+      expect(mixed.n).toBe(24 * L + 3);
       const alone = await step([0, 1, -1], [10, 20, 30], true);
       mixed.logits.forEach((g, i) => expectSame(g, alone.logits[i]!, `${family}: request ${i} in the mixed batch vs alone`));
       model.dispose();

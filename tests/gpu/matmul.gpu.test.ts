@@ -3,7 +3,9 @@
  * entries `main` and `gemv`; all four with their residual / SwiGLU epilogues against cpu/kernels/add and siluMul) vs
  * cpu/kernels/matmul on f32, f16, int8 and int4 weights. Tolerance: |gpu - cpu| <= 1e-5 · sqrt(K) · (1 + |cpu|) — both sides see the same dequantised
  * weights (f16: the CPU computes with the f16-rounded values, `fromF16`); only the order and precision of the sums
- * differ (f32 on the GPU, f64 on the CPU).
+ * differ (f32 on the GPU, f64 on the CPU). Split output (`opts.split`, the fused q/k/v projection): every kernel and
+ * format against the CPU twin run once per part on that part's rows of W (and bias), split points off the kernels'
+ * column blocks (8 for gemv, 64 for the tiled matmul, 4 and 128 for the coarse kernels).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { matmul as cpuMatmul } from '../../src/engine/cpu/kernels/matmul.ts';
@@ -214,6 +216,101 @@ describeGpu('matmul on WebGPU vs the CPU twin', () => {
         expectClose(await rt.readF32(gaux, T * N), wantSilu, { abs: tol(K).abs * 4, rel: tol(K).rel * 4 }, `${kind} K=${K} ${variant} swiglu aux`);
       }
     }
+  });
+
+  /** The rows [r0, r1) of a weight in the CPU twin's view, as their own matrix. */
+  function rowsOf(w: Matrix, r0: number, r1: number): Matrix {
+    const K = w.cols;
+    if (w.kind === 'f32') return f32Matrix(w.data.slice(r0 * K, r1 * K), r1 - r0, K);
+    const g = K / w.groupSize;
+    const scales = w.scales.slice(r0 * g, r1 * g);
+    if (w.kind === 'q8') return { ...w, rows: r1 - r0, q: w.q.slice(r0 * K, r1 * K), scales };
+    return { ...w, rows: r1 - r0, q: w.q.slice((r0 * K) / 2, (r1 * K) / 2), scales };
+  }
+
+  it('split output on every kernel and weight format: columns to out / out2 / out3 at their own widths, bias by column, accumulate', async () => {
+    const rand = rng(77);
+    // [T, K, widths]: q/k/v-like 40/24/24 and 64/16/16, odd widths, parts off every kernel's column blocks, an empty middle part
+    const cases: [number, number, readonly number[]][] = [
+      [1, 64, [40, 24, 24]],
+      [3, 96, [64, 16, 16]],
+      [4, 32, [7, 13, 5]],
+      [5, 128, [129, 3, 61]],
+      [67, 64, [40, 24, 24]],
+      [70, 96, [65, 1, 130]],
+      [9, 36, [5, 7, 9]], // K % 32 != 0: f32 and f16 only
+      [3, 33, [5, 6, 7]], // K odd: f32 on gemv and tiled only
+      [2, 64, [10, 0, 22]],
+      [6, 64, [17, 30, 0]],
+    ];
+    for (const [T, K, widths] of cases) {
+      const N = widths.reduce((a, n) => a + n, 0);
+      const at = [widths[0]!, widths[0]! + widths[1]!] as const;
+      const x = randn(rand, T * K);
+      const wData = randn(rand, N * K, 0.5);
+      const bias = randn(rand, N);
+      for (const kind of ['f32', 'f16', 'q8', 'q4'] as const) {
+        if ((kind === 'q8' || kind === 'q4') && K % 32 !== 0) continue;
+        if (kind === 'f16' && K % 2 !== 0) continue;
+        const variants = VARIANTS.filter((v) => K % 4 === 0 || v === 'gemv' || v === 'tiled');
+        const w = makeMatrix(kind, wData, N, K);
+        const cw = cpuView(w);
+        const gx = rt.upload(x);
+        const gw = uploadMatrix(rt, w);
+        const gb = rt.upload(bias);
+        for (const withBias of [false, true]) {
+          // the CPU twin per part: that part's rows of W and of the bias
+          const bounds = [0, at[0], at[1], N];
+          const want = [0, 1, 2].map((i) => {
+            const n = bounds[i + 1]! - bounds[i]!;
+            const y = new Float32Array(T * n);
+            if (n > 0) cpuMatmul(x, T, rowsOf(cw, bounds[i]!, bounds[i + 1]!), y, withBias ? bias.slice(bounds[i]!, bounds[i + 1]!) : undefined);
+            return y;
+          });
+          for (const variant of variants) {
+            const outs = want.map((y) => rt.createBuffer(Math.max(4, y.length * 4)));
+            matmul(rt, gx, T, gw, outs[0]!, { variant, ...(withBias ? { bias: gb } : {}), split: { at, out2: outs[1]!, out3: outs[2]! } });
+            for (let i = 0; i < 3; i++) {
+              if (want[i]!.length) expectClose(await rt.readF32(outs[i]!, want[i]!.length), want[i]!, tol(K), `${kind} ${variant} [${widths.join('/')}] T=${T} part ${i}${withBias ? ' +bias' : ''}`);
+            }
+          }
+        }
+        // accumulate into the three parts
+        if (kind === 'q8') {
+          const prior = want3(widths, T, rand);
+          for (const variant of variants) {
+            const outs = prior.map((p) => rt.upload(p.length ? p : new Float32Array(1)));
+            matmul(rt, gx, T, gw, outs[0]!, { variant, accumulate: true, split: { at, out2: outs[1]!, out3: outs[2]! } });
+            const bounds = [0, at[0], at[1], N];
+            for (let i = 0; i < 3; i++) {
+              const n = bounds[i + 1]! - bounds[i]!;
+              if (!n) continue;
+              const y = new Float32Array(T * n);
+              cpuMatmul(x, T, rowsOf(cw, bounds[i]!, bounds[i + 1]!), y);
+              expectClose(await rt.readF32(outs[i]!, T * n), y.map((v, j) => v + prior[i]![j]!), tol(K), `${kind} ${variant} accumulate part ${i}`);
+            }
+          }
+        }
+      }
+    }
+  });
+
+  function want3(widths: readonly number[], T: number, rand: () => number): Float32Array[] {
+    return widths.map((n) => randn(rand, T * n));
+  }
+
+  it('split output: refused with an epilogue, bad split points, missing or shared outputs', () => {
+    const w = uploadMatrix(rt, { kind: 'f32', rows: 12, cols: 8, data: new Float32Array(96) });
+    const x = rt.createBuffer(2 * 8 * 4);
+    const [a, b, c, aux] = [rt.createBuffer(2 * 4 * 4), rt.createBuffer(2 * 4 * 4), rt.createBuffer(2 * 4 * 4), rt.createBuffer(2 * 12 * 4)];
+    expect(() => matmul(rt, x, 2, w, a, { split: { at: [4, 8], out2: b, out3: c }, epilogue: { kind: 'residual', aux } })).toThrow(/cannot carry an epilogue/);
+    expect(() => matmul(rt, x, 2, w, a, { split: { at: [0, 8], out2: b, out3: c } })).toThrow(/split points/);
+    expect(() => matmul(rt, x, 2, w, a, { split: { at: [8, 4], out2: b, out3: c } })).toThrow(/split points/);
+    expect(() => matmul(rt, x, 2, w, a, { split: { at: [4, 13], out2: b, out3: c } })).toThrow(/split points/);
+    expect(() => matmul(rt, x, 2, w, a, { split: { at: [4, 8], out2: b } })).toThrow(/out3 is missing/);
+    expect(() => matmul(rt, x, 2, w, a, { split: { at: [4, 8], out2: b, out3: b } })).toThrow(/distinct/);
+    expect(() => matmul(rt, x, 2, w, a, { split: { at: [4, 8], out2: b, out3: x } })).toThrow(/must not be x/);
+    expect(() => matmul(rt, x, 2, w, a, { split: { at: [5, 8], out2: b, out3: c } })).toThrow(/out needs 10 values/);
   });
 
   it('refuses mismatched buffers with a clear error', () => {

@@ -10,6 +10,8 @@
  * all linear layers (and the multi-LoRA kernel) run once over the concatenated rows, and so do the KV write and
  * attention: the KV cache is paged (one K and one V pool per layer, sequences own pages as they grow), so a batch's
  * rows read their own sequences' pages in one `pagedAttention` dispatch. A decode step of N chats = N rows of one token.
+ * On a backend with `matmulSplit` (WebGPU) each layer's q/k/v are one weight `[Wq; Wk; Wv]` and one matmul whose
+ * columns land in q, k and v (LoRA still applied per module after it); elsewhere three matmuls.
  *
  * @example
  * const model = createModel(createCpuBackend(), config, weights, { quant: 'q8', lora: { slots: 8, maxRank: 16 } });
@@ -20,8 +22,8 @@
 import { TributaryError } from '../../core/errors.ts';
 import type { Backend, LoraPool, PagedRows, Tensor, WeightFormat, WeightTensor } from '../backend.ts';
 import { ropeInvFreq } from '../cpu/kernels/rope.ts';
-import { f16Overflow, toF16Matrix } from '../f16.ts';
-import { quantize, type F32Matrix } from '../quant.ts';
+import { f16Overflow, toF16Matrix, type F16Matrix } from '../f16.ts';
+import { concatRows, quantize, type F32Matrix, type Matrix } from '../quant.ts';
 import type { LogitCandidates } from '../sampling/sample.ts';
 import { loraTargetDims } from './loraTargetDims.ts';
 import { LORA_TARGETS, type LlamaConfig, type LlamaLayerWeights, type LlamaWeights, type LoraAdapterWeights, type LoraTarget, type WeightSlot } from './types.ts';
@@ -128,9 +130,13 @@ export interface Model {
 interface DeviceLayer {
   inputNorm: Tensor;
   postAttentionNorm: Tensor;
-  q: WeightTensor;
-  k: WeightTensor;
-  v: WeightTensor;
+  /** q/k/v as three weights (a backend without `matmulSplit`, or parts stored in different formats) ... */
+  q?: WeightTensor;
+  k?: WeightTensor;
+  v?: WeightTensor;
+  /** ... or as one, rows `[Wq; Wk; Wv]`, run by `matmulSplit` into q, k, v (biases concatenated likewise) */
+  qkv?: WeightTensor;
+  qkvBias?: Tensor;
   o: WeightTensor;
   gate: WeightTensor;
   up: WeightTensor;
@@ -222,7 +228,9 @@ export function createModel(backend: Backend, config: LlamaConfig, weights: Llam
 export interface ModelBuilder {
   /**
    * Quantises (`opts.quant`) and uploads one weight; the caller may drop `value` afterwards. A tied model's lm_head
-   * and q/k/v biases of a model without `attentionBias` are ignored, as `createModel` ignores them.
+   * and q/k/v biases of a model without `attentionBias` are ignored, as `createModel` ignores them. On a backend with
+   * `matmulSplit` a layer's q/k/v (quantised) and biases are held until the last of them arrives, then uploaded as
+   * one weight `[Wq; Wk; Wv]` (and one bias): same bytes, one matmul instead of three per layer.
    */
   put(slot: WeightSlot, value: F32Matrix | Float32Array): void;
   /** The model, once every weight the config needs was put (`engine/bad-weights` names the first one missing). */
@@ -259,6 +267,8 @@ const LAYER_NAMES: Record<keyof LlamaLayerWeights, string> = {
   vBias: 'v_proj.bias',
 };
 const LAYER_MATRICES: ReadonlySet<keyof LlamaLayerWeights> = new Set(['q', 'k', 'v', 'o', 'gate', 'up', 'down']);
+type QkvPart = 'q' | 'k' | 'v' | 'qBias' | 'kBias' | 'vBias';
+const QKV_PARTS: ReadonlySet<keyof LlamaLayerWeights> = new Set<QkvPart>(['q', 'k', 'v', 'qBias', 'kBias', 'vBias']);
 
 export function createModelBuilder(backend: Backend, config: LlamaConfig, opts: ModelOptions = {}): ModelBuilder {
   checkHeads(config);
@@ -284,45 +294,90 @@ export function createModelBuilder(backend: Backend, config: LlamaConfig, opts: 
     vBias: kvDim,
   };
   const dw = { bytes: 0, bytesF32: 0, byFormat: {} as Partial<Record<WeightFormat, number>>, keptF32: [] as { name: string; reason: string }[], owned: [] as (Tensor | WeightTensor)[] };
-  /** f16 storage when the backend has it and the matrix fits (even input size, |values| ≤ 65504), else f32 */
-  const upF16 = (name: string, m: F32Matrix): WeightTensor => {
-    if (!b.uploadWeightF16) return b.uploadWeight(m);
+  /** f16 halves when the backend stores them and the matrix fits (even input size, |values| ≤ 65504), else f32 */
+  const toF16 = (name: string, m: F32Matrix): F32Matrix | F16Matrix => {
+    if (!b.uploadWeightF16) return m;
     if (m.cols % 2 !== 0) {
       dw.keptF32.push({ name, reason: `its input size ${m.cols} is odd (f16 is stored two values per word)` });
-      return b.uploadWeight(m);
+      return m;
     }
     const over = f16Overflow(m.data);
     if (over >= 0) {
       dw.keptF32.push({ name, reason: `it holds ${m.data[over]}, beyond f16's ±65504` });
-      return b.uploadWeight(m);
+      return m;
     }
-    return b.uploadWeightF16(toF16Matrix(m, name));
+    return toF16Matrix(m, name);
   };
   const top: { embed?: WeightTensor; lmHead?: WeightTensor; finalNorm?: Tensor } = {};
   const layers: Partial<Omit<DeviceLayer, 'lora'>>[] = Array.from({ length: c.numLayers }, () => ({}));
+  /** the parts each layer was given */
+  const given: Set<keyof LlamaLayerWeights>[] = layers.map(() => new Set());
+  /**
+   * On a backend with `matmulSplit`, q/k/v are stored as one weight: a layer's q/k/v matrices (in their device
+   * format) and biases are held here until the last of them arrives, then stacked and uploaded (`flushQkv`).
+   */
+  const fuseQkv = b.matmulSplit !== undefined;
+  let held: Partial<Record<'q' | 'k' | 'v', Matrix | F16Matrix> & Record<'qBias' | 'kBias' | 'vBias', Float32Array>>[] = layers.map(() => ({}));
   let state: 'open' | 'finished' | 'aborted' = 'open';
 
-  const up = (name: string, m: F32Matrix | Float32Array, rows: number, cols: number): WeightTensor => {
+  const checkMatrix = (name: string, m: F32Matrix | Float32Array, rows: number, cols: number): F32Matrix => {
     if (m instanceof Float32Array) throw new TributaryError('engine/bad-weights', `${name} must be a matrix (${rows}×${cols}), not a vector.`, name);
     if (m.rows !== rows || m.cols !== cols) {
       throw new TributaryError('engine/bad-weights', `${name} is ${m.rows}×${m.cols}, expected ${rows}×${cols} for this config.`, name);
     }
-    const w = quant === 'f16' ? upF16(name, m) : b.uploadWeight(quantize(m, quant));
+    return m;
+  };
+  /** the matrix in the format it is stored in (`opts.quant`, or f32 where that is not possible) */
+  const prepare = (name: string, m: F32Matrix): Matrix | F16Matrix => {
+    dw.bytesF32 += m.data.byteLength;
+    return quant === 'f16' ? toF16(name, m) : quantize(m, quant);
+  };
+  const store = (m: Matrix | F16Matrix): WeightTensor => {
+    const w = m.kind === 'f16' ? b.uploadWeightF16!(m) : b.uploadWeight(m);
     dw.byFormat[w.kind] = (dw.byFormat[w.kind] ?? 0) + w.bytes;
     dw.bytes += w.bytes;
-    dw.bytesF32 += m.data.byteLength;
     dw.owned.push(w);
     return w;
   };
-  const vec = (name: string, v: F32Matrix | Float32Array, n: number): Tensor => {
+  const up = (name: string, m: F32Matrix | Float32Array, rows: number, cols: number): WeightTensor => store(prepare(name, checkMatrix(name, m, rows, cols)));
+  const checkVec = (name: string, v: F32Matrix | Float32Array, n: number): Float32Array => {
     if (!(v instanceof Float32Array) || v.length !== n) {
       throw new TributaryError('engine/bad-weights', `${name} has ${v instanceof Float32Array ? v.length : v.data.length} values, expected ${n}.`, name);
     }
+    return v;
+  };
+  const storeVec = (v: Float32Array): Tensor => {
     const t = b.upload(v);
     dw.bytes += v.byteLength;
     dw.bytesF32 += v.byteLength;
     dw.owned.push(t);
     return t;
+  };
+  const vec = (name: string, v: F32Matrix | Float32Array, n: number): Tensor => storeVec(checkVec(name, v, n));
+  /** Uploads layer `li`'s q/k/v once all of them (and their biases) are held: as one weight when their formats agree. */
+  const flushQkv = (li: number): void => {
+    const h = held[li]!;
+    const L = layers[li]!;
+    const { q, k, v } = h;
+    if (!q || !k || !v) return;
+    const biases = c.attentionBias ? [h.qBias, h.kBias, h.vBias] : [];
+    if (biases.some((x) => !x)) return;
+    held[li] = {};
+    const gs = (m: Matrix | F16Matrix): number => ('groupSize' in m ? m.groupSize : 0);
+    // f16 falls back to f32 per matrix (a value past ±65504): then the three stay apart, each in its own format
+    if (k.kind === q.kind && v.kind === q.kind && gs(k) === gs(q) && gs(v) === gs(q)) {
+      L.qkv = store(concatRows([q, k, v]));
+      if (c.attentionBias) {
+        const all = new Float32Array(qDim + 2 * kvDim);
+        biases.forEach((x, i) => all.set(x!, i === 0 ? 0 : qDim + (i - 1) * kvDim));
+        L.qkvBias = storeVec(all);
+      }
+      return;
+    }
+    L.q = store(q);
+    L.k = store(k);
+    L.v = store(v);
+    if (c.attentionBias) [L.qBias, L.kBias, L.vBias] = biases.map((x) => storeVec(x!));
   };
   const twice = (name: string): never => {
     throw new TributaryError('engine/bad-weights', `${name} was given twice.`, name);
@@ -343,10 +398,20 @@ export function createModelBuilder(backend: Backend, config: LlamaConfig, opts: 
       const part = slot.part;
       if (!c.attentionBias && (part === 'qBias' || part === 'kBias' || part === 'vBias')) return;
       const name = `layers.${slot.layer}.${LAYER_NAMES[part]}`;
-      if (L[part]) twice(name);
+      const has = given[slot.layer]!;
+      if (has.has(part)) twice(name);
       const dim = dims[part];
+      if (fuseQkv && QKV_PARTS.has(part)) {
+        const h = held[slot.layer]!;
+        if (LAYER_MATRICES.has(part)) h[part as 'q' | 'k' | 'v'] = prepare(name, checkMatrix(name, value, (dim as [number, number])[0], (dim as [number, number])[1]));
+        else h[part as 'qBias' | 'kBias' | 'vBias'] = checkVec(name, value, dim as number);
+        has.add(part);
+        flushQkv(slot.layer);
+        return;
+      }
       if (LAYER_MATRICES.has(part)) (L as Record<string, WeightTensor>)[part] = up(name, value, (dim as [number, number])[0], (dim as [number, number])[1]);
       else (L as Record<string, Tensor>)[part] = vec(name, value, dim as number);
+      has.add(part);
     },
     finish() {
       if (state !== 'open') throw new TributaryError('engine/bad-config', 'This model builder has finished or was aborted; start a new one.');
@@ -360,10 +425,10 @@ export function createModelBuilder(backend: Backend, config: LlamaConfig, opts: 
         lmHead = top.lmHead;
       }
       const finalNorm = top.finalNorm ?? missing('norm');
-      layers.forEach((L, i) => {
+      layers.forEach((_, i) => {
         for (const part of Object.keys(LAYER_NAMES) as (keyof LlamaLayerWeights)[]) {
           const bias = part === 'qBias' || part === 'kBias' || part === 'vBias';
-          if (!L[part] && (!bias || c.attentionBias)) missing(`layers.${i}.${LAYER_NAMES[part]}`);
+          if (!given[i]!.has(part) && (!bias || c.attentionBias)) missing(`layers.${i}.${LAYER_NAMES[part]}`);
         }
       });
       const model = assembleModel(b, c, { embed, lmHead, finalNorm, layers: layers as Omit<DeviceLayer, 'lora'>[], ...dw }, opts);
@@ -374,6 +439,7 @@ export function createModelBuilder(backend: Backend, config: LlamaConfig, opts: 
       // after finish the weights belong to the model (its dispose frees them)
       if (state === 'finished') return;
       state = 'aborted';
+      held = [];
       for (const t of dw.owned.splice(0)) b.dispose(t);
     },
   };
@@ -656,9 +722,19 @@ function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights,
       for (let li = 0; li < layers.length; li++) {
         const L = layers[li]!;
         b.rmsNorm(x, T, d, L.inputNorm, c.rmsNormEps, h);
-        lin(h, L.q, q, L.qBias, L.lora.q);
-        lin(h, L.k, k, L.kBias, L.lora.k);
-        lin(h, L.v, v, L.vBias, L.lora.v);
+        if (L.qkv) {
+          // one matmul over [Wq; Wk; Wv], its columns split into q, k, v; LoRA still per module
+          b.matmulSplit!(h, T, L.qkv, [q, k, v], L.qkvBias);
+          if (anyLora) {
+            if (L.lora.q) b.loraApply(h, T, L.lora.q, rowAdapter, q);
+            if (L.lora.k) b.loraApply(h, T, L.lora.k, rowAdapter, k);
+            if (L.lora.v) b.loraApply(h, T, L.lora.v, rowAdapter, v);
+          }
+        } else {
+          lin(h, L.q!, q, L.qBias, L.lora.q);
+          lin(h, L.k!, k, L.kBias, L.lora.k);
+          lin(h, L.v!, v, L.vBias, L.lora.v);
+        }
         b.rope(q, T, nH, hd, positions, invFreq);
         b.rope(k, T, nKv, hd, positions, invFreq);
         // the whole batch at once, whatever sequences its rows belong to: one write, one attention per layer

@@ -92,6 +92,11 @@ export class GpuRuntime {
   readonly kernels: KernelFamily;
   /** a 16-byte storage buffer for bindings a kernel declares but a dispatch does not use */
   readonly dummy: GPUBuffer;
+  /**
+   * Two more such buffers, bound as the matmul kernels' `out2` / `out3` when the output is not split: those are
+   * writable like `aux`, and two writable bindings of one dispatch may not share a buffer.
+   */
+  readonly dummyOut: readonly [GPUBuffer, GPUBuffer];
 
   private readonly pipelines = new Map<string, PipelineEntry>();
   private readonly bindingTypeCache = new Map<string, Map<number, GPUBufferBindingType>>();
@@ -134,6 +139,7 @@ export class GpuRuntime {
     this.pool = new BufferPool(this.device, { destroy: (b) => this.deferDestroy(b) });
     this.arena = this.device.createBuffer({ size: this.arenaData.byteLength, usage: UNIFORM | COPY_DST, label: 'uniform-arena' });
     this.dummy = this.device.createBuffer({ size: 16, usage: STORAGE_USAGE, label: 'dummy' });
+    this.dummyOut = [this.device.createBuffer({ size: 16, usage: STORAGE_USAGE, label: 'dummy-out2' }), this.device.createBuffer({ size: 16, usage: STORAGE_USAGE, label: 'dummy-out3' })];
     this.device.addEventListener('uncapturederror', (ev) => {
       this.error ??= (ev as GPUUncapturedErrorEvent).error.message;
     });
@@ -433,6 +439,7 @@ export class GpuRuntime {
     this.bindGroups.clear();
     this.arena.destroy();
     this.dummy.destroy();
+    for (const b of this.dummyOut) b.destroy();
     this.device.destroy();
   }
 }

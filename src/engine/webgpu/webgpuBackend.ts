@@ -412,8 +412,35 @@ export class WebGpuBackend implements Backend {
     const m = wt(w);
     const o = outTen(out);
     const b = bias ? ten(bias) : undefined;
-    matmulProgram(gx.buffer, T, m, o.buffer, { kernels: this.rt.kernels, dummy: this.rt.dummy, ...(b ? { bias: b.buffer } : {}) }); // validate now, encode later
+    matmulProgram(gx.buffer, T, m, o.buffer, { kernels: this.rt.kernels, dummy: this.rt.dummy, dummyOut: this.rt.dummyOut, ...(b ? { bias: b.buffer } : {}) }); // validate now, encode later
     this.pending = { x: gx, T, w: m, out: o, bias: b };
+  }
+
+  /**
+   * `Backend.matmulSplit`: one matmul kernel whose output columns go to up to three tensors (the split output of
+   * shaders/lib/split_out.wgsl), e.g. q, k and v from one fused [Wq; Wk; Wv]. Encoded at once (no epilogue to wait for).
+   */
+  matmulSplit(x: Tensor, T: number, w: WeightTensor, outs: readonly Tensor[], bias?: Tensor): void {
+    this.settle();
+    const m = wt(w);
+    if (outs.length < 1 || outs.length > 3) throw badShape(`matmulSplit: 1 to 3 outputs, got ${outs.length}.`);
+    if (!Number.isInteger(T) || T < 0) throw badShape(`matmulSplit: T must be a non-negative integer (got ${T}).`);
+    const gx = ten(x);
+    const b = bias ? ten(bias) : undefined;
+    const os = outs.map(ten);
+    const widths = os.map((o) => (T > 0 ? o.size / T : 0));
+    if (T > 0) {
+      const sum = widths.reduce((a, n) => a + n, 0);
+      if (widths.some((n) => !Number.isInteger(n) || n < 1) || sum !== m.rows) {
+        throw badShape(`matmulSplit: the outputs must hold T × width values each, widths summing to the weight's ${m.rows} rows (got ${os.map((o) => o.size).join(', ')} values for T = ${T}).`);
+      }
+    }
+    if (T === 0) return;
+    const s1 = widths[0]!;
+    const s2 = s1 + (widths[1] ?? 0);
+    for (const o of os) outTen(o);
+    const split = { at: [s1, s2] as const, ...(os[1] ? { out2: os[1].buffer } : {}), ...(os[2] ? { out3: os[2].buffer } : {}) };
+    matmul(this.rt, gx.buffer, T, m, os[0]!.buffer, { ...(os.length > 1 ? { split } : {}), ...(b ? { bias: b.buffer } : {}) });
   }
 
   rmsNorm(x: Tensor, T: number, d: number, weight: Tensor, eps: number, out: Tensor): void {

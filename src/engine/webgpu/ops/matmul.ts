@@ -7,7 +7,8 @@
  * - `coarse-gemv` / `coarse` (shaders/matmul_coarse.wgsl): the same two jobs without workgroup memory or
  *   barriers, each invocation owning 4 output columns × 1 or 8 tokens (the `coarse` kernel family, picked on
  *   software adapters such as SwiftShader; needs K % 4 == 0).
- * Every kernel can fuse the next op on the result (residual add, SwiGLU) as an epilogue (`opts.epilogue`).
+ * Every kernel can fuse the next op on the result (residual add, SwiGLU) as an epilogue (`opts.epilogue`), or split
+ * its output columns over up to three buffers (`opts.split`: the fused q/k/v projection writing q, k and v).
  *
  * @example
  * matmul(rt, x, T, w, out, { bias });
@@ -48,6 +49,14 @@ export interface MatmulOptions {
   epilogue?: Epilogue;
   /** a small storage buffer bound as `aux` when there is no epilogue (`GpuRuntime.dummy`) */
   dummy?: GPUBuffer;
+  /**
+   * Split output (not with `epilogue`): columns `[0, at[0])` go to `out` (T × at[0] values, row-major at that
+   * width), `[at[0], at[1])` to `out2` and `[at[1], N)` to `out3`, each at its own width; `bias` stays indexed
+   * by the column of the whole product. `0 < at[0] ≤ at[1] ≤ N`; a buffer of an empty part may be omitted.
+   */
+  split?: { at: readonly [number, number]; out2?: GPUBuffer; out3?: GPUBuffer };
+  /** two small storage buffers bound as `out2` / `out3` when they are unused (`GpuRuntime.dummyOut`) */
+  dummyOut?: readonly [GPUBuffer, GPUBuffer];
 }
 
 export const GEMV_MAX_T = 4;
@@ -67,9 +76,36 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
   const N = w.rows;
   const K = w.cols;
   checkBuffer(op, 'x', x, T * K);
-  checkBuffer(op, 'out', out, T * N);
+  const split = opts.split;
+  let s1 = 0;
+  let s2 = 0;
+  let out2 = opts.dummyOut?.[0];
+  let out3 = opts.dummyOut?.[1];
+  if (split) {
+    [s1, s2] = split.at;
+    if (!(Number.isInteger(s1) && Number.isInteger(s2) && s1 > 0 && s1 <= s2 && s2 <= N)) {
+      throw badShape(op, `split points must satisfy 0 < at[0] <= at[1] <= N = ${N} (got ${s1}, ${s2}).`);
+    }
+    if (opts.epilogue) throw badShape(op, 'a split output cannot carry an epilogue.');
+    checkBuffer(op, 'out', out, T * s1);
+    const parts: [string, GPUBuffer | undefined, number][] = [
+      ['out2', split.out2, s2 - s1],
+      ['out3', split.out3, N - s2],
+    ];
+    for (const [what, buf, width] of parts) {
+      if (width === 0) continue;
+      if (!buf) throw badShape(op, `${what} is missing (${width} columns go there).`);
+      checkBuffer(op, what, buf, T * width);
+    }
+    if (s2 > s1) out2 = split.out2;
+    if (N > s2) out3 = split.out3;
+    const outs = [out, s2 > s1 ? split.out2 : undefined, N > s2 ? split.out3 : undefined].filter((b) => b !== undefined);
+    if (new Set(outs).size !== outs.length) throw badShape(op, 'the split outputs must be distinct buffers.');
+    for (const b of outs) if (b === x || b === opts.bias) throw badShape(op, 'an output must not be x or bias.');
+  } else checkBuffer(op, 'out', out, T * N);
   if (opts.bias) checkBuffer(op, 'bias', opts.bias, N);
   if (x === out) throw badShape(op, 'out must not be the input buffer.');
+  if (!out2 || !out3) throw badShape(op, 'the matmul kernels need two spare buffers for out2 / out3 when they are unused.');
   const variant = opts.variant ?? matmulVariant(T, w, opts.kernels);
   const coarse = variant === 'coarse' || variant === 'coarse-gemv';
   if (coarse && K % 4 !== 0) throw badShape(op, `the coarse kernels need K % 4 == 0 (got ${K}).`);
@@ -90,7 +126,7 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
   const weights = coarse && w.kind === 'f32' ? 'lib/weights_f32_vec4' : weightsShader(w.kind);
   return {
     name: `${op}-${variant}-${w.kind}`,
-    shader: [weights, coarse ? 'matmul_coarse' : variant === 'gemv' ? 'gemv' : 'matmul'],
+    shader: [weights, 'lib/split_out', coarse ? 'matmul_coarse' : variant === 'gemv' ? 'gemv' : 'matmul'],
     ...(variant === 'coarse-gemv' ? { entryPoint: 'gemv' } : {}),
     uniforms: [
       { u32: T },
@@ -100,6 +136,9 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
       { u32: opts.bias ? 1 : 0 },
       { u32: opts.accumulate ? 1 : 0 },
       { u32: epilogueCode(epi) },
+      { u32: s1 },
+      { u32: s2 },
+      { u32: 0 },
       { u32: 0 },
     ],
     bindings: [
@@ -108,6 +147,8 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
       // bias is read only when has_bias = 1; bind something valid otherwise
       { binding: 3, buffer: opts.bias ?? x },
       { binding: 4, buffer: auxBuffer },
+      { binding: 5, buffer: out2 },
+      { binding: 6, buffer: out3 },
       ...weightBindings(w),
     ],
     dispatch,
@@ -115,5 +156,5 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
 }
 
 export function matmul(rt: GpuRuntime, x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuffer, opts: MatmulOptions = {}): void {
-  rt.run(matmulProgram(x, T, w, out, { kernels: rt.kernels, dummy: rt.dummy, ...opts }));
+  rt.run(matmulProgram(x, T, w, out, { kernels: rt.kernels, dummy: rt.dummy, dummyOut: rt.dummyOut, ...opts }));
 }
