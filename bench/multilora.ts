@@ -405,8 +405,10 @@ export async function main(): Promise<void> {
   for (const k of ['ratio_32_adapters_vs_1', 'ratio_batched_vs_swapping', 'switch_ms_p50_1000_adapters', 'bytes_per_resident_adapter'] as const) {
     if (!Number.isFinite(result[k]) || result[k] <= 0) throw new Error(`could not measure ${k} (${result[k]})`);
   }
-  mkdirSync(join(here, 'results'), { recursive: true });
-  writeFileSync(join(here, 'results', 'multilora.json'), JSON.stringify(result, null, 2) + '\n');
+  // BENCH_RESULTS_DIR: somewhere else (the device run writes into its $OUT)
+  const resultsDir = process.env['BENCH_RESULTS_DIR'] ?? join(here, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, 'multilora.json'), JSON.stringify(result, null, 2) + '\n');
   const f = (x: number, d = 2): string => x.toFixed(d);
   for (const s of [webgpu, cpu]) {
     if (!s) continue;
