@@ -125,7 +125,7 @@ export class GpuRuntime {
   private readonly keepAlive: unknown;
   /** dispatches encoded since creation (for tests and stats) */
   dispatches = 0;
-  /** bind groups and pipelines created since creation (for tests and stats) */
+  /** bind groups created since creation (for tests and stats) */
   bindGroupsCreated = 0;
   /** queue submits since creation (for tests and stats) */
   submits = 0;
