@@ -23,3 +23,14 @@ export function ensureGpuEnv(): void {
     process.env.XDG_RUNTIME_DIR = dir;
   }
 }
+
+/**
+ * Mesa's lavapipe from bookworm-backports (Mesa 25), fetched into .tmp/lavapipe by scripts/fetch-lavapipe.sh (.ci/run
+ * does): the one software Vulkan driver here that Dawn accepts with `shader-f16`, so the f16 arithmetic kernels are
+ * tested on it. Debian bookworm's own lavapipe (Mesa 22.3) is refused by Dawn.
+ */
+export const LAVAPIPE_ICD = process.env.TRIBUTARY_LAVAPIPE_ICD ?? join(process.cwd(), '.tmp/lavapipe/lvp_icd.json');
+
+export const hasLavapipe = existsSync(LAVAPIPE_ICD);
+
+export const LAVAPIPE_SKIP_MESSAGE = `f16 arithmetic tests skipped: ${LAVAPIPE_ICD} is missing (run scripts/fetch-lavapipe.sh, as .ci/run does).`;
