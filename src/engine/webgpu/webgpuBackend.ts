@@ -28,7 +28,7 @@ import { add } from './ops/add.ts';
 import { argmax } from './ops/argmax.ts';
 import { topK, TOPK_MAX_K } from './ops/topK.ts';
 import { attention } from './ops/attention.ts';
-import { kvWritePaged, pagedAttention } from './ops/pagedAttention.ts';
+import { kvWritePaged, kvWritePagedProgram, pagedAttention } from './ops/pagedAttention.ts';
 import { checkPagedRows } from '../cpu/kernels/pagedAttention.ts';
 import { embeddingGather, checkTokenIds } from './ops/embeddingGather.ts';
 import { checkLoraArgs, loraBgmv, type LoraArgs } from './ops/loraBgmv.ts';
@@ -144,8 +144,10 @@ interface PendingRope {
   /** their GPU copy and the table, as used by `program` */
   pos: GPUBuffer;
   table: RopeTable;
-  /** the lone dispatch, validated */
+  /** the dispatch, validated: the lone rope, or with `second` the pair */
   program: GpuProgram;
+  /** set once a second rope has joined (a layer's k after its q): the pair waits for a kvWritePaged of that k */
+  second?: { x: GpuTensor; nHeads: number };
 }
 
 interface IndexUpload {
@@ -174,8 +176,10 @@ export class WebGpuBackend implements Backend {
   /**
    * A rope recorded but not yet encoded, so that a rope right after it on another tensor with the same rows,
    * positions (contents), table and rowOffset (a layer's k after its q) joins it in one dispatch (rope.wgsl's `pair` entry);
-   * anything else encodes it alone first (`flushRope`, from `settle`). Never pending together with `pending`:
-   * each is recorded only after `settle`. Saves a dispatch per layer.
+   * anything else encodes it alone first (`flushRope`, from `settle`). The pair stays pending too, so that a
+   * `kvWritePaged` of its second tensor (k) right after it (the model's rope(q), rope(k), kvWritePaged(k, v)) joins
+   * it as well: one dispatch of rope.wgsl's `pair_kv` entry for the three. Never pending together with `pending`:
+   * each is recorded only after `settle`. Saves two dispatches per layer.
    */
   private pendingRope: PendingRope | undefined;
 
@@ -467,12 +471,11 @@ export class WebGpuBackend implements Backend {
     const rows = positions.length === T ? positions : positions.subarray(0, T);
     const gx = ten(x);
     const p = this.pendingRope;
-    if (p && p.x.buffer !== gx.buffer && p.T === T && p.headDim === headDim && p.invFreq === inv && p.rowOffset === rowOffset && p.positions.every((v, i) => v === rows[i])) {
+    if (p && !p.second && p.x.buffer !== gx.buffer && p.T === T && p.headDim === headDim && p.invFreq === inv && p.rowOffset === rowOffset && p.positions.every((v, i) => v === rows[i])) {
       // same rows, positions and table as the pending rope: one dispatch for both
       const program = ropeProgram(p.x.buffer, T, p.nHeads, headDim, p.pos, p.table, rowOffset, { x: gx.buffer, nHeads }); // validates
-      this.pendingRope = undefined;
       outTen(x);
-      this.rt.run(program);
+      this.pendingRope = { ...p, program, second: { x: gx, nHeads } }; // encoded by the next op, or joined by its KV write
       return;
     }
     this.settle();
@@ -482,7 +485,7 @@ export class WebGpuBackend implements Backend {
     this.pendingRope = { x: gx, T, nHeads, headDim, positions: rows.slice(), invFreq: inv, rowOffset, pos, table, program };
   }
 
-  /** Encodes the pending rope, if any, alone (see `pendingRope`). */
+  /** Encodes the pending rope (or rope pair), if any, without a KV write (see `pendingRope`). */
   private flushRope(): void {
     const p = this.pendingRope;
     if (!p) return;
@@ -595,8 +598,11 @@ export class WebGpuBackend implements Backend {
   }
 
   kvWritePaged(k: Tensor, v: Tensor, T: number, rowLen: number, kPool: Tensor, vPool: Tensor, dstRows: Int32Array): void {
-    this.settle();
-    if (T === 0) return;
+    if (T === 0) {
+      this.settle();
+      return;
+    }
+    const [gk, gv] = [ten(k), ten(v)];
     const kp = outTen(kPool);
     const vp = outTen(vPool);
     const poolRows = Math.floor(Math.min(kp.size, vp.size) / rowLen);
@@ -606,7 +612,20 @@ export class WebGpuBackend implements Backend {
       const r = dst[t]!;
       if (!(r >= 0 && r < poolRows)) throw badShape(`kvWritePaged: row ${t} goes to pool row ${r}, outside 0..${poolRows - 1}.`);
     }
-    kvWritePaged(this.rt, ten(k).buffer, ten(v).buffer, T, rowLen, kp.buffer, vp.buffer, this.index('kv-dst', dst), poolRows);
+    const p = this.pendingRope;
+    const s = p?.second;
+    if (p && s && p.T === T && p.rowOffset === 0 && s.x.buffer === gk.buffer && rowLen === s.nHeads * p.headDim && new Set([p.x.buffer, gk.buffer, gv.buffer, kp.buffer, vp.buffer]).size === 5) {
+      // the pending pair's k and this write's k: one dispatch rotates q and k and writes k and v to the pools
+      const dstBuf = this.index('kv-dst', dst);
+      kvWritePagedProgram(gk.buffer, gv.buffer, T, rowLen, kp.buffer, vp.buffer, dstBuf, poolRows); // validates as the lone op would
+      const kv = { v: gv.buffer, dstRows: dstBuf, kPool: kp.buffer, vPool: vp.buffer, poolRows };
+      const program = ropeProgram(p.x.buffer, T, p.nHeads, p.headDim, p.pos, p.table, 0, { x: gk.buffer, nHeads: s.nHeads }, kv);
+      this.pendingRope = undefined;
+      this.rt.run(program);
+      return;
+    }
+    this.settle();
+    kvWritePaged(this.rt, gk.buffer, gv.buffer, T, rowLen, kp.buffer, vp.buffer, this.index('kv-dst', dst), poolRows);
   }
 
   pagedAttention(q: Tensor, kPool: Tensor, vPool: Tensor, T: number, nHeads: number, nKvHeads: number, headDim: number, out: Tensor, paged: PagedRows): void {
