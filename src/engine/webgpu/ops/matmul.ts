@@ -4,6 +4,13 @@
  * (widened / dequantised to f32 inside the kernel). GPU twin of `cpu/kernels/matmul.ts`.
  * - `gemv` (shaders/gemv.wgsl): decode, T ≤ 4 — 8 output rows per workgroup, 32 lanes split K.
  * - `tiled` (shaders/matmul.wgsl): prefill — 64x64 output tiles, K through workgroup memory.
+ * - `tiled-f16` (shaders/matmul_f16.wgsl): the same prefill tiles computing in f16 (`enable f16;`), picked for f16
+ *   weights on a device with `shader-f16` (`opts.hasF16`, from `rt.info.hasF16`): x rounded to f16 at the tile load,
+ *   the stored halves used as they are, `dot` of 4 halves per step accumulated in f32; half the workgroup memory and
+ *   twice the values per ALU op. Only prefill gets it: prefill is compute-bound (each weight is reused by T rows),
+ *   decode (gemv, T ≤ 4) is bound by reading the weights, which f16 storage already halves, so f16 arithmetic there
+ *   would cost precision for nothing. Every other case (f32 / int8 / int4 weights, no `shader-f16`, the coarse
+ *   family for software adapters) computes in f32.
  * - `coarse-gemv` / `coarse` (shaders/matmul_coarse.wgsl): the same two jobs without workgroup memory or
  *   barriers, each invocation owning 4 output columns × 1 or 8 tokens (the `coarse` kernel family, picked on
  *   software adapters such as SwiftShader; needs K % 4 == 0).
@@ -17,7 +24,7 @@ import type { GpuRuntime, KernelFamily } from '../runtime.ts';
 import { checkGpuMatrix, weightBindings, weightsShader, type GpuMatrix } from '../matrix.ts';
 import { badShape, checkBuffer, checkGroups, checkInt, type GpuProgram } from '../program.ts';
 
-export type MatmulVariant = 'gemv' | 'tiled' | 'coarse-gemv' | 'coarse';
+export type MatmulVariant = 'gemv' | 'tiled' | 'tiled-f16' | 'coarse-gemv' | 'coarse';
 
 /**
  * The op a kernel can fuse on its result r (matmul, and the LoRA expands that finish a matmul's output): `aux`
@@ -42,6 +49,8 @@ export interface MatmulOptions {
   variant?: MatmulVariant;
   /** kernel family when no variant is forced (default `gpu`) */
   kernels?: KernelFamily;
+  /** the device has `shader-f16` (`rt.info.hasF16`): prefill on f16 weights then computes in f16 (default false) */
+  hasF16?: boolean;
   /**
    * Also update `aux` (T × N values, not x, out or bias) from each result r, out being written as usual:
    * `residual`: aux += r; `swiglu`: aux = silu(aux) · r (aux is the gate, out the up projection).
@@ -61,12 +70,16 @@ export interface MatmulOptions {
 
 export const GEMV_MAX_T = 4;
 
-/** The kernel for T rows of x against `w`: gemv for T ≤ GEMV_MAX_T, else the tiled matmul, each in the family's design. */
-export function matmulVariant(T: number, w: Pick<GpuMatrix, 'cols'>, kernels: KernelFamily = 'gpu'): MatmulVariant {
+/**
+ * The kernel for T rows of x against `w`: gemv for T ≤ GEMV_MAX_T, else the tiled matmul, each in the family's design;
+ * the tiled matmul in f16 (`tiled-f16`) for f16 weights on the `gpu` family when the device has `shader-f16`.
+ */
+export function matmulVariant(T: number, w: Pick<GpuMatrix, 'cols'> & { kind?: GpuMatrix['kind'] }, kernels: KernelFamily = 'gpu', hasF16 = false): MatmulVariant {
   const small = T <= GEMV_MAX_T;
   // the coarse kernels read x (and f32 W) as vec4 words
   if (kernels === 'coarse' && w.cols % 4 === 0) return small ? 'coarse-gemv' : 'coarse';
-  return small ? 'gemv' : 'tiled';
+  if (small) return 'gemv';
+  return kernels === 'gpu' && hasF16 && w.kind === 'f16' ? 'tiled-f16' : 'tiled';
 }
 
 export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuffer, opts: MatmulOptions = {}): GpuProgram {
@@ -106,9 +119,13 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
   if (opts.bias) checkBuffer(op, 'bias', opts.bias, N);
   if (x === out) throw badShape(op, 'out must not be the input buffer.');
   if (!out2 || !out3) throw badShape(op, 'the matmul kernels need two spare buffers for out2 / out3 when they are unused.');
-  const variant = opts.variant ?? matmulVariant(T, w, opts.kernels);
+  const variant = opts.variant ?? matmulVariant(T, w, opts.kernels, opts.hasF16);
   const coarse = variant === 'coarse' || variant === 'coarse-gemv';
   if (coarse && K % 4 !== 0) throw badShape(op, `the coarse kernels need K % 4 == 0 (got ${K}).`);
+  if (variant === 'tiled-f16') {
+    if (w.kind !== 'f16') throw badShape(op, `the f16 arithmetic kernel takes f16 weights (got ${w.kind}).`);
+    if (!opts.hasF16) throw badShape(op, 'the f16 arithmetic kernel needs a device with shader-f16.');
+  }
   const epi = opts.epilogue;
   if (epi) {
     checkBuffer(op, 'aux', epi.aux, T * N);
@@ -118,15 +135,20 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
   if (!auxBuffer) throw badShape(op, 'the matmul kernels need a dummy buffer for aux when there is no epilogue.');
   let dispatch: [number, number, number];
   if (variant === 'gemv') dispatch = [Math.ceil(N / 8), T, 1];
-  else if (variant === 'tiled') dispatch = [Math.ceil(N / 64), Math.ceil(T / 64), 1];
+  else if (variant === 'tiled' || variant === 'tiled-f16') dispatch = [Math.ceil(N / 64), Math.ceil(T / 64), 1];
   else dispatch = [Math.ceil(N / 128), variant === 'coarse' ? Math.ceil(T / 8) : T, 1];
   checkGroups(op, dispatch);
   // the coarse kernels walk K group by group, scaling once per group: f32 and f16 (scale 1) are one group of K
   const gs = w.kind === 'f32' || w.kind === 'f16' ? (coarse ? K : 1) : w.groupSize;
   const weights = coarse && w.kind === 'f32' ? 'lib/weights_f32_vec4' : weightsShader(w.kind);
+  // `enable f16;` has to open the module: the runtime joins the files in this order
+  const shader =
+    variant === 'tiled-f16'
+      ? ['lib/enable_f16', 'lib/weights_f16h', 'lib/split_out', 'matmul_f16']
+      : [weights, 'lib/split_out', coarse ? 'matmul_coarse' : variant === 'gemv' ? 'gemv' : 'matmul'];
   return {
     name: `${op}-${variant}-${w.kind}`,
-    shader: [weights, 'lib/split_out', coarse ? 'matmul_coarse' : variant === 'gemv' ? 'gemv' : 'matmul'],
+    shader,
     ...(variant === 'coarse-gemv' ? { entryPoint: 'gemv' } : {}),
     uniforms: [
       { u32: T },
@@ -156,5 +178,5 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
 }
 
 export function matmul(rt: GpuRuntime, x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuffer, opts: MatmulOptions = {}): void {
-  rt.run(matmulProgram(x, T, w, out, { kernels: rt.kernels, dummy: rt.dummy, dummyOut: rt.dummyOut, ...opts }));
+  rt.run(matmulProgram(x, T, w, out, { kernels: rt.kernels, hasF16: rt.info.hasF16, dummy: rt.dummy, dummyOut: rt.dummyOut, ...opts }));
 }
