@@ -65,7 +65,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
       let q = idx % TQ;
       let k = k0 + q * 4u;
       var xv = vec4<f16>(0.0h);
-      if (t0 + m < P.T) { xv = vec4<f16>(x_load4(t0 + m, k)); }
+      // clamped into f16's range: an activation past ±65504 saturates instead of becoming ±inf (and NaN downstream)
+      if (t0 + m < P.T) { xv = vec4<f16>(clamp(x_load4(t0 + m, k), vec4<f32>(-65504.0), vec4<f32>(65504.0))); }
       var wv = vec4<f16>(0.0h);
       if (n0 + m < P.N && k < P.K) { wv = w_load4h(n0 + m, k, P.K); }
       xs[q * TM + m] = xv;

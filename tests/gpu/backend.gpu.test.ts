@@ -17,23 +17,10 @@ import { createCpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
 import { ropeInvFreq } from '../../src/engine/cpu/kernels/rope.ts';
 import { createModel, createModelBuilder } from '../../src/engine/model/llama.ts';
 import { randomAdapter, randomModel } from '../../src/engine/model/randomModel.ts';
-import { roundToF16 } from '../../src/engine/f16.ts';
-import type { LlamaWeights } from '../../src/engine/model/types.ts';
-import { quantizeQ4, type F32Matrix } from '../../src/engine/quant.ts';
+import { quantizeQ4 } from '../../src/engine/quant.ts';
 import { WebGpuBackend } from '../../src/engine/webgpu/webgpuBackend.ts';
 import { createTestRuntime, describeGpu } from './gpu.ts';
-import { expectClose, expectSame, randn, rng } from './check.ts';
-
-/** The weights an f16 model computes with: every matrix rounded to f16 (norms and biases stay f32). */
-function roundMatricesToF16(w: LlamaWeights): LlamaWeights {
-  const r = (m: F32Matrix): F32Matrix => ({ ...m, data: roundToF16(m.data) });
-  return {
-    embed: r(w.embed),
-    finalNorm: w.finalNorm,
-    ...(w.lmHead ? { lmHead: r(w.lmHead) } : {}),
-    layers: w.layers.map((L) => ({ ...L, q: r(L.q), k: r(L.k), v: r(L.v), o: r(L.o), gate: r(L.gate), up: r(L.up), down: r(L.down) })),
-  };
-}
+import { expectClose, expectSame, randn, rng, roundMatricesToF16 } from './check.ts';
 
 describeGpu('WebGpuBackend vs the CPU backend', () => {
   let gpu: WebGpuBackend;

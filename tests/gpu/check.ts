@@ -1,4 +1,7 @@
 import { expect } from 'vitest';
+import { roundToF16 } from '../../src/engine/f16.ts';
+import type { LlamaWeights } from '../../src/engine/model/types.ts';
+import type { F32Matrix } from '../../src/engine/quant.ts';
 
 /** Deterministic random numbers (mulberry32). */
 export function rng(seed: number): () => number {
@@ -54,4 +57,15 @@ export function expectSame(gpu: ArrayLike<number>, cpu: ArrayLike<number>, what:
   for (let i = 0; i < cpu.length; i++) {
     if (!Object.is(gpu[i], cpu[i])) expect.fail(`${what}: element ${i} is ${gpu[i]} on the GPU and ${cpu[i]} on the CPU (expected exactly equal).`);
   }
+}
+
+/** The weights an f16 model computes with: every matrix rounded to f16 (norms and biases stay f32). */
+export function roundMatricesToF16(w: LlamaWeights): LlamaWeights {
+  const r = (m: F32Matrix): F32Matrix => ({ ...m, data: roundToF16(m.data) });
+  return {
+    embed: r(w.embed),
+    finalNorm: w.finalNorm,
+    ...(w.lmHead ? { lmHead: r(w.lmHead) } : {}),
+    layers: w.layers.map((L) => ({ ...L, q: r(L.q), k: r(L.k), v: r(L.v), o: r(L.o), gate: r(L.gate), up: r(L.up), down: r(L.down) })),
+  };
 }
