@@ -19,6 +19,12 @@
 //   2 = SwiGLU:   aux[o] = silu(aux[o]) · y[o] (y = up, aux = gate, same formula as silu_mul.wgsl).
 // Split output (lib/split_out.wgsl, concatenated in front): split1 > 0 sends columns [0, split1), [split1, split2)
 // and [split2, N) to y, out2 and out3, each at its own width (bias still indexed by n); never with an epilogue.
+// Norm prologue (`gemv` only, P.norm = 1: the RMSNorm before the matmul folded into it): x is the un-normed rows and
+// the kernel multiplies with h = x · r · w_norm (r = 1 / sqrt(mean(x[t]²) + eps), w_norm from lib/norm_w_*.wgsl),
+// each invocation summing its row's squares itself exactly as rms_norm_coarse.wgsl does (vec4 fma over the row,
+// then (x + y) + (z + w)), so h and y are bit for bit those of rms_norm_coarse.wgsl + this kernel. The invocations
+// of the first column block (gid.x = 0) also write h (all K values of row t) to `aux` (no epilogue) or `out2` (with
+// an epilogue: no split then), for the later readers of h.
 
 struct Params {
   T: u32,
@@ -30,8 +36,8 @@ struct Params {
   epilogue: u32,   // 0 none, 1 residual, 2 SwiGLU (see above)
   split1: u32,     // split output (lib/split_out.wgsl): first column of out2, 0 = no split
   split2: u32,     // first column of out3
-  _p1: u32,
-  _p2: u32,
+  norm: u32,       // 1: norm prologue, `gemv` only (see above)
+  eps: f32,        // its epsilon
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -41,6 +47,19 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> aux: array<f32>; // the epilogue's target (a dummy when none)
 
 const TB = 8u;
+
+// the norm prologue's side output h: aux when there is no epilogue, else out2 (an epilogue never comes with a split)
+fn h_set(i: u32, v: f32) {
+  if (P.epilogue == 0u) {
+    aux[i] = v;
+  } else {
+    out2[i] = v;
+  }
+}
+
+fn norm_w4(k: u32) -> vec4<f32> {
+  return vec4<f32>(norm_w(k), norm_w(k + 1u), norm_w(k + 2u), norm_w(k + 3u));
+}
 
 fn store4(t: u32, n0: u32, v: vec4<f32>) {
   for (var j = 0u; j < 4u; j++) {
@@ -114,6 +133,26 @@ fn gemv(@builtin(global_invocation_id) gid: vec3<u32>) {
   var s1 = vec4<f32>(0.0);
   var s2 = vec4<f32>(0.0);
   var s3 = vec4<f32>(0.0);
+  var inv = 1.0;
+  if (P.norm != 0u) {
+    // rms_norm_coarse.wgsl's sum of squares of row t
+    var ss = vec4<f32>(0.0);
+    for (var i = 0u; i < K4; i++) {
+      let v = x[xb + i];
+      ss = fma(v, v, ss);
+    }
+    inv = 1.0 / sqrt(((ss.x + ss.y) + (ss.z + ss.w)) / f32(P.K) + P.eps);
+    if (gid.x == 0u) {
+      for (var i = 0u; i < K4; i++) {
+        let hv = x[xb + i] * inv * norm_w4(i * 4u);
+        let o = (xb + i) * 4u;
+        h_set(o, hv.x);
+        h_set(o + 1u, hv.y);
+        h_set(o + 2u, hv.z);
+        h_set(o + 3u, hv.w);
+      }
+    }
+  }
   // K in groups of gs columns (f32: one group of K): raw products summed per group, scaled once per group and row
   for (var g0 = 0u; g0 < P.K; g0 += P.gs) {
     var r0 = vec4<f32>(0.0);
@@ -121,7 +160,8 @@ fn gemv(@builtin(global_invocation_id) gid: vec3<u32>) {
     var r2 = vec4<f32>(0.0);
     var r3 = vec4<f32>(0.0);
     for (var k = g0; k < g0 + P.gs; k += 4u) {
-      let a = x[xb + k / 4u];
+      var a = x[xb + k / 4u];
+      if (P.norm != 0u) { a = a * inv * norm_w4(k); }
       r0 = fma(a, w_raw4(n0, k, P.K), r0);
       r1 = fma(a, w_raw4(n1, k, P.K), r1);
       r2 = fma(a, w_raw4(n2, k, P.K), r2);

@@ -16,12 +16,14 @@
  *   software adapters such as SwiftShader; needs K % 4 == 0).
  * Every kernel can fuse the next op on the result (residual add, SwiGLU) as an epilogue (`opts.epilogue`), or split
  * its output columns over up to three buffers (`opts.split`: the fused q/k/v projection writing q, k and v).
+ * The decode kernels (`gemv`, `coarse-gemv`) can also fold the RMSNorm before them in (`opts.norm`: x is then the
+ * un-normed rows, each workgroup / invocation computes its row's norm itself, and the first column block writes h).
  *
  * @example
  * matmul(rt, x, T, w, out, { bias });
  */
 import type { GpuRuntime, KernelFamily } from '../runtime.ts';
-import { checkGpuMatrix, weightBindings, weightsShader, type GpuMatrix } from '../matrix.ts';
+import { checkGpuMatrix, gpuMatrixBuffers, weightBindings, weightsShader, type GpuMatrix } from '../matrix.ts';
 import { badShape, checkBuffer, checkGroups, checkInt, type GpuProgram } from '../program.ts';
 
 export type MatmulVariant = 'gemv' | 'tiled' | 'tiled-f16' | 'coarse-gemv' | 'coarse';
@@ -66,6 +68,21 @@ export interface MatmulOptions {
   split?: { at: readonly [number, number]; out2?: GPUBuffer; out3?: GPUBuffer };
   /** two small storage buffers bound as `out2` / `out3` when they are unused (`GpuRuntime.dummyOut`) */
   dummyOut?: readonly [GPUBuffer, GPUBuffer];
+  /**
+   * Norm prologue (`gemv` / `coarse-gemv` only): x holds the un-normed rows and the product is taken with
+   * `h = rmsNorm(x, weight, eps)` (K values of `weight`), which the kernel also writes to `h` (T × K values; a buffer
+   * none of the others), bit for bit what `rmsNorm` (its `wg` kernel for `gemv`, `coarse` for `coarse-gemv`) writes.
+   * With a bias the norm weight takes a binding of its own: see `normPrologueFits`.
+   */
+  norm?: NormPrologue;
+  /** the device's `maxStorageBuffersPerShaderStage` (`rt.info.limits`): a program needing more is refused */
+  maxStorageBuffers?: number;
+}
+
+export interface NormPrologue {
+  weight: GPUBuffer;
+  eps: number;
+  h: GPUBuffer;
 }
 
 export const GEMV_MAX_T = 4;
@@ -80,6 +97,16 @@ export function matmulVariant(T: number, w: Pick<GpuMatrix, 'cols'> & { kind?: G
   if (kernels === 'coarse' && w.cols % 4 === 0) return small ? 'coarse-gemv' : 'coarse';
   if (small) return 'gemv';
   return kernels === 'gpu' && hasF16 && w.kind === 'f16' ? 'tiled-f16' : 'tiled';
+}
+
+/**
+ * Whether a norm prologue fits the device's storage-buffer bindings: x, y, bias, aux, out2, out3 and the weight's
+ * buffers (f32 / f16: 1, int8 / int4: 2) are bound anyway; h goes to `aux` (no epilogue) or `out2` (an epilogue, which
+ * never comes with a split), and the norm weight to the `bias` binding when there is no bias: no extra binding. With a
+ * bias the norm weight needs one more (binding 7): 8 for f32 / f16 (WebGPU's guaranteed 8 fit), 9 for int8 / int4.
+ */
+export function normPrologueFits(w: Pick<GpuMatrix, 'kind'>, hasBias: boolean, maxStorageBuffers: number): boolean {
+  return 6 + (w.kind === 'f32' || w.kind === 'f16' ? 1 : 2) + (hasBias ? 1 : 0) <= maxStorageBuffers;
 }
 
 export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuffer, opts: MatmulOptions = {}): GpuProgram {
@@ -131,8 +158,24 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
     checkBuffer(op, 'aux', epi.aux, T * N);
     if (epi.aux === x || epi.aux === out || epi.aux === opts.bias) throw badShape(op, 'aux must not be x, out or bias.');
   }
-  const auxBuffer = epi?.aux ?? opts.dummy;
+  let auxBuffer = epi?.aux ?? opts.dummy;
   if (!auxBuffer) throw badShape(op, 'the matmul kernels need a dummy buffer for aux when there is no epilogue.');
+  const norm = opts.norm;
+  if (norm) {
+    if (variant !== 'gemv' && variant !== 'coarse-gemv') throw badShape(op, `a norm prologue needs a decode kernel (gemv, coarse-gemv; got ${variant}).`);
+    checkBuffer(op, 'norm weight', norm.weight, K);
+    checkBuffer(op, 'h', norm.h, T * K);
+    if (!(norm.eps >= 0)) throw badShape(op, `the norm's eps must be ≥ 0 (got ${norm.eps}).`);
+    const others = [x, out, opts.bias, epi?.aux, split?.out2, split?.out3, norm.weight, ...gpuMatrixBuffers(w)];
+    if (others.includes(norm.h)) throw badShape(op, 'h must be a buffer of its own (not x, an output, bias, aux or a weight).');
+    if ([out, epi?.aux, split?.out2, split?.out3].includes(norm.weight)) throw badShape(op, 'the norm weight must not be an output.');
+    if (opts.maxStorageBuffers !== undefined && !normPrologueFits(w, opts.bias !== undefined, opts.maxStorageBuffers)) {
+      throw badShape(op, `a norm prologue with a bias on ${w.kind} weights needs more than the device's ${opts.maxStorageBuffers} storage buffers.`);
+    }
+    // h rides in aux without an epilogue, in out2 with one (never split then)
+    if (epi) out2 = norm.h;
+    else auxBuffer = norm.h;
+  }
   let dispatch: [number, number, number];
   if (variant === 'gemv') dispatch = [Math.ceil(N / 8), T, 1];
   else if (variant === 'tiled' || variant === 'tiled-f16') dispatch = [Math.ceil(N / 64), Math.ceil(T / 64), 1];
@@ -142,12 +185,17 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
   const gs = w.kind === 'f32' || w.kind === 'f16' ? (coarse ? K : 1) : w.groupSize;
   const weights = coarse && w.kind === 'f32' ? 'lib/weights_f32_vec4' : weightsShader(w.kind);
   // `enable f16;` has to open the module: the runtime joins the files in this order
+  // the norm weight: in the bias binding when there is no bias, else at binding 7 (lib/norm_w_own)
+  const ownNormW = norm !== undefined && opts.bias !== undefined;
+  const normLib = ownNormW ? 'lib/norm_w_own' : 'lib/norm_w_bias';
   const shader =
     variant === 'tiled-f16'
       ? ['lib/enable_f16', 'lib/weights_f16h', 'lib/split_out', 'matmul_f16']
-      : [weights, 'lib/split_out', coarse ? 'matmul_coarse' : variant === 'gemv' ? 'gemv' : 'matmul'];
+      : variant === 'tiled'
+        ? [weights, 'lib/split_out', 'matmul']
+        : [weights, 'lib/split_out', normLib, coarse ? 'matmul_coarse' : 'gemv'];
   return {
-    name: `${op}-${variant}-${w.kind}`,
+    name: `${op}-${variant}-${w.kind}${norm ? '-norm' : ''}`,
     shader,
     ...(variant === 'coarse-gemv' ? { entryPoint: 'gemv' } : {}),
     uniforms: [
@@ -160,17 +208,18 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
       { u32: epilogueCode(epi) },
       { u32: s1 },
       { u32: s2 },
-      { u32: 0 },
-      { u32: 0 },
+      { u32: norm ? 1 : 0 },
+      norm ? { f32: norm.eps } : { u32: 0 },
     ],
     bindings: [
       { binding: 1, buffer: x },
       { binding: 2, buffer: out },
-      // bias is read only when has_bias = 1; bind something valid otherwise
-      { binding: 3, buffer: opts.bias ?? x },
+      // bias is read only when has_bias = 1; it carries the norm weight when there is a norm and no bias; bind something valid otherwise
+      { binding: 3, buffer: opts.bias ?? norm?.weight ?? x },
       { binding: 4, buffer: auxBuffer },
       { binding: 5, buffer: out2 },
       { binding: 6, buffer: out3 },
+      ...(ownNormW ? [{ binding: 7, buffer: norm.weight }] : []),
       ...weightBindings(w),
     ],
     dispatch,
@@ -178,5 +227,10 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
 }
 
 export function matmul(rt: GpuRuntime, x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuffer, opts: MatmulOptions = {}): void {
-  rt.run(matmulProgram(x, T, w, out, { kernels: rt.kernels, hasF16: rt.info.hasF16, dummy: rt.dummy, dummyOut: rt.dummyOut, ...opts }));
+  rt.run(matmulProgram(x, T, w, out, { kernels: rt.kernels, hasF16: rt.info.hasF16, dummy: rt.dummy, dummyOut: rt.dummyOut, maxStorageBuffers: maxStorageBuffers(rt), ...opts }));
+}
+
+/** The device's `maxStorageBuffersPerShaderStage` (WebGPU's guaranteed 8 when the runtime does not say). */
+export function maxStorageBuffers(rt: GpuRuntime): number {
+  return rt.info.limits?.maxStorageBuffersPerShaderStage ?? 8;
 }
