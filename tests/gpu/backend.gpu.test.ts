@@ -401,15 +401,67 @@ describeGpu('WebGpuBackend vs the CPU backend', () => {
       // per layer: rmsNorm ×2, q/k/v fused (one split matmul), o/gate/up/down, rope of q and k with the paged kv
       // write (one dispatch), attention = 9; + embedding, final norm, LM head
       const base = await step([-1, -1, -1], [10, 20, 30]);
-      expect(base.n).toBe(9 * L + 3);
+      expect(base.n).toBe(7 * L + 2);
       // every target has LoRA: shrink + expand for each of the 7 modules, the adds / SwiGLU still fused (into the expand)
       const mixed = await step([0, 1, -1], [10, 20, 30]);
-      expect(mixed.n).toBe(23 * L + 3);
+      expect(mixed.n).toBe(21 * L + 2);
       const alone = await step([0, 1, -1], [10, 20, 30], true);
       mixed.logits.forEach((g, i) => expectSame(g, alone.logits[i]!, `${family}: request ${i} in the mixed batch vs alone`));
       model.dispose();
     });
   }
+
+  it('RMSNorm folded into the next decode matmul (norm prologue): logits and every later reader of h bit for bit = the norms run alone, 2 dispatches fewer per layer and 1 for the final norm; q8 with a bias past the storage-buffer limit runs it alone', async () => {
+    const L = 2;
+    for (const attentionBias of [false, true]) {
+      const { config, weights } = randomModel({ seed: 21, hiddenSize: 64, numHeads: 4, numKvHeads: 2, intermediateSize: 96, numLayers: L, vocabSize: 130, attentionBias });
+      const adapter = randomAdapter(config, { seed: 6, rank: 4 });
+      for (const b of [gpu, gpuFamily]) {
+        for (const quant of ['q8', 'f32'] as const) {
+          const run = async (fold: boolean, limit?: number) => {
+            b.foldNorms = fold;
+            const limits = b.rt.info.limits;
+            const saved = limits.maxStorageBuffersPerShaderStage;
+            if (limit !== undefined) limits.maxStorageBuffersPerShaderStage = limit;
+            try {
+              const model = createModel(b, config, weights, { quant, maxSeq: 32, lora: { slots: 1, maxRank: 4 } });
+              model.setLoraSlot(0, adapter);
+              const seqs = [model.createSequence(), model.createSequence()];
+              await model.forward([
+                { seq: seqs[0]!, tokens: [1, 5, 9, 14, 3] },
+                { seq: seqs[1]!, tokens: [4, 8, 100], adapterSlot: 0 },
+              ]);
+              const out: Float32Array[] = [];
+              const n: number[] = [];
+              for (const [t, slot] of [[10, -1], [20, 0]] as const) {
+                const before = b.rt.dispatches;
+                out.push(...(await model.forward([{ seq: seqs[0]!, tokens: [t] }, { seq: seqs[1]!, tokens: [t + 1], adapterSlot: slot }])));
+                n.push(b.rt.dispatches - before);
+              }
+              model.dispose();
+              return { out, n };
+            } finally {
+              b.foldNorms = true;
+              if (saved !== undefined) limits.maxStorageBuffersPerShaderStage = saved;
+            }
+          };
+          const what = `${b.rt.kernels} ${quant}${attentionBias ? ' +bias' : ''}`;
+          const apart = await run(false);
+          const folded = await run(true);
+          folded.out.forEach((x, i) => expectSame(x, apart.out[i]!, `${what}: folded vs apart #${i}`));
+          // without LoRA rows, then with them (q/k/v, o, gate, up, down each get shrink + expand)
+          expect(apart.n).toEqual([9 * L + 3, 23 * L + 3]);
+          expect(folded.n).toEqual([7 * L + 2, 21 * L + 2]);
+          if (quant === 'q8' && attentionBias) {
+            // int8 + bias + norm weight = 9 storage buffers: at WebGPU's guaranteed 8 the input norms run alone
+            const tight = await run(true, 8);
+            tight.out.forEach((x, i) => expectSame(x, apart.out[i]!, `${what}: limit 8 vs apart #${i}`));
+            expect(tight.n).toEqual([8 * L + 2, 22 * L + 2]);
+          }
+        }
+      }
+    }
+  });
 
   it('an f16 model on WebGPU: logits close to the f32 model, same greedy tokens, half the matrix bytes; a matrix beyond f16 stays f32', async () => {
     const { config, weights } = randomModel({ seed: 8, hiddenSize: 128, numHeads: 4, numKvHeads: 2, intermediateSize: 256, numLayers: 3, vocabSize: 500, tieWordEmbeddings: false });

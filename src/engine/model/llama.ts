@@ -753,14 +753,14 @@ function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights,
       let nOut: number;
       if (fo.allLogits) {
         nOut = T;
+        logits = tmp([T, c.vocabSize]); // allocated first: the norm then folds into the LM head's matmul (decode)
         b.rmsNorm(x, T, d, finalNorm, c.rmsNormEps, h);
-        logits = tmp([T, c.vocabSize]);
         b.matmul(h, T, lmHead, logits);
       } else if (T === rows.length) {
         // one token per row (a decode step): every row is its own last row, no gather
         nOut = T;
+        logits = tmp([T, c.vocabSize]); // allocated first: the norm then folds into the LM head's matmul (decode)
         b.rmsNorm(x, T, d, finalNorm, c.rmsNormEps, h);
-        logits = tmp([T, c.vocabSize]);
         b.matmul(h, T, lmHead, logits);
       } else {
         nOut = rows.length;

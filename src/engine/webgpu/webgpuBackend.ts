@@ -35,8 +35,8 @@ import { checkLoraArgs, loraBgmv, type LoraArgs } from './ops/loraBgmv.ts';
 import { loraSgmv } from './ops/loraSgmv.ts';
 import { loraCoarse, loraCoarseBlocks } from './ops/loraCoarse.ts';
 import { loraSegments, LORA_SLOT_BYTES } from './ops/loraSlots.ts';
-import { matmul, matmulProgram, type Epilogue } from './ops/matmul.ts';
-import { rmsNorm } from './ops/rmsNorm.ts';
+import { matmul, matmulProgram, matmulVariant, maxStorageBuffers, normPrologueFits, GEMV_MAX_T, type Epilogue, type NormPrologue } from './ops/matmul.ts';
+import { rmsNorm, rmsNormProgram, rmsNormVariant } from './ops/rmsNorm.ts';
 import { ropeProgram, ropeTableData, type RopeTable } from './ops/rope.ts';
 import { siluMul } from './ops/siluMul.ts';
 
@@ -132,6 +132,23 @@ interface PendingLora {
   rows: Int32Array;
 }
 
+/** An rmsNorm recorded but not yet encoded (see `WebGpuBackend.pendingNorm`). */
+interface PendingNorm {
+  x: GpuTensor;
+  T: number;
+  d: number;
+  weight: GpuTensor;
+  eps: number;
+  out: GpuTensor;
+}
+
+/** The norm a pending matmul folds in: the matmul's x (h) is `rmsNorm(x, weight, eps)`, written by the matmul too. */
+interface FoldedNorm {
+  x: GpuTensor;
+  weight: GpuTensor;
+  eps: number;
+}
+
 interface PendingRope {
   x: GpuTensor;
   T: number;
@@ -172,7 +189,20 @@ export class WebGpuBackend implements Backend {
    * `lora`: a `loraApply` on the same `out` (the module has LoRA rows), recorded too: then the matmul is encoded
    * plainly, the LoRA kernels after it, and their expand carries the epilogue to every row (`encodeLora`).
    */
-  private pending: { x: GpuTensor; T: number; w: GpuMatrix; out: GpuTensor; bias: GpuTensor | undefined; lora?: PendingLora } | undefined;
+  private pending: { x: GpuTensor; T: number; w: GpuMatrix; out: GpuTensor; bias: GpuTensor | undefined; lora?: PendingLora; norm?: FoldedNorm } | undefined;
+  /**
+   * An rmsNorm of decode size (T ≤ GEMV_MAX_T, out ≠ x) recorded but not yet encoded, so that a `matmul` / `matmulSplit`
+   * on its `out` right after it folds it in as the gemv kernels' norm prologue (`opts.norm` of ops/matmul.ts: each
+   * workgroup / invocation computes its row's norm from x, the first column block writes out = h for the later readers,
+   * bit for bit what rmsNorm writes). Anything else encodes it alone first (`flushNorm`, from `settle`); so does a
+   * matmul that cannot take it (prefill size, the tiled kernels, x / the norm weight among its outputs, a bias on
+   * int8 / int4 weights past the device's storage-buffer limit: `normPrologueFits`). Never pending together with
+   * `pending` or `pendingRope` (recorded after `settle`). Saves two dispatches per layer (input / post-attention
+   * norm) and the final norm's.
+   */
+  private pendingNorm: PendingNorm | undefined;
+  /** Fold rmsNorm into the next decode matmul (`pendingNorm`); false encodes every norm alone (tests compare the two). */
+  foldNorms = true;
   /**
    * A rope recorded but not yet encoded, so that a rope right after it on another tensor with the same rows,
    * positions (contents), table and rowOffset (a layer's k after its q) joins it in one dispatch (rope.wgsl's `pair` entry);
@@ -386,38 +416,83 @@ export class WebGpuBackend implements Backend {
   /** Encodes the pending matmul, if any (see `pending`). */
   private settle(): void {
     this.flushRope();
+    this.flushNorm();
     const p = this.pending;
     if (!p) return;
     this.pending = undefined;
-    matmul(this.rt, p.x.buffer, p.T, p.w, p.out.buffer, p.bias ? { bias: p.bias.buffer } : {});
+    const [x, norm] = this.normArgs(p);
+    matmul(this.rt, x, p.T, p.w, p.out.buffer, { ...(p.bias ? { bias: p.bias.buffer } : {}), ...norm });
     if (p.lora) this.encodeLora(p.lora, p.T, p.out.buffer);
+  }
+
+  /** A pending matmul's input buffer and norm option: x itself, or the folded norm's input with `norm` writing x (= h). */
+  private normArgs(p: { x: GpuTensor; norm?: FoldedNorm | undefined }): [GPUBuffer, { norm?: NormPrologue }] {
+    const n = p.norm;
+    return n ? [n.x.buffer, { norm: { weight: n.weight.buffer, eps: n.eps, h: p.x.buffer } }] : [p.x.buffer, {}];
+  }
+
+  /** Encodes the pending rmsNorm alone, if any (see `pendingNorm`). */
+  private flushNorm(): void {
+    const p = this.pendingNorm;
+    if (!p) return;
+    this.pendingNorm = undefined;
+    rmsNorm(this.rt, p.x.buffer, p.T, p.d, p.weight.buffer, p.eps, p.out.buffer);
+  }
+
+  /**
+   * The pending rmsNorm, taken, when a matmul of x (T rows, weight w, these outputs and bias) can fold it in:
+   * x is its out, a decode kernel (gemv / coarse-gemv, whose rmsNorm counterparts are rms_norm.wgsl / rms_norm_coarse
+   * by the same rule), no buffer the kernel writes is read by the norm, the bindings fit (`normPrologueFits`).
+   */
+  private takeNorm(x: GpuTensor, T: number, w: GpuMatrix, outs: readonly GpuTensor[], bias: GpuTensor | undefined): FoldedNorm | undefined {
+    const p = this.pendingNorm;
+    if (!p || p.out !== x || p.T !== T || p.d !== w.cols || T > GEMV_MAX_T) return undefined;
+    const variant = matmulVariant(T, w, this.rt.kernels, this.rt.info.hasF16);
+    if (variant !== 'gemv' && variant !== 'coarse-gemv') return undefined;
+    if ((variant === 'coarse-gemv') !== (rmsNormVariant(p.d, this.rt.kernels) === 'coarse')) return undefined;
+    if (outs.some((o) => o === p.x || o === p.weight) || bias === p.x || bias === x) return undefined;
+    if (!normPrologueFits(w, bias !== undefined, maxStorageBuffers(this.rt))) return undefined;
+    this.pendingNorm = undefined;
+    return { x: p.x, weight: p.weight, eps: p.eps };
   }
 
   /** Encodes the pending matmul with `aux` updated by `kind` when the op at hand is what it can fuse. */
   private fuse(kind: 'residual' | 'swiglu', result: GpuTensor, aux: GpuTensor): boolean {
     const p = this.pending;
     if (!p || p.out !== result || aux === p.x || aux === p.out || aux === p.bias || aux === p.lora?.x) return false;
+    // a folded norm reads its x (the residual stream) in the kernel: that cannot be the epilogue's target
+    if (p.norm && (aux === p.norm.x || aux === p.norm.weight)) return false;
     const n = p.T * p.w.rows;
     if (result.size !== n || aux.size !== n) return false;
     this.pending = undefined;
-    const bias = p.bias ? { bias: p.bias.buffer } : {};
+    const [x, norm] = this.normArgs(p);
+    const bias = { ...(p.bias ? { bias: p.bias.buffer } : {}), ...norm };
     if (p.lora) {
       // the LoRA delta lands in out after the matmul: its expand applies the epilogue, to every row
-      matmul(this.rt, p.x.buffer, p.T, p.w, p.out.buffer, bias);
+      matmul(this.rt, x, p.T, p.w, p.out.buffer, bias);
       this.encodeLora(p.lora, p.T, p.out.buffer, { kind, aux: aux.buffer });
-    } else matmul(this.rt, p.x.buffer, p.T, p.w, p.out.buffer, { ...bias, epilogue: { kind, aux: aux.buffer } });
+    } else matmul(this.rt, x, p.T, p.w, p.out.buffer, { ...bias, epilogue: { kind, aux: aux.buffer } });
     return true;
   }
 
   matmul(x: Tensor, T: number, w: WeightTensor, out: Tensor, bias?: Tensor): void {
-    this.settle();
-    if (T === 0) return;
     const gx = ten(x);
     const m = wt(w);
     const o = outTen(out);
     const b = bias ? ten(bias) : undefined;
-    matmulProgram(gx.buffer, T, m, o.buffer, { kernels: this.rt.kernels, dummy: this.rt.dummy, dummyOut: this.rt.dummyOut, ...(b ? { bias: b.buffer } : {}) }); // validate now, encode later
-    this.pending = { x: gx, T, w: m, out: o, bias: b };
+    const norm = T > 0 ? this.takeNorm(gx, T, m, [o], b) : undefined; // before settle, which would encode it alone
+    this.settle();
+    if (T === 0) return;
+    const [xb, no] = this.normArgs({ x: gx, norm });
+    try {
+      // validate now, encode later
+      matmulProgram(xb, T, m, o.buffer, { kernels: this.rt.kernels, hasF16: this.rt.info.hasF16, dummy: this.rt.dummy, dummyOut: this.rt.dummyOut, maxStorageBuffers: maxStorageBuffers(this.rt), ...(b ? { bias: b.buffer } : {}), ...no });
+    } catch (e) {
+      // a bad matmul: the norm it took still runs, alone, as it would have unfolded
+      if (norm) rmsNorm(this.rt, norm.x.buffer, T, m.cols, norm.weight.buffer, norm.eps, gx.buffer);
+      throw e;
+    }
+    this.pending = { x: gx, T, w: m, out: o, bias: b, ...(norm ? { norm } : {}) };
   }
 
   /**
@@ -425,33 +500,50 @@ export class WebGpuBackend implements Backend {
    * shaders/lib/split_out.wgsl), e.g. q, k and v from one fused [Wq; Wk; Wv]. Encoded at once (no epilogue to wait for).
    */
   matmulSplit(x: Tensor, T: number, w: WeightTensor, outs: readonly Tensor[], bias?: Tensor): void {
-    this.settle();
     const m = wt(w);
-    if (outs.length < 1 || outs.length > 3) throw badShape(`matmulSplit: 1 to 3 outputs, got ${outs.length}.`);
-    if (!Number.isInteger(T) || T < 0) throw badShape(`matmulSplit: T must be a non-negative integer (got ${T}).`);
     const gx = ten(x);
     const b = bias ? ten(bias) : undefined;
     const os = outs.map(ten);
+    if (outs.length < 1 || outs.length > 3 || !Number.isInteger(T) || T < 0) this.settle();
+    if (outs.length < 1 || outs.length > 3) throw badShape(`matmulSplit: 1 to 3 outputs, got ${outs.length}.`);
+    if (!Number.isInteger(T) || T < 0) throw badShape(`matmulSplit: T must be a non-negative integer (got ${T}).`);
     const widths = os.map((o) => (T > 0 ? o.size / T : 0));
     if (T > 0) {
       const sum = widths.reduce((a, n) => a + n, 0);
       if (widths.some((n) => !Number.isInteger(n) || n < 1) || sum !== m.rows) {
+        this.settle();
         throw badShape(`matmulSplit: the outputs must hold T × width values each, widths summing to the weight's ${m.rows} rows (got ${os.map((o) => o.size).join(', ')} values for T = ${T}).`);
       }
     }
+    if (T > 0) os.forEach(outTen);
+    const norm = T > 0 ? this.takeNorm(gx, T, m, os, b) : undefined; // before settle, which would encode it alone
+    this.settle();
     if (T === 0) return;
     const s1 = widths[0]!;
     const s2 = s1 + (widths[1] ?? 0);
-    for (const o of os) outTen(o);
     const split = { at: [s1, s2] as const, ...(os[1] ? { out2: os[1].buffer } : {}), ...(os[2] ? { out3: os[2].buffer } : {}) };
-    matmul(this.rt, gx.buffer, T, m, os[0]!.buffer, { ...(os.length > 1 ? { split } : {}), ...(b ? { bias: b.buffer } : {}) });
+    const [xb, no] = this.normArgs({ x: gx, norm });
+    try {
+      matmul(this.rt, xb, T, m, os[0]!.buffer, { ...(os.length > 1 ? { split } : {}), ...(b ? { bias: b.buffer } : {}), ...no });
+    } catch (e) {
+      if (norm) rmsNorm(this.rt, norm.x.buffer, T, m.cols, norm.weight.buffer, norm.eps, gx.buffer); // the norm it took, alone
+      throw e;
+    }
   }
 
   rmsNorm(x: Tensor, T: number, d: number, weight: Tensor, eps: number, out: Tensor): void {
     this.settle();
     if (T === 0) return;
     if (ten(weight).size !== d) throw badShape(`rmsNorm: weight needs ${d} values, has ${ten(weight).size}.`);
-    rmsNorm(this.rt, ten(x).buffer, T, d, ten(weight).buffer, eps, outTen(out).buffer);
+    const gx = ten(x);
+    const gw = ten(weight);
+    const o = outTen(out);
+    if (this.foldNorms && T <= GEMV_MAX_T && gx !== o && gw !== o) {
+      rmsNormProgram(gx.buffer, T, d, gw.buffer, eps, o.buffer, rmsNormVariant(d, this.rt.kernels)); // validate now, encode later
+      this.pendingNorm = { x: gx, T, d, weight: gw, eps, out: o }; // folded into the next matmul on o, or encoded alone (see pendingNorm)
+      return;
+    }
+    rmsNorm(this.rt, gx.buffer, T, d, gw.buffer, eps, o.buffer);
   }
 
   rope(x: Tensor, T: number, nHeads: number, headDim: number, positions: Int32Array, invFreq: Tensor, rowOffset = 0): void {
