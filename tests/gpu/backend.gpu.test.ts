@@ -411,6 +411,75 @@ describeGpu('WebGpuBackend vs the CPU backend', () => {
     });
   }
 
+  it('a pending rmsNorm: folded into the matmul on its out (with an epilogue too, not onto its own x), else run alone; the results = the norms run alone and the CPU backend', async () => {
+    const r = rng(17);
+    const [T, K, N] = [3, 32, 32]; // N = K: a matmul's output can be added onto the norm's x
+    const x = randn(r, T * K, 2);
+    const nw = randn(r, K, 0.2).map((v) => 1 + v);
+    const wq = quantizeQ4(randn(r, N * K, 0.3), N, K);
+    const res = randn(r, T * N);
+    const gate = randn(r, T * N, 3);
+    const bias = randn(r, N);
+    const x5 = randn(r, 5 * K);
+    const ops = (b: Backend): Record<string, Tensor> => {
+      const w = b.uploadWeight(wq);
+      const wn = b.upload(nw);
+      const bs = b.upload(bias);
+      const xs = b.upload(x, [T, K]);
+      const xs2 = b.upload(x, [T, K]);
+      const xs3 = b.upload(x, [T, K]);
+      const big = b.upload(x5, [5, K]);
+      const [h1, h2, h3, h4, h5] = [b.alloc([T, K]), b.alloc([T, K]), b.alloc([T, K]), b.alloc([T, K]), b.alloc([T, K])];
+      const [o1, o2, o3, o4, o5] = [b.alloc([T, N]), b.alloc([T, N]), b.alloc([T, N]), b.alloc([T, N]), b.alloc([T, N])];
+      const hBig = b.alloc([5, K]);
+      const oBig = b.alloc([5, N]);
+      const a = b.upload(res, [T, N]);
+      const g = b.upload(gate, [T, N]);
+      const eps = 1e-5;
+      b.rmsNorm(xs, T, K, wn, eps, h1); // folded, its matmul's residual epilogue onto another tensor (h in out2)
+      b.matmul(h1, T, w, o1, bs);
+      b.add(a, o1, a);
+      b.rmsNorm(xs2, T, K, wn, eps, h2); // folded; the add onto the norm's own x runs alone
+      b.matmul(h2, T, w, o2);
+      b.add(xs2, o2, xs2);
+      b.rmsNorm(xs, T, K, wn, eps, h3); // folded, SwiGLU epilogue
+      b.matmul(h3, T, w, o3);
+      b.siluMul(g, o3, g);
+      b.rmsNorm(xs, T, K, wn, eps, h4); // another norm next: runs alone
+      b.rmsNorm(xs3, T, K, wn, eps, xs3); // in place: alone
+      b.matmul(xs3, T, w, o4);
+      b.rmsNorm(xs, T, K, wn, eps, h5); // a matmul on another tensor: alone
+      b.matmul(h4, T, w, o5);
+      b.rmsNorm(big, 5, K, wn, eps, hBig); // prefill size: alone
+      b.matmul(hBig, 5, w, oBig);
+      return { h1: h1, o1: o1, a, h2: h2, o2: o2, xs2, h3: h3, o3: o3, g, h4: h4, xs3, o4: o4, h5: h5, o5: o5, hBig: hBig, oBig: oBig };
+    };
+    for (const b of [gpu, gpuFamily]) {
+      const run = async (fold: boolean) => {
+        b.foldNorms = fold;
+        try {
+          const before = b.rt.dispatches;
+          const made = ops(b);
+          await b.sync(); // encodes the last (pending) matmul
+          const n = b.rt.dispatches;
+          const host: Record<string, Float32Array> = {};
+          for (const [k, t] of Object.entries(made)) host[k] = await b.read(t);
+          return { host, n: n - before };
+        } finally {
+          b.foldNorms = true;
+        }
+      };
+      const apart = await run(false);
+      const folded = await run(true);
+      for (const k of Object.keys(apart.host)) expectSame(folded.host[k]!, apart.host[k]!, `${b.rt.kernels} ${k}: folded vs apart`);
+      // apart: 7 norms + 6 matmuls (the adds and the SwiGLU ride along) = 13; folded: 3 norms fewer, but the add onto
+      // the norm's own x then runs alone: 11
+      expect(apart.n).toBe(13);
+      expect(folded.n).toBe(11);
+    }
+    await both((b) => ops(b), { abs: 1e-5, rel: 1e-5 }, gpuFamily);
+  });
+
   it('RMSNorm folded into the next decode matmul (norm prologue): logits and every later reader of h bit for bit = the norms run alone, 2 dispatches fewer per layer and 1 for the final norm; q8 with a bias past the storage-buffer limit runs it alone', async () => {
     const L = 2;
     for (const attentionBias of [false, true]) {
