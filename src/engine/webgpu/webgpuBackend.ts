@@ -201,8 +201,13 @@ export class WebGpuBackend implements Backend {
    * norm) and the final norm's.
    */
   private pendingNorm: PendingNorm | undefined;
-  /** Fold rmsNorm into the next decode matmul (`pendingNorm`); false encodes every norm alone (tests compare the two). */
-  foldNorms = true;
+  /**
+   * Fold rmsNorm into the next decode matmul (`pendingNorm`); false encodes every norm alone (tests compare the two).
+   * On by default for the tiled family (real GPUs, where a decode step is bound by per-dispatch cost), off for the
+   * coarse family: on a software adapter every invocation recomputing its row's norm costs more than the dispatch it
+   * saves (measured on SwiftShader, `npm run bench -- webgpu`: decode 78 → 63 tok/s with folding).
+   */
+  foldNorms: boolean;
   /**
    * A rope recorded but not yet encoded, so that a rope right after it on another tensor with the same rows,
    * positions (contents), table and rowOffset (a layer's k after its q) joins it in one dispatch (rope.wgsl's `pair` entry);
@@ -216,6 +221,7 @@ export class WebGpuBackend implements Backend {
   constructor(readonly rt: GpuRuntime) {
     this.info = rt.info;
     if (rt.kernels === 'gpu') this.topK = (logits, T, V, k) => this.topKOnDevice(logits, T, V, k);
+    this.foldNorms = rt.kernels === 'gpu';
     this.lost = new Promise((resolve) => {
       void rt.device.lost.then((i) => {
         if (i.reason !== 'destroyed') resolve(`${i.reason}: ${i.message}`);
