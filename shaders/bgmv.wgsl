@@ -67,15 +67,6 @@ fn shrink(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
   if (lane == 0u && j < slot.rank) { v[t * P.max_rank + j] = part[li]; }
 }
 
-fn epilogue(o: u32, r: f32) {
-  if (P.epilogue == 1u) {
-    aux[o] = aux[o] + r;
-  } else if (P.epilogue == 2u) {
-    let g = aux[o];
-    aux[o] = g / (1.0 + exp(-g)) * r;
-  }
-}
-
 @compute @workgroup_size(256, 1, 1)
 fn expand(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let t = wid.y;

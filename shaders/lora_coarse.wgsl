@@ -131,15 +131,6 @@ fn dot_v4(o4: vec4<u32>, v_at4: u32, n4: u32) -> vec4<f32> {
   return acc;
 }
 
-fn epilogue(o: u32, r: f32) {
-  if (P.epilogue == 1u) {
-    aux[o] = aux[o] + r;
-  } else if (P.epilogue == 2u) {
-    let g = aux[o];
-    aux[o] = g / (1.0 + exp(-g)) * r;
-  }
-}
-
 fn store_y(r: u32, n0: u32, scale: f32, acc: vec4<f32>) {
   for (var c = 0u; c < 4u; c++) {
     let o = r * P.out_dim + n0 + c;

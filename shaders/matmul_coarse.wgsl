@@ -64,20 +64,7 @@ fn norm_w4(k: u32) -> vec4<f32> {
 fn store4(t: u32, n0: u32, v: vec4<f32>) {
   for (var j = 0u; j < 4u; j++) {
     let n = n0 + j;
-    if (n < P.N) {
-      var r = v[j];
-      if (P.has_bias != 0u) { r += bias[n]; }
-      let o = t * P.N + n; // aux index (no epilogue with a split)
-      let a = out_at(t, n);
-      if (P.accumulate != 0u) { r += out_get(a); }
-      out_set(a, r);
-      if (P.epilogue == 1u) {
-        aux[o] = aux[o] + r;
-      } else if (P.epilogue == 2u) {
-        let g = aux[o];
-        aux[o] = g / (1.0 + exp(-g)) * r;
-      }
-    }
+    if (n < P.N) { store_out(t, n, v[j]); }
   }
 }
 

@@ -93,18 +93,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     for (var j = 0u; j < 4u; j++) {
       let n = n0 + lid.x + 16u * j;
       if (n >= P.N) { continue; }
-      var v = acc[i * 4u + j];
-      if (P.has_bias != 0u) { v += bias[n]; }
-      let o = t * P.N + n; // aux index (no epilogue with a split)
-      let a = out_at(t, n);
-      if (P.accumulate != 0u) { v += out_get(a); }
-      out_set(a, v);
-      if (P.epilogue == 1u) {
-        aux[o] = aux[o] + v;
-      } else if (P.epilogue == 2u) {
-        let g = aux[o];
-        aux[o] = g / (1.0 + exp(-g)) * v;
-      }
+      store_out(t, n, acc[i * 4u + j]);
     }
   }
 }

@@ -65,6 +65,16 @@ fn rotate(x1: f32, x2: f32, cs: u32) -> vec2<f32> {
   return vec2<f32>(x1 * c - x2 * s, x2 * c + x1 * s);
 }
 
+// Pair `idx` (row, head, i < head_dim / 2) of the first tensor x, rotated in place (rows past the table: left as they are).
+fn rotate_x(idx: u32) {
+  let half = P.head_dim / 2u;
+  let s = site(idx, P.n_heads);
+  if (!s.ok) { return; }
+  let r = rotate(x[s.base], x[s.base + half], s.cs);
+  x[s.base] = r.x;
+  x[s.base + half] = r.y;
+}
+
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>,
@@ -72,11 +82,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   let half = P.head_dim / 2u;
   let idx = (wid.y * nwg.x + wid.x) * 256u + li;
   if (idx >= P.T * P.n_heads * half) { return; }
-  let s = site(idx, P.n_heads);
-  if (!s.ok) { return; }
-  let r = rotate(x[s.base], x[s.base + half], s.cs);
-  x[s.base] = r.x;
-  x[s.base + half] = r.y;
+  rotate_x(idx);
 }
 
 @compute @workgroup_size(256, 1, 1)
@@ -87,11 +93,7 @@ fn pair(@builtin(workgroup_id) wid: vec3<u32>,
   let idx = (wid.y * nwg.x + wid.x) * 256u + li;
   let n1 = P.T * P.n_heads * half;
   if (idx < n1) {
-    let s = site(idx, P.n_heads);
-    if (!s.ok) { return; }
-    let r = rotate(x[s.base], x[s.base + half], s.cs);
-    x[s.base] = r.x;
-    x[s.base + half] = r.y;
+    rotate_x(idx);
     return;
   }
   if (idx - n1 >= P.T * P.n_heads2 * half) { return; }
@@ -110,11 +112,7 @@ fn pair_kv(@builtin(workgroup_id) wid: vec3<u32>,
   let idx = (wid.y * nwg.x + wid.x) * 256u + li;
   let n1 = P.T * P.n_heads * half;
   if (idx < n1) {
-    let s = site(idx, P.n_heads);
-    if (!s.ok) { return; }
-    let r = rotate(x[s.base], x[s.base + half], s.cs);
-    x[s.base] = r.x;
-    x[s.base + half] = r.y;
+    rotate_x(idx);
     return;
   }
   let j = idx - n1;

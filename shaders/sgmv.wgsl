@@ -70,15 +70,6 @@ fn in_load(r: u32, k: u32) -> f32 {
   return v[r * P.max_rank + k];
 }
 
-fn epilogue(o: u32, r: f32) {
-  if (P.epilogue == 1u) {
-    aux[o] = aux[o] + r;
-  } else if (P.epilogue == 2u) {
-    let g = aux[o];
-    aux[o] = g / (1.0 + exp(-g)) * r;
-  }
-}
-
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>,

@@ -4,6 +4,8 @@
 // out2[t·(split2 − split1) + n − split1], n ≥ split2 to out3[t·(N − split2) + n − split2] (the fused q/k/v
 // projection writes q, k and v). split1 = 0: no split, y[t·N + n]. out2 / out3 are small spare buffers when
 // unused (not the `aux` dummy: two writable bindings of one dispatch may not share a buffer).
+// `store_out` finishes a result the same way in every matmul kernel: + bias, + the stored value when accumulating,
+// stored, then the epilogue (lib/epilogue.wgsl; its `aux` index is t·N + n: no epilogue comes with a split).
 
 @group(0) @binding(5) var<storage, read_write> out2: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out3: array<f32>;
@@ -30,4 +32,14 @@ fn out_set(a: vec2<u32>, v: f32) {
   } else {
     out3[a.y] = v;
   }
+}
+
+// Column n of row t from its raw sum v: bias, accumulate, store, epilogue.
+fn store_out(t: u32, n: u32, v: f32) {
+  var r = v;
+  if (P.has_bias != 0u) { r += bias[n]; }
+  let a = out_at(t, n);
+  if (P.accumulate != 0u) { r += out_get(a); }
+  out_set(a, r);
+  epilogue(t * P.N + n, r);
 }

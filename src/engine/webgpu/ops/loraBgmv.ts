@@ -69,7 +69,7 @@ export function bgmvPrograms(a: LoraArgs & { rowSlot: GPUBuffer; scratch: GPUBuf
   const uniforms = [{ u32: a.T }, { u32: a.inDim }, { u32: a.outDim }, { u32: a.maxRank }, { u32: epilogueCode(a.epilogue) }, { u32: 0 }, { u32: 0 }, { u32: 0 }];
   const shrink: GpuProgram = {
     name: `${op}-shrink`,
-    shader: ['bgmv'],
+    shader: ['lib/epilogue', 'bgmv'],
     entryPoint: 'shrink',
     uniforms,
     bindings: [
@@ -83,7 +83,7 @@ export function bgmvPrograms(a: LoraArgs & { rowSlot: GPUBuffer; scratch: GPUBuf
   };
   const expand: GpuProgram = {
     name: `${op}-expand`,
-    shader: ['bgmv'],
+    shader: ['lib/epilogue', 'bgmv'],
     entryPoint: 'expand',
     uniforms,
     bindings: [

@@ -79,7 +79,7 @@ export function loraCoarsePrograms(a: LoraArgs & { scratch: GPUBuffer }, rowsBuf
   ];
   const shrink: GpuProgram = {
     name: `${op}-shrink`,
-    shader: ['lora_coarse'],
+    shader: ['lib/epilogue', 'lora_coarse'],
     entryPoint: 'shrink',
     uniforms: uniforms(b.rows.count, rankGroups, 0),
     bindings: [
@@ -96,7 +96,7 @@ export function loraCoarsePrograms(a: LoraArgs & { scratch: GPUBuffer }, rowsBuf
   const entry = b.blocks.maxLen > 1 ? 'expand8' : 'expand';
   const expand: GpuProgram = {
     name: `${op}-${entry}`,
-    shader: ['lora_coarse'],
+    shader: ['lib/epilogue', 'lora_coarse'],
     entryPoint: entry,
     uniforms: uniforms(b.blocks.count, colGroups, epilogueCode(a.epilogue)),
     bindings: [

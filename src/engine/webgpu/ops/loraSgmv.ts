@@ -41,7 +41,7 @@ export function sgmvPrograms(a: LoraArgs & { scratch: GPUBuffer }, segments: GPU
     const sg = mode === 0 ? { buffer: segments, seg } : ex;
     return {
       name: `${op}-${mode === 0 ? 'shrink' : 'expand'}`,
-      shader: ['sgmv'],
+      shader: ['lib/epilogue', 'sgmv'],
       uniforms: [{ u32: a.T }, { u32: a.inDim }, { u32: a.outDim }, { u32: a.maxRank }, { u32: mode }, { u32: mode === 1 ? epilogueCode(a.epilogue) : 0 }, { u32: 0 }, { u32: 0 }],
       bindings: [
         { binding: 1, buffer: a.x },

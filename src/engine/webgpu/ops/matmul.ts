@@ -190,10 +190,10 @@ export function matmulProgram(x: GPUBuffer, T: number, w: GpuMatrix, out: GPUBuf
   const normLib = ownNormW ? 'lib/norm_w_own' : 'lib/norm_w_bias';
   const shader =
     variant === 'tiled-f16'
-      ? ['lib/enable_f16', 'lib/weights_f16h', 'lib/split_out', 'matmul_f16']
+      ? ['lib/enable_f16', 'lib/weights_f16h', 'lib/split_out', 'lib/epilogue', 'matmul_f16']
       : variant === 'tiled'
-        ? [weights, 'lib/split_out', 'matmul']
-        : [weights, 'lib/split_out', normLib, coarse ? 'matmul_coarse' : 'gemv'];
+        ? [weights, 'lib/split_out', 'lib/epilogue', 'matmul']
+        : [weights, 'lib/split_out', 'lib/epilogue', normLib, coarse ? 'matmul_coarse' : 'gemv'];
   return {
     name: `${op}-${variant}-${w.kind}${norm ? '-norm' : ''}`,
     shader,
