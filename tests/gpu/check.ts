@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
-import { roundToF16 } from '../../src/engine/f16.ts';
+import { fromF16, roundToF16, toF16Matrix, type F16Matrix } from '../../src/engine/f16.ts';
 import type { LlamaWeights } from '../../src/engine/model/types.ts';
-import type { F32Matrix } from '../../src/engine/quant.ts';
+import { f32Matrix, quantizeQ4, quantizeQ8, type F32Matrix, type Matrix } from '../../src/engine/quant.ts';
 
 /** Deterministic random numbers (mulberry32). */
 export function rng(seed: number): () => number {
@@ -68,4 +68,19 @@ export function roundMatricesToF16(w: LlamaWeights): LlamaWeights {
     ...(w.lmHead ? { lmHead: r(w.lmHead) } : {}),
     layers: w.layers.map((L) => ({ ...L, q: r(L.q), k: r(L.k), v: r(L.v), o: r(L.o), gate: r(L.gate), up: r(L.up), down: r(L.down) })),
   };
+}
+
+export type WeightKind = 'f32' | 'f16' | 'q8' | 'q4';
+
+/** `data` ([N, K]) as a weight of `kind` (int8 / int4 quantised with the default groups, f16 rounded). */
+export function makeMatrix(kind: WeightKind, data: Float32Array, N: number, K: number): Matrix | F16Matrix {
+  if (kind === 'q8') return quantizeQ8(data, N, K);
+  if (kind === 'q4') return quantizeQ4(data, N, K);
+  if (kind === 'f16') return toF16Matrix(f32Matrix(data, N, K));
+  return { kind: 'f32', rows: N, cols: K, data };
+}
+
+/** The CPU twin's view of a weight: f16 halves widened to f32 (exactly what the GPU computes with). */
+export function cpuView(w: Matrix | F16Matrix): Matrix {
+  return w.kind === 'f16' ? f32Matrix(fromF16(w.data), w.rows, w.cols) : w;
 }

@@ -10,13 +10,13 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { matmul as cpuMatmul } from '../../src/engine/cpu/kernels/matmul.ts';
 import { siluMul as cpuSiluMul } from '../../src/engine/cpu/kernels/siluMul.ts';
-import { fromF16, toF16Matrix, type F16Matrix } from '../../src/engine/f16.ts';
-import { f32Matrix, quantizeQ4, quantizeQ8, type Matrix } from '../../src/engine/quant.ts';
+import { toF16Matrix } from '../../src/engine/f16.ts';
+import { f32Matrix, quantizeQ8, type Matrix } from '../../src/engine/quant.ts';
 import type { GpuRuntime } from '../../src/engine/webgpu/runtime.ts';
 import { uploadMatrix } from '../../src/engine/webgpu/matrix.ts';
 import { matmul, matmulVariant, type MatmulVariant } from '../../src/engine/webgpu/ops/matmul.ts';
 import { createTestRuntime, describeGpu } from './gpu.ts';
-import { expectClose, randn, rng } from './check.ts';
+import { cpuView, expectClose, makeMatrix, randn, rng } from './check.ts';
 
 /** every kernel, whatever T: the coarse ones too (they need K % 4 == 0) */
 const VARIANTS: readonly MatmulVariant[] = ['gemv', 'tiled', 'coarse-gemv', 'coarse'];
@@ -33,18 +33,6 @@ const SHAPES: [number, number, number][] = [
   [130, 96, 65],
   [9, 36, 5], // K % 32 != 0 (f32 only below), a partial 8-token block and a partial 4-column block
 ];
-
-function makeMatrix(kind: 'f32' | 'f16' | 'q8' | 'q4', data: Float32Array, N: number, K: number): Matrix | F16Matrix {
-  if (kind === 'q8') return quantizeQ8(data, N, K);
-  if (kind === 'q4') return quantizeQ4(data, N, K);
-  if (kind === 'f16') return toF16Matrix(f32Matrix(data, N, K));
-  return { kind: 'f32', rows: N, cols: K, data };
-}
-
-/** The CPU twin's view of a weight: f16 halves widened to f32 (exactly what the GPU computes with). */
-function cpuView(w: Matrix | F16Matrix): Matrix {
-  return w.kind === 'f16' ? f32Matrix(fromF16(w.data), w.rows, w.cols) : w;
-}
 
 describeGpu('matmul on WebGPU vs the CPU twin', () => {
   let rt: GpuRuntime;

@@ -17,17 +17,17 @@ import type { Backend } from '../../src/engine/backend.ts';
 import { createCpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
 import { matmul as cpuMatmul } from '../../src/engine/cpu/kernels/matmul.ts';
 import { siluMul as cpuSiluMul } from '../../src/engine/cpu/kernels/siluMul.ts';
-import { fromF16, toF16Matrix, type F16Matrix } from '../../src/engine/f16.ts';
+import { fromF16, toF16Matrix } from '../../src/engine/f16.ts';
 import { createModel } from '../../src/engine/model/llama.ts';
 import { randomModel } from '../../src/engine/model/randomModel.ts';
 import type { LlamaWeights } from '../../src/engine/model/types.ts';
-import { f32Matrix, quantizeQ8, type Matrix } from '../../src/engine/quant.ts';
+import { f32Matrix, quantizeQ8 } from '../../src/engine/quant.ts';
 import { uploadMatrix } from '../../src/engine/webgpu/matrix.ts';
 import { matmul, matmulVariant } from '../../src/engine/webgpu/ops/matmul.ts';
 import type { GpuRuntime } from '../../src/engine/webgpu/runtime.ts';
 import { WebGpuBackend } from '../../src/engine/webgpu/webgpuBackend.ts';
 import { createF16TestRuntime, describeF16 } from './gpu.ts';
-import { expectClose, randn, rng, roundMatricesToF16 } from './check.ts';
+import { cpuView, expectClose, randn, rng, roundMatricesToF16 } from './check.ts';
 
 /** f16 error per √K per unit of max|x|·max|w| (see the header; measured worst in shaders/README.md) */
 const F16_C = 3e-3;
@@ -43,7 +43,6 @@ function measure(got: Float32Array, want: Float32Array, K: number, s: number): v
   worstC.set(K, c);
 }
 
-const cpuView = (w: F16Matrix): Matrix => f32Matrix(fromF16(w.data), w.rows, w.cols);
 
 describeF16('the f16 arithmetic prefill matmul (tiled-f16) on lavapipe vs the CPU twin', () => {
   let rt: GpuRuntime;

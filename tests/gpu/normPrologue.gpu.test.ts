@@ -13,27 +13,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { matmul as cpuMatmul } from '../../src/engine/cpu/kernels/matmul.ts';
 import { rmsNorm as cpuRmsNorm } from '../../src/engine/cpu/kernels/rmsNorm.ts';
 import { siluMul as cpuSiluMul } from '../../src/engine/cpu/kernels/siluMul.ts';
-import { fromF16, toF16Matrix, type F16Matrix } from '../../src/engine/f16.ts';
-import { f32Matrix, quantizeQ4, quantizeQ8, type Matrix } from '../../src/engine/quant.ts';
+import { quantizeQ8 } from '../../src/engine/quant.ts';
 import type { GpuRuntime } from '../../src/engine/webgpu/runtime.ts';
 import { uploadMatrix } from '../../src/engine/webgpu/matrix.ts';
 import { matmul, matmulProgram, normPrologueFits, type MatmulOptions } from '../../src/engine/webgpu/ops/matmul.ts';
 import { rmsNorm } from '../../src/engine/webgpu/ops/rmsNorm.ts';
 import { createTestRuntime, describeGpu } from './gpu.ts';
-import { expectClose, expectSame, randn, rng } from './check.ts';
-
-type Kind = 'f32' | 'f16' | 'q8' | 'q4';
-
-function makeMatrix(kind: Kind, data: Float32Array, N: number, K: number): Matrix | F16Matrix {
-  if (kind === 'q8') return quantizeQ8(data, N, K);
-  if (kind === 'q4') return quantizeQ4(data, N, K);
-  if (kind === 'f16') return toF16Matrix(f32Matrix(data, N, K));
-  return { kind: 'f32', rows: N, cols: K, data };
-}
-
-function cpuView(w: Matrix | F16Matrix): Matrix {
-  return w.kind === 'f16' ? f32Matrix(fromF16(w.data), w.rows, w.cols) : w;
-}
+import { cpuView, expectClose, expectSame, makeMatrix, randn, rng } from './check.ts';
 
 const tol = (K: number) => ({ abs: 1e-5 * Math.sqrt(K), rel: 1e-5 * Math.sqrt(K) });
 const tol4 = (K: number) => ({ abs: 4e-5 * Math.sqrt(K), rel: 4e-5 * Math.sqrt(K) });
