@@ -97,8 +97,8 @@ let weightScratch = new Float64Array(0);
  * Cost: top-k picks its k ids from the raw logits (temperature and exp do not change the order) and weighs only
  * those; top-p alone sorts only the tokens above a weight threshold that already holds p of the mass, not the whole
  * vocabulary. Same ids and probabilities as weighing and sorting everything (sample.test.ts keeps that version as
- * the reference); at 32 rows × a 49k vocabulary a sampling step went from 26 to ~6 ms (top-k 40, top-p 0.9) and
- * from 450 to ~40 ms (top-p 0.9 alone) on the build machine.
+ * the reference); at 32 rows × a 49k vocabulary a sampling step went from ~26–31 to ~5–6 ms (top-k 40, top-p 0.9)
+ * and from ~450 to ~45 ms (top-p 0.9 alone) on the build machine (`npx tsx bench/_sampling.ts`, both in one run).
  */
 export function candidateDistribution(logits: Float32Array, p: SamplingParams): { ids: Int32Array; probs: Float64Array } {
   const temp = p.temperature ?? 1;
