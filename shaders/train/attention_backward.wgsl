@@ -5,7 +5,7 @@
 // `dq` (per (row, head)): dq_t = scale · Σ_{s ≤ t} p · (dout_t · v_s − D[t, h]) · k_s.
 // `dkv` (per (key row, KV head)): over the query heads h of its group and the rows t ≥ s of its sequence,
 //   dv_s = Σ p · dout_t;  dk_s = scale · Σ p · (dout_t · v_s − D[t, h]) · q_t.
-// Each invocation owns its output rows and sums in a fixed order: no atomics, the same bits on every run.
+// dq, dk and dv are added to (backward ops accumulate). Each invocation owns its output rows and sums in a fixed order: no atomics, the same bits on every run.
 // hd % 4 == 0, hd ≤ 128. Dispatch: 1-D over T * n_heads (`delta`, `dq`) or T * n_kv (`dkv`) invocations,
 // workgroups of 64, split over x/y.
 
@@ -83,7 +83,7 @@ fn dq_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let ds = p * (hsum(e) - D);
     for (var j = 0u; j < h4; j++) { acc[j] += ds * k[ko + j]; }
   }
-  for (var j = 0u; j < h4; j++) { dq[qo + j] = acc[j] * P.scale; }
+  for (var j = 0u; j < h4; j++) { dq[qo + j] = dq[qo + j] + acc[j] * P.scale; }
 }
 
 @compute @workgroup_size(64, 1, 1)
@@ -126,7 +126,7 @@ fn dkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     }
   }
   for (var j = 0u; j < h4; j++) {
-    dk[ko + j] = dkr[j] * P.scale;
-    dv[ko + j] = dvr[j];
+    dk[ko + j] = dk[ko + j] + dkr[j] * P.scale;
+    dv[ko + j] = dv[ko + j] + dvr[j];
   }
 }

@@ -1,12 +1,12 @@
 // Softmax cross-entropy with a per-row loss weight, forward and backward. logits [T, V]; targets i32 [T];
-// row_weight f32 [T]: the loss mask already divided by the number of counted rows (0 for padding and for
-// prompt tokens when only answers count; a row with a negative target counts as 0 too), so the loss is the
-// masked mean of −log softmax(logits[t])[targets[t]].
-// `stats` (one invocation per row): lse[t] = log Σ_v exp(logits[t, v]) (max subtracted), and
-//   loss_rows[t] = row_weight[t] · (lse[t] − logits[t, target]).
+// row_weight f32 [T]: the loss mask times the normalisation (e.g. mask / counted rows), 0 for padding and for
+// prompt tokens when only answers count (a row whose target is outside 0..V-1 counts as weight 0).
+// `stats` (one invocation per row): lse[t] = log Σ_v exp(logits[t, v]) (max subtracted), and the row's
+//   unweighted loss loss_rows[t] = lse[t] − logits[t, target] (0 for a target outside 0..V-1).
 // `grad` (one invocation per row × 4 columns, after `stats`):
-//   dlogits[t, v] = row_weight[t] · (exp(logits[t, v] − lse[t]) − [v == target]).
-// `total` (one invocation): loss[0] = Σ_t loss_rows[t] in order (the one value read back per step).
+//   dlogits[t, v] = row_weight[t] · (exp(logits[t, v] − lse[t]) − [v == target]) (overwritten).
+// `total` (one invocation): loss[0] = Σ_t row_weight[t] · loss_rows[t] in order (the weighted loss: one value
+// to read back).
 // No atomics: the same bits on every run. Dispatch: 1-D over T, T * ceil(V / 4) or 1 invocations
 // (workgroups of 64), split over x/y.
 
@@ -47,9 +47,9 @@ fn stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   for (var v = 0u; v < P.V; v++) { s += exp(logits[base + v] - mx); }
   let l = mx + log(s);
   lse[t] = l;
-  let w = weight_of(t);
+  let tg = targets[t];
   var row_loss = 0.0;
-  if (w != 0.0) { row_loss = w * (l - logits[base + u32(targets[t])]); }
+  if (tg >= 0 && u32(tg) < P.V) { row_loss = l - logits[base + u32(tg)]; }
   loss_rows[t] = row_loss;
 }
 
@@ -81,6 +81,6 @@ fn grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 @compute @workgroup_size(1, 1, 1)
 fn total() {
   var s = 0.0;
-  for (var t = 0u; t < P.T; t++) { s += loss_rows[t]; }
+  for (var t = 0u; t < P.T; t++) { s += weight_of(t) * loss_rows[t]; }
   loss[0] = s;
 }

@@ -1,8 +1,9 @@
 // RMSNorm backward. Forward: y[t, i] = x[t, i] · r_t · w[i], r_t = 1 / sqrt(mean_i(x[t]²) + eps).
-// `dx` (one invocation per row t): r_t recomputed from x and written to rstd[t], then
+// rstd[t] = r_t is what the forward (rms_norm_train.wgsl) saved.
+// `main` (one invocation per row t):
 //   dx[t, i] = r_t · w[i] · dy[t, i] − x[t, i] · r_t³ · (Σ_j dy[t, j] · w[j] · x[t, j]) / d
 //   (+ dx when accumulate: the residual stream's gradient gathers it).
-// `dw` (one invocation per column i, after `dx` in the same stream: it reads rstd):
+// `dweight` (one invocation per column i):
 //   dw[i] (+)= Σ_t dy[t, i] · x[t, i] · r_t.
 // Sums run in order in one invocation each (no atomics): the same bits on every run.
 // Dispatch: 1-D over T (`dx`) or d (`dw`) invocations, workgroups of 64, split over x/y.
@@ -18,7 +19,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read> dy: array<f32>;
-@group(0) @binding(4) var<storage, read_write> rstd: array<f32>;
+@group(0) @binding(4) var<storage, read> rstd: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dw: array<f32>;
 
@@ -31,15 +32,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let t = flat(wid, nwg, li);
   if (t >= P.T) { return; }
   let base = t * P.d;
-  var ss = 0.0;
   var c = 0.0;
   for (var i = 0u; i < P.d; i++) {
-    let v = x[base + i];
-    ss += v * v;
-    c += dy[base + i] * weight[i] * v;
+    c += dy[base + i] * weight[i] * x[base + i];
   }
-  let r = 1.0 / sqrt(ss / f32(P.d) + P.eps);
-  rstd[t] = r;
+  let r = rstd[t];
   let k = r * r * r * c / f32(P.d);
   for (var i = 0u; i < P.d; i++) {
     var g = r * weight[i] * dy[base + i] - x[base + i] * k;

@@ -1,6 +1,7 @@
-// SwiGLU backward. Forward: y = silu(g) · u, silu(g) = g · σ(g), σ(g) = 1 / (1 + exp(-g)).
-//   dgate = dy · u · σ(g) · (1 + g · (1 − σ(g)))
-//   dup   = dy · silu(g)
+// SwiGLU backward. Forward: y = silu(g) · u, silu(g) = g · σ(g), σ(g) = 1 / (1 + exp(-g)). Adds (backward ops
+// accumulate, see src/engine/train/trainOps.ts):
+//   dgate += dy · u · σ(g) · (1 + g · (1 − σ(g)))
+//   dup   += dy · silu(g)
 // One invocation per element. Dispatch: 1-D over n (workgroups of 256), split over x/y.
 
 struct Params {
@@ -24,6 +25,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let g = gate[i];
   let s = 1.0 / (1.0 + exp(-g));
   let d = dy[i];
-  dgate[i] = d * up[i] * s * (1.0 + g * (1.0 - s));
-  dup[i] = d * g * s;
+  dgate[i] = dgate[i] + d * up[i] * s * (1.0 + g * (1.0 - s));
+  dup[i] = dup[i] + d * g * s;
 }

@@ -20,13 +20,16 @@ import { uploadMatrix } from '../../src/engine/webgpu/matrix.ts';
 import { rope, ropeTable } from '../../src/engine/webgpu/ops/rope.ts';
 import { gemm } from '../../src/engine/webgpu/train/gemm.ts';
 import { matmulDx } from '../../src/engine/webgpu/train/matmulDx.ts';
-import { rmsNormBackward } from '../../src/engine/webgpu/train/rmsNormBackward.ts';
+import { rmsNormBackward, rmsNormForward } from '../../src/engine/webgpu/train/rmsNormTrain.ts';
+import { rmsNorm as cpuRmsNorm } from '../../src/engine/cpu/kernels/rmsNorm.ts';
+import { dropout, dropoutBackward } from '../../src/engine/webgpu/train/dropout.ts';
+import { dropoutKeep } from '../../src/engine/train/trainOps.ts';
 import { siluMulBackward } from '../../src/engine/webgpu/train/siluMulBackward.ts';
 import { embeddingBackward, groupRowsByToken } from '../../src/engine/webgpu/train/embeddingBackward.ts';
 import { crossEntropy, lossRowWeights } from '../../src/engine/webgpu/train/crossEntropy.ts';
 import { attentionBackward, attentionTrainForward } from '../../src/engine/webgpu/train/attentionTrain.ts';
 import { adamw } from '../../src/engine/webgpu/train/adamw.ts';
-import { gradClip, gradNormAdd, scale, scaleByState } from '../../src/engine/webgpu/train/gradNorm.ts';
+import { clipByNorm, fill, gradNormAdd, scale } from '../../src/engine/webgpu/train/gradNorm.ts';
 import { ropeBackward, ropeBackwardTable } from '../../src/engine/webgpu/train/ropeBackward.ts';
 import { loraBackward, loraForward } from '../../src/engine/webgpu/train/loraTrain.ts';
 import {
@@ -142,7 +145,7 @@ describeGpu('training kernels on WebGPU vs their CPU twins', () => {
     }
   });
 
-  it('rmsNorm backward: dx (overwrite, accumulate) and dweight', async () => {
+  it('rmsNorm forward keeping rstd, backward: dx (accumulate) and dweight', async () => {
     for (const [T, d] of [
       [1, 8],
       [9, 64],
@@ -157,25 +160,29 @@ describeGpu('training kernels on WebGPU vs their CPU twins', () => {
       const want = dx0.slice();
       const wantW = dw0.slice();
       rmsNormBackwardCpu(x, T, d, w, 1e-5, dy, want, wantW, true);
+      const wantY = new Float32Array(T * d);
+      cpuRmsNorm(x, T, d, w, 1e-5, wantY);
       const gdx = rt.upload(dx0);
       const gdw = rt.upload(dw0);
-      rmsNormBackward(rt, { x: rt.upload(x), T, d, weight: rt.upload(w), eps: 1e-5, dy: rt.upload(dy), dx: gdx, rstd: zeros(T), accumulate: true, dw: gdw });
+      const [gx, gw, gy, rstd] = [rt.upload(x), rt.upload(w), zeros(T * d), zeros(T)];
+      rmsNormForward(rt, gx, T, d, gw, 1e-5, gy, rstd);
+      expectClose(await rt.readF32(gy, T * d), wantY, { abs: 1e-6, rel: 2e-6 }, `rmsNorm forward T=${T} d=${d}`);
+      rmsNormBackward(rt, { x: gx, T, d, weight: gw, eps: 1e-5, dy: rt.upload(dy), dx: gdx, rstd, accumulate: true, dw: gdw });
       expectClose(await rt.readF32(gdx, T * d), want, { abs: 1e-5, rel: 1e-5 }, `rmsNorm dx T=${T} d=${d}`);
       expectClose(await rt.readF32(gdw, d), wantW, mmTol(T), `rmsNorm dw T=${T} d=${d}`);
     }
   });
 
-  it('siluMul backward (gates up to ±30)', async () => {
+  it('siluMul backward, adding (gates up to ±30)', async () => {
     const n = 5000;
     const rand = rng(n);
     const g = randn(rand, n, 30);
     const u = randn(rand, n, 2);
     const dy = randn(rand, n);
-    const dG = new Float32Array(n);
-    const dU = new Float32Array(n);
+    const dG = randn(rand, n);
+    const dU = randn(rand, n);
+    const [gdG, gdU] = [rt.upload(dG), rt.upload(dU)];
     siluMulBackwardCpu(g, u, dy, dG, dU);
-    const gdG = zeros(n);
-    const gdU = zeros(n);
     siluMulBackward(rt, rt.upload(g), rt.upload(u), rt.upload(dy), gdG, gdU, n);
     expectClose(await rt.readF32(gdG, n), dG, { abs: 1e-6, rel: 4e-6 }, 'siluMul dGate');
     expectClose(await rt.readF32(gdU, n), dU, { abs: 1e-6, rel: 4e-6 }, 'siluMul dUp');
@@ -217,18 +224,21 @@ describeGpu('training kernels on WebGPU vs their CPU twins', () => {
       const mask = Float32Array.from({ length: T }, (_, t) => (T > 1 && t === 0 ? 0 : 1));
       const weights = lossRowWeights(mask, targets);
       const dl = new Float32Array(T * V);
-      const loss = crossEntropyCpu(logits, T, V, targets, weights, dl);
+      const rows = new Float32Array(T);
+      const loss = crossEntropyCpu(logits, T, V, targets, weights, dl, rows);
       const gl = zeros(T * V);
       const gloss = zeros(1);
-      crossEntropy(rt, { logits: rt.upload(logits), T, V, targets: rt.upload(targets), rowWeight: rt.upload(weights), lse: zeros(T), lossRows: zeros(T), dlogits: gl, loss: gloss });
+      const grows = zeros(T);
+      crossEntropy(rt, { logits: rt.upload(logits), T, V, targets: rt.upload(targets), rowWeight: rt.upload(weights), lse: zeros(T), lossRows: grows, dlogits: gl, loss: gloss });
       const [got] = await rt.readF32(gloss, 1);
+      expectClose(await rt.readF32(grows, T), rows, { abs: 1e-6 * (1 + Math.log(V)), rel: 1e-6 }, `loss rows T=${T} V=${V}`);
       expect(Math.abs(got! - loss), `loss T=${T} V=${V}: ${got} vs ${loss}`).toBeLessThanOrEqual(1e-6 * (1 + Math.log(V)) * (1 + Math.abs(loss)));
       expectClose(await rt.readF32(gl, T * V), dl, { abs: 1e-7, rel: 1e-5 }, `dlogits T=${T} V=${V}`);
     }
     expect(lossRowWeights([0, 0], Int32Array.of(1, 2))).toEqual(new Float32Array(2));
   });
 
-  it('attention forward (lse kept) and backward: GQA, several sequences', async () => {
+  it('attention forward (lse kept) and backward (adding): GQA, several sequences', async () => {
     for (const s of [
       { T: 6, S: 6, nHeads: 2, nKv: 1, hd: 8 },
       { T: 24, S: 8, nHeads: 4, nKv: 2, hd: 16 },
@@ -244,14 +254,12 @@ describeGpu('training kernels on WebGPU vs their CPU twins', () => {
       const out = new Float32Array(qn);
       const lse = new Float32Array(s.T * s.nHeads);
       attentionForwardCpu(s, q, k, v, out, lse);
-      const dq = new Float32Array(qn);
-      const dk = new Float32Array(kn);
-      const dv = new Float32Array(kn);
+      const [dq, dk, dv] = [randn(rand, qn), randn(rand, kn), randn(rand, kn)];
+      const [gdq, gdk, gdv] = [rt.upload(dq), rt.upload(dk), rt.upload(dv)];
       attentionBackwardCpu(s, q, k, v, dout, dq, dk, dv);
       const [gq, gk, gv] = [rt.upload(q), rt.upload(k), rt.upload(v)];
       const [gout, glse] = [zeros(qn), zeros(s.T * s.nHeads)];
       attentionTrainForward(rt, s, gq, gk, gv, gout, glse);
-      const [gdq, gdk, gdv] = [zeros(qn), zeros(kn), zeros(kn)];
       attentionBackward(rt, s, gq, gk, gv, gout, glse, rt.upload(dout), zeros(s.T * s.nHeads), gdq, gdk, gdv);
       const what = `T=${s.T} S=${s.S} heads ${s.nHeads}/${s.nKv} hd=${s.hd}`;
       expectClose(await rt.readF32(gout, qn), out, { abs: 2e-6, rel: 2e-5 }, `attention out ${what}`);
@@ -284,26 +292,27 @@ describeGpu('training kernels on WebGPU vs their CPU twins', () => {
     expectClose(await rt.readF32(x, g.length), g, { abs: 2e-6, rel: 0 }, 'rope then its backward');
   });
 
-  it('gradient norm over several tensors, clip factor, scale, and AdamW from the device-held factor', async () => {
+  it('gradient norm over several tensors, scale / fill / clip, AdamW clipping from the device-held norm', async () => {
     const rand = rng(11);
     const grads = [randn(rand, 1000), randn(rand, 70_001), randn(rand, 3)];
-    const state = zeros(2);
+    const normSq = zeros(1);
     const partials = zeros(Math.ceil(70_001 / 256));
-    const gbufs = grads.map((g) => rt.upload(g));
-    rt.clear(state);
-    grads.forEach((g, i) => gradNormAdd(rt, gbufs[i]!, g.length, partials, state));
-    gradClip(rt, state, 10);
-    const [sq, f] = await rt.readF32(state, 2);
+    rt.clear(normSq);
+    grads.forEach((g) => gradNormAdd(rt, rt.upload(g), g.length, partials, normSq));
+    const [sq] = await rt.readF32(normSq, 1);
     const wantSq = gradNormSqCpu(grads);
     expect(Math.abs(sq! - wantSq) / wantSq).toBeLessThan(1e-5);
-    expect(Math.abs(f! - clipFactorCpu(wantSq, 10))).toBeLessThan(1e-5 * clipFactorCpu(wantSq, 10));
+    const f = clipFactorCpu(sq!, 10);
+    expect(f).toBeLessThan(1);
     expect(clipFactorCpu(wantSq, 1e6)).toBe(1);
 
     const x = rt.upload(grads[0]!);
     scale(rt, x, 1000, 0.25);
     expectSame(await rt.readF32(x, 1000), grads[0]!.map((v) => v * 0.25), 'scale');
-    scaleByState(rt, x, 1000, state);
-    expectClose(await rt.readF32(x, 1000), grads[0]!.map((v) => v * 0.25 * f!), { abs: 0, rel: 1e-7 }, 'scale by state');
+    clipByNorm(rt, x, 1000, 10, normSq);
+    expectClose(await rt.readF32(x, 1000), grads[0]!.map((v) => v * 0.25 * f), { abs: 0, rel: 1e-6 }, 'clip by norm');
+    fill(rt, x, 1000, -1.5);
+    expectSame(await rt.readF32(x, 1000), new Float32Array(1000).fill(-1.5), 'fill');
 
     const n = 1000;
     const h = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1 };
@@ -313,12 +322,33 @@ describeGpu('training kernels on WebGPU vs their CPU twins', () => {
     const [gp, gm, gv] = [rt.upload(p), zeros(n), zeros(n)];
     for (let step = 1; step <= 3; step++) {
       const g = randn(rand, n);
-      adamwCpu(p, g, m, v, h, step, f!);
-      adamw(rt, { param: gp, grad: rt.upload(g), m: gm, v: gv, clipState: state, n }, h, step);
+      adamwCpu(p, g, m, v, h, step, step === 2 ? 1 : f);
+      adamw(rt, { param: gp, grad: rt.upload(g), m: gm, v: gv, n }, h, step, step === 2 ? null : { maxNorm: 10, normSq });
     }
     expectClose(await rt.readF32(gp, n), p, { abs: 1e-6, rel: 1e-6 }, 'adamw param');
     expectClose(await rt.readF32(gm, n), m, { abs: 1e-6, rel: 1e-6 }, 'adamw m');
     expectClose(await rt.readF32(gv, n), v, { abs: 1e-6, rel: 1e-6 }, 'adamw v');
-    expect(() => adamw(rt, { param: gp, grad: x, m: gm, v: gv, clipState: state, n }, { ...h, beta1: 1 }, 1)).toThrow(/hyper-parameters/);
+    expect(() => adamw(rt, { param: gp, grad: x, m: gm, v: gv, n }, { ...h, beta1: 1 }, 1)).toThrow(/hyper-parameters/);
+  });
+
+  it('dropout: the mask of dropoutKeep (bit for bit), backward adds with the same mask', async () => {
+    const n = 20_000;
+    const rand = rng(3);
+    const x = randn(rand, n);
+    for (const [p, seed] of [
+      [0.1, 7],
+      [0.5, 123456789],
+      [0, 1],
+    ] as const) {
+      const y = zeros(n);
+      dropout(rt, rt.upload(x), y, n, p, seed);
+      const got = await rt.readF32(y, n);
+      const want = x.map((v, i) => (dropoutKeep(seed, i, p) ? v * Math.fround(1 / (1 - p)) : 0));
+      expectSame(got, want, `dropout p=${p}`);
+      const dx0 = randn(rand, n);
+      const dx = rt.upload(dx0);
+      dropoutBackward(rt, rt.upload(x), dx, n, p, seed);
+      expectSame(await rt.readF32(dx, n), dx0.map((d, i) => Math.fround(d + want[i]!)), `dropout backward p=${p}`);
+    }
   });
 });

@@ -63,13 +63,13 @@ export function rmsNormBackwardCpu(x: Float32Array, T: number, d: number, weight
   }
 }
 
-/** SwiGLU backward. */
+/** SwiGLU backward (adds to dGate, dUp). */
 export function siluMulBackwardCpu(gate: Float32Array, up: Float32Array, dy: Float32Array, dGate: Float32Array, dUp: Float32Array): void {
   for (let i = 0; i < gate.length; i++) {
     const g = gate[i]!;
     const s = 1 / (1 + Math.exp(-g));
-    dGate[i] = dy[i]! * up[i]! * s * (1 + g * (1 - s));
-    dUp[i] = dy[i]! * g * s;
+    dGate[i] = dGate[i]! + dy[i]! * up[i]! * s * (1 + g * (1 - s));
+    dUp[i] = dUp[i]! + dy[i]! * g * s;
   }
 }
 
@@ -81,8 +81,11 @@ export function embeddingBackwardCpu(tokens: Int32Array, dy: Float32Array, d: nu
   }
 }
 
-/** Masked-mean softmax cross-entropy: returns the loss and writes dlogits (rowWeight as `lossRowWeights`). */
-export function crossEntropyCpu(logits: Float32Array, T: number, V: number, targets: Int32Array, rowWeight: Float32Array, dlogits: Float32Array): number {
+/**
+ * Softmax cross-entropy: writes each row's unweighted loss to `lossRows` (0 for a target outside 0..V-1) and the
+ * gradient of Σ rowWeight · loss to dlogits; returns that weighted sum (rowWeight as `lossRowWeights`: the masked mean).
+ */
+export function crossEntropyCpu(logits: Float32Array, T: number, V: number, targets: Int32Array, rowWeight: Float32Array, dlogits: Float32Array, lossRows?: Float32Array): number {
   let loss = 0;
   for (let t = 0; t < T; t++) {
     const o = t * V;
@@ -93,7 +96,9 @@ export function crossEntropyCpu(logits: Float32Array, T: number, V: number, targ
     let s = 0;
     for (let v = 0; v < V; v++) s += Math.exp(logits[o + v]! - mx);
     const lse = mx + Math.log(s);
-    if (w !== 0) loss += w * (lse - logits[o + tg]!);
+    const rowLoss = tg >= 0 && tg < V ? lse - logits[o + tg]! : 0;
+    if (lossRows) lossRows[t] = rowLoss;
+    loss += w * rowLoss;
     for (let v = 0; v < V; v++) dlogits[o + v] = w === 0 ? 0 : w * (Math.exp(logits[o + v]! - lse) - (v === tg ? 1 : 0));
   }
   return loss;
@@ -137,14 +142,11 @@ export function attentionForwardCpu(s: AttentionCpuShape, q: Float32Array, k: Fl
   }
 }
 
-/** Its backward: dq, dk, dv (overwritten) from dout, with the probabilities recomputed exactly. */
+/** Its backward: adds to dq, dk, dv from dout, with the probabilities recomputed exactly. */
 export function attentionBackwardCpu(s: AttentionCpuShape, q: Float32Array, k: Float32Array, v: Float32Array, dout: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array): void {
   const { T, S, nHeads, nKv, hd } = s;
   const group = nHeads / nKv;
   const scale = 1 / Math.sqrt(hd);
-  dq.fill(0, 0, T * nHeads * hd);
-  dk.fill(0, 0, T * nKv * hd);
-  dv.fill(0, 0, T * nKv * hd);
   const p = new Float64Array(S);
   const dp = new Float64Array(S);
   for (let t = 0; t < T; t++) {
@@ -211,10 +213,9 @@ export function gradNormSqCpu(grads: readonly Float32Array[]): number {
   return s;
 }
 
-/** The clipping factor grad_norm.wgsl's `clip` computes. */
+/** The clipping factor adamw.wgsl and scale.wgsl's `clip` apply. */
 export function clipFactorCpu(normSq: number, maxNorm: number): number {
-  const norm = Math.sqrt(normSq);
-  return maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1;
+  return maxNorm > 0 ? Math.min(1, maxNorm / (Math.sqrt(normSq) + 1e-6)) : 1;
 }
 
 export interface LoraCpuModule {

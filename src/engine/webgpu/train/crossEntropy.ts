@@ -1,9 +1,10 @@
 /// <reference types="@webgpu/types" />
 /**
- * Softmax cross-entropy with a loss mask, forward and backward in three dispatches (shaders/train/cross_entropy.wgsl),
- * twin of `crossEntropyCpu` (cpuTwins.ts). `rowWeight[t]` is the mask divided by the number of counted rows (see
- * `lossRowWeights`), so `loss[0]` is the masked mean and `dlogits` its gradient. `lse` and `lossRows` are T-value
- * scratch buffers; `loss` holds one value, the only thing a training step reads back.
+ * Softmax cross-entropy with a loss mask, forward and backward (shaders/train/cross_entropy.wgsl), twin of
+ * `crossEntropyCpu` (cpuTwins.ts). `lossRows[t]` gets each row's unweighted loss (0 for a target outside 0..V-1);
+ * `dlogits` the gradient of Σ_t rowWeight[t] · lossRows[t] (overwritten). With `rowWeight` = the mask divided by
+ * the number of counted rows (`lossRowWeights`) that sum is the masked mean, which `loss` (optional, one value)
+ * receives: one value to read back per step. `lse` is T values of scratch.
  *
  * @example
  * rt.write(weights, lossRowWeights(mask, targets));
@@ -33,7 +34,8 @@ export interface CrossEntropyArgs {
   lse: GPUBuffer;
   lossRows: GPUBuffer;
   dlogits: GPUBuffer;
-  loss: GPUBuffer;
+  /** the weighted sum (one value), when given */
+  loss?: GPUBuffer;
 }
 
 export function crossEntropy(rt: GpuRuntime, a: CrossEntropyArgs): void {
@@ -43,8 +45,9 @@ export function crossEntropy(rt: GpuRuntime, a: CrossEntropyArgs): void {
   checkBuffer(op, 'logits', a.logits, a.T * a.V);
   checkBuffer(op, 'dlogits', a.dlogits, a.T * a.V);
   for (const [what, b] of [['targets', a.targets], ['rowWeight', a.rowWeight], ['lse', a.lse], ['lossRows', a.lossRows]] as const) checkBuffer(op, what, b, a.T);
-  checkBuffer(op, 'loss', a.loss, 1);
-  if (new Set([a.logits, a.targets, a.rowWeight, a.lse, a.lossRows, a.dlogits, a.loss]).size !== 7) throw badShape(op, 'every buffer must be a distinct one.');
+  if (a.loss) checkBuffer(op, 'loss', a.loss, 1);
+  const all = [a.logits, a.targets, a.rowWeight, a.lse, a.lossRows, a.dlogits, ...(a.loss ? [a.loss] : [])];
+  if (new Set(all).size !== all.length) throw badShape(op, 'every buffer must be a distinct one.');
   const uniforms = [{ u32: a.T }, { u32: a.V }, { u32: 0 }, { u32: 0 }] as const;
   const statsDispatch = dispatch1d(a.T, 64);
   const gradDispatch = dispatch1d(a.T * Math.ceil(a.V / 4), 64);
@@ -77,12 +80,15 @@ export function crossEntropy(rt: GpuRuntime, a: CrossEntropyArgs): void {
     ],
     dispatch: gradDispatch,
   });
+  if (!a.loss) return;
   rt.run({
     name: `${op}-total`,
     shader: ['train/cross_entropy'],
     entryPoint: 'total',
     uniforms,
     bindings: [
+      { binding: 2, buffer: a.targets },
+      { binding: 3, buffer: a.rowWeight },
       { binding: 5, buffer: a.lossRows },
       { binding: 7, buffer: a.loss },
     ],

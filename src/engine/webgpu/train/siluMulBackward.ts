@@ -1,7 +1,7 @@
 /// <reference types="@webgpu/types" />
 /**
  * SwiGLU backward on the GPU (shaders/train/silu_mul_backward.wgsl), twin of `siluMulBackwardCpu` (cpuTwins.ts):
- * from the forward's `gate`, `up` and the output gradient `dy` (n values each), writes `dGate` and `dUp`.
+ * from the forward's `gate`, `up` and the output gradient `dy` (n values each), adds to `dGate` and `dUp`.
  *
  * @example
  * siluMulBackward(rt, gate, up, dy, dGate, dUp, T * ffn);

@@ -1,15 +1,42 @@
 /// <reference types="@webgpu/types" />
 /**
- * RMSNorm backward on the GPU (shaders/train/rms_norm_backward.wgsl), twin of `rmsNormBackwardCpu`
- * (cpuTwins.ts): from the forward's input `x [T, d]`, its `weight` and the output gradient `dy`, writes (or adds
- * to, with `accumulate`) `dx` and, when `dw` is given, the weight gradient. `rstd` (T values) is scratch the two
- * dispatches share.
+ * RMSNorm for training on the GPU: `rmsNormForward` (shaders/train/rms_norm_train.wgsl) writes `y` and each row's
+ * `rstd = 1 / sqrt(mean(x²) + eps)`; `rmsNormBackward` (shaders/train/rms_norm_backward.wgsl), twin of
+ * `rmsNormBackwardCpu` (cpuTwins.ts), from the forward's input `x [T, d]`, its `rstd`, the `weight` and the output
+ * gradient `dy`, writes (or adds to, with `accumulate`) `dx` and, when `dw` is given, adds the weight gradient.
  *
  * @example
+ * rmsNormForward(rt, x, T, d, weight, eps, y, rstd);
  * rmsNormBackward(rt, { x, T, d, weight, eps, dy, dx, rstd, accumulate: true });
  */
 import type { GpuRuntime } from '../runtime.ts';
 import { badShape, checkBuffer, checkGroups, checkInt, dispatch1d } from '../program.ts';
+
+export function rmsNormForward(rt: GpuRuntime, x: GPUBuffer, T: number, d: number, weight: GPUBuffer, eps: number, y: GPUBuffer, rstd: GPUBuffer): void {
+  const op = 'rmsNormForward';
+  checkInt(op, 'T', T);
+  checkInt(op, 'd', d);
+  checkBuffer(op, 'x', x, T * d);
+  checkBuffer(op, 'weight', weight, d);
+  checkBuffer(op, 'y', y, T * d);
+  checkBuffer(op, 'rstd', rstd, T);
+  if (!(eps >= 0)) throw badShape(op, `eps must be ≥ 0 (got ${eps}).`);
+  if (new Set([x, weight, y, rstd]).size !== 4) throw badShape(op, 'x, weight, y and rstd must be distinct buffers.');
+  const dispatch = dispatch1d(T, 64);
+  checkGroups(op, dispatch);
+  rt.run({
+    name: op,
+    shader: ['train/rms_norm_train'],
+    uniforms: [{ u32: T }, { u32: d }, { f32: eps }, { u32: 0 }],
+    bindings: [
+      { binding: 1, buffer: x },
+      { binding: 2, buffer: weight },
+      { binding: 3, buffer: y },
+      { binding: 4, buffer: rstd },
+    ],
+    dispatch,
+  });
+}
 
 export interface RmsNormBackwardArgs {
   x: GPUBuffer;
@@ -19,6 +46,7 @@ export interface RmsNormBackwardArgs {
   eps: number;
   dy: GPUBuffer;
   dx: GPUBuffer;
+  /** the forward's rstd (T values) */
   rstd: GPUBuffer;
   /** add dx into the buffer (the residual stream's gradient) instead of overwriting it */
   accumulate?: boolean;
