@@ -285,6 +285,12 @@ export function createCpuTrainOps(): TrainOps {
       const yd = T_(y, 'add', ad.length);
       for (let i = 0; i < ad.length; i++) yd[i] = ad[i]! + bd[i]!;
     },
+    addBias(y, T, bias) {
+      const bd = T_(bias, 'addBias');
+      const n = bd.length;
+      const yd = T_(y, 'addBias', T * n);
+      for (let t = 0; t < T; t++) for (let i = 0; i < n; i++) yd[t * n + i] = yd[t * n + i]! + bd[i]!;
+    },
 
     attention(q, k, v, s, out, lse) {
       attentionForward(T_(q, 'attention'), T_(k, 'attention'), T_(v, 'attention'), s, T_(out, 'attention'), T_(lse, 'attention'));
