@@ -2,7 +2,8 @@
 //   g = grad · f,  f = min(1, max_norm / (sqrt(norm_sq[0]) + 1e-6)) when max_norm > 0 (clipping by the global
 //       norm grad_norm.wgsl left on the device: no read-back), else 1
 //   m = β1 · m + (1 − β1) · g;  v = β2 · v + (1 − β2) · g²
-//   p = p − lr · (wd · p + (m / bc1) / (sqrt(v / bc2) + eps)),  bc1 = 1 − β1^step, bc2 = 1 − β2^step.
+//   p = p · decay − lr · (m / bc1) / (sqrt(v / bc2) + eps),  decay = 1 − lr · wd, bc1 = 1 − β1^step,
+//   bc2 = 1 − β2^step (decay, bc1, bc2 computed on the host in f64, as the CPU op does).
 // Dispatch: 1-D over n (workgroups of 256), split over x/y.
 
 struct Params {
@@ -11,7 +12,7 @@ struct Params {
   beta1: f32,
   beta2: f32,
   eps: f32,
-  wd: f32,
+  decay: f32,
   bc1: f32,
   bc2: f32,
   max_norm: f32,
@@ -39,5 +40,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   m1[i] = m;
   m2[i] = v;
   let p = param[i];
-  param[i] = p - P.lr * (P.wd * p + (m / P.bc1) / (sqrt(v / P.bc2) + P.eps));
+  param[i] = p * P.decay - (P.lr * (m / P.bc1)) / (sqrt(v / P.bc2) + P.eps);
 }

@@ -1,6 +1,6 @@
 /// <reference types="@webgpu/types" />
 /**
- * AdamW in place on the GPU (shaders/train/adamw.wgsl), twin of `adamwCpu` (cpuTwins.ts): updates `param` and its
+ * AdamW in place on the GPU (shaders/train/adamw.wgsl), twin of the CPU TrainOps' `adamw` (src/engine/train/cpu/cpuTrainOps.ts): updates `param` and its
  * moments `m`, `v` from `grad`, clipped by the global norm when `clip` is given: the gradient is scaled by
  * `min(1, maxNorm / (sqrt(normSq[0]) + 1e-6))`, `normSq` being the one value `gradNormAdd` summed on the device (so
  * clipping needs no read-back). `step` counts from 1 (bias correction).
@@ -50,7 +50,7 @@ export function adamw(rt: GpuRuntime, b: AdamwBuffers, h: AdamwHyper, step: numb
       { f32: h.beta1 },
       { f32: h.beta2 },
       { f32: h.eps },
-      { f32: h.weightDecay },
+      { f32: 1 - h.lr * h.weightDecay },
       { f32: 1 - Math.pow(h.beta1, step) },
       { f32: 1 - Math.pow(h.beta2, step) },
       { f32: clip ? clip.maxNorm : 0 },

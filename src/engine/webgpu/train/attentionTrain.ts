@@ -2,8 +2,8 @@
 /**
  * Causal GQA attention for training on the GPU: `attentionTrainForward` (shaders/train/attention_train.wgsl) writes
  * the output and each (row, head)'s softmax log-sum-exp; `attentionBackward` (shaders/train/attention_backward.wgsl)
- * recomputes the probabilities from it and adds to dq, dk, dv. Twins `attentionForwardCpu` / `attentionBackwardCpu`
- * (cpuTwins.ts). Rows are B sequences of S rows (T = B·S), each attending causally within itself; q/out
+ * recomputes the probabilities from it and adds to dq, dk, dv. Twins: the CPU TrainOps'
+ * `attention` / `attentionBackward` (src/engine/train/cpu/cpuTrainOps.ts). Rows are B sequences of S rows (T = B·S), each attending causally within itself; q/out
  * `[T, nHeads, hd]`, k/v `[T, nKv, hd]`; hd % 4 == 0 and ≤ 128.
  *
  * @example

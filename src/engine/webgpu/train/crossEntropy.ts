@@ -1,7 +1,7 @@
 /// <reference types="@webgpu/types" />
 /**
  * Softmax cross-entropy with a loss mask, forward and backward (shaders/train/cross_entropy.wgsl), twin of
- * `crossEntropyCpu` (cpuTwins.ts). `lossRows[t]` gets each row's unweighted loss (0 for a target outside 0..V-1);
+ * the CPU TrainOps' `crossEntropy` (src/engine/train/cpu/cpuTrainOps.ts). `lossRows[t]` gets each row's unweighted loss (0 for a target outside 0..V-1);
  * `dlogits` the gradient of Σ_t rowWeight[t] · lossRows[t] (overwritten). With `rowWeight` = the mask divided by
  * the number of counted rows (`lossRowWeights`) that sum is the masked mean, which `loss` (optional, one value)
  * receives: one value to read back per step. `lse` is T values of scratch.

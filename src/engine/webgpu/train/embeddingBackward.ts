@@ -1,7 +1,7 @@
 /// <reference types="@webgpu/types" />
 /**
- * Embedding gather backward on the GPU (shaders/train/embedding_backward.wgsl), twin of `embeddingBackwardCpu`
- * (cpuTwins.ts): `dtable[tokens[t], :] += dy[t, :]` for every row t, deterministically. The host groups the rows
+ * Embedding gather backward on the GPU (shaders/train/embedding_backward.wgsl), twin of the CPU
+ * TrainOps' `embeddingBackward`: `dtable[tokens[t], :] += dy[t, :]` for every row t, deterministically. The host groups the rows
  * by token id (`groupRowsByToken`, O(T log T) on ids it already has), so each table row's gradient is summed by
  * one invocation in row order: no float atomics, whose order (and so whose bits) would vary from run to run.
  *

@@ -1,6 +1,7 @@
 /// <reference types="@webgpu/types" />
 /**
- * f32 matrix product for training on the GPU (shaders/train/gemm.wgsl), twin of `gemmCpu` (cpuTwins.ts):
+ * f32 matrix product for training on the GPU (shaders/train/gemm.wgsl), its CPU twins the CPU TrainOps'
+ * products (src/engine/train/cpu/gemm.ts):
  * `c[M, N] = alpha · op(a) · op(b) (+ c when accumulate)`, `op(a)` = a `[M, K]` or, with `transA`, aᵀ of a
  * stored `[K, M]`; `op(b)` = b `[K, N]` or, with `transB`, bᵀ of b stored `[N, K]`. The gradients of f32
  * linear layers and of LoRA are all such products (see loraTrain.ts).

@@ -1,7 +1,8 @@
 /// <reference types="@webgpu/types" />
 /**
- * The squared global gradient norm, summed on the device (shaders/train/grad_norm.wgsl), and the optimiser's
- * elementwise helpers (shaders/train/scale.wgsl); twins `gradNormSqCpu` / `clipFactorCpu` (cpuTwins.ts). Per step:
+ * The squared global gradient norm, summed on the device (shaders/train/grad_norm.wgsl), the optimiser's
+ * elementwise helpers (shaders/train/scale.wgsl) and the bias add of the training forward (shaders/train/add_bias.wgsl); twins: the CPU TrainOps'
+ * `sumSquares` and the clipping factor its `adamw` applies. Per step:
  * `rt.clear(normSq)`, `gradNormAdd` for each gradient tensor (in a fixed order), then AdamW reads `normSq` to clip.
  * `partials` needs ceil(n / 256) values for the largest tensor.
  *
@@ -61,4 +62,17 @@ export function clipByNorm(rt: GpuRuntime, x: GPUBuffer, n: number, maxNorm: num
   if (!(maxNorm > 0)) throw badShape('clipByNorm', `maxNorm must be positive (got ${maxNorm}).`);
   checkBuffer('clipByNorm', 'normSq', normSq, 1);
   rt.run(elementwise('clipByNorm', 'clip', x, n, maxNorm, normSq));
+}
+
+/** y[t, :] += bias for T rows of `n` values. */
+export function addBias(rt: GpuRuntime, y: GPUBuffer, T: number, bias: GPUBuffer, n: number): void {
+  const op = 'addBias';
+  checkInt(op, 'T', T);
+  checkInt(op, 'n', n);
+  checkBuffer(op, 'y', y, T * n);
+  checkBuffer(op, 'bias', bias, n);
+  if (y === bias) throw badShape(op, 'y must not be the bias.');
+  const dispatch = dispatch1d(T * n);
+  checkGroups(op, dispatch);
+  rt.run({ name: op, shader: ['train/add_bias'], uniforms: [{ u32: T * n }, { u32: n }, { u32: 0 }, { u32: 0 }], bindings: [{ binding: 1, buffer: y }, { binding: 2, buffer: bias }], dispatch });
 }

@@ -1,7 +1,7 @@
 /// <reference types="@webgpu/types" />
 /**
- * Input gradient of a frozen linear layer on the GPU (shaders/train/matmul_dx.wgsl), twin of `matmulDxCpu`
- * (cpuTwins.ts): `dx[T, K] = dy[T, N] · W (+ dx when accumulate)` for W `[N, K]` in f32, f16, int8 or int4 (the
+ * Input gradient of a frozen linear layer on the GPU (shaders/train/matmul_dx.wgsl), twin of the CPU
+ * TrainOps' `matmulGradInput`: `dx[T, K] = dy[T, N] · W (+ dx when accumulate)` for W `[N, K]` in f32, f16, int8 or int4 (the
  * QLoRA case: the gradient flows through the dequantised base, which gets none of its own).
  *
  * @example

@@ -2,7 +2,7 @@
 /**
  * RMSNorm for training on the GPU: `rmsNormForward` (shaders/train/rms_norm_train.wgsl) writes `y` and each row's
  * `rstd = 1 / sqrt(mean(x²) + eps)`; `rmsNormBackward` (shaders/train/rms_norm_backward.wgsl), twin of
- * `rmsNormBackwardCpu` (cpuTwins.ts), from the forward's input `x [T, d]`, its `rstd`, the `weight` and the output
+ * the CPU TrainOps' `rmsNormBackward`, from the forward's input `x [T, d]`, its `rstd`, the `weight` and the output
  * gradient `dy`, writes (or adds to, with `accumulate`) `dx` and, when `dw` is given, adds the weight gradient.
  *
  * @example

@@ -1,6 +1,7 @@
 /// <reference types="@webgpu/types" />
 /**
- * SwiGLU backward on the GPU (shaders/train/silu_mul_backward.wgsl), twin of `siluMulBackwardCpu` (cpuTwins.ts):
+ * SwiGLU backward on the GPU (shaders/train/silu_mul_backward.wgsl), twin of the CPU TrainOps'
+ * `siluMulBackward`:
  * from the forward's `gate`, `up` and the output gradient `dy` (n values each), adds to `dGate` and `dUp`.
  *
  * @example

@@ -37,7 +37,7 @@ import { embeddingBackward as embeddingBackwardOp, groupRowsByToken, type GpuTok
 import { crossEntropy as crossEntropyOp } from './crossEntropy.ts';
 import { attentionBackward as attentionBackwardOp, attentionTrainForward, type AttentionShape as GpuAttentionShape } from './attentionTrain.ts';
 import { adamw as adamwOp } from './adamw.ts';
-import { fill as fillOp, gradNormAdd, GRAD_NORM_CHUNK } from './gradNorm.ts';
+import { addBias as addBiasOp, fill as fillOp, gradNormAdd, GRAD_NORM_CHUNK } from './gradNorm.ts';
 import { dropout as dropoutOp, dropoutBackward as dropoutBackwardOp } from './dropout.ts';
 import { ropeBackwardTable } from './ropeBackward.ts';
 
@@ -377,6 +377,11 @@ export class WebGpuTrainOps implements TrainOps {
   add(a: TrainTensor, b: TrainTensor, y: TrainTensor): void {
     const g = this.t(a, 'add');
     addOp(this.rt, g.buffer, this.need(b, g.size, 'add', 'b'), this.need(y, g.size, 'add', 'y'), g.size);
+  }
+
+  addBias(y: TrainTensor, T: number, bias: TrainTensor): void {
+    const b = this.t(bias, 'addBias');
+    addBiasOp(this.rt, this.need(y, T * b.size, 'addBias', 'y'), T, b.buffer, b.size);
   }
 
   // ---- attention ----------------------------------------------------------------------------------------------
