@@ -1,7 +1,7 @@
 /**
  * What the training kernels (shaders/train/*.wgsl) do beyond the `TrainOps` interface (whose every op is compared
- * with the CPU TrainOps in trainOps.gpu.test.ts): gemm's transposes / alpha / overwrite, matmul_dx through f16
- * weights, the embedding scatter-add's bits on a second run, the cross-entropy's weighted total, RoPE backward as the
+ * with the CPU TrainOps in trainOps.gpu.test.ts): gemm's transposes / alpha / overwrite, both matmul_dx kernels
+ * through every weight format (f16 included), the embedding scatter-add's bits on a second run, the cross-entropy's weighted total, RoPE backward as the
  * inverse rotation, dropout's mask bit for bit, and the scale / fill / clip helpers. Tolerances as in
  * shaders/README.md: products 1e-5·√K·(1 + |ref|).
  */
@@ -13,7 +13,7 @@ import type { GpuRuntime } from '../../src/engine/webgpu/runtime.ts';
 import { uploadMatrix } from '../../src/engine/webgpu/matrix.ts';
 import { rope, ropeTable } from '../../src/engine/webgpu/ops/rope.ts';
 import { gemm } from '../../src/engine/webgpu/train/gemm.ts';
-import { matmulDx } from '../../src/engine/webgpu/train/matmulDx.ts';
+import { matmulDx, matmulDxVariant } from '../../src/engine/webgpu/train/matmulDx.ts';
 import { embeddingBackward, groupRowsByToken } from '../../src/engine/webgpu/train/embeddingBackward.ts';
 import { crossEntropy, lossRowWeights } from '../../src/engine/webgpu/train/crossEntropy.ts';
 import { clipByNorm, fill, gradNormAdd, scale } from '../../src/engine/webgpu/train/gradNorm.ts';
@@ -66,27 +66,36 @@ describeGpu('training kernels: what TrainOps does not reach', () => {
     expect(() => gemm(rt, { a: zeros(4), b: zeros(4), c: zeros(4), M: 2, N: 2, K: 2, alpha: NaN })).toThrow(/alpha/);
   });
 
-  it('matmulDx through f16 weights (the CPU TrainOps on the same halves widened), overwrite and accumulate', async () => {
+  it('matmulDx, both kernels (vec4, scalar), through f32 / f16 / int8 / int4 weights, overwrite and accumulate', async () => {
     const cpu = createCpuTrainOps();
-    for (const [T, N, K] of [
-      [1, 8, 64],
-      [13, 129, 64],
-    ] as const) {
-      const rand = rng(T + N + K);
-      const w = makeMatrix('f16', randn(rand, N * K, 0.5), N, K);
-      const dy = randn(rand, T * N);
-      const base = randn(rand, T * K);
-      const ref = cpu.upload(base.slice(), [T, K]);
-      cpu.matmulGradInput(cpu.upload(dy, [T, N]), T, cpu.uploadFrozen(cpuView(w)), ref);
-      const want = await cpu.read(ref);
-      const gw = uploadMatrix(rt, w);
-      const acc = rt.upload(base);
-      matmulDx(rt, rt.upload(dy), T, gw, acc, true);
-      expectClose(await rt.readF32(acc, T * K), want, mmTol(N), `matmulDx f16 accumulate T=${T}`);
-      const dx = zeros(T * K);
-      matmulDx(rt, rt.upload(dy), T, gw, dx);
-      expectClose(await rt.readF32(dx, T * K), want.map((v, i) => v - base[i]!), { abs: 1e-5 * Math.sqrt(N) * 4, rel: 1e-5 * Math.sqrt(N) }, `matmulDx f16 T=${T}`);
+    for (const kind of ['f32', 'f16', 'q8', 'q4'] as const) {
+      for (const [T, N, K] of [
+        [1, 8, 64],
+        [13, 132, 96],
+        [9, 129, 64],
+      ] as const) {
+        const rand = rng(T + N + K);
+        const w = makeMatrix(kind, randn(rand, N * K, 0.5), N, K);
+        const dy = randn(rand, T * N);
+        const base = randn(rand, T * K);
+        // the CPU TrainOps on the same weights (f16 halves widened to f32: what the GPU computes with)
+        const ref = cpu.upload(base.slice(), [T, K]);
+        cpu.matmulGradInput(cpu.upload(dy, [T, N]), T, cpu.uploadFrozen(cpuView(w)), ref);
+        const want = await cpu.read(ref);
+        const gw = uploadMatrix(rt, w);
+        for (const variant of N % 4 === 0 ? (['vec4', 'scalar'] as const) : (['scalar'] as const)) {
+          const acc = rt.upload(base);
+          matmulDx(rt, rt.upload(dy), T, gw, acc, true, variant);
+          expectClose(await rt.readF32(acc, T * K), want, mmTol(N), `matmulDx ${variant} ${kind} accumulate T=${T} N=${N}`);
+          const dx = rt.upload(randn(rand, T * K));
+          matmulDx(rt, rt.upload(dy), T, gw, dx, false, variant);
+          const got = await rt.readF32(dx, T * K);
+          expectClose(got.map((v, i) => v + base[i]!), want, mmTol(N), `matmulDx ${variant} ${kind} T=${T} N=${N}`);
+        }
+      }
     }
+    expect(matmulDxVariant({ rows: 129, cols: 64 })).toBe('scalar');
+    expect(() => matmulDx(rt, zeros(129), 1, uploadMatrix(rt, makeMatrix('f32', new Float32Array(129 * 64), 129, 64)), zeros(64), false, 'vec4')).toThrow(/multiples of 4/);
   });
 
   it('embedding backward: rows grouped on the host, the same bits on a second run', async () => {
