@@ -1,6 +1,6 @@
 /**
  * A small byte-level BPE trainer (GPT-2 pre-tokenizer, 256 byte tokens + learned merges + special tokens), used by
- * `npm run train:demo` (and formerly by build-demo-model.ts) to make the demo model's own tokenizer. Deterministic:
+ * `npm run train:demo` to make the demo model's own tokenizer. Deterministic:
  * the most frequent adjacent pair is merged first, ties broken by the pair's text, so the result does not depend on
  * map order.
  */
