@@ -2,7 +2,7 @@
  * How errors cross the worker boundary. Comlink's default 'throw' handler keeps only `name`,
  * `message` and `stack` of an Error, so a TributaryError would lose its `code` and `subject`. The data
  * worker registers this handler: a TributaryError travels as a plain object
- * `{ name: 'TributaryError', code, message, subject, stack }` (comlink's non-Error path, which the
+ * `{ name: 'TributaryError', code, message, subject, details, cause, stack }` (comlink's non-Error path, which the
  * default main-thread handler rethrows as is, so `isTributaryError` holds on the caller's side;
  * `client/supervisedWorker` turns it back into a TributaryError instance). Other errors keep comlink's
  * default treatment.
@@ -16,7 +16,38 @@ export interface SerializedTributaryError {
   code: string;
   message: string;
   subject?: string;
+  details?: string;
+  /** The wrapped error, itself serialized (a TributaryError as this shape, any other error as a plain `{ name, message, stack }`). */
+  cause?: SerializedTributaryError | SerializedCause;
   stack?: string;
+}
+
+/** A non-Tributary cause as it crosses the boundary (Error instances do not survive every structured clone). */
+export interface SerializedCause {
+  name: string;
+  message: string;
+  stack?: string;
+  cause?: SerializedTributaryError | SerializedCause;
+}
+
+/** The plain, structured-cloneable form of an error and its cause chain (at most 16 links deep). */
+export function serializeError(e: unknown, depth = 0): SerializedTributaryError | SerializedCause {
+  const next = (c: unknown) => (c === undefined || depth >= 15 ? undefined : serializeError(c, depth + 1));
+  if (isTributaryError(e)) {
+    const plain: SerializedTributaryError = { name: 'TributaryError', code: e.code, message: e.message };
+    if (e.subject !== undefined) plain.subject = String(e.subject);
+    if (e.details !== undefined) plain.details = String(e.details);
+    if (typeof e.stack === 'string') plain.stack = e.stack;
+    const cause = next((e as { cause?: unknown }).cause);
+    if (cause) plain.cause = cause;
+    return plain;
+  }
+  const err = e instanceof Error ? e : undefined;
+  const plain: SerializedCause = { name: err?.name ?? 'Error', message: err ? err.message : String(e) };
+  if (typeof err?.stack === 'string') plain.stack = err.stack;
+  const cause = next(err?.cause);
+  if (cause) plain.cause = cause;
+  return plain;
 }
 
 /** Comlink's wire form of a thrown value (see comlink's `throwTransferHandler`). */
@@ -37,10 +68,7 @@ export function registerErrorTransfer(): void {
     serialize(thrown) {
       const e = thrown.value;
       if (!isTributaryError(e)) return base.serialize(thrown);
-      const plain: SerializedTributaryError = { name: 'TributaryError', code: e.code, message: e.message };
-      if (e.subject !== undefined) plain.subject = String(e.subject);
-      if (typeof e.stack === 'string') plain.stack = e.stack;
-      return [{ isError: false, value: plain }, []];
+      return [{ isError: false, value: serializeError(e) }, []];
     },
     deserialize: (wire) => base.deserialize(wire),
   };
