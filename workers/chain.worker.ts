@@ -2,7 +2,7 @@
 import * as Comlink from 'comlink';
 import { createLedgerReader } from '../src/chain/wallet/ledgerReader.ts';
 import { LedgerService } from '../src/services/ledgerService.ts';
-import { registerErrorTransfer } from '../src/services/errorTransfer.ts';
+import { registerErrorTransfer } from '../src/workerApi/errorTransfer.ts';
 import { getDb } from '../src/store/db.ts';
 
 registerErrorTransfer();

@@ -1,5 +1,5 @@
 /** The UI's handle on the chain worker (the ledger), started on first use and supervised like the data worker. */
-import type { LedgerApi } from './ledgerApi.ts';
+import type { LedgerApi } from '../workerApi/ledgerApi.ts';
 import { workerEvents } from './dataClient.ts';
 import { createSupervisedWorker, type SupervisedWorker } from './supervisedWorker.ts';
 

@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTributaryError, TributaryError } from '../core/errors.ts';
-import { registerErrorTransfer } from '../services/errorTransfer.ts';
+import { registerErrorTransfer } from '../workerApi/errorTransfer.ts';
 import { createSupervisedWorker, MAX_RESTARTS, type WorkerEvent } from './supervisedWorker.ts';
 
 /**

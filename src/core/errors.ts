@@ -132,7 +132,7 @@ export class TributaryError extends Error {
   /** The chain from this error down through each `cause` (this error first); stops at 16 links. */
   chain(): unknown[] {
     const out: unknown[] = [];
-    let e: unknown = this;
+    let e: unknown = this as unknown;
     while (e !== undefined && out.length < 16) {
       out.push(e);
       e = typeof e === 'object' && e !== null ? (e as { cause?: unknown }).cause : undefined;

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { ContributionPreview } from '../client/api.ts';
+import type { ContributionPreview } from '../workerApi/dataApi.ts';
 import { hashChunkList, sha256Text } from '../core/hash.ts';
 import { UPLOAD_LIMITS, utcDay } from '../core/limits.ts';
 import { normalizeForHash } from '../core/normalize.ts';
 import { contributionPayloadOf, verifyContribution } from '../core/signing.ts';
 import { listChunks, listContributions } from '../store/contributions.ts';
 import { uploadsToday } from '../store/uploads.ts';
-import { contribute, counts, draft, makeCast, makeEnv, paragraph, paragraphs, rejection, text, utf8, type TestEnv } from './testkit.ts';
+import { contribute, counts, draft, makeCast, makeEnv, paragraph, paragraphs, rejection, text, utf8, type TestEnv } from './services.testkit.ts';
 
 async function setup() {
   const env = makeEnv();

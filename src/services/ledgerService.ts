@@ -9,7 +9,7 @@
  * then `settlementConfirmed` / `settlementFailed`. A tab closed in between leaves entries `submitting`;
  * `reconcile` (on start and before every settlement) asks the chain what happened to them.
  */
-import { CHAIN_SETTINGS_KEY, type ChainSettings, type ClaimPlanInfo, type LedgerApi, type LedgerChainRef, type PayDatanetInput, type ReconcileReport } from '../client/ledgerApi.ts';
+import { CHAIN_SETTINGS_KEY, type ChainSettings, type ClaimPlanInfo, type LedgerApi, type LedgerChainRef, type PayDatanetInput, type ReconcileReport } from '../workerApi/ledgerApi.ts';
 import { TributaryError } from '../core/errors.ts';
 import type { ClaimRecord, LedgerEntry, PayoutMode, SettlementRecord } from '../core/ledger.ts';
 import { buildReceipt } from '../core/receiptSplit.ts';

@@ -7,7 +7,7 @@ import type { Chunk, Contribution, Validation } from '../core/types.ts';
 import { listChunks, listContributions, listValidations } from '../store/contributions.ts';
 import { getSetting } from '../store/settings.ts';
 import { listVersions } from '../store/versions.ts';
-import { contribute, counts, draft, makeCast, makeEnv, rejection, text, type TestEnv } from './testkit.ts';
+import { contribute, counts, draft, makeCast, makeEnv, rejection, text, type TestEnv } from './services.testkit.ts';
 
 /** A response body of bytes. */
 const body = (b: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(b);

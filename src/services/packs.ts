@@ -11,7 +11,7 @@
  *   of it, is a no-op apart from a missing version record). Imported validations do not change local
  *   reputations: reputations only reflect decisions taken in this browser.
  */
-import type { ExportedPack, ImportReport, ProgressCallback } from '../client/api.ts';
+import type { ExportedPack, ImportReport, ProgressCallback } from '../workerApi/dataApi.ts';
 import { TributaryError } from '../core/errors.ts';
 import type { PackContents, VerifiedPack } from '../core/pack/types.ts';
 import { readPackArchive, readPackFolder } from '../core/pack/readPack.ts';

@@ -2,7 +2,7 @@
  * Preview: run each source through extraction, normalisation, chunking and hashing, then check
  * duplicates and daily limits. Writes nothing; ok previews wait in memory for `submitContributions`.
  */
-import type { ContributionPreview, ContributionSource, PreviewChunk, ProgressCallback } from '../client/api.ts';
+import type { ContributionPreview, ContributionSource, PreviewChunk, ProgressCallback } from '../workerApi/dataApi.ts';
 import { TributaryError } from '../core/errors.ts';
 import { checkDailyLimits, checkFileSize, utcDay } from '../core/limits.ts';
 import { estimateJaccard, NEAR_DUPLICATE_THRESHOLD } from '../core/minhash.ts';

@@ -2,7 +2,7 @@
  * Submission: sign previews with the contributor's local key and store each one (contribution,
  * chunks, upload record) in its own transaction, re-checking duplicates and daily limits inside it.
  */
-import type { PreparedContribution, ProgressCallback, SubmitResult } from '../client/api.ts';
+import type { PreparedContribution, ProgressCallback, SubmitResult } from '../workerApi/dataApi.ts';
 import { TributaryError } from '../core/errors.ts';
 import { hashChunkList } from '../core/hash.ts';
 import { checkDailyLimits, utcDay } from '../core/limits.ts';

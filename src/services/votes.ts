@@ -3,7 +3,7 @@
  * contribution's status, the reputations (core/reputation `applyOutcome`) and, on acceptance, the
  * Datanet's next version.
  */
-import type { VoteResult } from '../client/api.ts';
+import type { VoteResult } from '../workerApi/dataApi.ts';
 import { TributaryError } from '../core/errors.ts';
 import { versionMerkleRoot } from '../core/merkle.ts';
 import { decide } from '../core/quorum.ts';

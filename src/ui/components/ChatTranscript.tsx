@@ -1,5 +1,5 @@
 import { For, Show } from 'solid-js';
-import type { BackendKind, FinishReason } from '../../client/engineApi.ts';
+import type { BackendKind, FinishReason } from '../../workerApi/engineApi.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 
 export interface ChatAnswer {

@@ -6,7 +6,7 @@
  */
 import { createSignal } from 'solid-js';
 import { LOCAL_CHAIN_ID, OPENLEDGER_TESTNET_CHAIN_ID, openLedgerTestnetConfig, parseChainConfig, type ChainConfig } from '../../chain/chains.ts';
-import { CHAIN_SETTINGS_KEY, type ChainSettings } from '../../client/ledgerApi.ts';
+import { CHAIN_SETTINGS_KEY, type ChainSettings } from '../../workerApi/ledgerApi.ts';
 import { getLedgerApi } from '../../client/ledgerClient.ts';
 import { TributaryError } from '../../core/errors.ts';
 import type { Address } from '../../core/types.ts';

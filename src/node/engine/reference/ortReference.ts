@@ -13,8 +13,8 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-web';
-import { ropeInvFreq } from '../cpu/kernels/rope.ts';
-import type { LlamaConfig, LlamaWeights } from '../model/types.ts';
+import { ropeInvFreq } from '../../../engine/cpu/kernels/rope.ts';
+import type { LlamaConfig, LlamaWeights } from '../../../engine/model/types.ts';
 import { buildLlamaOnnx, ropeAndMaskInputs } from './llamaOnnx.ts';
 
 let configured = false;

@@ -5,10 +5,10 @@
  * kernels in f64; both paths are checked).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCpuBackend } from '../cpu/cpuBackend.ts';
-import { createModel } from '../model/llama.ts';
-import { randomAdapter, randomModel } from '../model/randomModel.ts';
-import type { LlamaConfig, LlamaWeights } from '../model/types.ts';
+import { createCpuBackend } from '../../../engine/cpu/cpuBackend.ts';
+import { createModel } from '../../../engine/model/llama.ts';
+import { randomAdapter, randomModel } from '../../../engine/model/randomModel.ts';
+import type { LlamaConfig, LlamaWeights } from '../../../engine/model/types.ts';
 import { foldLora } from './foldLora.ts';
 import { createOrtReference, type OrtReference } from './ortReference.ts';
 

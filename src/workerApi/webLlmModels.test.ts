@@ -1,8 +1,8 @@
 import { prebuiltAppConfig } from '@mlc-ai/web-llm';
 import { describe, expect, it } from 'vitest';
-import { isTributaryError } from '../../core/errors.ts';
-import { webLlmError } from './errors.ts';
-import { WEBLLM_MODELS, webLlmAvailability } from './models.ts';
+import { isTributaryError } from '../core/errors.ts';
+import { webLlmError } from './webLlmErrors.ts';
+import { WEBLLM_MODELS, webLlmAvailability } from './webLlmModels.ts';
 
 describe('WebLLM model list', () => {
   it('only offers ids of the installed prebuiltAppConfig, none needing shader-f16', () => {

@@ -5,8 +5,8 @@
  * @example
  * const merged = foldLora(config, weights, adapter);
  */
-import type { F32Matrix } from '../quant.ts';
-import { LORA_TARGETS, type LlamaConfig, type LlamaWeights, type LoraAdapterWeights } from '../model/types.ts';
+import type { F32Matrix } from '../../../engine/quant.ts';
+import { LORA_TARGETS, type LlamaConfig, type LlamaWeights, type LoraAdapterWeights } from '../../../engine/model/types.ts';
 
 export function foldLora(_config: LlamaConfig, w: LlamaWeights, a: LoraAdapterWeights): LlamaWeights {
   const scale = a.scale ?? (a.rank === 0 ? 0 : a.alpha / a.rank);

@@ -3,9 +3,9 @@
  */
 import { BaseError, ContractFunctionRevertedError, decodeErrorResult, keccak256, toHex, type Hash, type PublicClient } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import type { Address, Hex } from '../core/types.ts';
-import { TRIBUTARY_ERRORS_ABI } from './errors.ts';
-import { receiptTypedData, type ReceiptInput, type SettlementDomain } from './receipt.ts';
+import type { Address, Hex } from '../../core/types.ts';
+import { TRIBUTARY_ERRORS_ABI } from '../../chain/errors.ts';
+import { receiptTypedData, type ReceiptInput, type SettlementDomain } from '../../chain/receipt.ts';
 import type { DevWallet } from './localStack.ts';
 
 let counter = 0;

@@ -4,11 +4,11 @@
  */
 import { createPublicClient, createWalletClient, http, type Account, type Chain, type PublicClient, type Transport, type WalletClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import type { Address } from '../core/types.ts';
+import type { Address } from '../../core/types.ts';
 import { startAnvil, type AnvilInstance, type AnvilOptions } from './anvil.ts';
-import { toViemChain } from './chains.ts';
+import { toViemChain } from '../../chain/chains.ts';
 import { deployTributary, type Deployment } from './deploy.ts';
-import { anvilDevAccounts, type DevAccount } from './devAccounts.ts';
+import { anvilDevAccounts, type DevAccount } from '../../chain/devAccounts.ts';
 
 export type DevWallet = WalletClient<Transport, Chain, Account>;
 

@@ -7,10 +7,10 @@
  *   mintTo: [{ address: alice, amount: 1_000_000n * 10n ** 18n }] });
  */
 import { getAddress, type Account, type Chain, type Hash, type PublicClient, type Transport, type WalletClient } from 'viem';
-import type { Address } from '../core/types.ts';
-import { datanetRegistryAbi, datanetRegistryBytecode } from './generated/DatanetRegistry.ts';
-import { settlementAbi, settlementBytecode } from './generated/Settlement.ts';
-import { testTokenAbi, testTokenBytecode } from './generated/TestToken.ts';
+import type { Address } from '../../core/types.ts';
+import { datanetRegistryAbi, datanetRegistryBytecode } from '../../chain/generated/DatanetRegistry.ts';
+import { settlementAbi, settlementBytecode } from '../../chain/generated/Settlement.ts';
+import { testTokenAbi, testTokenBytecode } from '../../chain/generated/TestToken.ts';
 
 export interface Deployment {
   chainId: number;

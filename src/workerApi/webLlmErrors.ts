@@ -1,4 +1,4 @@
-import { TributaryError, isTributaryError } from '../../core/errors.ts';
+import { TributaryError, isTributaryError } from '../core/errors.ts';
 
 /** A WebLLM failure (load or chat, plain Error text from its worker) as a TributaryError saying what to do. */
 export function webLlmError(e: unknown, modelId: string): TributaryError {

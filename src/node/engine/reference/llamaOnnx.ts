@@ -16,7 +16,7 @@
  * const session = await ort.InferenceSession.create(bytes);
  */
 import onnxProto from 'onnx-proto';
-import type { LlamaConfig, LlamaWeights } from '../model/types.ts';
+import type { LlamaConfig, LlamaWeights } from '../../../engine/model/types.ts';
 
 const { onnx } = onnxProto;
 type INodeProto = onnxProto.onnx.INodeProto;
