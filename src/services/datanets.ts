@@ -6,6 +6,7 @@ import type { Datanet, DatanetDraft, Hex } from '../core/types.ts';
 import { datanetSignatureKey, setSetting } from '../store/settings.ts';
 import type { ServiceContext } from './context.ts';
 import { asTributaryError, canonicalAddress, requireLocalIdentity } from './util.ts';
+import { addDatanet } from '../store/datanets.ts';
 
 /**
  * Checks the draft (`validateDatanetDraft`, `validateChunking`), requires the owner to be a local
@@ -16,7 +17,7 @@ export async function createDatanet(ctx: ServiceContext, draft: DatanetDraft): P
   validateChunking(checked.chunking);
   const owner = await requireLocalIdentity(ctx.db, checked.owner);
   const datanet = makeDatanet({ ...checked, owner: owner.address }, ctx.deps.now(), ctx.deps.randomBytes(16));
-  await ctx.db.datanets.add(datanet);
+  await addDatanet(ctx.db, datanet);
   return datanet;
 }
 
@@ -92,7 +93,7 @@ export async function createSignedDatanet(ctx: ServiceContext, signed: Datanet, 
       if (await db.datanets.get(datanet.id)) {
         throw new TributaryError('datanet/invalid', `A Datanet with the id ${datanet.id} already exists here: create it again (a new id is made).`, datanet.name);
       }
-      await db.datanets.add(datanet);
+      await addDatanet(db, datanet);
       await setSetting(db, datanetSignatureKey(datanet.id), signature);
     });
   } catch (e) {

@@ -9,11 +9,12 @@ import { checkDailyLimits, utcDay } from '../core/limits.ts';
 import { contributionPayloadOf, hashContribution, signContribution, verifyContribution } from '../core/signing.ts';
 import type { Address, Chunk, Contribution, ContributionPayload, Hex, Identity } from '../core/types.ts';
 import { findChunkDuplicates, findNearDuplicate, findTextDuplicate } from '../store/duplicates.ts';
-import { uploadsToday } from '../store/uploads.ts';
+import { addUpload, uploadsToday } from '../store/uploads.ts';
 import type { ServiceContext } from './context.ts';
 import { exactDuplicate, nearDuplicate } from './preview.ts';
 import type { PreviewEntry } from './previewStore.ts';
 import { asTributaryError, canonicalAddress, requireLocalIdentity, sameAddress, toErrorInfo } from './util.ts';
+import { addChunks, addContribution } from '../store/contributions.ts';
 
 export async function submitContributions(
   ctx: ServiceContext,
@@ -135,9 +136,9 @@ async function storeContribution(
       }
       const day = utcDay(now);
       checkDailyLimits(await uploadsToday(db, datanet.id, identity.address, day), [{ name: entry.title, bytes: entry.sourceBytes }]);
-      await db.contributions.add(contribution);
-      await db.chunks.bulkAdd(chunks);
-      await db.uploads.add({
+      await addContribution(db, contribution);
+      await addChunks(db, chunks);
+      await addUpload(db, {
         datanetId: datanet.id,
         contributor: identity.address,
         day,

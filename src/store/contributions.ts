@@ -32,3 +32,32 @@ export async function listValidations(db: TributaryDB, contributionId: Hex): Pro
 export function getValidationBy(db: TributaryDB, contributionId: Hex, validator: string): Promise<Validation | undefined> {
   return db.validations.where('[contributionId+validator]').equals([contributionId, validator]).first();
 }
+
+export async function addContribution(db: TributaryDB, contribution: Contribution): Promise<void> {
+  await db.contributions.add(contribution);
+}
+
+export async function addContributions(db: TributaryDB, contributions: readonly Contribution[]): Promise<void> {
+  await db.contributions.bulkAdd(contributions as Contribution[]);
+}
+
+export async function updateContribution(db: TributaryDB, id: Hex, patch: Partial<Omit<Contribution, 'id'>>): Promise<void> {
+  await db.contributions.update(id, patch);
+}
+
+export async function addChunks(db: TributaryDB, chunks: readonly Chunk[]): Promise<void> {
+  await db.chunks.bulkAdd(chunks as Chunk[]);
+}
+
+/** Adds or replaces passages (a pack import brings the same ones again). */
+export async function putChunks(db: TributaryDB, chunks: readonly Chunk[]): Promise<void> {
+  await db.chunks.bulkPut(chunks as Chunk[]);
+}
+
+export async function addValidation(db: TributaryDB, validation: Validation): Promise<void> {
+  await db.validations.add(validation);
+}
+
+export async function addValidations(db: TributaryDB, validations: readonly Validation[]): Promise<void> {
+  await db.validations.bulkAdd(validations as Validation[]);
+}
