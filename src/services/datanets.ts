@@ -1,4 +1,4 @@
-import { validateChunking } from '../core/chunk.ts';
+import { validatePassageOptions } from '../core/passage.ts';
 import { makeDatanet, validateDatanetDraft } from '../core/datanet.ts';
 import { TributaryError } from '../core/errors.ts';
 import { verifyDatanet } from '../core/signing.ts';
@@ -9,12 +9,12 @@ import { asTributaryError, canonicalAddress, requireLocalIdentity } from './util
 import { addDatanet } from '../store/datanets.ts';
 
 /**
- * Checks the draft (`validateDatanetDraft`, `validateChunking`), requires the owner to be a local
+ * Checks the draft (`validateDatanetDraft`, `validatePassageOptions`), requires the owner to be a local
  * identity (its key signs the Datanet when it is exported), then makes and stores the Datanet.
  */
 export async function createDatanet(ctx: ServiceContext, draft: DatanetDraft): Promise<Datanet> {
   const checked = validateDatanetDraft(draft);
-  validateChunking(checked.chunking);
+  validatePassageOptions(checked.chunking);
   const owner = await requireLocalIdentity(ctx.db, checked.owner);
   const datanet = makeDatanet({ ...checked, owner: owner.address }, ctx.deps.now(), ctx.deps.randomBytes(16));
   await addDatanet(ctx.db, datanet);
@@ -27,7 +27,7 @@ export async function createDatanet(ctx: ServiceContext, draft: DatanetDraft): P
  */
 export async function prepareDatanet(ctx: ServiceContext, draft: DatanetDraft): Promise<Datanet> {
   const checked = validateDatanetDraft(draft);
-  validateChunking(checked.chunking);
+  validatePassageOptions(checked.chunking);
   return makeDatanet({ ...checked, owner: canonicalAddress(checked.owner) }, ctx.deps.now(), ctx.deps.randomBytes(16));
 }
 
@@ -46,7 +46,7 @@ const DATANET_ID_RE = /^dn-[0-9a-f]{16}$/;
 export async function createSignedDatanet(ctx: ServiceContext, signed: Datanet, signature: Hex): Promise<Datanet> {
   if (typeof signed !== 'object' || signed === null) throw new TributaryError('datanet/invalid', 'The signed Datanet is missing: create it again.');
   const checked = validateDatanetDraft(signed);
-  validateChunking(checked.chunking);
+  validatePassageOptions(checked.chunking);
   const owner = canonicalAddress(checked.owner);
   const datanet: Datanet = {
     id: signed.id,

@@ -1,5 +1,5 @@
 /**
- * The ledger's service (runs in the chain worker, `workers/chain.worker.ts`): creates receipts, keeps the
+ * The ledger's service (runs in the ledger worker, `workers/ledger.worker.ts`): creates receipts, keeps the
  * ledger's bookkeeping around settlements and claims, and reconciles it with the chain. Chain reads go
  * through an injected `LedgerChainReader` (the worker builds it from `src/chain`), so this layer stays
  * free of network code and tests can use a real anvil or a fake.

@@ -17,13 +17,13 @@ import type { PackContents, VerifiedPack } from '../core/pack/types.ts';
 import { readPackArchive, readPackFolder } from '../core/pack/readPack.ts';
 import { writePack } from '../core/pack/writePack.ts';
 import { signDatanet } from '../core/signing.ts';
-import type { Chunk, Contribution, Datanet, Hex, Validation } from '../core/types.ts';
+import type { Passage, Contribution, Datanet, Hex, Validation } from '../core/types.ts';
 import { datanetSignatureKey, getSetting, setSetting } from '../store/settings.ts';
 import type { ServiceContext } from './context.ts';
 import { download, resolveUrl } from './download.ts';
 import { requireDatanet } from './preview.ts';
 import { asTributaryError, canonicalAddress, sameAddress } from './util.ts';
-import { addContributions, addValidations, putChunks } from '../store/contributions.ts';
+import { addContributions, addValidations, putPassages } from '../store/contributions.ts';
 import { addDatanet, updateDatanet } from '../store/datanets.ts';
 import { addVersion } from '../store/versions.ts';
 import { recordPackImport } from '../store/packs.ts';
@@ -54,7 +54,7 @@ export async function exportPack(
       contributions.push(c);
     });
     const ids = record.contributionIds;
-    const chunks: Chunk[] = [];
+    const chunks: Passage[] = [];
     for (const id of ids) {
       chunks.push(...(await db.chunks.where('[contributionId+index]').between([id, -Infinity], [id, Infinity]).toArray()));
     }
@@ -175,7 +175,7 @@ async function writeVerifiedPack(ctx: ServiceContext, pack: VerifiedPack, source
           fresh.map((c) => ({ ...c, status: 'accepted' as const, acceptedInVersion: c.acceptedInVersion ?? version.version })),
         );
         const chunks = pack.chunks.filter((c) => freshIds.has(c.contributionId));
-        await putChunks(db, chunks);
+        await putPassages(db, chunks);
         const knownValidations = await db.validations.bulkGet(pack.validations.map((v) => v.id));
         await addValidations(db, pack.validations.filter((_, i) => knownValidations[i] === undefined));
         await recordPackImport(db, { manifestHash, datanetId: incoming.id, version: version.version, source, importedAt: now });

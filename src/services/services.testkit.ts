@@ -2,7 +2,7 @@
  * Test helpers for the service tests (Node + fake-indexeddb). Not imported by app code.
  */
 import 'fake-indexeddb/auto';
-import type { Address, ChunkingOptions, DatanetDraft, Moderation } from '../core/types.ts';
+import type { Address, PassageOptions, DatanetDraft, Moderation } from '../core/types.ts';
 import { TributaryDB } from '../store/db.ts';
 import { storageSummary } from '../store/storageSummary.ts';
 import { DataService } from './DataService.ts';
@@ -10,7 +10,7 @@ import { DataService } from './DataService.ts';
 /** 2026-03-10 09:00 UTC. */
 export const T0 = Date.UTC(2026, 2, 10, 9, 0, 0);
 
-export const TEST_CHUNKING: ChunkingOptions = { unit: 'chars', size: 400, overlap: 0 };
+export const TEST_PASSAGE_OPTIONS: PassageOptions = { unit: 'chars', size: 400, overlap: 0 };
 
 export interface TestEnv {
   db: TributaryDB;
@@ -70,7 +70,7 @@ export function paragraph(seed: number): string {
 }
 
 /**
- * A text of `count` random paragraphs separated by blank lines. With TEST_CHUNKING (400 chars, no
+ * A text of `count` random paragraphs separated by blank lines. With TEST_PASSAGE_OPTIONS (400 chars, no
  * overlap) every paragraph is one chunk, so texts sharing paragraphs share chunks.
  */
 export function paragraphs(seed: number, count = 6): string[] {
@@ -108,7 +108,7 @@ export function draft(owner: Address, moderation: Moderation = 'quorum', name = 
     owner,
     rewardPolicy: { contributorsBps: 7000, ownerBps: 3000 },
     moderation,
-    chunking: TEST_CHUNKING,
+    chunking: TEST_PASSAGE_OPTIONS,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Chunk, Contribution, ContributionStatus, Hex, Validation } from '../core/types.ts';
+import type { Passage, Contribution, ContributionStatus, Hex, Validation } from '../core/types.ts';
 import type { TributaryDB } from './db.ts';
 
 /** A Datanet's contributions (optionally of one status), newest first. */
@@ -18,7 +18,7 @@ export function getContribution(db: TributaryDB, id: Hex): Promise<Contribution 
 }
 
 /** A contribution's passages in order. */
-export function listChunks(db: TributaryDB, contributionId: Hex): Promise<Chunk[]> {
+export function listPassages(db: TributaryDB, contributionId: Hex): Promise<Passage[]> {
   return db.chunks.where('[contributionId+index]').between([contributionId, -Infinity], [contributionId, Infinity]).toArray();
 }
 
@@ -45,13 +45,13 @@ export async function updateContribution(db: TributaryDB, id: Hex, patch: Partia
   await db.contributions.update(id, patch);
 }
 
-export async function addChunks(db: TributaryDB, chunks: readonly Chunk[]): Promise<void> {
-  await db.chunks.bulkAdd(chunks as Chunk[]);
+export async function addPassages(db: TributaryDB, chunks: readonly Passage[]): Promise<void> {
+  await db.chunks.bulkAdd(chunks as Passage[]);
 }
 
 /** Adds or replaces passages (a pack import brings the same ones again). */
-export async function putChunks(db: TributaryDB, chunks: readonly Chunk[]): Promise<void> {
-  await db.chunks.bulkPut(chunks as Chunk[]);
+export async function putPassages(db: TributaryDB, chunks: readonly Passage[]): Promise<void> {
+  await db.chunks.bulkPut(chunks as Passage[]);
 }
 
 export async function addValidation(db: TributaryDB, validation: Validation): Promise<void> {

@@ -52,7 +52,7 @@ export interface ErrorInfo {
   subject?: string;
 }
 
-export interface PreviewChunk {
+export interface PreviewPassage {
   index: number;
   text: string;
   /** SHA-256 of the exact passage text (what the contribution's signed chunksHash covers). */
@@ -74,7 +74,7 @@ export type ContributionPreview =
       textHash: Hex;
       /** Characters of normalised text. */
       textLength: number;
-      chunks: PreviewChunk[];
+      chunks: PreviewPassage[];
       /** Chunks that will be submitted (not duplicates). */
       newChunkCount: number;
     }

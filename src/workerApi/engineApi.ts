@@ -7,12 +7,11 @@
  */
 import type { FinishReason } from '../engine/model/generate.ts';
 import type { Address } from '../core/types.ts';
+import type { BackendName } from '../engine/backend.ts';
 import type { AdapterSummary } from '../store/adapters.ts';
 import type { EnginePrefs, ModelOrigin } from '../store/models.ts';
 
-export type { AdapterSummary, EnginePrefs, FinishReason, ModelOrigin };
-
-export type BackendKind = 'webgpu' | 'cpu';
+export type { AdapterSummary, BackendName, EnginePrefs, FinishReason, ModelOrigin };
 
 export interface GpuSummary {
   vendor: string;
@@ -24,7 +23,7 @@ export interface GpuSummary {
 }
 
 export interface BackendInfo {
-  name: BackendKind;
+  name: BackendName;
   /** why this backend runs, in words (the GPU's name, or why WebGPU could not be used) */
   reason: string;
   gpu: GpuSummary | null;
@@ -124,7 +123,7 @@ export interface ChatOptions {
 }
 
 export type ChatEvent =
-  | { type: 'start'; requestId: string; promptTokens: number; droppedMessages: number; adapterId: string | null; adapterName: string | null; backend: BackendKind; seed: number }
+  | { type: 'start'; requestId: string; promptTokens: number; droppedMessages: number; adapterId: string | null; adapterName: string | null; backend: BackendName; seed: number }
   | { type: 'token'; requestId: string; text: string; generated: number; tokensPerSecond: number | null };
 
 export interface ChatResult {
@@ -141,7 +140,7 @@ export interface ChatResult {
   tokensPerSecond: number | null;
   adapterId: string | null;
   adapterName: string | null;
-  backend: BackendKind;
+  backend: BackendName;
   seed: number;
 }
 

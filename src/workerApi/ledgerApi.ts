@@ -1,5 +1,5 @@
 /**
- * The typed surface of the chain worker (`workers/chain.worker.ts`, implemented by
+ * The typed surface of the ledger worker (`workers/ledger.worker.ts`, implemented by
  * `services/ledgerService`): the settlement ledger's writes and its reconciliation with the chain. Reads
  * for display go straight to Dexie (`store/ledger`). Transactions are sent by the user's wallet on the
  * main thread; this API keeps the books around them (see services/ledgerService for the order).

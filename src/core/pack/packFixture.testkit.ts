@@ -4,11 +4,11 @@
  */
 import { privateKeyToAccount } from 'viem/accounts';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
-import { hashChunkList, sha256Text } from '../hash.ts';
+import { hashPassageList, sha256Text } from '../hash.ts';
 import { versionMerkleRoot } from '../merkle.ts';
 import { normalizeForHash } from '../normalize.ts';
 import { signContribution, signDatanet, signValidation } from '../signing.ts';
-import type { Chunk, Contribution, ContributionPayload, Datanet, Hex, Validation, ValidationPayload } from '../types.ts';
+import type { Passage, Contribution, ContributionPayload, Datanet, Hex, Validation, ValidationPayload } from '../types.ts';
 import type { PackContents, PackManifest } from './types.ts';
 import { encodeManifest, manifestEntries, zipPack } from './writePack.ts';
 
@@ -50,7 +50,7 @@ export async function makeContents(opts: { contributions?: number; chunksEach?: 
 
   const contributors = [KEYS.alice, KEYS.bob];
   const contributions: Contribution[] = [];
-  const chunks: Chunk[] = [];
+  const chunks: Passage[] = [];
   const validations: Validation[] = [];
   for (let i = 0; i < nContributions; i++) {
     const key = contributors[i % contributors.length]!;
@@ -58,7 +58,7 @@ export async function makeContents(opts: { contributions?: number; chunksEach?: 
     const full = texts.join('\n\n');
     const id0 = { contributionId: '0x' as Hex };
     let offset = 0;
-    const myChunks: Chunk[] = texts.map((text, index) => {
+    const myChunks: Passage[] = texts.map((text, index) => {
       const start = offset;
       offset += text.length + 2;
       return {
@@ -78,7 +78,7 @@ export async function makeContents(opts: { contributions?: number; chunksEach?: 
       title: `errors-${i}.md`,
       mediaType: 'text/markdown',
       textHash: sha256Text(normalizeForHash(full)),
-      chunksHash: hashChunkList(myChunks.map((c) => c.hash)),
+      chunksHash: hashPassageList(myChunks.map((c) => c.hash)),
       chunkCount: myChunks.length,
       createdAt: 1_700_000_010_000 + i,
     };

@@ -117,7 +117,7 @@ export function initChain(): Promise<void> {
   return loading;
 }
 
-/** Saves new chain settings (through the chain worker) and switches to them. */
+/** Saves new chain settings (through the ledger worker) and switches to them. */
 export async function saveChainSettings(settings: ChainSettings): Promise<void> {
   if (settings.kind !== 'local') await resolveChain(settings); // refuse settings that cannot work, before saving them
   await getLedgerApi().saveChainSettings(settings);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CHUNKING, chunkText, validateChunking, type Tokenizer } from './chunk.ts';
-import { spanProblem } from './chunk.testkit.ts';
+import { DEFAULT_PASSAGE_OPTIONS, splitPassages, validatePassageOptions, type Tokenizer } from './passage.ts';
+import { spanProblem } from './passage.testkit.ts';
 import { TributaryError } from './errors.ts';
-import type { ChunkingOptions } from './types.ts';
+import type { PassageOptions } from './types.ts';
 
 const words = (n: number, seed = 1): string => {
   const vocab = ['river', 'ledger', 'data', 'answer', 'model', 'token', 'stone', 'bridge', 'light', 'garden', 'north', 'quiet'];
@@ -25,17 +25,17 @@ function paragraphs(count: number, sentencesEach: number): string {
   return paras.join('\n\n');
 }
 
-function expectValid(text: string, opts: ChunkingOptions, tok?: Tokenizer) {
-  const spans = chunkText(text, opts, tok);
+function expectValid(text: string, opts: PassageOptions, tok?: Tokenizer) {
+  const spans = splitPassages(text, opts, tok);
   expect(spanProblem(text, spans, opts, tok)).toBeNull();
   return spans;
 }
 
-describe('validateChunking', () => {
+describe('validatePassageOptions', () => {
   it('accepts the default and returns a clean copy', () => {
-    expect(validateChunking(DEFAULT_CHUNKING)).toEqual({ unit: 'chars', size: 800, overlap: 100 });
-    expect(validateChunking({ unit: 'chars', size: 100, overlap: 49, extra: 1 })).toEqual({ unit: 'chars', size: 100, overlap: 49 });
-    expect(validateChunking({ unit: 'chars', size: 8000, overlap: 0 })).toEqual({ unit: 'chars', size: 8000, overlap: 0 });
+    expect(validatePassageOptions(DEFAULT_PASSAGE_OPTIONS)).toEqual({ unit: 'chars', size: 800, overlap: 100 });
+    expect(validatePassageOptions({ unit: 'chars', size: 100, overlap: 49, extra: 1 })).toEqual({ unit: 'chars', size: 100, overlap: 49 });
+    expect(validatePassageOptions({ unit: 'chars', size: 8000, overlap: 0 })).toEqual({ unit: 'chars', size: 8000, overlap: 0 });
   });
   it.each([
     [null],
@@ -53,7 +53,7 @@ describe('validateChunking', () => {
   ])('rejects %j with datanet/invalid', (o) => {
     let err: unknown;
     try {
-      validateChunking(o);
+      validatePassageOptions(o);
     } catch (e) {
       err = e;
     }
@@ -62,23 +62,23 @@ describe('validateChunking', () => {
   });
 });
 
-describe('chunkText', () => {
+describe('splitPassages', () => {
   it('returns no spans for empty or whitespace-only text', () => {
-    expect(chunkText('', DEFAULT_CHUNKING)).toEqual([]);
-    expect(chunkText(' \n\t \n ', DEFAULT_CHUNKING)).toEqual([]);
+    expect(splitPassages('', DEFAULT_PASSAGE_OPTIONS)).toEqual([]);
+    expect(splitPassages(' \n\t \n ', DEFAULT_PASSAGE_OPTIONS)).toEqual([]);
   });
 
   it('returns one trimmed span for a short text', () => {
-    expect(chunkText('  Hello world.  ', DEFAULT_CHUNKING)).toEqual([{ index: 0, start: 2, end: 14, text: 'Hello world.' }]);
+    expect(splitPassages('  Hello world.  ', DEFAULT_PASSAGE_OPTIONS)).toEqual([{ index: 0, start: 2, end: 14, text: 'Hello world.' }]);
   });
 
   it('validates its options', () => {
-    expect(() => chunkText('x', { unit: 'chars', size: 10, overlap: 0 })).toThrow(TributaryError);
+    expect(() => splitPassages('x', { unit: 'chars', size: 10, overlap: 0 })).toThrow(TributaryError);
   });
 
   it('refuses token chunking without a tokenizer', () => {
     try {
-      chunkText('hello', { unit: 'tokens', size: 200, overlap: 20 });
+      splitPassages('hello', { unit: 'tokens', size: 200, overlap: 20 });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(TributaryError);
@@ -89,7 +89,7 @@ describe('chunkText', () => {
 
   it('cuts at paragraph breaks when one is in the window', () => {
     const text = paragraphs(8, 5);
-    const spans = expectValid(text, DEFAULT_CHUNKING);
+    const spans = expectValid(text, DEFAULT_PASSAGE_OPTIONS);
     expect(spans.length).toBeGreaterThan(3);
     for (const s of spans.slice(0, -1)) {
       const after = text.slice(s.end, s.end + 2);
@@ -102,7 +102,7 @@ describe('chunkText', () => {
 
   it('cuts at sentence ends when there are no paragraph breaks', () => {
     const sentences = Array.from({ length: 60 }, (_, i) => `${words(14, i + 7)}${i % 3 === 0 ? '!' : '.'}`).join(' ');
-    const spans = expectValid(sentences, DEFAULT_CHUNKING);
+    const spans = expectValid(sentences, DEFAULT_PASSAGE_OPTIONS);
     expect(spans.length).toBeGreaterThan(3);
     for (const s of spans.slice(0, -1)) expect(s.text).toMatch(/[.!?]$/);
   });
@@ -115,7 +115,7 @@ describe('chunkText', () => {
 
   it('falls back to whitespace and never cuts a word', () => {
     const text = words(2000);
-    const spans = expectValid(text, DEFAULT_CHUNKING);
+    const spans = expectValid(text, DEFAULT_PASSAGE_OPTIONS);
     const vocab = new Set(text.split(' '));
     for (const s of spans) for (const w of s.text.split(' ')) expect(vocab.has(w)).toBe(true);
     for (const s of spans.slice(0, -1)) expect(s.text.length).toBeGreaterThan(700);
@@ -123,7 +123,7 @@ describe('chunkText', () => {
 
   it('overlaps consecutive spans by about `overlap`, starting at a word', () => {
     const text = words(3000, 5);
-    const spans = expectValid(text, DEFAULT_CHUNKING);
+    const spans = expectValid(text, DEFAULT_PASSAGE_OPTIONS);
     for (let i = 1; i < spans.length; i++) {
       const prev = spans[i - 1]!;
       const cur = spans[i]!;
@@ -155,7 +155,7 @@ describe('chunkText', () => {
     const filler = words(120, 9); // ~700 chars
     const word = 'y'.repeat(790);
     const text = `${filler} ${word} tail`;
-    const spans = expectValid(text, DEFAULT_CHUNKING);
+    const spans = expectValid(text, DEFAULT_PASSAGE_OPTIONS);
     expect(spans.some((s) => s.text.includes(word))).toBe(true);
   });
 
@@ -181,13 +181,13 @@ describe('chunkText', () => {
 
   it('is deterministic', () => {
     const text = paragraphs(20, 4);
-    expect(chunkText(text, DEFAULT_CHUNKING)).toEqual(chunkText(text, DEFAULT_CHUNKING));
+    expect(splitPassages(text, DEFAULT_PASSAGE_OPTIONS)).toEqual(splitPassages(text, DEFAULT_PASSAGE_OPTIONS));
   });
 
   it('chunks by tokens with a tokenizer', () => {
     const tok: Tokenizer = { countTokens: (s) => s.split(/\s+/).filter(Boolean).length };
     const text = paragraphs(30, 5);
-    const opts: ChunkingOptions = { unit: 'tokens', size: 120, overlap: 20 };
+    const opts: PassageOptions = { unit: 'tokens', size: 120, overlap: 20 };
     const spans = expectValid(text, opts, tok);
     expect(spans.length).toBeGreaterThan(5);
     for (const s of spans) expect(tok.countTokens(s.text)).toBeLessThanOrEqual(120);

@@ -1,7 +1,7 @@
 /**
  * Cutting a text into passages ("chunks") for retrieval and attribution.
  *
- * Guarantees of `chunkText` (checked by property tests):
+ * Guarantees of `splitPassages` (checked by property tests):
  * - deterministic: same text and options, same spans;
  * - spans are in order: both `start` and `end` strictly increase from one span to the next;
  * - no empty spans: every span starts and ends on a non-whitespace character (`text` is trimmed);
@@ -14,7 +14,7 @@
  *   the window (never between a surrogate pair or before a combining mark when avoidable).
  */
 import { TributaryError } from './errors.ts';
-import type { ChunkingOptions } from './types.ts';
+import type { PassageOptions } from './types.ts';
 
 export interface TextSpan {
   index: number;
@@ -30,17 +30,17 @@ export interface Tokenizer {
   countTokens(s: string): number;
 }
 
-export const DEFAULT_CHUNKING: ChunkingOptions = Object.freeze({ unit: 'chars', size: 800, overlap: 100 });
+export const DEFAULT_PASSAGE_OPTIONS: PassageOptions = Object.freeze({ unit: 'chars', size: 800, overlap: 100 });
 
-export const MIN_CHUNK_SIZE = 100;
-export const MAX_CHUNK_SIZE = 8000;
+export const MIN_PASSAGE_SIZE = 100;
+export const MAX_PASSAGE_SIZE = 8000;
 
 /**
  * Checks chunking options (from a form, a pack, storage) and returns a clean copy.
  * `size` is a whole number in [100, 8000] units; `overlap` a whole number with 0 <= overlap < size / 2.
  * The same bounds apply to both units.
  */
-export function validateChunking(o: unknown): ChunkingOptions {
+export function validatePassageOptions(o: unknown): PassageOptions {
   if (typeof o !== 'object' || o === null) {
     throw new TributaryError('datanet/invalid', 'Chunking options are missing; use characters with a size and an overlap.');
   }
@@ -49,16 +49,16 @@ export function validateChunking(o: unknown): ChunkingOptions {
     throw new TributaryError('datanet/invalid', `Chunking unit must be "chars" or "tokens", not ${show(unit)}.`);
   }
   const what = unit === 'chars' ? 'characters' : 'tokens';
-  if (typeof size !== 'number' || !Number.isInteger(size) || size < MIN_CHUNK_SIZE || size > MAX_CHUNK_SIZE) {
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < MIN_PASSAGE_SIZE || size > MAX_PASSAGE_SIZE) {
     throw new TributaryError(
       'datanet/invalid',
-      `Chunk size must be a whole number from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE} ${what}, not ${show(size)}.`,
+      `Passage size must be a whole number from ${MIN_PASSAGE_SIZE} to ${MAX_PASSAGE_SIZE} ${what}, not ${show(size)}.`,
     );
   }
   if (typeof overlap !== 'number' || !Number.isInteger(overlap) || overlap < 0 || overlap * 2 >= size) {
     throw new TributaryError(
       'datanet/invalid',
-      `Chunk overlap must be a whole number from 0 to less than half the chunk size (${size} ${what}), not ${show(overlap)}.`,
+      `Passage overlap must be a whole number from 0 to less than half the passage size (${size} ${what}), not ${show(overlap)}.`,
     );
   }
   return { unit, size, overlap };
@@ -165,8 +165,8 @@ function firstAtLeast(arr: number[], lo: number): number {
  * Cuts `text` into overlapping spans of at most `opts.size` units. Offsets index into `text` as given
  * (callers pass the normalised text). Whitespace-only text gives `[]`.
  */
-export function chunkText(text: string, opts: ChunkingOptions, tokenizer?: Tokenizer): TextSpan[] {
-  const { unit, size, overlap } = validateChunking(opts);
+export function splitPassages(text: string, opts: PassageOptions, tokenizer?: Tokenizer): TextSpan[] {
+  const { unit, size, overlap } = validatePassageOptions(opts);
   if (unit === 'tokens' && !tokenizer) {
     throw new TributaryError('datanet/invalid', 'Token-based chunking needs a tokenizer; none is loaded yet — use characters.');
   }

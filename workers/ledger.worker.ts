@@ -1,4 +1,4 @@
-/** The chain worker: the settlement ledger (src/services/ledgerService) exposed over comlink. */
+/** The ledger worker: the settlement ledger (src/services/ledgerService) exposed over comlink. */
 import * as Comlink from 'comlink';
 import { createLedgerReader } from '../src/chain/wallet/ledgerReader.ts';
 import { LedgerService } from '../src/services/ledgerService.ts';

@@ -1,11 +1,11 @@
-/** Invariant checks for `chunkText` output, shared by the unit and property tests (not app code). */
-import type { TextSpan, Tokenizer } from './chunk.ts';
-import type { ChunkingOptions } from './types.ts';
+/** Invariant checks for `splitPassages` output, shared by the unit and property tests (not app code). */
+import type { TextSpan, Tokenizer } from './passage.ts';
+import type { PassageOptions } from './types.ts';
 
 const WS = /\s/;
 
 /** Returns a description of the first broken invariant, or null when the spans are valid for `text`. */
-export function spanProblem(text: string, spans: TextSpan[], opts: ChunkingOptions, tokenizer?: Tokenizer): string | null {
+export function spanProblem(text: string, spans: TextSpan[], opts: PassageOptions, tokenizer?: Tokenizer): string | null {
   const hasText = /\S/.test(text);
   if (!hasText) return spans.length === 0 ? null : 'whitespace-only text gave spans';
   if (spans.length === 0) return 'no spans for a text with content';
