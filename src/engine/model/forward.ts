@@ -9,6 +9,7 @@ import { loraTargetDims } from './loraTargetDims.ts';
 import { LORA_TARGETS, type LlamaConfig, type LoraAdapterWeights, type LoraTarget } from './types.ts';
 import type { BatchRow, ForwardOptions, Model, ModelOptions, RowLogits, Sequence } from './llama.ts';
 import type { DeviceLayer, DeviceWeights } from './modelBuilder.ts';
+import { KvPages } from './kvPages.ts';
 
 interface SeqState extends Sequence {
   length: number;
@@ -51,53 +52,10 @@ export function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceW
     return dl;
   });
 
-  // ---- the paged KV cache: per layer one K and one V pool of nPages × pageSize rows of kvDim, grown on demand up to
-  // budgetPages (a bigger pool per layer, the old rows copied over: pages keep their numbers)
-  const pageSize = opts.kvCache?.pageSize ?? 16;
-  if (!Number.isInteger(pageSize) || pageSize <= 0) throw new TributaryError('engine/bad-config', `The KV page size must be a positive whole number of tokens (got ${pageSize}).`);
-  const bytesPerToken = 2 * c.numLayers * kvDim * 4;
-  const pageBytes = pageSize * bytesPerToken;
-  const kvBudget = opts.kvCache?.bytes ?? Math.max(defaultMaxSeq * bytesPerToken, Math.min(64 * defaultMaxSeq * bytesPerToken, 256 * 2 ** 20));
-  const budgetPages = Math.floor(kvBudget / pageBytes);
-  if (!(budgetPages >= 1)) {
-    throw new TributaryError('engine/bad-config', `A KV cache budget of ${kvBudget} bytes holds no page of ${pageSize} tokens (${pageBytes} bytes); give it at least that.`);
-  }
-  let nPages = Math.min(budgetPages, Math.ceil((2 * defaultMaxSeq) / pageSize));
-  let kPool = layers.map(() => b.alloc([nPages * pageSize, nKv, hd]));
-  let vPool = layers.map(() => b.alloc([nPages * pageSize, nKv, hd]));
-  /** free pages, the lowest on top */
-  let freePages: number[] = Array.from({ length: nPages }, (_, i) => nPages - 1 - i);
-  /** grows the pool to hold at least `want` pages (doubling, capped at the budget); the caller checked the budget */
-  const growPool = (want: number): void => {
-    const n = Math.min(budgetPages, Math.max(want, 2 * nPages));
-    const rows = n * pageSize;
-    const k: Tensor[] = [];
-    const v: Tensor[] = [];
-    try {
-      for (let li = 0; li < layers.length; li++) {
-        k.push(b.alloc([rows, nKv, hd]));
-        v.push(b.alloc([rows, nKv, hd]));
-      }
-    } catch (e) {
-      for (const t of [...k, ...v]) b.dispose(t);
-      throw e;
-    }
-    // enqueued in order: every write and attention before this sees the old pool, every one after the new
-    for (let li = 0; li < layers.length; li++) {
-      b.copyRows(kPool[li]!, 0, k[li]!, 0, nPages * pageSize, kvDim);
-      b.copyRows(vPool[li]!, 0, v[li]!, 0, nPages * pageSize, kvDim);
-      b.dispose(kPool[li]!);
-      b.dispose(vPool[li]!);
-    }
-    kPool = k;
-    vPool = v;
-    // the new pages under the free ones left (those are used first), the lowest new one on top of them
-    freePages = [...Array.from({ length: n - nPages }, (_, i) => n - 1 - i), ...freePages];
-    nPages = n;
-  };
-  const releasePages = (s: SeqState, keep: number): void => {
-    while (s.pages.length > keep) freePages.push(s.pages.pop()!);
-  };
+  // ---- the paged KV cache (kvPages.ts)
+  const kv = new KvPages(b, { numLayers: c.numLayers, numKvHeads: nKv, headDim: hd, maxSeq: defaultMaxSeq, ...(opts.kvCache?.pageSize !== undefined ? { pageSize: opts.kvCache.pageSize } : {}), ...(opts.kvCache?.bytes !== undefined ? { bytes: opts.kvCache.bytes } : {}) });
+  const { pageSize } = kv;
+  const releasePages = (s: SeqState, keep: number): void => kv.release(s.pages, keep);
 
   let nextSeqId = 1;
   const live = new Set<SeqState>();
@@ -221,26 +179,7 @@ export function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceW
       total += n;
     }
     // ---- pages: all or nothing, before any work
-    let needPages = 0;
-    for (const r of rows) {
-      const s = r.seq as SeqState;
-      needPages += Math.max(0, Math.ceil((s.length + r.tokens.length) / pageSize) - s.pages.length);
-    }
-    if (needPages > freePages.length + (budgetPages - nPages)) {
-      const mib = (x: number): string => (x / 2 ** 20).toFixed(1);
-      const free = freePages.length + (budgetPages - nPages);
-      throw new TributaryError(
-        'engine/kv-full',
-        `The KV cache is full: this step needs ${needPages} more pages of ${pageSize} tokens, but only ${free} of the budget's ${budgetPages} (${mib(budgetPages * pageBytes)} MiB) are free; ` +
-          'wait for a running conversation to finish, close idle ones, or load the model with a larger KV cache budget.',
-      );
-    }
-    if (needPages > freePages.length) growPool(nPages - freePages.length + needPages);
-    for (const r of rows) {
-      const s = r.seq as SeqState;
-      const want = Math.ceil((s.length + r.tokens.length) / pageSize);
-      while (s.pages.length < want) s.pages.push(freePages.pop()!);
-    }
+    kv.reserve(rows.map((r) => ({ pages: (r.seq as SeqState).pages, length: (r.seq as SeqState).length + r.tokens.length })));
     const tokens = new Int32Array(total);
     const positions = new Int32Array(total);
     const rowAdapter = new Int32Array(total);
@@ -310,8 +249,8 @@ export function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceW
         b.rope(q, T, nH, hd, positions, invFreq);
         b.rope(k, T, nKv, hd, positions, invFreq);
         // the whole batch at once, whatever sequences its rows belong to: one write, one attention per layer
-        b.kvWritePaged(k, v, T, kvDim, kPool[li]!, vPool[li]!, dstRows);
-        b.pagedAttention(q, kPool[li]!, vPool[li]!, T, nH, nKv, hd, att, paged);
+        b.kvWritePaged(k, v, T, kvDim, kv.kPool[li]!, kv.vPool[li]!, dstRows);
+        b.pagedAttention(q, kv.kPool[li]!, kv.vPool[li]!, T, nH, nKv, hd, att, paged);
         lin(att, L.o, o, undefined, L.lora.o);
         b.add(x, o, x);
         b.rmsNorm(x, T, d, L.postAttentionNorm, c.rmsNormEps, h);
@@ -376,7 +315,7 @@ export function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceW
     loraSlots,
     loraMaxRank: opts.lora?.maxRank ?? 0,
     memory: () => {
-      const used = nPages - freePages.length;
+      const { used, nPages, budgetPages, pageBytes } = kv;
       return {
         weights: weightBytes,
         weightsF32,
@@ -407,7 +346,7 @@ export function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceW
       if (lastLogits) b.dispose(lastLogits);
       lastLogits = undefined;
       for (const s of [...live]) s.dispose();
-      for (const t of [...owned, ...kPool, ...vPool]) b.dispose(t);
+      for (const t of [...owned, ...kv.tensors()]) b.dispose(t);
       disposed = true;
     },
   };
