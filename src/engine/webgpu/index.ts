@@ -18,3 +18,4 @@ export { loraBgmv, type LoraArgs } from './ops/loraBgmv.ts';
 export { loraSgmv } from './ops/loraSgmv.ts';
 export { WebGpuBackend, GpuTensor, GpuWeight, GpuLoraPool } from './webgpuBackend.ts';
 export { packLoraSlots, loraSegments, LORA_SLOT_BYTES, type LoraGpuSlot, type LoraSegments } from './ops/loraSlots.ts';
+export { WebGpuTrainOps, createWebGpuTrainOps } from './train/webgpuTrainOps.ts';
