@@ -15,7 +15,7 @@ import { createTrainer } from '../../src/engine/train/trainer.ts';
 import type { StepResult, TrainConfig, TrainExample } from '../../src/engine/train/types.ts';
 import type { TrainOps } from '../../src/engine/train/trainOps.ts';
 import { WebGpuTrainOps } from '../../src/engine/webgpu/train/webgpuTrainOps.ts';
-import { WebGpuBackend } from '../../src/engine/webgpu/webgpuBackend.ts';
+import { WebGpuBackend } from '../../src/engine/webgpu/index.ts';
 import { createCpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
 import { createModel } from '../../src/engine/model/llama.ts';
 import type { LoraAdapterWeights } from '../../src/engine/model/types.ts';
