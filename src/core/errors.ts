@@ -58,6 +58,12 @@ export type ErrorCode =
   | 'lora/pool-full'
   | 'lora/in-use'
   | 'serving/closed'
+  // ModelFactory (training page, training action, checkpoints)
+  | 'factory/bad-settings'
+  | 'factory/no-data'
+  | 'factory/busy'
+  | 'factory/no-run'
+  | 'factory/training'
   // WebGPU backend (src/engine/webgpu): the UI falls back to the CPU backend on these
   | 'webgpu/unavailable'
   | 'webgpu/device-lost'
