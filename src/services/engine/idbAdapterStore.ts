@@ -25,6 +25,7 @@ export function metaOfSummary(r: AdapterSummary): AdapterMeta {
     targets: [...r.targets],
     baseModel: r.baseModel,
     bytes: r.bytes,
+    ...(r.pricePerAnswer !== undefined ? { pricePerAnswer: r.pricePerAnswer } : {}),
   };
 }
 
@@ -40,6 +41,7 @@ export class IdbAdapterStore implements AdapterStore {
     if (!r) throw new TributaryError('lora/not-found', `Adapter ${id} is no longer installed; import it again on the Adapters page.`);
     const weights = new Uint8Array(await r.weights.arrayBuffer());
     const a = parsePeftAdapter({ config: r.config, weights }, this.model, { name: r.name, owner: r.owner, datanets: r.datanets, baseModel: r.baseModel });
+    if (r.pricePerAnswer !== undefined) a.meta.pricePerAnswer = r.pricePerAnswer;
     return a;
   }
 
