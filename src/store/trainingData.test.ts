@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import type { Address, Chunk, Contribution, ContributionStatus, Datanet, Hex } from '../core/types.ts';
 import { TributaryDB } from './db.ts';
-import { readTrainingData } from './trainingData.ts';
+import { listTrainingSources, readTrainingData } from './trainingData.ts';
 
 const freshDb = () => new TributaryDB(`test-${crypto.randomUUID()}`);
 const hex = (n: number): Hex => `0x${n.toString(16).padStart(64, '0')}`;
@@ -75,5 +75,18 @@ describe('readTrainingData', () => {
     await expect(readTrainingData(db, ['dn-a', 'dn-b'])).rejects.toMatchObject({ code: 'factory/no-data', message: expect.stringMatching(/"Empty" has no accepted contributions/) });
     await expect(readTrainingData(db, ['dn-x'])).rejects.toMatchObject({ code: 'datanet/not-found' });
     await expect(readTrainingData(db, [])).rejects.toMatchObject({ code: 'factory/no-data' });
+  });
+});
+
+describe('listTrainingSources', () => {
+  it('counts accepted contributions and only their passages per Datanet', async () => {
+    const db = freshDb();
+    await seed(db);
+    const rows = await listTrainingSources(db);
+    const a = rows.find((r) => r.id === 'dn-a');
+    const b = rows.find((r) => r.id === 'dn-b');
+    expect(a).toMatchObject({ name: 'Bread', version: 1, accepted: 2, passages: 4 });
+    expect(a?.chars).toBe(4 * 'contribution 1 passage 0'.length);
+    expect(b).toMatchObject({ accepted: 0, passages: 0, chars: 0 });
   });
 });

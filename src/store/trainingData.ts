@@ -50,3 +50,35 @@ export async function readTrainingData(db: TributaryDB, datanetIds: readonly str
     return out;
   });
 }
+
+/** What the ModelFactory page lists per Datanet: accepted contributions and their passages (and characters). */
+export interface TrainingSource {
+  id: string;
+  name: string;
+  version: number;
+  accepted: number;
+  passages: number;
+  chars: number;
+}
+
+/** Every Datanet with the accepted data it would train on, newest Datanet first. */
+export async function listTrainingSources(db: TributaryDB): Promise<TrainingSource[]> {
+  return db.transaction('r', [db.datanets, db.contributions, db.chunks], async () => {
+    const datanets = (await db.datanets.orderBy('createdAt').toArray()).reverse();
+    const out: TrainingSource[] = [];
+    for (const d of datanets) {
+      const accepted = new Set((await db.contributions.where('[datanetId+status]').equals([d.id, 'accepted']).primaryKeys()) as Hex[]);
+      let passages = 0;
+      let chars = 0;
+      if (accepted.size > 0) {
+        await db.chunks.where('datanetId').equals(d.id).each((c) => {
+          if (!accepted.has(c.contributionId)) return;
+          passages++;
+          chars += c.text.length;
+        });
+      }
+      out.push({ id: d.id, name: d.name, version: d.currentVersion, accepted: accepted.size, passages, chars });
+    }
+    return out;
+  });
+}
