@@ -21,6 +21,7 @@ function run(id: string, createdAt: number): TrainingRunRecord {
     status: 'running',
     baseModel: { id: 'tributary-demo', label: 'Demo', signature: 'sig', hash: '0xabc' },
     datanets: [{ id: 'dn-1', name: 'Bread', version: 2, contributions: 3, passages: 9 }],
+    contributionIds: [],
     settings: DEFAULT_TRAIN_SETTINGS,
     owner: null,
     pricePerAnswer: 10n ** 15n,

@@ -13,7 +13,7 @@
 import type { EntityTable } from 'dexie';
 import { TributaryError } from '../core/errors.ts';
 import type { TrainSettings } from '../core/trainSettings.ts';
-import type { Address } from '../core/types.ts';
+import type { Address, Hex } from '../core/types.ts';
 import type { TributaryDB } from './db.ts';
 
 export type TrainingRunStatus = 'running' | 'paused' | 'done' | 'cancelled' | 'failed';
@@ -48,6 +48,8 @@ export interface TrainingRunRecord {
   status: TrainingRunStatus;
   baseModel: { id: string; label: string; signature: string; hash: string };
   datanets: RunDatanet[];
+  /** the accepted contributions read when the run started (a resumed run trains on exactly these) */
+  contributionIds: Hex[];
   settings: TrainSettings;
   owner: Address | null;
   /** price per answer in the token's base units */
