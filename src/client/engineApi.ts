@@ -9,6 +9,7 @@ import type { FinishReason } from '../engine/model/generate.ts';
 import type { Address } from '../core/types.ts';
 import type { AdapterSummary } from '../store/adapters.ts';
 import type { EnginePrefs, ModelOrigin } from '../store/models.ts';
+import type { TrainingApi } from './trainingApi.ts';
 
 export type { AdapterSummary, EnginePrefs, FinishReason, ModelOrigin };
 
@@ -182,7 +183,8 @@ export interface ExportedAdapter {
   files: { 'adapter_config.json': Uint8Array; 'adapter_model.safetensors': Uint8Array };
 }
 
-export interface EngineApi {
+/** The engine worker's surface; ModelFactory's training part is `TrainingApi` (client/trainingApi.ts). */
+export interface EngineApi extends TrainingApi {
   ping(): Promise<'pong'>;
   /** Picks the backend (once; later calls return it). */
   init(opts: { appBaseUrl: string }): Promise<BackendInfo>;

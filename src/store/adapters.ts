@@ -27,12 +27,15 @@ export interface AdapterRecord extends AdapterMeta {
   weights: Blob;
   /** how it was trained, for adapters made in ModelFactory */
   training?: AdapterTraining;
-  /** ModelFactory's training log (contributions and passages per example, gradient sketches), JSON; exported with it */
-  trainingLog?: Blob;
+  /**
+   * ModelFactory's training log files (`training_log.json`: the contribution and passage of every example;
+   * `training_log.safetensors`: projected per-example gradients), exported with the adapter
+   */
+  trainingFiles?: Record<string, Blob>;
 }
 
 /** What the lists show: a record without its files. */
-export type AdapterSummary = Omit<AdapterRecord, 'config' | 'weights' | 'trainingLog'>;
+export type AdapterSummary = Omit<AdapterRecord, 'config' | 'weights' | 'trainingFiles'>;
 
 export function adaptersTable(db: TributaryDB): EntityTable<AdapterRecord, 'id'> {
   // the table is declared with the reserved record type in db.ts; this module owns its shape
@@ -40,7 +43,7 @@ export function adaptersTable(db: TributaryDB): EntityTable<AdapterRecord, 'id'>
 }
 
 const summary = (r: AdapterRecord): AdapterSummary => {
-  const { config: _c, weights: _w, trainingLog: _l, ...rest } = r;
+  const { config: _c, weights: _w, trainingFiles: _l, ...rest } = r;
   return rest;
 };
 

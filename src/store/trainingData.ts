@@ -14,6 +14,8 @@ export interface DatanetTrainingData {
   /** the published version read (its accepted contributions) */
   version: number;
   contributionIds: Hex[];
+  /** each contribution's title (questions about a passage name it) */
+  titles: Record<string, string>;
   /** passages in contribution order, then passage order */
   passages: Chunk[];
 }
@@ -45,7 +47,9 @@ export async function readTrainingData(db: TributaryDB, datanetIds: readonly str
         const rows = await db.chunks.where('[contributionId+index]').between([cid, -Infinity], [cid, Infinity]).toArray();
         passages.push(...rows);
       }
-      out.push({ id, name: d.name, version: d.currentVersion, contributionIds: ordered, passages });
+      const titles: Record<string, string> = {};
+      for (const c of accepted) titles[c.id] = c.title;
+      out.push({ id, name: d.name, version: d.currentVersion, contributionIds: ordered, titles, passages });
     }
     return out;
   });

@@ -57,6 +57,10 @@ import { DEMO_MODEL_ID, DEMO_MODEL_PATH, fetchDemoManifest, type DemoManifest } 
 import { IdbAdapterStore } from './idbAdapterStore.ts';
 import { modelSignature } from './modelSignature.ts';
 import { buildPrompt, hasChatTemplate } from './prompt.ts';
+import type { AdapterTraining } from '../../core/adapter.ts';
+import type { ExportedTrainedAdapter, SaveAdapterRequest, StartTrainingRequest, TrainingApi, TrainingEvaluation, TrainingEvent, TrainingOutcome, TrainingPlan, TrainingPlanRequest } from '../../client/trainingApi.ts';
+import type { Trainer, TrainerInit } from '../../engine/train/trainerApi.ts';
+import { TrainingAction } from './training/trainingAction.ts';
 
 export interface EngineDeps {
   db: TributaryDB;
@@ -70,6 +74,8 @@ export interface EngineDeps {
   randomSeed?: () => number;
   /** high-resolution clock for speed figures (default performance.now) */
   clock?: () => number;
+  /** makes a ModelFactory trainer on a backend (engine/train); absent: training is refused */
+  createTrainer?: (init: Omit<TrainerInit, 'ops'>, backend: ChosenBackend) => Promise<{ trainer: Trainer; backend: string }>;
 }
 
 /** Largest adapter rank the engine installs (merges add ranks: 4 rank-8 adapters fit). */
@@ -112,7 +118,7 @@ const clampInt = (v: number | undefined, lo: number, hi: number, dflt: number): 
 
 const errorCode = (e: unknown): string => (isTributaryError(e) ? e.code : '');
 
-export class EngineService implements EngineApi {
+export class EngineService implements EngineApi, TrainingApi {
   private appBaseUrl: string | null = null;
   private chosen: ChosenBackend | null = null;
   private choosing: Promise<ChosenBackend> | null = null;
@@ -129,9 +135,89 @@ export class EngineService implements EngineApi {
   private readonly clock: () => number;
   private readonly randomSeed: () => number;
 
+  private readonly training: TrainingAction;
+
   constructor(private readonly deps: EngineDeps) {
     this.clock = deps.clock ?? (() => (typeof performance !== 'undefined' ? performance.now() : Date.now()));
     this.randomSeed = deps.randomSeed ?? (() => crypto.getRandomValues(new Uint32Array(1))[0]! >>> 1);
+    this.training = new TrainingAction(this.trainingHost());
+  }
+
+  // ---- ModelFactory (services/engine/training): a thin door onto the training action -------------------------
+
+  private trainingHost(): ConstructorParameters<typeof TrainingAction>[0] {
+    let answers = 0;
+    return {
+      db: this.deps.db,
+      now: this.deps.now,
+      clock: this.clock,
+      model: async () => {
+        const L = await this.model();
+        return { info: L.info, config: L.config, tokenizer: L.tokenizer, tokenizerConfig: L.tokenizerConfig, checkpoint: L.checkpoint, systemPrompt: L.systemPrompt };
+      },
+      createTrainer: async (init) => {
+        if (!this.deps.createTrainer) throw new TributaryError('factory/training', 'This build of the engine cannot train adapters.');
+        return this.deps.createTrainer(init, await this.backend());
+      },
+      exclusive: (fn) => this.exclusive(fn),
+      answer: async (question, adapter, maxTokens) => {
+        const L = await this.model();
+        const store = L.registry.store;
+        const draft = adapter && !L.registry.has(adapter.meta.id) && store instanceof IdbAdapterStore ? adapter : null;
+        if (draft) {
+          (store as IdbAdapterStore).drafts.set(draft.meta.id, draft);
+          await L.registry.add(draft);
+        }
+        try {
+          const r = await this.chat(`factory-eval-${++answers}`, [{ role: 'user', content: question }], { adapterId: adapter?.meta.id ?? null, temperature: 0, maxTokens, seed: 0 });
+          return r.text;
+        } finally {
+          if (draft) {
+            await L.registry.remove(draft.meta.id).catch(() => undefined);
+            (store as IdbAdapterStore).drafts.delete(draft.meta.id);
+          }
+        }
+      },
+      install: async (adapter, files, extra) => {
+        await this.model();
+        adapter.meta.pricePerAnswer = extra.pricePerAnswer;
+        const trainingFiles: Record<string, Blob> = {};
+        for (const [k, v] of Object.entries(files)) if (k !== PEFT_CONFIG_FILE && k !== PEFT_WEIGHTS_FILE) trainingFiles[k] = new Blob([v.slice()]);
+        return this.install(adapter, files[PEFT_CONFIG_FILE]!, files[PEFT_WEIGHTS_FILE]!, 'training', `trained in ModelFactory (run ${extra.training.runId})`, {
+          training: extra.training,
+          pricePerAnswer: extra.pricePerAnswer,
+          trainingFiles,
+        });
+      },
+    };
+  }
+
+  planTraining(req: TrainingPlanRequest): Promise<TrainingPlan> {
+    return this.training.planTraining(req);
+  }
+  startTraining(req: StartTrainingRequest, onEvent?: (e: TrainingEvent) => void): Promise<TrainingOutcome> {
+    return this.training.startTraining(req, onEvent);
+  }
+  resumeTraining(runId: string, onEvent?: (e: TrainingEvent) => void): Promise<TrainingOutcome> {
+    return this.training.resumeTraining(runId, onEvent);
+  }
+  pauseTraining(runId: string): Promise<boolean> {
+    return this.training.pauseTraining(runId);
+  }
+  cancelTraining(runId: string): Promise<void> {
+    return this.training.cancelTraining(runId);
+  }
+  activeTraining(): Promise<string | null> {
+    return this.training.activeTraining();
+  }
+  evaluateTraining(runId: string, prompts: string[]): Promise<TrainingEvaluation> {
+    return this.training.evaluateTraining(runId, prompts);
+  }
+  saveTrainedAdapter(runId: string, info: SaveAdapterRequest): Promise<AdapterSummary> {
+    return this.training.saveTrainedAdapter(runId, info);
+  }
+  exportTrainedAdapter(runId: string): Promise<ExportedTrainedAdapter> {
+    return this.training.exportTrainedAdapter(runId);
   }
 
   ping(): Promise<'pong'> {
@@ -668,7 +754,14 @@ export class EngineService implements EngineApi {
     return this.loaded!;
   }
 
-  private async install(adapter: PeftAdapter, config: Uint8Array | string, weights: Uint8Array, origin: AdapterOrigin, originDetail: string): Promise<AdapterSummary> {
+  private async install(
+    adapter: PeftAdapter,
+    config: Uint8Array | string,
+    weights: Uint8Array,
+    origin: AdapterOrigin,
+    originDetail: string,
+    extra: { training?: AdapterTraining; pricePerAnswer?: bigint; trainingFiles?: Record<string, Blob> } = {},
+  ): Promise<AdapterSummary> {
     const L = this.loaded!;
     const m = adapter.meta;
     if (m.rank > MAX_ADAPTER_RANK) {
@@ -693,10 +786,11 @@ export class EngineService implements EngineApi {
       installedAt: existing?.installedAt ?? this.deps.now(),
       config: typeof config === 'string' ? config : new TextDecoder().decode(config),
       weights: new Blob([weights.slice()], { type: 'application/octet-stream' }),
+      ...extra,
     };
     await putAdapterRecord(this.deps.db, record);
     await L.registry.add(adapter);
-    const { config: _c, weights: _w, ...summary } = record;
+    const { config: _c, weights: _w, trainingFiles: _t, ...summary } = record;
     return summary;
   }
 
