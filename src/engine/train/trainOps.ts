@@ -145,6 +145,8 @@ export interface TrainOps {
   siluMulBackward(gate: TrainTensor, up: TrainTensor, dy: TrainTensor, dGate: TrainTensor, dUp: TrainTensor): void;
   /** `y = a + b` (`y` may be `a`). Its backward is the identity: pass the same gradient to both inputs. */
   add(a: TrainTensor, b: TrainTensor, y: TrainTensor): void;
+  /** `y[t] += bias` for each of `T` rows (a frozen q/k/v bias; no backward needed). */
+  addBias(y: TrainTensor, T: number, bias: TrainTensor): void;
 
   // ---- attention ----------------------------------------------------------------------------------------------
   /**
