@@ -61,6 +61,7 @@ import type { AdapterTraining } from '../../core/adapter.ts';
 import type { ExportedTrainedAdapter, SaveAdapterRequest, StartTrainingRequest, TrainingApi, TrainingEvaluation, TrainingEvent, TrainingOutcome, TrainingPlan, TrainingPlanRequest } from '../../client/trainingApi.ts';
 import type { Trainer, TrainerInit } from '../../engine/train/trainerApi.ts';
 import { TrainingAction } from './training/trainingAction.ts';
+import { createEngineTrainer } from './training/engineTrainer.ts';
 
 export interface EngineDeps {
   db: TributaryDB;
@@ -74,7 +75,7 @@ export interface EngineDeps {
   randomSeed?: () => number;
   /** high-resolution clock for speed figures (default performance.now) */
   clock?: () => number;
-  /** makes a ModelFactory trainer on a backend (engine/train); absent: training is refused */
+  /** makes a ModelFactory trainer on a backend (default: services/engine/training/engineTrainer) */
   createTrainer?: (init: Omit<TrainerInit, 'ops'>, backend: ChosenBackend) => Promise<{ trainer: Trainer; backend: string }>;
 }
 
@@ -155,10 +156,7 @@ export class EngineService implements EngineApi, TrainingApi {
         const L = await this.model();
         return { info: L.info, config: L.config, tokenizer: L.tokenizer, tokenizerConfig: L.tokenizerConfig, checkpoint: L.checkpoint, systemPrompt: L.systemPrompt };
       },
-      createTrainer: async (init) => {
-        if (!this.deps.createTrainer) throw new TributaryError('factory/training', 'This build of the engine cannot train adapters.');
-        return this.deps.createTrainer(init, await this.backend());
-      },
+      createTrainer: async (init) => (this.deps.createTrainer ?? createEngineTrainer)(init, await this.backend()),
       exclusive: (fn) => this.exclusive(fn),
       answer: async (question, adapter, maxTokens) => {
         const L = await this.model();
