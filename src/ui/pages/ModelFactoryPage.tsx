@@ -195,11 +195,13 @@ export function ModelFactoryPage() {
     const adapterName = name().trim() || `${names.join(' + ')} adapter`;
     setShownRunId(undefined);
     const req = { datanetIds: selected(), settings: c.settings, name: adapterName, owner: activeAddress() ?? null, pricePerAnswer: priceUnits };
+    // eslint-disable-next-line solid/reactivity -- onEvent is an event handler (progress events from the worker)
     void drive(() => getEngineApi().startTraining(req, onEvent));
   };
 
   const resume = () => {
     const id = run()?.id;
+    // eslint-disable-next-line solid/reactivity -- onEvent is an event handler (progress events from the worker)
     if (id) void drive(() => getEngineApi().resumeTraining(id, onEvent));
   };
   const pause = () => {
