@@ -19,7 +19,7 @@ describe('parseTrainSettings', () => {
 
   it('names every bad field with what is allowed', () => {
     const r = parseTrainSettings(
-      draft({ rank: '0', alpha: '-2', dropout: '1', learningRate: '0', epochs: '2.5', batchSize: 'four', seqLen: '4096', targets: [], clip: '' }),
+      draft({ rank: '0', alpha: '-2', dropout: '1', learningRate: '0', epochs: '0', batchSize: 'four', seqLen: '4096', targets: [], clip: '' }),
       limits,
     );
     expect(r.ok).toBe(false);
@@ -28,12 +28,20 @@ describe('parseTrainSettings', () => {
     expect(r.errors.alpha).toMatch(/Alpha must be above 0/);
     expect(r.errors.dropout).toMatch(/Dropout must be at least 0 and at most 0.9/);
     expect(r.errors.learningRate).toMatch(/Learning rate must be above 0/);
-    expect(r.errors.epochs).toMatch(/Epochs must be a whole number \(got 2.5\)/);
+    expect(r.errors.epochs).toMatch(/Epochs must be above 0 and at most 100/);
+    expect(r.errors.rank).not.toMatch(/whole/);
     expect(r.errors.batchSize).toMatch(/Batch size must be a number, not "four"/);
     expect(r.errors.seqLen).toMatch(/at most 256.*context length/);
     expect(r.errors.targets).toMatch(/at least one target module/);
     expect(r.errors.clip).toMatch(/Gradient clip is empty/);
     expect(r.errors.seed).toBeUndefined();
+  });
+
+  it('accepts a fraction of an epoch but not a fractional rank', () => {
+    const r = parseTrainSettings(draft({ epochs: '0.25' }), limits);
+    expect(r.ok && r.settings.epochs).toBe(0.25);
+    const bad = parseTrainSettings(draft({ rank: '2.5' }), limits);
+    expect(!bad.ok && bad.errors.rank).toMatch(/Rank must be a whole number \(got 2.5\)/);
   });
 
   it('refuses NaN, Infinity and hex in every numeric field', () => {

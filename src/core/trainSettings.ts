@@ -101,7 +101,7 @@ function rules(limits: TrainLimits): Record<Exclude<TrainSettingsField, 'targets
     alpha: { label: 'Alpha', integer: false, min: 0, max: 1024, minExclusive: true },
     dropout: { label: 'Dropout', integer: false, min: 0, max: 0.9 },
     learningRate: { label: 'Learning rate', integer: false, min: 0, max: 1, minExclusive: true, hint: 'typical LoRA rates are 1e-4 to 5e-3' },
-    epochs: { label: 'Epochs', integer: true, min: 1, max: 100 },
+    epochs: { label: 'Epochs', integer: false, min: 0, max: 100, minExclusive: true, hint: 'a fraction trains on part of the data, e.g. 0.5' },
     batchSize: { label: 'Batch size', integer: true, min: 1, max: 64 },
     seqLen: { label: 'Sequence length', integer: true, min: 8, max: limits.contextLength, hint: "the model's context length is the most" },
     warmupSteps: { label: 'Warmup steps', integer: true, min: 0, max: 10_000 },

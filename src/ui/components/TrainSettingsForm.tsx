@@ -15,7 +15,7 @@ const FIELDS: { key: NumField; label: string; hint: string; step?: string }[] = 
   { key: 'alpha', label: 'Alpha', hint: 'scale = alpha / rank' },
   { key: 'dropout', label: 'Dropout', hint: '0 to 0.9', step: 'any' },
   { key: 'learningRate', label: 'Learning rate', hint: 'peak, after warmup', step: 'any' },
-  { key: 'epochs', label: 'Epochs', hint: 'passes over the data' },
+  { key: 'epochs', label: 'Epochs', hint: 'passes over the data (0.5 = half)' },
   { key: 'batchSize', label: 'Batch size', hint: 'examples per micro-batch' },
   { key: 'seqLen', label: 'Sequence length', hint: 'tokens per example' },
   { key: 'warmupSteps', label: 'Warmup steps', hint: 'then cosine decay' },
