@@ -88,7 +88,7 @@ describe('ModelFactory', () => {
     await setField(page, 'alpha', '8');
     await setField(page, 'seqLen', '96');
     await setField(page, 'batchSize', '1');
-    await setField(page, 'epochs', '0.04');
+    await setField(page, 'epochs', '0.06');
     await setField(page, 'heldOutFraction', '0.05');
     await setField(page, 'learningRate', '0.005');
     await page.locator('#mf-name').fill('Bread from the factory');
@@ -142,6 +142,13 @@ describe('ModelFactory', () => {
     await eventually(async () => expect(await page.locator('.mf-loss-chart svg').getAttribute('aria-label')).toMatch(/train loss/), 60_000);
     // the curve continues from the checkpoint (marked as resumed) and goes on to the end
     await eventually(async () => expect(await page.locator('.mf-resume-mark').count()).toBe(1), 60_000);
+    // another tab of the app sees the run training elsewhere (its Web Lock) and offers no Resume
+    const other = await profile.context.newPage();
+    await other.goto(new URL('modelfactory', appUrl).href);
+    await eventually(async () => expect(await other.locator('#mf-run').getAttribute('data-status')).toBe('elsewhere'), 30_000);
+    expect(await other.locator('#mf-run-status').textContent()).toMatch(/Training in another tab or window/);
+    expect(await other.locator('#mf-resume').count()).toBe(0);
+    await other.close();
     await eventually(async () => expect(await page.locator('#mf-run').getAttribute('data-status')).toBe('done'), 300_000, 250);
     expect(await trainPoints(page)).toBe(plannedSteps);
     expect(Number(await page.locator('.mf-loss-chart').getAttribute('data-heldout-points'))).toBeGreaterThanOrEqual(2);

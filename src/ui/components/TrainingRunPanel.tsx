@@ -20,6 +20,8 @@ interface Props {
   live: LiveProgress | null;
   /** trains in this engine worker now */
   trainingHere: boolean;
+  /** another tab or window of the app trains it now */
+  trainingElsewhere: boolean;
   busy: boolean;
   onPause: () => void;
   onResume: () => void;
@@ -35,9 +37,10 @@ function duration(ms: number): string {
 
 /** Status of one run: its live loss curve (train and held-out), speed, ETA, and pause / resume / cancel. */
 export function TrainingRunPanel(props: Props) {
-  const interrupted = () => props.run.status === 'running' && !props.trainingHere;
+  const interrupted = () => props.run.status === 'running' && !props.trainingHere && !props.trainingElsewhere;
   const status = () => {
     if (props.trainingHere) return props.live ? `Training: step ${props.live.step} of ${props.live.totalSteps}` : 'Preparing the trainer…';
+    if (props.trainingElsewhere) return `Training in another tab or window of this app (checkpoint at step ${props.run.checkpointStep ?? 0} of ${props.run.totalSteps}); pause it there to continue it here`;
     if (interrupted()) return `Interrupted (the page was closed or reloaded) — resumes from its checkpoint at step ${props.run.checkpointStep ?? 0} of ${props.run.totalSteps}`;
     switch (props.run.status) {
       case 'paused':
@@ -52,9 +55,9 @@ export function TrainingRunPanel(props: Props) {
         return props.run.status;
     }
   };
-  const canResume = () => !props.trainingHere && (props.run.status === 'paused' || props.run.status === 'failed' || interrupted()) && props.run.checkpointStep !== null;
+  const canResume = () => !props.trainingHere && !props.trainingElsewhere && (props.run.status === 'paused' || props.run.status === 'failed' || interrupted()) && props.run.checkpointStep !== null;
   return (
-    <section class="card mf-run" aria-labelledby="mf-run-title" id="mf-run" data-run={props.run.id} data-status={props.trainingHere ? 'training' : interrupted() ? 'interrupted' : props.run.status}>
+    <section class="card mf-run" aria-labelledby="mf-run-title" id="mf-run" data-run={props.run.id} data-status={props.trainingHere ? 'training' : props.trainingElsewhere ? 'elsewhere' : interrupted() ? 'interrupted' : props.run.status}>
       <h2 id="mf-run-title">
         Run: {props.run.name}
       </h2>
@@ -105,7 +108,7 @@ export function TrainingRunPanel(props: Props) {
             Resume from step {props.run.checkpointStep}
           </button>
         </Show>
-        <Show when={props.run.status !== 'done' && props.run.status !== 'cancelled'}>
+        <Show when={props.run.status !== 'done' && props.run.status !== 'cancelled' && !props.trainingElsewhere}>
           <button type="button" class="btn btn-reject" id="mf-cancel" disabled={props.busy && !props.trainingHere} onClick={() => props.onCancel()}>
             Cancel run
           </button>

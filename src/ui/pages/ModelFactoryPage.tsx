@@ -81,9 +81,15 @@ export function ModelFactoryPage() {
     return { train: r?.train ?? [], heldOut: r?.heldOut ?? [] };
   };
 
+  // runs another tab's engine trains now: it holds the run's Web Lock (services/engine/training/runLock.ts)
+  const [heldElsewhere, setHeldElsewhere] = createSignal<string[]>([]);
   const refreshActive = async () => {
     try {
-      setActiveId(await getEngineApi().activeTraining());
+      const here = await getEngineApi().activeTraining();
+      setActiveId(here);
+      const snapshot = typeof navigator !== 'undefined' && navigator.locks ? await navigator.locks.query() : { held: [] };
+      const held = (snapshot.held ?? []).map((l) => l.name ?? '').filter((n) => n.startsWith('tributary-training:')).map((n) => n.slice('tributary-training:'.length));
+      setHeldElsewhere(held.filter((id) => id !== here));
     } catch {
       // the worker restarts; the next poll tells
     }
@@ -379,6 +385,7 @@ export function ModelFactoryPage() {
                   heldOut={curve().heldOut}
                   live={live()?.runId === r().id ? live()!.progress : null}
                   trainingHere={trainingHere()}
+                  trainingElsewhere={heldElsewhere().includes(r().id)}
                   busy={busy()}
                   onPause={pause}
                   onResume={resume}

@@ -43,6 +43,7 @@ import type { AdapterSummary } from '../../../store/adapters.ts';
 import { getContribution, listChunks } from '../../../store/contributions.ts';
 import type { TributaryDB } from '../../../store/db.ts';
 import { getTrainingRun, putTrainingRun, saveCheckpoint, updateTrainingRun, type LossPoint, type TrainingRunRecord } from '../../../store/trainingRuns.ts';
+import { withRunLock } from './runLock.ts';
 import { buildTrainingSet, trainConfigOf, totalStepsOf, type TrainingSet } from './trainingSet.ts';
 
 /** Longest stretch of training between two checkpoints. */
@@ -179,7 +180,7 @@ export class TrainingAction {
       adapterId: null,
     };
     await putTrainingRun(this.host.db, run);
-    return this.run(run, set, m, onEvent);
+    return withRunLock(run.id, run.name, () => this.run(run, set, m, onEvent));
   }
 
   async resumeTraining(runId: string, onEvent?: (e: TrainingEvent) => void): Promise<TrainingOutcome> {
@@ -190,8 +191,10 @@ export class TrainingAction {
     const m = await this.host.model();
     this.sameModel(run, m);
     const set = await buildTrainingSet(this.host.db, m, run.datanets.map((d) => d.id), run.settings, run.contributionIds);
-    await updateTrainingRun(this.host.db, runId, { status: 'running', error: null }, this.host.now());
-    return this.run({ ...run, status: 'running' }, set, m, onEvent);
+    return withRunLock(run.id, run.name, async () => {
+      await updateTrainingRun(this.host.db, runId, { status: 'running', error: null }, this.host.now());
+      return this.run({ ...run, status: 'running' }, set, m, onEvent);
+    });
   }
 
   private sameModel(run: TrainingRunRecord, m: TrainingModel): void {
