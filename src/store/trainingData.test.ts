@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import type { Address, Chunk, Contribution, ContributionStatus, Datanet, Hex } from '../core/types.ts';
+import type { Address, Passage, Contribution, ContributionStatus, Datanet, Hex } from '../core/types.ts';
 import { TributaryDB } from './db.ts';
 import { listTrainingSources, readTrainingData } from './trainingData.ts';
 
@@ -41,7 +41,7 @@ const contribution = (n: number, datanetId: string, status: ContributionStatus):
   minhash: [],
 });
 
-const chunk = (c: number, datanetId: string, index: number): Chunk => ({
+const chunk = (c: number, datanetId: string, index: number): Passage => ({
   hash: hex(c * 100 + index),
   dedupeHash: hex(c * 100 + index + 50),
   contributionId: hex(c),

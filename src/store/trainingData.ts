@@ -5,7 +5,7 @@
  * `factory/no-data` naming it.
  */
 import { TributaryError } from '../core/errors.ts';
-import type { Chunk, Hex } from '../core/types.ts';
+import type { Passage, Hex } from '../core/types.ts';
 import type { TributaryDB } from './db.ts';
 
 export interface DatanetTrainingData {
@@ -17,7 +17,7 @@ export interface DatanetTrainingData {
   /** each contribution's title (questions about a passage name it) */
   titles: Record<string, string>;
   /** passages in contribution order, then passage order */
-  passages: Chunk[];
+  passages: Passage[];
 }
 
 /** Accepted passages of each Datanet (in the order given; duplicates of an id are read once). */
@@ -42,7 +42,7 @@ export async function readTrainingData(db: TributaryDB, datanetIds: readonly str
       const acceptedIds = new Set(accepted.map((c) => c.id));
       const ordered = v ? v.contributionIds.filter((c) => acceptedIds.has(c)) : [];
       for (const c of [...acceptedIds].sort()) if (!ordered.includes(c)) ordered.push(c);
-      const passages: Chunk[] = [];
+      const passages: Passage[] = [];
       for (const cid of ordered) {
         const rows = await db.chunks.where('[contributionId+index]').between([cid, -Infinity], [cid, Infinity]).toArray();
         passages.push(...rows);

@@ -8,7 +8,7 @@
  */
 import 'fake-indexeddb/auto';
 import { expect, it } from 'vitest';
-import type { TrainingEvent } from '../../src/client/trainingApi.ts';
+import type { TrainingEvent } from '../../src/workerApi/trainingApi.ts';
 import { WebGpuTrainOps } from '../../src/engine/webgpu/train/webgpuTrainOps.ts';
 import { WebGpuBackend } from '../../src/engine/webgpu/webgpuBackend.ts';
 import type { GpuBackendHandle } from '../../src/services/engine/backendChoice.ts';

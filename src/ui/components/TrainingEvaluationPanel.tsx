@@ -1,5 +1,5 @@
 import { For, Show } from 'solid-js';
-import type { TrainingEvaluation } from '../../client/trainingApi.ts';
+import type { TrainingEvaluation } from '../../workerApi/trainingApi.ts';
 
 interface Props {
   evaluation: TrainingEvaluation;

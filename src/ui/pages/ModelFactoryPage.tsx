@@ -2,7 +2,7 @@ import { A } from '@solidjs/router';
 import { zipSync } from 'fflate';
 import { For, Show, createEffect, createMemo, createSignal, on, onCleanup, onMount } from 'solid-js';
 import { createStore } from 'solid-js/store';
-import type { TrainingEvaluation, TrainingEvent, TrainingPlan } from '../../client/trainingApi.ts';
+import type { TrainingEvaluation, TrainingEvent, TrainingPlan } from '../../workerApi/trainingApi.ts';
 import { getEngineApi } from '../../client/engineClient.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { parseTokenAmount } from '../../core/tokenAmount.ts';

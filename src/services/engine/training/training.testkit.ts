@@ -5,7 +5,7 @@
  */
 import { sha256Hex } from '../../../core/hash.ts';
 import { DEFAULT_TRAIN_SETTINGS, type TrainSettings } from '../../../core/trainSettings.ts';
-import type { Address, Chunk, Contribution, ContributionStatus, Datanet, Hex } from '../../../core/types.ts';
+import type { Address, Passage, Contribution, ContributionStatus, Datanet, Hex } from '../../../core/types.ts';
 import { memoryByteCache } from '../../../engine/formats/byteCache.ts';
 import { modelConfigToHfJson } from '../../../engine/formats/config.ts';
 import { writeSafetensors } from '../../../engine/formats/safetensors.ts';
@@ -100,7 +100,7 @@ export async function seedData(db: TributaryDB): Promise<void> {
     status,
     minhash: [],
   });
-  const chunk = (n: number, datanetId: string, text: string): Chunk => ({ hash: hex(3000 + n), dedupeHash: hex(4000 + n), contributionId: hex(n), datanetId, index: 0, text, start: 0, end: text.length });
+  const chunk = (n: number, datanetId: string, text: string): Passage => ({ hash: hex(3000 + n), dedupeHash: hex(4000 + n), contributionId: hex(n), datanetId, index: 0, text, start: 0, end: text.length });
   await db.datanets.bulkAdd([dn('dn-bread', 'Bread', 1), dn('dn-empty', 'Empty', 0)]);
   await db.contributions.bulkAdd([...TEXTS.map((_, i) => contribution(i + 1, 'dn-bread', 'accepted')), contribution(50, 'dn-bread', 'pending'), contribution(60, 'dn-empty', 'pending')]);
   await db.chunks.bulkAdd([...TEXTS.map((t, i) => chunk(i + 1, 'dn-bread', t)), chunk(50, 'dn-bread', 'A pending passage never trains.'), chunk(60, 'dn-empty', 'Nor this one.')]);

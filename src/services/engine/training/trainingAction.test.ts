@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import type { TrainingEvent } from '../../../client/trainingApi.ts';
+import type { TrainingEvent } from '../../../workerApi/trainingApi.ts';
 import { getAdapterRecord, listAdapters } from '../../../store/adapters.ts';
 import { TributaryDB } from '../../../store/db.ts';
 import { getTrainingRun, listTrainingRuns } from '../../../store/trainingRuns.ts';

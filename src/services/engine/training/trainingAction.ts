@@ -1,5 +1,5 @@
 /**
- * ModelFactory's action in the engine worker (contract: client/trainingApi.ts): plans a run, trains it step by step
+ * ModelFactory's action in the engine worker (contract: workerApi/trainingApi.ts): plans a run, trains it step by step
  * with progress events, checkpoints it into IndexedDB (store/trainingRuns), pauses / resumes / cancels it, evaluates
  * it, saves the adapter into the OpenLoRA registry and exports it in PEFT layout with its training log.
  *
@@ -28,8 +28,8 @@ import type {
   TrainingOutcome,
   TrainingPlan,
   TrainingPlanRequest,
-} from '../../../client/trainingApi.ts';
-import type { ModelInfo } from '../../../client/engineApi.ts';
+} from '../../../workerApi/trainingApi.ts';
+import type { ModelInfo } from '../../../workerApi/engineApi.ts';
 import type { TokenizerConfig } from '../../../engine/chat/chatTemplate.ts';
 import type { ModelConfig } from '../../../engine/formats/config.ts';
 import { loadModelWeights, type TensorSource } from '../../../engine/formats/weights.ts';
@@ -40,7 +40,7 @@ import { defaultQuestions, firstSentence } from '../../../engine/train/examples.
 import type { Trainer, TrainerInit } from '../../../engine/train/trainerApi.ts';
 import type { TrainerState } from '../../../engine/train/types.ts';
 import type { AdapterSummary } from '../../../store/adapters.ts';
-import { getContribution, listChunks } from '../../../store/contributions.ts';
+import { getContribution, listPassages } from '../../../store/contributions.ts';
 import type { TributaryDB } from '../../../store/db.ts';
 import { getTrainingRun, putTrainingRun, saveCheckpoint, updateTrainingRun, type LossPoint, type TrainingRunRecord } from '../../../store/trainingRuns.ts';
 import { withRunLock } from './runLock.ts';
@@ -374,7 +374,7 @@ export class TrainingAction {
         const key = `${ex.source.contributionId}:${ex.source.passageIndex}`;
         if (seen.has(key) || seen.size >= 2) continue;
         seen.add(key);
-        const chunks = await listChunks(this.host.db, ex.source.contributionId as Hex);
+        const chunks = await listPassages(this.host.db, ex.source.contributionId as Hex);
         const c = await getContribution(this.host.db, ex.source.contributionId as Hex);
         const text = chunks.find((x) => x.index === ex.source.passageIndex)?.text ?? '';
         questions.push(defaultQuestions({ ...ex.source, text, ...(c ? { title: c.title } : {}) })[0] ?? `What do you know about this: "${firstSentence(text)}"`);
