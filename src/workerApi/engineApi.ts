@@ -180,6 +180,8 @@ export interface AdapterImportInfo {
 export interface ExportedAdapter {
   name: string;
   files: { 'adapter_config.json': Uint8Array; 'adapter_model.safetensors': Uint8Array };
+  /** files kept beside the PEFT pair: a ModelFactory adapter's training log (training_log.json, training_log.safetensors) */
+  extraFiles?: Record<string, Uint8Array>;
 }
 
 /** The engine worker's surface; ModelFactory's training part is `TrainingApi` (workerApi/trainingApi.ts). */

@@ -94,6 +94,10 @@ describe('ModelFactory training action (engine worker, CPU)', () => {
     expect(answer.adapterName).toBe('Bread v1');
     expect((await getTrainingRun(dbB, runId))?.adapterId).toBe(saved.id);
 
+    // the Adapters page's export carries the training log too
+    const fromList = await b2.exportAdapter(saved.id);
+    expect(Object.keys(fromList.extraFiles ?? {}).sort()).toEqual(['training_log.json', 'training_log.safetensors']);
+
     // export: PEFT layout + training log + provenance
     const out = await b2.exportTrainedAdapter(runId);
     expect(Object.keys(out.files)).toEqual(expect.arrayContaining(['adapter_config.json', 'adapter_model.safetensors', 'training_log.json', 'training_log.safetensors', 'tributary_training.json']));
