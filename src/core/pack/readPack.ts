@@ -6,7 +6,6 @@
  * signature. Every failure is a `TributaryError` with a `pack/*` code, the file (and line) at fault as
  * `subject`, and a message saying what is wrong. Pure: no storage, no DOM.
  */
-import { unzipSync } from 'fflate';
 import { isAddress } from 'viem';
 import { TributaryError, isTributaryError, type ErrorCode } from '../errors.ts';
 import { hashChunkList, sha256Hex, sha256Text } from '../hash.ts';
@@ -27,6 +26,7 @@ import {
   type VerifiedPack,
 } from './types.ts';
 import { encodeManifest } from './writePack.ts';
+import { ByteBudget, listZipEntries, readZipEntry, type ZipEntry } from '../zip/boundedZip.ts';
 
 const DAMAGED = 'The pack is damaged or was altered after it was made: get a fresh copy from its source.';
 
@@ -66,56 +66,45 @@ function isSafeEntryName(name: string): boolean {
 /**
  * Unzips a pack archive with every limit checked from the central directory before anything is
  * inflated: at most 2000 entries, 64 MiB uncompressed in total, safe names only, no duplicates,
- * stored or deflated entries only. Directory entries are skipped.
+ * stored or deflated entries only. Directory entries are skipped. Entries are then inflated with a
+ * running byte budget (core/zip/boundedZip): an entry that lies about its size is stopped at the first
+ * byte past what it declared, so a zip bomb costs at most ~1 MiB past the limit, never gigabytes.
  */
 function unzipPack(bytes: Uint8Array): Map<string, Uint8Array> {
   if (!(bytes instanceof Uint8Array)) fail('pack/corrupt', 'This is not a file’s bytes: choose a .tributary.zip pack file.');
   if (bytes.length > PACK_LIMITS.maxTotalBytes + 4 * 1024 * 1024) {
     fail('pack/corrupt', `The archive is ${bytes.length} bytes, more than a pack may hold (${PACK_LIMITS.maxTotalBytes} bytes of files).`);
   }
-  const declared = new Map<string, number>();
+  const errors = { code: 'pack/corrupt' as const, advice: DAMAGED };
+  const entries = listZipEntries(bytes, PACK_LIMITS.maxEntries, errors);
   const seen = new Set<string>();
-  let entries = 0;
   let total = 0;
-  let raw: Record<string, Uint8Array>;
-  try {
-    raw = unzipSync(bytes, {
-      filter(file) {
-        entries += 1;
-        if (entries > PACK_LIMITS.maxEntries) fail('pack/corrupt', `The archive has more than ${PACK_LIMITS.maxEntries} entries; a pack has far fewer. ${DAMAGED}`);
-        const { name } = file;
-        if (!isSafeEntryName(name)) {
-          fail('pack/corrupt', `The archive holds an entry with an unsafe path (absolute, "..", or odd characters); it was refused unread. ${DAMAGED}`, JSON.stringify(name));
-        }
-        if (seen.has(name)) fail('pack/corrupt', `The archive holds this entry twice. ${DAMAGED}`, name);
-        seen.add(name);
-        if (name.endsWith('/')) {
-          if (file.originalSize !== 0) fail('pack/corrupt', `A folder entry has contents. ${DAMAGED}`, name);
-          return false;
-        }
-        if (file.compression !== 0 && file.compression !== 8) {
-          fail('pack/corrupt', `The entry uses compression method ${file.compression}; packs use only stored (0) or deflate (8).`, name);
-        }
-        if (file.compression === 0 && file.size !== file.originalSize) fail('pack/corrupt', `A stored entry's sizes disagree. ${DAMAGED}`, name);
-        if (file.size > bytes.length) fail('pack/corrupt', `The entry claims to be larger than the whole archive. ${DAMAGED}`, name);
-        total += file.originalSize;
-        if (total > PACK_LIMITS.maxTotalBytes) {
-          fail('pack/corrupt', `The files in the archive add up to more than ${PACK_LIMITS.maxTotalBytes} bytes, more than a pack may hold.`, name);
-        }
-        declared.set(name, file.originalSize);
-        return true;
-      },
-    });
-  } catch (e) {
-    if (isTributaryError(e)) throw e;
-    fail('pack/corrupt', `This file is not a readable zip archive (${e instanceof Error ? e.message : String(e)}). ${DAMAGED}`);
+  const wanted: ZipEntry[] = [];
+  for (const entry of entries) {
+    const { name } = entry;
+    if (!isSafeEntryName(name)) {
+      fail('pack/corrupt', `The archive holds an entry with an unsafe path (absolute, "..", or odd characters); it was refused unread. ${DAMAGED}`, JSON.stringify(name));
+    }
+    if (seen.has(name)) fail('pack/corrupt', `The archive holds this entry twice. ${DAMAGED}`, name);
+    seen.add(name);
+    if (name.endsWith('/')) {
+      if (entry.size !== 0) fail('pack/corrupt', `A folder entry has contents. ${DAMAGED}`, name);
+      continue;
+    }
+    if (entry.method !== 0 && entry.method !== 8) {
+      fail('pack/corrupt', `The entry uses compression method ${entry.method}; packs use only stored (0) or deflate (8).`, name);
+    }
+    if (entry.method === 0 && entry.compressedSize !== entry.size) fail('pack/corrupt', `A stored entry's sizes disagree. ${DAMAGED}`, name);
+    if (entry.compressedSize > bytes.length) fail('pack/corrupt', `The entry claims to be larger than the whole archive. ${DAMAGED}`, name);
+    total += entry.size;
+    if (total > PACK_LIMITS.maxTotalBytes) {
+      fail('pack/corrupt', `The files in the archive add up to more than ${PACK_LIMITS.maxTotalBytes} bytes, more than a pack may hold.`, name);
+    }
+    wanted.push(entry);
   }
+  const budget = new ByteBudget(PACK_LIMITS.maxTotalBytes);
   const files = new Map<string, Uint8Array>();
-  for (const [name, size] of declared) {
-    const data = Object.prototype.hasOwnProperty.call(raw, name) ? raw[name] : undefined;
-    if (!(data instanceof Uint8Array) || data.length !== size) fail('pack/corrupt', `The entry could not be read back at its declared size. ${DAMAGED}`, name);
-    files.set(name, data);
-  }
+  for (const entry of wanted) files.set(entry.name, readZipEntry(bytes, entry, budget, { ...errors, subject: entry.name }));
   return files;
 }
 
