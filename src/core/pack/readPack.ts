@@ -104,7 +104,7 @@ function unzipPack(bytes: Uint8Array): Map<string, Uint8Array> {
   }
   const budget = new ByteBudget(PACK_LIMITS.maxTotalBytes);
   const files = new Map<string, Uint8Array>();
-  for (const entry of wanted) files.set(entry.name, readZipEntry(bytes, entry, budget, { ...errors, subject: entry.name }));
+  for (const entry of wanted) files.set(entry.name, readZipEntry(bytes, entry, budget, errors));
   return files;
 }
 

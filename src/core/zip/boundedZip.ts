@@ -43,8 +43,10 @@ const u32 = (b: Uint8Array, o: number): number => (b[o]! | (b[o + 1]! << 8) | (b
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
-function fail(errors: ZipErrors, message: string, subject = errors.subject): never {
-  throw new TributaryError(errors.code, `${message} ${errors.advice}`.trim(), subject);
+/** Fails naming the archive (`errors.subject`) when the caller gave one, else the entry at fault. */
+function fail(errors: ZipErrors, message: string, entry?: string): never {
+  const where = errors.subject !== undefined && entry !== undefined && entry !== errors.subject ? `entry ${JSON.stringify(entry.slice(0, 200))}: ` : '';
+  throw new TributaryError(errors.code, `${where}${message} ${errors.advice}`.trim(), errors.subject ?? entry);
 }
 
 /**
@@ -60,7 +62,7 @@ export function listZipEntries(bytes: Uint8Array, maxEntries: number, errors: Zi
       break;
     }
   }
-  if (eocd < 0) fail(errors, 'This is not a readable ZIP archive (no end-of-directory record).');
+  if (eocd < 0) fail(errors, 'This is not a readable ZIP archive: it is damaged or cut short (no end-of-directory record).');
   const disk = u16(bytes, eocd + 4);
   const cdDisk = u16(bytes, eocd + 6);
   const count = u16(bytes, eocd + 10);
