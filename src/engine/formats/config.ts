@@ -1,3 +1,4 @@
+import { describeValue } from '../../core/describeValue.ts';
 import { TributaryError } from '../../core/errors.ts';
 import type { RopeScaling } from '../cpu/kernels/rope.ts';
 import type { LlamaConfig } from '../model/types.ts';
@@ -49,7 +50,7 @@ export function parseModelConfig(input: string | object): ModelConfig {
   if (Array.isArray(archs) && archs.length > 0) {
     architecture = (archs as unknown[]).find((a): a is Architecture => typeof a === 'string' && (SUPPORTED_ARCHITECTURES as readonly string[]).includes(a));
     if (!architecture) {
-      throw fail(`the architecture ${JSON.stringify(archs)} is not supported; Tributary runs ${SUPPORTED_ARCHITECTURES.join(', ')}.`);
+      throw fail(`the architecture ${describeValue(archs)} is not supported; Tributary runs ${SUPPORTED_ARCHITECTURES.join(', ')}.`);
     }
   } else if (typeof c['model_type'] === 'string' && ARCH_BY_MODEL_TYPE[c['model_type']]) {
     architecture = ARCH_BY_MODEL_TYPE[c['model_type']];
@@ -62,23 +63,23 @@ export function parseModelConfig(input: string | object): ModelConfig {
   const posInt = (key: string, fallback?: number): number => {
     const v = c[key] ?? fallback;
     if (v === undefined) throw fail(`"${key}" is missing.`);
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw fail(`"${key}" must be a positive integer (got ${JSON.stringify(v)}).`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw fail(`"${key}" must be a positive integer (got ${describeValue(v)}).`);
     return v;
   };
   const posNum = (key: string, fallback: number): number => {
     const v = c[key] ?? fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw fail(`"${key}" must be a positive number (got ${JSON.stringify(v)}).`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw fail(`"${key}" must be a positive number (got ${describeValue(v)}).`);
     return v;
   };
   const bool = (key: string, fallback: boolean): boolean => {
     const v = c[key] ?? fallback;
-    if (typeof v !== 'boolean') throw fail(`"${key}" must be true or false (got ${JSON.stringify(v)}).`);
+    if (typeof v !== 'boolean') throw fail(`"${key}" must be true or false (got ${describeValue(v)}).`);
     return v;
   };
   const optId = (key: string): number | null => {
     const v = c[key];
     if (v === undefined || v === null) return null;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw fail(`"${key}" must be a token id (got ${JSON.stringify(v)}).`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw fail(`"${key}" must be a token id (got ${describeValue(v)}).`);
     return v;
   };
 
@@ -120,7 +121,7 @@ export function parseModelConfig(input: string | object): ModelConfig {
   const sw = c['sliding_window'];
   if (arch === 'MistralForCausalLM' && sw !== undefined && sw !== null) {
     if (typeof sw !== 'number' || sw < maxPositionEmbeddings) {
-      throw fail(`sliding_window (${JSON.stringify(sw)}) is not supported; use a Mistral model without sliding-window attention (sliding_window: null).`);
+      throw fail(`sliding_window (${describeValue(sw)}) is not supported; use a Mistral model without sliding-window attention (sliding_window: null).`);
     }
   }
   if (arch === 'Qwen2ForCausalLM' && c['use_sliding_window'] === true) throw fail('use_sliding_window: true is not supported.');
@@ -170,7 +171,7 @@ function parseRopeScaling(v: unknown): RopeScaling | null {
   const type = r['rope_type'] ?? r['type'] ?? 'default';
   const num = (key: string): number => {
     const x = r[key];
-    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) throw fail(`rope_scaling.${key} must be a positive number (got ${JSON.stringify(x)}).`);
+    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) throw fail(`rope_scaling.${key} must be a positive number (got ${describeValue(x)}).`);
     return x;
   };
   switch (type) {

@@ -1,3 +1,4 @@
+import { describeValue } from '../../core/describeValue.ts';
 import { TributaryError } from '../../core/errors.ts';
 import type { F32Matrix } from '../quant.ts';
 import type { LlamaConfig, LlamaLayerWeights, LlamaWeights, WeightSlot } from '../model/types.ts';
@@ -39,7 +40,7 @@ export function parseWeightMap(index: string | object): Map<string, string> {
   const out = new Map<string, string>();
   for (const [name, file] of Object.entries(wm as Record<string, unknown>)) {
     if (typeof file !== 'string' || !file.endsWith('.safetensors') || file.includes('/') || file.includes('\\') || file.startsWith('.')) {
-      throw new TributaryError('model/safetensors', `weight_map["${name}"] is not a .safetensors file name in the same folder (${JSON.stringify(file)}).`, INDEX_FILE);
+      throw new TributaryError('model/safetensors', `weight_map["${name}"] is not a .safetensors file name in the same folder (${describeValue(file)}).`, INDEX_FILE);
     }
     out.set(name, file);
   }

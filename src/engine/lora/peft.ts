@@ -24,6 +24,7 @@
  * model.setLoraSlot(0, adapter.weights);
  * const files = writePeftAdapter(adapter); // { 'adapter_config.json': Uint8Array, 'adapter_model.safetensors': Uint8Array }
  */
+import { describeValue } from '../../core/describeValue.ts';
 import type { AdapterMeta, AdapterTarget } from '../../core/adapter.ts';
 import { TributaryError, isTributaryError } from '../../core/errors.ts';
 import { sha256Hex } from '../../core/hash.ts';
@@ -145,11 +146,11 @@ function parseConfig(raw: string | Uint8Array): ParsedConfig {
   }
   if (typeof j !== 'object' || j === null || Array.isArray(j)) throw cfgErr('The file is not a JSON object.');
   const c = j as Record<string, unknown>;
-  if (c['peft_type'] !== undefined && c['peft_type'] !== 'LORA') throw cfgErr(`peft_type is ${JSON.stringify(c['peft_type'])}; only LORA adapters are supported.`);
+  if (c['peft_type'] !== undefined && c['peft_type'] !== 'LORA') throw cfgErr(`peft_type is ${describeValue(c['peft_type'])}; only LORA adapters are supported.`);
   const r = c['r'];
-  if (typeof r !== 'number' || !Number.isInteger(r) || r < 0) throw cfgErr(`r must be a whole number ≥ 0 (got ${JSON.stringify(r)}).`);
+  if (typeof r !== 'number' || !Number.isInteger(r) || r < 0) throw cfgErr(`r must be a whole number ≥ 0 (got ${describeValue(r)}).`);
   const alpha = c['lora_alpha'] ?? 8;
-  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw cfgErr(`lora_alpha must be a finite number (got ${JSON.stringify(alpha)}).`);
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw cfgErr(`lora_alpha must be a finite number (got ${describeValue(alpha)}).`);
   if (c['fan_in_fan_out'] !== undefined && c['fan_in_fan_out'] !== false && c['fan_in_fan_out'] !== null) {
     throw cfgErr('fan_in_fan_out is true (GPT-2 Conv1D layout); only the Llama [out, in] layout (fan_in_fan_out: false) is supported.');
   }
@@ -162,17 +163,17 @@ function parseConfig(raw: string | Uint8Array): ParsedConfig {
   }
   const mts = c['modules_to_save'];
   if (mts !== undefined && mts !== null && (!Array.isArray(mts) || mts.length > 0)) {
-    throw cfgErr(`modules_to_save (${JSON.stringify(mts)}) is set; adapters that replace whole modules are not supported.`);
+    throw cfgErr(`modules_to_save (${describeValue(mts)}) is set; adapters that replace whole modules are not supported.`);
   }
   if (c['layer_replication'] !== undefined && c['layer_replication'] !== null) throw cfgErr('layer_replication is set; adapters that change the layer stack are not supported.');
   if (c['trainable_token_indices'] !== undefined && c['trainable_token_indices'] !== null) throw cfgErr('trainable_token_indices is set; adapters that train embeddings are not supported.');
   const excl = c['exclude_modules'];
   const excludes = excl !== undefined && excl !== null && !(Array.isArray(excl) && excl.length === 0);
   const bias = c['bias'];
-  if (bias !== undefined && bias !== null && bias !== 'none') throw cfgErr(`bias is ${JSON.stringify(bias)}; only "none" is supported.`);
+  if (bias !== undefined && bias !== null && bias !== 'none') throw cfgErr(`bias is ${describeValue(bias)}; only "none" is supported.`);
   if (c['lora_bias'] === true) throw cfgErr('lora_bias is true; LoRA B biases are not supported.');
   const useRslora = c['use_rslora'] ?? false;
-  if (typeof useRslora !== 'boolean') throw cfgErr(`use_rslora must be true or false (got ${JSON.stringify(useRslora)}).`);
+  if (typeof useRslora !== 'boolean') throw cfgErr(`use_rslora must be true or false (got ${describeValue(useRslora)}).`);
   const bm = c['base_model_name_or_path'] ?? null;
   if (bm !== null && typeof bm !== 'string') throw cfgErr('base_model_name_or_path must be a string.');
 
@@ -206,7 +207,7 @@ function parseConfig(raw: string | Uint8Array): ParsedConfig {
     try {
       re = new RegExp(`^(?:${tm})$`);
     } catch {
-      throw cfgErr(`target_modules ${JSON.stringify(tm)} is neither a list of names nor a valid regular expression.`);
+      throw cfgErr(`target_modules ${describeValue(tm)} is neither a list of names nor a valid regular expression.`);
     }
     accepts = (path) => re.test(path);
   } else if (tm === undefined || tm === null) {
@@ -236,7 +237,7 @@ function parseMeta(md: Record<string, string>): { name?: string; owner?: Address
   if (md['tributary.name'] !== undefined) out.name = md['tributary.name'];
   const ow = md['tributary.owner'];
   if (ow !== undefined && ow !== '') {
-    if (!ADDRESS_RE.test(ow)) throw wErr(`The metadata's tributary.owner (${JSON.stringify(ow)}) is not a 0x address.`);
+    if (!ADDRESS_RE.test(ow)) throw wErr(`The metadata's tributary.owner (${describeValue(ow)}) is not a 0x address.`);
     out.owner = ow as Address;
   }
   const dn = md['tributary.datanets'];
@@ -255,7 +256,7 @@ function parseMeta(md: Record<string, string>): { name?: string; owner?: Address
 
 function checkInfo(info: AdapterInfo): void {
   if (info.owner !== undefined && info.owner !== null && !ADDRESS_RE.test(info.owner)) {
-    throw new TributaryError('lora/config', `The owner ${JSON.stringify(info.owner)} is not a 0x address.`);
+    throw new TributaryError('lora/config', `The owner ${describeValue(info.owner)} is not a 0x address.`);
   }
 }
 
