@@ -1,4 +1,5 @@
 import { describeValue } from '../../core/describeValue.ts';
+import { impliedParameterCount } from './config.ts';
 import { TributaryError } from '../../core/errors.ts';
 import type { F32Matrix } from '../quant.ts';
 import type { LlamaConfig, LlamaLayerWeights, LlamaWeights, WeightSlot } from '../model/types.ts';
@@ -180,6 +181,18 @@ export async function streamModelWeights(
   take: (slot: WeightSlot, value: F32Matrix | Float32Array, name: string) => void | Promise<void>,
   opts: LoadWeightsOptions = {},
 ): Promise<void> {
+  // Before the list of expected tensors (or anything else) is built: the config's dimensions must fit
+  // the elements the checkpoint actually holds, so a config claiming 2^31 layers fails here, typed.
+  let elements = 0;
+  for (const name of source.names()) elements += (source.shape(name) ?? []).reduce((a, b) => a * b, 1);
+  const implied = impliedParameterCount(config);
+  if (implied > 2 * elements + 1_000_000) { // slack: a missing tensor is named by checkCheckpoint below
+    throw new TributaryError(
+      'model/config',
+      `it implies ${implied.toExponential(2)} parameters but the weight files hold ${elements.toExponential(2)} values: the config does not belong to these weights.`,
+      'config.json',
+    );
+  }
   checkCheckpoint(config, source);
   const expected = expectedTensors(config);
   let done = 0;
