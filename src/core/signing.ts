@@ -279,3 +279,54 @@ export async function signDatanet(d: DatanetSigned, privateKey: Hex): Promise<{ 
 export function verifyDatanet(d: DatanetSigned, signature: Hex): Promise<boolean> {
   return recoveredIs(d.owner, signature, () => recoverTypedDataAddress({ ...datanetData(d), signature }));
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Publishing a version (who may add a version to a Datanet: docs/PACK-FORMAT.md, "Trust model")
+
+/**
+ * A version's publication: the Datanet owner signs the version number and its Merkle root, bound to
+ * the Datanet record itself (`datanetHash` = `hashDatanet`, which covers the owner and reward policy).
+ * Without it anyone holding the owner's public Datanet signature could publish "version 2" with their
+ * own contributions and approvals.
+ */
+export const VERSION_TYPES = {
+  DatanetVersion: [
+    { name: 'datanetId', type: 'string' },
+    { name: 'datanetHash', type: 'bytes32' },
+    { name: 'version', type: 'uint64' },
+    { name: 'merkleRoot', type: 'bytes32' },
+  ],
+} as const;
+
+/** The typed data of a version's publication (`versionTypedData`). */
+export type VersionTypedData = ReturnType<typeof versionTypedData>;
+
+/** The part of a version its owner signs. */
+export interface VersionPublication {
+  version: number;
+  merkleRoot: Hex;
+}
+
+/** The EIP-712 typed data of a version's publication (what the owner's key or wallet signs). */
+export function versionTypedData(d: DatanetSigned, v: VersionPublication) {
+  return {
+    domain: EIP712_DOMAIN,
+    types: VERSION_TYPES,
+    primaryType: 'DatanetVersion',
+    message: { datanetId: d.id, datanetHash: hashDatanet(d), version: BigInt(v.version), merkleRoot: v.merkleRoot },
+  } as const;
+}
+
+/**
+ * The owner's signature publishing version `v` of Datanet `d`.
+ * @throws TributaryError `signature/invalid` when the key is not `d.owner`'s.
+ */
+export async function signVersion(d: DatanetSigned, v: VersionPublication, privateKey: Hex): Promise<Hex> {
+  const account = signerOf(privateKey, d.owner, 'owner');
+  return account.signTypedData(versionTypedData(d, v));
+}
+
+/** True when `signature` is `d.owner`'s (canonical) signature publishing `v`. Never throws. */
+export function verifyVersion(d: DatanetSigned, v: VersionPublication, signature: Hex): Promise<boolean> {
+  return recoveredIs(d.owner, signature, () => recoverTypedDataAddress({ ...versionTypedData(d, v), signature }));
+}

@@ -4,7 +4,9 @@ import { zipSync } from 'fflate';
 import { isTributaryError } from '../errors.ts';
 import { readPackArchive } from './readPack.ts';
 import { writePack, type WrittenPack } from './writePack.ts';
-import { NOW, makeContents } from './fixture.testutil.ts';
+import { KEYS, NOW, addressOf, makeContents } from './fixture.testutil.ts';
+import type { Hex } from '../types.ts';
+import type { PackContents } from './types.ts';
 import { lieAboutSize, zipBomb } from '../zip/bombs.testutil.ts';
 
 let pack: WrittenPack;
@@ -52,5 +54,77 @@ describe('zip bombs in packs', () => {
     const zip = zipSync(Object.fromEntries(pack.files));
     const lying = lieAboutSize(zip, 'version.json', 60_000);
     expect((await refusal(lying)).code).toBe('pack/corrupt');
+  });
+});
+
+describe('publishing: only the owner may add a version', () => {
+  async function attackerVersion2(versionSignature: (c: PackContents) => Promise<Hex | undefined>) {
+    const { signContribution, signValidation } = await import('../signing.ts');
+    const { versionMerkleRoot } = await import('../merkle.ts');
+    const { hashChunkList, sha256Text } = await import('../hash.ts');
+    const { normalizeForHash } = await import('../normalize.ts');
+    const base = await makeContents({ contributions: 1, chunksEach: 1 });
+    const mallory = addressOf(KEYS.mallory);
+    const text = 'Attacker text that would be paid for.';
+    const chunk = { hash: sha256Text(text), dedupeHash: sha256Text(normalizeForHash(text)), datanetId: base.datanet.id, index: 0, text, start: 0, end: text.length };
+    const payload = {
+      datanetId: base.datanet.id, contributor: mallory, title: 'mine.txt', mediaType: 'text/plain',
+      textHash: sha256Text(normalizeForHash(text)), chunksHash: hashChunkList([chunk.hash]), chunkCount: 1, createdAt: NOW,
+    };
+    const { id, signature } = await signContribution(payload, KEYS.mallory);
+    const contribution = { ...payload, id, signature, sourceBytes: text.length, status: 'accepted' as const, acceptedInVersion: 2, minhash: [1] };
+    const vote = { contributionId: id, validator: mallory, verdict: 'approve' as const, reason: '', createdAt: NOW };
+    const signedVote = await signValidation(vote, KEYS.mallory);
+    const contributions = [...base.contributions, contribution];
+    const ids = contributions.map((c) => c.id);
+    const version = {
+      datanetId: base.datanet.id, version: 2, contributionIds: ids, addedIds: [id], createdAt: NOW,
+      merkleRoot: versionMerkleRoot(contributions.map((c) => ({ contributionId: c.id, contributor: c.contributor }))),
+    };
+    const contents = {
+      ...base, version, contributions, chunks: [...base.chunks, { ...chunk, contributionId: id }],
+      validations: [...base.validations, { ...vote, id: signedVote.id, signature: signedVote.signature, datanetId: base.datanet.id, weight: 1, role: 'validator' as const }],
+      versionSignature: '0x' as Hex,
+    };
+    const sig = await versionSignature(contents);
+    const written = writePack({ ...contents, versionSignature: sig ?? base.versionSignature }, NOW);
+    if (sig !== undefined) return written.bytes;
+    // no publication signature at all: drop the field from datanet.json and re-hash the manifest
+    const { rebuild, editJson } = await import('./fixture.testutil.ts');
+    const files = new Map(written.files);
+    files.set('datanet.json', editJson(files.get('datanet.json')!, (f: { versionSignature?: string }) => ({ ...f, versionSignature: undefined })));
+    return rebuild(files, { rehash: true }).bytes;
+  }
+
+  it('a version 2 whose publication signature is version 1’s (replayed) is refused', async () => {
+    const base = await makeContents({ contributions: 1, chunksEach: 1 });
+    const r = await refusal(await attackerVersion2(async () => base.versionSignature));
+    expect(r.code).toBe('pack/signature');
+    expect(r.message).toMatch(/not published by the Datanet's owner/);
+  });
+
+  it('a version 2 the attacker signed themself is refused', async () => {
+    const { signVersion } = await import('../signing.ts');
+    const r = await refusal(await attackerVersion2(async (c) => signVersion({ ...c.datanet, owner: addressOf(KEYS.mallory) }, c.version, KEYS.mallory)));
+    expect(r.code).toBe('pack/signature');
+  });
+
+  it('a version without any publication signature is refused', async () => {
+    const r = await refusal(await attackerVersion2(async () => undefined));
+    expect(r.code).toBe('pack/signature');
+    expect(r.message).toMatch(/does not carry the owner's signature publishing version 2/);
+  });
+
+  it('the owner’s publication of another Datanet (same owner) does not transfer', async () => {
+    const { signVersion } = await import('../signing.ts');
+    const r = await refusal(await attackerVersion2(async (c) => signVersion({ ...c.datanet, id: 'dn-ffffffffffffffff' }, c.version, KEYS.owner)));
+    expect(r.code).toBe('pack/signature');
+  });
+
+  it('the same version signed by the owner is accepted (control)', async () => {
+    const { signVersion } = await import('../signing.ts');
+    const bytes = await attackerVersion2(async (c) => signVersion(c.datanet, c.version, KEYS.owner));
+    const pack = await readPackArchive(bytes);
+    expect(pack.version.version).toBe(2);
   });
 });

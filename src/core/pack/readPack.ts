@@ -12,7 +12,7 @@ import { hashChunkList, sha256Hex, sha256Text } from '../hash.ts';
 import { validateDatanetDraft } from '../datanet.ts';
 import { versionMerkleRoot } from '../merkle.ts';
 import { normalizeForHash } from '../normalize.ts';
-import { contributionPayloadOf, hashContribution, hashValidation, validationPayloadOf, verifyContribution, verifyDatanet, verifyValidation } from '../signing.ts';
+import { contributionPayloadOf, hashContribution, hashValidation, validationPayloadOf, verifyContribution, verifyDatanet, verifyValidation, verifyVersion } from '../signing.ts';
 import type { Address, Chunk, Contribution, Datanet, DatanetVersion, Hex, Validation } from '../types.ts';
 import {
   PACK_FILES,
@@ -301,10 +301,12 @@ export function parseManifest(bytes: Uint8Array): PackManifest {
 // ---------------------------------------------------------------------------------------------------
 // Records
 
-function readDatanetFile(bytes: Uint8Array): { datanet: PackDatanet; signature: Hex } {
+function readDatanetFile(bytes: Uint8Array): { datanet: PackDatanet; signature: Hex; versionSignature: Hex | null } {
   const path = PACK_FILES.datanet;
-  const top = new Fields(parseJson('pack/corrupt', path, bytes), path, ['datanet', 'signature'], [], 'pack/corrupt', 'file');
+  const top = new Fields(parseJson('pack/corrupt', path, bytes), path, ['datanet', 'signature'], ['versionSignature'], 'pack/corrupt', 'file');
   const signature = top.signature('signature');
+  // absent in packs made before publication signatures: refused later with pack/signature, by name
+  const versionSignature = top.has('versionSignature') ? top.signature('versionSignature') : null;
   const d: Fields = top.sub('datanet', [
     'id',
     'name',
@@ -348,7 +350,7 @@ function readDatanetFile(bytes: Uint8Array): { datanet: PackDatanet; signature: 
   for (const k of ['name', 'summary', 'descriptionMd', 'tags', 'licence', 'owner', 'rewardPolicy', 'moderation', 'chunking'] as const) {
     if (JSON.stringify(normal[k]) !== JSON.stringify(datanet[k])) d.bad(`The Datanet's "${k}" is not in normal form.`);
   }
-  return { datanet, signature };
+  return { datanet, signature, versionSignature };
 }
 
 function readVersion(bytes: Uint8Array, datanetId: string): DatanetVersion {
@@ -474,7 +476,7 @@ async function verifyRecords(
   const file = (path: string): Uint8Array => files.get(path) ?? fail('pack/missing-file', `The pack lacks ${path}. ${DAMAGED}`, path);
 
   // Datanet
-  const { datanet: packDatanet, signature: datanetSignature } = readDatanetFile(file(PACK_FILES.datanet));
+  const { datanet: packDatanet, signature: datanetSignature, versionSignature } = readDatanetFile(file(PACK_FILES.datanet));
   const mismatch = (field: string, inManifest: unknown, inFile: unknown, path: string): never =>
     fail('pack/manifest', `The manifest says ${field} is ${String(inManifest)} but ${path} says ${String(inFile)}. ${DAMAGED}`, PACK_FILES.manifest);
   if (manifest.datanetId !== packDatanet.id) mismatch('the Datanet id', manifest.datanetId, packDatanet.id, PACK_FILES.datanet);
@@ -569,6 +571,22 @@ async function verifyRecords(
   if (!(await verifyDatanet(packDatanet, datanetSignature))) {
     fail('pack/signature', `The Datanet's signature is not its owner's (${packDatanet.owner}). ${DAMAGED}`, PACK_FILES.datanet);
   }
+  // Publication: only the Datanet's owner may add a version (docs/PACK-FORMAT.md, "Trust model").
+  // Checked right after the Datanet signature, before any contribution is looked at.
+  if (versionSignature === null) {
+    fail(
+      'pack/signature',
+      `The pack does not carry the owner's signature publishing version ${version.version}, so nothing proves the owner (${packDatanet.owner}) published it. Only the Datanet's owner may publish a version: ask them for a pack exported with this version of Tributary.`,
+      PACK_FILES.datanet,
+    );
+  }
+  if (!(await verifyVersion(packDatanet, version, versionSignature))) {
+    fail(
+      'pack/signature',
+      `Version ${version.version} is not published by the Datanet's owner (${packDatanet.owner}): its publication signature is someone else's or covers other contents. The pack is refused; nothing was imported.`,
+      PACK_FILES.datanet,
+    );
+  }
   step(PACK_FILES.datanet);
   for (const c of contributions) {
     const payload = contributionPayloadOf(c);
@@ -592,7 +610,7 @@ async function verifyRecords(
     currentVersion: version.version,
     origin: { kind: 'pack', manifestHash, source: '' },
   };
-  return { datanet, datanetSignature, version, contributions, chunks, validations, manifest, manifestHash };
+  return { datanet, datanetSignature, version, versionSignature, contributions, chunks, validations, manifest, manifestHash };
 }
 
 function checkListedFile(entry: PackFileEntry, bytes: Uint8Array): void {
