@@ -151,7 +151,7 @@ export async function importPackFromUrl(ctx: ServiceContext, url: string, onProg
   let pack: VerifiedPack;
   if (resolved.pathname.endsWith('manifest.json')) {
     try {
-      pack = await readPackFolder((path: string) => download(ctx, resolveUrl(path, href).href, onProgress), onProgress);
+      pack = await readPackFolder((path: string, maxBytes: number) => download(ctx, resolveUrl(path, href).href, onProgress, maxBytes), onProgress);
     } catch (e) {
       throw asPackError(e, href);
     }

@@ -677,15 +677,20 @@ async function readArchive(bytes: Uint8Array, onProgress?: PackProgressCallback)
  * check passed. A `TributaryError` thrown by `getFile` (say `pack/fetch`) passes through unchanged; any
  * other error there becomes `pack/missing-file` naming the path.
  */
-export function readPackFolder(getFile: (path: string) => Promise<Uint8Array>, onProgress?: PackProgressCallback): Promise<VerifiedPack> {
+export function readPackFolder(getFile: (path: string, maxBytes: number) => Promise<Uint8Array>, onProgress?: PackProgressCallback): Promise<VerifiedPack> {
   return guarded(() => readFolder(getFile, onProgress));
 }
 
-async function readFolder(getFile: (path: string) => Promise<Uint8Array>, onProgress?: PackProgressCallback): Promise<VerifiedPack> {
-  const fetchFile = async (path: string): Promise<Uint8Array> => {
+/** The largest manifest.json a folder pack may serve (a manifest is a short list). */
+const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+async function readFolder(getFile: (path: string, maxBytes: number) => Promise<Uint8Array>, onProgress?: PackProgressCallback): Promise<VerifiedPack> {
+  // `maxBytes` tells the fetcher where to stop: the manifest's own limit, then each file's listed size
+  // (a server sending more is cut off at the first byte past it, not buffered whole).
+  const fetchFile = async (path: string, maxBytes: number): Promise<Uint8Array> => {
     let data: unknown;
     try {
-      data = await getFile(path);
+      data = await getFile(path, maxBytes);
     } catch (e) {
       if (isTributaryError(e)) throw e;
       return fail('pack/missing-file', `Could not get ${path} from the pack folder (${e instanceof Error ? e.message : String(e)}).`, path);
@@ -694,15 +699,15 @@ async function readFolder(getFile: (path: string) => Promise<Uint8Array>, onProg
     return data;
   };
 
-  const manifestBytes = await fetchFile(PACK_FILES.manifest);
-  if (manifestBytes.length > 1024 * 1024) fail('pack/manifest', `manifest.json is larger than 1 MiB; a manifest is a short list. ${DAMAGED}`, PACK_FILES.manifest);
+  const manifestBytes = await fetchFile(PACK_FILES.manifest, MAX_MANIFEST_BYTES);
+  if (manifestBytes.length > MAX_MANIFEST_BYTES) fail('pack/manifest', `manifest.json is larger than 1 MiB; a manifest is a short list. ${DAMAGED}`, PACK_FILES.manifest);
   const manifest = parseManifest(manifestBytes);
   const total = manifest.files.reduce((s, e) => s + e.bytes, 0);
   let done = 0;
   onProgress?.({ stage: 'reading', done, total });
   const files = new Map<string, Uint8Array>();
   for (const entry of manifest.files) {
-    const data = await fetchFile(entry.path);
+    const data = await fetchFile(entry.path, entry.bytes);
     checkListedFile(entry, data);
     files.set(entry.path, data);
     done += data.length;
