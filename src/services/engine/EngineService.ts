@@ -35,7 +35,7 @@ import { configSpecialTokens } from '../../engine/chat/chatTemplate.ts';
 import { createCpuBackend } from '../../engine/cpu/cpuBackend.ts';
 import type { ByteCache } from '../../engine/formats/byteCache.ts';
 import type { ModelConfig } from '../../engine/formats/config.ts';
-import { downloadWithResume, type FetchLike } from '../../engine/formats/download.ts';
+import { DOWNLOAD_LIMITS, downloadWithResume, type FetchLike } from '../../engine/formats/download.ts';
 import { filesModelSource, loadModelFiles, modelBaseUrl, urlModelSource, type ModelSource, type PickedFile } from '../../engine/formats/modelSource.ts';
 import { streamModelWeights, type TensorSource } from '../../engine/formats/weights.ts';
 import { mergeAdapters } from '../../engine/lora/merge.ts';
@@ -715,7 +715,7 @@ export class EngineService implements EngineApi {
       ...(src.revision ? { revision: src.revision } : {}),
     });
     const get = async (name: string): Promise<Uint8Array> =>
-      (await downloadWithResume(baseUrl + name, { fetch: this.deps.fetch, cache: null, name, maxRetries: 2 })).bytes;
+      (await downloadWithResume(baseUrl + name, { fetch: this.deps.fetch, cache: null, name, maxRetries: 2, maxBytes: name === PEFT_CONFIG_FILE ? DOWNLOAD_LIMITS.maxSmallFileBytes : DOWNLOAD_LIMITS.maxAdapterBytes })).bytes;
     const [config, weights] = [await get(PEFT_CONFIG_FILE), await get(PEFT_WEIGHTS_FILE)];
     let adapter: PeftAdapter;
     try {
@@ -781,6 +781,7 @@ export class EngineService implements EngineApi {
               cache: this.deps.cache,
               name: path,
               maxRetries: 2,
+              maxBytes: name === PEFT_CONFIG_FILE ? DOWNLOAD_LIMITS.maxSmallFileBytes : DOWNLOAD_LIMITS.maxAdapterBytes,
               ...(m?.size !== undefined ? { expectedSize: m.size } : {}),
               ...(m?.sha256 ? { sha256: m.sha256 } : {}),
             })
