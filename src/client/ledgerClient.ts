@@ -8,7 +8,7 @@ let ledger: SupervisedWorker<LedgerApi> | undefined;
 export function getLedgerApi(): LedgerApi {
   ledger ??= createSupervisedWorker<LedgerApi>(
     () => new Worker(new URL('../../workers/chain.worker.ts', import.meta.url), { type: 'module', name: 'chain' }),
-    { name: 'chain', onEvent: (e) => workerEvents.emit(e) },
+    { name: 'chain', jobTimeoutMs: 300_000, onEvent: (e) => workerEvents.emit(e) }, // chain calls wait on blocks
   );
   return ledger.api;
 }

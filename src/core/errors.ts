@@ -101,6 +101,7 @@ export type ErrorCode =
   | 'chain/registry'
   // infrastructure
   | 'worker/crashed'
+  | 'worker/timeout'
   | 'storage/failed';
 
 export class TributaryError extends Error {
