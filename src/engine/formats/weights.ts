@@ -170,17 +170,11 @@ export interface LoadWeightsOptions {
 }
 
 /**
- * Reads the HF-named tensors one at a time, after checking that all exist with the shapes the config implies, and
- * hands each to `take` as f32 (a matrix `[out, in]` or a vector) with the slot of `ModelWeights` it belongs to. Only
- * one tensor is in memory at a time as long as `take` does not keep it (e.g. it quantises and uploads it): loading
- * needs about one tensor of memory beyond the model itself, not the whole model as f32.
+ * Every check of a checkpoint against its config that needs no weight bytes: the implied size fits
+ * the values the files hold (a config claiming 2^31 layers fails before anything is built), and every
+ * expected tensor exists with its shape. The engine runs it before it lets go of the current model.
  */
-export async function streamModelWeights(
-  config: LlamaConfig,
-  source: TensorSource,
-  take: (slot: WeightSlot, value: F32Matrix | Float32Array, name: string) => void | Promise<void>,
-  opts: LoadWeightsOptions = {},
-): Promise<void> {
+export function checkWeightsFit(config: LlamaConfig, source: TensorSource): void {
   // Before the list of expected tensors (or anything else) is built: the config's dimensions must fit
   // the elements the checkpoint actually holds, so a config claiming 2^31 layers fails here, typed.
   let elements = 0;
@@ -194,6 +188,21 @@ export async function streamModelWeights(
     );
   }
   checkCheckpoint(config, source);
+}
+
+/**
+ * Reads the HF-named tensors one at a time, after checking that all exist with the shapes the config implies, and
+ * hands each to `take` as f32 (a matrix `[out, in]` or a vector) with the slot of `ModelWeights` it belongs to. Only
+ * one tensor is in memory at a time as long as `take` does not keep it (e.g. it quantises and uploads it): loading
+ * needs about one tensor of memory beyond the model itself, not the whole model as f32.
+ */
+export async function streamModelWeights(
+  config: LlamaConfig,
+  source: TensorSource,
+  take: (slot: WeightSlot, value: F32Matrix | Float32Array, name: string) => void | Promise<void>,
+  opts: LoadWeightsOptions = {},
+): Promise<void> {
+  checkWeightsFit(config, source);
   const expected = expectedTensors(config);
   let done = 0;
   for (const e of expected) {

@@ -37,7 +37,7 @@ import type { ByteCache } from '../../engine/formats/byteCache.ts';
 import type { ModelConfig } from '../../engine/formats/config.ts';
 import { DOWNLOAD_LIMITS, downloadWithResume, type FetchLike } from '../../engine/formats/download.ts';
 import { filesModelSource, loadModelFiles, modelBaseUrl, urlModelSource, type ModelSource, type PickedFile } from '../../engine/formats/modelSource.ts';
-import { streamModelWeights, type TensorSource } from '../../engine/formats/weights.ts';
+import { checkWeightsFit, streamModelWeights, type TensorSource } from '../../engine/formats/weights.ts';
 import { mergeAdapters } from '../../engine/lora/merge.ts';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, parsePeftAdapter, writePeftAdapter, type PeftAdapter } from '../../engine/lora/peft.ts';
 import { AdapterPool, loraSlotBytes, modelSlotTarget } from '../../engine/lora/pool.ts';
@@ -324,10 +324,22 @@ export class EngineService implements EngineApi {
       ...(num('repetition_penalty') !== undefined ? { repetitionPenalty: num('repetition_penalty')! } : {}),
     };
 
-    // replace the current model
+    // Validate before replacing: everything that needs no weight bytes is checked while the current model
+    // still serves (a hostile folder is refused here and the user keeps their model).
+    checkWeightsFit(files.config, files.checkpoint);
+    // replace the current model; if building the new one still fails (a NaN found while streaming the
+    // weights, a device error), the previous model is rebuilt from its kept checkpoint before the error
+    // reaches the caller
+    const previous = this.loaded;
     this.dropModel();
-    const chosen = await this.backend();
-    const built = await this.buildModel(chosen, files.config, files.checkpoint, quant, prefs.adapterBudgetBytes, progress);
+    let built: Awaited<ReturnType<EngineService['buildModel']>>;
+    try {
+      const chosen = await this.backend();
+      built = await this.buildModel(chosen, files.config, files.checkpoint, quant, prefs.adapterBudgetBytes, progress);
+    } catch (e) {
+      if (previous) await this.restore(previous);
+      throw e;
+    }
     const c = files.config;
     const signature = modelSignature(c);
     const registry = await AdapterRegistry.open(new IdbAdapterStore(this.deps.db, c, signature), c);
@@ -385,6 +397,16 @@ export class EngineService implements EngineApi {
       lastLoadedAt: this.deps.now(),
     }).catch(() => undefined);
     return info;
+  }
+
+  /** Puts back a model that `dropModel` let go of (its checkpoint is kept), after a failed replacement. */
+  private async restore(previous: Loaded): Promise<void> {
+    this.loaded = previous;
+    try {
+      await this.rebuild();
+    } catch {
+      this.loaded = null; // could not rebuild either (a lost device): the app asks for a load as before
+    }
   }
 
   private dropModel(): void {
