@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../core/errors.ts';
 import { extractDocxText } from './extractDocxText.ts';
-import { makeDocx, makeZip } from './fixtures.ts';
+import { makeDocx, makeZip } from './sampleFiles.testkit.ts';
 
 async function expectBroken(p: Promise<unknown>, subject: string, re: RegExp): Promise<void> {
   const e = await p.then(
@@ -56,7 +56,7 @@ describe('extractDocxText', () => {
 
 describe('extractDocxText against zip bombs', () => {
   it('refuses a document.xml that claims 1 KB but inflates to 8 MB, quickly, with file/broken-docx', async () => {
-    const { zipBomb } = await import('../core/zip/bombs.testutil.ts');
+    const { zipBomb } = await import('../core/zip/zipBombs.testkit.ts');
     const { strToU8 } = await import('fflate');
     const bomb = zipBomb({ '[Content_Types].xml': strToU8('<Types/>') }, 'word/document.xml', 8 * 1024 * 1024, 1000);
     const t0 = performance.now();

@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { strToU8 } from 'fflate';
 import { isTributaryError } from '../core/errors.ts';
-import { zlibBomb } from '../core/zip/bombs.testutil.ts';
+import { zlibBomb } from '../core/zip/zipBombs.testkit.ts';
 import { extractPdfText } from './extractPdfText.ts';
-import { makeRawPdf } from './fixtures.ts';
+import { makeRawPdf } from './sampleFiles.testkit.ts';
 import { PDF_LIMITS } from './pdfStreams.ts';
 
 async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string; ms: number }> {

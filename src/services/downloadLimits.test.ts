@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTributaryError } from '../core/errors.ts';
 import { writePack } from '../core/pack/writePack.ts';
-import { NOW, makeContents } from '../core/pack/fixture.testutil.ts';
+import { NOW, makeContents } from '../core/pack/packFixture.testkit.ts';
 import { TributaryDB } from '../store/db.ts';
 import { DataService } from './DataService.ts';
 import { MAX_PACK_DOWNLOAD_BYTES } from './download.ts';

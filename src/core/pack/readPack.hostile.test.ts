@@ -4,10 +4,10 @@ import { zipSync } from 'fflate';
 import { isTributaryError } from '../errors.ts';
 import { readPackArchive } from './readPack.ts';
 import { writePack, type WrittenPack } from './writePack.ts';
-import { KEYS, NOW, addressOf, makeContents } from './fixture.testutil.ts';
+import { KEYS, NOW, addressOf, makeContents } from './packFixture.testkit.ts';
 import type { Hex } from '../types.ts';
 import type { PackContents } from './types.ts';
-import { lieAboutSize, zipBomb } from '../zip/bombs.testutil.ts';
+import { lieAboutSize, zipBomb } from '../zip/zipBombs.testkit.ts';
 
 let pack: WrittenPack;
 beforeAll(async () => {
@@ -61,7 +61,7 @@ describe('publishing: only the owner may add a version', () => {
   async function attackerVersion2(versionSignature: (c: PackContents) => Promise<Hex | undefined>) {
     const { signContribution, signValidation } = await import('../signing.ts');
     const { versionMerkleRoot } = await import('../merkle.ts');
-    const { hashChunkList, sha256Text } = await import('../hash.ts');
+    const { hashPassageList, sha256Text } = await import('../hash.ts');
     const { normalizeForHash } = await import('../normalize.ts');
     const base = await makeContents({ contributions: 1, chunksEach: 1 });
     const mallory = addressOf(KEYS.mallory);
@@ -69,7 +69,7 @@ describe('publishing: only the owner may add a version', () => {
     const chunk = { hash: sha256Text(text), dedupeHash: sha256Text(normalizeForHash(text)), datanetId: base.datanet.id, index: 0, text, start: 0, end: text.length };
     const payload = {
       datanetId: base.datanet.id, contributor: mallory, title: 'mine.txt', mediaType: 'text/plain',
-      textHash: sha256Text(normalizeForHash(text)), chunksHash: hashChunkList([chunk.hash]), chunkCount: 1, createdAt: NOW,
+      textHash: sha256Text(normalizeForHash(text)), chunksHash: hashPassageList([chunk.hash]), chunkCount: 1, createdAt: NOW,
     };
     const { id, signature } = await signContribution(payload, KEYS.mallory);
     const contribution = { ...payload, id, signature, sourceBytes: text.length, status: 'accepted' as const, acceptedInVersion: 2, minhash: [1] };
@@ -90,7 +90,7 @@ describe('publishing: only the owner may add a version', () => {
     const written = writePack({ ...contents, versionSignature: sig ?? base.versionSignature }, NOW);
     if (sig !== undefined) return written.bytes;
     // no publication signature at all: drop the field from datanet.json and re-hash the manifest
-    const { rebuild, editJson } = await import('./fixture.testutil.ts');
+    const { rebuild, editJson } = await import('./packFixture.testkit.ts');
     const files = new Map(written.files);
     files.set('datanet.json', editJson(files.get('datanet.json')!, (f: { versionSignature?: string }) => ({ ...f, versionSignature: undefined })));
     return rebuild(files, { rehash: true }).bytes;

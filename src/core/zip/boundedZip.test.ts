@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { strToU8, zipSync } from 'fflate';
 import { ByteBudget, inflateWithin, listZipEntries, readZipEntry } from './boundedZip.ts';
-import { zipBomb, zlibBomb } from './bombs.testutil.ts';
+import { zipBomb, zlibBomb } from './zipBombs.testkit.ts';
 
 const errors = { code: 'pack/corrupt' as const, advice: 'Get a fresh copy.' };
 

@@ -297,8 +297,8 @@ export async function walletSigner(account: Address): Promise<(typedData: TypedD
   const client = walletClientFor(s.provider, s.account, chain);
   return async (typedData) => {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- viem's typed-data generics cannot follow a payload built at run time
       // wallets differ (v 0/1 or 27/28, rarely high-s): store only the canonical form that verify accepts
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- viem's typed-data generics cannot follow a payload built at run time
       return canonicalSignature(await client.signTypedData({ ...(typedData as any), account: s.account }));
     } catch (e) {
       throw toWalletError(e, { action: 'Signing in your wallet', unchanged: 'Nothing was stored.' });
