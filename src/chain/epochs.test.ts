@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { getAddress, keccak256, toHex } from 'viem';
 import { describe, expect, it } from 'vitest';
+import { TributaryError } from '../core/errors.ts';
 import type { Address } from '../core/types.ts';
 import { buildEpochTree, cumulativeFromCredits, verifyEpochProof } from './epochs.ts';
 
@@ -33,19 +34,31 @@ describe('buildEpochTree', () => {
     expect(verifyEpochProof(t.root, addr(7), 42n, [])).toBe(true);
   });
 
-  it('refuses nothing to post, negative amounts, bad or repeated addresses', () => {
-    expect(() => buildEpochTree(new Map())).toThrow(RangeError);
-    expect(() => buildEpochTree(new Map([[addr(1), 0n]]))).toThrow(/no account/);
-    expect(() => buildEpochTree(new Map([[addr(1), -1n]]))).toThrow(/≥ 0/);
-    expect(() => buildEpochTree(new Map([['0x12' as Address, 1n]]))).toThrow(/not an address/);
-    expect(() =>
-      buildEpochTree(
-        new Map([
-          [addr(1), 1n],
-          [addr(1).toLowerCase() as Address, 2n],
-        ]),
-      ),
-    ).toThrow(/twice/);
+  it('refuses nothing to post, negative or non-bigint amounts, bad or repeated addresses with a typed error', () => {
+    const refused = (input: Map<Address, bigint>, message: RegExp) => {
+      let thrown: unknown;
+      try {
+        buildEpochTree(input);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeInstanceOf(TributaryError);
+      expect(thrown).toMatchObject({ code: 'chain/epoch-input' });
+      expect((thrown as Error).message).toMatch(message);
+    };
+    refused(new Map(), /no account/i);
+    refused(new Map([[addr(1), 0n]]), /no account/i);
+    refused(new Map([[addr(1), -1n]]), /≥ 0/);
+    // A number where a bigint is promised (a caller that lost the type): refused, not mis-summed.
+    refused(new Map([[addr(1), 1.5 as unknown as bigint]]), /≥ 0/);
+    refused(new Map([['0x12' as Address, 1n]]), /not an address/i);
+    refused(
+      new Map([
+        [addr(1), 1n],
+        [addr(1).toLowerCase() as Address, 2n],
+      ]),
+      /twice/,
+    );
   });
 
   it('property: the root depends only on the set of (account, amount), every proof verifies', () => {

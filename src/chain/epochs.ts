@@ -42,7 +42,7 @@ type Leaf = [string, string];
 /**
  * Builds the epoch tree of `cumulative` (account -> cumulative credit). Zero amounts are left out.
  *
- * @throws RangeError on a negative amount, an invalid address, the same account twice (in any case), or
+ * @throws TributaryError `chain/epoch-input` on a negative amount, an invalid address, the same account twice (in any case), or
  *   when no account has a positive amount (there is no tree to post).
  */
 export function buildEpochTree(cumulative: ReadonlyMap<Address, bigint>): EpochTree {
@@ -52,17 +52,17 @@ export function buildEpochTree(cumulative: ReadonlyMap<Address, bigint>): EpochT
     try {
       account = getAddress(raw);
     } catch {
-      throw new RangeError(`not an address: ${raw}`);
+      throw new TributaryError('chain/epoch-input', `Not an address: ${String(raw).slice(0, 80)}. Epoch credits must be keyed by 0x-prefixed 20-byte addresses.`);
     }
-    if (typeof amount !== 'bigint' || amount < 0n) throw new RangeError(`cumulative amount of ${account} must be a bigint ≥ 0 (got ${String(amount)})`);
-    if (byAccount.has(account)) throw new RangeError(`account ${account} appears twice`);
+    if (typeof amount !== 'bigint' || amount < 0n) throw new TributaryError('chain/epoch-input', `The cumulative amount of ${account} must be a whole number of base units ≥ 0 (got ${String(amount).slice(0, 80)}).`);
+    if (byAccount.has(account)) throw new TributaryError('chain/epoch-input', `Account ${account} appears twice (addresses differing only in case are the same account): merge its credits first.`);
     byAccount.set(account, amount);
   }
   const entries = [...byAccount]
     .filter(([, amount]) => amount > 0n)
     .map(([account, cumulativeAmount]) => ({ account, cumulativeAmount }))
     .sort((a, b) => (a.account.toLowerCase() < b.account.toLowerCase() ? -1 : 1));
-  if (entries.length === 0) throw new RangeError('no account has a positive cumulative amount: there is no epoch root to build');
+  if (entries.length === 0) throw new TributaryError('chain/epoch-input', 'No account has a positive cumulative amount: there is no epoch root to build.');
 
   const tree = StandardMerkleTree.of<Leaf>(
     entries.map((e) => [e.account, e.cumulativeAmount.toString()]),

@@ -12,6 +12,7 @@
  * DIRECT wins for few recipients, or recipients who would claim after every batch. Estimates are
  * system-wide gas (payer + poster + claimers), in gas units.
  */
+import { TributaryError } from '../core/errors.ts';
 
 export type PayoutModeName = 'direct' | 'pooled';
 
@@ -81,11 +82,11 @@ function shape(b: PayoutBatchShape) {
   const splits = b.splits ?? distinct;
   const perClaim = b.settlementsPerClaim ?? 7;
   const perEpoch = b.batchesPerEpoch ?? 1;
-  if (!Number.isInteger(distinct) || distinct < 0) throw new RangeError(`distinctRecipients must be a whole number ≥ 0 (got ${distinct})`);
-  if (!Number.isInteger(returning) || returning < 0 || returning > distinct) throw new RangeError(`returningRecipients must be between 0 and distinctRecipients (got ${returning})`);
-  if (!Number.isInteger(splits) || splits < distinct) throw new RangeError(`splits must be a whole number ≥ distinctRecipients (got ${splits})`);
-  if (!(perClaim >= 1)) throw new RangeError(`settlementsPerClaim must be ≥ 1 (got ${perClaim})`);
-  if (!(perEpoch >= 1)) throw new RangeError(`batchesPerEpoch must be ≥ 1 (got ${perEpoch})`);
+  if (!Number.isInteger(distinct) || distinct < 0) throw new TributaryError('chain/payout-input', `distinctRecipients must be a whole number ≥ 0 (got ${distinct})`);
+  if (!Number.isInteger(returning) || returning < 0 || returning > distinct) throw new TributaryError('chain/payout-input', `returningRecipients must be between 0 and distinctRecipients (got ${returning})`);
+  if (!Number.isInteger(splits) || splits < distinct) throw new TributaryError('chain/payout-input', `splits must be a whole number ≥ distinctRecipients (got ${splits})`);
+  if (!(perClaim >= 1)) throw new TributaryError('chain/payout-input', `settlementsPerClaim must be ≥ 1 (got ${perClaim})`);
+  if (!(perEpoch >= 1)) throw new TributaryError('chain/payout-input', `batchesPerEpoch must be ≥ 1 (got ${perEpoch})`);
   return { distinct, returning, fresh: distinct - returning, splits, perClaim, perEpoch };
 }
 

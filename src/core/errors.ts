@@ -100,6 +100,8 @@ export type ErrorCode =
   | 'chain/insufficient-funds'
   | 'chain/reverted'
   | 'chain/nothing-to-claim'
+  | 'chain/epoch-input'
+  | 'chain/payout-input'
   // contracts and the chain library (src/chain)
   | 'chain/receipt-invalid'
   | 'chain/bad-signature'
