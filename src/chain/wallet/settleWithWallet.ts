@@ -8,6 +8,7 @@
  */
 import type { PublicClient, WalletClient } from 'viem';
 import { TributaryError } from '../../core/errors.ts';
+import { canonicalSignature } from '../../core/signing.ts';
 import type { Address, Hex } from '../../core/types.ts';
 import { settlementAbi } from '../generated/Settlement.ts';
 import { testTokenAbi } from '../generated/TestToken.ts';
@@ -42,13 +43,17 @@ export function tokenBalance(publicClient: PublicClient, token: Address, account
   return publicClient.readContract({ address: token, abi: testTokenAbi, functionName: 'balanceOf', args: [account] });
 }
 
-/** The payer's EIP-712 signature of each receipt, in order (one wallet prompt each). */
+/**
+ * The payer's EIP-712 signature of each receipt, in order (one wallet prompt each), in canonical form
+ * (low-s, v ∈ {27, 28}): a wallet answering v ∈ {0, 1} or high-s would otherwise be refused on chain
+ * (OpenZeppelin ECDSA) or stored in a second, different-looking encoding of the same signature.
+ */
 export async function signReceipts(c: WalletContext, settlement: Address, receipts: ReceiptInput[]): Promise<Hex[]> {
   const domain = settlementDomain(c.chainId, settlement);
   const out: Hex[] = [];
   for (const r of receipts) {
     try {
-      out.push(await c.wallet.signTypedData({ account: c.account, ...receiptTypedData(r, domain) }));
+      out.push(canonicalSignature(await c.wallet.signTypedData({ account: c.account, ...receiptTypedData(r, domain) })));
     } catch (e) {
       throw toWalletError(e, { action: `Signing receipt ${r.receiptId.slice(0, 10)}…`, unchanged: 'Your receipts stay pending; nothing was paid.' });
     }
@@ -96,7 +101,8 @@ export async function fundBatch(c: WalletContext, settlement: Address, total: bi
         account: c.account,
         ...permitTypedData(domain, { owner: c.account, spender: settlement, value: total, nonce, deadline }),
       });
-      return { kind: 'permit', deadline, ...splitSignature(signature) };
+      // The token's ecrecover/ECDSA accepts only the canonical form; a wallet may answer another.
+      return { kind: 'permit', deadline, ...splitSignature(canonicalSignature(signature)) };
     } catch (e) {
       throw toWalletError(e, { action: `Allowing the settlement contract to take ${fmt(total)}`, unchanged });
     }
