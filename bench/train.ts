@@ -97,7 +97,7 @@ function tfjsStep(c: LlamaConfig, w: LlamaWeights, mode: TrainMode): { step: (to
       const lossT = opt.minimize(
         () => {
           // full training: tfjs-wasm has no UnsortedSegmentSum (gather's gradient), so the lookup is oneHot · E there
-          let x = (full ? tf.matMul(tf.oneHot(tf.tensor1d(tokens, 'int32'), c.vocabSize).toFloat(), embed) : tf.gather(embed, tf.tensor1d(tokens, 'int32'))) as tf.Tensor2D;
+          let x = (full ? tf.matMul(tf.cast(tf.oneHot(tf.tensor1d(tokens, 'int32'), c.vocabSize), 'float32'), embed) : tf.gather(embed, tf.tensor1d(tokens, 'int32'))) as tf.Tensor2D;
           for (const l of layers) {
             const n1 = rms(x, l.n1);
             const q = tf.transpose(rope(lin(n1, l, 'q'), c.numHeads), [0, 2, 1, 3]);
