@@ -3,7 +3,7 @@
  * is replaced; the new one starts without a model, so the pages load it again). `engineReady()` picks the backend and
  * makes sure a model is loaded (the bundled demo model by default), once per worker.
  */
-import type { EngineApi, LoadProgress, ModelInfo } from './engineApi.ts';
+import type { EngineApi, LoadProgress, ModelInfo } from '../workerApi/engineApi.ts';
 import { workerEvents } from './dataClient.ts';
 import { createSupervisedWorker, type SupervisedWorker } from './supervisedWorker.ts';
 
@@ -15,6 +15,8 @@ export function getEngineApi(): EngineApi {
     () => new Worker(new URL('../../workers/engine.worker.ts', import.meta.url), { type: 'module', name: 'engine' }),
     {
       name: 'engine',
+      // compiling GPU pipelines or loading a large model can be silent for minutes; a hang cannot be forever
+      jobTimeoutMs: 600_000,
       onEvent: (e) => {
         if (e.type === 'restarted') ready = undefined;
         workerEvents.emit(e);

@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTributaryError, TributaryError } from '../core/errors.ts';
-import { registerErrorTransfer } from '../services/errorTransfer.ts';
+import { registerErrorTransfer } from '../workerApi/errorTransfer.ts';
 import { createSupervisedWorker, MAX_RESTARTS, type WorkerEvent } from './supervisedWorker.ts';
 
 /**
@@ -52,6 +52,7 @@ interface TestApi {
   hang(): Promise<never>;
   fail(): Promise<never>;
   failPlain(): Promise<never>;
+  failWrapped(): Promise<never>;
   work(steps: number, onProgress: (done: number) => void): Promise<number>;
 }
 
@@ -65,6 +66,11 @@ function makeService(generation: number): TestApi {
     },
     failPlain: async () => {
       throw new RangeError('plain failure');
+    },
+    failWrapped: async () => {
+      const gpu = new Error('GPUValidationError: buffer too small', { cause: new TypeError('size 0') });
+      const inner = new TributaryError('webgpu/error', 'The GPU rejected a kernel.', undefined, { cause: gpu });
+      throw new TributaryError('engine/bad-weights', 'The model could not be loaded; pick another model.', 'tiny.gguf', { cause: inner, details: 'upload failed' });
     },
     work: async (steps, onProgress) => {
       for (let i = 1; i <= steps; i++) await onProgress(i);
@@ -113,6 +119,20 @@ describe('createSupervisedWorker', () => {
     expect(t.code).toBe('file/too-large');
     expect(t.subject).toBe('big.txt');
     expect(t.message).toBe('big.txt: It is larger than 10 MB: split it.');
+  });
+
+  it('keeps details and the cause chain of a wrapped error thrown in the worker', async () => {
+    const { sup } = setup();
+    const err = (await sup.api.failWrapped().catch((e: unknown) => e)) as TributaryError;
+    expect(err).toBeInstanceOf(TributaryError);
+    expect(err.details).toBe('upload failed');
+    const [, inner, gpu, root] = err.chain() as [unknown, TributaryError, Error, Error];
+    expect(inner).toBeInstanceOf(TributaryError);
+    expect(inner.code).toBe('webgpu/error');
+    expect(inner.details).toBe('GPUValidationError: buffer too small');
+    expect(gpu.message).toBe('GPUValidationError: buffer too small');
+    expect(root.name).toBe('TypeError');
+    expect(root.message).toBe('size 0');
   });
 
   it('passes other errors through as errors', async () => {
@@ -186,5 +206,63 @@ describe('createSupervisedWorker', () => {
     const { sup } = setup();
     expect((sup.api as unknown as { then?: unknown }).then).toBeUndefined();
     expect(await Promise.resolve(sup.api)).toBe(sup.api);
+  });
+});
+
+describe('the job watchdog', () => {
+  function setupWithTimeout(jobTimeoutMs: number | ((m: string) => number | null)) {
+    const workers: FakeWorker[] = [];
+    const events: WorkerEvent[] = [];
+    const sup = createSupervisedWorker<TestApi & { slowSteps(steps: number, ms: number, onProgress: (i: number) => void): Promise<number> }>(
+      () => {
+        const service = {
+          ...makeService(workers.length + 1),
+          slowSteps: async (steps: number, ms: number, onProgress: (i: number) => void) => {
+            for (let i = 1; i <= steps; i++) {
+              await new Promise((r) => setTimeout(r, ms));
+              await onProgress(i);
+            }
+            return steps;
+          },
+        };
+        const w = new FakeWorker(service);
+        workers.push(w);
+        return w as unknown as Worker;
+      },
+      { name: 'data', onEvent: (e) => events.push(e), jobTimeoutMs },
+    );
+    cleanups.push(() => sup.dispose());
+    return { sup, workers, events };
+  }
+
+  it('a job that hangs is stopped with worker/timeout, the worker terminated and replaced', async () => {
+    const { sup, workers, events } = setupWithTimeout(80);
+    const t0 = performance.now();
+    const err = await sup.api.hang().catch((e: unknown) => e);
+    expect(isTributaryError(err) && err.code).toBe('worker/timeout');
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(workers[0]!.terminated).toBe(true);
+    expect(events.map((e) => e.type)).toEqual(['crashed', 'restarted']);
+    expect(await sup.api.whoAmI()).toBe(2);
+  });
+
+  it('other calls in flight on the stopped worker are rejected too, typed', async () => {
+    const { sup } = setupWithTimeout((m) => (m === 'hang' ? 80 : null));
+    const other = sup.api.slowSteps(100, 50, () => undefined).catch((e: unknown) => e);
+    await sup.api.hang().catch(() => undefined);
+    const err = await other;
+    expect(isTributaryError(err) && err.code).toBe('worker/timeout');
+  });
+
+  it('progress keeps a long job alive: only silence counts', async () => {
+    const { sup } = setupWithTimeout(150);
+    const seen: number[] = [];
+    expect(await sup.api.slowSteps(6, 60, (i) => void seen.push(i))).toBe(6); // 360 ms in all, 60 ms between signs of life
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('a method can opt out of the watchdog', async () => {
+    const { sup } = setupWithTimeout((m) => (m === 'slowSteps' ? null : 50));
+    expect(await sup.api.slowSteps(2, 100, () => undefined)).toBe(2);
   });
 });

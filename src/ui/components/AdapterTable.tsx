@@ -1,9 +1,9 @@
 import { For, Show } from 'solid-js';
-import type { AdapterSummary } from '../../client/engineApi.ts';
+import type { AdapterSummary } from '../../workerApi/engineApi.ts';
 import { formatBytes, shortAddress } from '../lib/format.ts';
 
 const TARGET_ORDER = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'];
-const ORIGIN: Record<AdapterSummary['origin'], string> = { demo: 'Demo (random)', files: 'Imported file', url: 'Imported URL', merge: 'Merged' };
+const ORIGIN: Record<AdapterSummary['origin'], string> = { demo: 'Demo (random)', files: 'Imported file', url: 'Imported URL', merge: 'Merged', training: 'Trained in ModelFactory' };
 
 export interface MergeSelection {
   [id: string]: number | undefined;
