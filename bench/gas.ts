@@ -20,7 +20,7 @@ import { settlementAbi } from '../src/chain/generated/Settlement.ts';
 import { testTokenAbi } from '../src/chain/generated/TestToken.ts';
 import { startLocalStack, type DevWallet, type LocalStack } from '../src/chain/localStack.ts';
 import { crossoverRecipients, estimatePayoutGas, type PayoutGasConstants } from '../src/chain/payout.ts';
-import { settlementDomain, toContractReceipt, type ReceiptInput, type SettlementDomain } from '../src/chain/receipt.ts';
+import { settlementDomain, toContractReceipt, type ReceiptInput, type SettlementDomain } from '../src/chain/payment.ts';
 import { freshReceiptId, mined, signReceipt } from '../src/chain/testHelpers.ts';
 
 const RECEIPT_COUNTS = [1, 10, 100] as const;

@@ -11,7 +11,7 @@ import { anvilDevAccounts } from '../../src/chain/devAccounts.ts';
 import { planClaim } from '../../src/chain/epochs.ts';
 import { settlementAbi } from '../../src/chain/generated/Settlement.ts';
 import { testTokenAbi } from '../../src/chain/generated/TestToken.ts';
-import { settlementDomain, toContractReceipt, type ReceiptInput } from '../../src/chain/receipt.ts';
+import { settlementDomain, toContractReceipt, type ReceiptInput } from '../../src/chain/payment.ts';
 import { freshAddress, freshReceiptId, mined, signReceipt } from '../../src/chain/testHelpers.ts';
 import { startDevnet, type Devnet } from './devnet.ts';
 

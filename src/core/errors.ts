@@ -81,6 +81,7 @@ export type ErrorCode =
   // ledger, wallets and chains (settlement)
   | 'ledger/invalid'
   | 'ledger/not-pending'
+  | 'fee/invalid'
   | 'wallet/not-connected'
   | 'wallet/rejected'
   | 'wallet/wrong-chain'
@@ -91,7 +92,7 @@ export type ErrorCode =
   | 'chain/reverted'
   | 'chain/nothing-to-claim'
   // contracts and the chain library (src/chain)
-  | 'chain/receipt-invalid'
+  | 'chain/payment-invalid'
   | 'chain/bad-signature'
   | 'chain/already-settled'
   | 'chain/expired'

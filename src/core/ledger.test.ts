@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { earningsOverTime, summarizeEarnings, summarizeFees, type LedgerEntry } from './ledger.ts';
-import { buildReceipt, SPLIT_ROLE } from './receiptSplit.ts';
+import { buildDatanetFee, SPLIT_ROLE } from './feeSplit.ts';
 import type { Address, Hex } from './types.ts';
 
 const addr = (n: number): Address => `0x${n.toString(16).padStart(40, '0')}`;
@@ -9,7 +9,7 @@ const DAY = 86_400_000;
 const T = Date.UTC(2026, 0, 10);
 
 function entry(n: number, fee: bigint, over: Partial<LedgerEntry> = {}): LedgerEntry {
-  const r = buildReceipt({
+  const r = buildDatanetFee({
     fee,
     payer: addr(0xbeef),
     datanet: { id: 'dn-a', owner: addr(0xd), rewardPolicy: { contributorsBps: 8000, ownerBps: 2000 } },

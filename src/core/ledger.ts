@@ -7,8 +7,8 @@
  * or back to `pending` (the transaction was rejected, reverted or never sent). `failed` is final: the
  * receipt can no longer be settled (its deadline passed); its money was never moved.
  */
-import type { ReceiptSplit, SplitLine } from './receiptSplit.ts';
-import { SPLIT_ROLE } from './receiptSplit.ts';
+import type { PaymentSplit, SplitLine } from './feeSplit.ts';
+import { SPLIT_ROLE } from './feeSplit.ts';
 import type { Address, Hex } from './types.ts';
 
 export type LedgerStatus = 'pending' | 'submitting' | 'settled' | 'failed';
@@ -25,7 +25,7 @@ export interface LedgerEntry {
   fee: bigint;
   /** Unix seconds; the contract refuses the receipt after it. */
   deadline: bigint;
-  splits: ReceiptSplit[];
+  splits: PaymentSplit[];
   lines: SplitLine[];
   /** Every recipient of `splits` (EIP-55), for "where am I paid" queries. */
   recipients: Address[];

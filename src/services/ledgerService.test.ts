@@ -22,7 +22,7 @@ import {
 import { startLocalStack, type LocalStack } from '../chain/localStack.ts';
 import { postLatestEpochRoot } from '../chain/rootPoster.ts';
 import { planClaim } from '../chain/epochs.ts';
-import type { ReceiptInput } from '../chain/receipt.ts';
+import type { ReceiptInput } from '../chain/payment.ts';
 import { summarizeEarnings, type LedgerEntry } from '../core/ledger.ts';
 import type { Address, Contribution, Datanet, Hex } from '../core/types.ts';
 import { TributaryDB } from '../store/db.ts';

@@ -12,7 +12,7 @@
 import { CHAIN_SETTINGS_KEY, type ChainSettings, type ClaimPlanInfo, type LedgerApi, type LedgerChainRef, type PayDatanetInput, type ReconcileReport } from '../client/ledgerApi.ts';
 import { TributaryError } from '../core/errors.ts';
 import type { ClaimRecord, LedgerEntry, PayoutMode, SettlementRecord } from '../core/ledger.ts';
-import { buildReceipt } from '../core/receiptSplit.ts';
+import { buildDatanetFee } from '../core/feeSplit.ts';
 import type { Address, Hex } from '../core/types.ts';
 import type { TributaryDB } from '../store/db.ts';
 import { setSetting } from '../store/settings.ts';
@@ -74,7 +74,7 @@ export class LedgerService implements LedgerApi {
 
   /**
    * A pending "Pay a Datanet" receipt: `fee` from `payer` to the Datanet's current version, split by
-   * core/receiptSplit (treasury, the Datanet's policy, contributors by accepted passages). Nothing is
+   * core/feeSplit (treasury, the Datanet's policy, contributors by accepted passages). Nothing is
    * signed or sent yet: the payer signs when settling.
    */
   async payDatanet(chain: LedgerChainRef, input: PayDatanetInput): Promise<LedgerEntry> {
@@ -96,7 +96,7 @@ export class LedgerService implements LedgerApi {
       throw chainUnreachable(chain, e);
     }
     const now = this.#deps.now();
-    const receipt = buildReceipt({
+    const receipt = buildDatanetFee({
       fee: input.fee,
       payer,
       datanet: { id: datanet.id, owner: datanet.owner, rewardPolicy: datanet.rewardPolicy },

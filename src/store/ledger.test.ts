@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '../core/ledger.ts';
-import { SPLIT_ROLE } from '../core/receiptSplit.ts';
+import { SPLIT_ROLE } from '../core/feeSplit.ts';
 import type { Address, Hex } from '../core/types.ts';
 import { TributaryDB } from './db.ts';
 import {

@@ -12,7 +12,7 @@ import type { Address, Hex } from '../../core/types.ts';
 import { settlementAbi } from '../generated/Settlement.ts';
 import { testTokenAbi } from '../generated/TestToken.ts';
 import { permitTypedData, readPermitDomain, readPermitNonce, splitSignature } from '../permit.ts';
-import { receiptTypedData, settlementDomain, toContractReceipt, type ReceiptInput } from '../receipt.ts';
+import { receiptTypedData, settlementDomain, toContractReceipt, type ReceiptInput } from '../payment.ts';
 import { toWalletError } from './walletErrors.ts';
 
 export interface TokenInfo {

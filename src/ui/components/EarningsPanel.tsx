@@ -1,6 +1,6 @@
 import { For, Show, createMemo } from 'solid-js';
 import { earningsOverTime, summarizeEarnings, type LedgerEntry } from '../../core/ledger.ts';
-import { SPLIT_ROLE_NAMES, type SplitRoleId } from '../../core/receiptSplit.ts';
+import { SPLIT_ROLE_NAMES, type SplitRoleId } from '../../core/feeSplit.ts';
 import type { Hex } from '../../core/types.ts';
 import { getDb } from '../../store/db.ts';
 import { shortHash } from '../lib/format.ts';

@@ -3,7 +3,7 @@ import { parseUnits } from 'viem';
 import { getLedgerApi } from '../../client/ledgerClient.ts';
 import { TributaryError } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
-import { SPLIT_ROLE_NAMES, TREASURY_BPS } from '../../core/receiptSplit.ts';
+import { SPLIT_ROLE_NAMES, TREASURY_BPS } from '../../core/feeSplit.ts';
 import { listDatanets } from '../../store/datanets.ts';
 import { getDb } from '../../store/db.ts';
 import { formatBps, shortAddress } from '../lib/format.ts';

@@ -15,7 +15,7 @@ import type { Account, Chain, Transport, WalletClient } from 'viem';
 import { choosePayoutMode } from '../../chain/payout.ts';
 import { settlementAbi } from '../../chain/generated/Settlement.ts';
 import { postLatestEpochRoot } from '../../chain/rootPoster.ts';
-import type { ReceiptInput } from '../../chain/receipt.ts';
+import type { ReceiptInput } from '../../chain/payment.ts';
 import { publicClientFor, walletClientFor } from '../../chain/wallet/connect.ts';
 import { createDevWallet } from '../../chain/wallet/devWallet.ts';
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { aggregateSplits, buildReceipt, SPLIT_ROLE, splitFee, TREASURY_BPS, type DatanetShare } from './receiptSplit.ts';
+import { aggregateSplits, buildDatanetFee, SPLIT_ROLE, splitFee, TREASURY_BPS, type DatanetShare } from './feeSplit.ts';
 import type { Address, Hex } from './types.ts';
 
 const addr = (n: number): Address => `0x${n.toString(16).padStart(40, '0')}`;
@@ -126,9 +126,9 @@ describe('splitFee', () => {
   });
 });
 
-describe('buildReceipt (Pay a Datanet)', () => {
+describe('buildDatanetFee (Pay a Datanet)', () => {
   it('weights contributors by accepted passages and keeps the receipt fields', () => {
-    const r = buildReceipt({
+    const r = buildDatanetFee({
       fee: 1_000_000n,
       payer: addr(0xbeef),
       datanet: { id: 'dn-x', owner: OWNER, rewardPolicy: { contributorsBps: 7000, ownerBps: 3000 } },
@@ -153,7 +153,7 @@ describe('buildReceipt (Pay a Datanet)', () => {
       [cid(1), 231_000n],
       [cid(2), 462_000n],
     ]);
-    expect(() => buildReceipt({ ...base(), chunkCounts: { [cid(1)]: 1.5 } })).toThrow(/whole number/);
+    expect(() => buildDatanetFee({ ...base(), chunkCounts: { [cid(1)]: 1.5 } })).toThrow(/whole number/);
   });
 });
 
