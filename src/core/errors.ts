@@ -100,6 +100,13 @@ export type ErrorCode =
   | 'chain/root-mismatch'
   | 'chain/not-authorized'
   | 'chain/registry'
+  // attribution (src/core/attribution, src/attribution)
+  | 'attribution/invalid-record'
+  | 'attribution/hash-mismatch'
+  | 'attribution/index-corrupt'
+  | 'attribution/index-mismatch'
+  | 'attribution/encoder-mismatch'
+  | 'attribution/invalid-input'
   // infrastructure
   | 'worker/crashed'
   | 'storage/failed';

@@ -93,6 +93,11 @@ export interface BatchRow {
 export interface ForwardOptions {
   /** return logits for every token of every row (`[T_i, vocab]`), not just the last */
   allLogits?: boolean;
+  /**
+   * return each row's final hidden states (after the final norm, as HF's `last_hidden_state`), `[T_i, hiddenSize]`,
+   * instead of logits: for embeddings made by the model itself (attribution); the LM head is not run
+   */
+  hidden?: boolean;
 }
 
 /**
@@ -748,6 +753,12 @@ function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceWeights,
         b.siluMul(g, u, g);
         lin(g, L.down, o, undefined, L.lora.down);
         b.add(x, o, x);
+      }
+      if (fo.hidden) {
+        b.rmsNorm(x, T, d, finalNorm, c.rmsNormEps, h);
+        const states = await b.read(h);
+        for (const r of rows) (r.seq as SeqState).length += r.tokens.length;
+        return rows.map((r, i) => states.slice(segStart[i]! * d, (segStart[i]! + r.tokens.length) * d));
       }
       let logits: Tensor;
       let nOut: number;
