@@ -44,6 +44,16 @@ export interface RecordedAnswer {
   unbilled?: string;
 }
 
+export interface SetPriceInput {
+  kind: 'model' | 'adapter';
+  id: string;
+  /** Token base units per answer. */
+  amount: bigint;
+  /** Who sets it and receives the owner's cut (an adapter's price can only be set by its owner). */
+  owner: Address;
+  ownerBps?: number;
+}
+
 export interface PayDatanetInput {
   datanetId: string;
   payer: Address;
@@ -85,6 +95,8 @@ export interface LedgerApi {
   payDatanet(chain: LedgerChainRef, input: PayDatanetInput): Promise<LedgerEntry>;
   /** Stores an answer's attribution record; adds its fee when the model/adapter is priced (needs a chain and payer). */
   recordAnswer(chain: LedgerChainRef | null, input: RecordAnswerInput): Promise<RecordedAnswer>;
+  /** Sets the price per answer of a model or adapter (its owner's; 0 makes it free). */
+  setPrice(input: SetPriceInput): Promise<void>;
   /** Resolve settlements left `submitting` from the chain; lapse pending fees past their deadline. */
   reconcile(chain: LedgerChainRef): Promise<ReconcileReport>;
   /**

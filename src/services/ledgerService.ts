@@ -11,7 +11,7 @@
  * `settlementConfirmed` / `settlementFailed`. A tab closed in between leaves a settlement `submitting`;
  * `reconcile` (on start and before every settlement) asks the chain what happened to its payment.
  */
-import { CHAIN_SETTINGS_KEY, type ChainSettings, type ClaimPlanInfo, type LedgerApi, type LedgerChainRef, type PayDatanetInput, type ReconcileReport } from '../client/ledgerApi.ts';
+import { CHAIN_SETTINGS_KEY, type ChainSettings, type ClaimPlanInfo, type LedgerApi, type LedgerChainRef, type PayDatanetInput, type ReconcileReport, type SetPriceInput } from '../client/ledgerApi.ts';
 import { paymentId, settlementDomain } from '../chain/payment.ts';
 import { TributaryError } from '../core/errors.ts';
 import type { ClaimRecord, LedgerEntry, PayoutMode, SettlementRecord } from '../core/ledger.ts';
@@ -19,6 +19,8 @@ import { buildDatanetFee } from '../core/feeSplit.ts';
 import { buildPayment, datanetFeeSubject } from '../core/payment.ts';
 import type { Address, Hex } from '../core/types.ts';
 import type { TributaryDB } from '../store/db.ts';
+import { adaptersTable } from '../store/adapters.ts';
+import { setPrice } from '../store/prices.ts';
 import { setSetting } from '../store/settings.ts';
 import {
   addClaim,
@@ -141,6 +143,24 @@ export class LedgerService implements LedgerApi {
       throw asTributaryError(e);
     }
     return entry;
+  }
+
+  /**
+   * Sets the price per answer of a model or adapter. An adapter that names its owner can only be priced
+   * by that owner; a model (or an adapter without an owner) is priced by whoever sets it here, who then
+   * receives the owner's cut.
+   * @throws TributaryError `fee/invalid` for a bad amount, `validation/not-owner` for someone else's adapter.
+   */
+  async setPrice(input: SetPriceInput): Promise<void> {
+    const owner = canonicalAddress(input.owner);
+    if (input.kind === 'adapter') {
+      const a = await adaptersTable(this.#db).get(input.id as Hex);
+      if (!a) throw new TributaryError('lora/not-found', 'This adapter is not installed here.', input.id);
+      if (a.owner && a.owner.toLowerCase() !== owner.toLowerCase()) {
+        throw new TributaryError('validation/not-owner', `Only the adapter's owner ${a.owner} can set its price: switch to that identity.`, a.name);
+      }
+    }
+    await setPrice(this.#db, { kind: input.kind, id: input.id, amount: input.amount, owner, ...(input.ownerBps === undefined ? {} : { ownerBps: input.ownerBps }) }, this.#deps.now());
   }
 
   /**
