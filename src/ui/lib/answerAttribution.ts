@@ -1,7 +1,7 @@
 /**
  * The attribution of chat answers, off the streaming path: when an answer's stream has ended, `traceAnswer`
  * asks the attribution worker for its record, then the ledger stores the record and, when the model or
- * adapter is priced, adds the answer's pending fee split by it. The receipt panel under the answer reads
+ * adapter is priced, adds the answer's pending fee split by it. The attribution panel under the answer reads
  * `answerAttribution(requestId)`; nothing here ever delays a token.
  *
  * The tracer is the attribution worker's `attributeAnswer` (client/attributionApi), handed in once at
