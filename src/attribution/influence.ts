@@ -9,7 +9,8 @@
  * - Damped inverse (DataInf's target, Kwon et al. 2024): `score_i = Σ_c lr_c · ⟨(F_c + λ I)^{-1} g, G_c[i]⟩`,
  *   F_c = (1/n) Σ_j G_c[j] G_c[j]ᵀ the empirical Fisher of the projected gradients. DataInf approximates this
  *   inverse per example with Sherman–Morrison because its gradients are huge; in the projected space (a few
- *   hundred dimensions) we solve it exactly with a Cholesky factorisation, O(n·D² + D³) once per query.
+ *   hundred dimensions) we solve it exactly: a Cholesky factorisation, O(n·D² + D³), once per training log
+ *   (`prepareDampedInverse`), then O(D² + n·D) per query.
  *   λ = `dampingRatio` × mean eigenvalue of F_c (trace / D), so the damping scales with the gradients.
  *
  * A positive score means the example's gradient points the same way as the answer's: training on it lowered
@@ -55,8 +56,14 @@ export function tracInScores(input: InfluenceInput, g: Float32Array): Float64Arr
   return out;
 }
 
-/** Solves (A) x = b for symmetric positive definite A (D×D, row-major, overwritten by its Cholesky factor). */
-export function choleskySolve(A: Float64Array, b: Float64Array, D: number): Float64Array {
+/** The Cholesky factors of each checkpoint's damped Fisher: the query-independent part, computed once per log. */
+export interface PreparedInverse {
+  input: InfluenceInput;
+  /** per checkpoint, the lower-triangular factor L of F_c + λ_c I (row-major D×D) */
+  factors: Float64Array[];
+}
+
+function factorise(A: Float64Array, D: number): void {
   for (let j = 0; j < D; j++) {
     let s = A[j * D + j]!;
     for (let k = 0; k < j; k++) s -= A[j * D + k]! * A[j * D + k]!;
@@ -69,35 +76,39 @@ export function choleskySolve(A: Float64Array, b: Float64Array, D: number): Floa
       A[i * D + j] = t / l;
     }
   }
+}
+
+function solveFactored(L: Float64Array, b: ArrayLike<number>, D: number): Float64Array {
   const y = new Float64Array(D);
   for (let i = 0; i < D; i++) {
     let s = b[i]!;
-    for (let k = 0; k < i; k++) s -= A[i * D + k]! * y[k]!;
-    y[i] = s / A[i * D + i]!;
+    for (let k = 0; k < i; k++) s -= L[i * D + k]! * y[k]!;
+    y[i] = s / L[i * D + i]!;
   }
   const x = new Float64Array(D);
   for (let i = D - 1; i >= 0; i--) {
     let s = y[i]!;
-    for (let k = i + 1; k < D; k++) s -= A[k * D + i]! * x[k]!;
-    x[i] = s / A[i * D + i]!;
+    for (let k = i + 1; k < D; k++) s -= L[k * D + i]! * x[k]!;
+    x[i] = s / L[i * D + i]!;
   }
   return x;
 }
 
-/** Damped-inverse (DataInf-target) scores, one per training example. */
-export function dampedInverseScores(input: InfluenceInput, g: Float32Array, dampingRatio = 0.1): Float64Array {
-  check(input, g);
+/** Builds and factorises F_c + λ_c I for every checkpoint (O(n·D² + D³) each). */
+export function prepareDampedInverse(input: InfluenceInput, dampingRatio = 0.1): PreparedInverse {
   const { dim: D, examples: n } = input;
-  const out = new Float64Array(n);
-  for (const c of input.checkpoints) {
+  const factors = input.checkpoints.map((c) => {
+    if (c.gradients.length !== D * n) throw new TributaryError('attribution/invalid-input', `a checkpoint holds ${c.gradients.length} values, expected ${n}×${D}.`);
     const G = c.gradients;
     const F = new Float64Array(D * D);
+    const row = new Float64Array(D);
     for (let i = 0; i < n; i++) {
-      const base = i * D;
+      for (let a = 0; a < D; a++) row[a] = G[i * D + a]!;
       for (let a = 0; a < D; a++) {
-        const ga = G[base + a]!;
+        const ga = row[a]!;
         if (ga === 0) continue;
-        for (let b = 0; b <= a; b++) F[a * D + b]! += ga * G[base + b]!;
+        const off = a * D;
+        for (let b = 0; b <= a; b++) F[off + b]! += ga * row[b]!;
       }
     }
     let trace = 0;
@@ -111,13 +122,32 @@ export function dampedInverseScores(input: InfluenceInput, g: Float32Array, damp
     }
     const lambda = dampingRatio * (trace / D) || 1e-12;
     for (let a = 0; a < D; a++) F[a * D + a]! += lambda;
-    const x = choleskySolve(F, Float64Array.from(g), D);
+    factorise(F, D);
+    return F;
+  });
+  return { input, factors };
+}
+
+/** Damped-inverse scores with prepared factors: O(D² + n·D) per query. */
+export function dampedInverseScoresPrepared(p: PreparedInverse, g: Float32Array): Float64Array {
+  check(p.input, g);
+  const { dim: D, examples: n } = p.input;
+  const out = new Float64Array(n);
+  p.input.checkpoints.forEach((c, k) => {
+    const x = solveFactored(p.factors[k]!, g, D);
+    const G = c.gradients;
     for (let i = 0; i < n; i++) {
       let dot = 0;
       const base = i * D;
       for (let j = 0; j < D; j++) dot += x[j]! * G[base + j]!;
       out[i]! += c.lr * dot;
     }
-  }
+  });
   return out;
+}
+
+/** Damped-inverse (DataInf-target) scores, one per training example (prepares the factors, then scores). */
+export function dampedInverseScores(input: InfluenceInput, g: Float32Array, dampingRatio = 0.1): Float64Array {
+  check(input, g);
+  return dampedInverseScoresPrepared(prepareDampedInverse(input, dampingRatio), g);
 }

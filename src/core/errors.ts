@@ -58,6 +58,10 @@ export type ErrorCode =
   | 'lora/pool-full'
   | 'lora/in-use'
   | 'serving/closed'
+  // training (src/engine/train): hyper-parameters, example sets, checkpoints
+  | 'train/config'
+  | 'train/no-examples'
+  | 'train/state'
   // WebGPU backend (src/engine/webgpu): the UI falls back to the CPU backend on these
   | 'webgpu/unavailable'
   | 'webgpu/device-lost'

@@ -15,6 +15,7 @@ import type { ExportedPack, ImportReport, ProgressCallback } from '../client/api
 import { TributaryError } from '../core/errors.ts';
 import type { PackContents, VerifiedPack } from '../core/pack/types.ts';
 import { readPackArchive, readPackFolder } from '../core/pack/readPack.ts';
+import { verifyPackIndexes } from '../attribution/packIndexes.ts';
 import { writePack } from '../core/pack/writePack.ts';
 import { signDatanet } from '../core/signing.ts';
 import type { Chunk, Contribution, Datanet, Hex, Validation } from '../core/types.ts';
@@ -128,6 +129,8 @@ export async function importPackFromUrl(ctx: ServiceContext, url: string, onProg
 
 /** Writes a verified pack in one transaction; see the module comment for the rules. */
 async function writeVerifiedPack(ctx: ServiceContext, pack: VerifiedPack, source: string, onProgress?: ProgressCallback): Promise<ImportReport> {
+  // prebuilt indexes/ must be exactly this version's (attribution/index-corrupt or -mismatch), before anything is written
+  verifyPackIndexes(pack);
   const { db } = ctx;
   const { datanet: incoming, version, manifestHash } = pack;
   const now = ctx.deps.now();
