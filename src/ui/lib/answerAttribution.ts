@@ -4,12 +4,12 @@
  * adapter is priced, adds the answer's pending fee split by it. The attribution panel under the answer reads
  * `answerAttribution(requestId)`; nothing here ever delays a token.
  *
- * The tracer is the attribution worker's `attributeAnswer` (client/attributionApi), handed in once at
- * startup with `setAnswerTracer`; without one the panel says that attribution is not available.
+ * The tracer is the attribution worker's `attributeAnswer` (client/attributionClient); the first answer
+ * about a Datanet version builds its indexes (progress shown in the panel).
  */
-import { createSignal } from 'solid-js';
 import { createStore } from 'solid-js/store';
-import type { AttributeRequest, AttributionApi } from '../../client/attributionApi.ts';
+import type { IndexProgress } from '../../client/attributionApi.ts';
+import { getAttributionApi } from '../../client/attributionClient.ts';
 import type { RecordedAnswer } from '../../client/ledgerApi.ts';
 import { getLedgerApi } from '../../client/ledgerClient.ts';
 import type { AttributionRecord } from '../../core/attribution/types.ts';
@@ -17,21 +17,13 @@ import type { Address } from '../../core/types.ts';
 import { getDb } from '../../store/db.ts';
 import { chainConfig } from './ledgerChain.ts';
 
-export type AnswerTracer = (req: AttributeRequest) => ReturnType<AttributionApi['attributeAnswer']>;
-
 export type AnswerAttributionState =
-  | { status: 'tracing'; since: number }
+  | { status: 'tracing'; since: number; progress?: IndexProgress }
   | { status: 'done'; record: AttributionRecord; recorded: RecordedAnswer; answer: string; ms: number }
   | { status: 'error'; error: unknown }
-  | { status: 'unavailable' };
+  | { status: 'unavailable'; why: string };
 
-const [tracer, setTracer] = createSignal<AnswerTracer>();
 const [states, setStates] = createStore<Record<string, AnswerAttributionState>>({});
-
-/** Wires the attribution worker (main.tsx does it once). */
-export function setAnswerTracer(t: AnswerTracer | undefined): void {
-  setTracer(() => t);
-}
 
 /** The attribution state of the answer with this chat request id (undefined before its stream ended). */
 export function answerAttribution(requestId: string): AnswerAttributionState | undefined {
@@ -61,16 +53,18 @@ async function tracedDatanets(): Promise<string[]> {
  */
 export async function traceAnswer(input: TraceAnswerInput): Promise<void> {
   if (states[input.requestId]) return;
-  const t = tracer();
-  if (!t) {
-    setStates(input.requestId, { status: 'unavailable' });
-    return;
-  }
   const since = performance.now();
   setStates(input.requestId, { status: 'tracing', since });
   try {
     const datanetIds = await tracedDatanets();
-    const record = await t({ prompt: input.prompt, answer: input.answer, modelId: input.modelId, adapterId: input.adapterId, datanetIds });
+    if (datanetIds.length === 0) {
+      setStates(input.requestId, { status: 'unavailable', why: 'No Datanet here has a published version to trace answers against.' });
+      return;
+    }
+    const record = await getAttributionApi().attributeAnswer(
+      { prompt: input.prompt, answer: input.answer, modelId: input.modelId, adapterId: input.adapterId, datanetIds },
+      (progress) => setStates(input.requestId, { status: 'tracing', since, progress }),
+    );
     const recorded = await getLedgerApi().recordAnswer(chainConfig() ?? null, {
       answerId: input.requestId,
       prompt: input.prompt,

@@ -48,13 +48,23 @@ export function AttributionPanel(props: { requestId: string }) {
     <Show when={state()}>
       {(s) => (
         <section class="attribution-panel" aria-label="Attribution record" data-status={s().status}>
-          <Show when={s().status === 'tracing'}>
-            <p class="small muted" role="status">
-              Tracing this answer to the Datanets…
-            </p>
+          <Show when={(() => { const x = s(); return x.status === 'tracing' ? x : undefined; })()}>
+            {(t) => (
+              <p class="small muted" role="status">
+                Tracing this answer to the Datanets…
+                <Show when={t().progress}>
+                  {(p) => (
+                    <>
+                      {' '}
+                      building the {p().phase} index of {p().datanetId}: {p().total > 0 ? Math.round((100 * p().done) / p().total) : 0} %
+                    </>
+                  )}
+                </Show>
+              </p>
+            )}
           </Show>
-          <Show when={s().status === 'unavailable'}>
-            <p class="small muted">Attribution is not available in this build: the answer has no record and no fee.</p>
+          <Show when={(() => { const x = s(); return x.status === 'unavailable' ? x : undefined; })()}>
+            {(u) => <p class="small muted">Not traced: {u().why}</p>}
           </Show>
           <Show when={(() => { const x = s(); return x.status === 'error' ? x : undefined; })()}>
             {(e) => <ErrorAlert error={e().error} title="This answer could not be traced" />}
