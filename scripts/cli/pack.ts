@@ -11,14 +11,14 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { keccak256, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { validateChunking } from '../../src/core/chunk.ts';
+import { validatePassageOptions } from '../../src/core/passage.ts';
 import { validateDatanetDraft } from '../../src/core/datanet.ts';
 import { sha256Text } from '../../src/core/hash.ts';
 import { versionMerkleRoot } from '../../src/core/merkle.ts';
 import { writePack } from '../../src/core/pack/writePack.ts';
 import { prepareText } from '../../src/core/prepareText.ts';
 import { signContribution, signDatanet, signValidation } from '../../src/core/signing.ts';
-import type { Chunk, Contribution, Datanet, DatanetVersion, Hex, Validation } from '../../src/core/types.ts';
+import type { Passage, Contribution, Datanet, DatanetVersion, Hex, Validation } from '../../src/core/types.ts';
 import { parseDataJsonl } from '../../src/attribution/jsonlSource.ts';
 import { buildIndexFiles, sourceFromPack } from '../../src/attribution/packIndexes.ts';
 import { parseArgs } from './_args.ts';
@@ -51,11 +51,11 @@ export async function run(argv: string[]): Promise<void> {
     moderation: 'owner',
     chunking: { unit: 'chars', size: 1200, overlap: 0 },
   });
-  const chunking = validateChunking(draft.chunking);
+  const chunking = validatePassageOptions(draft.chunking);
   const datanet: Datanet = { ...draft, chunking, id: `dn-${sha256Text(`cli:${name}`).slice(2, 18)}`, dataType: 'text', createdAt: now, currentVersion: 1, origin: { kind: 'local' } };
   const { signature: datanetSignature } = await signDatanet(datanet, ownerKey);
   const contributions: Contribution[] = [];
-  const chunks: Chunk[] = [];
+  const chunks: Passage[] = [];
   const validations: Validation[] = [];
   const addresses = new Map<string, string>();
   for (const [i, item] of items.entries()) {
