@@ -20,10 +20,10 @@ import type { Address } from '../src/core/types.ts';
 import { buildEpochTree, cumulativeFromCredits, fetchPooledCredits } from '../src/chain/epochs.ts';
 import { settlementAbi } from '../src/chain/generated/Settlement.ts';
 import { testTokenAbi } from '../src/chain/generated/TestToken.ts';
-import { startLocalStack, type DevWallet, type LocalStack } from '../src/chain/localStack.ts';
+import { startLocalStack, type DevWallet, type LocalStack } from '../src/node/chain/localStack.ts';
 import { crossoverRecipients, estimatePayoutGas, type PayoutGasConstants } from '../src/chain/payout.ts';
 import { settlementDomain, toContractPayment, type PaymentInput, type SettlementDomain } from '../src/chain/payment.ts';
-import { freshBytes32, mined, signPayment } from '../src/chain/testHelpers.ts';
+import { freshBytes32, mined, signPayment } from '../src/node/chain/chain.testkit.ts';
 import { buildPayment, type FeeForPayment } from '../src/core/payment.ts';
 
 const PAYMENT_COUNTS = [1, 10, 100] as const;

@@ -3,10 +3,10 @@
  * supervisor (client/supervisedWorker) so a crash never takes the page or the engine down.
  */
 import * as Comlink from 'comlink';
-import { AttributionService } from '../src/services/attribution/AttributionService.ts';
-import { registerErrorTransfer } from '../src/services/errorTransfer.ts';
+import { AttributionService } from '../src/services/attributionService/AttributionService.ts';
+import { registerErrorTransfer } from '../src/workerApi/errorTransfer.ts';
 import { getDb } from '../src/store/db.ts';
-import { getModelRecord } from '../src/services/attribution/modelRef.ts';
+import { getModelRecord } from '../src/services/attributionService/modelRef.ts';
 
 registerErrorTransfer();
 const db = getDb();

@@ -12,7 +12,7 @@ import { planClaim } from '../../src/chain/epochs.ts';
 import { settlementAbi } from '../../src/chain/generated/Settlement.ts';
 import { testTokenAbi } from '../../src/chain/generated/TestToken.ts';
 import { settlementDomain, toContractPayment, type PaymentInput } from '../../src/chain/payment.ts';
-import { freshAddress, freshBytes32, mined, signPayment } from '../../src/chain/testHelpers.ts';
+import { freshAddress, freshBytes32, mined, signPayment } from '../../src/node/chain/chain.testkit.ts';
 import { startDevnet, type Devnet } from './devnet.ts';
 
 let devnet: Devnet;

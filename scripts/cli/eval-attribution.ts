@@ -1,9 +1,9 @@
 /**
  * `npm run cli -- eval-attribution --datanet <data.jsonl> --questions <questions.jsonl> [--base <dir>] [--out report.json]
- *   [--unrelated <prompts.jsonl>] [--max-new-tokens 48] [--limit N]`
+ *   [--unrelated <prompts.jsonl>] [--max-new-tokens 48] [--limit N] [--epochs E] [--lr X] [--seq-len S] [--no-train]`
  *
- * Fine-tunes a LoRA adapter on the data with the project's trainer (when the training engine is present; else it
- * says so and answers with the base model), answers each prompt greedily, attributes each answer in the context of
+ * Fine-tunes a LoRA adapter on the data with the project's trainer (src/engine/train; --no-train answers with the
+ * base model), answers each prompt greedily, attributes each answer in the context of
  * its prompt (spans, BM25, the model's own embeddings, gradient influence when a training log exists), and prints
  * as its LAST line one JSON object: {"n", "methods": {span, bm25, embedding, influence, combined: {p_at_1, mrr}}, …}.
  * Questions without "source" (and --unrelated prompts) are answered and attributed but not scored: their mean
@@ -54,9 +54,10 @@ export async function run(argv: string[]): Promise<void> {
   const log = (s: string): void => void process.stderr.write(`${s}\n`);
   const base = await loadModelDir(args.get('base') ?? DEMO_MODEL_DIR);
   log(`base model ${base.id} (${base.hash.slice(0, 10)}…), ${lines.length} contributions, ${questions.length} questions`);
-  const tuned = await fineTuneIfAvailable(base, source, log);
+  const train = { ...(args.get('epochs') ? { epochs: Number(args.get('epochs')) } : {}), ...(args.get('lr') ? { lr: Number(args.get('lr')) } : {}), ...(args.get('seq-len') ? { seqLen: Number(args.get('seq-len')) } : {}) };
+  const tuned = args.has('no-train') ? null : await fineTuneIfAvailable(base, source, log, { train });
   const model = tuned?.model ?? base;
-  log(tuned ? `fine-tuned adapter ${tuned.model.adapter!.id}` : `TRAINER NOT AVAILABLE: answering with the base model ${base.id} (no fine-tuning, no influence)`);
+  log(tuned ? `fine-tuned adapter ${tuned.model.adapter!.id}` : `not fine-tuned (--no-train): answering with the base model ${base.id}, no influence`);
 
   const t0 = performance.now();
   const index = await buildDatanetIndex(source, { encoder: base.encoder, onProgress: (p, d, t) => d === t && log(`index: ${p} done (${t})`) });
@@ -96,6 +97,7 @@ export async function run(argv: string[]): Promise<void> {
     unattributed_unscored_mean: mean(unscored),
     unscored: unscored.length,
     fine_tuned: tuned !== null,
+    final_train_loss: tuned ? Math.round(tuned.losses.at(-1)! * 1000) / 1000 : null,
     base: base.id,
   };
   if (args.get('out')) writeFileSync(args.get('out')!, JSON.stringify({ ...result, questions: report }, null, 2) + '\n');

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isTributaryError } from '../core/errors.ts';
 import { sha256Text } from '../core/hash.ts';
-import { makeContents, NOW } from '../core/pack/fixture.testutil.ts';
+import { makeContents, NOW } from '../core/pack/packFixture.testkit.ts';
 import { readPackArchive } from '../core/pack/readPack.ts';
 import type { PackContents, VerifiedPack } from '../core/pack/types.ts';
 import { writePack } from '../core/pack/writePack.ts';

@@ -14,9 +14,9 @@ import { buildEpochTree } from './epochs.ts';
 import { settlementAbi, settlementBytecode } from './generated/Settlement.ts';
 import { testTokenAbi } from './generated/TestToken.ts';
 import { createLedgerReader } from './wallet/ledgerReader.ts';
-import { startLocalStack, type DevWallet, type LocalStack } from './localStack.ts';
+import { startLocalStack, type DevWallet, type LocalStack } from '../node/chain/localStack.ts';
 import { paymentId, settlementDomain, toContractPayment, type PaymentInput, type SettlementDomain } from './payment.ts';
-import { expectRevert, freshAddress, freshBytes32, mined, signPayment } from './testHelpers.ts';
+import { expectRevert, freshAddress, freshBytes32, mined, signPayment } from '../node/chain/chain.testkit.ts';
 
 let stack: LocalStack;
 let admin: DevWallet;

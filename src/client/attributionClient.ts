@@ -3,7 +3,7 @@
  * is replaced; its indexes are rebuilt on the next call). Call `attributeAnswer` after an answer's stream ended:
  * attribution never blocks streaming.
  */
-import type { AttributionApi } from './attributionApi.ts';
+import type { AttributionApi } from '../workerApi/attributionApi.ts';
 import { workerEvents } from './dataClient.ts';
 import { createSupervisedWorker, type SupervisedWorker } from './supervisedWorker.ts';
 

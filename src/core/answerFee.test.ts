@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OWNER_BPS, splitAnswerFee, type AnswerCredit, type AnswerFeeInput } from './answerFee.ts';
-import { PPM } from './attribution/types.ts';
+import { DEFAULT_OWNER_BPS, PPM, splitAnswerFee, type AnswerCredit, type AnswerFeeInput } from './answerFee.ts';
 import { SPLIT_ROLE, TREASURY_BPS } from './feeSplit.ts';
 import type { Address, Hex, RewardPolicy } from './types.ts';
 

@@ -21,10 +21,15 @@
  * The lines always add up to exactly the price, none is negative, and the same inputs always give the
  * same lines (credits are sorted by contribution id before splitting).
  */
-import { PPM } from './attribution/types.ts';
 import { TributaryError } from './errors.ts';
 import { SPLIT_ROLE, splitFee, TREASURY_BPS, aggregateSplits, type DatanetShare, type PaymentSplit, type SplitLine, type SplitRoleId } from './feeSplit.ts';
 import { BPS_DENOMINATOR, type Address, type Hex, type RewardPolicy } from './types.ts';
+
+/**
+ * Parts per million: attribution weights are integers out of this (the same PPM as core/attribution's
+ * record; restated here because lint keeps core files off folders named like a layer).
+ */
+export const PPM = 1_000_000;
 
 /** What an answer costs and who set the price (a model's or an adapter's owner). */
 export interface PricePerAnswer {

@@ -7,7 +7,7 @@
  * every fee naming the contribution (answer fees and "Pay a Datanet"), split into settled and not yet
  * settled; lapsed fees (`failed`) count nothing.
  */
-import type { AttributionRecord } from './attribution/types.ts';
+import type { AnswerAttribution } from './answerFee.ts';
 import type { LedgerEntry } from './ledger.ts';
 import { SPLIT_ROLE } from './feeSplit.ts';
 import type { Address, Hex } from './types.ts';
@@ -24,7 +24,7 @@ export interface LeaderboardRow {
 }
 
 /** Rows of `datanetId`'s contributions that were credited or paid, best attributed first (then by earnings, then id). */
-export function datanetLeaderboard(datanetId: string, records: ReadonlyArray<Pick<AttributionRecord, 'credits'>>, fees: ReadonlyArray<LedgerEntry>): LeaderboardRow[] {
+export function datanetLeaderboard(datanetId: string, records: ReadonlyArray<Pick<AnswerAttribution, 'credits'>>, fees: ReadonlyArray<LedgerEntry>): LeaderboardRow[] {
   const rows = new Map<string, LeaderboardRow>();
   const row = (id: Hex, contributor: Address) => {
     const key = id.toLowerCase();

@@ -3,7 +3,7 @@
  * pending fee in the ledger split by that record (core/answerFee). Runs in the chain worker (part of
  * LedgerService); pure bookkeeping, no network besides the treasury read.
  */
-import type { RecordAnswerInput, RecordedAnswer } from '../client/ledgerApi.ts';
+import type { RecordAnswerInput, RecordedAnswer } from '../workerApi/ledgerApi.ts';
 import { splitAnswerFee } from '../core/answerFee.ts';
 import { attributionRecordHash, validateRecord } from '../core/attribution/record.ts';
 import { TributaryError } from '../core/errors.ts';

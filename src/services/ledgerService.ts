@@ -1,5 +1,5 @@
 /**
- * The ledger's service (runs in the chain worker, `workers/chain.worker.ts`): creates fees ("Pay a
+ * The ledger's service (runs in the chain worker, `workers/ledger.worker.ts`): creates fees ("Pay a
  * Datanet", and answer fees from attribution records), builds the one payment that settles a payer's
  * pending fees, keeps the bookkeeping around settlements and claims, and reconciles it with the chain.
  * Chain reads go through an injected `LedgerChainReader` (the worker builds it from `src/chain`), so this
@@ -11,7 +11,7 @@
  * `settlementConfirmed` / `settlementFailed`. A tab closed in between leaves a settlement `submitting`;
  * `reconcile` (on start and before every settlement) asks the chain what happened to its payment.
  */
-import { CHAIN_SETTINGS_KEY, type ChainSettings, type ClaimPlanInfo, type LedgerApi, type LedgerChainRef, type PayDatanetInput, type ReconcileReport, type SetPriceInput } from '../client/ledgerApi.ts';
+import { CHAIN_SETTINGS_KEY, type ChainSettings, type ClaimPlanInfo, type LedgerApi, type LedgerChainRef, type PayDatanetInput, type ReconcileReport, type SetPriceInput } from '../workerApi/ledgerApi.ts';
 import { paymentId, settlementDomain } from '../chain/payment.ts';
 import { TributaryError } from '../core/errors.ts';
 import type { ClaimRecord, LedgerEntry, PayoutMode, SettlementRecord } from '../core/ledger.ts';

@@ -3,7 +3,7 @@ import { readPackArchive } from '../core/pack/readPack.ts';
 import { writePack } from '../core/pack/writePack.ts';
 import { SPANS_FILE } from '../attribution/indexFiles.ts';
 import { buildIndexFiles, sourceFromPack } from '../attribution/packIndexes.ts';
-import { contribute, counts, draft, makeCast, makeEnv, rejection, text } from './testkit.ts';
+import { contribute, counts, draft, makeCast, makeEnv, rejection, text } from './services.testkit.ts';
 
 describe('importing a pack with prebuilt indexes', () => {
   it('accepts matching indexes and refuses a mismatched one, writing nothing', async () => {

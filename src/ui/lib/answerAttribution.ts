@@ -8,9 +8,9 @@
  * about a Datanet version builds its indexes (progress shown in the panel).
  */
 import { createStore } from 'solid-js/store';
-import type { IndexProgress } from '../../client/attributionApi.ts';
+import type { IndexProgress } from '../../workerApi/attributionApi.ts';
 import { getAttributionApi } from '../../client/attributionClient.ts';
-import type { RecordedAnswer } from '../../client/ledgerApi.ts';
+import type { RecordedAnswer } from '../../workerApi/ledgerApi.ts';
 import { getLedgerApi } from '../../client/ledgerClient.ts';
 import type { AttributionRecord } from '../../core/attribution/types.ts';
 import type { Address } from '../../core/types.ts';

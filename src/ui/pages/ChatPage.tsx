@@ -1,6 +1,6 @@
 import { Show, createMemo, createSignal } from 'solid-js';
 import { createStore, produce } from 'solid-js/store';
-import type { ChatEvent, ChatMessageIn } from '../../client/engineApi.ts';
+import type { ChatEvent, ChatMessageIn } from '../../workerApi/engineApi.ts';
 import { getEngineApi } from '../../client/engineClient.ts';
 import { listAdapters } from '../../store/adapters.ts';
 import { getDb } from '../../store/db.ts';
@@ -13,8 +13,8 @@ import { ModelInfoPanel } from '../components/ModelInfoPanel.tsx';
 import { ModelLoadForm } from '../components/ModelLoadForm.tsx';
 import { ModelLoadProgress } from '../components/ModelLoadProgress.tsx';
 import { WebLlmPanel } from '../components/WebLlmPanel.tsx';
-import { AnswerPricePanel } from '../components/attribution/AnswerPricePanel.tsx';
-import { AttributionPanel } from '../components/attribution/AttributionPanel.tsx';
+import { AnswerPricePanel } from '../components/proofOfAttribution/AnswerPricePanel.tsx';
+import { AttributionPanel } from '../components/proofOfAttribution/AttributionPanel.tsx';
 import { traceAnswer } from '../lib/answerAttribution.ts';
 import { activeAddress } from '../lib/identity.ts';
 import { createLiveQuery } from '../lib/liveQuery.ts';

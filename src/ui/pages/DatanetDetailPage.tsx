@@ -7,7 +7,7 @@ import { getDb } from '../../store/db.ts';
 import { listVersions } from '../../store/versions.ts';
 import { ContributionsTable } from '../components/ContributionsTable.tsx';
 import { AnchorPanel } from '../components/AnchorPanel.tsx';
-import { DatanetLeaderboard } from '../components/attribution/DatanetLeaderboard.tsx';
+import { DatanetLeaderboard } from '../components/proofOfAttribution/DatanetLeaderboard.tsx';
 import { DatanetOrigin } from '../components/DatanetOrigin.tsx';
 import { ExportPackPanel } from '../components/ExportPackPanel.tsx';
 import { MarkdownView } from '../components/MarkdownView.tsx';
