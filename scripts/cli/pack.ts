@@ -17,7 +17,7 @@ import { sha256Text } from '../../src/core/hash.ts';
 import { versionMerkleRoot } from '../../src/core/merkle.ts';
 import { writePack } from '../../src/core/pack/writePack.ts';
 import { prepareText } from '../../src/core/prepareText.ts';
-import { signContribution, signDatanet, signValidation } from '../../src/core/signing.ts';
+import { signContribution, signDatanet, signValidation, signVersion } from '../../src/core/signing.ts';
 import type { Passage, Contribution, Datanet, DatanetVersion, Hex, Validation } from '../../src/core/types.ts';
 import { parseDataJsonl } from '../../src/attribution/jsonlSource.ts';
 import { buildIndexFiles, sourceFromPack } from '../../src/attribution/packIndexes.ts';
@@ -80,7 +80,8 @@ export async function run(argv: string[]): Promise<void> {
     addedIds: contributions.map((c) => c.id),
     createdAt: now + (items.length + 1) * 1000,
   };
-  const contents = { datanet, datanetSignature, version, contributions, chunks, validations };
+  const versionSignature = await signVersion(datanet, version, ownerKey);
+  const contents = { datanet, datanetSignature, version, versionSignature, contributions, chunks, validations };
   const encoder = args.has('no-embed') ? undefined : (await loadModelDir(args.get('base') ?? DEMO_MODEL_DIR)).encoder;
   const indexes = await buildIndexFiles(sourceFromPack(contents), { ...(encoder ? { encoder } : {}), onProgress: (phase, done, total) => done === total && process.stderr.write(`${phase} ready (${total})\n`) });
   const w = writePack(contents, version.createdAt, { indexes });

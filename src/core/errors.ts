@@ -62,6 +62,12 @@ export type ErrorCode =
   | 'train/config'
   | 'train/no-examples'
   | 'train/state'
+  // ModelFactory (training page, training action, checkpoints)
+  | 'factory/bad-settings'
+  | 'factory/no-data'
+  | 'factory/busy'
+  | 'factory/no-run'
+  | 'factory/training'
   // WebGPU backend (src/engine/webgpu): the UI falls back to the CPU backend on these
   | 'webgpu/unavailable'
   | 'webgpu/device-lost'
@@ -112,6 +118,7 @@ export type ErrorCode =
   | 'attribution/invalid-input'
   // infrastructure
   | 'worker/crashed'
+  | 'worker/timeout'
   | 'storage/failed';
 
 /** What a TributaryError may wrap: the error it was raised from and its technical detail. */

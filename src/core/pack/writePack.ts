@@ -228,7 +228,7 @@ export function writePack(c: PackContents, now: number, opts: { indexes?: Readon
     if (!/^indexes\/[a-z0-9][a-z0-9._-]{0,127}$/.test(name)) refuse(`"${name}" is not an index path (indexes/<name>, lower-case letters, digits, . _ -).`);
   }
 
-  const datanetFile: PackDatanetFile = { datanet: packDatanetRecord(c.datanet), signature: c.datanetSignature };
+  const datanetFile: PackDatanetFile = { datanet: packDatanetRecord(c.datanet), signature: c.datanetSignature, versionSignature: c.versionSignature };
   const contributions = [...c.contributions].sort((a, b) => cmp(a.id, b.id)).map(packContributionRecord);
   const chunks = [...c.chunks].sort((a, b) => cmp(a.contributionId, b.contributionId) || a.index - b.index).map(packPassageRecord);
   const validations = [...c.validations]

@@ -15,7 +15,8 @@ import { matmul as kernelMatmul } from '../../cpu/kernels/matmul.ts';
 import { ropeInPlace } from '../../cpu/kernels/rope.ts';
 import { simdRuntime, type CpuMatrix } from '../../cpu/simd/simdRuntime.ts';
 import { dequantize, matrixBytes, type Matrix, type QuantKind } from '../../quant.ts';
-import { dropoutKeep, type AdamWHyper, type AttentionShape, type FrozenWeight, type LinearWeight, type TrainOps, type TrainOpsMemory, type TrainTensor } from '../trainOps.ts';
+import { dropoutKeep, type AdamWHyper, type FrozenWeight, type LinearWeight, type TrainOps, type TrainOpsMemory, type TrainTensor } from '../trainOps.ts';
+import { attentionBackwardCpu, attentionForwardCpu } from './attentionCpu.ts';
 import { gemmABt, gemmGradInput, gemmGradWeight, scratch, transpose } from './gemm.ts';
 
 class CpuTensor implements TrainTensor {
@@ -293,7 +294,7 @@ export function createCpuTrainOps(): TrainOps {
     },
 
     attention(q, k, v, s, out, lse) {
-      attentionForward(T_(q, 'attention'), T_(k, 'attention'), T_(v, 'attention'), s, T_(out, 'attention'), T_(lse, 'attention'));
+      attentionForwardCpu(T_(q, 'attention'), T_(k, 'attention'), T_(v, 'attention'), s, T_(out, 'attention'), T_(lse, 'attention'));
     },
     attentionBackward(q, k, v, out, lse, dOut, s, dq, dk, dv) {
       const op = 'attentionBackward';
@@ -343,13 +344,18 @@ export function createCpuTrainOps(): TrainOps {
         }
         let m = -Infinity;
         for (let i = 0; i < V; i++) m = Math.max(m, ld[o + i]!);
+        // exp once into dLogits, then scale by weight / Σ
         let z = 0;
-        for (let i = 0; i < V; i++) z += Math.exp(ld[o + i]! - m);
-        const lse = m + Math.log(z);
-        lo[t] = lse - ld[o + tgt]!;
+        for (let i = 0; i < V; i++) {
+          const e = Math.exp(ld[o + i]! - m);
+          dl[o + i] = e;
+          z += e;
+        }
+        lo[t] = m + Math.log(z) - ld[o + tgt]!;
         if (w === 0) dl.fill(0, o, o + V);
         else {
-          for (let i = 0; i < V; i++) dl[o + i] = w * Math.exp(ld[o + i]! - lse);
+          const f = w / z;
+          for (let i = 0; i < V; i++) dl[o + i] = dl[o + i]! * f;
           dl[o + tgt] = dl[o + tgt]! - w;
         }
       }
@@ -388,92 +394,6 @@ export function createCpuTrainOps(): TrainOps {
     },
   };
   return ops;
-}
-
-/** Causal attention per (sequence, head, row), f64 softmax; writes `out` and `lse`. */
-function attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, s: AttentionShape, out: Float32Array, lse: Float32Array): void {
-  const { batch, seqLen: S, nHeads: H, nKvHeads: KV, headDim: D } = s;
-  const group = H / KV;
-  const scale = 1 / Math.sqrt(D);
-  const qS = H * D;
-  const kS = KV * D;
-  const p = new Float64Array(S);
-  const acc = new Float64Array(D);
-  for (let b = 0; b < batch; b++) {
-    for (let h = 0; h < H; h++) {
-      const kh = Math.floor(h / group);
-      for (let i = 0; i < S; i++) {
-        const qo = (b * S + i) * qS + h * D;
-        let m = -Infinity;
-        for (let j = 0; j <= i; j++) {
-          const ko = (b * S + j) * kS + kh * D;
-          let dot = 0;
-          for (let e = 0; e < D; e++) dot += q[qo + e]! * k[ko + e]!;
-          p[j] = dot * scale;
-          if (p[j]! > m) m = p[j]!;
-        }
-        let z = 0;
-        acc.fill(0);
-        for (let j = 0; j <= i; j++) {
-          const w = Math.exp(p[j]! - m);
-          z += w;
-          const vo = (b * S + j) * kS + kh * D;
-          for (let e = 0; e < D; e++) acc[e] = acc[e]! + w * v[vo + e]!;
-        }
-        for (let e = 0; e < D; e++) out[qo + e] = acc[e]! / z;
-        lse[(b * S + i) * H + h] = m + Math.log(z);
-      }
-    }
-  }
-}
-
-function attentionBackwardCpu(
-  q: Float32Array,
-  k: Float32Array,
-  v: Float32Array,
-  out: Float32Array,
-  lse: Float32Array,
-  dOut: Float32Array,
-  s: AttentionShape,
-  dq: Float32Array,
-  dk: Float32Array,
-  dv: Float32Array,
-): void {
-  const { batch, seqLen: S, nHeads: H, nKvHeads: KV, headDim: D } = s;
-  const group = H / KV;
-  const scale = 1 / Math.sqrt(D);
-  const qS = H * D;
-  const kS = KV * D;
-  const dqAcc = new Float64Array(D);
-  for (let b = 0; b < batch; b++) {
-    for (let h = 0; h < H; h++) {
-      const kh = Math.floor(h / group);
-      for (let i = 0; i < S; i++) {
-        const qo = (b * S + i) * qS + h * D;
-        const L = lse[(b * S + i) * H + h]!;
-        let Di = 0;
-        for (let e = 0; e < D; e++) Di += dOut[qo + e]! * out[qo + e]!;
-        dqAcc.fill(0);
-        for (let j = 0; j <= i; j++) {
-          const ko = (b * S + j) * kS + kh * D;
-          let dot = 0;
-          let dP = 0;
-          for (let e = 0; e < D; e++) {
-            dot += q[qo + e]! * k[ko + e]!;
-            dP += dOut[qo + e]! * v[ko + e]!;
-          }
-          const P = Math.exp(dot * scale - L);
-          const dS = P * (dP - Di) * scale;
-          for (let e = 0; e < D; e++) {
-            dqAcc[e] = dqAcc[e]! + dS * k[ko + e]!;
-            dk[ko + e] = dk[ko + e]! + dS * q[qo + e]!;
-            dv[ko + e] = dv[ko + e]! + P * dOut[qo + e]!;
-          }
-        }
-        for (let e = 0; e < D; e++) dq[qo + e] = dq[qo + e]! + dqAcc[e]!;
-      }
-    }
-  }
 }
 
 /** The host array behind a CPU training tensor (tests and host-side code on the CPU backend; no copy). */
