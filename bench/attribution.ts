@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Corpus } from '../src/attribution/corpus.ts';
 import { dampedInverseScores, dampedInverseScoresPrepared, prepareDampedInverse, tracInScores } from '../src/attribution/influence.ts';
-import { findSpans } from '../src/attribution/spanSearch.ts';
+import { findSpans, firstWordRanges } from '../src/attribution/spanSearch.ts';
 import { buildSuffixArray } from '../src/attribution/suffixArray.ts';
 import { Int8VectorSearch } from '../src/attribution/vectorTopK.ts';
 
@@ -105,7 +105,7 @@ async function spanBench(): Promise<Record<string, unknown>> {
     const corpus = syntheticCorpus(n, 7);
     const [sa, buildMs] = time(() => buildSuffixArray(corpus.text, corpus.vocab.length));
     msPerToken = buildMs / n;
-    const index = { corpus, sa };
+    const index = { corpus, sa, firstWord: firstWordRanges(corpus) };
     const qs = answers(corpus, 40, 11);
     findSpans(index, qs[0]!); // warm-up
     const times: number[] = [];

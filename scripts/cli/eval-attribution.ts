@@ -1,6 +1,6 @@
 /**
  * `npm run cli -- eval-attribution --datanet <data.jsonl> --questions <questions.jsonl> [--base <dir>] [--out report.json]
- *   [--unrelated <prompts.jsonl>] [--max-new-tokens 48] [--limit N] [--epochs E] [--lr X] [--seq-len S] [--no-train]`
+ *   [--unrelated <prompts.jsonl>] [--max-new-tokens 48] [--limit N] [--epochs E] [--lr X] [--seq-len S] [--no-train] [--oracle-answers]`
  *
  * Fine-tunes a LoRA adapter on the data with the project's trainer (src/engine/train; --no-train answers with the
  * base model), answers each prompt greedily, attributes each answer in the context of
@@ -69,7 +69,10 @@ export async function run(argv: string[]): Promise<void> {
   const all: Question[] = [...questions.slice(0, limit), ...unrelated];
   let scored = 0;
   for (const [k, q] of all.entries()) {
-    const answer = await model.answer(q.prompt, maxNewTokens);
+    // --oracle-answers: the answer IS the source contribution's text (what a model that learned it perfectly would
+    // say): measures the attribution methods apart from how well the model learned; never the headline figure
+    const oracle = args.has('oracle-answers') && q.source !== undefined ? lines.find((l) => l.id === q.source)!.text : null;
+    const answer = oracle ?? (await model.answer(q.prompt, maxNewTokens));
     const influence = tuned ? await tuned.influence(q.prompt, answer) : null;
     const r: AttributionResult = await attributeAnswer({ prompt: q.prompt, answer, model: { id: base.id, hash: base.hash }, adapter: model.adapter, indexes: [index], encoder: base.encoder, influence });
     const name = (c: string): string => idOf.get(c as `0x${string}`) ?? c;
@@ -97,6 +100,7 @@ export async function run(argv: string[]): Promise<void> {
     unattributed_unscored_mean: mean(unscored),
     unscored: unscored.length,
     fine_tuned: tuned !== null,
+    oracle_answers: args.has('oracle-answers'),
     final_train_loss: tuned ? Math.round(tuned.losses.at(-1)! * 1000) / 1000 : null,
     base: base.id,
   };

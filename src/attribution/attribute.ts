@@ -92,7 +92,7 @@ export async function attributeAnswer(input: AttributeInput): Promise<Attributio
   const spansOf = new Map<Hex, EvidenceSpan[]>();
   const coveredWords = new Set<string>();
   for (const ix of input.indexes) {
-    for (const s of findSpans({ corpus: ix.corpus, sa: ix.sa }, input.answer, input.prompt, p.span)) {
+    for (const s of findSpans({ corpus: ix.corpus, sa: ix.sa, firstWord: ix.firstWord }, input.answer, input.prompt, p.span)) {
       const byContribution = new Map<Hex, number>();
       for (const o of s.occurrences) {
         const passage = ix.corpus.passages[o.passage]!;

@@ -9,6 +9,7 @@ import { buildBm25, type Bm25Index } from './bm25.ts';
 import { buildCorpus, type Corpus } from './corpus.ts';
 import type { EncoderRef, PassageEncoder } from './encoder.ts';
 import { quantizeVectors, type Int8Vectors } from './int8Vectors.ts';
+import { firstWordRanges } from './spanSearch.ts';
 import { buildSuffixArray } from './suffixArray.ts';
 import { Int8VectorSearch } from './vectorTopK.ts';
 
@@ -34,6 +35,8 @@ export interface DatanetIndex {
   contributors: ReadonlyMap<Hex, Address>;
   corpus: Corpus;
   sa: Int32Array;
+  /** first-word ranges of the suffix array (spanSearch `firstWordRanges`) */
+  firstWord: Int32Array;
   bm25: Bm25Index;
   embeddings: EmbeddingIndex | null;
 }
@@ -77,6 +80,7 @@ export function assembleIndex(src: DatanetSource, corpus: Corpus, sa: Int32Array
     contributors: new Map(src.contributions.map((c) => [c.id.toLowerCase() as Hex, c.contributor])),
     corpus,
     sa,
+    firstWord: firstWordRanges(corpus),
     bm25,
     embeddings,
   };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { buildCorpus, type CorpusPassage } from './corpus.ts';
-import { answerIds, findSpans, longestMatches, type SpanIndex } from './spanSearch.ts';
+import { answerIds, findSpans, firstWordRanges, longestMatches, type SpanIndex } from './spanSearch.ts';
 import { buildSuffixArray } from './suffixArray.ts';
 import { wordsOf } from './words.ts';
 
@@ -36,12 +36,15 @@ describe('span search', () => {
         const index = indexOf(texts.map((text, k) => ({ contributionId: cid(k + 1), passageIndex: 0, text })));
         const passageWords = index.corpus.passages.map((p) => wordsOf(p.text).words);
         const q = wordsOf(answer).words;
-        const { len, lo, hi } = longestMatches(index, answerIds(index.corpus, q));
-        q.forEach((_, i) => {
-          const want = bruteLongest(passageWords, q, i);
-          expect(len[i]).toBe(want.len);
-          if (want.len > 0) expect(hi[i]! - lo[i]!).toBe(want.count);
-        });
+        // with and without the first-word lookup table
+        for (const ix of [index, { ...index, firstWord: firstWordRanges(index.corpus) }]) {
+          const { len, lo, hi } = longestMatches(ix, answerIds(ix.corpus, q));
+          q.forEach((_, i) => {
+            const want = bruteLongest(passageWords, q, i);
+            expect(len[i]).toBe(want.len);
+            if (want.len > 0) expect(hi[i]! - lo[i]!).toBe(want.count);
+          });
+        }
       }),
       { numRuns: 400 },
     );

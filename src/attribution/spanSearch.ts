@@ -19,6 +19,19 @@ import { STOP_WORDS, wordsOf } from './words.ts';
 export interface SpanIndex {
   corpus: Corpus;
   sa: Int32Array;
+  /**
+   * optional: `firstWord[w]..firstWord[w+1]` is the suffix-array range of suffixes starting with word w (the SA
+   * is sorted by first word), so the first word of a match costs one lookup instead of two binary searches
+   */
+  firstWord?: Int32Array;
+}
+
+/** The first-word ranges of a suffix array (a counting pass over the text). */
+export function firstWordRanges(corpus: Corpus): Int32Array {
+  const starts = new Int32Array(corpus.vocab.length + 1);
+  for (let i = 0; i < corpus.text.length; i++) starts[corpus.text[i]! + 1]!++;
+  for (let w = 0; w < corpus.vocab.length; w++) starts[w + 1]! += starts[w]!;
+  return starts;
 }
 
 export interface SpanRule {
@@ -81,6 +94,12 @@ export function longestMatches(index: SpanIndex, ids: Int32Array): { len: Int32A
     let a = 0;
     let b = n;
     let l = 0;
+    const fw = index.firstWord;
+    if (fw && ids[i]! > 1) {
+      a = fw[ids[i]!]!;
+      b = fw[ids[i]! + 1]!;
+      if (a < b) l = 1;
+    }
     while (i + l < m && ids[i + l]! > 1) {
       const [na, nb] = narrow(index, a, b, l, ids[i + l]!);
       if (na >= nb) break;
