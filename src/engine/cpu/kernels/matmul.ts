@@ -24,6 +24,17 @@ import { simdRuntime, type CpuMatrix, type SimdRuntime } from '../simd/simdRunti
 const PANEL = 8;
 let scratch = new Float32Array(0);
 
+/**
+ * `intActivations` (default true): decode (T < 4) with int8/int4 weights on the SIMD heap quantises x to int8 per group
+ * of 32 and runs the integer kernels (`gemvi*`, see `quantDot.ts` for the error this adds); false keeps f32
+ * activations (`gemvq8`/`gemvq4`, dequantisation fused) — for comparisons.
+ */
+export const matmulOptions = { intActivations: true };
+
+const XQ_SCRATCH = 13;
+const XS_SCRATCH = 14;
+const XC_SCRATCH = 15;
+
 export function matmul(x: Float32Array, T: number, w: CpuMatrix, out: Float32Array, bias?: Float32Array): void {
   const N = w.rows;
   const K = w.cols;
@@ -73,12 +84,19 @@ function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMatrix, o
   // a panel of rows that stays in L1 (≤ 32 KiB) while every token streams past it (row-major `gemm` path)
   const P = packable ? 16 : Math.max(4, Math.floor(8192 / K) & ~3);
   const staged = w.kind !== 'f32p' && T >= 4;
+  const intDot = (w.kind === 'q8' || w.kind === 'q4') && T < 4 && matmulOptions.intActivations && K % 32 === 0;
   let xOff: number, oOff: number, pOff: number, qOff: number;
+  let xq = 0, xs = 0, xc = 0;
   try {
     xOff = rt.scratch(0, T * K * 4);
     oOff = rt.scratch(1, T * N * 4);
     pOff = staged && (w.kind !== 'f32' || packable) ? rt.scratch(2, P * K * 4) : 0;
     qOff = staged && w.kind !== 'f32' && packable ? rt.scratch(8, P * K * 4) : 0;
+    if (intDot) {
+      xq = rt.scratch(XQ_SCRATCH, K * 2);
+      xs = rt.scratch(XS_SCRATCH, K / 8);
+      xc = rt.scratch(XC_SCRATCH, K / 2);
+    }
   } catch {
     return false;
   }
@@ -104,8 +122,25 @@ function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMatrix, o
         k.gemmp16(xOff, pOff, oOff + n0 * 4, T, rows, K, N);
       } else (K % 16 === 0 ? k.gemm16 : k.gemm)(xOff, w.data.byteOffset + n0 * K * 4, oOff + n0 * 4, T, rows, K, N);
     }
+  } else if (intDot) {
+    // decode: x quantised to int8 per group once, then integer dot products on the weights as stored
+    const groups = K / 32;
+    for (let t = 0; t < T; t++) {
+      const x0 = xOff + t * K * 4;
+      const o0 = oOff + t * N * 4;
+      if (w.kind === 'q8') {
+        k.qxNat16(x0, xq, xs, 0, groups);
+        k.gemvi8(xq, xs, 0, w.q.byteOffset, w.scales.byteOffset, o0, N, K);
+      } else if (k.gemvi4r) {
+        k.qxEo8(x0, xq, xs, xc, groups);
+        k.gemvi4r(xq, xs, xc, w.q.byteOffset, w.scales.byteOffset, o0, N, K);
+      } else {
+        k.qxMod16(x0, xq, xs, xc, groups);
+        k.gemvi4(xq, xs, xc, w.q.byteOffset, w.scales.byteOffset, o0, N, K);
+      }
+    }
   } else if (T < 4) {
-    // decode: dequantisation fused into a row-streaming dot product
+    // decode with f32 activations: dequantisation fused into a row-streaming dot product
     const gemvq = w.kind === 'q8' ? k.gemvq8 : k.gemvq4;
     for (let t = 0; t < T; t++) gemvq(xOff + t * K * 4, w.q.byteOffset, w.scales.byteOffset, oOff + t * N * 4, N, K);
   } else {

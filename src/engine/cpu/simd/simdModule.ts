@@ -2,7 +2,8 @@
  * The WASM SIMD module of the CPU backend, assembled at run time from one file per kernel under `./wasm/` (each
  * documents its arguments, layout and summation order) and the shared loop skeletons of `./wasm/loops.ts`:
  * f32 matmuls `gemm`/`gemm16` (row-major), `gemmp16`/`gemvp2` (panels of 16 rows, `pack16`), `gemv1`; quantised
- * `gemvq8`/`gemvq4` (decode, dequantisation fused) and `dq8`/`dq4` (prefill: dequantise 16 rows into cache-resident
+ * `gemvq8`/`gemvq4` (f32 x, dequantisation fused), integer decode `gemvi8`/`gemvi4`/`gemvi4r` on
+ * activations quantised per group by `qxNat16`/`qxMod16`/`qxEo8` and `dq8`/`dq4` (prefill: dequantise 16 rows into cache-resident
  * scratch, pack them and run `gemmp16`); `siluMul`, `attn` (with the SIMD `exp` of `expV.ts`), `rmsNorm`, `add`;
  * multi-LoRA `loraShrink` / `loraExpand`.
  */
@@ -15,10 +16,12 @@ import { gemm } from './wasm/gemm.ts';
 import { gemmp16 } from './wasm/gemmp16.ts';
 import { gemv1 } from './wasm/gemv1.ts';
 import { gemvp2 } from './wasm/gemvp2.ts';
+import { gemvi } from './wasm/gemvi.ts';
 import { gemvq } from './wasm/gemvq.ts';
 import { loraExpand } from './wasm/loraExpand.ts';
 import { loraShrink } from './wasm/loraShrink.ts';
 import { pack16 } from './wasm/pack16.ts';
+import { quantX } from './wasm/quantX.ts';
 import { rmsNorm } from './wasm/rmsNorm.ts';
 import { siluMul } from './wasm/siluMul.ts';
 
@@ -29,6 +32,7 @@ import { siluMul } from './wasm/siluMul.ts';
  */
 export function simdModuleBytes(opts: { fma?: boolean } = {}): Uint8Array<ArrayBuffer> {
   const fma = opts.fma ?? false;
-  return emitModule([gemm('gemm', 1, 2), gemm('gemm16', 2, 6), gemmp16(fma), gemvp2(fma), pack16(), gemv1(), gemvq(8), gemvq(4), dq8(), dq4(), siluMul(), attn(), rmsNorm(), addV(), loraShrink(fma), loraExpand(fma)]);
+  return emitModule([gemm('gemm', 1, 2), gemm('gemm16', 2, 6), gemmp16(fma), gemvp2(fma), pack16(), gemv1(), gemvq(8), gemvq(4), dq8(), dq4(), siluMul(), attn(), rmsNorm(), addV(), loraShrink(fma), loraExpand(fma),
+    quantX('nat16'), quantX('mod16'), quantX('eo8'), gemvi('q8', fma), gemvi('q4', fma), ...(fma ? [gemvi('q4r', fma)] : [])]);
 }
 

@@ -28,6 +28,13 @@ interface Kernels {
   gemv1(x: number, w: number, out: number, N: number, K: number): void;
   gemvq8(x: number, q: number, s: number, out: number, N: number, K: number): void;
   gemvq4(x: number, q: number, s: number, out: number, N: number, K: number): void;
+  qxNat16(x: number, xq: number, xs: number, corr: number, groups: number): void;
+  qxMod16(x: number, xq: number, xs: number, corr: number, groups: number): void;
+  qxEo8(x: number, xq: number, xs: number, corr: number, groups: number): void;
+  gemvi8(xq: number, xs: number, corr: number, q: number, s: number, out: number, N: number, K: number): void;
+  gemvi4(xq: number, xs: number, corr: number, q: number, s: number, out: number, N: number, K: number): void;
+  /** only in the relaxed-SIMD build (`fma`) */
+  gemvi4r?: (xq: number, xs: number, corr: number, q: number, s: number, out: number, N: number, K: number) => void;
   dq8(q: number, s: number, dst: number, groups: number): void;
   dq4(q: number, s: number, dst: number, groups: number): void;
   siluMul(g: number, u: number, out: number, n: number): void;
