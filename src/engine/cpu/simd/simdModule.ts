@@ -26,13 +26,16 @@ import { rmsNorm } from './wasm/rmsNorm.ts';
 import { siluMul } from './wasm/siluMul.ts';
 
 /**
- * The module's bytes (imports `env.mem`; exports `gemm`, `gemm16` (K multiple of 16), `gemmp16`, `gemvp2`, `pack16`, `gemv1`,
+ * The module's bytes (imports `env.mem`, shared with `sharedMaxPages`; exports `gemm`, `gemm16` (K multiple of 16), `gemmp16`, `gemvp2`, `pack16`, `gemv1`,
  * `gemvq8`, `gemvq4`, `dq8`, `dq4`, `siluMul`, `attn`, `rmsNorm`, `add`, `loraShrink`, `loraExpand`). About 13 KB: above Chrome's 4 KB limit for synchronous compilation on the main thread, so the SIMD path is
  * for workers (where the engine runs); on the main thread `simdRuntime()` returns null and the JS kernels run.
  */
-export function simdModuleBytes(opts: { fma?: boolean } = {}): Uint8Array<ArrayBuffer> {
+export function simdModuleBytes(opts: { fma?: boolean; sharedMaxPages?: number } = {}): Uint8Array<ArrayBuffer> {
   const fma = opts.fma ?? false;
-  return emitModule([gemm('gemm', 1, 2), gemm('gemm16', 2, 6), gemmp16(fma), gemvp2(fma), pack16(), gemv1(), gemvq(8), gemvq(4), dq8(), dq4(), siluMul(), attn(), rmsNorm(), addV(), loraShrink(fma), loraExpand(fma),
-    quantX('nat16'), quantX('mod16'), quantX('eo8'), gemvi('q8', fma), gemvi('q4', fma), ...(fma ? [gemvi('q4r', fma)] : [])]);
+  return emitModule(
+    [gemm('gemm', 1, 2), gemm('gemm16', 2, 6), gemmp16(fma), gemvp2(fma), pack16(), gemv1(), gemvq(8), gemvq(4), dq8(), dq4(), siluMul(), attn(), rmsNorm(), addV(), loraShrink(fma), loraExpand(fma),
+    quantX('nat16'), quantX('mod16'), quantX('eo8'), gemvi('q8', fma), gemvi('q4', fma), ...(fma ? [gemvi('q4r', fma)] : [])],
+    opts.sharedMaxPages,
+  );
 }
 

@@ -287,10 +287,14 @@ export class Fn {
   }
 }
 
-/** A module importing `env.mem` (a memory) and exporting the given functions (all returning nothing). */
-export function emitModule(fns: Fn[]): Uint8Array<ArrayBuffer> {
+/**
+ * A module importing `env.mem` (a memory; a shared one of at most `sharedMaxPages` pages when given, for threads) and
+ * exporting the given functions (all returning nothing).
+ */
+export function emitModule(fns: Fn[], sharedMaxPages?: number): Uint8Array<ArrayBuffer> {
   const types = fns.map((f) => [0x60, ...vec(f.params.map((p) => [p])), 0]);
-  const imports = vec([[...str('env'), ...str('mem'), 0x02, 0x00, 0x01]]);
+  const limits = sharedMaxPages === undefined ? [0x00, 0x01] : [0x03, 0x01, ...uleb(sharedMaxPages)];
+  const imports = vec([[...str('env'), ...str('mem'), 0x02, ...limits]]);
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec(types)),
