@@ -16,6 +16,7 @@
  * threads?.count;                               // e.g. 4 (the calling thread + 3 workers)
  */
 import { TributaryError } from '../../../core/errors.ts';
+import type * as NodeWorkers from 'node:worker_threads';
 import { simdRuntime, type SimdRuntime } from '../simd/simdRuntime.ts';
 
 /** One kernel call: an export of the SIMD module and its i32 arguments (at most 9). */
@@ -156,7 +157,7 @@ export function stopCpuThreads(): void {
 async function spawn(): Promise<{ port: Port; onMessage: (f: (m: unknown) => void) => void }> {
   if (isNode) {
     const wtName = 'node:worker_threads';
-    const { Worker } = (await import(/* @vite-ignore */ wtName)) as typeof import('node:worker_threads');
+    const { Worker } = (await import(/* @vite-ignore */ wtName)) as typeof NodeWorkers;
     const w = new Worker(workerSource('node'), { eval: true });
     w.unref(); // a pool never keeps a CLI or test process alive
     return { port: w, onMessage: (f) => w.on('message', f) };
