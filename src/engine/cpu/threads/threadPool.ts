@@ -135,7 +135,9 @@ export async function startCpuThreads(count?: number): Promise<CpuThreads | null
   if (threadsUnavailableReason(rt) !== null) return null;
   const n = Math.max(1, Math.min(16, Math.floor(count ?? (await hardwareThreads()))));
   if (current && current.count === n) return current;
-  if (starting) await starting;
+  while (starting) await starting;
+  // another call may have started the same pool meanwhile: keep it (closing it could cut a caller's matmul short)
+  if (current && current.count === n) return current;
   current?.close();
   current = null;
   if (n <= 1) return null;
