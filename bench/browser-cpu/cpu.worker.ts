@@ -32,8 +32,8 @@ export interface CpuBenchReport {
   fma?: boolean;
   /** format → threads → best speed */
   speeds?: Record<string, Record<string, Speed>>;
-  /** format → the prompt's last-token logits (top 16 by value: [token, logit]) and the greedy tokens decoded */
-  logits?: Record<string, { top: [number, number][]; logsumexp: number; greedy: number[] }>;
+  /** format → the prompt's last-token logits and the greedy tokens decoded (first round, first thread count) */
+  logits?: Record<string, { logits: number[]; greedy: number[] }>;
 }
 
 export interface PeerReport {
@@ -80,12 +80,7 @@ async function run(): Promise<CpuBenchReport> {
         const pre = (performance.now() - t0) / 1000;
         const greedy = [argmax(l)];
         if (r === 0 && threads === cfg.threads[0]) {
-          const idx = Array.from(l.keys()).sort((a, b) => l[b]! - l[a]!).slice(0, 16);
-          let m = -Infinity;
-          for (const v of l) m = Math.max(m, v);
-          let s = 0;
-          for (const v of l) s += Math.exp(v - m);
-          logits[quant] = { top: idx.map((i) => [i, l[i]!]), logsumexp: m + Math.log(s), greedy };
+          logits[quant] = { logits: Array.from(l), greedy };
         }
         t0 = performance.now();
         for (let i = 0; i < cfg.decode; i++) {
