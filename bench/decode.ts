@@ -24,7 +24,7 @@ import v8 from 'node:v8';
 import { createCpuBackend } from '../src/engine/cpu/cpuBackend.ts';
 import { createModel, type Model } from '../src/engine/model/llama.ts';
 import { randomModel } from '../src/engine/model/randomModel.ts';
-import { createOrtReference } from '../src/engine/reference/ortReference.ts';
+import { createOrtReference } from '../src/node/engine/reference/ortReference.ts';
 import { matmul } from '../src/engine/cpu/kernels/matmul.ts';
 import { simdRuntime } from '../src/engine/cpu/simd/simdRuntime.ts';
 import { quantizeQ4, quantizeQ8, type Matrix, type QuantKind } from '../src/engine/quant.ts';

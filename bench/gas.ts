@@ -18,10 +18,10 @@ import type { Address } from '../src/core/types.ts';
 import { buildEpochTree, cumulativeFromCredits, fetchPooledCredits } from '../src/chain/epochs.ts';
 import { settlementAbi } from '../src/chain/generated/Settlement.ts';
 import { testTokenAbi } from '../src/chain/generated/TestToken.ts';
-import { startLocalStack, type DevWallet, type LocalStack } from '../src/chain/localStack.ts';
+import { startLocalStack, type DevWallet, type LocalStack } from '../src/node/chain/localStack.ts';
 import { crossoverRecipients, estimatePayoutGas, type PayoutGasConstants } from '../src/chain/payout.ts';
 import { settlementDomain, toContractReceipt, type ReceiptInput, type SettlementDomain } from '../src/chain/receipt.ts';
-import { freshReceiptId, mined, signReceipt } from '../src/chain/testHelpers.ts';
+import { freshReceiptId, mined, signReceipt } from '../src/node/chain/chain.testkit.ts';
 
 const RECEIPT_COUNTS = [1, 10, 100] as const;
 const RECIPIENT_COUNTS = [5, 20, 50] as const;

@@ -26,7 +26,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { randomModel } from '../src/engine/model/randomModel.ts';
-import { buildLlamaOnnx } from '../src/engine/reference/llamaOnnx.ts';
+import { buildLlamaOnnx } from '../src/node/engine/reference/llamaOnnx.ts';
 import { serveStatic } from '../scripts/serve.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, openProfile, type BrowserProfile } from '../tests/e2e/browser.ts';
 import type { BenchConfig, BenchReport, Speed } from './browser/bench.worker.ts';

@@ -15,9 +15,9 @@ import { prepareText } from '../src/core/prepareText.ts';
 import { signContribution, signDatanet, signValidation } from '../src/core/signing.ts';
 import { versionMerkleRoot } from '../src/core/merkle.ts';
 import { validateDatanetDraft } from '../src/core/datanet.ts';
-import { validateChunking } from '../src/core/chunk.ts';
+import { validatePassageOptions } from '../src/core/passage.ts';
 import { writePack } from '../src/core/pack/writePack.ts';
-import type { Chunk, Contribution, Datanet, DatanetDraft, DatanetVersion, Hex, Validation } from '../src/core/types.ts';
+import type { Passage, Contribution, Datanet, DatanetDraft, DatanetVersion, Hex, Validation } from '../src/core/types.ts';
 
 const SOURCE_DIR = 'demo';
 const OUT_DIR = join('public', 'demo');
@@ -46,7 +46,7 @@ async function buildOne(slug: string): Promise<{ file: string; datanetId: string
   const ownerKey = demoKey(slug, 'owner');
   const owner = privateKeyToAccount(ownerKey).address;
   const draft = validateDatanetDraft({ ...meta, owner });
-  const chunking = validateChunking(draft.chunking);
+  const chunking = validatePassageOptions(draft.chunking);
   const datanet: Datanet = {
     ...draft,
     chunking,
@@ -63,7 +63,7 @@ async function buildOne(slug: string): Promise<{ file: string; datanetId: string
     .filter((f) => f.endsWith('.md'))
     .sort();
   const contributions: Contribution[] = [];
-  const chunks: Chunk[] = [];
+  const chunks: Passage[] = [];
   const validations: Validation[] = [];
   for (const [i, fileName] of docs.entries()) {
     const raw = readFileSync(join(dir, 'docs', fileName), 'utf8');

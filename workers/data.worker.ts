@@ -1,7 +1,7 @@
 /** The data worker: the DataService (src/services) exposed over comlink. */
 import * as Comlink from 'comlink';
 import { DataService } from '../src/services/DataService.ts';
-import { registerErrorTransfer } from '../src/services/errorTransfer.ts';
+import { registerErrorTransfer } from '../src/workerApi/errorTransfer.ts';
 import { getDb } from '../src/store/db.ts';
 
 registerErrorTransfer();

@@ -3,7 +3,7 @@ import * as Comlink from 'comlink';
 import { defaultByteCache } from '../src/engine/formats/byteCache.ts';
 import { EngineService } from '../src/services/engine/EngineService.ts';
 import { createWebGpuHandle } from '../src/services/engine/webgpuHandle.ts';
-import { registerErrorTransfer } from '../src/services/errorTransfer.ts';
+import { registerErrorTransfer } from '../src/workerApi/errorTransfer.ts';
 import { getDb } from '../src/store/db.ts';
 
 registerErrorTransfer();

@@ -12,7 +12,7 @@ import { createModel, type Model } from '../../src/engine/model/llama.ts';
 import { randomModel } from '../../src/engine/model/randomModel.ts';
 import type { LlamaConfig } from '../../src/engine/model/types.ts';
 import { ropeInvFreq } from '../../src/engine/cpu/kernels/rope.ts';
-import { ropeAndMaskInputs } from '../../src/engine/reference/llamaOnnx.ts';
+import { ropeAndMaskInputs } from '../../src/node/engine/reference/llamaOnnx.ts';
 import { WebGpuBackend } from '../../src/engine/webgpu/webgpuBackend.ts';
 
 export interface BenchConfig {

@@ -12,7 +12,7 @@ import { planClaim } from '../../src/chain/epochs.ts';
 import { settlementAbi } from '../../src/chain/generated/Settlement.ts';
 import { testTokenAbi } from '../../src/chain/generated/TestToken.ts';
 import { settlementDomain, toContractReceipt, type ReceiptInput } from '../../src/chain/receipt.ts';
-import { freshAddress, freshReceiptId, mined, signReceipt } from '../../src/chain/testHelpers.ts';
+import { freshAddress, freshReceiptId, mined, signReceipt } from '../../src/node/chain/chain.testkit.ts';
 import { startDevnet, type Devnet } from './devnet.ts';
 
 let devnet: Devnet;

@@ -11,8 +11,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Deployment } from '../../src/chain/deploy.ts';
-import { startLocalStack, TOKEN_UNIT } from '../../src/chain/localStack.ts';
+import type { Deployment } from '../../src/node/chain/deploy.ts';
+import { startLocalStack, TOKEN_UNIT } from '../../src/node/chain/localStack.ts';
 import { startRootPoster, type PostedEpoch } from '../../src/chain/rootPoster.ts';
 import type { Address } from '../../src/core/types.ts';
 

@@ -6,8 +6,8 @@ import { versionMerkleProof, versionMerkleRoot, type VersionLeaf } from '../core
 import type { Address } from '../core/types.ts';
 import { decodeChainError } from './errors.ts';
 import { datanetRegistryAbi } from './generated/DatanetRegistry.ts';
-import { startLocalStack, type DevWallet, type LocalStack } from './localStack.ts';
-import { expectRevert, freshAddress, mined } from './testHelpers.ts';
+import { startLocalStack, type DevWallet, type LocalStack } from '../node/chain/localStack.ts';
+import { expectRevert, freshAddress, mined } from '../node/chain/chain.testkit.ts';
 
 let stack: LocalStack;
 let registry: Address;

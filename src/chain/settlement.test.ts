@@ -9,11 +9,11 @@ import { buildEpochTree, cumulativeFromCredits, fetchPooledCredits, planClaim, r
 import { reentrantTokenAbi, reentrantTokenBytecode } from './generated/ReentrantToken.ts';
 import { settlementAbi, settlementBytecode } from './generated/Settlement.ts';
 import { testTokenAbi } from './generated/TestToken.ts';
-import { startLocalStack, TOKEN_UNIT, type DevWallet, type LocalStack } from './localStack.ts';
+import { startLocalStack, TOKEN_UNIT, type DevWallet, type LocalStack } from '../node/chain/localStack.ts';
 import { permitTypedData, readPermitDomain, readPermitNonce, splitSignature } from './permit.ts';
 import { hashReceipt, settlementDomain, toContractReceipt, type ReceiptInput, type SettlementDomain, type SplitRole } from './receipt.ts';
 import { postLatestEpochRoot } from './rootPoster.ts';
-import { expectRevert, freshAddress, freshReceiptId, mined, signReceipt } from './testHelpers.ts';
+import { expectRevert, freshAddress, freshReceiptId, mined, signReceipt } from '../node/chain/chain.testkit.ts';
 
 const DIRECT = 0;
 const POOLED = 1;

@@ -3,7 +3,7 @@
  * worker is replaced, see `supervisedWorker`); `workerEvents` tells subscribers about crashes and
  * restarts (e.g. to show a toast).
  */
-import type { DataApi } from './api.ts';
+import type { DataApi } from '../workerApi/dataApi.ts';
 import { createSupervisedWorker, type SupervisedWorker, type WorkerEvent } from './supervisedWorker.ts';
 
 export type { WorkerEvent };

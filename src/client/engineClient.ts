@@ -3,7 +3,7 @@
  * is replaced; the new one starts without a model, so the pages load it again). `engineReady()` picks the backend and
  * makes sure a model is loaded (the bundled demo model by default), once per worker.
  */
-import type { EngineApi, LoadProgress, ModelInfo } from './engineApi.ts';
+import type { EngineApi, LoadProgress, ModelInfo } from '../workerApi/engineApi.ts';
 import { workerEvents } from './dataClient.ts';
 import { createSupervisedWorker, type SupervisedWorker } from './supervisedWorker.ts';
 

@@ -1,5 +1,5 @@
-/** The UI's handle on the chain worker (the ledger), started on first use and supervised like the data worker. */
-import type { LedgerApi } from './ledgerApi.ts';
+/** The UI's handle on the ledger worker, started on first use and supervised like the data worker. */
+import type { LedgerApi } from '../workerApi/ledgerApi.ts';
 import { workerEvents } from './dataClient.ts';
 import { createSupervisedWorker, type SupervisedWorker } from './supervisedWorker.ts';
 
@@ -7,8 +7,8 @@ let ledger: SupervisedWorker<LedgerApi> | undefined;
 
 export function getLedgerApi(): LedgerApi {
   ledger ??= createSupervisedWorker<LedgerApi>(
-    () => new Worker(new URL('../../workers/chain.worker.ts', import.meta.url), { type: 'module', name: 'chain' }),
-    { name: 'chain', onEvent: (e) => workerEvents.emit(e) },
+    () => new Worker(new URL('../../workers/ledger.worker.ts', import.meta.url), { type: 'module', name: 'ledger' }),
+    { name: 'ledger', onEvent: (e) => workerEvents.emit(e) },
   );
   return ledger.api;
 }

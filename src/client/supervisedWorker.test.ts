@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTributaryError, TributaryError } from '../core/errors.ts';
-import { registerErrorTransfer } from '../services/errorTransfer.ts';
+import { registerErrorTransfer } from '../workerApi/errorTransfer.ts';
 import { createSupervisedWorker, MAX_RESTARTS, type WorkerEvent } from './supervisedWorker.ts';
 
 /**
@@ -52,6 +52,7 @@ interface TestApi {
   hang(): Promise<never>;
   fail(): Promise<never>;
   failPlain(): Promise<never>;
+  failWrapped(): Promise<never>;
   work(steps: number, onProgress: (done: number) => void): Promise<number>;
 }
 
@@ -65,6 +66,11 @@ function makeService(generation: number): TestApi {
     },
     failPlain: async () => {
       throw new RangeError('plain failure');
+    },
+    failWrapped: async () => {
+      const gpu = new Error('GPUValidationError: buffer too small', { cause: new TypeError('size 0') });
+      const inner = new TributaryError('webgpu/error', 'The GPU rejected a kernel.', undefined, { cause: gpu });
+      throw new TributaryError('engine/bad-weights', 'The model could not be loaded; pick another model.', 'tiny.gguf', { cause: inner, details: 'upload failed' });
     },
     work: async (steps, onProgress) => {
       for (let i = 1; i <= steps; i++) await onProgress(i);
@@ -113,6 +119,20 @@ describe('createSupervisedWorker', () => {
     expect(t.code).toBe('file/too-large');
     expect(t.subject).toBe('big.txt');
     expect(t.message).toBe('big.txt: It is larger than 10 MB: split it.');
+  });
+
+  it('keeps details and the cause chain of a wrapped error thrown in the worker', async () => {
+    const { sup } = setup();
+    const err = (await sup.api.failWrapped().catch((e: unknown) => e)) as TributaryError;
+    expect(err).toBeInstanceOf(TributaryError);
+    expect(err.details).toBe('upload failed');
+    const [, inner, gpu, root] = err.chain() as [unknown, TributaryError, Error, Error];
+    expect(inner).toBeInstanceOf(TributaryError);
+    expect(inner.code).toBe('webgpu/error');
+    expect(inner.details).toBe('GPUValidationError: buffer too small');
+    expect(gpu.message).toBe('GPUValidationError: buffer too small');
+    expect(root.name).toBe('TypeError');
+    expect(root.message).toBe('size 0');
   });
 
   it('passes other errors through as errors', async () => {

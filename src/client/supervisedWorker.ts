@@ -35,16 +35,31 @@ interface Generation {
   detach(): void;
 }
 
-/** A TributaryError instance from one that crossed the boundary as a plain object. */
-export function reviveError(e: unknown): unknown {
+/** A TributaryError instance (with its `details` and revived `cause` chain) from one that crossed the boundary as a plain object. */
+export function reviveError(e: unknown, depth = 0): unknown {
   if (e instanceof TributaryError || !isTributaryError(e)) return e;
-  const plain = e as unknown as { code: ErrorCode; message?: unknown; subject?: unknown; stack?: unknown };
+  const plain = e as unknown as { code: ErrorCode; message?: unknown; subject?: unknown; details?: unknown; cause?: unknown; stack?: unknown };
   const subject = typeof plain.subject === 'string' ? plain.subject : undefined;
   const message = String(plain.message ?? '');
   const raw = subject !== undefined && message.startsWith(`${subject}: `) ? message.slice(subject.length + 2) : message;
-  const revived = new TributaryError(plain.code, raw, subject);
+  const options: { cause?: unknown; details?: string } = {};
+  if (typeof plain.details === 'string') options.details = plain.details;
+  if (plain.cause !== undefined && depth < 16) options.cause = reviveCause(plain.cause, depth + 1);
+  const revived = new TributaryError(plain.code, raw, subject, options);
   if (typeof plain.stack === 'string') revived.stack = plain.stack;
   return revived;
+}
+
+/** A cause that crossed the boundary: a TributaryError again, or an Error with the original name, message and stack. */
+function reviveCause(c: unknown, depth: number): unknown {
+  if (isTributaryError(c)) return reviveError(c, depth);
+  if (typeof c !== 'object' || c === null || typeof (c as { message?: unknown }).message !== 'string') return c;
+  const plain = c as { name?: unknown; message: string; stack?: unknown; cause?: unknown };
+  const inner = plain.cause !== undefined && depth < 16 ? reviveCause(plain.cause, depth + 1) : undefined;
+  const err = new Error(plain.message, inner === undefined ? undefined : { cause: inner });
+  if (typeof plain.name === 'string') err.name = plain.name;
+  if (typeof plain.stack === 'string') err.stack = plain.stack;
+  return err;
 }
 
 function eventMessage(ev: Event): string {

@@ -6,7 +6,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { TributaryError } from './errors.ts';
 import { sha256Text } from './hash.ts';
 import { validateRewardPolicy } from './rewardPolicy.ts';
-import type { Address, ChunkingOptions, Datanet, DatanetDraft, Moderation } from './types.ts';
+import type { Address, PassageOptions, Datanet, DatanetDraft, Moderation } from './types.ts';
 
 export const DATANET_LIMITS = {
   nameMin: 3,
@@ -36,12 +36,12 @@ function text(value: unknown, field: string, label: string): string {
   return value.trim();
 }
 
-function checkChunking(c: ChunkingOptions): ChunkingOptions {
+function checkChunking(c: PassageOptions): PassageOptions {
   if (typeof c !== 'object' || c === null) invalid('chunking', 'Chunking options are missing: set a unit, a size and an overlap.');
   if (c.unit !== 'chars' && c.unit !== 'tokens') invalid('chunking.unit', `Chunking unit must be 'chars' or 'tokens' (got ${String(c.unit)}).`);
-  if (!Number.isInteger(c.size) || c.size <= 0) invalid('chunking.size', `Chunk size must be a whole number above 0 (got ${String(c.size)}).`);
+  if (!Number.isInteger(c.size) || c.size <= 0) invalid('chunking.size', `Passage size must be a whole number above 0 (got ${String(c.size)}).`);
   if (!Number.isInteger(c.overlap) || c.overlap < 0 || c.overlap >= c.size) {
-    invalid('chunking.overlap', `Chunk overlap must be a whole number from 0 to less than the chunk size ${c.size} (got ${String(c.overlap)}).`);
+    invalid('chunking.overlap', `Passage overlap must be a whole number from 0 to less than the passage size ${c.size} (got ${String(c.overlap)}).`);
   }
   return { unit: c.unit, size: c.size, overlap: c.overlap };
 }

@@ -104,15 +104,49 @@ export type ErrorCode =
   | 'worker/crashed'
   | 'storage/failed';
 
+/** What a TributaryError may wrap: the error it was raised from and its technical detail. */
+export interface TributaryErrorOptions {
+  /** The underlying error (a viem or WebGPU error, another TributaryError); kept as `cause`. */
+  cause?: unknown;
+  /** Technical detail for a developer (defaults to the cause's details or message). */
+  details?: string;
+}
+
+/**
+ * Like viem's BaseError, a wrapped error keeps its chain: `cause` is the error it came from and
+ * `details` its technical text, so the user-facing `message` can stay actionable while nothing is lost.
+ */
 export class TributaryError extends Error {
   override readonly name = 'TributaryError';
+  readonly details?: string;
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly subject?: string,
+    options: TributaryErrorOptions = {},
   ) {
-    super(subject ? `${subject}: ${message}` : message);
+    super(subject ? `${subject}: ${message}` : message, options.cause === undefined ? undefined : { cause: options.cause });
+    const details = options.details ?? causeDetails(options.cause);
+    if (details !== undefined) this.details = details;
   }
+
+  /** The chain from this error down through each `cause` (this error first); stops at 16 links. */
+  chain(): unknown[] {
+    const out: unknown[] = [];
+    let e: unknown = this as unknown;
+    while (e !== undefined && out.length < 16) {
+      out.push(e);
+      e = typeof e === 'object' && e !== null ? (e as { cause?: unknown }).cause : undefined;
+    }
+    return out;
+  }
+}
+
+function causeDetails(cause: unknown): string | undefined {
+  if (cause === undefined) return undefined;
+  if (isTributaryError(cause)) return cause.details ?? cause.message;
+  if (cause instanceof Error) return cause.message;
+  return typeof cause === 'string' ? cause : undefined;
 }
 
 /** True when `e` is a TributaryError (also after crossing a worker boundary as a plain object). */

@@ -13,7 +13,7 @@ export function sha256Text(text: string): Hex {
 }
 
 /** Hash of an ordered list of hashes: SHA-256 over their concatenated 32-byte values. */
-export function hashChunkList(hashes: readonly Hex[]): Hex {
+export function hashPassageList(hashes: readonly Hex[]): Hex {
   const all = new Uint8Array(hashes.length * 32);
   hashes.forEach((h, i) => {
     if (!/^0x[0-9a-f]{64}$/.test(h)) throw new TypeError(`not a 32-byte hex hash: ${h}`);

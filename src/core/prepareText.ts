@@ -3,14 +3,14 @@
  * its chunks with their exact and dedupe hashes, the chunk-list hash and a MinHash signature. Pure and
  * synchronous.
  */
-import { chunkText, type Tokenizer } from './chunk.ts';
+import { splitPassages, type Tokenizer } from './passage.ts';
 import { TributaryError } from './errors.ts';
-import { hashChunkList, sha256Text } from './hash.ts';
+import { hashPassageList, sha256Text } from './hash.ts';
 import { minhashSignature } from './minhash.ts';
 import { normalizeForHash, normalizeText } from './normalize.ts';
-import type { ChunkingOptions, Hex } from './types.ts';
+import type { PassageOptions, Hex } from './types.ts';
 
-export interface PreparedChunk {
+export interface PreparedPassage {
   index: number;
   /** Character offsets in `normalized`. */
   start: number;
@@ -27,8 +27,8 @@ export interface PreparedText {
   normalized: string;
   /** `sha256Text(normalizeForHash(normalized))`: exact-duplicate identity. */
   textHash: Hex;
-  chunks: PreparedChunk[];
-  /** `hashChunkList` of the chunks' exact-text hashes (`hash`), in order. */
+  chunks: PreparedPassage[];
+  /** `hashPassageList` of the chunks' exact-text hashes (`hash`), in order. */
   chunksHash: Hex;
   /** `minhashSignature(normalized)`, for near-duplicate checks. */
   minhash: number[];
@@ -38,12 +38,12 @@ export interface PreparedText {
  * Normalises, chunks and hashes a text. Throws `file/no-text` when nothing is left after normalising,
  * and `datanet/invalid` for bad chunking options (or token chunking without a tokenizer).
  */
-export function prepareText(text: string, chunking: ChunkingOptions, tokenizer?: Tokenizer): PreparedText {
+export function prepareText(text: string, chunking: PassageOptions, tokenizer?: Tokenizer): PreparedText {
   const normalized = normalizeText(text);
   if (normalized === '') {
     throw new TributaryError('file/no-text', 'there is no text in it (only whitespace); add a file or paste some text with words in it.');
   }
-  const chunks = chunkText(normalized, chunking, tokenizer).map((s) => ({
+  const chunks = splitPassages(normalized, chunking, tokenizer).map((s) => ({
     index: s.index,
     start: s.start,
     end: s.end,
@@ -55,7 +55,7 @@ export function prepareText(text: string, chunking: ChunkingOptions, tokenizer?:
     normalized,
     textHash: sha256Text(normalizeForHash(normalized)),
     chunks,
-    chunksHash: hashChunkList(chunks.map((c) => c.hash)),
+    chunksHash: hashPassageList(chunks.map((c) => c.hash)),
     minhash: minhashSignature(normalized),
   };
 }

@@ -4,14 +4,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chunkText, type Tokenizer } from './chunk.ts';
-import { spanProblem } from './chunk.testkit.ts';
+import { splitPassages, type Tokenizer } from './passage.ts';
+import { spanProblem } from './passage.testkit.ts';
 import { TributaryError } from './errors.ts';
-import { hashChunkList, sha256Text } from './hash.ts';
+import { hashPassageList, sha256Text } from './hash.ts';
 import { normalizeForHash, normalizeText } from './normalize.ts';
 import { prepareText } from './prepareText.ts';
 import { csvToText, decodeUtf8Text, jsonlToText } from './textFile.ts';
-import type { ChunkingOptions } from './types.ts';
+import type { PassageOptions } from './types.ts';
 
 const RUNS = { numRuns: 250 };
 
@@ -35,7 +35,7 @@ const hostileString: fc.Arbitrary<string> = fc.oneof(
   fc.tuple(fc.constantFrom('x', '😀', 'e\u0301', '中'), fc.integer({ min: 100, max: 5000 })).map(([c, n]) => c.repeat(n)),
 );
 
-const chunking: fc.Arbitrary<ChunkingOptions> = fc
+const chunking: fc.Arbitrary<PassageOptions> = fc
   .integer({ min: 100, max: 1200 })
   .chain((size) => fc.record({ unit: fc.constant('chars' as const), size: fc.constant(size), overlap: fc.integer({ min: 0, max: Math.ceil(size / 2) - 1 }) }));
 
@@ -141,24 +141,24 @@ describe('text pipeline properties', () => {
     );
   });
 
-  it('chunkText spans cover the text in order with bounded size', () => {
+  it('splitPassages spans cover the text in order with bounded size', () => {
     fc.assert(
       fc.property(hostileString, chunking, (s, opts) => {
-        const spans = chunkText(s, opts);
+        const spans = splitPassages(s, opts);
         expect(spanProblem(s, spans, opts)).toBeNull();
       }),
       RUNS,
     );
   });
 
-  it('chunkText by tokens keeps the invariants with a monotone tokenizer', () => {
+  it('splitPassages by tokens keeps the invariants with a monotone tokenizer', () => {
     const tok: Tokenizer = { countTokens: (s) => s.split(/\s+/).filter(Boolean).length + Math.floor(s.length / 16) };
     const opts = fc
       .integer({ min: 100, max: 400 })
       .chain((size) => fc.record({ unit: fc.constant('tokens' as const), size: fc.constant(size), overlap: fc.integer({ min: 0, max: Math.ceil(size / 2) - 1 }) }));
     fc.assert(
       fc.property(hostileString, opts, (s, o) => {
-        expect(spanProblem(s, chunkText(s, o, tok), o, tok)).toBeNull();
+        expect(spanProblem(s, splitPassages(s, o, tok), o, tok)).toBeNull();
       }),
       { numRuns: 100 },
     );
@@ -179,7 +179,7 @@ describe('text pipeline properties', () => {
           expect(c.hash).toBe(sha256Text(c.text));
           expect(c.dedupeHash).toBe(sha256Text(normalizeForHash(c.text)));
         }
-        expect(r.chunksHash).toBe(hashChunkList(r.chunks.map((c) => c.hash)));
+        expect(r.chunksHash).toBe(hashPassageList(r.chunks.map((c) => c.hash)));
         expect(r.minhash).toHaveLength(128);
       }),
       RUNS,

@@ -26,7 +26,7 @@ export interface RewardPolicy {
 export type Moderation = 'quorum' | 'owner';
 
 /** How texts are cut into passages. `unit` is 'chars' until a tokenizer exists. */
-export interface ChunkingOptions {
+export interface PassageOptions {
   unit: 'chars' | 'tokens';
   /** Target passage size in `unit`s. */
   size: number;
@@ -44,7 +44,8 @@ export interface DatanetDraft {
   owner: Address;
   rewardPolicy: RewardPolicy;
   moderation: Moderation;
-  chunking: ChunkingOptions;
+  /** Stored and signed under its first name `chunking` (kept so stored Datanets, signatures and packs stay valid). */
+  chunking: PassageOptions;
 }
 
 export interface Datanet {
@@ -61,7 +62,7 @@ export interface Datanet {
   owner: Address;
   rewardPolicy: RewardPolicy;
   moderation: Moderation;
-  chunking: ChunkingOptions;
+  chunking: PassageOptions;
   createdAt: number;
   /** Latest published version number; 0 while nothing is accepted. */
   currentVersion: number;
@@ -85,9 +86,11 @@ export interface ContributionPayload {
    */
   textHash: Hex;
   /**
-   * `hashChunkList` (see core/hash) of the passages' exact-text hashes (`Chunk.hash`), in index order:
+   * `hashPassageList` (see core/hash) of the passages' exact-text hashes (`Passage.hash`), in index order:
    * through it the signature covers the exact text of every passage.
    */
+  // `chunksHash` and `chunkCount` keep their first names (passages were called chunks): they are stored, signed
+  // and written in packs, so renaming them would break stored data and existing packs.
   chunksHash: Hex;
   chunkCount: number;
   createdAt: number;
@@ -107,7 +110,7 @@ export interface Contribution extends ContributionPayload {
 }
 
 /** One passage of a contribution. */
-export interface Chunk {
+export interface Passage {
   /**
    * `sha256Text(text)`: SHA-256 of the exact passage text (already `normalizeText`-ed upstream). Integrity
    * identity: `chunksHash` is over these, so any change to the text (even of case or spacing) breaks it.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../core/errors.ts';
 import { extractDocxText } from './extractDocxText.ts';
-import { makeDocx, makeZip } from './fixtures.ts';
+import { makeDocx, makeZip } from './sampleFiles.testkit.ts';
 
 async function expectBroken(p: Promise<unknown>, subject: string, re: RegExp): Promise<void> {
   const e = await p.then(

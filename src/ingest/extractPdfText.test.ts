@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../core/errors.ts';
 import { extractPdfText, looksLikePdf } from './extractPdfText.ts';
-import { makeEncryptedPdf, makePdf } from './fixtures.ts';
+import { makeEncryptedPdf, makePdf } from './sampleFiles.testkit.ts';
 
 async function expectBroken(p: Promise<unknown>, subject: string, re: RegExp): Promise<void> {
   const e = await p.then(

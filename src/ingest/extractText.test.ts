@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TributaryError, type ErrorCode } from '../core/errors.ts';
 import { extractText, type ExtractProgress } from './extractText.ts';
-import { makeDocx, makePdf } from './fixtures.ts';
+import { makeDocx, makePdf } from './sampleFiles.testkit.ts';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 

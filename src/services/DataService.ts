@@ -14,7 +14,7 @@ import type {
   SignedContribution,
   SubmitResult,
   VoteResult,
-} from '../client/api.ts';
+} from '../workerApi/dataApi.ts';
 import type { Address, Datanet, DatanetDraft, Hex, IdentityPublic, ValidationPayload, Verdict } from '../core/types.ts';
 import type { TributaryDB } from '../store/db.ts';
 import type { ServiceContext, ServiceDeps } from './context.ts';

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { ContributionPreview } from '../client/api.ts';
-import { hashChunkList, sha256Text } from '../core/hash.ts';
+import type { ContributionPreview } from '../workerApi/dataApi.ts';
+import { hashPassageList, sha256Text } from '../core/hash.ts';
 import { UPLOAD_LIMITS, utcDay } from '../core/limits.ts';
 import { normalizeForHash } from '../core/normalize.ts';
 import { contributionPayloadOf, verifyContribution } from '../core/signing.ts';
-import { listChunks, listContributions } from '../store/contributions.ts';
+import { listPassages, listContributions } from '../store/contributions.ts';
 import { uploadsToday } from '../store/uploads.ts';
-import { contribute, counts, draft, makeCast, makeEnv, paragraph, paragraphs, rejection, text, utf8, type TestEnv } from './testkit.ts';
+import { contribute, counts, draft, makeCast, makeEnv, paragraph, paragraphs, rejection, text, utf8, type TestEnv } from './services.testkit.ts';
 
 async function setup() {
   const env = makeEnv();
@@ -54,7 +54,7 @@ describe('preview and submit', () => {
     expect(c.textHash).toBe(preview.textHash);
     expect(c.minhash.length).toBeGreaterThan(0);
     expect(await verifyContribution(contributionPayloadOf(c), c.signature)).toBe(true);
-    const chunks = await listChunks(env.db, c.id);
+    const chunks = await listPassages(env.db, c.id);
     expect(chunks.map((ch) => ch.index)).toEqual([0, 1, 2, 3, 4, 5]);
     // The signed chunksHash is over the exact text of each passage; dedupeHash is the lossy duplicate key.
     for (const ch of chunks) {
@@ -62,7 +62,7 @@ describe('preview and submit', () => {
       expect(ch.dedupeHash).toBe(sha256Text(normalizeForHash(ch.text)));
     }
     expect(preview.chunks.map((pc) => [pc.hash, pc.dedupeHash])).toEqual(chunks.map((ch) => [ch.hash, ch.dedupeHash]));
-    expect(hashChunkList(chunks.map((ch) => ch.hash))).toBe(c.chunksHash);
+    expect(hashPassageList(chunks.map((ch) => ch.hash))).toBe(c.chunksHash);
     expect(await env.db.contributions.get(c.id)).toEqual(c);
     expect(await uploadsToday(env.db, dn.id, cast.alice, utcDay(env.clock.now))).toEqual({ files: 1, bytes: preview.sourceBytes });
     // A submitted preview is gone.
@@ -168,10 +168,10 @@ describe('duplicates', () => {
     const { submitted } = await env.svc.submitContributions([preview.previewId], cast.bob);
     const c = submitted[0]!;
     expect(c.chunkCount).toBe(5);
-    const chunks = await listChunks(env.db, c.id);
+    const chunks = await listPassages(env.db, c.id);
     expect(chunks.map((x) => x.index)).toEqual([0, 1, 2, 3, 4]);
     expect(chunks.map((x) => x.text)).toEqual(paragraphs(13, 5));
-    expect(c.chunksHash).toBe(hashChunkList(chunks.map((x) => x.hash)));
+    expect(c.chunksHash).toBe(hashPassageList(chunks.map((x) => x.hash)));
 
     const onlyOld = failed(await previewOne(env, dn.id, cast.bob, [base[4]!, base[1]!].join('\n\n'), 'Reshuffled'));
     expect(onlyOld.error.code).toBe('duplicate/exact');
@@ -188,7 +188,7 @@ describe('duplicates', () => {
     const dups = preview.chunks.filter((c) => c.duplicateOf);
     expect(dups.map((c) => c.index)).toEqual([5]);
     expect(dups[0]!.duplicateOf).toEqual({ contributionId: first.id, title: 'Original' });
-    const stored = (await listChunks(env.db, first.id))[2]!;
+    const stored = (await listPassages(env.db, first.id))[2]!;
     expect(dups[0]!.dedupeHash).toBe(stored.dedupeHash);
     expect(dups[0]!.hash).not.toBe(stored.hash);
   });

@@ -1,4 +1,4 @@
-import { validateChunking } from '../core/chunk.ts';
+import { validatePassageOptions } from '../core/passage.ts';
 import { makeDatanet, validateDatanetDraft } from '../core/datanet.ts';
 import { TributaryError } from '../core/errors.ts';
 import { verifyDatanet } from '../core/signing.ts';
@@ -6,17 +6,18 @@ import type { Datanet, DatanetDraft, Hex } from '../core/types.ts';
 import { datanetSignatureKey, setSetting } from '../store/settings.ts';
 import type { ServiceContext } from './context.ts';
 import { asTributaryError, canonicalAddress, requireLocalIdentity } from './util.ts';
+import { addDatanet } from '../store/datanets.ts';
 
 /**
- * Checks the draft (`validateDatanetDraft`, `validateChunking`), requires the owner to be a local
+ * Checks the draft (`validateDatanetDraft`, `validatePassageOptions`), requires the owner to be a local
  * identity (its key signs the Datanet when it is exported), then makes and stores the Datanet.
  */
 export async function createDatanet(ctx: ServiceContext, draft: DatanetDraft): Promise<Datanet> {
   const checked = validateDatanetDraft(draft);
-  validateChunking(checked.chunking);
+  validatePassageOptions(checked.chunking);
   const owner = await requireLocalIdentity(ctx.db, checked.owner);
   const datanet = makeDatanet({ ...checked, owner: owner.address }, ctx.deps.now(), ctx.deps.randomBytes(16));
-  await ctx.db.datanets.add(datanet);
+  await addDatanet(ctx.db, datanet);
   return datanet;
 }
 
@@ -26,7 +27,7 @@ export async function createDatanet(ctx: ServiceContext, draft: DatanetDraft): P
  */
 export async function prepareDatanet(ctx: ServiceContext, draft: DatanetDraft): Promise<Datanet> {
   const checked = validateDatanetDraft(draft);
-  validateChunking(checked.chunking);
+  validatePassageOptions(checked.chunking);
   return makeDatanet({ ...checked, owner: canonicalAddress(checked.owner) }, ctx.deps.now(), ctx.deps.randomBytes(16));
 }
 
@@ -45,7 +46,7 @@ const DATANET_ID_RE = /^dn-[0-9a-f]{16}$/;
 export async function createSignedDatanet(ctx: ServiceContext, signed: Datanet, signature: Hex): Promise<Datanet> {
   if (typeof signed !== 'object' || signed === null) throw new TributaryError('datanet/invalid', 'The signed Datanet is missing: create it again.');
   const checked = validateDatanetDraft(signed);
-  validateChunking(checked.chunking);
+  validatePassageOptions(checked.chunking);
   const owner = canonicalAddress(checked.owner);
   const datanet: Datanet = {
     id: signed.id,
@@ -92,7 +93,7 @@ export async function createSignedDatanet(ctx: ServiceContext, signed: Datanet, 
       if (await db.datanets.get(datanet.id)) {
         throw new TributaryError('datanet/invalid', `A Datanet with the id ${datanet.id} already exists here: create it again (a new id is made).`, datanet.name);
       }
-      await db.datanets.add(datanet);
+      await addDatanet(db, datanet);
       await setSetting(db, datanetSignatureKey(datanet.id), signature);
     });
   } catch (e) {

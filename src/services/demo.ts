@@ -4,7 +4,7 @@
  * are skipped; once all are in, the setting `demoDataLoaded` is set and later calls return 0 without
  * fetching anything (so a second start, or an offline one, costs nothing).
  */
-import type { ProgressCallback } from '../client/api.ts';
+import type { ProgressCallback } from '../workerApi/dataApi.ts';
 import { TributaryError } from '../core/errors.ts';
 import { getSetting, setSetting, SETTING_KEYS } from '../store/settings.ts';
 import type { ServiceContext } from './context.ts';

@@ -1,5 +1,5 @@
 /** Downloads for packs and the demo index, with progress and `pack/fetch` errors. */
-import type { ProgressCallback } from '../client/api.ts';
+import type { ProgressCallback } from '../workerApi/dataApi.ts';
 import { TributaryError } from '../core/errors.ts';
 import type { ServiceContext } from './context.ts';
 

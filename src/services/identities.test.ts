@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { privateKeyToAccount } from 'viem/accounts';
-import { draft, makeEnv, rejection } from './testkit.ts';
+import { draft, makeEnv, rejection } from './services.testkit.ts';
 
 describe('identities', () => {
   it('creates local keys and never returns a private key', async () => {

@@ -1,6 +1,6 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import type { Identity, IdentityPublic } from '../core/types.ts';
-import { listIdentities as listStored, toPublicIdentity } from '../store/identities.ts';
+import { addIdentity, listIdentities as listStored, toPublicIdentity } from '../store/identities.ts';
 import type { ServiceContext } from './context.ts';
 
 export const IDENTITY_LABEL_MAX = 60;
@@ -25,6 +25,6 @@ export async function createIdentity(ctx: ServiceContext, label: string): Promis
     privateKey,
     createdAt: ctx.deps.now(),
   };
-  await ctx.db.identities.add(identity);
+  await addIdentity(ctx.db, identity);
   return toPublicIdentity(identity);
 }

@@ -19,7 +19,7 @@ import {
   waitForSuccess,
   type WalletContext,
 } from '../chain/wallet/settleWithWallet.ts';
-import { startLocalStack, type LocalStack } from '../chain/localStack.ts';
+import { startLocalStack, type LocalStack } from '../node/chain/localStack.ts';
 import { postLatestEpochRoot } from '../chain/rootPoster.ts';
 import { planClaim } from '../chain/epochs.ts';
 import type { ReceiptInput } from '../chain/receipt.ts';

@@ -1,5 +1,5 @@
 /**
- * The ledger's service (runs in the chain worker, `workers/chain.worker.ts`): creates receipts, keeps the
+ * The ledger's service (runs in the ledger worker, `workers/ledger.worker.ts`): creates receipts, keeps the
  * ledger's bookkeeping around settlements and claims, and reconciles it with the chain. Chain reads go
  * through an injected `LedgerChainReader` (the worker builds it from `src/chain`), so this layer stays
  * free of network code and tests can use a real anvil or a fake.
@@ -9,7 +9,7 @@
  * then `settlementConfirmed` / `settlementFailed`. A tab closed in between leaves entries `submitting`;
  * `reconcile` (on start and before every settlement) asks the chain what happened to them.
  */
-import { CHAIN_SETTINGS_KEY, type ChainSettings, type ClaimPlanInfo, type LedgerApi, type LedgerChainRef, type PayDatanetInput, type ReconcileReport } from '../client/ledgerApi.ts';
+import { CHAIN_SETTINGS_KEY, type ChainSettings, type ClaimPlanInfo, type LedgerApi, type LedgerChainRef, type PayDatanetInput, type ReconcileReport } from '../workerApi/ledgerApi.ts';
 import { TributaryError } from '../core/errors.ts';
 import type { ClaimRecord, LedgerEntry, PayoutMode, SettlementRecord } from '../core/ledger.ts';
 import { buildReceipt } from '../core/receiptSplit.ts';

@@ -3,11 +3,11 @@ import { describe, expect, it, vi } from 'vitest';
 import { isTributaryError } from '../core/errors.ts';
 import { readPackArchive } from '../core/pack/readPack.ts';
 import { writePack } from '../core/pack/writePack.ts';
-import type { Chunk, Contribution, Validation } from '../core/types.ts';
-import { listChunks, listContributions, listValidations } from '../store/contributions.ts';
+import type { Passage, Contribution, Validation } from '../core/types.ts';
+import { listPassages, listContributions, listValidations } from '../store/contributions.ts';
 import { getSetting } from '../store/settings.ts';
 import { listVersions } from '../store/versions.ts';
-import { contribute, counts, draft, makeCast, makeEnv, rejection, text, type TestEnv } from './testkit.ts';
+import { contribute, counts, draft, makeCast, makeEnv, rejection, text, type TestEnv } from './services.testkit.ts';
 
 /** A response body of bytes. */
 const body = (b: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(b);
@@ -34,10 +34,10 @@ async function source() {
 
 async function snapshot(env: TestEnv, datanetId: string) {
   const contributions = (await listContributions(env.db, datanetId, 'accepted')).sort((a, b) => (a.id < b.id ? -1 : 1));
-  const chunks: Chunk[] = [];
+  const chunks: Passage[] = [];
   const validations: Validation[] = [];
   for (const c of contributions) {
-    chunks.push(...(await listChunks(env.db, c.id)));
+    chunks.push(...(await listPassages(env.db, c.id)));
     validations.push(...(await listValidations(env.db, c.id)));
   }
   return { contributions, chunks, validations };

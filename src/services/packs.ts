@@ -11,18 +11,22 @@
  *   of it, is a no-op apart from a missing version record). Imported validations do not change local
  *   reputations: reputations only reflect decisions taken in this browser.
  */
-import type { ExportedPack, ImportReport, ProgressCallback } from '../client/api.ts';
+import type { ExportedPack, ImportReport, ProgressCallback } from '../workerApi/dataApi.ts';
 import { TributaryError } from '../core/errors.ts';
 import type { PackContents, VerifiedPack } from '../core/pack/types.ts';
 import { readPackArchive, readPackFolder } from '../core/pack/readPack.ts';
 import { writePack } from '../core/pack/writePack.ts';
 import { signDatanet } from '../core/signing.ts';
-import type { Chunk, Contribution, Datanet, Hex, Validation } from '../core/types.ts';
+import type { Passage, Contribution, Datanet, Hex, Validation } from '../core/types.ts';
 import { datanetSignatureKey, getSetting, setSetting } from '../store/settings.ts';
 import type { ServiceContext } from './context.ts';
 import { download, resolveUrl } from './download.ts';
 import { requireDatanet } from './preview.ts';
 import { asTributaryError, canonicalAddress, sameAddress } from './util.ts';
+import { addContributions, addValidations, putPassages } from '../store/contributions.ts';
+import { addDatanet, updateDatanet } from '../store/datanets.ts';
+import { addVersion } from '../store/versions.ts';
+import { recordPackImport } from '../store/packs.ts';
 
 export async function exportPack(
   ctx: ServiceContext,
@@ -50,7 +54,7 @@ export async function exportPack(
       contributions.push(c);
     });
     const ids = record.contributionIds;
-    const chunks: Chunk[] = [];
+    const chunks: Passage[] = [];
     for (const id of ids) {
       chunks.push(...(await db.chunks.where('[contributionId+index]').between([id, -Infinity], [id, Infinity]).toArray()));
     }
@@ -147,14 +151,14 @@ async function writeVerifiedPack(ctx: ServiceContext, pack: VerifiedPack, source
           );
         }
         if (!existing) {
-          await db.datanets.add({ ...incoming, currentVersion: version.version, origin });
+          await addDatanet(db, { ...incoming, currentVersion: version.version, origin });
         } else if (version.version > existing.currentVersion) {
-          await db.datanets.update(existing.id, existing.origin.kind === 'pack' ? { currentVersion: version.version, origin } : { currentVersion: version.version });
+          await updateDatanet(db, existing.id, existing.origin.kind === 'pack' ? { currentVersion: version.version, origin } : { currentVersion: version.version });
         }
         if (!(await getSetting(db, datanetSignatureKey(incoming.id)))) await setSetting(db, datanetSignatureKey(incoming.id), pack.datanetSignature);
 
         const localVersion = await db.versions.get([incoming.id, version.version]);
-        if (!localVersion) await db.versions.add(version);
+        if (!localVersion) await addVersion(db, version);
         else if (localVersion.merkleRoot !== version.merkleRoot) {
           throw new TributaryError(
             'pack/merkle',
@@ -166,16 +170,15 @@ async function writeVerifiedPack(ctx: ServiceContext, pack: VerifiedPack, source
         const present = await db.contributions.bulkGet(pack.contributions.map((c) => c.id));
         const fresh = pack.contributions.filter((_, i) => present[i] === undefined);
         const freshIds = new Set<Hex>(fresh.map((c) => c.id));
-        await db.contributions.bulkAdd(
+        await addContributions(
+          db,
           fresh.map((c) => ({ ...c, status: 'accepted' as const, acceptedInVersion: c.acceptedInVersion ?? version.version })),
         );
         const chunks = pack.chunks.filter((c) => freshIds.has(c.contributionId));
-        await db.chunks.bulkPut(chunks);
+        await putPassages(db, chunks);
         const knownValidations = await db.validations.bulkGet(pack.validations.map((v) => v.id));
-        await db.validations.bulkAdd(pack.validations.filter((_, i) => knownValidations[i] === undefined));
-        if (!(await db.packs.get(manifestHash))) {
-          await db.packs.add({ manifestHash, datanetId: incoming.id, version: version.version, source, importedAt: now });
-        }
+        await addValidations(db, pack.validations.filter((_, i) => knownValidations[i] === undefined));
+        await recordPackImport(db, { manifestHash, datanetId: incoming.id, version: version.version, source, importedAt: now });
         onProgress?.({ stage: 'writing', done: pack.contributions.length, total: pack.contributions.length, subject: incoming.name });
         return {
           datanetId: incoming.id,

@@ -2,7 +2,7 @@
  * Preview: run each source through extraction, normalisation, chunking and hashing, then check
  * duplicates and daily limits. Writes nothing; ok previews wait in memory for `submitContributions`.
  */
-import type { ContributionPreview, ContributionSource, PreviewChunk, ProgressCallback } from '../client/api.ts';
+import type { ContributionPreview, ContributionSource, PreviewPassage, ProgressCallback } from '../workerApi/dataApi.ts';
 import { TributaryError } from '../core/errors.ts';
 import { checkDailyLimits, checkFileSize, utcDay } from '../core/limits.ts';
 import { estimateJaccard, NEAR_DUPLICATE_THRESHOLD } from '../core/minhash.ts';
@@ -10,7 +10,7 @@ import { normalizeText } from '../core/normalize.ts';
 import { prepareText } from '../core/prepareText.ts';
 import type { Address, Datanet, Hex } from '../core/types.ts';
 import { extractText } from '../ingest/extractText.ts';
-import { findChunkDuplicates, findNearDuplicate, findTextDuplicate, type DuplicateRef } from '../store/duplicates.ts';
+import { findPassageDuplicates, findNearDuplicate, findTextDuplicate, type DuplicateRef } from '../store/duplicates.ts';
 import { uploadsToday } from '../store/uploads.ts';
 import type { ServiceContext } from './context.ts';
 import type { PreviewEntry } from './previewStore.ts';
@@ -136,7 +136,7 @@ async function prepareSource(
  * against the earlier sources of the same batch. Throws for a whole-text duplicate; returns the
  * preview chunks with passage duplicates marked.
  */
-async function checkDuplicates(ctx: ServiceContext, datanet: Datanet, entry: PreviewEntry, batch: BatchItem[]): Promise<PreviewChunk[]> {
+async function checkDuplicates(ctx: ServiceContext, datanet: Datanet, entry: PreviewEntry, batch: BatchItem[]): Promise<PreviewPassage[]> {
   const exact = await findTextDuplicate(ctx.db, datanet.id, entry.textHash);
   if (exact) throw exactDuplicate(entry.title, { contributionId: exact.id, title: exact.title });
   const sameInBatch = batch.find((b) => b.entry.textHash === entry.textHash);
@@ -156,7 +156,7 @@ async function checkDuplicates(ctx: ServiceContext, datanet: Datanet, entry: Pre
   }
 
   // Passage duplicates go by dedupe hash: case and whitespace layout do not make a passage new.
-  const stored = await findChunkDuplicates(ctx.db, datanet.id, entry.chunks.map((c) => c.dedupeHash));
+  const stored = await findPassageDuplicates(ctx.db, datanet.id, entry.chunks.map((c) => c.dedupeHash));
   const inBatch = new Map<Hex, DuplicateRef>();
   for (const b of batch) {
     for (const c of b.entry.chunks) {
@@ -164,7 +164,7 @@ async function checkDuplicates(ctx: ServiceContext, datanet: Datanet, entry: Pre
       if (!inBatch.has(c.dedupeHash)) inBatch.set(c.dedupeHash, { contributionId: b.entry.previewId as Hex, title: b.entry.title });
     }
   }
-  const chunks: PreviewChunk[] = entry.chunks.map((c) => {
+  const chunks: PreviewPassage[] = entry.chunks.map((c) => {
     const base = { index: c.index, text: c.text, hash: c.hash, dedupeHash: c.dedupeHash };
     const dup = stored.get(c.dedupeHash) ?? inBatch.get(c.dedupeHash);
     return dup ? { ...base, duplicateOf: dup } : base;

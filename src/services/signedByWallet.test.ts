@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { contributionTypedData, validationTypedData, verifyContribution, verifyValidation } from '../core/signing.ts';
-import { contribute, draft, makeCast, makeEnv, rejection, text } from './testkit.ts';
+import { contribute, draft, makeCast, makeEnv, rejection, text } from './services.testkit.ts';
 
 const wallet = () => privateKeyToAccount(generatePrivateKey());
 

@@ -2,18 +2,19 @@
  * Submission: sign previews with the contributor's local key and store each one (contribution,
  * chunks, upload record) in its own transaction, re-checking duplicates and daily limits inside it.
  */
-import type { PreparedContribution, ProgressCallback, SubmitResult } from '../client/api.ts';
+import type { PreparedContribution, ProgressCallback, SubmitResult } from '../workerApi/dataApi.ts';
 import { TributaryError } from '../core/errors.ts';
-import { hashChunkList } from '../core/hash.ts';
+import { hashPassageList } from '../core/hash.ts';
 import { checkDailyLimits, utcDay } from '../core/limits.ts';
 import { contributionPayloadOf, hashContribution, signContribution, verifyContribution } from '../core/signing.ts';
-import type { Address, Chunk, Contribution, ContributionPayload, Hex, Identity } from '../core/types.ts';
-import { findChunkDuplicates, findNearDuplicate, findTextDuplicate } from '../store/duplicates.ts';
-import { uploadsToday } from '../store/uploads.ts';
+import type { Address, Passage, Contribution, ContributionPayload, Hex, Identity } from '../core/types.ts';
+import { findPassageDuplicates, findNearDuplicate, findTextDuplicate } from '../store/duplicates.ts';
+import { addUpload, uploadsToday } from '../store/uploads.ts';
 import type { ServiceContext } from './context.ts';
 import { exactDuplicate, nearDuplicate } from './preview.ts';
 import type { PreviewEntry } from './previewStore.ts';
 import { asTributaryError, canonicalAddress, requireLocalIdentity, sameAddress, toErrorInfo } from './util.ts';
+import { addPassages, addContribution } from '../store/contributions.ts';
 
 export async function submitContributions(
   ctx: ServiceContext,
@@ -56,7 +57,7 @@ async function buildPayload(ctx: ServiceContext, entry: PreviewEntry, contributo
   if (!datanet) throw new TributaryError('datanet/not-found', 'The Datanet of this preview no longer exists.', entry.datanetId);
 
   // Passage duplicates as of now (earlier submissions of the same batch included); they are left out.
-  const existing = await findChunkDuplicates(db, datanet.id, entry.chunks.map((c) => c.dedupeHash));
+  const existing = await findPassageDuplicates(db, datanet.id, entry.chunks.map((c) => c.dedupeHash));
   const kept = entry.chunks.filter((c) => !existing.has(c.dedupeHash));
   if (kept.length === 0) {
     const first = existing.values().next().value;
@@ -71,7 +72,7 @@ async function buildPayload(ctx: ServiceContext, entry: PreviewEntry, contributo
     mediaType: entry.mediaType,
     textHash: entry.textHash,
     // Over the exact-text hashes: the signature covers the exact text of every kept passage.
-    chunksHash: hashChunkList(kept.map((c) => c.hash)),
+    chunksHash: hashPassageList(kept.map((c) => c.hash)),
     chunkCount: kept.length,
     createdAt: ctx.deps.now(),
   };
@@ -105,7 +106,7 @@ async function storeContribution(
     status: 'pending',
     minhash: entry.minhash,
   };
-  const chunks: Chunk[] = kept.map((c, index) => ({
+  const chunks: Passage[] = kept.map((c, index) => ({
     hash: c.hash,
     dedupeHash: c.dedupeHash,
     contributionId: id,
@@ -124,7 +125,7 @@ async function storeContribution(
       if (exact) throw exactDuplicate(entry.title, { contributionId: exact.id, title: exact.title });
       const near = await findNearDuplicate(db, datanet.id, entry.minhash);
       if (near) throw nearDuplicate(entry.title, { contributionId: near.contribution.id, title: near.contribution.title }, near.similarity);
-      const dupChunks = await findChunkDuplicates(db, datanet.id, chunks.map((c) => c.dedupeHash));
+      const dupChunks = await findPassageDuplicates(db, datanet.id, chunks.map((c) => c.dedupeHash));
       const dup = dupChunks.values().next().value;
       if (dup) {
         throw new TributaryError(
@@ -135,9 +136,9 @@ async function storeContribution(
       }
       const day = utcDay(now);
       checkDailyLimits(await uploadsToday(db, datanet.id, identity.address, day), [{ name: entry.title, bytes: entry.sourceBytes }]);
-      await db.contributions.add(contribution);
-      await db.chunks.bulkAdd(chunks);
-      await db.uploads.add({
+      await addContribution(db, contribution);
+      await addPassages(db, chunks);
+      await addUpload(db, {
         datanetId: datanet.id,
         contributor: identity.address,
         day,

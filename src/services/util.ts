@@ -1,7 +1,7 @@
 /** Small helpers shared by the services. */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { getAddress } from 'viem';
-import type { ErrorInfo } from '../client/api.ts';
+import type { ErrorInfo } from '../workerApi/dataApi.ts';
 import { isTributaryError, TributaryError } from '../core/errors.ts';
 import type { Address, Identity } from '../core/types.ts';
 import type { TributaryDB } from '../store/db.ts';

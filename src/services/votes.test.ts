@@ -4,7 +4,7 @@ import { verifyValidation } from '../core/signing.ts';
 import { listValidations } from '../store/contributions.ts';
 import { getReputation } from '../store/reputations.ts';
 import { listVersions } from '../store/versions.ts';
-import { contribute, counts, draft, makeCast, makeEnv, rejection, text } from './testkit.ts';
+import { contribute, counts, draft, makeCast, makeEnv, rejection, text } from './services.testkit.ts';
 
 async function setup(moderation: 'quorum' | 'owner' = 'quorum') {
   const env = makeEnv();

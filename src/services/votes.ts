@@ -3,18 +3,20 @@
  * contribution's status, the reputations (core/reputation `applyOutcome`) and, on acceptance, the
  * Datanet's next version.
  */
-import type { VoteResult } from '../client/api.ts';
+import type { VoteResult } from '../workerApi/dataApi.ts';
 import { TributaryError } from '../core/errors.ts';
 import { versionMerkleRoot } from '../core/merkle.ts';
 import { decide } from '../core/quorum.ts';
 import { applyOutcome, validatorWeight } from '../core/reputation.ts';
 import { hashValidation, signValidation, verifyValidation } from '../core/signing.ts';
 import type { Address, Contribution, DatanetVersion, Hex, Validation, ValidationPayload, Verdict } from '../core/types.ts';
-import { getValidationBy } from '../store/contributions.ts';
-import { getReputations } from '../store/reputations.ts';
+import { addValidation, getValidationBy, updateContribution } from '../store/contributions.ts';
+import { getReputations, putReputations } from '../store/reputations.ts';
 import type { ServiceContext } from './context.ts';
 import { requireDatanet } from './preview.ts';
 import { asTributaryError, canonicalAddress, requireLocalIdentity, sameAddress } from './util.ts';
+import { addVersion } from '../store/versions.ts';
+import { updateDatanet } from '../store/datanets.ts';
 
 export const REASON_MAX = 500;
 
@@ -130,7 +132,7 @@ async function storeVote(ctx: ServiceContext, payload: ValidationPayload, role: 
         }
         const weight = validatorWeight(await db.reputations.get(validator));
         const validation: Validation = { ...payload, id, signature, datanetId: current.datanetId, weight, role };
-        await db.validations.add(validation);
+        await addValidation(db, validation);
 
         const votes = await db.validations.where('contributionId').equals(current.id).toArray();
         const dn = await requireDatanet(ctx, current.datanetId);
@@ -139,10 +141,10 @@ async function storeVote(ctx: ServiceContext, payload: ValidationPayload, role: 
 
         const now = ctx.deps.now();
         const reputations = await getReputations(db, [current.contributor, ...votes.map((v) => v.validator)]);
-        await db.reputations.bulkPut(applyOutcome({ outcome, contributor: current.contributor, votes, reputations, now }));
+        await putReputations(db, applyOutcome({ outcome, contributor: current.contributor, votes, reputations, now }));
 
         if (outcome === 'rejected') {
-          await db.contributions.update(current.id, { status: 'rejected', decidedAt: now });
+          await updateContribution(db, current.id, { status: 'rejected', decidedAt: now });
           return { validation, outcome };
         }
 
@@ -163,9 +165,9 @@ async function storeVote(ctx: ServiceContext, payload: ValidationPayload, role: 
           addedIds: [current.id],
           createdAt: now,
         };
-        await db.contributions.update(current.id, { status: 'accepted', decidedAt: now, acceptedInVersion: versionNumber });
-        await db.versions.add(version);
-        await db.datanets.update(dn.id, { currentVersion: versionNumber });
+        await updateContribution(db, current.id, { status: 'accepted', decidedAt: now, acceptedInVersion: versionNumber });
+        await addVersion(db, version);
+        await updateDatanet(db, dn.id, { currentVersion: versionNumber });
         return { validation, outcome, version };
       },
     );

@@ -10,7 +10,7 @@ import { datanetTypedData, signDatanet, validationTypedData, verifyDatanet } fro
 import type { Datanet } from '../core/types.ts';
 import { datanetSignatureKey, getSetting } from '../store/settings.ts';
 import { SIGNED_DATANET_MAX_AGE_MS } from './datanets.ts';
-import { contribute, draft, makeCast, makeEnv, rejection, text, type TestEnv } from './testkit.ts';
+import { contribute, draft, makeCast, makeEnv, rejection, text, type TestEnv } from './services.testkit.ts';
 
 const wallet = () => privateKeyToAccount(generatePrivateKey());
 

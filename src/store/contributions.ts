@@ -1,4 +1,4 @@
-import type { Chunk, Contribution, ContributionStatus, Hex, Validation } from '../core/types.ts';
+import type { Passage, Contribution, ContributionStatus, Hex, Validation } from '../core/types.ts';
 import type { TributaryDB } from './db.ts';
 
 /** A Datanet's contributions (optionally of one status), newest first. */
@@ -18,7 +18,7 @@ export function getContribution(db: TributaryDB, id: Hex): Promise<Contribution 
 }
 
 /** A contribution's passages in order. */
-export function listChunks(db: TributaryDB, contributionId: Hex): Promise<Chunk[]> {
+export function listPassages(db: TributaryDB, contributionId: Hex): Promise<Passage[]> {
   return db.chunks.where('[contributionId+index]').between([contributionId, -Infinity], [contributionId, Infinity]).toArray();
 }
 
@@ -31,4 +31,33 @@ export async function listValidations(db: TributaryDB, contributionId: Hex): Pro
 /** The vote of one validator on a contribution, if any. */
 export function getValidationBy(db: TributaryDB, contributionId: Hex, validator: string): Promise<Validation | undefined> {
   return db.validations.where('[contributionId+validator]').equals([contributionId, validator]).first();
+}
+
+export async function addContribution(db: TributaryDB, contribution: Contribution): Promise<void> {
+  await db.contributions.add(contribution);
+}
+
+export async function addContributions(db: TributaryDB, contributions: readonly Contribution[]): Promise<void> {
+  await db.contributions.bulkAdd(contributions as Contribution[]);
+}
+
+export async function updateContribution(db: TributaryDB, id: Hex, patch: Partial<Omit<Contribution, 'id'>>): Promise<void> {
+  await db.contributions.update(id, patch);
+}
+
+export async function addPassages(db: TributaryDB, chunks: readonly Passage[]): Promise<void> {
+  await db.chunks.bulkAdd(chunks as Passage[]);
+}
+
+/** Adds or replaces passages (a pack import brings the same ones again). */
+export async function putPassages(db: TributaryDB, chunks: readonly Passage[]): Promise<void> {
+  await db.chunks.bulkPut(chunks as Passage[]);
+}
+
+export async function addValidation(db: TributaryDB, validation: Validation): Promise<void> {
+  await db.validations.add(validation);
+}
+
+export async function addValidations(db: TributaryDB, validations: readonly Validation[]): Promise<void> {
+  await db.validations.bulkAdd(validations as Validation[]);
 }

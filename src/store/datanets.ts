@@ -10,3 +10,11 @@ export async function listDatanets(db: TributaryDB): Promise<Datanet[]> {
 export function getDatanet(db: TributaryDB, id: string): Promise<Datanet | undefined> {
   return db.datanets.get(id);
 }
+
+export async function addDatanet(db: TributaryDB, datanet: Datanet): Promise<void> {
+  await db.datanets.add(datanet);
+}
+
+export async function updateDatanet(db: TributaryDB, id: string, patch: Partial<Omit<Datanet, 'id'>>): Promise<void> {
+  await db.datanets.update(id, patch);
+}

@@ -1,7 +1,7 @@
 import Dexie, { type EntityTable, type Table } from 'dexie';
 import type {
   Address,
-  Chunk,
+  Passage,
   Contribution,
   Datanet,
   DatanetVersion,
@@ -52,7 +52,8 @@ export const DB_NAME = 'tributary';
 export class TributaryDB extends Dexie {
   datanets!: EntityTable<Datanet, 'id'>;
   contributions!: EntityTable<Contribution, 'id'>;
-  chunks!: Table<Chunk, [Hex, number]>;
+  /** The passages; the table keeps its first name `chunks` (renaming an IndexedDB table would drop stored data). */
+  chunks!: Table<Passage, [Hex, number]>;
   validations!: EntityTable<Validation, 'id'>;
   reputations!: EntityTable<Reputation, 'address'>;
   versions!: Table<DatanetVersion, [string, number]>;
@@ -76,7 +77,7 @@ export class TributaryDB extends Dexie {
     this.version(1).stores({
       datanets: 'id, owner, createdAt, *tags',
       contributions: 'id, datanetId, contributor, status, textHash, [datanetId+status], createdAt',
-      // Chunk primary key is [contributionId, index]. `hash` (exact text) is indexed, not unique;
+      // Passage primary key is [contributionId, index]. `hash` (exact text) is indexed, not unique;
       // `[datanetId+dedupeHash]` serves duplicate lookups (case/whitespace-insensitive).
       chunks: '[contributionId+index], hash, datanetId, [datanetId+dedupeHash]',
       validations: 'id, contributionId, datanetId, validator, [contributionId+validator]',

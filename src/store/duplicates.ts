@@ -15,11 +15,11 @@ export interface DuplicateRef {
 const blocks = (c: Contribution | undefined): c is Contribution => c !== undefined && c.status !== 'rejected';
 
 /**
- * For each of `dedupeHashes` (`Chunk.dedupeHash`: case/whitespace-insensitive) that already exists as a
+ * For each of `dedupeHashes` (`Passage.dedupeHash`: case/whitespace-insensitive) that already exists as a
  * passage of a pending or accepted contribution of the Datanet, the (first) contribution holding it,
  * keyed by dedupe hash. Uses the `[datanetId+dedupeHash]` index.
  */
-export async function findChunkDuplicates(
+export async function findPassageDuplicates(
   db: TributaryDB,
   datanetId: string,
   dedupeHashes: readonly Hex[],

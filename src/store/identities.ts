@@ -17,3 +17,7 @@ export async function getIdentity(db: TributaryDB, address: Address): Promise<Id
   const row = await db.identities.get(address);
   return row && toPublicIdentity(row);
 }
+
+export async function addIdentity(db: TributaryDB, identity: Identity): Promise<void> {
+  await db.identities.add(identity);
+}

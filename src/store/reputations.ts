@@ -22,3 +22,7 @@ export async function getReputations(db: TributaryDB, addresses: readonly Addres
   });
   return map;
 }
+
+export async function putReputations(db: TributaryDB, reputations: readonly Reputation[]): Promise<void> {
+  await db.reputations.bulkPut(reputations as Reputation[]);
+}

@@ -1,11 +1,11 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { minhashSignature } from '../core/minhash.ts';
-import type { Address, Chunk, Contribution, ContributionStatus, Datanet, Hex } from '../core/types.ts';
-import { listChunks, listContributions, listValidations } from './contributions.ts';
+import type { Address, Passage, Contribution, ContributionStatus, Datanet, Hex } from '../core/types.ts';
+import { listPassages, listContributions, listValidations } from './contributions.ts';
 import { getDatanet, listDatanets } from './datanets.ts';
 import { TributaryDB } from './db.ts';
-import { findChunkDuplicates, findNearDuplicate, findTextDuplicate } from './duplicates.ts';
+import { findPassageDuplicates, findNearDuplicate, findTextDuplicate } from './duplicates.ts';
 import { getIdentity, listIdentities } from './identities.ts';
 import { getReputation, getReputations, listReputations } from './reputations.ts';
 import { getSetting, setSetting } from './settings.ts';
@@ -56,7 +56,7 @@ function contribution(n: number, datanetId: string, status: ContributionStatus, 
 }
 
 /** A stored passage; its exact-text `hash` is made distinct from its `dedupeHash` (`dedupeHash + 50_000`). */
-const chunk = (contributionId: Hex, datanetId: string, index: number, dedupeHash: Hex): Chunk => ({
+const chunk = (contributionId: Hex, datanetId: string, index: number, dedupeHash: Hex): Passage => ({
   hash: hex(Number(BigInt(dedupeHash)) + 50_000),
   dedupeHash,
   contributionId,
@@ -91,7 +91,7 @@ describe('store queries', () => {
     expect(await listContributions(db, 'dn-a', 'rejected')).toEqual([]);
 
     await db.chunks.bulkAdd([chunk(hex(1), 'dn-a', 2, hex(52)), chunk(hex(1), 'dn-a', 0, hex(50)), chunk(hex(1), 'dn-a', 1, hex(51)), chunk(hex(2), 'dn-a', 0, hex(60))]);
-    expect((await listChunks(db, hex(1))).map((c) => c.index)).toEqual([0, 1, 2]);
+    expect((await listPassages(db, hex(1))).map((c) => c.index)).toEqual([0, 1, 2]);
 
     const v = (id: number, createdAt: number) => ({
       id: hex(id),
@@ -123,14 +123,14 @@ describe('store queries', () => {
       chunk(hex(3), 'dn-b', 0, hex(300)),
       chunk(hex(4), 'dn-a', 0, hex(400)),
     ]);
-    const chunkDups = await findChunkDuplicates(db, 'dn-a', [hex(100), hex(200), hex(300), hex(400), hex(999)]);
+    const chunkDups = await findPassageDuplicates(db, 'dn-a', [hex(100), hex(200), hex(300), hex(400), hex(999)]);
     expect(Object.fromEntries(chunkDups)).toEqual({
       [hex(100)]: { contributionId: hex(1), title: 'C1' },
       [hex(400)]: { contributionId: hex(4), title: 'C4' },
     });
-    expect(await findChunkDuplicates(db, 'dn-a', [])).toEqual(new Map());
+    expect(await findPassageDuplicates(db, 'dn-a', [])).toEqual(new Map());
     // Lookups go by dedupeHash only, never by the exact-text hash.
-    expect(await findChunkDuplicates(db, 'dn-a', [hex(50_100), hex(50_400)])).toEqual(new Map());
+    expect(await findPassageDuplicates(db, 'dn-a', [hex(50_100), hex(50_400)])).toEqual(new Map());
 
     expect((await findTextDuplicate(db, 'dn-a', hex(1001)))?.id).toBe(hex(1));
     expect(await findTextDuplicate(db, 'dn-a', hex(1002))).toBeUndefined(); // rejected

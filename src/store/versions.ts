@@ -10,3 +10,7 @@ export async function listVersions(db: TributaryDB, datanetId: string): Promise<
 export function getVersion(db: TributaryDB, datanetId: string, version: number): Promise<DatanetVersion | undefined> {
   return db.versions.get([datanetId, version]);
 }
+
+export async function addVersion(db: TributaryDB, version: DatanetVersion): Promise<void> {
+  await db.versions.add(version);
+}

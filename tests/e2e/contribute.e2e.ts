@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { makePdf } from '../../src/ingest/fixtures.ts';
+import { makePdf } from '../../src/ingest/sampleFiles.testkit.ts';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
 import { createDatanet, eventually, navigate, openApp, previewContribution, submitPreviewed, tableCounts } from './app.ts';
 

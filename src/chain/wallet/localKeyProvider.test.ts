@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublicClient, http, parseEther, recoverTypedDataAddress, UserRejectedRequestError } from 'viem';
-import { startAnvil, type AnvilInstance } from '../anvil.ts';
+import { startAnvil, type AnvilInstance } from '../../node/chain/anvil.ts';
 import { anvilDevAccounts } from '../devAccounts.ts';
 import { ensureChain, requestAccounts, walletClientFor } from './connect.ts';
 import { DEV_WALLET_LABEL, walletOptions } from './discovery.ts';

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { isTributaryError } from '../errors.ts';
 import { readPackArchive, readPackFolder } from './readPack.ts';
 import { writePack, type WrittenPack } from './writePack.ts';
-import { NOW, makeContents, rebuild } from './fixture.testutil.ts';
+import { NOW, makeContents, rebuild } from './packFixture.testkit.ts';
 import type { PackContents, VerifiedPack } from './types.ts';
 
 let contents: PackContents;

@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
 import { TributaryError, isTributaryError } from '../errors.ts';
-import { hashChunkList, sha256Text } from '../hash.ts';
+import { hashPassageList, sha256Text } from '../hash.ts';
 import { normalizeForHash } from '../normalize.ts';
 import { signContribution, signDatanet } from '../signing.ts';
-import type { Chunk, Contribution, Hex, Validation } from '../types.ts';
+import type { Passage, Contribution, Hex, Validation } from '../types.ts';
 import { readPackArchive, readPackFolder } from './readPack.ts';
 import { writePack, type WrittenPack } from './writePack.ts';
-import { KEYS, NOW, addressOf, bytesOf, editJson, editJsonl, makeContents, rebuild, text } from './fixture.testutil.ts';
+import { KEYS, NOW, addressOf, bytesOf, editJson, editJsonl, makeContents, rebuild, text } from './packFixture.testkit.ts';
 import type { PackContents, PackManifest, PackProgress } from './types.ts';
 
 let contents: PackContents;
@@ -35,7 +35,7 @@ function withFile(path: string, bytes: Uint8Array | undefined): Map<string, Uint
 }
 
 const sorted = <T extends { id: string }>(xs: T[]) => [...xs].sort((a, b) => (a.id < b.id ? -1 : 1));
-const chunkOrder = (xs: Chunk[]) => [...xs].sort((a, b) => (a.contributionId < b.contributionId ? -1 : a.contributionId > b.contributionId ? 1 : a.index - b.index));
+const chunkOrder = (xs: Passage[]) => [...xs].sort((a, b) => (a.contributionId < b.contributionId ? -1 : a.contributionId > b.contributionId ? 1 : a.index - b.index));
 
 describe('round trip', () => {
   it('reads back what was written, verified', async () => {
@@ -246,7 +246,7 @@ describe('files', () => {
 });
 
 /** Re-encodes a pack after editing its records (and re-hashing the manifest), as an attacker could. */
-function tampered(edit: { contributions?: (cs: Contribution[]) => Contribution[]; chunks?: (cs: Chunk[]) => Chunk[]; validations?: (vs: Validation[]) => Validation[] }) {
+function tampered(edit: { contributions?: (cs: Contribution[]) => Contribution[]; chunks?: (cs: Passage[]) => Passage[]; validations?: (vs: Validation[]) => Validation[] }) {
   let files = new Map(pack.files);
   if (edit.contributions) files.set('contributions.jsonl', editJsonl(files.get('contributions.jsonl')!, edit.contributions as never));
   if (edit.chunks) files.set('chunks.jsonl', editJsonl(files.get('chunks.jsonl')!, edit.chunks as never));
@@ -323,11 +323,11 @@ describe('records', () => {
   });
 
   it('a passage without dedupeHash, or with an unknown field -> pack/corrupt', async () => {
-    const missing = tampered({ chunks: (cs) => cs.map((c, i) => (i === 0 ? (({ dedupeHash: _d, ...rest }) => rest)(c) : c) as Chunk) });
+    const missing = tampered({ chunks: (cs) => cs.map((c, i) => (i === 0 ? (({ dedupeHash: _d, ...rest }) => rest)(c) : c) as Passage) });
     const m = await failure(readPackArchive(missing));
     expect(m.code).toBe('pack/corrupt');
     expect(m.message).toMatch(/lacks the field "dedupeHash"/);
-    const extra = tampered({ chunks: (cs) => cs.map((c, i) => (i === 0 ? ({ ...c, normalizedHash: c.dedupeHash } as Chunk) : c)) });
+    const extra = tampered({ chunks: (cs) => cs.map((c, i) => (i === 0 ? ({ ...c, normalizedHash: c.dedupeHash } as Passage) : c)) });
     const x = await failure(readPackArchive(extra));
     expect(x.code).toBe('pack/corrupt');
     expect(x.message).toMatch(/unknown field "normalizedHash"/);
@@ -347,7 +347,7 @@ describe('records', () => {
     const newChunks = chunkOrder(contents.chunks)
       .filter((c) => c.contributionId === target.id)
       .map((c, i) => (i === 0 ? { ...c, text: 'Other text.', hash: sha256Text('Other text.'), dedupeHash: sha256Text(normalizeForHash('Other text.')) } : c));
-    const chunksHash = hashChunkList(newChunks.map((c) => c.hash));
+    const chunksHash = hashPassageList(newChunks.map((c) => c.hash));
     const bytes = tampered({
       chunks: (cs) => cs.map((c) => (c.contributionId === target.id && c.index === 0 ? newChunks[0]! : c)),
       contributions: (cs) => cs.map((c) => (c.id === target.id ? { ...c, chunksHash } : c)),

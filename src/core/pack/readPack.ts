@@ -9,12 +9,12 @@
 import { unzipSync } from 'fflate';
 import { isAddress } from 'viem';
 import { TributaryError, isTributaryError, type ErrorCode } from '../errors.ts';
-import { hashChunkList, sha256Hex, sha256Text } from '../hash.ts';
+import { hashPassageList, sha256Hex, sha256Text } from '../hash.ts';
 import { validateDatanetDraft } from '../datanet.ts';
 import { versionMerkleRoot } from '../merkle.ts';
 import { normalizeForHash } from '../normalize.ts';
 import { contributionPayloadOf, hashContribution, hashValidation, validationPayloadOf, verifyContribution, verifyDatanet, verifyValidation } from '../signing.ts';
-import type { Address, Chunk, Contribution, Datanet, DatanetVersion, Hex, Validation } from '../types.ts';
+import type { Address, Passage, Contribution, Datanet, DatanetVersion, Hex, Validation } from '../types.ts';
 import {
   PACK_FILES,
   PACK_FORMAT,
@@ -31,7 +31,7 @@ import { encodeManifest } from './writePack.ts';
 const DAMAGED = 'The pack is damaged or was altered after it was made: get a fresh copy from its source.';
 
 /** Longest accepted strings (the 64 MiB total bounds everything else). */
-const MAX = { title: 1024, mediaType: 255, reason: 10_000, chunkText: 1_000_000, minhash: 1024 } as const;
+const MAX = { title: 1024, mediaType: 255, reason: 10_000, splitPassages: 1_000_000, minhash: 1024 } as const;
 
 const HASH_RE = /^0x[0-9a-f]{64}$/;
 const SIGNATURE_RE = /^0x[0-9a-f]{130}$/;
@@ -426,15 +426,15 @@ function readContribution(value: unknown, where: string, datanetId: string, vers
   return c;
 }
 
-function readChunk(value: unknown, where: string, datanetId: string): Chunk {
+function readPassage(value: unknown, where: string, datanetId: string): Passage {
   const f = new Fields(value, where, ['hash', 'dedupeHash', 'contributionId', 'datanetId', 'index', 'text', 'start', 'end']);
-  const chunk: Chunk = {
+  const chunk: Passage = {
     hash: f.hash('hash'),
     dedupeHash: f.hash('dedupeHash'),
     contributionId: f.hash('contributionId'),
     datanetId: f.datanetId('datanetId'),
     index: f.int('index', 0, 0xffff_fffe),
-    text: f.str('text', 0, MAX.chunkText),
+    text: f.str('text', 0, MAX.splitPassages),
     start: f.int('start'),
     end: f.int('end'),
   };
@@ -507,10 +507,10 @@ async function verifyRecords(
   }
 
   // Chunks
-  const chunks: Chunk[] = [];
-  const chunksOf = new Map<Hex, Chunk[]>();
+  const chunks: Passage[] = [];
+  const chunksOf = new Map<Hex, Passage[]>();
   for (const { value, where } of parseJsonl(PACK_FILES.chunks, file(PACK_FILES.chunks))) {
-    const ch = readChunk(value, where, packDatanet.id);
+    const ch = readPassage(value, where, packDatanet.id);
     const owner = byId.get(ch.contributionId);
     if (!owner) fail('pack/corrupt', `The passage belongs to contribution ${ch.contributionId}, which is not in the pack. ${DAMAGED}`, where);
     // `hash` covers the exact text (and chunksHash, signed, covers the hashes); `dedupeHash` is checked so
@@ -536,7 +536,7 @@ async function verifyRecords(
         fail('pack/corrupt', `The passages of ${describe(c)} are not numbered 0 to ${list.length - 1} without gaps or repeats. ${DAMAGED}`, PACK_FILES.chunks);
       }
     });
-    if (hashChunkList(list.map((ch) => ch.hash)) !== c.chunksHash) {
+    if (hashPassageList(list.map((ch) => ch.hash)) !== c.chunksHash) {
       fail('pack/hash-mismatch', `The passages of ${describe(c)} do not match its signed chunksHash. ${DAMAGED}`, PACK_FILES.chunks);
     }
   }

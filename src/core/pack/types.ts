@@ -1,7 +1,7 @@
 /**
  * Datanet packs: a content-addressed archive of one published Datanet version (see docs/PACK-FORMAT.md).
  */
-import type { Chunk, Contribution, Datanet, DatanetVersion, Hex, Validation } from '../types.ts';
+import type { Passage, Contribution, Datanet, DatanetVersion, Hex, Validation } from '../types.ts';
 
 export const PACK_FORMAT = 'tributary-datanet-pack';
 export const PACK_FORMAT_VERSION = 1;
@@ -12,6 +12,7 @@ export const PACK_FILES = {
   datanet: 'datanet.json',
   version: 'version.json',
   contributions: 'contributions.jsonl',
+  // the passages; the file keeps its first name so existing packs still read
   chunks: 'chunks.jsonl',
   validations: 'validations.jsonl',
 } as const;
@@ -34,7 +35,7 @@ export interface PackContents {
   /** Exactly the contributions of `version.contributionIds`, each with status `accepted`. */
   contributions: Contribution[];
   /** Every chunk of those contributions. */
-  chunks: Chunk[];
+  chunks: Passage[];
   /** Validations of those contributions. */
   validations: Validation[];
 }

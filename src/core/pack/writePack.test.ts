@@ -4,7 +4,7 @@ import { sha256Hex, sha256Text } from '../hash.ts';
 import { normalizeForHash } from '../normalize.ts';
 import { isTributaryError } from '../errors.ts';
 import { datanetSlug, writePack } from './writePack.ts';
-import { NOW, makeContents, text } from './fixture.testutil.ts';
+import { NOW, makeContents, text } from './packFixture.testkit.ts';
 import type { PackContents, PackManifest } from './types.ts';
 
 let contents: PackContents;

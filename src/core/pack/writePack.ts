@@ -7,7 +7,7 @@ import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { TributaryError } from '../errors.ts';
 import { sha256Hex, sha256Text } from '../hash.ts';
 import { normalizeForHash } from '../normalize.ts';
-import type { Chunk, Contribution, Datanet, DatanetVersion, Hex, Validation } from '../types.ts';
+import type { Passage, Contribution, Datanet, DatanetVersion, Hex, Validation } from '../types.ts';
 import {
   PACK_FILES,
   PACK_FORMAT,
@@ -84,7 +84,7 @@ export function packContributionRecord(c: Contribution): Contribution {
   return r;
 }
 
-export function packChunkRecord(c: Chunk): Chunk {
+export function packPassageRecord(c: Passage): Passage {
   return {
     hash: c.hash,
     dedupeHash: c.dedupeHash,
@@ -227,7 +227,7 @@ export function writePack(c: PackContents, now: number): WrittenPack {
 
   const datanetFile: PackDatanetFile = { datanet: packDatanetRecord(c.datanet), signature: c.datanetSignature };
   const contributions = [...c.contributions].sort((a, b) => cmp(a.id, b.id)).map(packContributionRecord);
-  const chunks = [...c.chunks].sort((a, b) => cmp(a.contributionId, b.contributionId) || a.index - b.index).map(packChunkRecord);
+  const chunks = [...c.chunks].sort((a, b) => cmp(a.contributionId, b.contributionId) || a.index - b.index).map(packPassageRecord);
   const validations = [...c.validations]
     .sort((a, b) => cmp(a.contributionId, b.contributionId) || a.createdAt - b.createdAt || cmp(a.id, b.id))
     .map(packValidationRecord);

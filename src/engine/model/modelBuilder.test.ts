@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isTributaryError } from '../../core/errors.ts';
 import { createCpuBackend } from '../cpu/cpuBackend.ts';
-import { createModel, createModelBuilder } from './llama.ts';
+import { createModel } from './llama.ts';
+import { createModelBuilder } from './modelBuilder.ts';
 import { randomModel } from './randomModel.ts';
 import type { LlamaLayerWeights, WeightSlot } from './types.ts';
 

@@ -42,6 +42,7 @@ import { TributaryError, isTributaryError } from '../../core/errors.ts';
 import type { AdapterPool } from '../lora/pool.ts';
 import { generate, type GenerateOptions, type GenerateResult } from '../model/generate.ts';
 import type { BatchRow, Model, RowLogits, Sequence } from '../model/llama.ts';
+import { nextTask } from './nextTask.ts';
 
 export type { GenerateResult, FinishReason } from '../model/generate.ts';
 
@@ -92,19 +93,6 @@ export interface SchedulerStats {
   running: number;
   queued: number;
   completed: number;
-}
-
-/** Runs `f` in a later task (setImmediate in Node, a MessageChannel message in browsers and workers). */
-function nextTask(f: () => void): void {
-  if (typeof setImmediate === 'function') setImmediate(f);
-  else if (typeof MessageChannel === 'function') {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => {
-      ch.port1.close();
-      f();
-    };
-    ch.port2.postMessage(null);
-  } else setTimeout(f, 0);
 }
 
 interface Call {

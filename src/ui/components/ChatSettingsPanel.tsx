@@ -1,5 +1,5 @@
 import { For } from 'solid-js';
-import type { AdapterSummary } from '../../client/engineApi.ts';
+import type { AdapterSummary } from '../../workerApi/engineApi.ts';
 
 export interface ChatSettings {
   /** '' = the base model */

@@ -1,5 +1,5 @@
 import { For, Show } from 'solid-js';
-import type { BackendKind, FinishReason } from '../../client/engineApi.ts';
+import type { BackendName, FinishReason } from '../../workerApi/engineApi.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 
 export interface ChatAnswer {
@@ -8,7 +8,7 @@ export interface ChatAnswer {
   status: 'waiting' | 'streaming' | 'done' | 'error';
   adapterId: string | null;
   adapterName: string | null;
-  backend: BackendKind | null;
+  backend: BackendName | null;
   generated: number;
   tokensPerSecond: number | null;
   promptTokens: number;

@@ -1,6 +1,6 @@
 import { For, Show, createSignal } from 'solid-js';
 import { A } from '@solidjs/router';
-import { DEFAULT_CHUNKING } from '../../core/chunk.ts';
+import { DEFAULT_PASSAGE_OPTIONS } from '../../core/passage.ts';
 import { DATANET_LIMITS } from '../../core/datanet.ts';
 import { BPS_DENOMINATOR, type Datanet, type DatanetDraft, type Moderation } from '../../core/types.ts';
 import { toShownError } from '../lib/errors.ts';
@@ -61,8 +61,8 @@ export function CreateDatanetForm() {
   const [customLicence, setCustomLicence] = createSignal('');
   const [contributorsPct, setContributorsPct] = createSignal('80');
   const [moderation, setModeration] = createSignal<Moderation>('quorum');
-  const [chunkSize, setChunkSize] = createSignal(String(DEFAULT_CHUNKING.size));
-  const [chunkOverlap, setChunkOverlap] = createSignal(String(DEFAULT_CHUNKING.overlap));
+  const [chunkSize, setChunkSize] = createSignal(String(DEFAULT_PASSAGE_OPTIONS.size));
+  const [chunkOverlap, setChunkOverlap] = createSignal(String(DEFAULT_PASSAGE_OPTIONS.overlap));
 
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<unknown>();
@@ -90,8 +90,8 @@ export function CreateDatanetForm() {
     setCustomLicence('');
     setContributorsPct('80');
     setModeration('quorum');
-    setChunkSize(String(DEFAULT_CHUNKING.size));
-    setChunkOverlap(String(DEFAULT_CHUNKING.overlap));
+    setChunkSize(String(DEFAULT_PASSAGE_OPTIONS.size));
+    setChunkOverlap(String(DEFAULT_PASSAGE_OPTIONS.overlap));
   };
 
   const submit = async (e: SubmitEvent) => {

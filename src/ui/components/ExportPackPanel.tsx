@@ -1,5 +1,5 @@
 import { Show, createSignal } from 'solid-js';
-import type { ExportedPack, Progress } from '../../client/api.ts';
+import type { ExportedPack, Progress } from '../../workerApi/dataApi.ts';
 import type { Datanet } from '../../core/types.ts';
 import { getDataApi } from '../../client/dataClient.ts';
 import { downloadBytes } from '../lib/download.ts';

@@ -1,6 +1,6 @@
 import { Show, createSignal } from 'solid-js';
 import { A } from '@solidjs/router';
-import type { ImportReport, Progress } from '../../client/api.ts';
+import type { ImportReport, Progress } from '../../workerApi/dataApi.ts';
 import { getDataApi } from '../../client/dataClient.ts';
 import { plural } from '../lib/format.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';

@@ -1,5 +1,5 @@
 import { Show, createSignal } from 'solid-js';
-import type { BackendInfo } from '../../client/engineApi.ts';
+import type { BackendInfo } from '../../workerApi/engineApi.ts';
 import { getEngineApi } from '../../client/engineClient.ts';
 import { cpuThreadingStatus } from '../../core/cpuThreading.ts';
 import { formatDateTime } from '../lib/format.ts';

@@ -4,7 +4,7 @@
  * first use (backend chosen, the demo model loaded) and refreshes the stats while a page that uses it is open.
  */
 import { createSignal, onCleanup, onMount } from 'solid-js';
-import type { EngineStats, LoadOptions, LoadProgress, ModelInfo, ModelSourceSpec } from '../../client/engineApi.ts';
+import type { EngineStats, LoadOptions, LoadProgress, ModelInfo, ModelSourceSpec } from '../../workerApi/engineApi.ts';
 import { workerEvents } from '../../client/dataClient.ts';
 import { engineReady, getEngineApi } from '../../client/engineClient.ts';
 

@@ -1,5 +1,5 @@
 import { Show } from 'solid-js';
-import type { ModelInfo } from '../../client/engineApi.ts';
+import type { ModelInfo } from '../../workerApi/engineApi.ts';
 import { formatBytes } from '../lib/format.ts';
 import { weightFormatNote } from '../lib/weightFormat.ts';
 

@@ -1,5 +1,5 @@
 import { Show, createSignal } from 'solid-js';
-import type { ModelSourceSpec, QuantChoice } from '../../client/engineApi.ts';
+import type { ModelSourceSpec, QuantChoice } from '../../workerApi/engineApi.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { loadEngineModel } from './ModelEngineState.tsx';
 

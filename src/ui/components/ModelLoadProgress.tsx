@@ -1,5 +1,5 @@
 import { Show, createUniqueId } from 'solid-js';
-import type { LoadProgress } from '../../client/engineApi.ts';
+import type { LoadProgress } from '../../workerApi/engineApi.ts';
 import { formatBytes } from '../lib/format.ts';
 
 const PHASE = { files: 'Downloading files', weights: 'Reading weights', device: 'Uploading to the device', adapters: 'Installing the demo adapters' } as const;

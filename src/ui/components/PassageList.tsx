@@ -1,6 +1,6 @@
 import { For, Show } from 'solid-js';
 import type { Hex } from '../../core/types.ts';
-import { listChunks } from '../../store/contributions.ts';
+import { listPassages } from '../../store/contributions.ts';
 import { getDb } from '../../store/db.ts';
 import { createLiveQuery } from '../lib/liveQuery.ts';
 
@@ -8,7 +8,7 @@ import { createLiveQuery } from '../lib/liveQuery.ts';
 export function PassageList(props: { contributionId: Hex }) {
   const chunks = createLiveQuery(
     () => props.contributionId,
-    (id) => listChunks(getDb(), id),
+    (id) => listPassages(getDb(), id),
   );
   return (
     <Show when={chunks()} fallback={<p class="muted">Loading passages…</p>}>

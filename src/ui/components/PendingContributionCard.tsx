@@ -1,6 +1,6 @@
 import { Show, createSignal } from 'solid-js';
 import { A } from '@solidjs/router';
-import type { VoteResult } from '../../client/api.ts';
+import type { VoteResult } from '../../workerApi/dataApi.ts';
 import { QUORUM_RULES } from '../../core/quorum.ts';
 import type { Contribution, Datanet, Verdict } from '../../core/types.ts';
 import { listValidations } from '../../store/contributions.ts';

@@ -1,5 +1,5 @@
 import { For, Show, createSignal } from 'solid-js';
-import type { ContributionPreview } from '../../client/api.ts';
+import type { ContributionPreview } from '../../workerApi/dataApi.ts';
 import { firstLines, formatBytes, plural } from '../lib/format.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 

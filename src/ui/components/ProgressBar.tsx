@@ -1,5 +1,5 @@
 import { Show, createUniqueId } from 'solid-js';
-import type { Progress } from '../../client/api.ts';
+import type { Progress } from '../../workerApi/dataApi.ts';
 import { describeProgress } from '../lib/progress.ts';
 
 interface Props {

@@ -1,6 +1,6 @@
 import { Show, createEffect, createSignal, on } from 'solid-js';
 import { LOCAL_CHAIN_ID, OPENLEDGER_TESTNET_CHAIN_ID } from '../../chain/chains.ts';
-import type { ChainSettings } from '../../client/ledgerApi.ts';
+import type { ChainSettings } from '../../workerApi/ledgerApi.ts';
 import { chainConfig, chainSettings, chainState, reloadChain, saveChainSettings } from '../lib/ledgerChain.ts';
 import { disconnectWallet, walletSession } from '../lib/walletState.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';

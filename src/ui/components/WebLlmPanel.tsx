@@ -1,6 +1,6 @@
 import { For, Show, createResource, createSignal } from 'solid-js';
-import { WEBLLM_MODELS, webLlmAvailability } from '../../engine/webllm/models.ts';
-import { interruptWebLlm, loadWebLlmModel, webLlmChat, type WebLlmMessage, type WebLlmProgress } from '../../engine/webllm/webLlmEngine.ts';
+import { WEBLLM_MODELS, webLlmAvailability } from '../../workerApi/webLlmModels.ts';
+import { interruptWebLlm, loadWebLlmModel, webLlmChat, type WebLlmMessage, type WebLlmProgress } from '../../client/webLlmClient.ts';
 import { probeWebGpu } from '../lib/webgpu.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 

@@ -6,7 +6,7 @@
  */
 import { createSignal } from 'solid-js';
 import { LOCAL_CHAIN_ID, OPENLEDGER_TESTNET_CHAIN_ID, openLedgerTestnetConfig, parseChainConfig, type ChainConfig } from '../../chain/chains.ts';
-import { CHAIN_SETTINGS_KEY, type ChainSettings } from '../../client/ledgerApi.ts';
+import { CHAIN_SETTINGS_KEY, type ChainSettings } from '../../workerApi/ledgerApi.ts';
 import { getLedgerApi } from '../../client/ledgerClient.ts';
 import { TributaryError } from '../../core/errors.ts';
 import type { Address } from '../../core/types.ts';
@@ -117,7 +117,7 @@ export function initChain(): Promise<void> {
   return loading;
 }
 
-/** Saves new chain settings (through the chain worker) and switches to them. */
+/** Saves new chain settings (through the ledger worker) and switches to them. */
 export async function saveChainSettings(settings: ChainSettings): Promise<void> {
   if (settings.kind !== 'local') await resolveChain(settings); // refuse settings that cannot work, before saving them
   await getLedgerApi().saveChainSettings(settings);

@@ -1,4 +1,4 @@
-import type { Progress, ProgressStage } from '../../client/api.ts';
+import type { Progress, ProgressStage } from '../../workerApi/dataApi.ts';
 
 const STAGE_LABELS: Record<ProgressStage, string> = {
   reading: 'Reading',

@@ -3,7 +3,7 @@
  * Datanets. The shell shows `startup()` as a small status line while it runs.
  */
 import { createSignal } from 'solid-js';
-import type { Progress } from '../../client/api.ts';
+import type { Progress } from '../../workerApi/dataApi.ts';
 import { getDataApi } from '../../client/dataClient.ts';
 import { initIdentities } from './identity.ts';
 

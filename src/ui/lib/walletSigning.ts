@@ -3,7 +3,7 @@
  * the connected wallet's account signs in the wallet — the worker prepares the EIP-712 payload, the
  * wallet signs exactly that typed data (core/signing), the worker verifies and stores it.
  */
-import type { ProgressCallback, SubmitResult, VoteResult } from '../../client/api.ts';
+import type { ProgressCallback, SubmitResult, VoteResult } from '../../workerApi/dataApi.ts';
 import { getDataApi } from '../../client/dataClient.ts';
 import { contributionTypedData, datanetTypedData, validationTypedData } from '../../core/signing.ts';
 import type { Address, Datanet, DatanetDraft, Hex, Verdict } from '../../core/types.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelMemoryInfo } from '../../client/engineApi.ts';
+import type { ModelMemoryInfo } from '../../workerApi/engineApi.ts';
 import { weightFormatNote } from './weightFormat.ts';
 
 const memory = (byFormat: ModelMemoryInfo['byFormat'], keptF32: ModelMemoryInfo['keptF32'] = []): ModelMemoryInfo => ({

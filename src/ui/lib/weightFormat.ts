@@ -5,7 +5,7 @@
  * @example
  * weightFormatNote(info);   // 'f16 halves, computed in f32'
  */
-import type { ModelInfo, QuantChoice } from '../../client/engineApi.ts';
+import type { ModelInfo, QuantChoice } from '../../workerApi/engineApi.ts';
 import { formatBytes } from './format.ts';
 
 export const QUANT_LABEL: Record<QuantChoice, string> = {

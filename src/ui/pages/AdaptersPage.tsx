@@ -1,7 +1,7 @@
 import { Show, createMemo, createSignal } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
 import { zipSync } from 'fflate';
-import type { AdapterSummary } from '../../client/engineApi.ts';
+import type { AdapterSummary } from '../../workerApi/engineApi.ts';
 import { getEngineApi } from '../../client/engineClient.ts';
 import { listAdapters } from '../../store/adapters.ts';
 import { listDatanets } from '../../store/datanets.ts';

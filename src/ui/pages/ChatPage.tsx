@@ -1,6 +1,6 @@
 import { Show, createMemo, createSignal } from 'solid-js';
 import { createStore, produce } from 'solid-js/store';
-import type { ChatEvent, ChatMessageIn } from '../../client/engineApi.ts';
+import type { ChatEvent, ChatMessageIn } from '../../workerApi/engineApi.ts';
 import { getEngineApi } from '../../client/engineClient.ts';
 import { listAdapters } from '../../store/adapters.ts';
 import { getDb } from '../../store/db.ts';

@@ -1,6 +1,6 @@
 import { For, Show, createEffect, createMemo, createSignal, on } from 'solid-js';
 import { A, useSearchParams } from '@solidjs/router';
-import type { ContributionPreview, ContributionSource, Progress, SubmitResult } from '../../client/api.ts';
+import type { ContributionPreview, ContributionSource, Progress, SubmitResult } from '../../workerApi/dataApi.ts';
 import { getDataApi } from '../../client/dataClient.ts';
 import { UPLOAD_LIMITS } from '../../core/limits.ts';
 import { listDatanets } from '../../store/datanets.ts';

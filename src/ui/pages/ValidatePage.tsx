@@ -1,6 +1,6 @@
 import { For, Show, createMemo, createSignal } from 'solid-js';
 import { A } from '@solidjs/router';
-import type { VoteResult } from '../../client/api.ts';
+import type { VoteResult } from '../../workerApi/dataApi.ts';
 import type { Contribution, Datanet } from '../../core/types.ts';
 import { listDatanets } from '../../store/datanets.ts';
 import { getDb } from '../../store/db.ts';

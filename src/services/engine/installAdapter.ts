@@ -1,0 +1,80 @@
+/**
+ * Installing an adapter: its record in IndexedDB and its place in the registry; the demo adapters once per demo build.
+ */
+import type { LoadProgress } from '../../workerApi/engineApi.ts';
+import { TributaryError } from '../../core/errors.ts';
+import { downloadWithResume } from '../../engine/formats/download.ts';
+import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, parsePeftAdapter, type PeftAdapter } from '../../engine/lora/peft.ts';
+import { putAdapterRecord, getAdapterRecord, type AdapterOrigin, type AdapterRecord, type AdapterSummary } from '../../store/adapters.ts';
+import { getSetting, setSetting } from '../../store/settings.ts';
+import { DEMO_MODEL_PATH, type DemoManifest } from './demoModel.ts';
+import type { EngineContext } from './context.ts';
+import { appBase } from './context.ts';
+import { MAX_ADAPTER_RANK } from './buildModel.ts';
+
+export async function installAdapter(ctx: EngineContext, adapter: PeftAdapter, config: Uint8Array | string, weights: Uint8Array, origin: AdapterOrigin, originDetail: string): Promise<AdapterSummary> {
+  const L = ctx.loaded!;
+  const m = adapter.meta;
+  if (m.rank > MAX_ADAPTER_RANK) {
+    throw new TributaryError('engine/lora-slot', `The adapter's rank ${m.rank} is above the ${MAX_ADAPTER_RANK} this engine serves; use an adapter of rank ≤ ${MAX_ADAPTER_RANK}.`);
+  }
+  const existing = await getAdapterRecord(ctx.deps.db, m.id);
+  const record: AdapterRecord = {
+    id: m.id,
+    name: m.name,
+    owner: m.owner,
+    datanets: [...m.datanets],
+    rank: m.rank,
+    alpha: m.alpha,
+    scale: m.scale,
+    useRslora: m.useRslora,
+    targets: [...m.targets],
+    baseModel: m.baseModel,
+    bytes: m.bytes,
+    modelSignature: L.info.signature,
+    origin: existing?.origin ?? origin,
+    originDetail: existing?.originDetail ?? originDetail,
+    installedAt: existing?.installedAt ?? ctx.deps.now(),
+    config: typeof config === 'string' ? config : new TextDecoder().decode(config),
+    weights: new Blob([weights.slice()], { type: 'application/octet-stream' }),
+  };
+  await putAdapterRecord(ctx.deps.db, record);
+  await L.registry.add(adapter);
+  const { config: _c, weights: _w, ...summary } = record;
+  return summary;
+}
+
+/** Installs the demo adapters the first time this demo build is seen (a removed one stays removed). */
+export async function installDemoAdapters(ctx: EngineContext, demo: DemoManifest, progress: (p: LoadProgress) => void): Promise<void> {
+  const L = ctx.loaded!;
+  const key = `demoAdapters:${demo.files.find((f) => f.path === 'model.safetensors')?.sha256 ?? demo.id}`;
+  if ((await getSetting<boolean>(ctx.deps.db, key)) === true) return;
+  const base = appBase(ctx) + DEMO_MODEL_PATH;
+  let done = 0;
+  for (const a of demo.adapters) {
+    progress({ phase: 'adapters', loaded: done, total: demo.adapters.length, file: a.dir });
+    if (!(await getAdapterRecord(ctx.deps.db, a.id))) {
+      const get = async (name: string): Promise<Uint8Array> => {
+        const path = `adapters/${a.dir}/${name}`;
+        const m = demo.files.find((f) => f.path === path);
+        return (
+          await downloadWithResume(base + path, {
+            fetch: ctx.deps.fetch,
+            cache: ctx.deps.cache,
+            name: path,
+            maxRetries: 2,
+            ...(m?.size !== undefined ? { expectedSize: m.size } : {}),
+            ...(m?.sha256 ? { sha256: m.sha256 } : {}),
+          })
+        ).bytes;
+      };
+      const config = await get(PEFT_CONFIG_FILE);
+      const weights = await get(PEFT_WEIGHTS_FILE);
+      const adapter = parsePeftAdapter({ config, weights }, L.config);
+      await installAdapter(ctx, adapter, config, weights, 'demo', `bundled with the demo model (${a.dir})`);
+    }
+    done++;
+  }
+  progress({ phase: 'adapters', loaded: done, total: demo.adapters.length });
+  await setSetting(ctx.deps.db, key, true);
+}
