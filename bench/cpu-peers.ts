@@ -39,6 +39,9 @@ const SHAPE = {
   tieWordEmbeddings: true,
   attentionBias: false,
 };
+/** BENCH_CPU_SHAPE=small: a small model (hidden 256, 4 layers, vocab 4096) for a quick check of the harness */
+const SMALL = { ...SHAPE, vocabSize: 4096, hiddenSize: 256, intermediateSize: 768, numLayers: 4, numHeads: 4, numKvHeads: 2 };
+const MODEL_SHAPE = process.env['BENCH_CPU_SHAPE'] === 'small' ? SMALL : SHAPE;
 const SEED = 135;
 const PROMPT_LEN = Number(process.env['BENCH_CPU_PREFILL'] ?? 64);
 const DECODE = Number(process.env['BENCH_CPU_DECODE'] ?? 32);
@@ -74,11 +77,11 @@ export async function main(): Promise<void> {
     const wasm = join(dirname(createRequire(import.meta.url).resolve('@wllama/wllama')), 'wasm', 'wllama.wasm');
     mkdirSync(join(out, 'wllama'));
     copyFileSync(wasm, join(out, 'wllama', 'wllama.wasm'));
-    const { config, weights } = randomModel({ seed: SEED, ...SHAPE });
+    const { config, weights } = randomModel({ seed: SEED, ...MODEL_SHAPE });
     for (const f of ['f32', 'q8_0', 'q4_0'] as const) writeFileSync(join(out, `${f}.gguf`), writeGguf(config, weights, f));
     const all = os.availableParallelism();
     const prompt = Array.from({ length: PROMPT_LEN }, (_, i) => 3 + 97 + ((i * 7) % 26)); // 'a'..'z' as byte tokens
-    const cfg: CpuBenchConfig = { seed: SEED, shape: SHAPE, prompt, decode: DECODE, rounds: ROUNDS, threads: all > 1 ? [1, all] : [1] };
+    const cfg: CpuBenchConfig = { seed: SEED, shape: MODEL_SHAPE, prompt, decode: DECODE, rounds: ROUNDS, threads: all > 1 ? [1, all] : [1] };
     writeFileSync(join(out, 'bench-config.json'), JSON.stringify(cfg));
     console.log(`page built, GGUF written in ${((performance.now() - t0) / 1000).toFixed(1)} s; prompt ${PROMPT_LEN}, decode ${DECODE}, ${ROUNDS} rounds, threads ${cfg.threads.join(' and ')}`);
 
@@ -136,7 +139,7 @@ export async function main(): Promise<void> {
         crossOriginIsolated: eng.crossOriginIsolated,
         engine_relaxed_simd: eng.fma,
         wllama_version: peer?.version ?? null,
-        model: { shape: `random Llama (seed ${SEED}), SmolLM2-135M shape`, ...SHAPE },
+        model: { shape: `random Llama (seed ${SEED}), ${MODEL_SHAPE === SHAPE ? 'SmolLM2-135M shape' : 'small check shape'}`, ...MODEL_SHAPE },
         prompt_tokens: PROMPT_LEN,
         decode_tokens: DECODE,
         rounds: ROUNDS,

@@ -12,6 +12,12 @@ const FORMATS = [
   ['q4', 'q4_0.gguf'],
 ] as const;
 
+interface LogProbs {
+  content?: { token: string; logprob: number; top_logprobs?: { token: string; logprob: number }[] }[];
+  tokens?: string[];
+  top_logprobs?: Record<string, number>[];
+}
+
 /** token text → id for the bench vocabulary (bench/gguf.ts): `w<i>` and printable ASCII bytes */
 function tokenId(text: string): number {
   if (/^w\d+$/.test(text)) return Number(text.slice(1));
@@ -37,16 +43,22 @@ export async function runWllama(log: (m: string) => void): Promise<PeerReport> {
       for (let r = 0; r < cfg.rounds; r++) {
         const res = (await w.createCompletion({ prompt, max_tokens: cfg.decode + 1, temperature: 0, logprobs: 8, ignore_eos: true, cache_prompt: false } as never)) as {
           timings?: { prompt_per_second: number; predicted_per_second: number };
-          choices: { logprobs: { tokens: string[]; top_logprobs: Record<string, number>[] } | null }[];
+          choices?: { logprobs: unknown }[];
         };
         const t = res.timings;
         if (!t) throw new Error('wllama returned no timings');
         best = { prefill_tokens_per_s: Math.max(best.prefill_tokens_per_s, t.prompt_per_second), decode_tokens_per_s: Math.max(best.decode_tokens_per_s, t.predicted_per_second) };
         log(`wllama ${fmt} ${threads} thread(s) round ${r + 1}: prefill ${t.prompt_per_second.toFixed(1)} tok/s, decode ${t.predicted_per_second.toFixed(1)} tok/s`);
-        const lp = res.choices[0]?.logprobs;
+        const lp = res.choices?.[0]?.logprobs as LogProbs | null | undefined;
         if (r === 0 && threads === cfg.threads[0] && lp) {
-          toplogprobs[fmt] = Object.entries(lp.top_logprobs[0] ?? {}).map(([k, v]) => [tokenId(k), v]);
-          greedy[fmt] = lp.tokens.map(tokenId);
+          if (Array.isArray(lp.content)) {
+            // OpenAI chat-style: content[i] = { token, logprob, top_logprobs: [{ token, logprob }] }
+            toplogprobs[fmt] = (lp.content[0]?.top_logprobs ?? []).map((t) => [tokenId(t.token), t.logprob]);
+            greedy[fmt] = lp.content.map((c) => tokenId(c.token));
+          } else if (Array.isArray(lp.top_logprobs) && Array.isArray(lp.tokens)) {
+            toplogprobs[fmt] = Object.entries(lp.top_logprobs[0] ?? {}).map(([k, v]) => [tokenId(k), v]);
+            greedy[fmt] = lp.tokens.map(tokenId);
+          } else log(`wllama logprobs in an unknown shape: ${JSON.stringify(lp).slice(0, 300)}`);
         }
       }
       speeds[fmt][String(threads)] = best;

@@ -46,7 +46,7 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
   const K = w.cols;
   const packable = N % 16 === 0;
   const pool = cpuThreads();
-  const threads = pool && T * N * K >= MIN_PARALLEL_MACS ? pool.count : 1;
+  const threads = pool && T * N * K >= MIN_PARALLEL_MACS && pool.worthIt() ? pool.count : 1;
   // a panel of rows that stays in L1 (≤ 32 KiB) while every token streams past it (row-major `gemm` path)
   const P = packable ? 16 : Math.max(4, Math.floor(8192 / K) & ~3);
   const staged = w.kind !== 'f32p' && T >= 4;

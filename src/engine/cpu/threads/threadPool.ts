@@ -30,16 +30,32 @@ export interface CpuThreads {
    * are done. Throws a `TributaryError` ('engine/cpu-thread') when a worker failed or did not answer.
    */
   run(jobs: readonly (readonly KernelCall[])[]): void;
+  /**
+   * Whether splitting the next job is worth it. False for a while after several runs in a row where the caller waited
+   * far longer for the others than its own share took: on a machine with more runnable threads than cores every
+   * hand-off waits for the scheduler (milliseconds), and one thread is faster. Results do not depend on it.
+   */
+  worthIt(): boolean;
+  /** runs split so far, and how many times the pool backed off to one thread */
+  readonly stats: { runs: number; backoffs: number };
   close(): void;
 }
+
+/** consecutive slow hand-offs before backing off, and how many `worthIt` calls the back-off lasts */
+const SLOW_RUNS = 4;
+const BACKOFF_CALLS = 512;
 
 const HEADER = 64;
 const ARGS = 9;
 const CALL = 1 + ARGS;
 const MAX_CALLS = 512;
 const SLOT = 1 + CALL * MAX_CALLS;
-/** how long a worker spins on the generation counter before sleeping, and the caller on the done counter (ms) */
-const SPIN_MS = 3;
+/**
+ * how long a worker spins on the generation counter before sleeping, and the caller on the done counter (ms): short,
+ * because on a busy machine (more runnable threads than cores) a spinning thread only keeps the one it waits for off
+ * the core
+ */
+const SPIN_MS = 0.5;
 const TIMEOUT_MS = 20_000;
 
 /** The worker body (plain JS; `__PORT__` is replaced per environment). */
@@ -190,8 +206,17 @@ async function createPool(rt: SimdRuntime, count: number): Promise<CpuThreads> {
   );
   const exports = rt.kernels as unknown as Record<string, (...a: number[]) => void>;
   let closed = false;
+  let slowRuns = 0;
+  let backoff = 0;
+  const stats = { runs: 0, backoffs: 0 };
   const pool: CpuThreads = {
     count,
+    stats,
+    worthIt() {
+      if (backoff <= 0) return true;
+      backoff--;
+      return false;
+    },
     run(jobs) {
       if (closed) throw new TributaryError('engine/cpu-thread', 'The CPU thread pool was closed; start it again.');
       if (jobs.length > count) throw new TributaryError('engine/bad-shape', `${jobs.length} jobs for ${count} threads.`);
@@ -211,6 +236,7 @@ async function createPool(rt: SimdRuntime, count: number): Promise<CpuThreads> {
       Atomics.store(ctl, 1, 0);
       Atomics.add(ctl, 0, 1);
       Atomics.notify(ctl, 0);
+      const tStart = performance.now();
       for (const [name, ...args] of jobs[0] ?? []) exports[name]!(...args);
       const want = count - 1;
       const t0 = performance.now();
@@ -223,6 +249,16 @@ async function createPool(rt: SimdRuntime, count: number): Promise<CpuThreads> {
           if (dt > TIMEOUT_MS) throw new TributaryError('engine/cpu-thread', `CPU threads did not answer in ${TIMEOUT_MS / 1000} s; reload to run on one thread.`);
           if (dt > SPIN_MS) Atomics.wait(ctl, 1, done, 1);
         }
+      }
+      const t1 = performance.now();
+      stats.runs++;
+      // waited for the others much longer than the own share took (and over a scheduler-ish delay): a busy machine
+      if (t1 - t0 > Math.max(0.5, 2 * (t0 - tStart))) slowRuns++;
+      else slowRuns = 0;
+      if (slowRuns >= SLOW_RUNS) {
+        slowRuns = 0;
+        backoff = BACKOFF_CALLS;
+        stats.backoffs++;
       }
       const bad = Atomics.load(ctl, 3);
       if (bad !== 0 || failure !== null) {
