@@ -44,7 +44,7 @@ const SMALL = { ...SHAPE, vocabSize: 4096, hiddenSize: 256, intermediateSize: 76
 const MODEL_SHAPE = process.env['BENCH_CPU_SHAPE'] === 'small' ? SMALL : SHAPE;
 const SEED = 135;
 const PROMPT_LEN = Number(process.env['BENCH_CPU_PREFILL'] ?? 64);
-const DECODE = Number(process.env['BENCH_CPU_DECODE'] ?? 32);
+const DECODE = Number(process.env['BENCH_CPU_DECODE'] ?? 16);
 const ROUNDS = Number(process.env['BENCH_CPU_ROUNDS'] ?? 2);
 const PAGE_TIMEOUT_MS = 1_500_000;
 
@@ -104,12 +104,13 @@ export async function main(): Promise<void> {
     // logits: engine log-probs of wllama's top-8 next tokens after the prompt
     const parity: Record<string, unknown> = {};
     for (const f of ['f32', 'q8', 'q4']) {
-      const top = peer?.toplogprobs[f]?.filter(([id]) => id >= 0) ?? [];
+      const top = peer?.toplogprobs[f]?.filter(([id, v]) => id >= 0 && v > -1e30) ?? [];
       const el = eng.logits?.[f];
       if (!el || top.length === 0) continue;
       const mine = logSoftmaxAt(el.logits, top.map(([id]) => id));
       parity[f] = {
         max_abs_diff_logprob_top8: round(Math.max(...top.map(([, v], i) => Math.abs(v - mine[i]!))), 5),
+        compared_tokens: top.length,
         same_top1: top[0]![0] === el.greedy[0],
         greedy_engine: el.greedy.slice(0, 8),
         greedy_wllama: peer?.greedy[f]?.slice(0, 8),

@@ -49,15 +49,20 @@ export async function runWllama(log: (m: string) => void): Promise<PeerReport> {
         if (!t) throw new Error('wllama returned no timings');
         best = { prefill_tokens_per_s: Math.max(best.prefill_tokens_per_s, t.prompt_per_second), decode_tokens_per_s: Math.max(best.decode_tokens_per_s, t.predicted_per_second) };
         log(`wllama ${fmt} ${threads} thread(s) round ${r + 1}: prefill ${t.prompt_per_second.toFixed(1)} tok/s, decode ${t.predicted_per_second.toFixed(1)} tok/s`);
-        const lp = res.choices?.[0]?.logprobs as LogProbs | null | undefined;
-        if (r === 0 && threads === cfg.threads[0] && lp) {
+        const greedyLp = res.choices?.[0]?.logprobs as LogProbs | null | undefined;
+        if (r === 0 && threads === cfg.threads[0] && greedyLp) {
+          // greedy (temperature 0) reports the chosen token only; the distribution comes from an untruncated
+          // temperature-1 step (no top-k/top-p/min-p): log-softmax of the logits
+          const one = (await w.createCompletion({ prompt, max_tokens: 1, temperature: 1, top_k: 0, top_p: 1, min_p: 0, logprobs: 8, cache_prompt: false } as never)) as typeof res;
+          const lp = one.choices?.[0]?.logprobs as LogProbs | null | undefined;
+          if (!lp) throw new Error('wllama returned no log-probabilities');
           if (Array.isArray(lp.content)) {
             // OpenAI chat-style: content[i] = { token, logprob, top_logprobs: [{ token, logprob }] }
             toplogprobs[fmt] = (lp.content[0]?.top_logprobs ?? []).map((t) => [tokenId(t.token), t.logprob]);
-            greedy[fmt] = lp.content.map((c) => tokenId(c.token));
+            greedy[fmt] = (greedyLp.content ?? []).map((c) => tokenId(c.token));
           } else if (Array.isArray(lp.top_logprobs) && Array.isArray(lp.tokens)) {
             toplogprobs[fmt] = Object.entries(lp.top_logprobs[0] ?? {}).map(([k, v]) => [tokenId(k), v]);
-            greedy[fmt] = lp.tokens.map(tokenId);
+            greedy[fmt] = (greedyLp.tokens ?? []).map(tokenId);
           } else log(`wllama logprobs in an unknown shape: ${JSON.stringify(lp).slice(0, 300)}`);
         }
       }
