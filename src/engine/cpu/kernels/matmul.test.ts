@@ -102,6 +102,7 @@ describe('matmul', () => {
   });
 
   it.runIf(rt !== null)('SIMD decode with int8 activations (q8/q4, T < 4): within the stated activation bound of the naive product; T ≥ 4 unchanged', () => {
+    matmulOptions.intActivationsQ8 = true;
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 19 }), fc.integer({ min: 1, max: 5 }), fc.constantFrom('q8', 'q4'), fc.nat(), (T, N, G, kind, seed) => {
         const K = 32 * G;
@@ -122,6 +123,7 @@ describe('matmul', () => {
       }),
       { numRuns: 150 },
     );
+    matmulOptions.intActivationsQ8 = false;
   });
 
   it.runIf(rt !== null)('SIMD path: a token gives the same bits alone or in a batch of 2–3 (decode path), within 1e-6 in a batch ≥ 4; heap views survive memory growth', () => {

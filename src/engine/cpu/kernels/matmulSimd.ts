@@ -18,7 +18,15 @@ import { cpuThreads, type KernelCall } from '../threads/threadPool.ts';
  * `intActivations` (default true): decode (T < 4) with int8/int4 weights quantises x to int8 per group of 32 and runs
  * the integer kernels; false keeps f32 activations (`gemvq8`/`gemvq4`) — for comparisons.
  */
-export const matmulOptions = { intActivations: true };
+export const matmulOptions = {
+  intActivations: true,
+  /**
+   * int8 weights take the integer path only with this on: measured here (full 135M model, weights in DRAM) `gemvi8`
+   * was slower than `gemvq8` (f32 activations), while `gemvi4*` ran 2–3× faster than f32 — so int8 decode keeps f32
+   * activations by default (see docs/CPU-ENGINE.md).
+   */
+  intActivationsQ8: false,
+};
 
 const X_SCRATCH = 0;
 const OUT_SCRATCH = 1;
@@ -51,7 +59,7 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
   const P = packable ? 16 : Math.max(4, Math.floor(8192 / K) & ~3);
   const staged = w.kind !== 'f32p' && T >= 4;
   const quant = w.kind === 'q8' || w.kind === 'q4';
-  const intDot = quant && T < 4 && matmulOptions.intActivations && K % 32 === 0;
+  const intDot = quant && T < 4 && matmulOptions.intActivations && (w.kind === 'q4' || matmulOptions.intActivationsQ8) && K % 32 === 0;
   const G = K / 32;
   let xOff: number, oOff: number;
   const panels: number[] = [];
@@ -104,8 +112,12 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
       return Array.from({ length: T }, (_, t): KernelCall => [kernel, xq + t * K * 2, xs + t * G * 4, xc + t * G * 16, q + n0 * rowB, s + n0 * G * 4, oOff + (t * N + n0) * 4, n, K]);
     });
   } else if (quant && T < 4) {
+    // f32 activations, dequantisation fused; rows split over the threads
     const kernel = w.kind === 'q8' ? 'gemvq8' : 'gemvq4';
-    jobs = [Array.from({ length: T }, (_, t): KernelCall => [kernel, xOff + t * K * 4, w.q.byteOffset, w.scales.byteOffset, oOff + t * N * 4, N, K])];
+    const rowB = w.kind === 'q8' ? K : K / 2;
+    jobs = split(N, threads).map(([n0, n1]) =>
+      Array.from({ length: T }, (_, t): KernelCall => [kernel, xOff + t * K * 4, w.q.byteOffset + n0 * rowB, w.scales.byteOffset + n0 * G * 4, oOff + (t * N + n0) * 4, n1 - n0, K]),
+    );
   } else if (quant && packable) {
     // prefill: per thread, its 16-row panels dequantised and packed into its own scratch, then gemmp16
     const rowB = w.kind === 'q8' ? K : K / 2;

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuThreads, startCpuThreads, stopCpuThreads, threadsUnavailableReason, workerSource } from './threadPool.ts';
-import { matmul } from '../kernels/matmul.ts';
+import { matmul, matmulOptions } from '../kernels/matmul.ts';
 import { simdRuntime } from '../simd/simdRuntime.ts';
 import { createCpuBackend } from '../cpuBackend.ts';
 import { createModel } from '../../model/llama.ts';
@@ -36,12 +36,16 @@ describe.runIf(rt !== null && threadsUnavailableReason(rt) === null)('CPU thread
           return out;
         }),
       );
-    stopCpuThreads();
-    const one = runAll();
-    const pool = await startCpuThreads(3);
-    expect(pool?.count).toBe(3);
-    const three = runAll();
-    expect(three.map((a) => Array.from(a))).toEqual(one.map((a) => Array.from(a)));
+    for (const q8Int of [false, true]) {
+      matmulOptions.intActivationsQ8 = q8Int;
+      stopCpuThreads();
+      const one = runAll();
+      const pool = await startCpuThreads(3);
+      expect(pool?.count).toBe(3);
+      const three = runAll();
+      expect(three.map((a) => Array.from(a))).toEqual(one.map((a) => Array.from(a)));
+    }
+    matmulOptions.intActivationsQ8 = false;
     for (const w of weights) rt!.release(w);
   });
 
