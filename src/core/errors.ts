@@ -112,6 +112,7 @@ export type ErrorCode =
   | 'chain/registry'
   // infrastructure
   | 'worker/crashed'
+  | 'worker/timeout'
   | 'storage/failed';
 
 /** What a TributaryError may wrap: the error it was raised from and its technical detail. */

@@ -114,7 +114,7 @@ describe('splitFee', () => {
 
   it('refuses bad input', () => {
     const d: DatanetShare = { datanetId: 'dn', owner: OWNER, rewardPolicy: { contributorsBps: 5000, ownerBps: 5000 }, weight: 1n, contributions: [] };
-    expect(() => splitFee({ fee: -1n, treasury: TREASURY, datanets: [d] })).toThrow(RangeError);
+    expect(() => splitFee({ fee: -1n, treasury: TREASURY, datanets: [d] })).toThrow(expect.objectContaining({ code: 'ledger/invalid' }));
     expect(() => splitFee({ fee: 1n, treasury: TREASURY, datanets: [] })).toThrow(/at least one Datanet/);
     expect(() => splitFee({ fee: 1n, treasury: TREASURY, treasuryBps: 10_001, datanets: [d] })).toThrow(/basis points/);
     expect(() =>

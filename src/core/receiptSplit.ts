@@ -23,6 +23,8 @@
  * contributors' part to its owner. Parts of 0 are left out of the receipt. In total: the splits always
  * add up to exactly `fee`, and none is negative.
  */
+import { describeValue } from './describeValue.ts';
+import { TributaryError } from './errors.ts';
 import { splitByPolicy, splitProRata } from './rewardPolicy.ts';
 import { BPS_DENOMINATOR, type Address, type Hex, type RewardPolicy } from './types.ts';
 
@@ -108,9 +110,40 @@ export interface FeeSplit {
   lines: SplitLine[];
 }
 
+/** Every refusal of a split's input: a typed error the ledger UI can show (never a bare RangeError). */
+function invalid(message: string): TributaryError {
+  return new TributaryError('ledger/invalid', `${message}. Nothing was recorded; check the receipt's amounts and contributions.`);
+}
+
+/**
+ * Checks a split's whole input before any arithmetic: the fee, every weight (bigints ≥ 0), unique
+ * Datanet ids and, per Datanet, unique contribution ids (case-insensitive: they are hex); with several
+ * Datanets at least one weight must be positive. What splitProRata would otherwise throw as a
+ * RangeError (or silently merge) is refused here with `ledger/invalid`.
+ */
+function checkSplitInput(input: FeeSplitInput): void {
+  const { fee } = input;
+  if (typeof fee !== 'bigint' || fee < 0n) throw invalid(`the fee must be a whole amount ≥ 0 in base units (got ${describeValue(typeof fee === 'bigint' ? fee.toString() : fee)})`);
+  if (!Array.isArray(input.datanets) || input.datanets.length === 0) throw invalid('a receipt needs at least one Datanet to pay');
+  const datanetIds = new Set<string>();
+  for (const d of input.datanets) {
+    if (datanetIds.has(d.datanetId)) throw invalid(`the Datanet ${describeValue(d.datanetId)} appears twice in one receipt`);
+    datanetIds.add(d.datanetId);
+    if (typeof d.weight !== 'bigint' || d.weight < 0n) throw invalid(`the weight of Datanet ${describeValue(d.datanetId)} must be a whole number, not negative`);
+    const ids = new Set<string>();
+    for (const c of d.contributions) {
+      if (typeof c.weight !== 'bigint' || c.weight < 0n) throw invalid(`the weight of contribution ${describeValue(c.contributionId)} must be a whole number, not negative`);
+      const id = String(c.contributionId).toLowerCase();
+      if (ids.has(id)) throw invalid(`the contribution ${describeValue(c.contributionId)} appears twice in Datanet ${describeValue(d.datanetId)}`);
+      ids.add(id);
+    }
+  }
+  if (input.datanets.length > 1 && input.datanets.every((d) => d.weight === 0n)) throw invalid('every Datanet of the receipt has weight 0, so nobody could be paid');
+}
+
 function checkBps(name: string, bps: number): bigint {
   if (!Number.isInteger(bps) || bps < 0 || bps > BPS_DENOMINATOR) {
-    throw new RangeError(`${name} must be a whole number of basis points between 0 and ${BPS_DENOMINATOR} (got ${bps})`);
+    throw invalid(`${name} must be a whole number of basis points between 0 and ${BPS_DENOMINATOR} (got ${bps})`);
   }
   return BigInt(bps);
 }
@@ -125,12 +158,12 @@ const DEN = BigInt(BPS_DENOMINATOR);
  * splitFee({ fee: 1000n, treasury, datanets: [{ datanetId, owner, rewardPolicy: { contributorsBps: 8000, ownerBps: 2000 },
  *   weight: 1n, contributions: [{ contributionId, contributor: alice, weight: 3n }, { contributionId: c2, contributor: bob, weight: 1n }] }] })
  * // treasury 10, owner 198, alice 594, bob 198
- * @throws RangeError on a negative fee or weight, bps out of range, shares over 100 %, or no Datanet.
+ * @throws TributaryError `ledger/invalid` on a negative fee or weight, bps out of range, shares over 100 %, no Datanet,
+ *   a Datanet or contribution listed twice, or several Datanets all of weight 0.
  */
 export function splitFee(input: FeeSplitInput): FeeSplit {
+  checkSplitInput(input);
   const { fee } = input;
-  if (typeof fee !== 'bigint' || fee < 0n) throw new RangeError(`fee must be a non-negative bigint (got ${String(fee)})`);
-  if (input.datanets.length === 0) throw new RangeError('a receipt needs at least one Datanet to pay');
   const lines: SplitLine[] = [];
 
   const treasuryAmount = (fee * checkBps('treasuryBps', input.treasuryBps ?? TREASURY_BPS)) / DEN;
@@ -140,7 +173,7 @@ export function splitFee(input: FeeSplitInput): FeeSplit {
   let rest = afterTreasury;
   const adapterBps = input.adapterOwner ? checkBps('adapterOwner.bps', input.adapterOwner.bps) : 0n;
   const modelBps = input.modelOwner ? checkBps('modelOwner.bps', input.modelOwner.bps) : 0n;
-  if (adapterBps + modelBps > DEN) throw new RangeError('adapter and model owner shares add up to more than 100 %');
+  if (adapterBps + modelBps > DEN) throw invalid('adapter and model owner shares add up to more than 100 %');
   if (input.adapterOwner) {
     const amount = (afterTreasury * adapterBps) / DEN;
     lines.push({ recipient: input.adapterOwner.recipient, role: SPLIT_ROLE.adapterOwner, amount });
@@ -162,10 +195,7 @@ export function splitFee(input: FeeSplitInput): FeeSplit {
 
   for (const d of input.datanets) {
     const amount = perDatanet.get(d.datanetId) ?? 0n;
-    const weighted = d.contributions.filter((c) => {
-      if (c.weight < 0n) throw new RangeError(`weight of ${c.contributionId} must not be negative (got ${c.weight})`);
-      return c.weight > 0n;
-    });
+    const weighted = d.contributions.filter((c) => c.weight > 0n); // weights checked by checkSplitInput
     const { contributors, owner } = weighted.length === 0 ? { contributors: 0n, owner: amount } : splitByPolicy(amount, d.rewardPolicy);
     lines.push({ recipient: d.owner, role: SPLIT_ROLE.datanetOwner, amount: owner, datanetId: d.datanetId });
     if (weighted.length > 0) {
@@ -242,12 +272,12 @@ function countOf(counts: PayDatanetInput['chunkCounts'], id: Hex): number {
  * A "Pay a Datanet" receipt: `fee` paid by `payer` to one Datanet version, split by `splitFee`
  * (treasury, then the Datanet's policy, then contributors pro rata by accepted passages).
  *
- * @throws RangeError for a negative fee, a non-integer or negative passage count, or a duplicate contribution.
+ * @throws TributaryError `ledger/invalid` for a negative fee, a non-integer or negative passage count, or a duplicate contribution.
  */
 export function buildReceipt(input: PayDatanetInput): BuiltReceipt {
   const contributions: WeightedContribution[] = input.contributions.map((c) => {
     const n = countOf(input.chunkCounts, c.id);
-    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`passage count of ${c.id} must be a whole number ≥ 0 (got ${n})`);
+    if (!Number.isSafeInteger(n) || n < 0) throw invalid(`the passage count of ${c.id} must be a whole number ≥ 0 (got ${describeValue(n)})`);
     return { contributionId: c.id, contributor: c.contributor, weight: BigInt(n) };
   });
   const { splits, lines } = splitFee({

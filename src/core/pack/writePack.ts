@@ -225,7 +225,7 @@ function checkContents(c: PackContents, now: number): void {
 export function writePack(c: PackContents, now: number): WrittenPack {
   checkContents(c, now);
 
-  const datanetFile: PackDatanetFile = { datanet: packDatanetRecord(c.datanet), signature: c.datanetSignature };
+  const datanetFile: PackDatanetFile = { datanet: packDatanetRecord(c.datanet), signature: c.datanetSignature, versionSignature: c.versionSignature };
   const contributions = [...c.contributions].sort((a, b) => cmp(a.id, b.id)).map(packContributionRecord);
   const chunks = [...c.chunks].sort((a, b) => cmp(a.contributionId, b.contributionId) || a.index - b.index).map(packPassageRecord);
   const validations = [...c.validations]
