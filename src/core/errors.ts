@@ -50,6 +50,7 @@ export type ErrorCode =
   | 'engine/bad-sampling'
   | 'engine/disposed'
   | 'engine/lora-slot'
+  | 'engine/cpu-thread'
   // LoRA adapters and serving (src/engine/lora, src/engine/serving)
   | 'lora/config'
   | 'lora/weights'
