@@ -610,7 +610,8 @@ async function verifyRecords(
     currentVersion: version.version,
     origin: { kind: 'pack', manifestHash, source: '' },
   };
-  return { datanet, datanetSignature, version, versionSignature, contributions, chunks, validations, manifest, manifestHash };
+  const indexes = new Map([...files].filter(([path]) => INDEX_PATH_RE.test(path)));
+  return { datanet, datanetSignature, version, versionSignature, contributions, chunks, validations, manifest, manifestHash, indexes };
 }
 
 function checkListedFile(entry: PackFileEntry, bytes: Uint8Array): void {

@@ -1,7 +1,7 @@
-/** splitFee / buildReceipt with hostile input (issue 10): always a `ledger/invalid` TributaryError, never a RangeError. */
+/** splitFee / buildDatanetFee with hostile input (issue 10): always a `ledger/invalid` TributaryError, never a RangeError. */
 import { describe, expect, it } from 'vitest';
 import { isTributaryError } from './errors.ts';
-import { splitFee, type DatanetShare } from './receiptSplit.ts';
+import { splitFee, type DatanetShare } from './feeSplit.ts';
 import type { Address, Hex } from './types.ts';
 
 const addr = (n: number) => `0x${n.toString(16).padStart(40, '0')}` as Address;
