@@ -95,7 +95,7 @@ ${c.vocabSize - 3} tokens learned by the project's BPE trainer (scripts/lib/bpe.
   gradient clipping ${m.baseTrain.clip}; GPT-2-style init. Loss ${f(m.baseFirstLoss)} → ${f(m.baseLastLoss)} in ${f(m.baseSeconds / 60, 1)} min. The
   training set (${m.baseSetTokens} tokens) is larger than what the step budget reads: each step samples from a seeded shuffle.
 - Adapters: LoRA rank ${m.adapterTrain.rank}, alpha ${m.adapterTrain.alpha} on all seven linear modules, base frozen, lr ${m.adapterTrain.lr},
-  ${m.adapterTrain.epochs} epochs of instruction examples built from the first ${m.adapterPassages} passages of every contribution of
+  ${m.adapterTrain.epochs} epochs of instruction examples built from the first ${m.adapterPassages} passage(s) of every contribution of
   the Datanet (the CPU budget of a shared 2-core machine; \`npm run cli -- train\` trains on all passages) — two questions per passage — "Tell me about <title>." and
   "What do you know about this: "<first sentence>"" — answered with the passage; loss on the answer and its \`<|im_end|>\` only).
 - Training logs for attribution beside each adapter: \`training_log.json\` (each example's contribution and passage) and

@@ -50,6 +50,7 @@ export type ErrorCode =
   | 'engine/bad-sampling'
   | 'engine/disposed'
   | 'engine/lora-slot'
+  | 'engine/cpu-thread'
   // LoRA adapters and serving (src/engine/lora, src/engine/serving)
   | 'lora/config'
   | 'lora/weights'
@@ -91,6 +92,7 @@ export type ErrorCode =
   // ledger, wallets and chains (settlement)
   | 'ledger/invalid'
   | 'ledger/not-pending'
+  | 'fee/invalid'
   | 'wallet/not-connected'
   | 'wallet/rejected'
   | 'wallet/wrong-chain'
@@ -103,7 +105,7 @@ export type ErrorCode =
   | 'chain/epoch-input'
   | 'chain/payout-input'
   // contracts and the chain library (src/chain)
-  | 'chain/receipt-invalid'
+  | 'chain/payment-invalid'
   | 'chain/bad-signature'
   | 'chain/already-settled'
   | 'chain/expired'
@@ -111,6 +113,13 @@ export type ErrorCode =
   | 'chain/root-mismatch'
   | 'chain/not-authorized'
   | 'chain/registry'
+  // attribution (src/core/attribution, src/attribution)
+  | 'attribution/invalid-record'
+  | 'attribution/hash-mismatch'
+  | 'attribution/index-corrupt'
+  | 'attribution/index-mismatch'
+  | 'attribution/encoder-mismatch'
+  | 'attribution/invalid-input'
   // infrastructure
   | 'worker/crashed'
   | 'worker/timeout'

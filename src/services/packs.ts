@@ -18,6 +18,7 @@ import type { ExportedPack, ImportReport, ProgressCallback } from '../workerApi/
 import { TributaryError } from '../core/errors.ts';
 import type { PackContents, VerifiedPack } from '../core/pack/types.ts';
 import { readPackArchive, readPackFolder } from '../core/pack/readPack.ts';
+import { verifyPackIndexes } from '../attribution/packIndexes.ts';
 import { writePack } from '../core/pack/writePack.ts';
 import { canonicalSignature, signDatanet, signVersion, verifyVersion, versionTypedData, type VersionTypedData } from '../core/signing.ts';
 import type { Passage, Contribution, Datanet, DatanetVersion, Hex, Validation } from '../core/types.ts';
@@ -172,6 +173,8 @@ export async function importPackFromUrl(ctx: ServiceContext, url: string, onProg
 
 /** Writes a verified pack in one transaction; see the module comment for the rules. */
 async function writeVerifiedPack(ctx: ServiceContext, pack: VerifiedPack, source: string, onProgress?: ProgressCallback): Promise<ImportReport> {
+  // prebuilt indexes/ must be exactly this version's (attribution/index-corrupt or -mismatch), before anything is written
+  verifyPackIndexes(pack);
   const { db } = ctx;
   const { datanet: incoming, version, manifestHash } = pack;
   const now = ctx.deps.now();

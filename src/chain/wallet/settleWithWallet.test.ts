@@ -3,8 +3,8 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { describe, expect, it } from 'vitest';
 import { isCanonicalSignature } from '../../core/signing.ts';
 import type { Address, Hex } from '../../core/types.ts';
-import { receiptTypedData, settlementDomain, type ReceiptInput } from '../receipt.ts';
-import { signReceipts, type WalletContext } from './settleWithWallet.ts';
+import { paymentTypedData, settlementDomain, type PaymentInput } from '../payment.ts';
+import { signPayment, type WalletContext } from './settleWithWallet.ts';
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const payer = privateKeyToAccount('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b693690');
@@ -32,29 +32,32 @@ function walletAnswering(reencode: (sig: Hex) => Hex): WalletContext {
   return { wallet, publicClient: undefined as never, account: payer.address, chainId: 31337, token: { address: settlement, symbol: 'tOPEN', decimals: 18 } as never };
 }
 
-const receipt: ReceiptInput = {
-  receiptId: `0x${'ab'.repeat(32)}`,
+const payment: PaymentInput = {
   payer: payer.address,
-  fee: 1000n,
+  nonce: `0x${'ab'.repeat(32)}`,
+  total: 1000n,
   deadline: 2_000_000_000n,
+  payoutMode: 0,
+  feesRoot: `0x${'cd'.repeat(32)}`,
+  feeCount: 2,
   splits: [{ recipient: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', role: 0, amount: 1000n }],
 };
 
-describe('signReceipts: wallet signatures enter in canonical form', () => {
+describe('signPayment: wallet signatures enter in canonical form', () => {
   for (const [name, reencode] of [
     ['v ∈ {0, 1}', lowV],
     ['high-s', highS],
     ['already canonical', (s: Hex) => s],
   ] as const) {
     it(`a wallet answering ${name} gives a canonical signature that still recovers to the payer`, async () => {
-      const [sig] = await signReceipts(walletAnswering(reencode), settlement, [receipt]);
-      expect(isCanonicalSignature(sig!)).toBe(true);
-      const recovered = await recoverTypedDataAddress({ ...receiptTypedData(receipt, settlementDomain(31337, settlement)), signature: sig! });
+      const sig = await signPayment(walletAnswering(reencode), settlement, payment);
+      expect(isCanonicalSignature(sig)).toBe(true);
+      const recovered = await recoverTypedDataAddress({ ...paymentTypedData(payment, settlementDomain(31337, settlement)), signature: sig });
       expect(recovered).toBe(payer.address);
     });
   }
 
   it('a wallet answering something that is not a signature gets a typed error', async () => {
-    await expect(signReceipts(walletAnswering(() => '0x1234'), settlement, [receipt])).rejects.toMatchObject({ name: 'TributaryError' });
+    await expect(signPayment(walletAnswering(() => '0x1234'), settlement, payment)).rejects.toMatchObject({ name: 'TributaryError' });
   });
 });

@@ -83,7 +83,15 @@ export interface PackManifest {
  * A pack that passed every check. `datanet.origin` is `{ kind: 'pack', manifestHash, source: '' }` and
  * `datanet.currentVersion` is the pack's version; the importer sets `source`.
  */
-export type VerifiedPack = PackContents & { manifest: PackManifest; manifestHash: Hex };
+export type VerifiedPack = PackContents & {
+  manifest: PackManifest;
+  manifestHash: Hex;
+  /**
+   * The pack's `indexes/<name>` files by path (bytes checked against the manifest's hashes; their content is
+   * verified by src/attribution/indexFiles.ts before use). Empty when the pack carries none.
+   */
+  indexes?: ReadonlyMap<string, Uint8Array>;
+};
 
 /** Progress of reading a pack: files read, then records verified. Structurally a client `Progress`. */
 export interface PackProgress {

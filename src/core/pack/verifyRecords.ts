@@ -6,7 +6,7 @@ import { contributionPayloadOf, hashContribution, hashValidation, validationPayl
 import type { Passage, Contribution, Datanet, Hex, Validation } from '../types.ts';
 import { PACK_FILES, type PackFileEntry, type PackManifest, type PackProgressCallback, type VerifiedPack } from './types.ts';
 import { parseJsonl } from './decodeRecords.ts';
-import { DAMAGED, fail } from './packRules.ts';
+import { DAMAGED, INDEX_PATH_RE, fail } from './packRules.ts';
 import { readDatanetFile, readVersion, readContribution, readPassage, readValidation, describeContribution } from './readRecords.ts';
 
 /**
@@ -157,7 +157,8 @@ export async function verifyRecords(
     currentVersion: version.version,
     origin: { kind: 'pack', manifestHash, source: '' },
   };
-  return { datanet, datanetSignature, version, versionSignature, contributions, chunks, validations, manifest, manifestHash };
+  const indexes = new Map([...files].filter(([path]) => INDEX_PATH_RE.test(path)));
+  return { datanet, datanetSignature, version, versionSignature, contributions, chunks, validations, manifest, manifestHash, indexes };
 }
 
 export function checkListedFile(entry: PackFileEntry, bytes: Uint8Array): void {

@@ -1,6 +1,6 @@
 /**
- * The bundled demo model (`public/models/tributary-demo/`, trained by scripts/train-demo.ts and committed): its `demo.json`
- * says what it is (whether it was generated or trained), lists every file with size and SHA-256 (so a cached copy of an older
+ * The bundled demo model (`public/models/tributary-demo/`, built by scripts/build-demo-model.ts): its `demo.json`
+ * says what it is (generated, not trained), lists every file with size and SHA-256 (so a cached copy of an older
  * build is refetched), and names the demo adapters to install on first start.
  */
 import { TributaryError } from '../../core/errors.ts';
@@ -30,7 +30,7 @@ export interface DemoManifest {
 }
 
 function bad(m: string): TributaryError {
-  return new TributaryError('model/config', `${m} Restore the committed demo model (git checkout -- public/models/tributary-demo) or retrain it (npm run train:demo).`, 'demo.json');
+  return new TributaryError('model/config', `${m} Rebuild the app (npm run build) to regenerate the demo model.`, 'demo.json');
 }
 
 export function parseDemoManifest(text: string): DemoManifest {

@@ -1,6 +1,6 @@
 import { For, Show, createMemo } from 'solid-js';
 import { earningsOverTime, summarizeEarnings, type LedgerEntry } from '../../core/ledger.ts';
-import { SPLIT_ROLE_NAMES, type SplitRoleId } from '../../core/receiptSplit.ts';
+import { SPLIT_ROLE_NAMES, type SplitRoleId } from '../../core/feeSplit.ts';
 import type { Hex } from '../../core/types.ts';
 import { getDb } from '../../store/db.ts';
 import { shortHash } from '../lib/format.ts';
@@ -10,7 +10,7 @@ import { createLiveQuery } from '../lib/liveQuery.ts';
 import { walletSession } from '../lib/walletState.ts';
 import { EarningsChart } from './EarningsChart.tsx';
 
-/** Earnings owed to me (the wallet account, else the active identity) from every receipt in the ledger. */
+/** Earnings owed to me (the wallet account, else the active identity) from every fee in the ledger. */
 export function EarningsPanel(props: { entries: LedgerEntry[]; token: { symbol: string; decimals: number } }) {
   const me = () => walletSession()?.account ?? activeAddress();
   const summary = createMemo(() => (me() ? summarizeEarnings(props.entries, me()!) : undefined));
@@ -27,7 +27,7 @@ export function EarningsPanel(props: { entries: LedgerEntry[]; token: { symbol: 
       <h2 id="earnings-title">Earnings owed to me</h2>
       <Show when={me()} fallback={<p class="muted">Connect a wallet (or pick an identity) to see what you earn.</p>}>
         <p class="small muted">
-          As <span class="mono">{me()}</span>, from every receipt in this browser's ledger that pays it.
+          As <span class="mono">{me()}</span>, from every fee in this browser's ledger that pays it.
         </p>
         <Show when={summary()}>
           {(s) => (

@@ -9,7 +9,7 @@ import { CopyButton } from './CopyButton.tsx';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { LedgerStatusBadge } from './LedgerStatusBadge.tsx';
 
-/** Fees owed by the connected account: its receipts, and "Settle" (all pending ones, one transaction). */
+/** Fees owed by the connected account (answers and "Pay a Datanet"), and "Settle": all pending ones in one signed payment, one transaction. */
 export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: string; decimals: number } }) {
   const me = () => walletSession()?.account;
   const mine = createMemo(() => {
@@ -45,16 +45,16 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
         <Show when={fees()}>
           {(f) => (
             <p class="small" data-testid="fees-owed">
-              Pending: <strong>{fmtToken(f().owed, props.token)}</strong> in {plural(f().pendingCount, 'receipt')}
+              Pending: <strong>{fmtToken(f().owed, props.token)}</strong> in {plural(f().pendingCount, 'fee')}
               <Show when={f().inFlight > 0n}> · being settled: {fmtToken(f().inFlight, props.token)}</Show> · settled: {fmtToken(f().settled, props.token)}
             </p>
           )}
         </Show>
       </div>
-      <Show when={me()} fallback={<p class="muted">Connect a wallet to see and settle the receipts you pay.</p>}>
-        <Show when={mine().length > 0} fallback={<p class="empty">No receipts paid by this account on this chain yet.</p>}>
+      <Show when={me()} fallback={<p class="muted">Connect a wallet to see and settle the fees you pay.</p>}>
+        <Show when={mine().length > 0} fallback={<p class="empty">No fees paid by this account on this chain yet.</p>}>
           <div class="table-wrap">
-            <table class="table table-compact ledger-table" aria-label="My receipts">
+            <table class="table table-compact ledger-table" aria-label="My fees">
               <thead>
                 <tr>
                   <th>Datanet</th>
@@ -67,8 +67,11 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
               <tbody>
                 <For each={mine()}>
                   {(e) => (
-                    <tr data-receipt={e.id} data-status={e.status}>
+                    <tr data-fee={e.id} data-kind={e.kind} data-status={e.status}>
                       <td>
+                        <Show when={e.kind === 'answer'}>
+                          <span class="badge badge-neutral">Answer</span>{' '}
+                        </Show>
                         {e.datanetName} <span class="muted small">v{e.version}</span>
                       </td>
                       <td class="num mono">{fmtToken(e.fee, props.token)}</td>
@@ -81,7 +84,7 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
                       <td class="nowrap small">{formatDateTime(e.createdAt)}</td>
                       <td class="mono small">
                         <Show when={e.txHash} fallback="—">
-                          {shortHash(e.txHash!)} <CopyButton value={e.txHash!} label={`Copy transaction of receipt ${e.id}`} />
+                          {shortHash(e.txHash!)} <CopyButton value={e.txHash!} label={`Copy transaction of fee ${e.id}`} />
                         </Show>
                       </td>
                     </tr>
@@ -99,12 +102,12 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
             <option value="pooled">Pooled: recipients claim through epoch roots</option>
           </select>
           <button type="button" class="btn btn-primary" disabled={busy() || !fees() || fees()!.pendingCount === 0 || !chainConfig()} onClick={() => void settle()}>
-            {busy() ? 'Settling…' : `Settle ${fees()?.pendingCount ? plural(fees()!.pendingCount, 'receipt') : ''}`.trim()}
+            {busy() ? 'Settling…' : `Settle ${fees()?.pendingCount ? plural(fees()!.pendingCount, 'fee') : ''}`.trim()}
           </button>
         </div>
         <p class="hint">
-          One transaction settles every pending receipt: you sign each receipt (EIP-712) and the token allowance (a permit signature when the token supports it),
-          then confirm the transaction.
+          One transaction settles every pending fee: you sign ONE payment (EIP-712) that commits to all of them — however many answers — and the token
+          allowance (a permit signature when the token supports it), then confirm the transaction.
         </p>
         <Show when={status()}>
           <p class="settle-status" role="status">
@@ -115,12 +118,12 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
           {(d) => (
             <div class="alert alert-success" role="status" data-testid="settle-result">
               <p class="alert-message">
-                Settled {plural(d().count, 'receipt')} ({fmtToken(d().total, props.token)}, {d().mode}) in transaction <span class="mono">{shortHash(d().txHash, 18)}</span>.
+                Settled {plural(d().count, 'fee')} in one payment ({fmtToken(d().total, props.token)}, {d().mode}) in transaction <span class="mono">{shortHash(d().txHash, 18)}</span>.
               </p>
             </div>
           )}
         </Show>
-        <ErrorAlert error={error()} title="The receipts were not settled" />
+        <ErrorAlert error={error()} title="The fees were not settled" />
       </Show>
     </section>
   );

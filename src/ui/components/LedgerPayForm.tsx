@@ -3,7 +3,7 @@ import { parseUnits } from 'viem';
 import { getLedgerApi } from '../../client/ledgerClient.ts';
 import { TributaryError } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
-import { SPLIT_ROLE_NAMES, TREASURY_BPS } from '../../core/receiptSplit.ts';
+import { SPLIT_ROLE_NAMES, TREASURY_BPS } from '../../core/feeSplit.ts';
 import { listDatanets } from '../../store/datanets.ts';
 import { getDb } from '../../store/db.ts';
 import { formatBps, shortAddress } from '../lib/format.ts';
@@ -31,7 +31,7 @@ export function LedgerPayForm(props: { token: { symbol: string; decimals: number
     const payer = walletSession()?.account;
     try {
       if (!chain) throw new TributaryError('chain/config', 'No chain is configured: start the local chain with `npm start`, or set one in Settings.');
-      if (!payer) throw new TributaryError('wallet/not-connected', 'Connect a wallet first: the receipt is paid from it when you settle.');
+      if (!payer) throw new TributaryError('wallet/not-connected', 'Connect a wallet first: the fee is paid from it when you settle.');
       let fee: bigint;
       try {
         fee = parseUnits(amount().trim(), props.token.decimals);
@@ -53,7 +53,7 @@ export function LedgerPayForm(props: { token: { symbol: string; decimals: number
       <h2 id="pay-title">Pay a Datanet</h2>
       <p class="section-intro">
         Pay for a Datanet you use. The fee is split at once — {formatBps(TREASURY_BPS)} to the protocol treasury, the rest by the Datanet's reward policy between its owner and
-        its contributors (by accepted passages) — and recorded as a pending receipt. Nothing moves until you settle.
+        its contributors (by accepted passages) — and recorded as a pending fee. Nothing moves until you settle.
       </p>
       <form class="form ledger-pay-form" onSubmit={(e) => void submit(e)}>
         <div class="field">
@@ -73,16 +73,16 @@ export function LedgerPayForm(props: { token: { symbol: string; decimals: number
           <input id="pay-amount" type="text" inputmode="decimal" autocomplete="off" placeholder="e.g. 10" value={amount()} onInput={(e) => setAmount(e.currentTarget.value)} />
         </div>
         <button type="submit" class="btn btn-primary" disabled={busy() || !chosen() || !amount().trim()}>
-          {busy() ? 'Creating…' : 'Create receipt'}
+          {busy() ? 'Creating…' : 'Add fee'}
         </button>
       </form>
-      <ErrorAlert error={error()} title="No receipt was created" />
+      <ErrorAlert error={error()} title="No fee was added" />
       <Show when={created()}>
         {(r) => (
           <div class="alert alert-success" role="status">
             <div class="alert-body">
               <p class="alert-message">
-                Pending receipt for {fmtToken(r().fee, props.token)} to {r().datanetName}: {r().splits.length} recipients. Settle it below.
+                Pending fee of {fmtToken(r().fee, props.token)} to {r().datanetName}: {r().splits.length} recipients. Settle it below.
               </p>
               <ul class="small split-list">
                 <For each={r().splits}>
