@@ -1,9 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
+import { createPublicClient, http, type PublicClient } from 'viem';
+import { anvilDevAccounts } from '../../src/chain/devAccounts.ts';
+import { settlementAbi } from '../../src/chain/generated/Settlement.ts';
+import type { Hex } from '../../src/core/types.ts';
 import { makeContents } from '../../src/core/pack/packFixture.testkit.ts';
 import { writePack } from '../../src/core/pack/writePack.ts';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
 import { createDatanet, eventually, navigate, openApp, previewContribution, submitPreviewed } from './app.ts';
+import { installTestWallet, TEST_WALLET_NAME } from './wallet.ts';
 
 /**
  * Crash safety: the tab is closed in the middle of a write against the real IndexedDB of a real
@@ -228,6 +233,102 @@ describe('crash safety: closing the tab mid-write', () => {
     expect(final.validations).toBe(contents.validations.length);
     expectWhole(final);
     expect(final.contributions.every((c) => c.status === 'accepted')).toBe(true);
+    await watcher.close();
+  });
+});
+
+interface LedgerRows {
+  entries: { id: string; status: string; fee: string; txHash?: string }[];
+  settlements: { paymentId: string; status: string; feeIds: string[] }[];
+}
+
+/** The ledger tables, read with the raw IndexedDB API (bigints as strings). */
+async function readLedgerRows(page: Page): Promise<LedgerRows> {
+  const json = await page.evaluate(async () => {
+    const open = indexedDB.open('tributary');
+    const db = await new Promise<IDBDatabase>((ok, fail) => {
+      open.onsuccess = () => ok(open.result);
+      open.onerror = () => fail(open.error);
+    });
+    const all = (name: string) =>
+      new Promise<unknown[]>((ok, fail) => {
+        const req = db.transaction(name, 'readonly').objectStore(name).getAll();
+        req.onsuccess = () => ok(req.result);
+        req.onerror = () => fail(req.error);
+      });
+    const out = { entries: await all('ledgerEntries'), settlements: await all('settlements') };
+    db.close();
+    return JSON.stringify(out, (_, v) => (typeof v === 'bigint' ? v.toString() : v));
+  });
+  return JSON.parse(json) as LedgerRows;
+}
+
+describe('crash safety: closing the tab right after the wallet sends the settlement', () => {
+  const chain = inject('chain');
+  let profile: BrowserProfile | undefined;
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') await screenshotOnFailure(profile, ctx.task.name);
+  });
+  afterAll(async () => {
+    await profile?.close();
+  });
+
+  it('the fees left "submitting" are reconciled with the chain on the next start: paid once, never twice', async () => {
+    const payer = anvilDevAccounts(4)[3]!;
+    profile = await openProfile({ webgpu: false });
+    const { context } = profile;
+    let page = profile.page;
+    const wallet = await installTestWallet(page, { privateKeys: [payer.privateKey], rpcUrl: chain.rpcUrl, chainId: chain.chainId });
+    await openApp(page, appUrl);
+    await navigate(page, 'Ledger');
+    await page.getByRole('banner').getByRole('button', { name: 'Connect wallet' }).click();
+    await page.getByRole('dialog', { name: 'Wallet' }).getByRole('button', { name: TEST_WALLET_NAME }).click();
+    await eventually(async () => expect(await page.getByTestId('wallet-account').textContent()).toBe(payer.address));
+    for (const amount of ['2', '5']) {
+      const value = await page.locator('#pay-datanet option', { hasText: 'Home Bread Baking' }).first().getAttribute('value');
+      await page.locator('#pay-datanet').selectOption(value!);
+      await page.getByLabel('Amount (tOPEN)').fill(amount);
+      await page.getByRole('button', { name: 'Add fee' }).click();
+      await page.getByText(/Pending fee of/).first().waitFor();
+    }
+    await eventually(async () => expect((await readLedgerRows(page)).entries.filter((e) => e.status === 'pending').length).toBe(2));
+
+    // Close the tab as soon as the wallet is asked to send the transaction: the app never hears back.
+    await page.getByRole('button', { name: /^Settle 2 fees/ }).click();
+    await eventually(async () => expect(wallet.requests).toContain('eth_sendTransaction'), 60_000, 2);
+    await page.close();
+    const watcher = await watcherTab(context);
+    const cut = await readLedgerRows(watcher);
+    // How we know it landed mid-way: the app had marked the fees as being submitted and had not yet
+    // recorded the outcome (no entry settled).
+    expect(cut.entries.some((e) => e.status === 'settled'), 'the app recorded the outcome before the tab closed').toBe(false);
+    expect(cut.entries.map((e) => e.status)).toEqual(['submitting', 'submitting']);
+    console.info(`settlement cut off: entries ${cut.entries.map((e) => e.status).join(', ')}; settlements ${cut.settlements.map((s) => s.status).join(', ')}`);
+
+    // Reopen: the start-up reconciliation asks the chain what became of the payment.
+    page = await context.newPage();
+    await installTestWallet(page, { privateKeys: [payer.privateKey], rpcUrl: chain.rpcUrl, chainId: chain.chainId });
+    await openApp(page, appUrl);
+    await navigate(page, 'Ledger');
+    const pc = createPublicClient({ transport: http(chain.rpcUrl) }) as PublicClient;
+    const settledOnChain = async (id: string) => pc.readContract({ address: chain.settlement, abi: settlementAbi, functionName: 'settled', args: [id as Hex] });
+    const after = await eventually(async () => {
+      const l = await readLedgerRows(watcher);
+      expect(l.entries.every((e) => e.status === 'settled' || e.status === 'pending')).toBe(true);
+      return l;
+    }, 60_000);
+    const paid = await Promise.all(after.settlements.map((s) => settledOnChain(s.paymentId)));
+    if (after.entries.every((e) => e.status === 'settled')) {
+      // The transaction was mined: the ledger says settled, exactly one payment is settled on chain.
+      expect(paid.filter(Boolean).length).toBe(1);
+      expect(new Set(after.entries.map((e) => e.txHash)).size).toBe(1);
+    } else {
+      // It never reached the chain: every fee is pending again and nothing is settled on chain.
+      expect(after.entries.every((e) => e.status === 'pending')).toBe(true);
+      expect(paid.some(Boolean)).toBe(false);
+    }
+    console.info(`after reopening: ${after.entries.map((e) => e.status).join(', ')}`);
     await watcher.close();
   });
 });
