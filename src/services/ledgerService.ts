@@ -20,6 +20,7 @@ import {
   addClaim,
   addLedgerEntry,
   beginSettlement,
+  cancelPendingEntry,
   expireEntries,
   resolveSubmitting,
   settlementConfirmed,
@@ -188,6 +189,11 @@ export class LedgerService implements LedgerApi {
         await db.ledgerEntries.where('id').equals(id).filter((e) => e.status === 'pending').modify({ signature, updatedAt: now });
       }
     });
+  }
+
+  /** The payer withdraws a pending receipt (see store/ledger `cancelPendingEntry`). */
+  cancelReceipt(id: Hex, payer: Address): Promise<LedgerEntry> {
+    return cancelPendingEntry(this.#db, id, payer, this.#deps.now());
   }
 
   /** Marks the receipts `submitting` in a new batch (all or nothing). Call before sending. */

@@ -1,12 +1,13 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import type { LedgerEntry } from '../core/ledger.ts';
+import { summarizeEarnings, summarizeFees, type LedgerEntry } from '../core/ledger.ts';
 import { SPLIT_ROLE } from '../core/receiptSplit.ts';
 import type { Address, Hex } from '../core/types.ts';
 import { TributaryDB } from './db.ts';
 import {
   addLedgerEntry,
   beginSettlement,
+  cancelPendingEntry,
   entriesOfPayer,
   entriesPaying,
   expireEntries,
@@ -117,5 +118,25 @@ describe('ledger store', () => {
     expect(await expireEntries(db, 31337, 200n, 5)).toBe(1);
     expect((await db.ledgerEntries.get(id(1)))?.status).toBe('failed');
     expect((await db.ledgerEntries.get(id(2)))?.status).toBe('pending');
+  });
+
+  it('cancels a pending receipt of its payer only: final, out of fees and earnings, the others still settle', async () => {
+    const db = await fresh();
+    const other: Address = '0x90F79bf6EB2c4f870365E785982E1f101E93b906';
+    await expect(cancelPendingEntry(db, id(2), other, 5)).rejects.toMatchObject({ code: 'ledger/invalid' });
+    await expect(cancelPendingEntry(db, id(99), PAYER, 5)).rejects.toMatchObject({ code: 'ledger/invalid' });
+    expect((await db.ledgerEntries.get(id(2)))?.status).toBe('pending');
+    const c = await cancelPendingEntry(db, id(2), PAYER, 6);
+    expect(c).toMatchObject({ status: 'cancelled', updatedAt: 6 });
+    await expect(cancelPendingEntry(db, id(2), PAYER, 7)).rejects.toMatchObject({ code: 'ledger/not-pending' });
+    await expect(beginSettlement(db, { id: 'b1', chainId: 31337, payer: PAYER, receiptIds: [id(2)], payoutMode: 'direct', now: 8 })).rejects.toMatchObject({
+      code: 'ledger/not-pending',
+    });
+    const all = await db.ledgerEntries.toArray();
+    expect(summarizeFees(all, PAYER)).toMatchObject({ owed: 400n, pendingCount: 2 });
+    expect(summarizeEarnings(all, ALICE).unsettled).toBe(400n);
+    // The rest settle without it.
+    await beginSettlement(db, { id: 'b2', chainId: 31337, payer: PAYER, receiptIds: [id(1), id(3)], payoutMode: 'direct', now: 9 });
+    await expect(cancelPendingEntry(db, id(1), PAYER, 10)).rejects.toMatchObject({ code: 'ledger/not-pending' });
   });
 });

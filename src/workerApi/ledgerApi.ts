@@ -59,6 +59,8 @@ export interface LedgerApi {
   payDatanet(chain: LedgerChainRef, input: PayDatanetInput): Promise<LedgerEntry>;
   /** Resolve entries left `submitting` from the chain; expire pending ones past their deadline. */
   reconcile(chain: LedgerChainRef): Promise<ReconcileReport>;
+  /** Withdraw a pending receipt of `payer` (final: `cancelled`); `ledger/not-pending` otherwise. */
+  cancelReceipt(id: Hex, payer: Address): Promise<LedgerEntry>;
   saveSignatures(signatures: { id: Hex; signature: Hex }[]): Promise<void>;
   /** Mark the receipts `submitting` in a new batch (all or nothing): call before the wallet sends. */
   beginSettlement(chainId: number, payer: Address, receiptIds: Hex[], payoutMode: PayoutMode): Promise<SettlementRecord>;

@@ -1,15 +1,22 @@
 import { For, Show, createMemo, createSignal } from 'solid-js';
+import { balanceCover } from '../../core/balanceCover.ts';
 import { summarizeFees, type LedgerEntry } from '../../core/ledger.ts';
+import type { Hex } from '../../core/types.ts';
 import { formatDateTime, plural, shortHash } from '../lib/format.ts';
-import { settlePending, type PayoutChoice, type SettleResult } from '../lib/ledgerActions.ts';
+import { cancelReceipt, settlePending, type PayoutChoice, type SettleResult } from '../lib/ledgerActions.ts';
 import { chainConfig } from '../lib/ledgerChain.ts';
-import { fmtToken, refreshBalances } from '../lib/ledgerView.ts';
+import { createBalances, fmtToken, refreshBalances } from '../lib/ledgerView.ts';
+import { BalanceCoverNote } from './BalanceCoverNote.tsx';
 import { walletSession } from '../lib/walletState.ts';
 import { CopyButton } from './CopyButton.tsx';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { LedgerStatusBadge } from './LedgerStatusBadge.tsx';
 
-/** Fees owed by the connected account: its receipts, and "Settle" (all pending ones, one transaction). */
+/**
+ * Fees owed by the connected account: its receipts, and "Settle" (the ticked pending ones, one
+ * transaction). Any pending receipt can be left out or cancelled, so one the balance cannot cover never
+ * blocks the others.
+ */
 export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: string; decimals: number } }) {
   const me = () => walletSession()?.account;
   const mine = createMemo(() => {
@@ -22,13 +29,43 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<unknown>();
   const [done, setDone] = createSignal<SettleResult>();
+  const [cancelled, setCancelled] = createSignal<LedgerEntry>();
+  /** Pending receipts left out of the next settlement (all pending ones are in unless unticked). */
+  const [leftOut, setLeftOut] = createSignal<ReadonlySet<Hex>>(new Set());
+  const pending = createMemo(() => mine().filter((e) => e.status === 'pending'));
+  const chosen = createMemo(() => pending().filter((e) => !leftOut().has(e.id)));
+  const chosenTotal = createMemo(() => chosen().reduce((s, e) => s + e.fee, 0n));
+  const balances = createBalances(me);
+  const cover = createMemo(() => {
+    const b = balances();
+    return b && !('error' in b) && chosen().length > 0 ? balanceCover(b.token, 0n, chosenTotal()) : undefined;
+  });
+  const toggle = (id: Hex, on: boolean) =>
+    setLeftOut((s) => {
+      const next = new Set(s);
+      if (on) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+
+  const cancel = async (e: LedgerEntry) => {
+    setError(undefined);
+    setDone(undefined);
+    setCancelled(undefined);
+    try {
+      setCancelled(await cancelReceipt(e.id));
+    } catch (err) {
+      setError(err);
+    }
+  };
 
   const settle = async () => {
     setBusy(true);
     setError(undefined);
     setDone(undefined);
+    setCancelled(undefined);
     try {
-      setDone(await settlePending(choice(), setStatus));
+      setDone(await settlePending(choice(), setStatus, chosen().map((e) => e.id)));
     } catch (e) {
       setError(e);
     } finally {
@@ -57,6 +94,9 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
             <table class="table table-compact ledger-table" aria-label="My receipts">
               <thead>
                 <tr>
+                  <th>
+                    <span class="visually-hidden">Settle</span>
+                  </th>
                   <th>Datanet</th>
                   <th class="num">Fee</th>
                   <th>Status</th>
@@ -69,6 +109,17 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
                   {(e) => (
                     <tr data-receipt={e.id} data-status={e.status}>
                       <td>
+                        <Show when={e.status === 'pending'}>
+                          <input
+                            type="checkbox"
+                            checked={!leftOut().has(e.id)}
+                            disabled={busy()}
+                            aria-label={`Settle the receipt to ${e.datanetName} for ${fmtToken(e.fee, props.token)}`}
+                            onChange={(ev) => toggle(e.id, ev.currentTarget.checked)}
+                          />
+                        </Show>
+                      </td>
+                      <td>
                         {e.datanetName} <span class="muted small">v{e.version}</span>
                       </td>
                       <td class="num mono">{fmtToken(e.fee, props.token)}</td>
@@ -76,6 +127,17 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
                         <LedgerStatusBadge status={e.status} />
                         <Show when={e.status === 'pending' && e.error}>
                           <p class="hint">{e.error}</p>
+                        </Show>
+                        <Show when={e.status === 'pending'}>
+                          <button
+                            type="button"
+                            class="btn btn-small btn-ghost"
+                            disabled={busy()}
+                            aria-label={`Cancel the receipt to ${e.datanetName} for ${fmtToken(e.fee, props.token)}`}
+                            onClick={() => void cancel(e)}
+                          >
+                            Cancel
+                          </button>
                         </Show>
                       </td>
                       <td class="nowrap small">{formatDateTime(e.createdAt)}</td>
@@ -98,14 +160,29 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
             <option value="direct">Direct transfers to every recipient</option>
             <option value="pooled">Pooled: recipients claim through epoch roots</option>
           </select>
-          <button type="button" class="btn btn-primary" disabled={busy() || !fees() || fees()!.pendingCount === 0 || !chainConfig()} onClick={() => void settle()}>
-            {busy() ? 'Settling…' : `Settle ${fees()?.pendingCount ? plural(fees()!.pendingCount, 'receipt') : ''}`.trim()}
+          <button type="button" class="btn btn-primary" disabled={busy() || chosen().length === 0 || !chainConfig()} onClick={() => void settle()}>
+            {busy() ? 'Settling…' : `Settle ${chosen().length ? plural(chosen().length, 'receipt') : ''}`.trim()}
           </button>
         </div>
         <p class="hint">
-          One transaction settles every pending receipt: you sign each receipt (EIP-712) and the token allowance (a permit signature when the token supports it),
-          then confirm the transaction.
+          One transaction settles the ticked pending receipts: you sign each receipt (EIP-712) and the token allowance (a permit signature when the token supports it),
+          then confirm the transaction. Untick a receipt to leave it for later, or cancel it: nothing has moved yet.
         </p>
+        <BalanceCoverNote
+          cover={cover()}
+          what={`the ${plural(chosen().length, 'ticked receipt')}`}
+          advice="Untick or cancel receipts until the balance covers them, or get more tokens."
+          token={props.token}
+        />
+        <Show when={cancelled()}>
+          {(c) => (
+            <div class="alert alert-success" role="status" data-testid="cancel-result">
+              <p class="alert-message">
+                Cancelled the receipt to {c().datanetName} for {fmtToken(c().fee, props.token)}. Nothing was paid, and nobody is owed anything by it.
+              </p>
+            </div>
+          )}
+        </Show>
         <Show when={status()}>
           <p class="settle-status" role="status">
             {status()}
