@@ -197,11 +197,16 @@ describe('settlement through an injected wallet', () => {
   it('posts the epoch root (local chain) and the demo contributor claims exactly what the ledger says', async () => {
     const { page } = profile;
     await page.getByRole('button', { name: 'Post epoch root' }).click();
-    await page.getByTestId('claim-result').filter({ hasText: /Posted the root of epoch/ }).waitFor({ timeout: 30_000 });
+    await page.getByTestId('root-result').filter({ hasText: /Posted the earnings root of pooled credits through block \d+/ }).waitFor({ timeout: 30_000 });
+    // The message sits with "Post epoch root", not with Claim; and it is the payer's: it goes with the account.
+    expect(await page.locator('.local-only').getByTestId('root-result').count()).toBe(1);
 
     // The wallet switches to the contributor's account: the page follows accountsChanged.
     await wallet.selectAccount(1);
     await eventually(async () => expect(await page.getByTestId('wallet-account').textContent()).toBe(CONTRIBUTOR));
+    // The payer's messages ("Settled 3 receipts…", the root posted) are not shown under the contributor.
+    await eventually(async () => expect(await page.getByTestId('settle-result').count()).toBe(0));
+    expect(await page.getByTestId('root-result').count()).toBe(0);
     const { entries } = await readLedger(page);
     const owed = summarizeEarnings(entries, CONTRIBUTOR);
     expect(owed.pooled > 0n).toBe(true);
@@ -217,6 +222,18 @@ describe('settlement through an injected wallet', () => {
     await eventually(async () => expect(await page.getByTestId('claimed-total').textContent()).toBe(`${formatAmount(owed.pooled, 18)} tOPEN`));
     const { claims } = await readLedger(page);
     expect(claims.map((c) => [c.status, c.amount])).toEqual([['confirmed', owed.pooled]]);
+    // One source of truth: the claimed amount left the pool and is in the wallet, also after a reload.
+    const shown = async () => {
+      await eventually(async () => expect(await page.getByTestId('earnings-pooled').textContent()).toBe('0 tOPEN'));
+      await eventually(async () => expect(await page.getByTestId('earnings-direct').textContent()).toBe(`${formatAmount(owed.paidDirect + owed.pooled, 18)} tOPEN`));
+    };
+    await shown();
+    // The claim result sits beside Claim, not under "Post epoch root".
+    expect(await page.locator('.local-only').getByTestId('claim-result').count()).toBe(0);
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Ledger' }).waitFor();
+    await eventually(async () => expect(await page.getByTestId('wallet-account').textContent()).toBe(CONTRIBUTOR));
+    await shown();
     // A second claim has nothing left.
     await eventually(async () => expect(await page.getByTestId('claimable').textContent()).toMatch(/claimable now 0 tOPEN|Nothing/));
   });

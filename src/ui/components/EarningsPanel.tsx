@@ -1,11 +1,14 @@
 import { For, Show, createMemo } from 'solid-js';
+import { earningsAfterClaims } from '../../core/earningsAfterClaims.ts';
 import { earningsOverTime, summarizeEarnings, type LedgerEntry } from '../../core/ledger.ts';
 import { SPLIT_ROLE_NAMES, type SplitRoleId } from '../../core/receiptSplit.ts';
 import type { Hex } from '../../core/types.ts';
 import { getDb } from '../../store/db.ts';
+import { claimsOf } from '../../store/ledger.ts';
 import { shortHash } from '../lib/format.ts';
 import { activeAddress } from '../lib/identity.ts';
-import { fmtToken } from '../lib/ledgerView.ts';
+import { chainConfig } from '../lib/ledgerChain.ts';
+import { createBalances, fmtToken } from '../lib/ledgerView.ts';
 import { createLiveQuery } from '../lib/liveQuery.ts';
 import { walletSession } from '../lib/walletState.ts';
 import { EarningsChart } from './EarningsChart.tsx';
@@ -21,6 +24,24 @@ export function EarningsPanel(props: { entries: LedgerEntry[]; token: { symbol: 
     async (list: Hex[]) => new Map((await getDb().contributions.bulkGet(list)).filter((c) => !!c).map((c) => [c.id, c.title])),
   );
   const t = () => props.token;
+  // What was claimed from the pool: the contract's `claimed(me)`, else (chain unreachable) the confirmed
+  // claims this browser recorded.
+  const balances = createBalances(me);
+  const localClaims = createLiveQuery(
+    () => {
+      const c = chainConfig();
+      const a = me();
+      return c && a ? { chainId: c.chainId, a } : undefined;
+    },
+    async ({ chainId, a }) => (await claimsOf(getDb(), chainId, a)).filter((c) => c.status === 'confirmed').reduce((n, c) => n + c.amount, 0n),
+  );
+  const places = createMemo(() => {
+    const s = summary();
+    if (!s) return undefined;
+    const b = balances();
+    const claimed = b && !('error' in b) ? b.claimed : (localClaims() ?? 0n);
+    return earningsAfterClaims(s.paidDirect, s.pooled, claimed);
+  });
 
   return (
     <section class="card" aria-labelledby="earnings-title">
@@ -42,13 +63,13 @@ export function EarningsPanel(props: { entries: LedgerEntry[]; token: { symbol: 
                 <div>
                   <dt>Paid to my wallet</dt>
                   <dd class="mono" data-testid="earnings-direct">
-                    {fmtToken(s().paidDirect, t())}
+                    {fmtToken(places()?.inWallet ?? s().paidDirect, t())}
                   </dd>
                 </div>
                 <div>
-                  <dt>In the pool (claim)</dt>
+                  <dt>In the pool (to claim)</dt>
                   <dd class="mono" data-testid="earnings-pooled">
-                    {fmtToken(s().pooled, t())}
+                    {fmtToken(places()?.inPool ?? s().pooled, t())}
                   </dd>
                 </div>
               </dl>

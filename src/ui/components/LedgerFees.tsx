@@ -1,4 +1,4 @@
-import { For, Show, createMemo, createSignal } from 'solid-js';
+import { For, Show, createEffect, createMemo, createSignal, on } from 'solid-js';
 import { balanceCover } from '../../core/balanceCover.ts';
 import { summarizeFees, type LedgerEntry } from '../../core/ledger.ts';
 import type { Hex } from '../../core/types.ts';
@@ -40,6 +40,19 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
     const b = balances();
     return b && !('error' in b) && chosen().length > 0 ? balanceCover(b.token, 0n, chosenTotal()) : undefined;
   });
+  // Messages belong to the account that caused them: switching accounts clears them.
+  createEffect(
+    on(
+      me,
+      () => {
+        setDone(undefined);
+        setError(undefined);
+        setCancelled(undefined);
+        setLeftOut(new Set<Hex>());
+      },
+      { defer: true },
+    ),
+  );
   const toggle = (id: Hex, on: boolean) =>
     setLeftOut((s) => {
       const next = new Set(s);

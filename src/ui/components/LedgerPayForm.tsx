@@ -1,4 +1,4 @@
-import { For, Show, createMemo, createSignal } from 'solid-js';
+import { For, Show, createEffect, createMemo, createSignal, on } from 'solid-js';
 import { parseUnits } from 'viem';
 import { publicClientFor } from '../../chain/wallet/connect.ts';
 import { tokenBalance } from '../../chain/wallet/settleWithWallet.ts';
@@ -41,6 +41,18 @@ export function LedgerPayForm(props: { token: { symbol: string; decimals: number
   const [error, setError] = createSignal<unknown>();
   const [created, setCreated] = createSignal<LedgerEntry>();
   const [uncovered, setUncovered] = createSignal<Uncovered>();
+  // Messages belong to the account that caused them: switching accounts clears them.
+  createEffect(
+    on(
+      () => walletSession()?.account,
+      () => {
+        setError(undefined);
+        setCreated(undefined);
+        setUncovered(undefined);
+      },
+      { defer: true },
+    ),
+  );
   const chosen = createMemo(() => datanetId() || datanets()?.[0]?.id || '');
 
   const submit = async (e: SubmitEvent) => {
