@@ -29,7 +29,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read> v_cache: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>;
 
-const NEG_BIG = -3.0e38;
 const MAX_HD4 = 32u;
 
 @compute @workgroup_size(32, 1, 1)
@@ -68,15 +67,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
       s += vec4<f32>(dot(a, k_cache[b0 + e]), dot(a, k_cache[b1 + e]), dot(a, k_cache[b2 + e]), dot(a, k_cache[b3 + e]));
     }
     let valid = vec4<u32>(j0, j0 + 1u, j0 + 2u, j0 + 3u) < vec4<u32>(n_keys);
-    s = select(vec4<f32>(NEG_BIG), s, valid);
-    let m_new = max(m, max(max(s.x, s.y), max(s.z, s.w)));
-    let alpha = exp(m - m_new);
-    let p = select(vec4<f32>(0.0), exp(s - vec4<f32>(m_new)), valid);
-    l = l * alpha + (p.x + p.y) + (p.z + p.w);
+    let sm = online_softmax4(&m, &l, s, valid);
+    let alpha = sm.alpha;
+    let p = sm.p;
     for (var e = 0u; e < hd4; e++) {
       acc[e] = acc[e] * alpha + p.x * v_cache[b0 + e] + p.y * v_cache[b1 + e] + p.z * v_cache[b2 + e] + p.w * v_cache[b3 + e];
     }
-    m = m_new;
   }
   let inv = 1.0 / l;
   for (var e = 0u; e < hd4; e++) { out[q_base + e] = acc[e] * inv; }

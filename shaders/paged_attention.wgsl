@@ -28,7 +28,6 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 
 const WG = 256u;
-const NEG_BIG = -3.0e38;
 
 var<workgroup> qs: array<f32, 256>;
 var<workgroup> ps: array<f32, 256>;
@@ -69,12 +68,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       if (li < off) { red[li] = max(red[li], red[li + off]); }
       workgroupBarrier();
     }
-    let m_new = max(m, red[0]);
+    let mx = online_softmax_max(m, red[0]);
     var p = 0.0;
-    if (j < n_keys) { p = exp(s - m_new); }
+    if (j < n_keys) { p = exp(s - mx.m_new); }
     ps[li] = p;
     workgroupBarrier();
-    let alpha = exp(m - m_new);
+    let alpha = mx.alpha;
     let cnt = min(WG, n_keys - c0);
     var psum = 0.0;
     var a = 0.0;
@@ -85,7 +84,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     l = l * alpha + psum;
     acc = acc * alpha + a;
-    m = m_new;
+    m = mx.m_new;
     workgroupBarrier(); // ps, red and base are rewritten by the next chunk
   }
   if (li < hd) { out[q_base + li] = acc / l; }

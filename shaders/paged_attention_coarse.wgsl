@@ -26,7 +26,6 @@ struct Params {
 @group(0) @binding(5) var<storage, read> page_table: array<i32>;
 @group(0) @binding(6) var<storage, read_write> out: array<vec4<f32>>;
 
-const NEG_BIG = -3.0e38;
 const MAX_HD4 = 32u;
 
 // vec4 offset of key j's kv-head slice, for the page table starting at pt
@@ -73,15 +72,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
       s += vec4<f32>(dot(a, k_pool[b0 + e]), dot(a, k_pool[b1 + e]), dot(a, k_pool[b2 + e]), dot(a, k_pool[b3 + e]));
     }
     let valid = vec4<u32>(j0, j0 + 1u, j0 + 2u, j0 + 3u) < vec4<u32>(n_keys);
-    s = select(vec4<f32>(NEG_BIG), s, valid);
-    let m_new = max(m, max(max(s.x, s.y), max(s.z, s.w)));
-    let alpha = exp(m - m_new);
-    let p = select(vec4<f32>(0.0), exp(s - vec4<f32>(m_new)), valid);
-    l = l * alpha + (p.x + p.y) + (p.z + p.w);
+    let sm = online_softmax4(&m, &l, s, valid);
+    let alpha = sm.alpha;
+    let p = sm.p;
     for (var e = 0u; e < hd4; e++) {
       acc[e] = acc[e] * alpha + p.x * v_pool[b0 + e] + p.y * v_pool[b1 + e] + p.z * v_pool[b2 + e] + p.w * v_pool[b3 + e];
     }
-    m = m_new;
   }
   let inv = 1.0 / l;
   for (var e = 0u; e < hd4; e++) { out[q_base + e] = acc[e] * inv; }

@@ -30,4 +30,22 @@ export interface AdapterMeta {
   baseModel: string | null;
   /** bytes of `adapter_model.safetensors` */
   bytes: number;
+  /** what one answer with this adapter costs, in the token's base units (set by its publisher; absent: not priced) */
+  pricePerAnswer?: bigint;
+}
+
+/** How an adapter trained in ModelFactory was made (kept with it in the `adapters` table and exported with it). */
+export interface AdapterTraining {
+  runId: string;
+  baseModel: { id: string; label: string; hash: string };
+  datanets: { id: string; name: string; version: number }[];
+  /** ids of the accepted contributions whose passages trained it */
+  contributions: Hex[];
+  /** the hyper-parameters as set (core/trainSettings TrainSettings) */
+  hyperParameters: Record<string, unknown>;
+  steps: number;
+  tokens: number;
+  heldOutLoss: { before: number | null; after: number | null };
+  backend: string;
+  trainedAt: number;
 }

@@ -58,6 +58,16 @@ export type ErrorCode =
   | 'lora/pool-full'
   | 'lora/in-use'
   | 'serving/closed'
+  // training (src/engine/train): hyper-parameters, example sets, checkpoints
+  | 'train/config'
+  | 'train/no-examples'
+  | 'train/state'
+  // ModelFactory (training page, training action, checkpoints)
+  | 'factory/bad-settings'
+  | 'factory/no-data'
+  | 'factory/busy'
+  | 'factory/no-run'
+  | 'factory/training'
   // WebGPU backend (src/engine/webgpu): the UI falls back to the CPU backend on these
   | 'webgpu/unavailable'
   | 'webgpu/device-lost'

@@ -7,11 +7,11 @@
  * An adapter fits every base model with the same shapes (`modelSignature`, see services/engine/modelSignature).
  */
 import type { EntityTable } from 'dexie';
-import type { AdapterMeta } from '../core/adapter.ts';
+import type { AdapterMeta, AdapterTraining } from '../core/adapter.ts';
 import type { Hex } from '../core/types.ts';
 import type { TributaryDB } from './db.ts';
 
-export type AdapterOrigin = 'demo' | 'files' | 'url' | 'merge';
+export type AdapterOrigin = 'demo' | 'files' | 'url' | 'merge' | 'training';
 
 /** An adapter's metadata (shared with the engine's registry, `core/adapter`) plus where it came from and its files. */
 export interface AdapterRecord extends AdapterMeta {
@@ -25,10 +25,17 @@ export interface AdapterRecord extends AdapterMeta {
   config: string;
   /** `adapter_model.safetensors` */
   weights: Blob;
+  /** how it was trained, for adapters made in ModelFactory */
+  training?: AdapterTraining;
+  /**
+   * ModelFactory's training log files (`training_log.json`: the contribution and passage of every example;
+   * `training_log.safetensors`: projected per-example gradients), exported with the adapter
+   */
+  trainingFiles?: Record<string, Blob>;
 }
 
 /** What the lists show: a record without its files. */
-export type AdapterSummary = Omit<AdapterRecord, 'config' | 'weights'>;
+export type AdapterSummary = Omit<AdapterRecord, 'config' | 'weights' | 'trainingFiles'>;
 
 export function adaptersTable(db: TributaryDB): EntityTable<AdapterRecord, 'id'> {
   // the table is declared with the reserved record type in db.ts; this module owns its shape
@@ -36,7 +43,7 @@ export function adaptersTable(db: TributaryDB): EntityTable<AdapterRecord, 'id'>
 }
 
 const summary = (r: AdapterRecord): AdapterSummary => {
-  const { config: _c, weights: _w, ...rest } = r;
+  const { config: _c, weights: _w, trainingFiles: _l, ...rest } = r;
   return rest;
 };
 

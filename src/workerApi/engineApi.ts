@@ -10,6 +10,7 @@ import type { Address } from '../core/types.ts';
 import type { BackendName } from '../engine/backend.ts';
 import type { AdapterSummary } from '../store/adapters.ts';
 import type { EnginePrefs, ModelOrigin } from '../store/models.ts';
+import type { TrainingApi } from './trainingApi.ts';
 
 export type { AdapterSummary, BackendName, EnginePrefs, FinishReason, ModelOrigin };
 
@@ -179,9 +180,12 @@ export interface AdapterImportInfo {
 export interface ExportedAdapter {
   name: string;
   files: { 'adapter_config.json': Uint8Array; 'adapter_model.safetensors': Uint8Array };
+  /** files kept beside the PEFT pair: a ModelFactory adapter's training log (training_log.json, training_log.safetensors) */
+  extraFiles?: Record<string, Uint8Array>;
 }
 
-export interface EngineApi {
+/** The engine worker's surface; ModelFactory's training part is `TrainingApi` (workerApi/trainingApi.ts). */
+export interface EngineApi extends TrainingApi {
   ping(): Promise<'pong'>;
   /** Picks the backend (once; later calls return it). */
   init(opts: { appBaseUrl: string }): Promise<BackendInfo>;

@@ -16,5 +16,6 @@ export { embeddingGather, checkTokenIds } from './ops/embeddingGather.ts';
 export { argmax } from './ops/argmax.ts';
 export { loraBgmv, type LoraArgs } from './ops/loraBgmv.ts';
 export { loraSgmv } from './ops/loraSgmv.ts';
-export { WebGpuBackend, GpuTensor, GpuWeight, GpuLoraPool } from './webgpuBackend.ts';
+export { WebGpuBackend } from './webgpuBackend.ts';
+export { GpuTensor, GpuWeight, GpuLoraPool } from './gpuTensors.ts';
 export { packLoraSlots, loraSegments, LORA_SLOT_BYTES, type LoraGpuSlot, type LoraSegments } from './ops/loraSlots.ts';

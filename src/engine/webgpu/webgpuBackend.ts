@@ -17,13 +17,14 @@
  * gpu.lost.then(() => switchToCpu());
  */
 import { TributaryError } from '../../core/errors.ts';
-import type { Backend, BackendMemory, LoraPool, LoraSlotData, PagedRows, Tensor, WeightFormat, WeightTensor } from '../backend.ts';
+import { DecodeFuser } from './decodeFuser.ts';
+import { badShape, GpuLoraPool, GpuTensor, GpuWeight, outTen, pl, shapeSize, ten, wt } from './gpuTensors.ts';
+import type { Backend, BackendMemory, LoraPool, LoraSlotData, PagedRows, Tensor, WeightTensor } from '../backend.ts';
 import type { F16Matrix } from '../f16.ts';
 import type { Matrix } from '../quant.ts';
 import { acquireGpu, type AcquireOptions, type GpuDeviceInfo } from './device.ts';
-import { gpuMatrixBuffers, gpuMatrixBytes, uploadMatrix, type GpuMatrix } from './matrix.ts';
+import { gpuMatrixBuffers, uploadMatrix } from './matrix.ts';
 import { GpuRuntime, type RuntimeOptions } from './runtime.ts';
-import type { GpuProgram } from './program.ts';
 import { add } from './ops/add.ts';
 import { argmax } from './ops/argmax.ts';
 import { topK, TOPK_MAX_K } from './ops/topK.ts';
@@ -31,11 +32,9 @@ import { attention } from './ops/attention.ts';
 import { kvWritePaged, kvWritePagedProgram, pagedAttention } from './ops/pagedAttention.ts';
 import { checkPagedRows } from '../cpu/kernels/pagedAttention.ts';
 import { embeddingGather, checkTokenIds } from './ops/embeddingGather.ts';
-import { checkLoraArgs, loraBgmv, type LoraArgs } from './ops/loraBgmv.ts';
-import { loraSgmv } from './ops/loraSgmv.ts';
-import { loraCoarse, loraCoarseBlocks } from './ops/loraCoarse.ts';
-import { loraSegments, LORA_SLOT_BYTES } from './ops/loraSlots.ts';
-import { matmul, matmulProgram, matmulVariant, maxStorageBuffers, normPrologueFits, GEMV_MAX_T, type Epilogue, type NormPrologue } from './ops/matmul.ts';
+import { checkLoraArgs } from './ops/loraBgmv.ts';
+import { LORA_SLOT_BYTES } from './ops/loraSlots.ts';
+import { matmul, matmulProgram, maxStorageBuffers, GEMV_MAX_T } from './ops/matmul.ts';
 import { rmsNorm, rmsNormProgram, rmsNormVariant } from './ops/rmsNorm.ts';
 import { ropeProgram, ropeTableData, type RopeTable } from './ops/rope.ts';
 import { siluMul } from './ops/siluMul.ts';
@@ -43,129 +42,6 @@ import { siluMul } from './ops/siluMul.ts';
 /** Tensors up to this many values keep a host copy when uploaded (RoPE's invFreq needs one). */
 const HOST_COPY_MAX = 1 << 16;
 
-export class GpuTensor implements Tensor {
-  disposed = false;
-  /** host copy of the contents while only the host has written them (upload / write) */
-  host: Float32Array | undefined;
-  /** bumped whenever `host` changes */
-  version = 0;
-  constructor(
-    readonly shape: readonly number[],
-    readonly size: number,
-    readonly buffer: GPUBuffer,
-  ) {}
-}
-
-export class GpuWeight implements WeightTensor {
-  disposed = false;
-  readonly kind: WeightFormat;
-  readonly rows: number;
-  readonly cols: number;
-  readonly bytes: number;
-  constructor(readonly matrix: GpuMatrix) {
-    this.kind = matrix.kind;
-    this.rows = matrix.rows;
-    this.cols = matrix.cols;
-    this.bytes = gpuMatrixBytes(matrix);
-  }
-}
-
-export class GpuLoraPool implements LoraPool {
-  disposed = false;
-  readonly bytes: number;
-  /** values per slot: A [maxRank, inDim] then B [outDim, maxRank] */
-  readonly slotStride: number;
-  /** rank of each slot's adapter; null = empty (rows asking for it are an error) */
-  readonly ranks: (number | null)[];
-  constructor(
-    readonly nSlots: number,
-    readonly maxRank: number,
-    readonly inDim: number,
-    readonly outDim: number,
-    /** f32 values of every slot */
-    readonly pool: GPUBuffer,
-    /** the slot table the kernels read (ops/loraSlots.ts) */
-    readonly table: GPUBuffer,
-  ) {
-    this.slotStride = maxRank * (inDim + outDim);
-    this.bytes = pool.size + table.size;
-    this.ranks = new Array<number | null>(nSlots).fill(null);
-  }
-}
-
-function shapeSize(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new TributaryError('engine/bad-shape', `A tensor dimension must be a non-negative integer (got [${shape.join(', ')}]).`);
-    n *= d;
-  }
-  return n;
-}
-
-function live<T extends { disposed: boolean }>(t: unknown, cls: abstract new (...args: never[]) => T, what: string): T {
-  if (!(t instanceof cls)) throw new TributaryError('engine/bad-shape', `The WebGPU backend was given a ${what} from another backend.`);
-  if (t.disposed) throw new TributaryError('engine/disposed', `This ${what} was disposed; allocate a new one.`);
-  return t;
-}
-
-const ten = (t: Tensor): GpuTensor => live(t, GpuTensor, 'tensor');
-/** an op's output: its host copy is stale from now on */
-const outTen = (t: Tensor): GpuTensor => {
-  const g = ten(t);
-  if (g.host) {
-    g.host = undefined;
-    g.version++;
-  }
-  return g;
-};
-const wt = (w: WeightTensor): GpuMatrix => live(w, GpuWeight, 'weight').matrix;
-const pl = (p: LoraPool): GpuLoraPool => live(p, GpuLoraPool, 'LoRA pool');
-
-function badShape(msg: string): TributaryError {
-  return new TributaryError('engine/bad-shape', msg);
-}
-
-interface PendingLora {
-  x: GpuTensor;
-  pool: GpuLoraPool;
-  /** the rows' adapter slots (a copy) */
-  rows: Int32Array;
-}
-
-/** An rmsNorm recorded but not yet encoded (see `WebGpuBackend.pendingNorm`). */
-interface PendingNorm {
-  x: GpuTensor;
-  T: number;
-  d: number;
-  weight: GpuTensor;
-  eps: number;
-  out: GpuTensor;
-}
-
-/** The norm a pending matmul folds in: the matmul's x (h) is `rmsNorm(x, weight, eps)`, written by the matmul too. */
-interface FoldedNorm {
-  x: GpuTensor;
-  weight: GpuTensor;
-  eps: number;
-}
-
-interface PendingRope {
-  x: GpuTensor;
-  T: number;
-  nHeads: number;
-  headDim: number;
-  /** the T positions (a copy) */
-  positions: Int32Array;
-  invFreq: GpuTensor;
-  rowOffset: number;
-  /** their GPU copy and the table, as used by `program` */
-  pos: GPUBuffer;
-  table: RopeTable;
-  /** the dispatch, validated: the lone rope, or with `second` the pair */
-  program: GpuProgram;
-  /** set once a second rope has joined (a layer's k after its q): the pair waits for a kvWritePaged of that k */
-  second?: { x: GpuTensor; nHeads: number };
-}
 
 interface IndexUpload {
   copy: Int32Array | Uint32Array;
@@ -180,27 +56,8 @@ export class WebGpuBackend implements Backend {
   private readonly mem: BackendMemory = { weights: 0, tensors: 0, lora: 0 };
   private readonly uploads = new Map<string, IndexUpload>();
   private readonly ropeTables = new WeakMap<GpuTensor, RopeTable & { version: number }>();
-  /**
-   * A matmul recorded but not yet encoded (both kernel families), so that the op after it can ride along as
-   * the kernel's epilogue: `add(res, out, res)` (the residual after o_proj/down_proj) or `siluMul(gate, out,
-   * gate)` (SwiGLU after up_proj). Both results are still written, so nothing observable changes; every other
-   * method encodes it first (`settle`). Saves three dispatches per layer, which is what a decode step mostly
-   * pays for (host overhead per dispatch on a real GPU, kernel launches on a software adapter).
-   * `lora`: a `loraApply` on the same `out` (the module has LoRA rows), recorded too: then the matmul is encoded
-   * plainly, the LoRA kernels after it, and their expand carries the epilogue to every row (`encodeLora`).
-   */
-  private pending: { x: GpuTensor; T: number; w: GpuMatrix; out: GpuTensor; bias: GpuTensor | undefined; lora?: PendingLora; norm?: FoldedNorm } | undefined;
-  /**
-   * An rmsNorm of decode size (T ≤ GEMV_MAX_T, out ≠ x) recorded but not yet encoded, so that a `matmul` / `matmulSplit`
-   * on its `out` right after it folds it in as the gemv kernels' norm prologue (`opts.norm` of ops/matmul.ts: each
-   * workgroup / invocation computes its row's norm from x, the first column block writes out = h for the later readers,
-   * bit for bit what rmsNorm writes). Anything else encodes it alone first (`flushNorm`, from `settle`); so does a
-   * matmul that cannot take it (prefill size, the tiled kernels, x / the norm weight among its outputs, a bias on
-   * int8 / int4 weights past the device's storage-buffer limit: `normPrologueFits`). Never pending together with
-   * `pending` or `pendingRope` (recorded after `settle`). Saves two dispatches per layer (input / post-attention
-   * norm) and the final norm's.
-   */
-  private pendingNorm: PendingNorm | undefined;
+  /** the ops recorded but not yet encoded, so that the op after them can join their dispatch (decodeFuser.ts) */
+  private readonly fuser: DecodeFuser;
   /**
    * Fold rmsNorm into the next decode matmul (`pendingNorm`); false encodes every norm alone (tests compare the two).
    * On by default for the tiled family (real GPUs, where a decode step is bound by per-dispatch cost), off for the
@@ -208,20 +65,12 @@ export class WebGpuBackend implements Backend {
    * saves (measured on SwiftShader, `npm run bench -- webgpu`: decode 78 → 63 tok/s with folding).
    */
   foldNorms: boolean;
-  /**
-   * A rope recorded but not yet encoded, so that a rope right after it on another tensor with the same rows,
-   * positions (contents), table and rowOffset (a layer's k after its q) joins it in one dispatch (rope.wgsl's `pair` entry);
-   * anything else encodes it alone first (`flushRope`, from `settle`). The pair stays pending too, so that a
-   * `kvWritePaged` of its second tensor (k) right after it (the model's rope(q), rope(k), kvWritePaged(k, v)) joins
-   * it as well: one dispatch of rope.wgsl's `pair_kv` entry for the three. Never pending together with `pending`:
-   * each is recorded only after `settle`. Saves two dispatches per layer.
-   */
-  private pendingRope: PendingRope | undefined;
 
   constructor(readonly rt: GpuRuntime) {
     this.info = rt.info;
     if (rt.kernels === 'gpu') this.topK = (logits, T, V, k) => this.topKOnDevice(logits, T, V, k);
     this.foldNorms = rt.kernels === 'gpu';
+    this.fuser = new DecodeFuser(rt, (key, data) => this.index(key, data));
     this.lost = new Promise((resolve) => {
       void rt.device.lost.then((i) => {
         if (i.reason !== 'destroyed') resolve(`${i.reason}: ${i.message}`);
@@ -253,19 +102,19 @@ export class WebGpuBackend implements Backend {
   }
 
   alloc(shape: readonly number[]): Tensor {
-    this.settle();
+    this.fuser.settle();
     return this.make(shape);
   }
 
   upload(data: Float32Array, shape?: readonly number[]): Tensor {
-    this.settle();
+    this.fuser.settle();
     const s = shape ? [...shape] : [data.length];
     if (shapeSize(s) !== data.length) throw badShape(`upload: ${data.length} values do not fill a [${s.join(', ')}] tensor.`);
     return this.make(s, data);
   }
 
   write(t: Tensor, data: Float32Array, offset = 0): void {
-    this.settle();
+    this.fuser.settle();
     const g = ten(t);
     if (!Number.isInteger(offset) || offset < 0 || offset + data.length > g.size) throw badShape(`write: ${data.length} values at ${offset} overflow a tensor of ${g.size}.`);
     if (data.length === 0) return;
@@ -277,7 +126,7 @@ export class WebGpuBackend implements Backend {
   }
 
   async read(t: Tensor, offset = 0, length?: number): Promise<Float32Array> {
-    this.settle();
+    this.fuser.settle();
     const g = ten(t);
     const n = length ?? g.size - offset;
     if (!Number.isInteger(offset) || offset < 0 || n < 0 || offset + n > g.size) throw badShape(`read: ${n} values at ${offset} overflow a tensor of ${g.size}.`);
@@ -286,7 +135,7 @@ export class WebGpuBackend implements Backend {
   }
 
   uploadWeight(m: Matrix): WeightTensor {
-    this.settle();
+    this.fuser.settle();
     const w = new GpuWeight(uploadMatrix(this.rt, m));
     this.mem.weights += w.bytes;
     return w;
@@ -294,14 +143,14 @@ export class WebGpuBackend implements Backend {
 
   /** f16 halves, two per u32 word (shaders/lib/weights_f16.wgsl widens them to f32): half the bytes of f32. */
   uploadWeightF16(m: F16Matrix): WeightTensor {
-    this.settle();
+    this.fuser.settle();
     const w = new GpuWeight(uploadMatrix(this.rt, m));
     this.mem.weights += w.bytes;
     return w;
   }
 
   createLoraPool(nSlots: number, maxRank: number, inDim: number, outDim: number): LoraPool {
-    this.settle();
+    this.fuser.settle();
     for (const [what, v] of [
       ['nSlots', nSlots],
       ['maxRank', maxRank],
@@ -328,7 +177,7 @@ export class WebGpuBackend implements Backend {
   }
 
   writeLoraSlot(pool: LoraPool, slot: number, data: LoraSlotData | null): void {
-    this.settle();
+    this.fuser.settle();
     const p = pl(pool);
     if (!Number.isInteger(slot) || slot < 0 || slot >= p.nSlots) throw new TributaryError('engine/lora-slot', `LoRA slot ${slot} does not exist (the pool has ${p.nSlots}).`);
     const entry = new DataView(new ArrayBuffer(LORA_SLOT_BYTES));
@@ -355,7 +204,7 @@ export class WebGpuBackend implements Backend {
   }
 
   dispose(t: Tensor | WeightTensor | LoraPool): void {
-    this.settle();
+    this.fuser.settle();
     if (t instanceof GpuTensor && !t.disposed) {
       t.disposed = true;
       this.mem.tensors -= t.buffer.size;
@@ -419,77 +268,15 @@ export class WebGpuBackend implements Backend {
 
   // ---- forward ops ---------------------------------------------------------------------------------------------
 
-  /** Encodes the pending matmul, if any (see `pending`). */
-  private settle(): void {
-    this.flushRope();
-    this.flushNorm();
-    const p = this.pending;
-    if (!p) return;
-    this.pending = undefined;
-    const [x, norm] = this.normArgs(p);
-    matmul(this.rt, x, p.T, p.w, p.out.buffer, { ...(p.bias ? { bias: p.bias.buffer } : {}), ...norm });
-    if (p.lora) this.encodeLora(p.lora, p.T, p.out.buffer);
-  }
-
-  /** A pending matmul's input buffer and norm option: x itself, or the folded norm's input with `norm` writing x (= h). */
-  private normArgs(p: { x: GpuTensor; norm?: FoldedNorm | undefined }): [GPUBuffer, { norm?: NormPrologue }] {
-    const n = p.norm;
-    return n ? [n.x.buffer, { norm: { weight: n.weight.buffer, eps: n.eps, h: p.x.buffer } }] : [p.x.buffer, {}];
-  }
-
-  /** Encodes the pending rmsNorm alone, if any (see `pendingNorm`). */
-  private flushNorm(): void {
-    const p = this.pendingNorm;
-    if (!p) return;
-    this.pendingNorm = undefined;
-    rmsNorm(this.rt, p.x.buffer, p.T, p.d, p.weight.buffer, p.eps, p.out.buffer);
-  }
-
-  /**
-   * The pending rmsNorm, taken, when a matmul of x (T rows, weight w, these outputs and bias) can fold it in:
-   * x is its out, a decode kernel (gemv / coarse-gemv, whose rmsNorm counterparts are rms_norm.wgsl / rms_norm_coarse
-   * by the same rule), no buffer the kernel writes is read by the norm, the bindings fit (`normPrologueFits`).
-   */
-  private takeNorm(x: GpuTensor, T: number, w: GpuMatrix, outs: readonly GpuTensor[], bias: GpuTensor | undefined): FoldedNorm | undefined {
-    const p = this.pendingNorm;
-    if (!p || p.out !== x || p.T !== T || p.d !== w.cols || T > GEMV_MAX_T) return undefined;
-    const variant = matmulVariant(T, w, this.rt.kernels, this.rt.info.hasF16);
-    if (variant !== 'gemv' && variant !== 'coarse-gemv') return undefined;
-    if ((variant === 'coarse-gemv') !== (rmsNormVariant(p.d, this.rt.kernels) === 'coarse')) return undefined;
-    if (outs.some((o) => o === p.x || o === p.weight) || bias === p.x || bias === x) return undefined;
-    if (!normPrologueFits(w, bias !== undefined, maxStorageBuffers(this.rt))) return undefined;
-    this.pendingNorm = undefined;
-    return { x: p.x, weight: p.weight, eps: p.eps };
-  }
-
-  /** Encodes the pending matmul with `aux` updated by `kind` when the op at hand is what it can fuse. */
-  private fuse(kind: 'residual' | 'swiglu', result: GpuTensor, aux: GpuTensor): boolean {
-    const p = this.pending;
-    if (!p || p.out !== result || aux === p.x || aux === p.out || aux === p.bias || aux === p.lora?.x) return false;
-    // a folded norm reads its x (the residual stream) in the kernel: that cannot be the epilogue's target
-    if (p.norm && (aux === p.norm.x || aux === p.norm.weight)) return false;
-    const n = p.T * p.w.rows;
-    if (result.size !== n || aux.size !== n) return false;
-    this.pending = undefined;
-    const [x, norm] = this.normArgs(p);
-    const bias = { ...(p.bias ? { bias: p.bias.buffer } : {}), ...norm };
-    if (p.lora) {
-      // the LoRA delta lands in out after the matmul: its expand applies the epilogue, to every row
-      matmul(this.rt, x, p.T, p.w, p.out.buffer, bias);
-      this.encodeLora(p.lora, p.T, p.out.buffer, { kind, aux: aux.buffer });
-    } else matmul(this.rt, x, p.T, p.w, p.out.buffer, { ...bias, epilogue: { kind, aux: aux.buffer } });
-    return true;
-  }
-
   matmul(x: Tensor, T: number, w: WeightTensor, out: Tensor, bias?: Tensor): void {
     const gx = ten(x);
     const m = wt(w);
     const o = outTen(out);
     const b = bias ? ten(bias) : undefined;
-    const norm = T > 0 ? this.takeNorm(gx, T, m, [o], b) : undefined; // before settle, which would encode it alone
-    this.settle();
+    const norm = T > 0 ? this.fuser.takeNorm(gx, T, m, [o], b) : undefined; // before settle, which would encode it alone
+    this.fuser.settle();
     if (T === 0) return;
-    const [xb, no] = this.normArgs({ x: gx, norm });
+    const [xb, no] = this.fuser.normArgs({ x: gx, norm });
     try {
       // validate now, encode later
       matmulProgram(xb, T, m, o.buffer, { kernels: this.rt.kernels, hasF16: this.rt.info.hasF16, dummy: this.rt.dummy, dummyOut: this.rt.dummyOut, maxStorageBuffers: maxStorageBuffers(this.rt), ...(b ? { bias: b.buffer } : {}), ...no });
@@ -498,7 +285,7 @@ export class WebGpuBackend implements Backend {
       if (norm) rmsNorm(this.rt, norm.x.buffer, T, m.cols, norm.weight.buffer, norm.eps, gx.buffer);
       throw e;
     }
-    this.pending = { x: gx, T, w: m, out: o, bias: b, ...(norm ? { norm } : {}) };
+    this.fuser.pending = { x: gx, T, w: m, out: o, bias: b, ...(norm ? { norm } : {}) };
   }
 
   /**
@@ -510,25 +297,25 @@ export class WebGpuBackend implements Backend {
     const gx = ten(x);
     const b = bias ? ten(bias) : undefined;
     const os = outs.map(ten);
-    if (outs.length < 1 || outs.length > 3 || !Number.isInteger(T) || T < 0) this.settle();
+    if (outs.length < 1 || outs.length > 3 || !Number.isInteger(T) || T < 0) this.fuser.settle();
     if (outs.length < 1 || outs.length > 3) throw badShape(`matmulSplit: 1 to 3 outputs, got ${outs.length}.`);
     if (!Number.isInteger(T) || T < 0) throw badShape(`matmulSplit: T must be a non-negative integer (got ${T}).`);
     const widths = os.map((o) => (T > 0 ? o.size / T : 0));
     if (T > 0) {
       const sum = widths.reduce((a, n) => a + n, 0);
       if (widths.some((n) => !Number.isInteger(n) || n < 1) || sum !== m.rows) {
-        this.settle();
+        this.fuser.settle();
         throw badShape(`matmulSplit: the outputs must hold T × width values each, widths summing to the weight's ${m.rows} rows (got ${os.map((o) => o.size).join(', ')} values for T = ${T}).`);
       }
     }
     if (T > 0) os.forEach(outTen);
-    const norm = T > 0 ? this.takeNorm(gx, T, m, os, b) : undefined; // before settle, which would encode it alone
-    this.settle();
+    const norm = T > 0 ? this.fuser.takeNorm(gx, T, m, os, b) : undefined; // before settle, which would encode it alone
+    this.fuser.settle();
     if (T === 0) return;
     const s1 = widths[0]!;
     const s2 = s1 + (widths[1] ?? 0);
     const split = { at: [s1, s2] as const, ...(os[1] ? { out2: os[1].buffer } : {}), ...(os[2] ? { out3: os[2].buffer } : {}) };
-    const [xb, no] = this.normArgs({ x: gx, norm });
+    const [xb, no] = this.fuser.normArgs({ x: gx, norm });
     try {
       matmul(this.rt, xb, T, m, os[0]!.buffer, { ...(os.length > 1 ? { split } : {}), ...(b ? { bias: b.buffer } : {}), ...no });
     } catch (e) {
@@ -538,7 +325,7 @@ export class WebGpuBackend implements Backend {
   }
 
   rmsNorm(x: Tensor, T: number, d: number, weight: Tensor, eps: number, out: Tensor): void {
-    this.settle();
+    this.fuser.settle();
     if (T === 0) return;
     if (ten(weight).size !== d) throw badShape(`rmsNorm: weight needs ${d} values, has ${ten(weight).size}.`);
     const gx = ten(x);
@@ -546,7 +333,7 @@ export class WebGpuBackend implements Backend {
     const o = outTen(out);
     if (this.foldNorms && T <= GEMV_MAX_T && gx !== o && gw !== o) {
       rmsNormProgram(gx.buffer, T, d, gw.buffer, eps, o.buffer, rmsNormVariant(d, this.rt.kernels)); // validate now, encode later
-      this.pendingNorm = { x: gx, T, d, weight: gw, eps, out: o }; // folded into the next matmul on o, or encoded alone (see pendingNorm)
+      this.fuser.pendingNorm = { x: gx, T, d, weight: gw, eps, out: o }; // folded into the next matmul on o, or encoded alone (see pendingNorm)
       return;
     }
     rmsNorm(this.rt, gx.buffer, T, d, gw.buffer, eps, o.buffer);
@@ -554,7 +341,7 @@ export class WebGpuBackend implements Backend {
 
   rope(x: Tensor, T: number, nHeads: number, headDim: number, positions: Int32Array, invFreq: Tensor, rowOffset = 0): void {
     if (T === 0) {
-      this.settle();
+      this.fuser.settle();
       return;
     }
     if (positions.length < T) throw badShape(`rope: ${T} rows need ${T} positions, got ${positions.length}.`);
@@ -568,31 +355,23 @@ export class WebGpuBackend implements Backend {
     }
     const rows = positions.length === T ? positions : positions.subarray(0, T);
     const gx = ten(x);
-    const p = this.pendingRope;
+    const p = this.fuser.pendingRope;
     if (p && !p.second && p.x.buffer !== gx.buffer && p.T === T && p.headDim === headDim && p.invFreq === inv && p.rowOffset === rowOffset && p.positions.every((v, i) => v === rows[i])) {
       // same rows, positions and table as the pending rope: one dispatch for both
       const program = ropeProgram(p.x.buffer, T, p.nHeads, headDim, p.pos, p.table, rowOffset, { x: gx.buffer, nHeads }); // validates
       outTen(x);
-      this.pendingRope = { ...p, program, second: { x: gx, nHeads } }; // encoded by the next op, or joined by its KV write
+      this.fuser.pendingRope = { ...p, program, second: { x: gx, nHeads } }; // encoded by the next op, or joined by its KV write
       return;
     }
-    this.settle();
+    this.fuser.settle();
     const pos = this.index('positions', rows);
     const table = this.ropeTable(inv, maxPos + 1);
     const program = ropeProgram(outTen(x).buffer, T, nHeads, headDim, pos, table, rowOffset); // validate now, encode later
-    this.pendingRope = { x: gx, T, nHeads, headDim, positions: rows.slice(), invFreq: inv, rowOffset, pos, table, program };
-  }
-
-  /** Encodes the pending rope (or rope pair), if any, without a KV write (see `pendingRope`). */
-  private flushRope(): void {
-    const p = this.pendingRope;
-    if (!p) return;
-    this.pendingRope = undefined;
-    this.rt.run(p.program);
+    this.fuser.pendingRope = { x: gx, T, nHeads, headDim, positions: rows.slice(), invFreq: inv, rowOffset, pos, table, program };
   }
 
   attention(q: Tensor, kCache: Tensor, vCache: Tensor, T: number, startPos: number, nHeads: number, nKvHeads: number, headDim: number, out: Tensor, rowOffset = 0): void {
-    this.settle();
+    this.fuser.settle();
     if (T === 0) return;
     attention(this.rt, ten(q).buffer, ten(kCache).buffer, ten(vCache).buffer, T, startPos, nHeads, nKvHeads, headDim, outTen(out).buffer, rowOffset);
   }
@@ -601,8 +380,8 @@ export class WebGpuBackend implements Backend {
     const g = ten(gate);
     const u = ten(up);
     const o = outTen(out);
-    if (o === g && g !== u && this.fuse('swiglu', u, g)) return;
-    this.settle();
+    if (o === g && g !== u && this.fuser.fuse('swiglu', u, g)) return;
+    this.fuser.settle();
     if (u.size !== g.size || o.size < g.size) throw badShape(`siluMul: gate, up and out differ in length (${g.size}, ${u.size}, ${o.size}).`);
     if (g.size === 0) return;
     if (g === u) {
@@ -620,9 +399,9 @@ export class WebGpuBackend implements Backend {
     const ga = ten(a);
     const gb = ten(b);
     const o = outTen(out);
-    if (o === ga && ga !== gb && this.fuse('residual', gb, ga)) return;
-    if (o === gb && ga !== gb && this.fuse('residual', ga, gb)) return;
-    this.settle();
+    if (o === ga && ga !== gb && this.fuser.fuse('residual', gb, ga)) return;
+    if (o === gb && ga !== gb && this.fuser.fuse('residual', ga, gb)) return;
+    this.fuser.settle();
     if (gb.size !== ga.size || o.size < ga.size) throw badShape(`add: a, b and out differ in length (${ga.size}, ${gb.size}, ${o.size}).`);
     if (ga.size === 0) return;
     if (o === gb && o !== ga) add(this.rt, gb.buffer, ga.buffer, o.buffer, ga.size); // b += a
@@ -635,7 +414,7 @@ export class WebGpuBackend implements Backend {
   }
 
   embeddingGather(tokens: Int32Array, table: WeightTensor, out: Tensor): void {
-    this.settle();
+    this.fuser.settle();
     const m = wt(table);
     checkTokenIds(tokens, m.rows);
     if (tokens.length === 0) return;
@@ -657,47 +436,21 @@ export class WebGpuBackend implements Backend {
     if (!work) return; // no adapter rows: no LoRA work at all (a pending matmul stays pending)
     const gx = ten(x);
     const o = outTen(out);
-    const m = this.pending;
+    const m = this.fuser.pending;
     if (m && !m.lora && m.out === o && m.T === T && m.w.rows === p.outDim && gx !== o) {
       // the module's own matmul: record the LoRA pass with it, so that an add / siluMul after it still fuses
       const lora = { x: gx, pool: p, rows: rows.slice() };
-      checkLoraArgs('loraApply', this.loraArgs(lora, T, o.buffer)); // validate now, encode later
+      checkLoraArgs('loraApply', this.fuser.loraArgs(lora, T, o.buffer)); // validate now, encode later
       m.lora = lora;
       return;
     }
-    this.settle();
-    this.encodeLora({ x: gx, pool: p, rows }, T, o.buffer);
-  }
-
-  private loraArgs(l: PendingLora, T: number, out: GPUBuffer, epilogue?: Epilogue): LoraArgs {
-    const p = l.pool;
-    return { x: l.x.buffer, T, inDim: p.inDim, outDim: p.outDim, slots: p.table, pool: p.pool, maxRank: p.maxRank, out, dummy: this.rt.dummy, ...(epilogue ? { epilogue } : {}) };
-  }
-
-  /** Encodes `out += LoRA(x)` for rows with an adapter, then `epilogue` (if any) on every row's `out`. */
-  private encodeLora(l: PendingLora, T: number, out: GPUBuffer, epilogue?: Epilogue): void {
-    const rows = l.rows;
-    const args = this.loraArgs(l, T, out, epilogue);
-    const all = epilogue !== undefined;
-    if (this.rt.kernels === 'coarse') {
-      // software adapter: one barrier-free kernel over row blocks, for decode and prefill alike
-      const b = loraCoarseBlocks(rows, T, all);
-      const rowsBuf = this.index('lora-rows1', b.rows.data);
-      loraCoarse(this.rt, args, rowsBuf, b.blocks === b.rows ? rowsBuf : this.index(all ? 'lora-blocks-all' : 'lora-blocks', b.blocks.data), b);
-      return;
-    }
-    const seg = loraSegments(rows);
-    // SGMV's 32-row tiles pay off for long runs of one adapter (prefill), and only when there are enough of
-    // them to fill the GPU: a 32-row decode on one adapter would be a single workgroup. Else per-row BGMV.
-    if (seg.count * 4 <= T && seg.count * Math.ceil(seg.maxLen / 32) >= 4) {
-      const allSeg = all ? loraSegments(rows, T, true) : undefined;
-      loraSgmv(this.rt, args, this.index('lora-segments', seg.data), seg, allSeg && { buffer: this.index('lora-segments-all', allSeg.data), seg: allSeg });
-    } else loraBgmv(this.rt, { ...args, rowSlot: this.index('lora-rows', rows) });
+    this.fuser.settle();
+    this.fuser.encodeLora({ x: gx, pool: p, rows }, T, o.buffer);
   }
 
   kvWritePaged(k: Tensor, v: Tensor, T: number, rowLen: number, kPool: Tensor, vPool: Tensor, dstRows: Int32Array): void {
     if (T === 0) {
-      this.settle();
+      this.fuser.settle();
       return;
     }
     const [gk, gv] = [ten(k), ten(v)];
@@ -710,7 +463,7 @@ export class WebGpuBackend implements Backend {
       const r = dst[t]!;
       if (!(r >= 0 && r < poolRows)) throw badShape(`kvWritePaged: row ${t} goes to pool row ${r}, outside 0..${poolRows - 1}.`);
     }
-    const p = this.pendingRope;
+    const p = this.fuser.pendingRope;
     const s = p?.second;
     if (p && s && p.T === T && p.rowOffset === 0 && s.x.buffer === gk.buffer && rowLen === s.nHeads * p.headDim && new Set([p.x.buffer, gk.buffer, gv.buffer, kp.buffer, vp.buffer]).size === 5) {
       // the pending pair's k and this write's k: one dispatch rotates q and k and writes k and v to the pools
@@ -718,16 +471,16 @@ export class WebGpuBackend implements Backend {
       kvWritePagedProgram(gk.buffer, gv.buffer, T, rowLen, kp.buffer, vp.buffer, dstBuf, poolRows); // validates as the lone op would
       const kv = { v: gv.buffer, dstRows: dstBuf, kPool: kp.buffer, vPool: vp.buffer, poolRows };
       const program = ropeProgram(p.x.buffer, T, p.nHeads, p.headDim, p.pos, p.table, 0, { x: gk.buffer, nHeads: s.nHeads }, kv);
-      this.pendingRope = undefined;
+      this.fuser.pendingRope = undefined;
       this.rt.run(program);
       return;
     }
-    this.settle();
+    this.fuser.settle();
     kvWritePaged(this.rt, gk.buffer, gv.buffer, T, rowLen, kp.buffer, vp.buffer, this.index('kv-dst', dst), poolRows);
   }
 
   pagedAttention(q: Tensor, kPool: Tensor, vPool: Tensor, T: number, nHeads: number, nKvHeads: number, headDim: number, out: Tensor, paged: PagedRows): void {
-    this.settle();
+    this.fuser.settle();
     if (T === 0) return;
     const kp = ten(kPool);
     const vp = ten(vPool);
@@ -743,7 +496,7 @@ export class WebGpuBackend implements Backend {
   }
 
   copyRows(src: Tensor, srcRow: number, dst: Tensor, dstRow: number, nRows: number, rowLen: number): void {
-    this.settle();
+    this.fuser.settle();
     const s = ten(src);
     const d = outTen(dst);
     const a = srcRow * rowLen;
@@ -768,7 +521,7 @@ export class WebGpuBackend implements Backend {
 
   /** Greedy choice per row of `logits [T, V]` on the GPU (first index on ties); reads back T ids. */
   async argmax(logits: Tensor, T: number, V: number): Promise<Int32Array> {
-    this.settle();
+    this.fuser.settle();
     const ids = this.rt.pool.acquire(T * 4);
     try {
       argmax(this.rt, ten(logits).buffer, T, V, ids);
@@ -786,7 +539,7 @@ export class WebGpuBackend implements Backend {
   readonly topK?: (logits: Tensor, T: number, V: number, k: number) => Promise<{ ids: Int32Array; vals: Float32Array }>;
 
   private async topKOnDevice(logits: Tensor, T: number, V: number, k: number): Promise<{ ids: Int32Array; vals: Float32Array }> {
-    this.settle();
+    this.fuser.settle();
     const l = ten(logits);
     if (!(Number.isInteger(k) && k >= 1 && k <= Math.min(TOPK_MAX_K, V))) throw badShape(`topK: k must be in 1..${Math.min(TOPK_MAX_K, V)} (got ${k}).`);
     if (l.size < T * V) throw badShape(`topK: ${T} rows of ${V} need ${T * V} values, the tensor has ${l.size}.`);
@@ -807,13 +560,13 @@ export class WebGpuBackend implements Backend {
 
   /** Waits until the GPU has run everything enqueued. */
   sync(): Promise<void> {
-    this.settle();
+    this.fuser.settle();
     return this.rt.sync();
   }
 
   /** Frees every GPU resource and the device. */
   destroy(): void {
-    this.settle();
+    this.fuser.settle();
     this.rt.destroy();
   }
 }

@@ -40,14 +40,20 @@ import { mergeAdapters } from './mergeAdapters.ts';
 import { removeAdapter } from './removeAdapter.ts';
 import { setPrefs } from './setPrefs.ts';
 import { stats } from './stats.ts';
+import type { ExportedTrainedAdapter, SaveAdapterRequest, StartTrainingRequest, TrainingApi, TrainingEvaluation, TrainingEvent, TrainingOutcome, TrainingPlan, TrainingPlanRequest } from '../../workerApi/trainingApi.ts';
+import { TrainingAction } from './training/trainingAction.ts';
+import { createTrainingHost } from './training/trainingHost.ts';
 
 export type { EngineDeps };
 
-export class EngineService implements EngineApi {
+export class EngineService implements EngineApi, TrainingApi {
   readonly #ctx: EngineContext;
+  /** ModelFactory (services/engine/training): plan, train, checkpoint, evaluate, save, export */
+  readonly #training: TrainingAction;
 
   constructor(deps: EngineDeps) {
     this.#ctx = createEngineContext(deps);
+    this.#training = new TrainingAction(createTrainingHost(this.#ctx));
   }
 
   ping(): Promise<'pong'> {
@@ -104,5 +110,43 @@ export class EngineService implements EngineApi {
 
   removeAdapter(id: string): Promise<void> {
     return removeAdapter(this.#ctx, id);
+  }
+
+  // ---- ModelFactory ---------------------------------------------------------------------------------------------
+
+  planTraining(req: TrainingPlanRequest): Promise<TrainingPlan> {
+    return this.#training.planTraining(req);
+  }
+
+  startTraining(req: StartTrainingRequest, onEvent?: (e: TrainingEvent) => void): Promise<TrainingOutcome> {
+    return this.#training.startTraining(req, onEvent);
+  }
+
+  resumeTraining(runId: string, onEvent?: (e: TrainingEvent) => void): Promise<TrainingOutcome> {
+    return this.#training.resumeTraining(runId, onEvent);
+  }
+
+  pauseTraining(runId: string): Promise<boolean> {
+    return this.#training.pauseTraining(runId);
+  }
+
+  cancelTraining(runId: string): Promise<void> {
+    return this.#training.cancelTraining(runId);
+  }
+
+  activeTraining(): Promise<string | null> {
+    return this.#training.activeTraining();
+  }
+
+  evaluateTraining(runId: string, prompts: string[]): Promise<TrainingEvaluation> {
+    return this.#training.evaluateTraining(runId, prompts);
+  }
+
+  saveTrainedAdapter(runId: string, info: SaveAdapterRequest): Promise<AdapterSummary> {
+    return this.#training.saveTrainedAdapter(runId, info);
+  }
+
+  exportTrainedAdapter(runId: string): Promise<ExportedTrainedAdapter> {
+    return this.#training.exportTrainedAdapter(runId);
   }
 }

@@ -6,6 +6,7 @@
  */
 import { isTributaryError } from '../../core/errors.ts';
 import type { Backend } from '../../engine/backend.ts';
+import type { TrainOps } from '../../engine/train/trainOps.ts';
 import { createCpuBackend } from '../../engine/cpu/cpuBackend.ts';
 import type { BackendInfo, GpuSummary } from '../../workerApi/engineApi.ts';
 
@@ -19,6 +20,8 @@ export interface GpuBackendHandle {
   destroy(): void;
   /** destroys the device under the backend, as a driver reset would (diagnostics) */
   loseDevice(): void;
+  /** ModelFactory's training ops on the same device (absent: training runs on the CPU) */
+  createTrainOps?(): TrainOps;
 }
 
 /** Builds a WebGPU backend (acquires the device); throws `webgpu/unavailable` (or any error) when it cannot. */

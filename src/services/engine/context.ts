@@ -16,6 +16,7 @@ import type { Scheduler } from '../../engine/serving/scheduler.ts';
 import type { Tokenizer } from '../../engine/tokenizer/tokenizer.ts';
 import type { TributaryDB } from '../../store/db.ts';
 import { type ChosenBackend, type GpuBackendFactory } from './backendChoice.ts';
+import type { Trainer, TrainerInit } from '../../engine/train/trainerApi.ts';
 
 export interface EngineDeps {
   db: TributaryDB;
@@ -29,6 +30,8 @@ export interface EngineDeps {
   randomSeed?: () => number;
   /** high-resolution clock for speed figures (default performance.now) */
   clock?: () => number;
+  /** makes a ModelFactory trainer on the engine's backend (default: training/engineTrainer.ts) */
+  createTrainer?: (init: Omit<TrainerInit, 'ops'>, backend: ChosenBackend) => Promise<{ trainer: Trainer; backend: string }>;
 }
 
 /** A model loaded on the current backend, with what answers need (tokenizer, template, adapters, scheduler). */

@@ -25,10 +25,17 @@ export function metaOfSummary(r: AdapterSummary): AdapterMeta {
     targets: [...r.targets],
     baseModel: r.baseModel,
     bytes: r.bytes,
+    ...(r.pricePerAnswer !== undefined ? { pricePerAnswer: r.pricePerAnswer } : {}),
   };
 }
 
 export class IdbAdapterStore implements AdapterStore {
+  /**
+   * Adapters served without being installed (ModelFactory's evaluation answers with a freshly trained adapter before
+   * it is saved): `get` finds them here first.
+   */
+  readonly drafts = new Map<string, PeftAdapter>();
+
   constructor(
     private readonly db: TributaryDB,
     private readonly model: LlamaConfig,
@@ -36,10 +43,13 @@ export class IdbAdapterStore implements AdapterStore {
   ) {}
 
   async get(id: string): Promise<PeftAdapter> {
+    const draft = this.drafts.get(id);
+    if (draft) return draft;
     const r = await getAdapterRecord(this.db, id);
     if (!r) throw new TributaryError('lora/not-found', `Adapter ${id} is no longer installed; import it again on the Adapters page.`);
     const weights = new Uint8Array(await r.weights.arrayBuffer());
     const a = parsePeftAdapter({ config: r.config, weights }, this.model, { name: r.name, owner: r.owner, datanets: r.datanets, baseModel: r.baseModel });
+    if (r.pricePerAnswer !== undefined) a.meta.pricePerAnswer = r.pricePerAnswer;
     return a;
   }
 

@@ -2,6 +2,7 @@
  * Installing an adapter: its record in IndexedDB and its place in the registry; the demo adapters once per demo build.
  */
 import type { LoadProgress } from '../../workerApi/engineApi.ts';
+import type { AdapterTraining } from '../../core/adapter.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { downloadWithResume } from '../../engine/formats/download.ts';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, parsePeftAdapter, type PeftAdapter } from '../../engine/lora/peft.ts';
@@ -12,7 +13,22 @@ import type { EngineContext } from './context.ts';
 import { appBase } from './context.ts';
 import { MAX_ADAPTER_RANK } from './buildModel.ts';
 
-export async function installAdapter(ctx: EngineContext, adapter: PeftAdapter, config: Uint8Array | string, weights: Uint8Array, origin: AdapterOrigin, originDetail: string): Promise<AdapterSummary> {
+/** What ModelFactory adds to a trained adapter's record: how it was trained, its price, its training log files. */
+export interface TrainedAdapterExtra {
+  training?: AdapterTraining;
+  pricePerAnswer?: bigint;
+  trainingFiles?: Record<string, Blob>;
+}
+
+export async function installAdapter(
+  ctx: EngineContext,
+  adapter: PeftAdapter,
+  config: Uint8Array | string,
+  weights: Uint8Array,
+  origin: AdapterOrigin,
+  originDetail: string,
+  extra: TrainedAdapterExtra = {},
+): Promise<AdapterSummary> {
   const L = ctx.loaded!;
   const m = adapter.meta;
   if (m.rank > MAX_ADAPTER_RANK) {
@@ -37,10 +53,11 @@ export async function installAdapter(ctx: EngineContext, adapter: PeftAdapter, c
     installedAt: existing?.installedAt ?? ctx.deps.now(),
     config: typeof config === 'string' ? config : new TextDecoder().decode(config),
     weights: new Blob([weights.slice()], { type: 'application/octet-stream' }),
+    ...extra,
   };
   await putAdapterRecord(ctx.deps.db, record);
   await L.registry.add(adapter);
-  const { config: _c, weights: _w, ...summary } = record;
+  const { config: _c, weights: _w, trainingFiles: _t, ...summary } = record;
   return summary;
 }
 

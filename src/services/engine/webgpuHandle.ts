@@ -2,6 +2,7 @@
  * The engine's WebGPU backend factory for browsers and workers: `WebGpuBackend` on `navigator.gpu`'s adapter and
  * device (throws `webgpu/unavailable` when there is none), described for the UI.
  */
+import { WebGpuTrainOps } from '../../engine/webgpu/train/webgpuTrainOps.ts';
 import { WebGpuBackend } from '../../engine/webgpu/webgpuBackend.ts';
 import type { GpuBackendHandle } from './backendChoice.ts';
 
@@ -14,5 +15,7 @@ export async function createWebGpuHandle(): Promise<GpuBackendHandle> {
     lost: b.lost,
     destroy: () => b.destroy(),
     loseDevice: () => b.rt.device.destroy(),
+    // training shares the device (and its runtime) but not the inference fuser (see WebGpuTrainOps)
+    createTrainOps: () => new WebGpuTrainOps(b.rt),
   };
 }

@@ -3,7 +3,7 @@ import type { AdapterSummary } from '../../workerApi/engineApi.ts';
 import { formatBytes, shortAddress } from '../lib/format.ts';
 
 const TARGET_ORDER = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'];
-const ORIGIN: Record<AdapterSummary['origin'], string> = { demo: 'Demo (random)', files: 'Imported file', url: 'Imported URL', merge: 'Merged' };
+const ORIGIN: Record<AdapterSummary['origin'], string> = { demo: 'Demo (random)', files: 'Imported file', url: 'Imported URL', merge: 'Merged', training: 'Trained in ModelFactory' };
 
 export interface MergeSelection {
   [id: string]: number | undefined;

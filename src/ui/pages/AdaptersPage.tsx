@@ -41,7 +41,8 @@ export function AdaptersPage() {
       const out = await getEngineApi().exportAdapter(a.id);
       const base = fileSafe(out.name);
       if (as === 'zip') {
-        downloadBytes(zipSync({ [`${base}/adapter_config.json`]: out.files['adapter_config.json'], [`${base}/adapter_model.safetensors`]: out.files['adapter_model.safetensors'] }), `${base}.zip`);
+        const extra = Object.fromEntries(Object.entries(out.extraFiles ?? {}).map(([k, v]) => [`${base}/${k}`, v]));
+        downloadBytes(zipSync({ [`${base}/adapter_config.json`]: out.files['adapter_config.json'], [`${base}/adapter_model.safetensors`]: out.files['adapter_model.safetensors'], ...extra }), `${base}.zip`);
       } else {
         downloadBytes(out.files['adapter_config.json'], 'adapter_config.json', 'application/json');
         downloadBytes(out.files['adapter_model.safetensors'], 'adapter_model.safetensors', 'application/octet-stream');

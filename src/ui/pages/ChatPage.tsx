@@ -1,3 +1,4 @@
+import { useSearchParams } from '@solidjs/router';
 import { Show, createMemo, createSignal } from 'solid-js';
 import { createStore, produce } from 'solid-js/store';
 import type { ChatEvent, ChatMessageIn } from '../../workerApi/engineApi.ts';
@@ -22,7 +23,9 @@ export function ChatPage() {
   const model = () => engine.stats()?.model ?? null;
   const signature = createMemo(() => model()?.signature);
   const adapters = createLiveQuery(() => signature(), (s) => listAdapters(getDb(), s));
-  const [settings, setSettings] = createStore<ChatSettings>({ ...DEFAULT_CHAT_SETTINGS });
+  // `?adapter=<id>` (ModelFactory's "Chat with it") picks that adapter; the list below refreshes from IndexedDB live
+  const [search] = useSearchParams<{ adapter?: string }>();
+  const [settings, setSettings] = createStore<ChatSettings>({ ...DEFAULT_CHAT_SETTINGS, ...(search.adapter ? { adapterId: search.adapter } : {}) });
   const [turns, setTurns] = createStore<ChatTurn[]>([]);
   const [draft, setDraft] = createSignal('');
   const [running, setRunning] = createSignal<string>();

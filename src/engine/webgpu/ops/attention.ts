@@ -57,7 +57,7 @@ export function attentionProgram(
   checkGroups(op, dispatch);
   return {
     name: `${op}-${variant}`,
-    shader: [variant === 'coarse' ? 'attention_coarse' : 'attention'],
+    shader: ['lib/online_softmax', variant === 'coarse' ? 'attention_coarse' : 'attention'],
     uniforms: [{ u32: T }, { u32: startPos }, { u32: nHeads }, { u32: nKvHeads }, { u32: headDim }, { f32: 1 / Math.sqrt(headDim) }, { u32: rowOffset }, { u32: 0 }],
     bindings: [
       { binding: 1, buffer: q },

@@ -93,7 +93,7 @@ export function pagedAttentionProgram(
   checkGroups(op, dispatch);
   return {
     name: `${op}-${variant}`,
-    shader: [variant === 'coarse' ? 'paged_attention_coarse' : 'paged_attention'],
+    shader: ['lib/online_softmax', variant === 'coarse' ? 'paged_attention_coarse' : 'paged_attention'],
     uniforms: [{ u32: T }, { u32: nHeads }, { u32: nKvHeads }, { u32: headDim }, { f32: 1 / Math.sqrt(headDim) }, { u32: p.pageSize }, { u32: p.pagesPerSeq }, { u32: 0 }],
     bindings: [
       { binding: 1, buffer: q },
