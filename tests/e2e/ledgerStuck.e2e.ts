@@ -12,7 +12,7 @@ import { anvilDevAccounts } from '../../src/chain/devAccounts.ts';
 import { settlementAbi } from '../../src/chain/generated/Settlement.ts';
 import { testTokenAbi } from '../../src/chain/generated/TestToken.ts';
 import type { Hex } from '../../src/core/types.ts';
-import { eventually, navigate, openApp } from './app.ts';
+import { createIdentity, eventually, navigate, openApp } from './app.ts';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
 import { installTestWallet, TEST_WALLET_NAME } from './wallet.ts';
 
@@ -138,5 +138,19 @@ describe('a receipt the balance cannot cover never blocks the ledger', () => {
     await page.getByTestId('settle-result').filter({ hasText: /Settled 1 receipt \(1.5 tOPEN, direct\)/ }).waitFor({ timeout: 60_000 });
     expect(await balance(PAYER)).toBe(unit('1.5'));
     expect((await rows(page)).map((r) => r.status).sort()).toEqual(['cancelled', 'settled', 'settled']);
+  });
+
+  it('shows the earnings of the active identity: a local key chosen while the wallet stays connected', async () => {
+    const { page } = profile;
+    await eventually(async () => expect(await page.getByTestId('earnings-account').textContent()).toBe(PAYER));
+    await createIdentity(page, 'Kitchen laptop key');
+    const local = await page.locator('#identity-select').inputValue();
+    expect(local.toLowerCase()).not.toBe(PAYER.toLowerCase());
+    await eventually(async () => expect((await page.getByTestId('earnings-account').textContent())?.toLowerCase()).toBe(local.toLowerCase()));
+    // The wallet is still connected; choosing its identity again shows its earnings.
+    expect(await page.getByTestId('wallet-account').textContent()).toBe(PAYER);
+    const walletOption = await page.locator('#identity-select option', { hasText: `Wallet · ${TEST_WALLET_NAME}` }).getAttribute('value');
+    await page.locator('#identity-select').selectOption(walletOption!);
+    await eventually(async () => expect(await page.getByTestId('earnings-account').textContent()).toBe(PAYER));
   });
 });

@@ -13,9 +13,13 @@ import { createLiveQuery } from '../lib/liveQuery.ts';
 import { walletSession } from '../lib/walletState.ts';
 import { EarningsChart } from './EarningsChart.tsx';
 
-/** Earnings owed to me (the wallet account, else the active identity) from every receipt in the ledger. */
+/**
+ * Earnings owed to me — the active identity (a local key, or the wallet's account when that is the one
+ * chosen), else the connected wallet — from every receipt in the ledger. A connected wallet does not
+ * override a local key chosen as the active identity.
+ */
 export function EarningsPanel(props: { entries: LedgerEntry[]; token: { symbol: string; decimals: number } }) {
-  const me = () => walletSession()?.account ?? activeAddress();
+  const me = () => activeAddress() ?? walletSession()?.account;
   const summary = createMemo(() => (me() ? summarizeEarnings(props.entries, me()!) : undefined));
   const points = createMemo(() => (me() ? earningsOverTime(props.entries, me()!, Date.now()) : []));
   const ids = createMemo(() => summary()?.byContribution.map((c) => c.contributionId) ?? []);
@@ -48,7 +52,7 @@ export function EarningsPanel(props: { entries: LedgerEntry[]; token: { symbol: 
       <h2 id="earnings-title">Earnings owed to me</h2>
       <Show when={me()} fallback={<p class="muted">Connect a wallet (or pick an identity) to see what you earn.</p>}>
         <p class="small muted">
-          As <span class="mono">{me()}</span>, from every receipt in this browser's ledger that pays it.
+          As <span class="mono" data-testid="earnings-account">{me()}</span>, from every receipt in this browser's ledger that pays it.
         </p>
         <Show when={summary()}>
           {(s) => (
