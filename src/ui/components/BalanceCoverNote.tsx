@@ -1,6 +1,6 @@
 import { Show } from 'solid-js';
 import type { BalanceCover } from '../../core/balanceCover.ts';
-import { fmtToken } from '../lib/ledgerView.ts';
+import { TokenAmount } from './TokenAmount.tsx';
 
 /**
  * A warning when the payer's balance cannot cover what it would settle (`what` names it: "the chosen
@@ -12,8 +12,8 @@ export function BalanceCoverNote(props: { cover: BalanceCover | undefined; what:
       {(c) => (
         <div class="alert alert-warning" role="alert" data-testid="balance-cover-warning">
           <p class="alert-message">
-            Your balance of {fmtToken(c().balance, props.token)} cannot cover {props.what} ({fmtToken(c().needed, props.token)}): it is short by{' '}
-            {fmtToken(c().shortBy, props.token)}. {props.advice}
+            Your balance of <TokenAmount value={c().balance} token={props.token} /> cannot cover {props.what} (<TokenAmount value={c().needed} token={props.token} />): it is short by{' '}
+            <TokenAmount value={c().shortBy} token={props.token} />. {props.advice}
           </p>
         </div>
       )}

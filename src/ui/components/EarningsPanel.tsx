@@ -8,10 +8,11 @@ import { claimsOf } from '../../store/ledger.ts';
 import { shortHash } from '../lib/format.ts';
 import { activeAddress } from '../lib/identity.ts';
 import { chainConfig } from '../lib/ledgerChain.ts';
-import { createBalances, fmtToken } from '../lib/ledgerView.ts';
+import { createBalances } from '../lib/ledgerView.ts';
 import { createLiveQuery } from '../lib/liveQuery.ts';
 import { walletSession } from '../lib/walletState.ts';
 import { EarningsChart } from './EarningsChart.tsx';
+import { TokenAmount } from './TokenAmount.tsx';
 
 /**
  * Earnings owed to me — the active identity (a local key, or the wallet's account when that is the one
@@ -61,19 +62,19 @@ export function EarningsPanel(props: { entries: LedgerEntry[]; token: { symbol: 
                 <div>
                   <dt>Not settled yet</dt>
                   <dd class="mono" data-testid="earnings-unsettled">
-                    {fmtToken(s().unsettled, t())}
+                    <TokenAmount value={s().unsettled} token={t()} />
                   </dd>
                 </div>
                 <div>
                   <dt>Paid to my wallet</dt>
                   <dd class="mono" data-testid="earnings-direct">
-                    {fmtToken(places()?.inWallet ?? s().paidDirect, t())}
+                    <TokenAmount value={places()?.inWallet ?? s().paidDirect} token={t()} />
                   </dd>
                 </div>
                 <div>
                   <dt>In the pool (to claim)</dt>
                   <dd class="mono" data-testid="earnings-pooled">
-                    {fmtToken(places()?.inPool ?? s().pooled, t())}
+                    <TokenAmount value={places()?.inPool ?? s().pooled} token={t()} />
                   </dd>
                 </div>
               </dl>
@@ -95,8 +96,8 @@ export function EarningsPanel(props: { entries: LedgerEntry[]; token: { symbol: 
                         {(d) => (
                           <tr>
                             <td>{d.datanetName}</td>
-                            <td class="num mono">{fmtToken(d.unsettled, t())}</td>
-                            <td class="num mono">{fmtToken(d.settled, t())}</td>
+                            <td class="num mono"><TokenAmount value={d.unsettled} token={t()} /></td>
+                            <td class="num mono"><TokenAmount value={d.settled} token={t()} /></td>
                           </tr>
                         )}
                       </For>
@@ -122,8 +123,8 @@ export function EarningsPanel(props: { entries: LedgerEntry[]; token: { symbol: 
                             <td>
                               {titles()?.get(c.contributionId) ?? 'Contribution'} <span class="mono muted small">{shortHash(c.contributionId)}</span>
                             </td>
-                            <td class="num mono">{fmtToken(c.unsettled, t())}</td>
-                            <td class="num mono">{fmtToken(c.settled, t())}</td>
+                            <td class="num mono"><TokenAmount value={c.unsettled} token={t()} /></td>
+                            <td class="num mono"><TokenAmount value={c.settled} token={t()} /></td>
                           </tr>
                         )}
                       </For>
@@ -137,7 +138,7 @@ export function EarningsPanel(props: { entries: LedgerEntry[]; token: { symbol: 
                   <For each={s().byRole}>
                     {(r) => (
                       <li>
-                        {SPLIT_ROLE_NAMES[r.role as SplitRoleId]}: {fmtToken(r.unsettled, t())} not settled, {fmtToken(r.settled, t())} settled
+                        {SPLIT_ROLE_NAMES[r.role as SplitRoleId]}: <TokenAmount value={r.unsettled} token={t()} /> not settled, <TokenAmount value={r.settled} token={t()} /> settled
                       </li>
                     )}
                   </For>

@@ -7,6 +7,7 @@ import { chainConfig } from '../lib/ledgerChain.ts';
 import { fmtToken, refreshBalances } from '../lib/ledgerView.ts';
 import { walletSession } from '../lib/walletState.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
+import { TokenAmount } from './TokenAmount.tsx';
 
 /** Claim pooled earnings through the latest epoch root; on the local chain, post that root first. */
 export function LedgerClaim(props: { token: { symbol: string; decimals: number } }) {
@@ -117,8 +118,8 @@ export function LedgerClaim(props: { token: { symbol: string; decimals: number }
         <Show when={planInfo()}>
           {(p) => (
             <p data-testid="claimable">
-              Current root (pooled credits through block {p().epoch.toString()}): credited {fmtToken(p().cumulativeAmount, props.token)}, claimed {fmtToken(p().alreadyClaimed, props.token)} —{' '}
-              <strong>claimable now {fmtToken(p().claimable, props.token)}</strong>.
+              Current root (pooled credits through block {p().epoch.toString()}): credited <TokenAmount value={p().cumulativeAmount} token={props.token} />, claimed <TokenAmount value={p().alreadyClaimed} token={props.token} /> —{' '}
+              <strong>claimable now <TokenAmount value={p().claimable} token={props.token} /></strong>.
             </p>
           )}
         </Show>

@@ -11,6 +11,7 @@ import { walletSession } from '../lib/walletState.ts';
 import { CopyButton } from './CopyButton.tsx';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { LedgerStatusBadge } from './LedgerStatusBadge.tsx';
+import { TokenAmount } from './TokenAmount.tsx';
 
 /**
  * Fees owed by the connected account: its receipts, and "Settle" (the ticked pending ones, one
@@ -95,8 +96,8 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
         <Show when={fees()}>
           {(f) => (
             <p class="small" data-testid="fees-owed">
-              Pending: <strong>{fmtToken(f().owed, props.token)}</strong> in {plural(f().pendingCount, 'receipt')}
-              <Show when={f().inFlight > 0n}> · being settled: {fmtToken(f().inFlight, props.token)}</Show> · settled: {fmtToken(f().settled, props.token)}
+              Pending: <strong><TokenAmount value={f().owed} token={props.token} /></strong> in {plural(f().pendingCount, 'receipt')}
+              <Show when={f().inFlight > 0n}> · being settled: <TokenAmount value={f().inFlight} token={props.token} /></Show> · settled: <TokenAmount value={f().settled} token={props.token} />
             </p>
           )}
         </Show>
@@ -135,7 +136,7 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
                       <td>
                         {e.datanetName} <span class="muted small">v{e.version}</span>
                       </td>
-                      <td class="num mono">{fmtToken(e.fee, props.token)}</td>
+                      <td class="num mono"><TokenAmount value={e.fee} token={props.token} /></td>
                       <td>
                         <LedgerStatusBadge status={e.status} />
                         <Show when={e.status === 'pending' && e.error}>
@@ -191,7 +192,7 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
           {(c) => (
             <div class="alert alert-success" role="status" data-testid="cancel-result">
               <p class="alert-message">
-                Cancelled the receipt to {c().datanetName} for {fmtToken(c().fee, props.token)}. Nothing was paid, and nobody is owed anything by it.
+                Cancelled the receipt to {c().datanetName} for <TokenAmount value={c().fee} token={props.token} />. Nothing was paid, and nobody is owed anything by it.
               </p>
             </div>
           )}
@@ -205,7 +206,7 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
           {(d) => (
             <div class="alert alert-success" role="status" data-testid="settle-result">
               <p class="alert-message">
-                Settled {plural(d().count, 'receipt')} ({fmtToken(d().total, props.token)}, {d().mode}) in transaction <span class="mono">{shortHash(d().txHash, 18)}</span>.
+                Settled {plural(d().count, 'receipt')} (<TokenAmount value={d().total} token={props.token} />, {d().mode}) in transaction <span class="mono">{shortHash(d().txHash, 18)}</span>.
               </p>
             </div>
           )}

@@ -13,11 +13,11 @@ import { getDb } from '../../store/db.ts';
 import { entriesOfPayer } from '../../store/ledger.ts';
 import { formatBps, plural, shortAddress } from '../lib/format.ts';
 import { chainConfig } from '../lib/ledgerChain.ts';
-import { fmtToken } from '../lib/ledgerView.ts';
 import { createLiveQuery } from '../lib/liveQuery.ts';
 import { walletSession } from '../lib/walletState.ts';
 import { BalanceCoverNote } from './BalanceCoverNote.tsx';
 import { ErrorAlert } from './ErrorAlert.tsx';
+import { TokenAmount } from './TokenAmount.tsx';
 
 /** A receipt the payer's balance cannot cover, shown once; the same receipt submitted again is created. */
 interface Uncovered {
@@ -141,13 +141,13 @@ export function LedgerPayForm(props: { token: { symbol: string; decimals: number
           <div class="alert alert-success" role="status">
             <div class="alert-body">
               <p class="alert-message">
-                Pending receipt for {fmtToken(r().fee, props.token)} to {r().datanetName}: {r().splits.length} recipients. Settle it below.
+                Pending receipt for <TokenAmount value={r().fee} token={props.token} /> to {r().datanetName}: {r().splits.length} recipients. Settle it below.
               </p>
               <ul class="small split-list">
                 <For each={r().splits}>
                   {(s) => (
                     <li>
-                      {SPLIT_ROLE_NAMES[s.role]} <span class="mono">{shortAddress(s.recipient)}</span>: {fmtToken(s.amount, props.token)}
+                      {SPLIT_ROLE_NAMES[s.role]} <span class="mono">{shortAddress(s.recipient)}</span>: <TokenAmount value={s.amount} token={props.token} />
                     </li>
                   )}
                 </For>
