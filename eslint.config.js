@@ -38,7 +38,12 @@ function layerRules() {
     const forbidden = names.filter((other) => other !== name && !mayImport.includes(other));
     // relative specifiers reach another layer through its folder name (src/x/… or workers/…)
     const layerGroup = {
-      group: [...forbidden.map((other) => `**/${LAYERS[other].dir.split('/').pop()}/**`), ...(extraBans[name] ?? [])],
+      // a core sub-folder named like a layer (core/attribution: the attribution record) is still core, open to all
+      group: [
+        ...forbidden.map((other) => `**/${LAYERS[other].dir.split('/').pop()}/**`),
+        ...(name === 'core' ? [] : forbidden.map((other) => `!**/core/${LAYERS[other].dir.split('/').pop()}/**`)),
+        ...(extraBans[name] ?? []),
+      ],
       message: `the ${name} layer may import only ${mayImport.length ? mayImport.join(', ') : 'nothing of ours'} (see eslint.config.js LAYERS and docs/ARCHITECTURE.md)`,
     };
     const nodeGroup = {

@@ -1,7 +1,9 @@
 /**
  * Gas benchmark of Tributary settlement (`npm run bench -- gas`), on a fresh anvil in this run:
- * - batch settlement of 1, 10, 100 receipts × 5, 20, 50 recipients each, DIRECT and POOLED, every split
- *   paying a distinct address that never held the token (the worst case for DIRECT);
+ * - batch settlement of 1, 10, 100 signed payments × 5, 20, 50 recipients each, DIRECT and POOLED, every
+ *   split paying a distinct address that never held the token (the worst case for DIRECT);
+ * - aggregation: 100 answer fees over 20 contributors settled as 100 payments (one signature each, the
+ *   per-answer way) vs ONE payment committing to all 100 fees (one signature), same run;
  * - the naive baseline: one ERC-20 `transfer` transaction per recipient (same chain, same run);
  * - epoch root post, first and repeat claims;
  * - the DIRECT vs POOLED crossover (src/chain/payout.ts) from marginal costs measured here.
@@ -20,10 +22,11 @@ import { settlementAbi } from '../src/chain/generated/Settlement.ts';
 import { testTokenAbi } from '../src/chain/generated/TestToken.ts';
 import { startLocalStack, type DevWallet, type LocalStack } from '../src/node/chain/localStack.ts';
 import { crossoverRecipients, estimatePayoutGas, type PayoutGasConstants } from '../src/chain/payout.ts';
-import { settlementDomain, toContractReceipt, type ReceiptInput, type SettlementDomain } from '../src/chain/receipt.ts';
-import { freshReceiptId, mined, signReceipt } from '../src/node/chain/chain.testkit.ts';
+import { settlementDomain, toContractPayment, type PaymentInput, type SettlementDomain } from '../src/chain/payment.ts';
+import { freshBytes32, mined, signPayment } from '../src/node/chain/chain.testkit.ts';
+import { buildPayment, type FeeForPayment } from '../src/core/payment.ts';
 
-const RECEIPT_COUNTS = [1, 10, 100] as const;
+const PAYMENT_COUNTS = [1, 10, 100] as const;
 const RECIPIENT_COUNTS = [5, 20, 50] as const;
 const MODES = { DIRECT: 0, POOLED: 1 } as const;
 const GOAL_PER_RECIPIENT = 30_000;
@@ -52,16 +55,36 @@ interface Ctx {
   deadline: bigint;
 }
 
-async function settleGas(ctx: Ctx, recipientsPerReceipt: Address[][], mode: number): Promise<{ gas: number; calldataBytes: number }> {
-  const receipts: ReceiptInput[] = recipientsPerReceipt.map((recipients) => {
-    const splits = recipients.map((recipient, j) => ({ recipient, role: 0 as const, amount: 1_000_000_000n + BigInt(j) }));
-    return { receiptId: freshReceiptId(), payer: ctx.payer.account.address, fee: splits.reduce((s, x) => s + x.amount, 0n), deadline: ctx.deadline, splits };
-  });
-  const signatures = await Promise.all(receipts.map((r) => signReceipt(ctx.payer, r, ctx.domain)));
-  const hash = await ctx.payer.writeContract({ address: ctx.settlement, abi: settlementAbi, functionName: 'settleBatch', args: [receipts.map(toContractReceipt), signatures, mode] });
+async function sendPayments(ctx: Ctx, payments: PaymentInput[]): Promise<{ gas: number; calldataBytes: number }> {
+  const signatures = await Promise.all(payments.map((p) => signPayment(ctx.payer, p, ctx.domain)));
+  const hash = await ctx.payer.writeContract({ address: ctx.settlement, abi: settlementAbi, functionName: 'settleBatch', args: [payments.map(toContractPayment), signatures] });
   const receipt = await mined(ctx.stack.publicClient, hash);
   const tx = await ctx.stack.publicClient.getTransaction({ hash });
   return { gas: Number(receipt.gasUsed), calldataBytes: (tx.input.length - 2) / 2 };
+}
+
+/** One payment per inner list (each one fee paying its recipients), settled in one transaction. */
+async function settleGas(ctx: Ctx, recipientsPerPayment: Address[][], mode: 0 | 1): Promise<{ gas: number; calldataBytes: number }> {
+  const payments: PaymentInput[] = recipientsPerPayment.map((recipients) => {
+    const splits = recipients.map((recipient, j) => ({ recipient, role: 0 as const, amount: 1_000_000_000n + BigInt(j) }));
+    const total = splits.reduce((s, x) => s + x.amount, 0n);
+    return { payer: ctx.payer.account.address, nonce: freshBytes32(), total, deadline: ctx.deadline, payoutMode: mode, feesRoot: freshBytes32(), feeCount: 1, splits };
+  });
+  return sendPayments(ctx, payments);
+}
+
+/** `fees` answer fees over `contributors`: settled one payment per fee, or all in one aggregated payment. */
+async function aggregationGas(ctx: Ctx, fees: number, contributors: Address[], mode: 0 | 1, aggregated: boolean): Promise<{ gas: number; signatures: number }> {
+  const all: FeeForPayment[] = Array.from({ length: fees }, (_, i) => {
+    const credited = [contributors[i % contributors.length]!, contributors[(i * 7 + 3) % contributors.length]!, contributors[(i * 13 + 5) % contributors.length]!];
+    const splits = [...new Set(credited)].map((recipient, j) => ({ recipient, role: 0 as const, amount: 1_000_000n + BigInt(i * 10 + j) }));
+    return { id: freshBytes32(), subject: freshBytes32(), fee: splits.reduce((s, x) => s + x.amount, 0n), splits };
+  });
+  const modeName = mode === 0 ? 'direct' : 'pooled';
+  const payments = aggregated
+    ? [buildPayment({ payer: ctx.payer.account.address, nonce: freshBytes32(), deadline: ctx.deadline, payoutMode: modeName, fees: all })]
+    : all.map((f) => buildPayment({ payer: ctx.payer.account.address, nonce: freshBytes32(), deadline: ctx.deadline, payoutMode: modeName, fees: [f] }));
+  return { gas: (await sendPayments(ctx, payments)).gas, signatures: payments.length };
 }
 
 async function transferGas(ctx: Ctx, to: Address): Promise<number> {
@@ -112,10 +135,10 @@ export async function main(): Promise<void> {
       naiveReturning.push(await transferGas(ctx, to));
     }
 
-    // --- the table: R receipts × N recipients, every split a distinct new address
+    // --- the table: R payments × N recipients, every split a distinct new address
     const table: {
-      receipts: number;
-      recipientsPerReceipt: number;
+      payments: number;
+      recipientsPerPayment: number;
       mode: 'DIRECT' | 'POOLED';
       paidRecipients: number;
       gasUsed: number;
@@ -123,14 +146,14 @@ export async function main(): Promise<void> {
       calldataBytes: number;
       fitsIn30MBlock: boolean;
     }[] = [];
-    for (const R of RECEIPT_COUNTS) {
+    for (const R of PAYMENT_COUNTS) {
       for (const N of RECIPIENT_COUNTS) {
         for (const mode of ['DIRECT', 'POOLED'] as const) {
           const recipients = Array.from({ length: R }, () => Array.from({ length: N }, randomAddress));
           const { gas, calldataBytes } = await settleGas(ctx, recipients, MODES[mode]);
           table.push({
-            receipts: R,
-            recipientsPerReceipt: N,
+            payments: R,
+            recipientsPerPayment: N,
             mode,
             paidRecipients: R * N,
             gasUsed: gas,
@@ -138,12 +161,22 @@ export async function main(): Promise<void> {
             calldataBytes,
             fitsIn30MBlock: gas <= 30_000_000,
           });
-          console.log(`  ${mode.padEnd(6)} ${String(R).padStart(3)} receipts × ${String(N).padStart(2)} recipients: ${gas.toLocaleString('en')} gas, ${Math.round(gas / (R * N)).toLocaleString('en')} per recipient`);
+          console.log(`  ${mode.padEnd(6)} ${String(R).padStart(3)} payments × ${String(N).padStart(2)} recipients: ${gas.toLocaleString('en')} gas, ${Math.round(gas / (R * N)).toLocaleString('en')} per recipient`);
         }
       }
     }
 
-    // --- marginal costs for the crossover: one receipt, n distinct recipients
+    // --- aggregation: 100 answer fees over 20 contributors (repeat recipients, as answers credit the same people)
+    const aggregation: { mode: 'DIRECT' | 'POOLED'; perFeePayments: { gas: number; signatures: number }; aggregated: { gas: number; signatures: number }; ratio: number }[] = [];
+    for (const mode of ['DIRECT', 'POOLED'] as const) {
+      const people = Array.from({ length: 20 }, randomAddress);
+      const perFee = await aggregationGas(ctx, 100, people, MODES[mode], false);
+      const one = await aggregationGas(ctx, 100, Array.from({ length: 20 }, randomAddress), MODES[mode], true);
+      aggregation.push({ mode, perFeePayments: perFee, aggregated: one, ratio: Number((perFee.gas / one.gas).toFixed(2)) });
+      console.log(`  aggregation ${mode}: 100 fees as 100 payments ${perFee.gas.toLocaleString('en')} gas (100 signatures) vs one payment ${one.gas.toLocaleString('en')} gas (1 signature): ×${(perFee.gas / one.gas).toFixed(2)}`);
+    }
+
+    // --- marginal costs for the crossover: one payment, n distinct recipients
     const sizes = [1, 2, 5, 10, 20, 40];
     const directNewPts: [number, number][] = [];
     const directReturningPts: [number, number][] = [];
@@ -179,8 +212,8 @@ export async function main(): Promise<void> {
     for (const a of claimants) repeatClaims.push((await claimGas(ctx, post2.tree, a, claimer)).gas);
 
     // --- results
-    const batchCase = (mode: 'DIRECT' | 'POOLED', N: number) => table.find((r) => r.receipts === 100 && r.recipientsPerReceipt === N && r.mode === mode)!;
-    // headline: the most expensive per recipient of the 100-receipt POOLED cases (fewest recipients each)
+    const batchCase = (mode: 'DIRECT' | 'POOLED', N: number) => table.find((r) => r.payments === 100 && r.recipientsPerPayment === N && r.mode === mode)!;
+    // headline: the most expensive per recipient of the 100-payment POOLED cases (fewest recipients each)
     const headline = RECIPIENT_COUNTS.map((N) => batchCase('POOLED', N)).reduce((a, b) => (b.gasPerRecipient > a.gasPerRecipient ? b : a));
     const gasPerRecipientNaive = Math.round(mean(naiveNew));
     const gasFirstClaim = Math.round(mean(firstClaims));
@@ -212,12 +245,17 @@ export async function main(): Promise<void> {
       compiler: readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../src/chain/generated/Settlement.ts'), 'utf8').split('\n')[0]!.replace(/^.*\((.*)\)\.$/, '$1'),
       note:
         'gas = transaction gasUsed (21k base + calldata included). Every paid recipient is a distinct address that never held the token. ' +
-        `gas_per_recipient_batch is SETTLEMENT ONLY: the 100-receipt POOLED batch with ${headline.recipientsPerReceipt} recipients per receipt, the costliest per recipient of the 100-receipt POOLED cases (all cases are in the table). ` +
+        `gas_per_recipient_batch is SETTLEMENT ONLY: the 100-payment POOLED batch with ${headline.recipientsPerPayment} recipients per payment, the costliest per recipient of the 100-payment POOLED cases (all cases are in the table). ` +
+        'aggregation: 100 answer fees over 20 contributors, one payment (one signature) per fee vs one payment for all 100 (the app settles this way). ' +
         'with_claims adds the amortised root post and one first claim per recipient (pessimistic: each recipient claims after this single batch).',
       gas_per_recipient_batch: headline.gasPerRecipient,
       gas_per_recipient_batch_by_recipients: Object.fromEntries(RECIPIENT_COUNTS.map((N) => [N, batchCase('POOLED', N).gasPerRecipient])),
       gas_per_recipient_batch_with_claims: withClaims(headline),
-      gas_per_recipient_batch_direct: batchCase('DIRECT', headline.recipientsPerReceipt).gasPerRecipient,
+      gas_per_recipient_batch_direct: batchCase('DIRECT', headline.recipientsPerPayment).gasPerRecipient,
+      gas_100_fees_one_payment_pooled: aggregation.find((a) => a.mode === 'POOLED')!.aggregated.gas,
+      gas_100_fees_100_payments_pooled: aggregation.find((a) => a.mode === 'POOLED')!.perFeePayments.gas,
+      ratio_per_fee_over_aggregated_pooled: aggregation.find((a) => a.mode === 'POOLED')!.ratio,
+      aggregation,
       gas_per_recipient_naive: gasPerRecipientNaive,
       gas_per_recipient_naive_returning: Math.round(mean(naiveReturning)),
       gas_first_claim: gasFirstClaim,
@@ -248,7 +286,7 @@ export async function main(): Promise<void> {
     writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 
     console.log(`
-  gas per recipient, 100-receipt POOLED batch (${headline.recipientsPerReceipt}/receipt), settlement only: ${result.gas_per_recipient_batch} (goal ≤ ${GOAL_PER_RECIPIENT}: ${result.goals.gas_per_recipient_batch_met ? 'met' : 'NOT met'})
+  gas per recipient, 100-payment POOLED batch (${headline.recipientsPerPayment}/payment), settlement only: ${result.gas_per_recipient_batch} (goal ≤ ${GOAL_PER_RECIPIENT}: ${result.goals.gas_per_recipient_batch_met ? 'met' : 'NOT met'})
   … with root post + one first claim each: ${result.gas_per_recipient_batch_with_claims}
   naive one-transfer-per-recipient: ${gasPerRecipientNaive} (×${result.ratio_naive_over_batch} the batch)
   first claim: ${gasFirstClaim} (goal ≤ ${GOAL_FIRST_CLAIM}: ${result.goals.gas_first_claim_met ? 'met' : 'NOT met'}; tree of ${post1.leaves} leaves, proof ${proofLength} hashes), repeat claim: ${gasRepeatClaim}, root post: ${rootPost}

@@ -8,7 +8,7 @@
  * - `smollm2_135m`: the SmolLM2-135M architecture (30 layers, hidden 576, vocabulary 49,152) with random weights,
  *   LoRA r = 8 on all seven modules over the frozen f32 base, batch 1 × BENCH_TRAIN_WEBGPU_SEQ tokens (default 16),
  *   one warm-up step and one timed step per backend; device bytes (frozen base, trainable + activations, peak) from
- *   `TrainOps.memory()`. Skipped with BENCH_TRAIN_WEBGPU_FULL=0.
+ *   `TrainOps.memory()`, and everything the WebGPU ops hold, scratch included (`WebGpuTrainOps.deviceBytes()`). Skipped with BENCH_TRAIN_WEBGPU_FULL=0.
  * Keys: `webgpu_lora_train_tokens_per_s`, `cpu_lora_train_tokens_per_s`, `ratio_lora_train_webgpu_vs_cpu` (small shape),
  * the same three with a `_smollm2_135m` suffix, and `details`. Here WebGPU is Dawn over SwiftShader, a CPU rasteriser
  * (adapter info recorded): its figures say how the WGSL path runs on a CPU, nothing about a real GPU. Throws if WebGPU
@@ -37,6 +37,8 @@ interface Run {
   tokensPerS: number;
   secondsPerStep: number;
   memory: { tensors: number; frozen: number; peak: number };
+  /** WebGPU only: every device byte held at the end of the run, scratch included */
+  deviceBytes?: { tensors: number; frozen: number; scratch: number; total: number };
 }
 
 /** Sequences of `len` tokens cycling through a few patterns (a tiny repeated set). */
@@ -59,8 +61,9 @@ async function train(ops: TrainOps, config: LlamaConfig, weights: LlamaWeights, 
   }
   const seconds = (performance.now() - start) / 1000;
   const memory = ops.memory();
+  const deviceBytes = ops instanceof WebGpuTrainOps ? ops.deviceBytes() : undefined;
   t.dispose();
-  return { losses, tokensPerS: tokens / seconds, secondsPerStep: seconds / timed, memory };
+  return { losses, tokensPerS: tokens / seconds, secondsPerStep: seconds / timed, memory, ...(deviceBytes ? { deviceBytes } : {}) };
 }
 
 function checkAgree(gpu: Run, cpu: Run, what: string): number {
@@ -112,6 +115,7 @@ export async function main(): Promise<void> {
     result.cpu_lora_train_tokens_per_s_smollm2_135m = c.tokensPerS;
     result.ratio_lora_train_webgpu_vs_cpu_smollm2_135m = g.tokensPerS / c.tokensPerS;
     result.webgpu_train_peak_device_bytes_smollm2_135m = g.memory.peak;
+    result.webgpu_train_device_bytes_smollm2_135m = g.deviceBytes?.total;
     details.smollm2_135m = { shape: 'SmolLM2-135M (30 layers, random weights), LoRA r=8 on 7 modules, f32 base', batch: 1, seqLen: seq, webgpu: g, cpu: c, worstLossDiff: worst };
     console.log(
       `SmolLM2-135M shape: WebGPU ${g.tokensPerS.toFixed(2)} tok/s (${g.secondsPerStep.toFixed(1)} s/step), CPU ${c.tokensPerS.toFixed(2)} tok/s; device bytes peak ${(g.memory.peak / 2 ** 20).toFixed(0)} MiB (frozen ${(g.memory.frozen / 2 ** 20).toFixed(0)} MiB)`,

@@ -1,43 +1,50 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Memory} from "@openzeppelin/contracts/utils/Memory.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {TransientSlot} from "@openzeppelin/contracts/utils/TransientSlot.sol";
 
 /// @title Tributary Settlement
-/// @notice Settles attribution receipts signed by their payer (EIP-712) in one ERC-20 token, and pays the
-///         recipients either at once (DIRECT) or through epoch Merkle roots of cumulative earnings that
-///         they claim (POOLED).
-/// @dev Rules enforced on chain for every receipt of a batch:
-///      - the signature is the payer's (EOA via ECDSA, contract wallets via ERC-1271), over the EIP-712
-///        domain {name "Tributary Settlement", version "1", chainId, verifyingContract = this};
-///      - not expired (`block.timestamp <= deadline`), never settled before (by `receiptId`), `fee > 0`;
+/// @notice Settles payments signed by their payer (EIP-712) in one ERC-20 token. A payment settles many
+///         fees at once (answer fees split by their attribution records, "Pay a Datanet" fees): the payer
+///         signs ONE payment holding the Merkle root of its fees (`feesRoot`) and the recipients' totals
+///         (`splits`), so anyone holding the fees and their attribution records can recompute every payout
+///         (docs/SETTLEMENT.md). Recipients are paid at once (DIRECT) or through epoch Merkle roots of
+///         cumulative earnings that they claim (POOLED); the payer signs which.
+/// @dev Rules enforced on chain for every payment of a batch:
+///      - its id is its EIP-712 digest (domain {name "Tributary Settlement", version "2", chainId, this}),
+///        so it is derived from the signed content: nobody but the payer can make a payment with that id,
+///        and a payment can be settled once;
+///      - the signature is the payer's (EOA via ECDSA with canonical low-s, contract wallets via ERC-1271);
+///      - not expired (`block.timestamp <= deadline`), `total > 0`, at least one fee under a non-zero root,
+///        payout mode 0 or 1 (signed, so no relayer can change it);
 ///      - every split names a non-zero recipient (not this contract) and a role 0..4; a TREASURY split
-///        names the current `treasury`; splits sum exactly to `fee`;
-///      - all receipts of a batch share one payer; their fees are pulled once (one `transferFrom`).
+///        names the current `treasury`; splits sum exactly to `total`;
+///      - each payment's total is pulled from its own payer (one `transferFrom` per payment).
 ///      Zero and dust: a split of 0 is allowed (its event is emitted, nothing moves); the contract never
-///      divides, so every amount is paid exactly as signed. Rounding happens off chain (core/rewardPolicy).
-///      Fee-on-transfer and rebasing tokens are not supported.
+///      divides. Rounding happens off chain (core/feeSplit). Fee-on-transfer and rebasing tokens are not
+///      supported.
 ///
-///      Epoch roots: `epoch` is, by convention, the number of the last block whose `SplitPooled` events the
-///      root covers (so `epoch < block.number`), leaves are OpenZeppelin StandardMerkleTree
-///      `[address account, uint256 cumulativeAmount]` with the cumulative pooled credit of `account`
-///      from deployment through that block (zero-credit accounts omitted). Anyone can recompute a root
-///      from the events. Claims can never take more than the contract holds, which is exactly what was
-///      pooled minus what was claimed (DIRECT batches keep nothing): a wrong root cannot reach other money.
-contract Settlement is AccessControl, EIP712, ReentrancyGuardTransient {
+///      Epoch roots: `epoch` is the number of the last block whose `SplitPooled` events the root covers
+///      (so `epoch < block.number`); leaves are OpenZeppelin StandardMerkleTree
+///      `[address account, uint256 cumulativeAmount]`. A root's declared total must not exceed what was
+///      ever pooled and never decreases; claims under a root can never pay out, in all, more than its
+///      declared total (`totalClaimed <= currentRootTotal`), so leaves that add up to more than the
+///      declared total cannot be paid beyond it.
+contract Settlement is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using TransientSlot for *;
 
-    /// @notice One recipient's part of a receipt's fee.
+    /// @notice One recipient's part of a payment.
     struct Split {
         address recipient;
         /// 0 contributor, 1 datanet owner, 2 adapter owner, 3 model owner, 4 treasury.
@@ -45,22 +52,29 @@ contract Settlement is AccessControl, EIP712, ReentrancyGuardTransient {
         uint256 amount;
     }
 
-    /// @notice An attribution receipt as the payer signs it.
-    struct Receipt {
-        bytes32 receiptId;
+    /// @notice A payment as the payer signs it: many fees, one signature.
+    struct Payment {
         address payer;
-        uint256 fee;
+        /// Random per payment, so two payments with equal content still differ.
+        bytes32 nonce;
+        /// Sum of the fees; what is pulled from the payer.
+        uint256 total;
         uint64 deadline;
+        /// 0 DIRECT, 1 POOLED.
+        uint8 payoutMode;
+        /// StandardMerkleTree root over the fees' leaves (see docs/SETTLEMENT.md).
+        bytes32 feesRoot;
+        uint32 feeCount;
         Split[] splits;
     }
 
-    /// @notice May post epoch roots.
+    /// @notice May post epoch roots (separate from the admin).
     bytes32 public constant ROOT_POSTER_ROLE = keccak256("ROOT_POSTER_ROLE");
     /// @notice EIP-712 type hash of `Split`.
     bytes32 public constant SPLIT_TYPEHASH = keccak256("Split(address recipient,uint8 role,uint256 amount)");
-    /// @notice EIP-712 type hash of `Receipt`.
-    bytes32 public constant RECEIPT_TYPEHASH = keccak256(
-        "Receipt(bytes32 receiptId,address payer,uint256 fee,uint64 deadline,Split[] splits)Split(address recipient,uint8 role,uint256 amount)"
+    /// @notice EIP-712 type hash of `Payment`.
+    bytes32 public constant PAYMENT_TYPEHASH = keccak256(
+        "Payment(address payer,bytes32 nonce,uint256 total,uint64 deadline,uint8 payoutMode,bytes32 feesRoot,uint32 feeCount,Split[] splits)Split(address recipient,uint8 role,uint256 amount)"
     );
 
     /// @notice Payout mode: transfer each recipient's amount now (aggregated per recipient in a batch).
@@ -70,9 +84,9 @@ contract Settlement is AccessControl, EIP712, ReentrancyGuardTransient {
     /// @notice Role of the treasury's split; its recipient must be `treasury`.
     uint8 public constant ROLE_TREASURY = 4;
 
-    // Transient list of the distinct recipients of a DIRECT batch: length at the base slot, item i at
-    // base + 1 + i. A recipient's running amount lives at transient slot uint160(recipient); both are
-    // cleared before the batch returns. (keccak-derived slots never fall below 2**160.)
+    // Transient list of the distinct recipients of DIRECT payments in a batch: length at the base slot,
+    // item i at base + 1 + i. A recipient's running amount lives at transient slot uint160(recipient);
+    // both are cleared before the batch returns. (keccak-derived slots never fall below 2**160.)
     bytes32 private constant _DIRECT_LIST = keccak256("tributary.settlement.direct-recipients");
 
     /// @notice The token every fee is paid in.
@@ -80,55 +94,59 @@ contract Settlement is AccessControl, EIP712, ReentrancyGuardTransient {
     /// @notice Receiver of every TREASURY split.
     address public treasury;
 
-    /// @notice Whether a receipt id has been settled.
-    mapping(bytes32 receiptId => bool) public settled;
+    /// @notice Whether a payment (by its id, the EIP-712 digest) has been settled.
+    mapping(bytes32 paymentId => bool) public settled;
     /// @notice Cumulative amount each account has claimed from the pool.
     mapping(address account => uint256) public claimed;
 
     /// @notice Everything ever credited to the claim pool (POOLED splits).
-    uint256 public totalPooled;
+    uint128 public totalPooled;
+    /// @notice Everything ever paid out by claims.
+    uint128 public totalClaimed;
     /// @notice The latest epoch root (zero before the first post).
     bytes32 public currentRoot;
     /// @notice The latest epoch (last block covered by the latest root).
     uint64 public currentEpoch;
-    /// @notice Sum of all leaves of the latest root, as posted.
+    /// @notice Sum of all leaves of the latest root, as posted: the cap on all claims under it.
     uint192 public currentRootTotal;
 
-    /// @notice A receipt was settled.
-    event ReceiptSettled(bytes32 indexed receiptId, address indexed payer, uint256 fee);
+    /// @notice A payment was settled. `feesRoot` commits to its fees (and so to their attribution records).
+    event PaymentSettled(
+        bytes32 indexed paymentId, address indexed payer, uint256 total, uint8 payoutMode, bytes32 feesRoot, uint32 feeCount
+    );
     /// @notice A split was paid by transfer (DIRECT). Transfers are aggregated per recipient per batch.
-    event SplitPaid(bytes32 indexed receiptId, address indexed recipient, uint8 role, uint256 amount);
+    event SplitPaid(bytes32 indexed paymentId, address indexed recipient, uint8 role, uint256 amount);
     /// @notice A split was credited to the claim pool (POOLED). Epoch roots are built from these events.
-    event SplitPooled(bytes32 indexed receiptId, address indexed recipient, uint8 role, uint256 amount);
+    event SplitPooled(bytes32 indexed paymentId, address indexed recipient, uint8 role, uint256 amount);
     /// @notice A new epoch root was posted.
     event EpochRootPosted(uint64 indexed epoch, bytes32 root, uint256 cumulativeTotal);
     /// @notice The treasury address changed.
     event TreasuryChanged(address indexed previousTreasury, address indexed newTreasury);
 
-    /// @notice A batch needs at least one receipt.
+    /// @notice A batch needs at least one payment.
     error EmptyBatch();
-    /// @notice Each receipt needs exactly one signature.
-    error LengthMismatch(uint256 receipts, uint256 signatures);
+    /// @notice Each payment needs exactly one signature.
+    error LengthMismatch(uint256 payments, uint256 signatures);
     /// @notice Payout mode is neither 0 (DIRECT) nor 1 (POOLED).
-    error InvalidPayoutMode(uint8 payoutMode);
-    /// @notice All receipts of a batch must have the same payer.
-    error MixedPayers(bytes32 receiptId, address expectedPayer, address payer);
-    /// @notice The signature is not the payer's signature of this exact receipt on this chain and contract.
-    error InvalidSignature(bytes32 receiptId, address payer);
-    /// @notice The receipt's deadline has passed.
-    error ReceiptExpired(bytes32 receiptId, uint64 deadline);
-    /// @notice The receipt was settled before (in this batch or an earlier one).
-    error AlreadySettled(bytes32 receiptId);
-    /// @notice A receipt's fee must be positive.
-    error ZeroFee(bytes32 receiptId);
-    /// @notice The splits do not add up to the fee.
-    error SplitSumMismatch(bytes32 receiptId, uint256 fee, uint256 splitsTotal);
+    error InvalidPayoutMode(bytes32 paymentId, uint8 payoutMode);
+    /// @notice The signature is not the payer's signature of this exact payment on this chain and contract.
+    error InvalidSignature(bytes32 paymentId, address payer);
+    /// @notice The payment's deadline has passed.
+    error PaymentExpired(bytes32 paymentId, uint64 deadline);
+    /// @notice The payment was settled before (in this batch or an earlier one).
+    error AlreadySettled(bytes32 paymentId);
+    /// @notice A payment's total must be positive.
+    error ZeroTotal(bytes32 paymentId);
+    /// @notice A payment must commit to at least one fee (non-zero root, count >= 1).
+    error NoFees(bytes32 paymentId);
+    /// @notice The splits do not add up to the total.
+    error SplitSumMismatch(bytes32 paymentId, uint256 total, uint256 splitsTotal);
     /// @notice A split's recipient is the zero address or this contract.
-    error InvalidRecipient(bytes32 receiptId, uint256 splitIndex);
+    error InvalidRecipient(bytes32 paymentId, uint256 splitIndex);
     /// @notice A split's role is above 4.
-    error InvalidRole(bytes32 receiptId, uint256 splitIndex, uint8 role);
+    error InvalidRole(bytes32 paymentId, uint256 splitIndex, uint8 role);
     /// @notice A TREASURY split does not name the treasury.
-    error TreasuryMismatch(bytes32 receiptId, uint256 splitIndex, address recipient);
+    error TreasuryMismatch(bytes32 paymentId, uint256 splitIndex, address recipient);
     /// @notice A zero address was given.
     error ZeroAddress();
     /// @notice A root must not be zero.
@@ -139,109 +157,89 @@ contract Settlement is AccessControl, EIP712, ReentrancyGuardTransient {
     error EpochInFuture(uint64 epoch, uint256 blockNumber);
     /// @notice The root's total exceeds what was ever pooled.
     error RootTotalExceedsPool(uint256 cumulativeTotal, uint256 totalPooled);
+    /// @notice Cumulative credits never shrink: a root's total must be at least the previous root's.
+    error RootTotalDecreasing(uint256 cumulativeTotal, uint256 currentRootTotal);
     /// @notice No epoch root has been posted yet.
     error NoRootPosted();
     /// @notice The proof does not show `[account, cumulativeAmount]` under the current root.
     error InvalidProof(address account, uint256 cumulativeAmount);
     /// @notice The account already claimed at least `cumulativeAmount`.
     error NothingToClaim(address account, uint256 cumulativeAmount, uint256 alreadyClaimed);
+    /// @notice Paying this claim would make all claims exceed the current root's declared total.
+    error ClaimExceedsRootTotal(uint256 totalClaimedAfter, uint256 currentRootTotal);
 
     /// @param token_ The ERC-20 every fee is paid in.
     /// @param treasury_ Receiver of TREASURY splits.
-    /// @param admin Gets DEFAULT_ADMIN_ROLE (grants roles, changes the treasury) and ROOT_POSTER_ROLE.
-    constructor(IERC20 token_, address treasury_, address admin) EIP712("Tributary Settlement", "1") {
-        if (address(token_) == address(0) || treasury_ == address(0) || admin == address(0)) revert ZeroAddress();
+    /// @param admin Gets DEFAULT_ADMIN_ROLE (grants and revokes roles, changes the treasury; handed over in
+    ///        two steps, `beginDefaultAdminTransfer` then `acceptDefaultAdminTransfer`).
+    /// @param rootPoster Gets ROOT_POSTER_ROLE (may be another key than the admin).
+    constructor(IERC20 token_, address treasury_, address admin, address rootPoster)
+        AccessControlDefaultAdminRules(0, admin)
+        EIP712("Tributary Settlement", "2")
+    {
+        if (address(token_) == address(0) || treasury_ == address(0) || rootPoster == address(0)) revert ZeroAddress();
         token = token_;
         treasury = treasury_;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(ROOT_POSTER_ROLE, admin);
+        _grantRole(ROOT_POSTER_ROLE, rootPoster);
         emit TreasuryChanged(address(0), treasury_);
     }
 
     // ---------------------------------------------------------------- settlement
 
-    /// @notice Settles a batch of receipts of one payer, pulling their fees once (needs an allowance).
-    /// @param receipts The receipts, all with the same payer.
-    /// @param signatures The payer's EIP-712 signature of each receipt, in the same order.
-    /// @param payoutMode 0 DIRECT, 1 POOLED.
-    function settleBatch(Receipt[] calldata receipts, bytes[] calldata signatures, uint8 payoutMode)
-        external
-        nonReentrant
-    {
-        _settle(receipts, signatures, payoutMode);
+    /// @notice Settles payments, pulling each one's total from its payer (needs an allowance).
+    /// @param payments The payments (any payers).
+    /// @param signatures Each payer's EIP-712 signature of its payment, in the same order.
+    function settleBatch(Payment[] calldata payments, bytes[] calldata signatures) external nonReentrant {
+        uint256 n = payments.length;
+        if (n == 0) revert EmptyBatch();
+        if (n != signatures.length) revert LengthMismatch(n, signatures.length);
+        address treasury_ = treasury;
+        bool anyDirect;
+        for (uint256 i; i < n; ++i) {
+            anyDirect = _settleOne(payments[i], signatures[i], treasury_) || anyDirect;
+        }
+        if (anyDirect) _payDirect();
     }
 
-    /// @notice As {settleBatch}, after an EIP-2612 permit from the payer to this contract for exactly the
-    ///         batch total (sum of the fees). A failing permit (e.g. already used by a front-runner) is
-    ///         ignored: the allowance then decides.
-    function settleBatchWithPermit(
-        Receipt[] calldata receipts,
-        bytes[] calldata signatures,
-        uint8 payoutMode,
+    /// @notice As {settleBatch} for one payment, after an EIP-2612 permit from its payer to this contract
+    ///         for exactly its total. A failing permit (e.g. already used by a front-runner) is ignored:
+    ///         the allowance then decides.
+    function settleWithPermit(
+        Payment calldata payment,
+        bytes calldata signature,
         uint256 permitDeadline,
         uint8 v,
         bytes32 r,
         bytes32 s
     ) external nonReentrant {
-        _permitBatchTotal(receipts, permitDeadline, v, r, s);
-        _settle(receipts, signatures, payoutMode);
-    }
-
-    function _permitBatchTotal(Receipt[] calldata receipts, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
-        private
-    {
-        uint256 n = receipts.length;
-        if (n == 0) revert EmptyBatch();
-        uint256 total;
-        for (uint256 i; i < n; ++i) total += receipts[i].fee;
-        try IERC20Permit(address(token)).permit(receipts[0].payer, address(this), total, permitDeadline, v, r, s) {}
+        try IERC20Permit(address(token)).permit(payment.payer, address(this), payment.total, permitDeadline, v, r, s) {}
             catch {}
+        if (_settleOne(payment, signature, treasury)) _payDirect();
     }
 
-    function _settle(Receipt[] calldata receipts, bytes[] calldata signatures, uint8 payoutMode) private {
-        uint256 n = receipts.length;
-        if (n == 0) revert EmptyBatch();
-        if (n != signatures.length) revert LengthMismatch(n, signatures.length);
-        if (payoutMode > PAYOUT_POOLED) revert InvalidPayoutMode(payoutMode);
-        bool direct = payoutMode == PAYOUT_DIRECT;
-        address payer = receipts[0].payer;
-        address treasury_ = treasury;
-
-        uint256 total;
-        for (uint256 i; i < n; ++i) {
-            total += _checkAndRecord(receipts[i], signatures[i], payer, treasury_, direct);
-        }
-
-        if (!direct) totalPooled += total;
-
-        token.safeTransferFrom(payer, address(this), total);
-
-        if (direct) _payDirect();
-    }
-
-    /// @dev Checks one receipt, marks it settled, emits its events and (DIRECT) adds its splits to the
-    ///      transient per-recipient totals. Returns its fee.
-    function _checkAndRecord(Receipt calldata rc, bytes calldata signature, address payer, address treasury_, bool direct)
-        private
-        returns (uint256)
-    {
-        bytes32 id = rc.receiptId;
-        if (rc.payer != payer) revert MixedPayers(id, payer, rc.payer);
-        if (block.timestamp > rc.deadline) revert ReceiptExpired(id, rc.deadline);
-        if (settled[id]) revert AlreadySettled(id);
-        uint256 fee = rc.fee;
-        if (fee == 0) revert ZeroFee(id);
-
+    /// @dev Checks one payment, marks it settled, emits its events, pulls its total and (DIRECT) adds its
+    ///      splits to the transient per-recipient totals. Returns whether it is DIRECT.
+    function _settleOne(Payment calldata p, bytes calldata signature, address treasury_) private returns (bool direct) {
         Memory.Pointer mark = Memory.getFreeMemoryPointer();
-        bytes32 digest = _hashTypedDataV4(_receiptStructHash(rc));
-        if (!SignatureChecker.isValidSignatureNowCalldata(payer, digest, signature)) revert InvalidSignature(id, payer);
+        bytes32 id = _hashTypedDataV4(_paymentStructHash(p));
+        address payer = p.payer;
+        if (!SignatureChecker.isValidSignatureNowCalldata(payer, id, signature)) revert InvalidSignature(id, payer);
         // Memory used for hashing is scratch: give it back so a large batch does not pay for it again.
         Memory.unsafeSetFreeMemoryPointer(mark);
 
-        settled[id] = true;
-        emit ReceiptSettled(id, payer, fee);
+        if (settled[id]) revert AlreadySettled(id);
+        if (block.timestamp > p.deadline) revert PaymentExpired(id, p.deadline);
+        uint8 mode = p.payoutMode;
+        if (mode > PAYOUT_POOLED) revert InvalidPayoutMode(id, mode);
+        uint256 total = p.total;
+        if (total == 0) revert ZeroTotal(id);
+        if (p.feesRoot == bytes32(0) || p.feeCount == 0) revert NoFees(id);
+        direct = mode == PAYOUT_DIRECT;
 
-        Split[] calldata splits = rc.splits;
+        settled[id] = true;
+        emit PaymentSettled(id, payer, total, mode, p.feesRoot, p.feeCount);
+
+        Split[] calldata splits = p.splits;
         uint256 m = splits.length;
         uint256 sum;
         for (uint256 j; j < m; ++j) {
@@ -260,8 +258,9 @@ contract Settlement is AccessControl, EIP712, ReentrancyGuardTransient {
                 emit SplitPooled(id, to, role, amount);
             }
         }
-        if (sum != fee) revert SplitSumMismatch(id, fee, sum);
-        return fee;
+        if (sum != total) revert SplitSumMismatch(id, total, sum);
+        if (!direct) totalPooled = SafeCast.toUint128(uint256(totalPooled) + total);
+        token.safeTransferFrom(payer, address(this), total);
     }
 
     function _addDirect(address to, uint256 amount) private {
@@ -289,8 +288,8 @@ contract Settlement is AccessControl, EIP712, ReentrancyGuardTransient {
         lengthSlot.tstore(0);
     }
 
-    function _receiptStructHash(Receipt calldata rc) private pure returns (bytes32) {
-        Split[] calldata splits = rc.splits;
+    function _paymentStructHash(Payment calldata p) private pure returns (bytes32) {
+        Split[] calldata splits = p.splits;
         uint256 m = splits.length;
         bytes32[] memory hashes = new bytes32[](m);
         for (uint256 j; j < m; ++j) {
@@ -298,13 +297,23 @@ contract Settlement is AccessControl, EIP712, ReentrancyGuardTransient {
             hashes[j] = keccak256(abi.encode(SPLIT_TYPEHASH, sp.recipient, sp.role, sp.amount));
         }
         return keccak256(
-            abi.encode(RECEIPT_TYPEHASH, rc.receiptId, rc.payer, rc.fee, rc.deadline, keccak256(abi.encodePacked(hashes)))
+            abi.encode(
+                PAYMENT_TYPEHASH,
+                p.payer,
+                p.nonce,
+                p.total,
+                p.deadline,
+                p.payoutMode,
+                p.feesRoot,
+                p.feeCount,
+                keccak256(abi.encodePacked(hashes))
+            )
         );
     }
 
-    /// @notice The EIP-712 digest the payer signs for `receipt` (same as viem's `hashTypedData`).
-    function hashReceipt(Receipt calldata receipt) external view returns (bytes32) {
-        return _hashTypedDataV4(_receiptStructHash(receipt));
+    /// @notice A payment's id: the EIP-712 digest the payer signs (same as viem's `hashTypedData`).
+    function paymentId(Payment calldata payment) external view returns (bytes32) {
+        return _hashTypedDataV4(_paymentStructHash(payment));
     }
 
     // ---------------------------------------------------------------- epoch claims
@@ -312,12 +321,13 @@ contract Settlement is AccessControl, EIP712, ReentrancyGuardTransient {
     /// @notice Posts the Merkle root of cumulative pooled credits through block `epoch`. ROOT_POSTER_ROLE.
     /// @param epoch Last block covered; must exceed the current epoch and be below `block.number`.
     /// @param root StandardMerkleTree root over `[address account, uint256 cumulativeAmount]`.
-    /// @param cumulativeTotal Sum of the leaves; at most `totalPooled`.
+    /// @param cumulativeTotal Sum of the leaves; at least the current root's total, at most `totalPooled`.
     function postEpochRoot(uint64 epoch, bytes32 root, uint256 cumulativeTotal) external onlyRole(ROOT_POSTER_ROLE) {
         if (root == bytes32(0)) revert ZeroRoot();
         if (epoch <= currentEpoch) revert EpochNotIncreasing(epoch, currentEpoch);
         if (epoch >= block.number) revert EpochInFuture(epoch, block.number);
         if (cumulativeTotal > totalPooled) revert RootTotalExceedsPool(cumulativeTotal, totalPooled);
+        if (cumulativeTotal < currentRootTotal) revert RootTotalDecreasing(cumulativeTotal, currentRootTotal);
         currentRoot = root;
         currentEpoch = epoch;
         currentRootTotal = uint192(cumulativeTotal);
@@ -343,15 +353,19 @@ contract Settlement is AccessControl, EIP712, ReentrancyGuardTransient {
         if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert InvalidProof(account, cumulativeAmount);
         uint256 already = claimed[account];
         if (cumulativeAmount <= already) revert NothingToClaim(account, cumulativeAmount, already);
+        uint256 payout = cumulativeAmount - already;
+        // The root's declared total caps all claims under it: leaves adding up to more cannot be paid more.
+        uint256 claimedAfter = uint256(totalClaimed) + payout;
+        if (claimedAfter > currentRootTotal) revert ClaimExceedsRootTotal(claimedAfter, currentRootTotal);
+        totalClaimed = uint128(claimedAfter); // <= currentRootTotal <= totalPooled < 2**128
         claimed[account] = cumulativeAmount;
-        // No event of its own: the token's Transfer(this -> account, amount) and `claimed(account)` say it
-        // all, and a first claim stays under 90k gas.
-        token.safeTransfer(account, cumulativeAmount - already);
+        // No event of its own: the token's Transfer(this -> account, amount) and `claimed(account)` say it.
+        token.safeTransfer(account, payout);
     }
 
     // ---------------------------------------------------------------- admin
 
-    /// @notice Changes the treasury. DEFAULT_ADMIN_ROLE. Unsettled receipts naming the old treasury then
+    /// @notice Changes the treasury. DEFAULT_ADMIN_ROLE. Unsettled payments naming the old treasury then
     ///         fail with `TreasuryMismatch` and must be signed again.
     function setTreasury(address newTreasury) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (newTreasury == address(0)) revert ZeroAddress();

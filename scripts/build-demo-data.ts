@@ -12,7 +12,7 @@ import { keccak256, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { sha256Text } from '../src/core/hash.ts';
 import { prepareText } from '../src/core/prepareText.ts';
-import { signContribution, signDatanet, signValidation } from '../src/core/signing.ts';
+import { signContribution, signDatanet, signValidation, signVersion } from '../src/core/signing.ts';
 import { versionMerkleRoot } from '../src/core/merkle.ts';
 import { validateDatanetDraft } from '../src/core/datanet.ts';
 import { validatePassageOptions } from '../src/core/passage.ts';
@@ -112,7 +112,9 @@ async function buildOne(slug: string): Promise<{ file: string; datanetId: string
     addedIds: contributions.map((c) => c.id),
     createdAt: EPOCH + (docs.length + 1) * HOUR,
   };
-  const pack = writePack({ datanet, datanetSignature, version, contributions, chunks, validations }, version.createdAt);
+  // the owner publishes the version (only the owner may: docs/PACK-FORMAT.md, "Trust model")
+  const versionSignature = await signVersion(datanet, version, ownerKey);
+  const pack = writePack({ datanet, datanetSignature, version, versionSignature, contributions, chunks, validations }, version.createdAt);
   const file = `${slug}.tributary.zip`;
   writeFileSync(join(OUT_DIR, file), pack.bytes);
   return { file, datanetId: datanet.id, name: datanet.name, contributions: contributions.length, chunks: chunks.length };

@@ -1,2 +1,4 @@
 import type { Server } from 'node:http';
-export function serveStatic(opts: { root: string; host?: string; port?: number }): Promise<{ server: Server; url: string }>;
+export function serveStatic(opts: { root: string; host?: string; port?: number; crossOriginIsolation?: boolean }): Promise<{ server: Server; url: string }>;
+
+export declare const CROSS_ORIGIN_ISOLATION_HEADERS: Record<string, string>;

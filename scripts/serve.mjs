@@ -22,10 +22,24 @@ const MIME = {
 };
 
 /**
- * Serve `root` on `host:port` (port 0 = any free port). Resolves with the server and its URL.
- * @param {{ root: string; host?: string; port?: number }} opts
+ * Cross-origin isolation (docs/CPU-ENGINE.md): COOP same-origin + COEP credentialless make `crossOriginIsolated` true,
+ * which gives the page SharedArrayBuffer and so the CPU engine its WebAssembly threads. `credentialless` (not
+ * `require-corp`) keeps cross-origin images and other no-cors loads working without CORP headers (they are fetched
+ * without cookies); CORS fetches (model downloads) work either way. What it costs: cross-origin popups lose
+ * `window.opener` (wallets that connect through a popup) and cross-origin iframes must opt in (WalletConnect's verify
+ * iframe). `TRIBUTARY_CROSS_ORIGIN_ISOLATION=off` (or `crossOriginIsolation: false`) serves without them: one CPU thread.
  */
-export async function serveStatic({ root, host = '127.0.0.1', port = 0 }) {
+export const CROSS_ORIGIN_ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'credentialless',
+  'cross-origin-resource-policy': 'cross-origin',
+};
+
+/**
+ * Serve `root` on `host:port` (port 0 = any free port). Resolves with the server and its URL.
+ * @param {{ root: string; host?: string; port?: number; crossOriginIsolation?: boolean }} opts
+ */
+export async function serveStatic({ root, host = '127.0.0.1', port = 0, crossOriginIsolation = process.env.TRIBUTARY_CROSS_ORIGIN_ISOLATION !== 'off' }) {
   const base = resolve(root);
   const server = createServer(async (req, res) => {
     try {
@@ -60,6 +74,7 @@ export async function serveStatic({ root, host = '127.0.0.1', port = 0 }) {
         'content-length': body.length,
         'cache-control': noCache ? 'no-cache' : 'public, max-age=300',
         'access-control-allow-origin': '*',
+        ...(crossOriginIsolation ? CROSS_ORIGIN_ISOLATION_HEADERS : {}),
       });
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch (e) {

@@ -11,8 +11,8 @@ import { anvilDevAccounts } from '../../src/chain/devAccounts.ts';
 import { planClaim } from '../../src/chain/epochs.ts';
 import { settlementAbi } from '../../src/chain/generated/Settlement.ts';
 import { testTokenAbi } from '../../src/chain/generated/TestToken.ts';
-import { settlementDomain, toContractReceipt, type ReceiptInput } from '../../src/chain/receipt.ts';
-import { freshAddress, freshReceiptId, mined, signReceipt } from '../../src/node/chain/chain.testkit.ts';
+import { settlementDomain, toContractPayment, type PaymentInput } from '../../src/chain/payment.ts';
+import { freshAddress, freshBytes32, mined, signPayment } from '../../src/node/chain/chain.testkit.ts';
 import { startDevnet, type Devnet } from './devnet.ts';
 
 let devnet: Devnet;
@@ -54,18 +54,21 @@ describe('devnet', () => {
     const wallet = createWalletClient({ chain: toViemChain(config), transport: http(config.rpcUrl), account: privateKeyToAccount(payerKey), pollingInterval: 50 });
     await mined(publicClient, await wallet.writeContract({ address: config.token, abi: testTokenAbi, functionName: 'approve', args: [config.settlement, 10n ** 24n] }));
     const contributor = freshAddress();
-    const receipt: ReceiptInput = {
-      receiptId: freshReceiptId(),
+    const payment: PaymentInput = {
       payer: wallet.account.address,
-      fee: 1000n,
+      nonce: freshBytes32(),
+      total: 1000n,
       deadline: BigInt(Math.floor(Date.now() / 1000) + 3600),
+      payoutMode: 1,
+      feesRoot: freshBytes32(),
+      feeCount: 1,
       splits: [
         { recipient: contributor, role: 0, amount: 990n },
         { recipient: config.treasury!, role: 4, amount: 10n },
       ],
     };
-    const signature = await signReceipt(wallet, receipt, settlementDomain(config.chainId, config.settlement));
-    await mined(publicClient, await wallet.writeContract({ address: config.settlement, abi: settlementAbi, functionName: 'settleBatch', args: [[toContractReceipt(receipt)], [signature], 1] }));
+    const signature = await signPayment(wallet, payment, settlementDomain(config.chainId, config.settlement));
+    await mined(publicClient, await wallet.writeContract({ address: config.settlement, abi: settlementAbi, functionName: 'settleBatch', args: [[toContractPayment(payment)], [signature]] }));
 
     let plan: Awaited<ReturnType<typeof planClaim>> | undefined;
     for (let i = 0; i < 50 && !plan; i++) {

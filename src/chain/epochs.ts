@@ -99,7 +99,7 @@ export function verifyEpochProof(root: Hex, account: Address, cumulativeAmount: 
 
 /** One `SplitPooled` event. */
 export interface PooledCredit {
-  receiptId: Hex;
+  paymentId: Hex;
   recipient: Address;
   role: number;
   amount: bigint;
@@ -143,7 +143,7 @@ export async function fetchPooledCredits(client: PublicClient, range: LogRange):
     });
     for (const log of logs) {
       out.push({
-        receiptId: log.args.receiptId,
+        paymentId: log.args.paymentId,
         recipient: log.args.recipient,
         role: log.args.role,
         amount: log.args.amount,

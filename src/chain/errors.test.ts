@@ -16,9 +16,12 @@ function reverted(errorName: string, args: readonly unknown[]) {
 describe('decodeChainError', () => {
   it.each<[string, readonly unknown[], string, RegExp]>([
     ['InvalidSignature', [id, who], 'chain/bad-signature', /sign it again/],
-    ['ReceiptExpired', [id, 5n], 'chain/expired', /expired/],
+    ['PaymentExpired', [id, 5n], 'chain/expired', /expired/],
     ['AlreadySettled', [id], 'chain/already-settled', /already settled/],
-    ['SplitSumMismatch', [id, 10n, 11n], 'chain/receipt-invalid', /add up to 11, not its fee 10/],
+    ['SplitSumMismatch', [id, 10n, 11n], 'chain/payment-invalid', /add up to 11, not its total 10/],
+    ['ClaimExceedsRootTotal', [11n, 10n], 'chain/root-mismatch', /declared total 10/],
+    ['InvalidOwnerSignature', [id, who], 'chain/bad-signature', /owner's consent/],
+    ['NotPendingOwner', [id, who], 'chain/not-authorized', /only the account/],
     ['NothingToClaim', [who, 5n, 5n], 'chain/nothing-to-claim', /Nothing new/],
     ['InvalidProof', [who, 5n], 'chain/bad-proof', /refresh and claim again/],
     ['ERC20InsufficientBalance', [who, 1n, 2n], 'chain/insufficient-funds', /Not enough tokens/],

@@ -28,19 +28,19 @@ const fmt = (v: unknown) => String(v);
 
 /** Error name -> [code, message from the decoded args]. */
 const CONTRACT_ERRORS: Record<string, [ErrorCode, (a: Args) => string]> = {
-  // settlement: receipts
-  InvalidSignature: ['chain/bad-signature', (a) => `The signature of receipt ${fmt(a[0])} is not its payer's for this chain and contract: sign it again with the payer's wallet on this network.`],
-  ReceiptExpired: ['chain/expired', (a) => `Receipt ${fmt(a[0])} expired (deadline ${fmt(a[1])}): it can no longer be settled; create a new one.`],
-  AlreadySettled: ['chain/already-settled', (a) => `Receipt ${fmt(a[0])} is already settled on chain: nothing more to pay for it.`],
-  ZeroFee: ['chain/receipt-invalid', (a) => `Receipt ${fmt(a[0])} has a fee of 0: give it a positive fee.`],
-  SplitSumMismatch: ['chain/receipt-invalid', (a) => `Receipt ${fmt(a[0])}: its splits add up to ${fmt(a[2])}, not its fee ${fmt(a[1])}. Rebuild the receipt.`],
-  InvalidRecipient: ['chain/receipt-invalid', (a) => `Receipt ${fmt(a[0])}: split ${fmt(a[1])} pays the zero address or the contract itself.`],
-  InvalidRole: ['chain/receipt-invalid', (a) => `Receipt ${fmt(a[0])}: split ${fmt(a[1])} has an unknown role ${fmt(a[2])}.`],
-  TreasuryMismatch: ['chain/receipt-invalid', (a) => `Receipt ${fmt(a[0])}: its treasury split pays ${fmt(a[2])}, which is not this contract's treasury. Rebuild it with the current treasury.`],
-  MixedPayers: ['chain/receipt-invalid', (a) => `A batch settles receipts of one payer only; receipt ${fmt(a[0])} is paid by ${fmt(a[2])}, not ${fmt(a[1])}.`],
-  EmptyBatch: ['chain/receipt-invalid', () => 'There is no receipt to settle.'],
-  LengthMismatch: ['chain/receipt-invalid', (a) => `${fmt(a[0])} receipts but ${fmt(a[1])} signatures: every receipt needs its signature.`],
-  InvalidPayoutMode: ['chain/receipt-invalid', (a) => `Unknown payout mode ${fmt(a[0])} (0 direct, 1 pooled).`],
+  // settlement: payments
+  InvalidSignature: ['chain/bad-signature', (a) => `The signature of payment ${fmt(a[0])} is not its payer's for this chain and contract: sign it again with the payer's wallet on this network.`],
+  PaymentExpired: ['chain/expired', (a) => `Payment ${fmt(a[0])} expired (deadline ${fmt(a[1])}): it can no longer be settled; settle its fees again in a new payment.`],
+  AlreadySettled: ['chain/already-settled', (a) => `Payment ${fmt(a[0])} is already settled on chain: nothing more to pay for it.`],
+  ZeroTotal: ['chain/payment-invalid', (a) => `Payment ${fmt(a[0])} has a total of 0: it must pay a positive amount.`],
+  NoFees: ['chain/payment-invalid', (a) => `Payment ${fmt(a[0])} commits to no fee (zero root or count): rebuild it from its fees.`],
+  SplitSumMismatch: ['chain/payment-invalid', (a) => `Payment ${fmt(a[0])}: its splits add up to ${fmt(a[2])}, not its total ${fmt(a[1])}. Rebuild the payment.`],
+  InvalidRecipient: ['chain/payment-invalid', (a) => `Payment ${fmt(a[0])}: split ${fmt(a[1])} pays the zero address or the contract itself.`],
+  InvalidRole: ['chain/payment-invalid', (a) => `Payment ${fmt(a[0])}: split ${fmt(a[1])} has an unknown role ${fmt(a[2])}.`],
+  TreasuryMismatch: ['chain/payment-invalid', (a) => `Payment ${fmt(a[0])}: its treasury split pays ${fmt(a[2])}, which is not this contract's treasury. Rebuild it with the current treasury.`],
+  EmptyBatch: ['chain/payment-invalid', () => 'There is no payment to settle.'],
+  LengthMismatch: ['chain/payment-invalid', (a) => `${fmt(a[0])} payments but ${fmt(a[1])} signatures: every payment needs its signature.`],
+  InvalidPayoutMode: ['chain/payment-invalid', (a) => `Payment ${fmt(a[0])} has an unknown payout mode ${fmt(a[1])} (0 direct, 1 pooled).`],
   // settlement: claims and roots
   NoRootPosted: ['chain/nothing-to-claim', () => 'No earnings root has been posted yet: wait for the first epoch, then claim.'],
   NothingToClaim: ['chain/nothing-to-claim', (a) => `Nothing new to claim for ${fmt(a[0])}: ${fmt(a[2])} already claimed of ${fmt(a[1])}.`],
@@ -48,18 +48,23 @@ const CONTRACT_ERRORS: Record<string, [ErrorCode, (a: Args) => string]> = {
   RootTotalExceedsPool: ['chain/reverted', (a) => `The root's total ${fmt(a[0])} is more than was ever pooled (${fmt(a[1])}): rebuild it from the logs.`],
   EpochNotIncreasing: ['chain/reverted', (a) => `Epoch ${fmt(a[0])} is not after the current epoch ${fmt(a[1])}.`],
   EpochInFuture: ['chain/reverted', (a) => `Epoch ${fmt(a[0])} names a block that is not yet mined (current ${fmt(a[1])}).`],
+  RootTotalDecreasing: ['chain/reverted', (a) => `The root's total ${fmt(a[0])} is below the current root's ${fmt(a[1])}: cumulative credits never shrink; rebuild it from the logs.`],
+  ClaimExceedsRootTotal: ['chain/root-mismatch', (a) => `Paying this claim would take all claims to ${fmt(a[0])}, past the current root's declared total ${fmt(a[1])}: the root is wrong; wait for a corrected root.`],
   ZeroRoot: ['chain/reverted', () => 'An epoch root must not be zero.'],
   ZeroAddress: ['chain/reverted', () => 'An address must not be zero.'],
   ReentrancyGuardReentrantCall: ['chain/reverted', () => 'The token called back into the settlement contract during a transfer; the contract refused it.'],
   SafeERC20FailedOperation: ['chain/reverted', (a) => `The token ${fmt(a[0])} refused the transfer.`],
   // token
-  ERC20InsufficientBalance: ['chain/insufficient-funds', (a) => `Not enough tokens: ${fmt(a[0])} has ${fmt(a[1])} but ${fmt(a[2])} are needed. Top up the wallet, or settle fewer receipts.`],
+  ERC20InsufficientBalance: ['chain/insufficient-funds', (a) => `Not enough tokens: ${fmt(a[0])} has ${fmt(a[1])} but ${fmt(a[2])} are needed. Top up the wallet, or settle fewer fees.`],
   ERC20InsufficientAllowance: ['chain/insufficient-funds', (a) => `The settlement contract may spend ${fmt(a[1])} of the payer's tokens but needs ${fmt(a[2])}: approve it (or sign the permit) again.`],
   ERC2612ExpiredSignature: ['chain/expired', (a) => `The token permit expired at ${fmt(a[0])}: sign a new one.`],
   ERC2612InvalidSigner: ['chain/bad-signature', () => 'The token permit was not signed by the payer: sign it again.'],
   // access control
   AccessControlUnauthorizedAccount: ['chain/not-authorized', (a) => `${fmt(a[0])} lacks the role needed for this (role ${fmt(a[1])}).`],
   OwnableUnauthorizedAccount: ['chain/not-authorized', (a) => `${fmt(a[0])} is not the owner of this contract.`],
+  AccessControlEnforcedDefaultAdminRules: ['chain/not-authorized', () => 'The admin role moves in two steps only: beginDefaultAdminTransfer, then acceptDefaultAdminTransfer by the new admin.'],
+  NotPendingOwner: ['chain/not-authorized', (a) => `${fmt(a[1])} was not offered Datanet ${fmt(a[0])}: only the account its owner offered it to can accept it.`],
+  InvalidOwnerSignature: ['chain/bad-signature', (a) => `Registering Datanet id ${fmt(a[0])} for ${fmt(a[1])} needs that owner's consent: send it from the owner's wallet or attach the owner's signature.`],
   NotDatanetOwner: ['chain/not-authorized', (a) => `${fmt(a[1])} is not the on-chain owner of Datanet ${fmt(a[0])}: switch to the owner's account.`],
   // registry
   DatanetAlreadyRegistered: ['chain/registry', (a) => `Datanet ${fmt(a[0])} is already registered on chain.`],

@@ -13,7 +13,7 @@ describe('payout crossover rule', () => {
 
   it('many new recipients collecting from several batches per claim: POOLED', () => {
     expect(choosePayoutMode({ distinctRecipients: 50 })).toMatchObject({ mode: 'pooled', payoutMode: PAYOUT_MODE.pooled });
-    expect(crossoverRecipients({ returning: false })).toBe(5);
+    expect(crossoverRecipients({ returning: false })).toBe(6);
     expect(crossoverRecipients({ returning: true })).toBeGreaterThan(20); // returning accounts are cheap to pay directly
     expect(crossoverRecipients({ returning: false, settlementsPerClaim: 1 })).toBeNull();
   });

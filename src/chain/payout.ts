@@ -2,7 +2,7 @@
  * DIRECT or POOLED? The gas crossover rule for one settlement batch, from the costs measured by
  * `npm run bench -- gas` (bench/results/gas.json, anvil, cancun/prague EVM rules).
  *
- * Both modes pay the same per-receipt costs (signature, replay flag, events). They differ in:
+ * Both modes pay the same per-payment costs (signature, replay flag, events). They differ in:
  * - DIRECT: one token transfer per distinct recipient in the batch, paid by the payer now; a recipient
  *   that never held the token costs a fresh balance slot (~22k gas more than one that did);
  * - POOLED: one pool-total update per batch, a share of the epoch root post, and later one claim per
@@ -41,13 +41,13 @@ export interface PayoutGasConstants {
  * `crossover.constants` of bench/results/gas.json. A test keeps them within 10 % of that file.
  */
 export const MEASURED_GAS: PayoutGasConstants = {
-  perSplit: 3_989,
-  directTransferNew: 26_359,
-  directTransferReturning: 9_259,
-  pooledBatch: 7_648,
-  rootPost: 55_707,
-  firstClaim: 88_687,
-  repeatClaim: 54_463,
+  perSplit: 3_982,
+  directTransferNew: 26_327,
+  directTransferReturning: 9_228,
+  pooledBatch: 7_695,
+  rootPost: 55_834,
+  firstClaim: 95_988,
+  repeatClaim: 61_764,
 };
 
 export interface PayoutBatchShape {
@@ -70,7 +70,7 @@ export interface PayoutChoice {
   mode: PayoutModeName;
   /** Contract value for `settleBatch`'s `payoutMode`. */
   payoutMode: 0 | 1;
-  /** Estimated gas that differs between the modes (same per-receipt costs left out). */
+  /** Estimated gas that differs between the modes (same per-payment costs left out). */
   directGas: number;
   pooledGas: number;
 }

@@ -4,7 +4,7 @@
  * restarts (e.g. to show a toast).
  */
 import type { DataApi } from '../workerApi/dataApi.ts';
-import { createSupervisedWorker, type SupervisedWorker, type WorkerEvent } from './supervisedWorker.ts';
+import { createSupervisedWorker, DEFAULT_JOB_TIMEOUT_MS, type SupervisedWorker, type WorkerEvent } from './supervisedWorker.ts';
 
 export type { WorkerEvent };
 
@@ -36,7 +36,7 @@ let data: SupervisedWorker<DataApi> | undefined;
 export function getDataApi(): DataApi {
   data ??= createSupervisedWorker<DataApi>(
     () => new Worker(new URL('../../workers/data.worker.ts', import.meta.url), { type: 'module', name: 'data' }),
-    { name: 'data', onEvent: (e) => workerEvents.emit(e) },
+    { name: 'data', jobTimeoutMs: DEFAULT_JOB_TIMEOUT_MS, onEvent: (e) => workerEvents.emit(e) }, // files, packs: watchdog on
   );
   return data.api;
 }

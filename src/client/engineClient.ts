@@ -15,6 +15,8 @@ export function getEngineApi(): EngineApi {
     () => new Worker(new URL('../../workers/engine.worker.ts', import.meta.url), { type: 'module', name: 'engine' }),
     {
       name: 'engine',
+      // compiling GPU pipelines or loading a large model can be silent for minutes; a hang cannot be forever
+      jobTimeoutMs: 600_000,
       onEvent: (e) => {
         if (e.type === 'restarted') ready = undefined;
         workerEvents.emit(e);

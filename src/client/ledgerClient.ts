@@ -8,7 +8,7 @@ let ledger: SupervisedWorker<LedgerApi> | undefined;
 export function getLedgerApi(): LedgerApi {
   ledger ??= createSupervisedWorker<LedgerApi>(
     () => new Worker(new URL('../../workers/ledger.worker.ts', import.meta.url), { type: 'module', name: 'ledger' }),
-    { name: 'ledger', onEvent: (e) => workerEvents.emit(e) },
+    { name: 'ledger', jobTimeoutMs: 300_000, onEvent: (e) => workerEvents.emit(e) }, // ledger calls wait on blocks
   );
   return ledger.api;
 }

@@ -208,3 +208,61 @@ describe('createSupervisedWorker', () => {
     expect(await Promise.resolve(sup.api)).toBe(sup.api);
   });
 });
+
+describe('the job watchdog', () => {
+  function setupWithTimeout(jobTimeoutMs: number | ((m: string) => number | null)) {
+    const workers: FakeWorker[] = [];
+    const events: WorkerEvent[] = [];
+    const sup = createSupervisedWorker<TestApi & { slowSteps(steps: number, ms: number, onProgress: (i: number) => void): Promise<number> }>(
+      () => {
+        const service = {
+          ...makeService(workers.length + 1),
+          slowSteps: async (steps: number, ms: number, onProgress: (i: number) => void) => {
+            for (let i = 1; i <= steps; i++) {
+              await new Promise((r) => setTimeout(r, ms));
+              await onProgress(i);
+            }
+            return steps;
+          },
+        };
+        const w = new FakeWorker(service);
+        workers.push(w);
+        return w as unknown as Worker;
+      },
+      { name: 'data', onEvent: (e) => events.push(e), jobTimeoutMs },
+    );
+    cleanups.push(() => sup.dispose());
+    return { sup, workers, events };
+  }
+
+  it('a job that hangs is stopped with worker/timeout, the worker terminated and replaced', async () => {
+    const { sup, workers, events } = setupWithTimeout(80);
+    const t0 = performance.now();
+    const err = await sup.api.hang().catch((e: unknown) => e);
+    expect(isTributaryError(err) && err.code).toBe('worker/timeout');
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(workers[0]!.terminated).toBe(true);
+    expect(events.map((e) => e.type)).toEqual(['crashed', 'restarted']);
+    expect(await sup.api.whoAmI()).toBe(2);
+  });
+
+  it('other calls in flight on the stopped worker are rejected too, typed', async () => {
+    const { sup } = setupWithTimeout((m) => (m === 'hang' ? 80 : null));
+    const other = sup.api.slowSteps(100, 50, () => undefined).catch((e: unknown) => e);
+    await sup.api.hang().catch(() => undefined);
+    const err = await other;
+    expect(isTributaryError(err) && err.code).toBe('worker/timeout');
+  });
+
+  it('progress keeps a long job alive: only silence counts', async () => {
+    const { sup } = setupWithTimeout(150);
+    const seen: number[] = [];
+    expect(await sup.api.slowSteps(6, 60, (i) => void seen.push(i))).toBe(6); // 360 ms in all, 60 ms between signs of life
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('a method can opt out of the watchdog', async () => {
+    const { sup } = setupWithTimeout((m) => (m === 'slowSteps' ? null : 50));
+    expect(await sup.api.slowSteps(2, 100, () => undefined)).toBe(2);
+  });
+});

@@ -8,6 +8,11 @@
  *   (the worker registers `services/errorTransfer`; see there for the wire form).
  * - A crash loop (more than `MAX_RESTARTS` crashes within `RESTART_WINDOW_MS`, e.g. a worker script
  *   that fails to load) stops the respawning; calls then reject asking the user to reload the page.
+ * - A watchdog bounds every job: a call that neither settles nor reports progress (calls one of its
+ *   callback arguments) for `jobTimeoutMs` has the worker terminated and restarted, and rejects with
+ *   `worker/timeout` (as does every other call in flight on that worker). So no file — a regex that
+ *   backtracks, a parser that loops — can hang a worker for good; `jobTimeoutMs` may vary by method
+ *   (long model work reports progress, and a method may opt out with `null`).
  */
 import * as Comlink from 'comlink';
 import { isTributaryError, TributaryError, type ErrorCode } from '../core/errors.ts';
@@ -24,6 +29,8 @@ export interface SupervisedWorker<T> {
 }
 
 export const MAX_RESTARTS = 5;
+/** Default watchdog: a job silent (no result, no progress) for this long is stopped. */
+export const DEFAULT_JOB_TIMEOUT_MS = 120_000;
 export const RESTART_WINDOW_MS = 60_000;
 
 type AnyMethod = (...args: unknown[]) => Promise<unknown>;
@@ -73,9 +80,16 @@ function eventMessage(ev: Event): string {
 
 export function createSupervisedWorker<T extends object>(
   spawn: () => Worker,
-  opts: { name: string; onEvent?: (e: WorkerEvent) => void },
+  opts: {
+    name: string;
+    onEvent?: (e: WorkerEvent) => void;
+    /** Silence allowed per job, in ms (default `DEFAULT_JOB_TIMEOUT_MS`); per method, `null` = no watchdog. */
+    jobTimeoutMs?: number | ((method: string) => number | null);
+  },
 ): SupervisedWorker<T> {
   const { name } = opts;
+  const timeoutOf = (method: string): number | null =>
+    typeof opts.jobTimeoutMs === 'function' ? opts.jobTimeoutMs(method) : (opts.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS);
   let current: Generation | undefined;
   let disposed = false;
   /** Set when respawning was given up (crash loop): every call rejects with it. */
@@ -140,6 +154,22 @@ export function createSupervisedWorker<T extends object>(
     emit({ type: 'restarted', name });
   }
 
+  /** The watchdog fired for a job of `gen`: stop that worker (rejecting its calls) and start a fresh one. */
+  function timedOut(gen: Generation, method: string, ms: number): void {
+    if (disposed || current !== gen) return;
+    const seconds = Math.round(ms / 100) / 10;
+    emit({ type: 'crashed', name, message: `${method} did not finish within ${seconds} s` });
+    stop(
+      gen,
+      new TributaryError(
+        'worker/timeout',
+        `${name} worker took longer than ${seconds} s on "${method}" without progress (a file that is too large or built to be slow?), so it was stopped and restarted. Nothing of that job was kept; try a smaller or simpler file.`,
+      ),
+    );
+    start();
+    emit({ type: 'restarted', name });
+  }
+
   function call(method: string, args: unknown[]): Promise<unknown> {
     if (disposed) return Promise.reject(new TributaryError('worker/crashed', `${name} worker was stopped; reload the page.`));
     if (fatal) return Promise.reject(fatal);
@@ -149,10 +179,30 @@ export function createSupervisedWorker<T extends object>(
     } catch (e) {
       return Promise.reject(e);
     }
-    const wired = args.map((a) => (typeof a === 'function' ? Comlink.proxy(a as (...x: unknown[]) => unknown) : a));
+    const limit = timeoutOf(method);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let arm = (): void => undefined;
+    // progress (a callback argument being called) re-arms the watchdog
+    const wired = args.map((a) =>
+      typeof a === 'function'
+        ? Comlink.proxy((...x: unknown[]) => {
+            arm();
+            return (a as (...y: unknown[]) => unknown)(...x);
+          })
+        : a,
+    );
     return new Promise((resolve, reject) => {
       gen.inFlight.add(reject);
+      arm = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        if (limit === null || !gen.inFlight.has(reject)) return;
+        timer = setTimeout(() => {
+          if (gen.inFlight.has(reject)) timedOut(gen, method, limit);
+        }, limit);
+      };
+      arm();
       const settle = (fn: (v: unknown) => void) => (v: unknown) => {
+        if (timer !== undefined) clearTimeout(timer);
         if (!gen.inFlight.delete(reject)) return; // already rejected by a crash
         fn(v);
       };

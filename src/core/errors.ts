@@ -50,6 +50,7 @@ export type ErrorCode =
   | 'engine/bad-sampling'
   | 'engine/disposed'
   | 'engine/lora-slot'
+  | 'engine/cpu-thread'
   // LoRA adapters and serving (src/engine/lora, src/engine/serving)
   | 'lora/config'
   | 'lora/weights'
@@ -91,6 +92,7 @@ export type ErrorCode =
   // ledger, wallets and chains (settlement)
   | 'ledger/invalid'
   | 'ledger/not-pending'
+  | 'fee/invalid'
   | 'wallet/not-connected'
   | 'wallet/rejected'
   | 'wallet/wrong-chain'
@@ -101,7 +103,7 @@ export type ErrorCode =
   | 'chain/reverted'
   | 'chain/nothing-to-claim'
   // contracts and the chain library (src/chain)
-  | 'chain/receipt-invalid'
+  | 'chain/payment-invalid'
   | 'chain/bad-signature'
   | 'chain/already-settled'
   | 'chain/expired'
@@ -109,8 +111,16 @@ export type ErrorCode =
   | 'chain/root-mismatch'
   | 'chain/not-authorized'
   | 'chain/registry'
+  // attribution (src/core/attribution, src/attribution)
+  | 'attribution/invalid-record'
+  | 'attribution/hash-mismatch'
+  | 'attribution/index-corrupt'
+  | 'attribution/index-mismatch'
+  | 'attribution/encoder-mismatch'
+  | 'attribution/invalid-input'
   // infrastructure
   | 'worker/crashed'
+  | 'worker/timeout'
   | 'storage/failed';
 
 /** What a TributaryError may wrap: the error it was raised from and its technical detail. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { earningsOverTime, summarizeEarnings, summarizeFees, type LedgerEntry } from './ledger.ts';
-import { buildReceipt, SPLIT_ROLE } from './receiptSplit.ts';
+import { buildDatanetFee, SPLIT_ROLE } from './feeSplit.ts';
 import type { Address, Hex } from './types.ts';
 
 const addr = (n: number): Address => `0x${n.toString(16).padStart(40, '0')}`;
@@ -9,7 +9,7 @@ const DAY = 86_400_000;
 const T = Date.UTC(2026, 0, 10);
 
 function entry(n: number, fee: bigint, over: Partial<LedgerEntry> = {}): LedgerEntry {
-  const r = buildReceipt({
+  const r = buildDatanetFee({
     fee,
     payer: addr(0xbeef),
     datanet: { id: 'dn-a', owner: addr(0xd), rewardPolicy: { contributorsBps: 8000, ownerBps: 2000 } },
@@ -22,10 +22,11 @@ function entry(n: number, fee: bigint, over: Partial<LedgerEntry> = {}): LedgerE
     treasury: addr(0xfee),
     treasuryBps: 0,
     deadline: 1n,
-    receiptId: hex(100 + n),
+    feeId: hex(100 + n),
   });
   return {
-    id: r.receiptId,
+    id: r.feeId,
+    subject: hex(7),
     kind: 'pay-datanet',
     payer: r.payer,
     fee: r.fee,
@@ -54,7 +55,7 @@ describe('ledger summaries', () => {
     entry(5, 100n, { status: 'submitting' }),
   ];
 
-  it('sums earnings by state, Datanet, contribution and role; failed receipts count nothing', () => {
+  it('sums earnings by state, Datanet, contribution and role; failed fees count nothing', () => {
     const s = summarizeEarnings(entries, addr(1).toUpperCase().replace('0X', '0x'));
     // addr(1) gets 40 % of each fee.
     expect(s.unsettled).toBe(400n + 40n);

@@ -2,15 +2,20 @@
  * The ledger's records and the pure arithmetic over them (totals, earnings by Datanet / contribution /
  * day). Money is bigint base units of the chain's token.
  *
- * An entry's life: `pending` (created, owed by its payer) -> `submitting` (in a settlement batch whose
- * transaction may be on its way) -> `settled` (the contract recorded it: `settled(receiptId)` is true)
- * or back to `pending` (the transaction was rejected, reverted or never sent). `failed` is final: the
- * receipt can no longer be settled (its deadline passed); its money was never moved. `cancelled` is final
- * too: its payer withdrew it while it was pending (for example one the balance could not cover), so it
- * never blocks the settlement of the others and nobody is owed anything by it.
+ * Words: a ledger entry is one **fee** (an answer's fee split by its attribution record, or a "Pay a
+ * Datanet" fee); a **payment** is what the payer signs to settle many fees at once (core/payment); a
+ * **settlement** record is one "Settle" press: one payment, one transaction.
+ *
+ * A fee's life: `pending` (created, owed by its payer) -> `submitting` (in a payment whose transaction
+ * may be on its way) -> `settled` (the contract recorded the payment: `settled(paymentId)` is true) or
+ * back to `pending` (rejected, reverted or never sent). `failed` is final: the fee lapsed (its deadline
+ * passed before it was settled); its money was never moved. `cancelled` is final too: its payer withdrew
+ * it while it was pending (for example one the balance could not cover), so it never blocks the
+ * settlement of the others and nobody is owed anything by it.
  */
-import type { ReceiptSplit, SplitLine } from './receiptSplit.ts';
-import { SPLIT_ROLE } from './receiptSplit.ts';
+import type { PaymentSplit, SplitLine } from './feeSplit.ts';
+import { SPLIT_ROLE } from './feeSplit.ts';
+import type { Payment } from './payment.ts';
 import type { Address, Hex } from './types.ts';
 
 export type LedgerStatus = 'pending' | 'submitting' | 'settled' | 'failed' | 'cancelled';
@@ -20,32 +25,37 @@ export function neverPaid(status: LedgerStatus): boolean {
   return status === 'failed' || status === 'cancelled';
 }
 
-/** How a settled receipt paid its recipients (see `src/chain/payout.ts`). */
+/** How a settled payment paid its recipients (see `src/chain/payout.ts`). */
 export type PayoutMode = 'direct' | 'pooled';
 
 export interface LedgerEntry {
-  /** The receipt id (bytes32), unique on chain. */
+  /** The fee's id (bytes32, random): its leaf in the payment's fees tree. */
   id: Hex;
-  /** Where the receipt came from: a user paid a Datanet, or (later) an answer's attribution. */
-  kind: 'pay-datanet' | 'attribution';
+  /** Where the fee came from: a user paid a Datanet, or an answer of a priced model/adapter. */
+  kind: 'pay-datanet' | 'answer';
+  /** What it pays for: the answer's attribution record hash, or `datanetFeeSubject(datanetId, version)`. */
+  subject: Hex;
   payer: Address;
   fee: bigint;
-  /** Unix seconds; the contract refuses the receipt after it. */
+  /** Unix seconds; the fee lapses (`failed`) when not settled by then. */
   deadline: bigint;
-  splits: ReceiptSplit[];
+  splits: PaymentSplit[];
   lines: SplitLine[];
   /** Every recipient of `splits` (EIP-55), for "where am I paid" queries. */
   recipients: Address[];
+  /** The (first) Datanet paid: the one paid for "Pay a Datanet", the most credited one for an answer. */
   datanetId: string;
   datanetName: string;
   version: number;
-  /** The chain and settlement contract the receipt is meant for (part of its EIP-712 domain). */
+  /** Every Datanet the fee pays (answers may credit several). */
+  datanetIds?: string[];
+  /** Answer fees: the answer's id in the chat (its attribution record is stored under `subject`). */
+  answerId?: string;
+  /** The chain and settlement contract the fee is meant for (part of its payment's EIP-712 domain). */
   chainId: number;
   settlementContract: Address;
   status: LedgerStatus;
-  /** The payer's EIP-712 signature of the receipt (for `chainId`/`settlementContract`), once signed. */
-  signature?: Hex;
-  /** The settlement batch it is (or was last) part of. */
+  /** The settlement (payment) it is (or was last) part of. */
   settlementId?: string;
   txHash?: Hex;
   payoutMode?: PayoutMode;
@@ -58,14 +68,19 @@ export interface LedgerEntry {
 
 export type SettlementStatus = 'submitting' | 'confirmed' | 'failed';
 
-/** One "Settle" press: one transaction settling a batch of receipts of one payer. */
+/** One "Settle" press: one payment (one signature) settling many fees of one payer, in one transaction. */
 export interface SettlementRecord {
   id: string;
   chainId: number;
   payer: Address;
-  receiptIds: Hex[];
+  feeIds: Hex[];
   total: bigint;
   payoutMode: PayoutMode;
+  /** The signed payment (kept so anyone can check it against its fees) and its id (EIP-712 digest). */
+  payment: Payment;
+  paymentId: Hex;
+  /** The payer's signature, once given (a retry then needs no new prompt). */
+  signature?: Hex;
   status: SettlementStatus;
   txHash?: Hex;
   /** What went wrong (user rejected, reverted with reason, dropped). */
@@ -105,7 +120,7 @@ export function earningsOf(entry: Pick<LedgerEntry, 'splits'>, account: string):
 }
 
 export interface EarningsSummary {
-  /** In receipts not settled yet (pending or submitting): owed, not yet paid. */
+  /** In fees not settled yet (pending or submitting): owed, not yet paid. */
   unsettled: bigint;
   /** Settled with direct transfers: already in the wallet. */
   paidDirect: bigint;
@@ -162,7 +177,7 @@ export function summarizeEarnings(entries: ReadonlyArray<LedgerEntry>, account: 
   return out;
 }
 
-/** Fees `payer` owes: receipts not settled yet (pending + submitting), and those already settled. */
+/** Fees `payer` owes: not settled yet (pending + submitting), and those already settled. */
 export function summarizeFees(entries: ReadonlyArray<LedgerEntry>, payer: string): { owed: bigint; inFlight: bigint; settled: bigint; pendingCount: number } {
   const out = { owed: 0n, inFlight: 0n, settled: 0n, pendingCount: 0 };
   for (const e of entries) {
@@ -190,7 +205,7 @@ const DAY = 86_400_000;
 /**
  * Cumulative earnings of `account` per UTC day, from the day before it first earned (a zero baseline)
  * to `now` (at most `maxDays` points: older days are merged into the first). Settled amounts count from
- * their settlement day, all amounts from their receipt's creation day.
+ * their settlement day, all amounts from their fee's creation day.
  */
 export function earningsOverTime(entries: ReadonlyArray<LedgerEntry>, account: string, now: number, maxDays = 90): EarningsPoint[] {
   const events: { at: number; amount: bigint; settled: boolean }[] = [];

@@ -137,7 +137,48 @@ function signerOf(privateKey: Hex, expected: Address, role: string) {
   return account;
 }
 
-async function recoveredIs(expected: Address, recover: () => Promise<Address>): Promise<boolean> {
+/** secp256k1's group order n, and n / 2: the largest `s` of a canonical (low-s) signature. */
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const HALF_N = SECP256K1_N / 2n;
+
+/**
+ * True for the one canonical encoding of a signature, the form viem's accounts and wallets produce:
+ * 65 bytes r ‖ s ‖ v, 0 < r < n, 0 < s ≤ n/2 (low-s, as EIP-2 and OpenZeppelin's ECDSA require) and
+ * v ∈ {27, 28}. Every signature has exactly one such encoding, so a record cannot be re-signed into a
+ * second, different-looking but equally valid signature (high-s, or v ∈ {0, 1}).
+ */
+export function isCanonicalSignature(signature: string): boolean {
+  if (typeof signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(signature)) return false;
+  const r = BigInt(`0x${signature.slice(2, 66)}`);
+  const s = BigInt(`0x${signature.slice(66, 130)}`);
+  const v = Number.parseInt(signature.slice(130, 132), 16);
+  return r > 0n && r < SECP256K1_N && s > 0n && s <= HALF_N && (v === 27 || v === 28);
+}
+
+/**
+ * The canonical encoding (see `isCanonicalSignature`) of a signature a wallet returned: v ∈ {0, 1}
+ * becomes 27/28 and a high `s` becomes n − s with the other v (the same signature, mathematically).
+ * Lower-case hex. Applied where a wallet's signature enters, before anything is stored or exported.
+ * @throws TributaryError `signature/invalid` when it is not a 65-byte signature at all.
+ */
+export function canonicalSignature(signature: string): Hex {
+  if (typeof signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(signature)) {
+    throw new TributaryError('signature/invalid', 'The wallet returned something that is not a 65-byte signature; try signing again, or use another wallet.');
+  }
+  const r = signature.slice(2, 66).toLowerCase();
+  let s = BigInt(`0x${signature.slice(66, 130)}`);
+  let v = Number.parseInt(signature.slice(130, 132), 16);
+  if (v === 0 || v === 1) v += 27;
+  if (v !== 27 && v !== 28) throw new TributaryError('signature/invalid', `The wallet's signature has the recovery id ${v}; only 27/28 (or 0/1) are valid. Try another wallet.`);
+  if (s > HALF_N) {
+    s = SECP256K1_N - s;
+    v = v === 27 ? 28 : 27;
+  }
+  return `0x${r}${s.toString(16).padStart(64, '0')}${v.toString(16)}`;
+}
+
+async function recoveredIs(expected: Address, signature: Hex, recover: () => Promise<Address>): Promise<boolean> {
+  if (!isCanonicalSignature(signature)) return false;
   try {
     return (await recover()).toLowerCase() === expected.toLowerCase();
   } catch {
@@ -191,7 +232,7 @@ export async function signContribution(p: ContributionPayload, privateKey: Hex):
 
 /** True when `signature` is `p.contributor`'s signature of `p`. Never throws. */
 export function verifyContribution(p: ContributionPayload, signature: Hex): Promise<boolean> {
-  return recoveredIs(p.contributor, () => recoverTypedDataAddress({ ...contributionData(p), signature }));
+  return recoveredIs(p.contributor, signature, () => recoverTypedDataAddress({ ...contributionData(p), signature }));
 }
 
 /** EIP-712 hash of a validation payload: the validation's id. Throws on malformed fields. */
@@ -211,7 +252,7 @@ export async function signValidation(p: ValidationPayload, privateKey: Hex): Pro
 
 /** True when `signature` is `p.validator`'s signature of `p`. Never throws. */
 export function verifyValidation(p: ValidationPayload, signature: Hex): Promise<boolean> {
-  return recoveredIs(p.validator, () => recoverTypedDataAddress({ ...validationData(p), signature }));
+  return recoveredIs(p.validator, signature, () => recoverTypedDataAddress({ ...validationData(p), signature }));
 }
 
 /** The EIP-712 typed data of a Datanet, for its owner's wallet's `signTypedData` (same as `signDatanet`'s). */
@@ -236,5 +277,56 @@ export async function signDatanet(d: DatanetSigned, privateKey: Hex): Promise<{ 
 
 /** True when `signature` is `d.owner`'s signature of `d`. Never throws. */
 export function verifyDatanet(d: DatanetSigned, signature: Hex): Promise<boolean> {
-  return recoveredIs(d.owner, () => recoverTypedDataAddress({ ...datanetData(d), signature }));
+  return recoveredIs(d.owner, signature, () => recoverTypedDataAddress({ ...datanetData(d), signature }));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Publishing a version (who may add a version to a Datanet: docs/PACK-FORMAT.md, "Trust model")
+
+/**
+ * A version's publication: the Datanet owner signs the version number and its Merkle root, bound to
+ * the Datanet record itself (`datanetHash` = `hashDatanet`, which covers the owner and reward policy).
+ * Without it anyone holding the owner's public Datanet signature could publish "version 2" with their
+ * own contributions and approvals.
+ */
+export const VERSION_TYPES = {
+  DatanetVersion: [
+    { name: 'datanetId', type: 'string' },
+    { name: 'datanetHash', type: 'bytes32' },
+    { name: 'version', type: 'uint64' },
+    { name: 'merkleRoot', type: 'bytes32' },
+  ],
+} as const;
+
+/** The typed data of a version's publication (`versionTypedData`). */
+export type VersionTypedData = ReturnType<typeof versionTypedData>;
+
+/** The part of a version its owner signs. */
+export interface VersionPublication {
+  version: number;
+  merkleRoot: Hex;
+}
+
+/** The EIP-712 typed data of a version's publication (what the owner's key or wallet signs). */
+export function versionTypedData(d: DatanetSigned, v: VersionPublication) {
+  return {
+    domain: EIP712_DOMAIN,
+    types: VERSION_TYPES,
+    primaryType: 'DatanetVersion',
+    message: { datanetId: d.id, datanetHash: hashDatanet(d), version: BigInt(v.version), merkleRoot: v.merkleRoot },
+  } as const;
+}
+
+/**
+ * The owner's signature publishing version `v` of Datanet `d`.
+ * @throws TributaryError `signature/invalid` when the key is not `d.owner`'s.
+ */
+export async function signVersion(d: DatanetSigned, v: VersionPublication, privateKey: Hex): Promise<Hex> {
+  const account = signerOf(privateKey, d.owner, 'owner');
+  return account.signTypedData(versionTypedData(d, v));
+}
+
+/** True when `signature` is `d.owner`'s (canonical) signature publishing `v`. Never throws. */
+export function verifyVersion(d: DatanetSigned, v: VersionPublication, signature: Hex): Promise<boolean> {
+  return recoveredIs(d.owner, signature, () => recoverTypedDataAddress({ ...versionTypedData(d, v), signature }));
 }

@@ -132,19 +132,46 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
 
 const hex2 = (b: number): string => `0x${b.toString(16).padStart(2, '0').toUpperCase()}`;
 
-/** Heuristic: NUL bytes on mostly even or mostly odd offsets mean UTF-16 text without a BOM. */
-function looksLikeUtf16(bytes: Uint8Array): boolean {
-  const n = Math.min(bytes.length, 4096) & ~1;
-  if (n < 4) return false;
-  let evenNul = 0;
-  let oddNul = 0;
-  for (let i = 0; i < n; i += 2) {
-    if (bytes[i] === 0) evenNul++;
-    if (bytes[i + 1] === 0) oddNul++;
+/**
+ * Whether the bytes read as UTF-16 text without a BOM, in either byte order: every code unit pair
+ * valid (no unpaired surrogates) and at least 90 % of the characters letters, marks, numbers,
+ * punctuation, symbols or white space. Catches Latin text (NUL high bytes) and CJK or Cyrillic text
+ * (no NUL bytes at all) alike. Looks at the first 64 KiB only: bounded time.
+ */
+export function utf16ByteOrder(bytes: Uint8Array): 'utf-16le' | 'utf-16be' | null {
+  const n = Math.min(bytes.length, 65_536) & ~1;
+  if (n < 16) return null; // too short to tell
+  const sample = bytes.subarray(0, n);
+  // 8-bit text (ASCII with a stray Windows-1252 byte) read in pairs also gives "letters" (CJK code
+  // points): but there nearly every pair is two printable ASCII bytes, which real UTF-16 text is not.
+  let asciiPairs = 0;
+  const printable = (b: number): boolean => b >= 0x20 && b < 0x7f;
+  for (let i = 0; i < n; i += 2) if (printable(sample[i]!) && printable(sample[i + 1]!)) asciiPairs++;
+  if (asciiPairs > (n / 2) * 0.6) return null;
+  for (const order of ['utf-16le', 'utf-16be'] as const) {
+    let text: string;
+    try {
+      text = new TextDecoder(order, { fatal: true }).decode(sample);
+    } catch {
+      continue;
+    }
+    let good = 0;
+    let total = 0;
+    for (const ch of text) {
+      total++;
+      if (/[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}\t\n\r]/u.test(ch) && !/\p{Co}/u.test(ch)) good++;
+    }
+    if (total > 0 && good >= total * 0.9) return order;
   }
-  const pairs = n / 2;
-  return (oddNul > pairs * 0.6 && evenNul < pairs * 0.1) || (evenNul > pairs * 0.6 && oddNul < pairs * 0.1);
+  return null;
 }
+
+function looksLikeUtf16(bytes: Uint8Array): boolean {
+  return utf16ByteOrder(bytes) !== null;
+}
+
+const utf16Error = (name: string): TributaryError =>
+  new TributaryError('file/bad-utf8', 'the file looks UTF-16 encoded (no byte-order mark), not UTF-8; save it again as UTF-8 (most editors offer this under "Save as") and retry.', name);
 
 /**
  * Decodes a text file that must be UTF-8. Rejects empty files (`file/empty`), binary files (`file/binary`:
@@ -170,9 +197,7 @@ export function decodeUtf8Text(name: string, bytes: Uint8Array): string {
     if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c) || b === 0x7f) control++;
   }
   if (nul !== -1) {
-    if (looksLikeUtf16(bytes)) {
-      throw new TributaryError('file/bad-utf8', 'the file looks UTF-16 encoded, not UTF-8; save it again as UTF-8 and retry.', name);
-    }
+    if (looksLikeUtf16(bytes)) throw utf16Error(name);
     throw new TributaryError('file/binary', `this is a binary file, not text (NUL byte at offset ${nul}); choose a plain-text UTF-8 file.`, name);
   }
   if (control > bytes.length * 0.1) {
@@ -186,8 +211,9 @@ export function decodeUtf8Text(name: string, bytes: Uint8Array): string {
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
+    if (looksLikeUtf16(bytes)) throw utf16Error(name);
     const at = firstInvalidUtf8(bytes);
-    const where = at >= 0 ? ` at byte offset ${at} (${hex2(bytes[at]!)})` : '';
+    const where = at >= 0 && at < bytes.length ? ` at byte offset ${at} (${hex2(bytes[at]!)})` : '';
     throw new TributaryError(
       'file/bad-utf8',
       `the file is not valid UTF-8: bad byte sequence${where}. It may be in another encoding such as Windows-1252; save it again as UTF-8 and retry.`,

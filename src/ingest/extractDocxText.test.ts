@@ -53,3 +53,22 @@ describe('extractDocxText', () => {
     await expectBroken(extractDocxText('junk.docx', zip), 'junk.docx', /could not be read/);
   });
 });
+
+describe('extractDocxText against zip bombs', () => {
+  it('refuses a document.xml that claims 1 KB but inflates to 8 MB, quickly, with file/broken-docx', async () => {
+    const { zipBomb } = await import('../core/zip/zipBombs.testkit.ts');
+    const { strToU8 } = await import('fflate');
+    const bomb = zipBomb({ '[Content_Types].xml': strToU8('<Types/>') }, 'word/document.xml', 8 * 1024 * 1024, 1000);
+    const t0 = performance.now();
+    await expectBroken(extractDocxText('bomb.docx', bomb), 'bomb.docx', /inflates past its limit/);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('refuses entries that honestly declare more than the inflated budget in total, before inflating', async () => {
+    const { zipSync } = await import('fflate');
+    const { DOCX_LIMITS } = await import('./extractDocxText.ts');
+    const big = new Uint8Array(DOCX_LIMITS.maxInflatedBytes / 2 + 1);
+    const docx = zipSync({ 'word/document.xml': big, 'word/media/a.bin': big, 'word/media/b.bin': big }, { level: 1 });
+    await expectBroken(extractDocxText('big.docx', docx), 'big.docx', /more than/);
+  });
+});

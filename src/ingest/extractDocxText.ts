@@ -3,8 +3,16 @@
  * Before mammoth runs, the ZIP container is checked with fflate so that the common mistakes get a clear
  * message: an old binary .doc, a password-protected document, an Excel or PowerPoint file, a damaged ZIP.
  */
-import { unzipSync } from 'fflate';
+import { zipSync } from 'fflate';
 import { TributaryError } from '../core/errors.ts';
+import { ByteBudget, listZipEntries, readZipEntry } from '../core/zip/boundedZip.ts';
+
+/**
+ * Bounds for a .docx's ZIP container: entries, and bytes once inflated (all entries together). A 5 MB
+ * Word document inflates to a few tens of MB at most; a zip bomb is stopped at the first byte past an
+ * entry's declared size or past this total.
+ */
+export const DOCX_LIMITS = { maxEntries: 5000, maxInflatedBytes: 96 * 1024 * 1024 } as const;
 
 const broken = (name: string, message: string): TributaryError => new TributaryError('file/broken-docx', message, name);
 
@@ -15,21 +23,22 @@ export function looksLikeZip(bytes: Uint8Array): boolean {
 
 const OLE2 = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
 
-/** Names of the entries of a ZIP archive, without decompressing them. */
-function zipEntryNames(name: string, bytes: Uint8Array): string[] {
-  const names: string[] = [];
-  try {
-    unzipSync(bytes, {
-      filter: (f) => {
-        names.push(f.name);
-        return false;
-      },
-    });
-  } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    throw broken(name, `the .docx file is damaged (its ZIP container cannot be read: ${why}); save it again from Word and retry.`);
+/**
+ * Every entry of the ZIP container, inflated within `DOCX_LIMITS` (a bomb is refused, not inflated).
+ * Mammoth then reads a clean stored copy built from these bytes, so it never inflates anything the
+ * budget did not see.
+ */
+function inflateDocx(name: string, bytes: Uint8Array): Map<string, Uint8Array> {
+  const errors = { code: 'file/broken-docx' as const, advice: 'Save the document again from Word and retry.', subject: name };
+  const entries = listZipEntries(bytes, DOCX_LIMITS.maxEntries, errors);
+  const budget = new ByteBudget(DOCX_LIMITS.maxInflatedBytes);
+  const files = new Map<string, Uint8Array>();
+  for (const entry of entries) {
+    if (entry.name.endsWith('/')) continue;
+    if (files.has(entry.name)) throw broken(name, `the .docx holds the entry ${JSON.stringify(entry.name.slice(0, 200))} twice; save it again from Word and retry.`);
+    files.set(entry.name, readZipEntry(bytes, entry, budget, errors));
   }
-  return names;
+  return files;
 }
 
 /**
@@ -43,7 +52,8 @@ export async function extractDocxText(name: string, bytes: Uint8Array): Promise<
   if (!looksLikeZip(bytes)) {
     throw broken(name, 'this is not a .docx file (a .docx is a ZIP archive and this one is not); save the document as .docx and retry.');
   }
-  const entries = zipEntryNames(name, bytes);
+  const files = inflateDocx(name, bytes);
+  const entries = [...files.keys()];
   if (!entries.includes('word/document.xml')) {
     const other = entries.some((e) => e.startsWith('xl/'))
       ? ' It looks like an Excel workbook.'
@@ -54,9 +64,10 @@ export async function extractDocxText(name: string, bytes: Uint8Array): Promise<
           : '';
     throw broken(name, `this ZIP file has no word/document.xml, so it is not a Word document.${other} Save the text as .docx, .txt or .pdf and retry.`);
   }
-  // A private copy as an exact-size ArrayBuffer: mammoth's browser build reads `arrayBuffer`, its Node
-  // build reads `buffer` (any Uint8Array works for JSZip there), so both are given.
-  const copy = bytes.slice();
+  // A clean stored (uncompressed) archive of the checked entries, as an exact-size ArrayBuffer: mammoth's
+  // browser build reads `arrayBuffer`, its Node build reads `buffer` (any Uint8Array works for JSZip
+  // there), so both are given.
+  const copy = zipSync(Object.fromEntries(files), { level: 0 });
   const input = { arrayBuffer: copy.buffer, buffer: copy } as unknown as { arrayBuffer: ArrayBuffer }; // cast: mammoth's types offer one or the other
   let value: string;
   try {

@@ -9,6 +9,7 @@
  */
 import { TributaryError, isTributaryError } from '../core/errors.ts';
 import type * as PdfJsModule from './pdfjs.ts';
+import { PDF_LIMITS, checkPdfStreams } from './pdfStreams.ts';
 
 type PdfJs = typeof PdfJsModule;
 let pdfjs: Promise<PdfJs> | undefined;
@@ -102,6 +103,7 @@ export async function extractPdfText(name: string, bytes: Uint8Array, onProgress
   if (!looksLikePdf(bytes)) {
     throw new TributaryError('file/broken-pdf', 'this is not a PDF file (it has no %PDF header); choose a real PDF or rename the file to its actual type.', name);
   }
+  checkPdfStreams(name, bytes); // decompression bombs are refused before pdf.js decodes anything
   let getDocument: PdfJs['getDocument'];
   try {
     ({ getDocument } = await loadPdfjs());
@@ -122,16 +124,35 @@ export async function extractPdfText(name: string, bytes: Uint8Array, onProgress
   try {
     const doc = await task.promise;
     const total = doc.numPages;
+    // pdf.js finds page p by walking the page tree, so n pages cost O(n²): the cap bounds that time
+    // (50,000 empty pages in 4 MB used to run for minutes) before any page is read.
+    if (total > PDF_LIMITS.maxPages) {
+      throw new TributaryError(
+        'file/too-large',
+        `the PDF has ${total.toLocaleString('en-US')} pages; at most ${PDF_LIMITS.maxPages.toLocaleString('en-US')} are read. Split it into smaller PDFs and add them one by one.`,
+        name,
+      );
+    }
     onProgress?.(0, total);
     const pages: string[] = [];
+    let chars = 0;
     for (let p = 1; p <= total; p++) {
       const page = await doc.getPage(p);
       const content = await page.getTextContent();
-      pages.push(joinLines(pageLines(content.items)));
+      const text = joinLines(pageLines(content.items));
       page.cleanup();
+      chars += text.length;
+      if (chars > PDF_LIMITS.maxTextChars) {
+        throw new TributaryError(
+          'file/too-large',
+          `the PDF holds more than ${PDF_LIMITS.maxTextChars.toLocaleString('en-US')} characters of text (by page ${p}); split it into smaller PDFs and add them one by one.`,
+          name,
+        );
+      }
+      if (text.trim() !== '') pages.push(text);
       onProgress?.(p, total);
     }
-    return pages.filter((t) => t.trim() !== '').join('\n\n');
+    return pages.join('\n\n');
   } catch (e) {
     if (isTributaryError(e)) throw e;
     throw pdfError(name, e);

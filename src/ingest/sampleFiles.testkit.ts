@@ -73,3 +73,51 @@ export function makeDocx(paragraphs: string[]): Uint8Array {
 export function makeZip(files: Record<string, string>): Uint8Array {
   return zipSync(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, strToU8(v)])));
 }
+
+/**
+ * A hand-written PDF (correct xref offsets) with `pageCount` pages in one flat page tree, each page
+ * drawing its content stream from `contents(i)` (raw stream bytes plus extra dictionary entries).
+ * For hostile-input tests: tens of thousands of empty pages, or a FlateDecode bomb.
+ */
+export function makeRawPdf(pageCount: number, contents?: (i: number) => { dict: string; data: Uint8Array } | undefined): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const offsets: number[] = [];
+  let size = 0;
+  const push = (b: Uint8Array | string) => {
+    const bytes = typeof b === 'string' ? strToU8(b, true) : b;
+    parts.push(bytes);
+    size += bytes.length;
+  };
+  push('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n');
+  const obj = (n: number, body: (string | Uint8Array)[]) => {
+    offsets[n] = size;
+    push(`${n} 0 obj\n`);
+    for (const b of body) push(b);
+    push('\nendobj\n');
+  };
+  const firstPage = 3;
+  const firstContent = firstPage + pageCount;
+  obj(1, ['<< /Type /Catalog /Pages 2 0 R >>']);
+  const kids = Array.from({ length: pageCount }, (_, i) => `${firstPage + i} 0 R`).join(' ');
+  obj(2, [`<< /Type /Pages /Count ${pageCount} /Kids [${kids}] >>`]);
+  const streams: { n: number; dict: string; data: Uint8Array }[] = [];
+  for (let i = 0; i < pageCount; i++) {
+    const c = contents?.(i);
+    const ref = c ? ` /Contents ${firstContent + streams.length} 0 R` : '';
+    if (c) streams.push({ n: firstContent + streams.length, ...c });
+    obj(firstPage + i, [`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200]${ref} >>`]);
+  }
+  for (const s of streams) obj(s.n, [`<< /Length ${s.data.length}${s.dict} >>\nstream\n`, s.data, '\nendstream']);
+  const count = firstContent + streams.length;
+  const xref = size;
+  push(`xref\n0 ${count}\n0000000000 65535 f \n`);
+  for (let n = 1; n < count; n++) push(`${String(offsets[n]).padStart(10, '0')} 00000 n \n`);
+  push(`trailer\n<< /Size ${count} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`);
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

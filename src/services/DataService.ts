@@ -16,12 +16,13 @@ import type {
   VoteResult,
 } from '../workerApi/dataApi.ts';
 import type { Address, Datanet, DatanetDraft, Hex, IdentityPublic, ValidationPayload, Verdict } from '../core/types.ts';
+import type { VersionTypedData } from '../core/signing.ts';
 import type { TributaryDB } from '../store/db.ts';
 import type { ServiceContext, ServiceDeps } from './context.ts';
 import { createDatanet, createSignedDatanet, prepareDatanet } from './datanets.ts';
 import { ensureDemoData } from './demo.ts';
 import { createIdentity, listIdentities } from './identities.ts';
-import { exportPack, importPack, importPackFromUrl } from './packs.ts';
+import { exportPack, importPack, importPackFromUrl, versionToSign } from './packs.ts';
 import { previewContributions } from './preview.ts';
 import { PreviewStore } from './previewStore.ts';
 import { prepareContributions, submitContributions, submitSignedContributions } from './submit.ts';
@@ -93,8 +94,12 @@ export class DataService implements DataApi {
     return castSignedVote(this.#ctx, payload, signature);
   }
 
-  exportPack(datanetId: string, version?: number, onProgress?: ProgressCallback): Promise<ExportedPack> {
-    return exportPack(this.#ctx, datanetId, version, onProgress);
+  exportPack(datanetId: string, version?: number, onProgress?: ProgressCallback, ownerVersionSignature?: Hex): Promise<ExportedPack> {
+    return exportPack(this.#ctx, datanetId, version, onProgress, ownerVersionSignature);
+  }
+
+  versionToSign(datanetId: string, version: number): Promise<VersionTypedData> {
+    return versionToSign(this.#ctx, datanetId, version);
   }
 
   importPack(bytes: Uint8Array, source: string, onProgress?: ProgressCallback): Promise<ImportReport> {

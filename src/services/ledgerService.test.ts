@@ -13,7 +13,7 @@ import {
   readTokenInfo,
   sendClaim,
   sendSettlement,
-  signReceipts,
+  signPayment,
   simulateSettlement,
   tokenBalance,
   waitForSuccess,
@@ -22,8 +22,7 @@ import {
 import { startLocalStack, type LocalStack } from '../node/chain/localStack.ts';
 import { postLatestEpochRoot } from '../chain/rootPoster.ts';
 import { planClaim } from '../chain/epochs.ts';
-import type { ReceiptInput } from '../chain/receipt.ts';
-import { summarizeEarnings, type LedgerEntry } from '../core/ledger.ts';
+import { summarizeEarnings } from '../core/ledger.ts';
 import type { Address, Contribution, Datanet, Hex } from '../core/types.ts';
 import { TributaryDB } from '../store/db.ts';
 import { LedgerService, type LedgerChainRef } from './ledgerService.ts';
@@ -106,27 +105,25 @@ describe('ledger service on a real chain', () => {
     };
   }
 
-  const asReceipt = (e: LedgerEntry): ReceiptInput => ({ receiptId: e.id, payer: e.payer, fee: e.fee, deadline: e.deadline, splits: e.splits });
   const pendingOf = (payer: Address) => db.ledgerEntries.where('[chainId+payer+status]').equals([chain.chainId, payer, 'pending']).sortBy('createdAt');
   const nowSeconds = async () => (await stack.publicClient.getBlock()).timestamp;
 
-  /** What the UI does on "Settle": reconcile, sign, fund, dry-run, mark submitting, send, confirm. */
-  async function settle(payerIndex: number, mode: 'direct' | 'pooled', opts: { reject?: 'tx'; crashAfterSend?: boolean } = {}) {
+  /** What the UI does on "Settle": reconcile, build one payment and mark submitting, sign once, fund, dry-run, send, confirm. */
+  async function settle(payerIndex: number, mode: 'direct' | 'pooled', opts: { reject?: 'tx' | 'sign'; crashAfterSend?: boolean } = {}) {
     const payer = stack.accounts[payerIndex]!.address;
     const w = walletOf(payerIndex);
     const c = await w.ctx();
     await svc.reconcile(chain);
-    const entries = await pendingOf(payer);
-    const receipts = entries.map(asReceipt);
-    const signatures = await signReceipts(c, chain.settlement, receipts);
-    await svc.saveSignatures(entries.map((e, i) => ({ id: e.id, signature: signatures[i]! })));
-    const funding = await fundBatch(c, chain.settlement, receipts.reduce((s, r) => s + r.fee, 0n), await nowSeconds());
-    const call = { settlement: chain.settlement, receipts, signatures, payoutMode: mode, funding };
-    await simulateSettlement(c, call);
-    const batch = await svc.beginSettlement(chain.chainId, payer, receipts.map((r) => r.receiptId), mode);
-    if (opts.reject) w.provider.rejectNext();
+    const batch = await svc.prepareSettlement(chain, payer, mode);
     let hash: Hex;
     try {
+      if (opts.reject === 'sign') w.provider.rejectNext();
+      const signature = await signPayment(c, chain.settlement, batch.payment);
+      await svc.settlementSigned(batch.id, signature);
+      const funding = await fundBatch(c, chain.settlement, batch.payment.total, await nowSeconds());
+      const call = { settlement: chain.settlement, payment: batch.payment, signature, funding };
+      await simulateSettlement(c, call);
+      if (opts.reject === 'tx') w.provider.rejectNext();
       hash = await sendSettlement(c, call);
     } catch (e) {
       await svc.settlementFailed(batch.id, (e as Error).message);
@@ -139,7 +136,7 @@ describe('ledger service on a real chain', () => {
     return { batch, hash };
   }
 
-  it('creates a pending receipt whose splits pay the treasury, owner and contributors exactly', async () => {
+  it('creates a pending fee whose splits pay the treasury, owner and contributors exactly', async () => {
     const payer = stack.accounts[1]!.address;
     const e = await svc.payDatanet(chain, { datanetId, payer, fee: 1000n * E18 });
     expect(e.status).toBe('pending');
@@ -150,18 +147,21 @@ describe('ledger service on a real chain', () => {
     await expect(svc.payDatanet(chain, { datanetId, payer, fee: 0n })).rejects.toMatchObject({ code: 'ledger/invalid' });
   });
 
-  it('a transaction rejected in the wallet leaves the ledger pending; a retry settles once, balances match', async () => {
+  it('a payment or transaction rejected in the wallet leaves the ledger pending; a retry settles all fees in one payment, balances match', async () => {
     const payer = stack.accounts[1]!.address;
     await svc.payDatanet(chain, { datanetId, payer, fee: 7n * E18 + 3n });
     const before = await db.ledgerEntries.toArray();
-    await expect(settle(1, 'direct', { reject: 'tx' })).rejects.toMatchObject({ code: 'wallet/rejected' });
-    const after = await db.ledgerEntries.toArray();
-    expect(after.map((e) => [e.id, e.status])).toEqual(before.map((e) => [e.id, e.status]));
-    expect(after.every((e) => e.status === 'pending')).toBe(true);
+    for (const reject of ['sign', 'tx'] as const) {
+      await expect(settle(1, 'direct', { reject })).rejects.toMatchObject({ code: 'wallet/rejected' });
+      const after = await db.ledgerEntries.toArray();
+      expect(after.map((e) => [e.id, e.status])).toEqual(before.map((e) => [e.id, e.status]));
+      expect(after.every((e) => e.status === 'pending')).toBe(true);
+    }
 
     const balances = async () => Promise.all([1, 0, 5, 6, 7].map((i) => tokenBalance(stack.publicClient, chain.token, stack.accounts[i]!.address)));
     const b0 = await balances();
-    const { hash } = await settle(1, 'direct');
+    const { hash, batch } = await settle(1, 'direct');
+    expect(batch.payment.feeCount).toBe(2); // both fees, one signature
     const b1 = await balances();
     const entries = await db.ledgerEntries.toArray();
     expect(entries.every((e) => e.status === 'settled' && e.txHash === hash && e.payoutMode === 'direct')).toBe(true);
@@ -186,26 +186,32 @@ describe('ledger service on a real chain', () => {
 
     // Marked submitting, then the tab closed before the wallet sent anything.
     const e = await svc.payDatanet(chain, { datanetId, payer, fee: 1n * E18 });
-    const b2 = await svc.beginSettlement(chain.chainId, payer, [e.id], 'pooled');
+    const b2 = await svc.prepareSettlement(chain, payer, 'pooled');
     expect(await svc.reconcile(chain)).toMatchObject({ settled: 0, reverted: 1 });
     expect(await db.ledgerEntries.get(e.id)).toMatchObject({ status: 'pending' });
     expect((await db.settlements.get(b2.id))?.status).toBe('failed');
   }, 60_000);
 
-  it('a receipt settled already is refused by the contract (idempotent retries), and the dry run says so', async () => {
+  it('a payment settled already is refused by the contract (idempotent retries), and reconciliation finds it', async () => {
     const payer = stack.accounts[2]!.address;
-    const [e] = await pendingOf(payer);
-    await settle(2, 'pooled');
-    // Pretend the ledger lost track: put it back to pending and try again.
-    await db.ledgerEntries.update(e!.id, { status: 'pending' });
-    await expect(settle(2, 'pooled')).rejects.toMatchObject({ code: 'chain/already-settled' });
-    expect((await db.ledgerEntries.get(e!.id))?.status).toBe('pending');
-    await db.ledgerEntries.update(e!.id, { status: 'submitting', settlementId: 'x' });
-    await svc.reconcile(chain);
-    expect((await db.ledgerEntries.get(e!.id))?.status).toBe('settled');
+    const [e] = await db.ledgerEntries.where('[chainId+payer+status]').equals([chain.chainId, payer, 'pending']).toArray();
+    const { batch } = await settle(2, 'pooled');
+    expect(batch.feeIds).toEqual([e!.id]);
+    const record = await db.settlements.get(batch.id);
+    const c = await walletOf(2).ctx();
+    // sending the same signed payment again: the dry run says it is settled already
+    const funding = await fundBatch(c, chain.settlement, record!.total, await nowSeconds());
+    await expect(simulateSettlement(c, { settlement: chain.settlement, payment: record!.payment, signature: record!.signature!, funding })).rejects.toMatchObject({
+      code: 'chain/already-settled',
+    });
+    // the ledger lost track after sending: reconciliation reads the payment as settled, with its transaction
+    await db.settlements.update(batch.id, { status: 'submitting' });
+    await db.ledgerEntries.update(e!.id, { status: 'submitting' });
+    expect(await svc.reconcile(chain)).toMatchObject({ settled: 1 });
+    expect(await db.ledgerEntries.get(e!.id)).toMatchObject({ status: 'settled', txHash: record!.txHash });
   }, 60_000);
 
-  it('refuses a batch the payer cannot afford, before any transaction', async () => {
+  it('refuses a payment the payer cannot afford, before any transaction', async () => {
     const payer = stack.accounts[3]!.address;
     await svc.payDatanet(chain, { datanetId, payer, fee: 2_000_000n * E18 });
     await expect(settle(3, 'direct')).rejects.toMatchObject({ code: 'chain/insufficient-funds' });

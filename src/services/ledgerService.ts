@@ -1,35 +1,44 @@
 /**
- * The ledger's service (runs in the ledger worker, `workers/ledger.worker.ts`): creates receipts, keeps the
- * ledger's bookkeeping around settlements and claims, and reconciles it with the chain. Chain reads go
- * through an injected `LedgerChainReader` (the worker builds it from `src/chain`), so this layer stays
- * free of network code and tests can use a real anvil or a fake.
+ * The ledger's service (runs in the chain worker, `workers/ledger.worker.ts`): creates fees ("Pay a
+ * Datanet", and answer fees from attribution records), builds the one payment that settles a payer's
+ * pending fees, keeps the bookkeeping around settlements and claims, and reconciles it with the chain.
+ * Chain reads go through an injected `LedgerChainReader` (the worker builds it from `src/chain`), so this
+ * layer stays free of network code and tests can use a real anvil or a fake.
  *
- * Sending transactions is not done here: only the user's wallet (main thread) can. The UI calls
- * `beginSettlement` BEFORE it asks the wallet to send, `settlementSent` as soon as it has the hash,
- * then `settlementConfirmed` / `settlementFailed`. A tab closed in between leaves entries `submitting`;
- * `reconcile` (on start and before every settlement) asks the chain what happened to them.
+ * Signing and sending are not done here: only the user's wallet (main thread) can. The UI calls
+ * `prepareSettlement` (fees -> `submitting`, the payment built and recorded) BEFORE it asks the wallet
+ * to sign, `settlementSigned` / `settlementSent` as soon as it has the signature / hash, then
+ * `settlementConfirmed` / `settlementFailed`. A tab closed in between leaves a settlement `submitting`;
+ * `reconcile` (on start and before every settlement) asks the chain what happened to its payment.
  */
-import { CHAIN_SETTINGS_KEY, type ChainSettings, type ClaimPlanInfo, type LedgerApi, type LedgerChainRef, type PayDatanetInput, type ReconcileReport } from '../workerApi/ledgerApi.ts';
+import { CHAIN_SETTINGS_KEY, type ChainSettings, type ClaimPlanInfo, type LedgerApi, type LedgerChainRef, type PayDatanetInput, type ReconcileReport, type SetPriceInput } from '../workerApi/ledgerApi.ts';
+import { paymentId, settlementDomain } from '../chain/payment.ts';
 import { TributaryError } from '../core/errors.ts';
 import type { ClaimRecord, LedgerEntry, PayoutMode, SettlementRecord } from '../core/ledger.ts';
-import { buildReceipt } from '../core/receiptSplit.ts';
+import { buildDatanetFee } from '../core/feeSplit.ts';
+import { buildPayment, datanetFeeSubject } from '../core/payment.ts';
 import type { Address, Hex } from '../core/types.ts';
 import type { TributaryDB } from '../store/db.ts';
+import { adaptersTable } from '../store/adapters.ts';
+import { setPrice } from '../store/prices.ts';
 import { setSetting } from '../store/settings.ts';
 import {
   addClaim,
   addLedgerEntry,
   beginSettlement,
+  entriesOfPayer,
   cancelPendingEntry,
   expireEntries,
   resolveSubmitting,
   settlementConfirmed,
   settlementFailed,
   settlementSent,
-  submittingEntries,
+  settlementSigned,
+  submittingSettlements,
   updateClaim,
   type ChainVerdict,
 } from '../store/ledger.ts';
+import { recordAnswer, type RecordAnswerInput, type RecordedAnswer } from './answerFees.ts';
 import { asTributaryError, canonicalAddress, randomHex } from './util.ts';
 
 export type TxState = 'success' | 'reverted' | 'pending' | 'unknown';
@@ -38,10 +47,10 @@ export type TxState = 'success' | 'reverted' | 'pending' | 'unknown';
 export interface LedgerChainReader {
   /** The Settlement contract's treasury (TREASURY splits must pay it). */
   treasury(): Promise<Address>;
-  /** `settled(receiptId)` for each id, in order. */
+  /** `settled(paymentId)` for each id, in order. */
   settled(ids: Hex[]): Promise<boolean[]>;
-  /** The settling transaction and payout mode of each id that has a `ReceiptSettled` log. */
-  settlementOf(ids: Hex[]): Promise<Map<Hex, { txHash: Hex; payoutMode: PayoutMode }>>;
+  /** The settling transaction and payout mode of each id with a `PaymentSettled` log of `payer`. */
+  settlementOf(ids: Hex[], payer: Address): Promise<Map<Hex, { txHash: Hex; payoutMode: PayoutMode }>>;
   transactionState(hash: Hex): Promise<TxState>;
   /** The latest block's timestamp (Unix seconds). */
   latestTimestamp(): Promise<bigint>;
@@ -57,8 +66,10 @@ export interface LedgerDeps {
 
 export type { LedgerChainRef };
 
-/** How long a "Pay a Datanet" receipt can wait to be settled. */
-export const RECEIPT_LIFETIME_SECONDS = 30n * 24n * 3600n;
+/** How long a fee can wait to be settled before it lapses. */
+export const FEE_LIFETIME_SECONDS = 30n * 24n * 3600n;
+/** How long a signed payment stays valid: it is signed just before it is sent. */
+export const PAYMENT_LIFETIME_SECONDS = 24n * 3600n;
 
 export class LedgerService implements LedgerApi {
   readonly #db: TributaryDB;
@@ -74,9 +85,9 @@ export class LedgerService implements LedgerApi {
   }
 
   /**
-   * A pending "Pay a Datanet" receipt: `fee` from `payer` to the Datanet's current version, split by
-   * core/receiptSplit (treasury, the Datanet's policy, contributors by accepted passages). Nothing is
-   * signed or sent yet: the payer signs when settling.
+   * A pending "Pay a Datanet" fee: `fee` from `payer` to the Datanet's current version, split by
+   * core/feeSplit (treasury, the Datanet's policy, contributors by accepted passages). Nothing is
+   * signed or sent yet: the payer signs one payment for all pending fees when settling.
    */
   async payDatanet(chain: LedgerChainRef, input: PayDatanetInput): Promise<LedgerEntry> {
     const db = this.#db;
@@ -97,7 +108,7 @@ export class LedgerService implements LedgerApi {
       throw chainUnreachable(chain, e);
     }
     const now = this.#deps.now();
-    const receipt = buildReceipt({
+    const built = buildDatanetFee({
       fee: input.fee,
       payer,
       datanet: { id: datanet.id, owner: datanet.owner, rewardPolicy: datanet.rewardPolicy },
@@ -105,21 +116,22 @@ export class LedgerService implements LedgerApi {
       contributions: accepted.map((c) => ({ id: c.id, contributor: c.contributor })),
       chunkCounts: new Map(accepted.map((c) => [c.id, c.chunkCount])),
       treasury,
-      deadline: BigInt(Math.floor(now / 1000)) + RECEIPT_LIFETIME_SECONDS,
-      receiptId: `0x${randomHex(this.#deps.randomBytes, 32)}`,
+      deadline: BigInt(Math.floor(now / 1000)) + FEE_LIFETIME_SECONDS,
+      feeId: `0x${randomHex(this.#deps.randomBytes, 32)}`,
     });
     const entry: LedgerEntry = {
-      id: receipt.receiptId,
+      id: built.feeId,
       kind: 'pay-datanet',
+      subject: datanetFeeSubject(datanet.id, built.version),
       payer,
-      fee: receipt.fee,
-      deadline: receipt.deadline,
-      splits: receipt.splits,
-      lines: receipt.lines,
-      recipients: [...new Set(receipt.splits.map((s) => s.recipient))],
+      fee: built.fee,
+      deadline: built.deadline,
+      splits: built.splits,
+      lines: built.lines,
+      recipients: [...new Set(built.splits.map((s) => s.recipient))],
       datanetId: datanet.id,
       datanetName: datanet.name,
-      version: receipt.version,
+      version: built.version,
       chainId: chain.chainId,
       settlementContract: chain.settlement,
       status: 'pending',
@@ -135,42 +147,83 @@ export class LedgerService implements LedgerApi {
   }
 
   /**
-   * Brings the ledger in line with the chain: entries left `submitting` become `settled` (with their
-   * transaction, from the logs) when `settled(receiptId)` is true, else `pending` again (unless their
-   * transaction is still waiting to be mined); pending entries past their deadline become `failed`.
+   * Sets the price per answer of a model or adapter. An adapter that names its owner can only be priced
+   * by that owner; a model (or an adapter without an owner) is priced by whoever sets it here, who then
+   * receives the owner's cut.
+   * @throws TributaryError `fee/invalid` for a bad amount, `validation/not-owner` for someone else's adapter.
+   */
+  async setPrice(input: SetPriceInput): Promise<void> {
+    const owner = canonicalAddress(input.owner);
+    if (input.kind === 'adapter') {
+      const a = await adaptersTable(this.#db).get(input.id as Hex);
+      if (!a) throw new TributaryError('lora/not-found', 'This adapter is not installed here.', input.id);
+      if (a.owner && a.owner.toLowerCase() !== owner.toLowerCase()) {
+        throw new TributaryError('validation/not-owner', `Only the adapter's owner ${a.owner} can set its price: switch to that identity.`, a.name);
+      }
+    }
+    await setPrice(this.#db, { kind: input.kind, id: input.id, amount: input.amount, owner, ...(input.ownerBps === undefined ? {} : { ownerBps: input.ownerBps }) }, this.#deps.now());
+  }
+
+  /**
+   * Stores an answer's attribution record and, when its model or adapter is priced, adds its pending fee
+   * (split by the record, core/answerFee) for `input.payer` on `chain` (none without a chain or payer).
+   */
+  async recordAnswer(chain: LedgerChainRef | null, input: RecordAnswerInput): Promise<RecordedAnswer> {
+    const now = this.#deps.now();
+    let feeChain: { chainId: number; settlement: Address; treasury: Address } | null = null;
+    if (chain) {
+      try {
+        feeChain = { chainId: chain.chainId, settlement: chain.settlement, treasury: chain.treasury ?? (await this.#deps.reader(chain).treasury()) };
+      } catch (e) {
+        throw chainUnreachable(chain, e);
+      }
+    }
+    try {
+      return await recordAnswer(this.#db, { ...input, payer: input.payer ? canonicalAddress(input.payer) : null }, {
+        chain: feeChain,
+        now,
+        feeId: `0x${randomHex(this.#deps.randomBytes, 32)}`,
+        deadline: BigInt(Math.floor(now / 1000)) + FEE_LIFETIME_SECONDS,
+      });
+    } catch (e) {
+      throw asTributaryError(e);
+    }
+  }
+
+  /**
+   * Brings the ledger in line with the chain: settlements left `submitting` are confirmed (with their
+   * transaction, from the payer's logs) when `settled(paymentId)` is true, else failed and their fees
+   * `pending` again (unless their transaction is still waiting to be mined); pending fees past their
+   * deadline lapse (`failed`).
    */
   async reconcile(chain: LedgerChainRef): Promise<ReconcileReport> {
     const db = this.#db;
     const reader = this.#deps.reader(chain);
-    const stuck = await submittingEntries(db, chain.chainId);
+    const stuck = await submittingSettlements(db, chain.chainId);
     let settled = 0;
     let reverted = 0;
     try {
       if (stuck.length > 0) {
-        const ids = stuck.map((e) => e.id);
-        const onChain = await reader.settled(ids);
-        const settledIds = ids.filter((_, i) => onChain[i]);
-        const found = settledIds.length > 0 ? await reader.settlementOf(settledIds) : new Map<Hex, { txHash: Hex; payoutMode: PayoutMode }>();
-        const txStates = new Map<Hex, TxState>();
-        for (const e of stuck) {
-          if (e.txHash && !txStates.has(e.txHash)) txStates.set(e.txHash, await reader.transactionState(e.txHash));
-        }
-        const verdicts: ChainVerdict[] = stuck.map((e, i): ChainVerdict => {
+        const onChain = await reader.settled(stuck.map((s) => s.paymentId));
+        const verdicts: ChainVerdict[] = [];
+        for (const [i, s] of stuck.entries()) {
           if (onChain[i]) {
-            const log = found.get(e.id);
-            return { id: e.id, settled: true, ...(log ? { txHash: log.txHash, payoutMode: log.payoutMode } : {}) };
+            const log = (await reader.settlementOf([s.paymentId], s.payer)).get(s.paymentId);
+            verdicts.push({ settlementId: s.id, settled: true, ...(log ? { txHash: log.txHash } : {}) });
+            continue;
           }
-          const state = e.txHash ? txStates.get(e.txHash) : 'unknown';
-          if (state === 'pending') return { id: e.id, settled: false, inFlight: true, reason: 'Its transaction is still waiting to be mined.' };
-          return {
-            id: e.id,
-            settled: false,
-            reason:
-              state === 'reverted'
-                ? 'Its settlement transaction reverted; nothing was paid. Settle it again.'
-                : 'Its settlement was not completed (the page was closed or the transaction was never sent); nothing was paid. Settle it again.',
-          };
-        });
+          const state = s.txHash ? await reader.transactionState(s.txHash) : 'unknown';
+          if (state === 'pending') verdicts.push({ settlementId: s.id, settled: false, inFlight: true, reason: 'Its transaction is still waiting to be mined.' });
+          else
+            verdicts.push({
+              settlementId: s.id,
+              settled: false,
+              reason:
+                state === 'reverted'
+                  ? 'Its settlement transaction reverted; nothing was paid. Settle it again.'
+                  : 'Its settlement was not completed (the page was closed or the transaction was never sent); nothing was paid. Settle it again.',
+            });
+        }
         ({ settled, reverted } = await resolveSubmitting(db, verdicts, this.#deps.now()));
       }
       const expired = await expireEntries(db, chain.chainId, await reader.latestTimestamp(), this.#deps.now());
@@ -180,32 +233,46 @@ export class LedgerService implements LedgerApi {
     }
   }
 
-  /** Keeps the payer's receipt signatures, so a retry does not ask the wallet again. */
-  async saveSignatures(signatures: { id: Hex; signature: Hex }[]): Promise<void> {
-    const db = this.#db;
+  /**
+   * Builds the one payment that settles every pending fee of `payer` on this chain and deployment
+   * (their total, their splits added up per recipient, the Merkle root of the fees), records it and
+   * marks the fees `submitting` — all before the wallet is asked to sign. Returns the settlement
+   * (with the payment to sign and its id).
+   * @throws TributaryError `ledger/invalid` when there is nothing to settle.
+   */
+  async prepareSettlement(chain: LedgerChainRef, payer: Address, payoutMode: PayoutMode, feeIds?: Hex[]): Promise<SettlementRecord> {
+    const who = canonicalAddress(payer);
+    const pending = (await entriesOfPayer(this.#db, chain.chainId, who, 'pending')).filter(
+      (e) => e.settlementContract.toLowerCase() === chain.settlement.toLowerCase() && (!feeIds || feeIds.includes(e.id)),
+    );
+    if (pending.length === 0) throw new TributaryError('ledger/invalid', `Nothing to settle: ${who} has no pending fees on ${chain.name}.`);
     const now = this.#deps.now();
-    await db.transaction('rw', db.ledgerEntries, async () => {
-      for (const { id, signature } of signatures) {
-        await db.ledgerEntries.where('id').equals(id).filter((e) => e.status === 'pending').modify({ signature, updatedAt: now });
-      }
+    const payment = buildPayment({
+      payer: who,
+      nonce: `0x${randomHex(this.#deps.randomBytes, 32)}`,
+      deadline: BigInt(Math.floor(now / 1000)) + PAYMENT_LIFETIME_SECONDS,
+      payoutMode,
+      fees: pending.map((e) => ({ id: e.id, subject: e.subject, fee: e.fee, splits: e.splits })),
+    });
+    return beginSettlement(this.#db, {
+      id: `st-${randomHex(this.#deps.randomBytes, 8)}`,
+      chainId: chain.chainId,
+      payer: who,
+      feeIds: pending.map((e) => e.id),
+      payoutMode,
+      payment,
+      paymentId: paymentId(payment, settlementDomain(chain.chainId, chain.settlement)),
+      now,
     });
   }
 
-  /** The payer withdraws a pending receipt (see store/ledger `cancelPendingEntry`). */
+  /** The payer withdraws a pending fee (see store/ledger `cancelPendingEntry`). */
   cancelReceipt(id: Hex, payer: Address): Promise<LedgerEntry> {
     return cancelPendingEntry(this.#db, id, payer, this.#deps.now());
   }
 
-  /** Marks the receipts `submitting` in a new batch (all or nothing). Call before sending. */
-  beginSettlement(chainId: number, payer: Address, receiptIds: Hex[], payoutMode: PayoutMode): Promise<SettlementRecord> {
-    return beginSettlement(this.#db, {
-      id: `st-${randomHex(this.#deps.randomBytes, 8)}`,
-      chainId,
-      payer: canonicalAddress(payer),
-      receiptIds,
-      payoutMode,
-      now: this.#deps.now(),
-    });
+  settlementSigned(settlementId: string, signature: Hex): Promise<void> {
+    return settlementSigned(this.#db, settlementId, signature, this.#deps.now());
   }
 
   settlementSent(settlementId: string, txHash: Hex): Promise<void> {

@@ -6,6 +6,9 @@
  *   creating a wallet-owned Datanet (services/datanets `createSignedDatanet`) stores the wallet's, both
  *   as the setting `datanetSignature:<datanetId>` (store/settings `datanetSignatureKey`). The signed fields
  *   (core/signing `DatanetSigned`) never change locally, so the stored signature stays valid.
+ * - Export also carries the owner's signature publishing the version (core/signing `signVersion`): made
+ *   with the owner's local key, or kept (setting `versionSignature:<id>:<version>`) from the pack it came
+ *   in or from the owner's wallet (`versionToSign`, then `exportPack(..., ownerVersionSignature)`).
  * - Import verifies everything first (core/pack `readPackArchive`), then writes in ONE transaction, so
  *   a failure writes nothing. Ids already present are skipped (re-importing a pack, or an older version
  *   of it, is a no-op apart from a missing version record). Imported validations do not change local
@@ -15,10 +18,11 @@ import type { ExportedPack, ImportReport, ProgressCallback } from '../workerApi/
 import { TributaryError } from '../core/errors.ts';
 import type { PackContents, VerifiedPack } from '../core/pack/types.ts';
 import { readPackArchive, readPackFolder } from '../core/pack/readPack.ts';
+import { verifyPackIndexes } from '../attribution/packIndexes.ts';
 import { writePack } from '../core/pack/writePack.ts';
-import { signDatanet } from '../core/signing.ts';
-import type { Passage, Contribution, Datanet, Hex, Validation } from '../core/types.ts';
-import { datanetSignatureKey, getSetting, setSetting } from '../store/settings.ts';
+import { canonicalSignature, signDatanet, signVersion, verifyVersion, versionTypedData, type VersionTypedData } from '../core/signing.ts';
+import type { Passage, Contribution, Datanet, DatanetVersion, Hex, Validation } from '../core/types.ts';
+import { datanetSignatureKey, getSetting, setSetting, versionSignatureKey } from '../store/settings.ts';
 import type { ServiceContext } from './context.ts';
 import { download, resolveUrl } from './download.ts';
 import { requireDatanet } from './preview.ts';
@@ -33,6 +37,7 @@ export async function exportPack(
   datanetId: string,
   version?: number,
   onProgress?: ProgressCallback,
+  ownerVersionSignature?: Hex,
 ): Promise<ExportedPack> {
   const { db } = ctx;
   const datanet = await requireDatanet(ctx, datanetId);
@@ -63,11 +68,13 @@ export async function exportPack(
     return { record, contributions, chunks, validations };
   });
   const datanetSignature = await datanetSignatureFor(ctx, datanet);
+  const versionSignature = await versionSignatureFor(ctx, datanet, gathered.record, ownerVersionSignature);
   onProgress?.({ stage: 'writing', done: 0, total: 1, subject: datanet.name });
   const contents: PackContents = {
     datanet: { ...datanet, currentVersion: v },
     datanetSignature,
     version: gathered.record,
+    versionSignature,
     // A pack holds a version's contributions as accepted, whatever happened to them since.
     contributions: gathered.contributions.map((c) => ({ ...c, status: 'accepted' })),
     chunks: gathered.chunks,
@@ -89,6 +96,40 @@ async function datanetSignatureFor(ctx: ServiceContext, datanet: Datanet): Promi
     "Its owner's key is not in this browser and no owner signature was kept for it, so it cannot be exported.",
     datanet.name,
   );
+}
+
+/**
+ * The owner's signature publishing `version`: made with the owner's local key; else one kept (from the
+ * pack it came in, or from an earlier wallet signature); else `given` (the owner's wallet signed
+ * `versionTypedData` just now), checked and kept. Anyone else cannot publish a version of the Datanet.
+ */
+async function versionSignatureFor(ctx: ServiceContext, datanet: Datanet, version: DatanetVersion, given?: Hex): Promise<Hex> {
+  const owner = await ctx.db.identities.get(canonicalAddress(datanet.owner));
+  if (owner) return signVersion(datanet, version, owner.privateKey);
+  const key = versionSignatureKey(datanet.id, version.version);
+  const kept = await getSetting<Hex>(ctx.db, key);
+  if (kept && (await verifyVersion(datanet, version, kept))) return kept;
+  if (given !== undefined) {
+    const signature = canonicalSignature(given);
+    if (!(await verifyVersion(datanet, version, signature))) {
+      throw new TributaryError('signature/invalid', `The signature is not the owner's (${datanet.owner}) publication of version ${version.version}: sign it in the owner's wallet.`, datanet.name);
+    }
+    await setSetting(ctx.db, key, signature);
+    return signature;
+  }
+  throw new TributaryError(
+    'pack/signature',
+    `Version ${version.version} needs its owner's publication signature (${datanet.owner}): sign it in the owner's wallet, then export again.`,
+    datanet.name,
+  );
+}
+
+/** The typed data the owner's wallet signs to publish a version (for `exportPack`'s `ownerVersionSignature`). */
+export async function versionToSign(ctx: ServiceContext, datanetId: string, version: number): Promise<VersionTypedData> {
+  const datanet = await requireDatanet(ctx, datanetId);
+  const record = await ctx.db.versions.get([datanet.id, version]);
+  if (!record) throw new TributaryError('datanet/not-found', `This Datanet has no version ${version} here.`, datanet.name);
+  return versionTypedData(datanet, record);
 }
 
 /** A reader failure as a TributaryError (a reader bug on strange input must not leak a TypeError). */
@@ -115,7 +156,7 @@ export async function importPackFromUrl(ctx: ServiceContext, url: string, onProg
   let pack: VerifiedPack;
   if (resolved.pathname.endsWith('manifest.json')) {
     try {
-      pack = await readPackFolder((path: string) => download(ctx, resolveUrl(path, href).href, onProgress), onProgress);
+      pack = await readPackFolder((path: string, maxBytes: number) => download(ctx, resolveUrl(path, href).href, onProgress, maxBytes), onProgress);
     } catch (e) {
       throw asPackError(e, href);
     }
@@ -132,6 +173,8 @@ export async function importPackFromUrl(ctx: ServiceContext, url: string, onProg
 
 /** Writes a verified pack in one transaction; see the module comment for the rules. */
 async function writeVerifiedPack(ctx: ServiceContext, pack: VerifiedPack, source: string, onProgress?: ProgressCallback): Promise<ImportReport> {
+  // prebuilt indexes/ must be exactly this version's (attribution/index-corrupt or -mismatch), before anything is written
+  verifyPackIndexes(pack);
   const { db } = ctx;
   const { datanet: incoming, version, manifestHash } = pack;
   const now = ctx.deps.now();
@@ -156,6 +199,7 @@ async function writeVerifiedPack(ctx: ServiceContext, pack: VerifiedPack, source
           await updateDatanet(db, existing.id, existing.origin.kind === 'pack' ? { currentVersion: version.version, origin } : { currentVersion: version.version });
         }
         if (!(await getSetting(db, datanetSignatureKey(incoming.id)))) await setSetting(db, datanetSignatureKey(incoming.id), pack.datanetSignature);
+        await setSetting(db, versionSignatureKey(incoming.id, version.version), pack.versionSignature);
 
         const localVersion = await db.versions.get([incoming.id, version.version]);
         if (!localVersion) await addVersion(db, version);

@@ -52,9 +52,15 @@ describe('wallet-owned Datanets', () => {
     await env.svc.castVote(c.id, cast.bob, 'approve', '');
     const vote = await env.svc.castVote(c.id, cast.carol, 'approve', '');
     expect(vote.version?.version).toBe(1);
-    const pack = await env.svc.exportPack(stored.id);
+    // Only the owner publishes a version: without the wallet's publication signature there is no pack.
+    expect((await rejection(env.svc.exportPack(stored.id))).code).toBe('pack/signature');
+    const toSign = await env.svc.versionToSign(stored.id, 1);
+    expect((await rejection(env.svc.exportPack(stored.id, 1, undefined, await wallet().signTypedData(toSign)))).code).toBe('signature/invalid');
+    const pack = await env.svc.exportPack(stored.id, 1, undefined, await w.signTypedData(toSign));
     const read = await readPackArchive(pack.bytes);
     expect(read.datanet.owner).toBe(w.address);
+    // The publication signature is kept: the next export needs no wallet.
+    expect((await env.svc.exportPack(stored.id)).manifestHash).toBe(pack.manifestHash);
     expect(read.datanetSignature).toBe(signature);
 
     // And another browser imports it.
@@ -124,7 +130,7 @@ describe('wallet-owned Datanets', () => {
     expect(result.validation.role).toBe('owner');
     expect(result.version?.version).toBe(1);
     expect((await env.db.datanets.get(dn.id))?.currentVersion).toBe(1);
-    const pack = await env.svc.exportPack(dn.id);
+    const pack = await env.svc.exportPack(dn.id, 1, undefined, await w.signTypedData(await env.svc.versionToSign(dn.id, 1)));
     const read = await readPackArchive(pack.bytes);
     expect(read.validations.map((v) => v.validator)).toEqual([w.address]);
   });

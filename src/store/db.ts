@@ -10,7 +10,9 @@ import type {
   Reputation,
   Validation,
 } from '../core/types.ts';
+import type { AttributionRecord } from '../core/attribution/types.ts';
 import type { ClaimRecord, LedgerEntry, SettlementRecord } from '../core/ledger.ts';
+import { datanetFeeSubject } from '../core/payment.ts';
 
 /** One upload counted against the per-contributor, per-Datanet, per-day limits. */
 export interface UploadRecord {
@@ -47,6 +49,25 @@ export interface ReservedRecord {
   [field: string]: unknown;
 }
 
+/**
+ * An answer's attribution record as stored (schema version 3; the table was reserved as `receipts`).
+ * Keyed by the record's hash (`attributionRecordHash`), the value an answer's fee commits to.
+ */
+export interface StoredAttributionRecord {
+  hash: Hex;
+  record: AttributionRecord;
+  /** The chat answer it belongs to (a conversation may later store answers by this id). */
+  answerId: string;
+  /** The answer's text and prompt, kept locally so credited contributors can see what credited them. */
+  prompt: string;
+  answer: string;
+  /** Denormalised for the Datanet leaderboard and "answers that credited me". */
+  datanetIds: string[];
+  contributionIds: Hex[];
+  contributors: Address[];
+  createdAt: number;
+}
+
 export const DB_NAME = 'tributary';
 
 export class TributaryDB extends Dexie {
@@ -65,8 +86,9 @@ export class TributaryDB extends Dexie {
   adapters!: EntityTable<ReservedRecord, 'id'>;
   trainingRuns!: EntityTable<ReservedRecord, 'id'>;
   inferences!: EntityTable<ReservedRecord, 'id'>;
-  receipts!: EntityTable<ReservedRecord, 'id'>;
-  /** Settlement ledger (schema version 2): one entry per receipt, see core/ledger. */
+  /** Attribution records of answers (schema version 3; replaces the reserved `receipts` table). */
+  attributionRecords!: EntityTable<StoredAttributionRecord, 'hash'>;
+  /** Settlement ledger (schema version 2): one entry per fee, see core/ledger. */
   ledgerEntries!: EntityTable<LedgerEntry, 'id'>;
   settlements!: EntityTable<SettlementRecord, 'id'>;
   claims!: EntityTable<ClaimRecord, 'id'>;
@@ -102,6 +124,38 @@ export class TributaryDB extends Dexie {
       settlements: 'id, status, chainId, payer, createdAt',
       claims: 'id, chainId, account, [chainId+account], createdAt',
     });
+    // Version 3: one word, one meaning. The reserved `receipts` table (meant for attribution, never written
+    // by the app) becomes `attributionRecords`; ledger entries are fees settled by signed payments, so
+    // settlement records name their `feeIds` (were `receiptIds`) and every entry gets the `subject` its
+    // payment's fees tree commits to. Any row of `receipts` is copied; the old table goes in version 4.
+    this.version(3)
+      .stores({
+        attributionRecords: 'hash, answerId, createdAt, *datanetIds, *contributionIds, *contributors',
+        ledgerEntries:
+          'id, status, payer, chainId, datanetId, settlementId, createdAt, kind, subject, answerId, *recipients, [chainId+status], [chainId+payer+status]',
+      })
+      .upgrade(async (tx) => {
+        const old = await tx.table('receipts').toArray();
+        for (const row of old as Partial<StoredAttributionRecord & { id: string }>[]) {
+          if (row.record && typeof row.hash === 'string') await tx.table('attributionRecords').put(row);
+        }
+        await tx
+          .table('settlements')
+          .toCollection()
+          .modify((s: Record<string, unknown>) => {
+            if (Array.isArray(s.receiptIds) && !Array.isArray(s.feeIds)) s.feeIds = s.receiptIds;
+            delete s.receiptIds;
+          });
+        await tx
+          .table('ledgerEntries')
+          .toCollection()
+          .modify((e: Record<string, unknown>) => {
+            if (typeof e.subject !== 'string') e.subject = datanetFeeSubject(String(e.datanetId), Number(e.version));
+            if (e.kind === 'attribution') e.kind = 'answer';
+            delete e.signature; // payments are signed now, not fees
+          });
+      });
+    this.version(4).stores({ receipts: null });
   }
 }
 

@@ -1,18 +1,21 @@
 /**
- * The settlement ledger's repository: receipts (ledger entries), settlement batches and claims, and the
- * state transitions between them. Every transition is one Dexie transaction that re-reads what it
- * changes, so a second tab, a retry or a crash halfway can never settle (or count) a receipt twice:
+ * The settlement ledger's repository: fees (ledger entries), settlements (one signed payment each) and
+ * claims, and the state transitions between them. Every transition is one Dexie transaction that re-reads
+ * what it changes, so a second tab, a retry or a crash halfway can never settle (or count) a fee twice:
  *
- * - `beginSettlement` moves `pending` entries to `submitting` together with a new settlement record —
- *   before anything is sent to the wallet. It refuses entries that are not `pending` any more.
- * - `settlementSent` stores the transaction hash as soon as the wallet returns it.
- * - `settlementConfirmed` moves the batch's `submitting` entries to `settled` (the chain says so).
+ * - `beginSettlement` moves `pending` fees to `submitting` together with a new settlement record holding
+ *   the payment built from them and its id — before anything is signed or sent. It refuses fees that are
+ *   not `pending` any more.
+ * - `settlementSigned` keeps the payer's signature; `settlementSent` the transaction hash.
+ * - `settlementConfirmed` moves the settlement's `submitting` fees to `settled` (the chain says so).
  * - `settlementFailed` moves them back to `pending` (rejected in the wallet, reverted, dropped).
- * - `resolveSubmitting` is the reconciliation step: for entries left `submitting` (tab closed mid-way),
- *   the caller reads `settled(receiptId)` on chain and passes the answers here.
+ * - `resolveSubmitting` is the reconciliation step: for settlements left `submitting` (tab closed
+ *   mid-way), the caller reads `settled(paymentId)` and the payer's `PaymentSettled` logs on chain and
+ *   passes the answers here.
  */
 import { TributaryError } from '../core/errors.ts';
 import type { ClaimRecord, LedgerEntry, LedgerStatus, PayoutMode, SettlementRecord } from '../core/ledger.ts';
+import type { Payment } from '../core/payment.ts';
 import type { Address, Hex } from '../core/types.ts';
 import type { TributaryDB } from './db.ts';
 
@@ -42,48 +45,57 @@ export async function entriesPaying(db: TributaryDB, chainId: number, account: A
   return rows.filter((e) => e.chainId === chainId);
 }
 
-/** Entries left `submitting` on `chainId` (from a send that never finished). */
-export function submittingEntries(db: TributaryDB, chainId: number): Promise<LedgerEntry[]> {
-  return db.ledgerEntries.where('[chainId+status]').equals([chainId, 'submitting']).toArray();
+/** Settlements left `submitting` on `chainId` (from a send that never finished). */
+export function submittingSettlements(db: TributaryDB, chainId: number): Promise<SettlementRecord[]> {
+  return db.settlements.where('status').equals('submitting').filter((s) => s.chainId === chainId).toArray();
 }
 
 export interface BeginSettlement {
   id: string;
   chainId: number;
   payer: Address;
-  receiptIds: Hex[];
+  feeIds: Hex[];
   payoutMode: PayoutMode;
+  /** The payment built from exactly these fees (core/payment `buildPayment`) and its id. */
+  payment: Payment;
+  paymentId: Hex;
   now: number;
 }
 
 /**
- * Moves the given `pending` entries of `payer` to `submitting` and records the batch — all or nothing.
+ * Moves the given `pending` fees of `payer` to `submitting` and records the settlement — all or nothing.
  * @throws TributaryError `ledger/not-pending` when one of them is not pending any more (settled or
- * being settled elsewhere), `ledger/invalid` when it belongs to another payer or chain.
+ * being settled elsewhere), `ledger/invalid` when it belongs to another payer or chain, or when the
+ * payment's total is not theirs.
  */
 export async function beginSettlement(db: TributaryDB, b: BeginSettlement): Promise<SettlementRecord> {
-  if (b.receiptIds.length === 0) throw new TributaryError('ledger/invalid', 'Nothing to settle: there are no pending receipts.');
+  if (b.feeIds.length === 0) throw new TributaryError('ledger/invalid', 'Nothing to settle: there are no pending fees.');
   return db.transaction('rw', [db.ledgerEntries, db.settlements], async () => {
-    const entries = await db.ledgerEntries.bulkGet(b.receiptIds);
+    const entries = await db.ledgerEntries.bulkGet(b.feeIds);
     let total = 0n;
     for (const [i, e] of entries.entries()) {
-      const id = b.receiptIds[i]!;
-      if (!e) throw new TributaryError('ledger/invalid', 'This receipt is not in the ledger.', id);
+      const id = b.feeIds[i]!;
+      if (!e) throw new TributaryError('ledger/invalid', 'This fee is not in the ledger.', id);
       if (e.chainId !== b.chainId || e.payer.toLowerCase() !== b.payer.toLowerCase()) {
-        throw new TributaryError('ledger/invalid', 'This receipt belongs to another payer or chain: settle it from that account and chain.', id);
+        throw new TributaryError('ledger/invalid', 'This fee belongs to another payer or chain: settle it from that account and chain.', id);
       }
       if (e.status !== 'pending') {
-        throw new TributaryError('ledger/not-pending', `This receipt is ${e.status}, not pending: it is not settled again.`, id);
+        throw new TributaryError('ledger/not-pending', `This fee is ${e.status}, not pending: it is not settled again.`, id);
       }
       total += e.fee;
+    }
+    if (total !== b.payment.total || b.payment.feeCount !== b.feeIds.length) {
+      throw new TributaryError('ledger/invalid', `The payment (${b.payment.total} for ${b.payment.feeCount} fees) is not the sum of these ${b.feeIds.length} fees (${total}): build it again.`);
     }
     const record: SettlementRecord = {
       id: b.id,
       chainId: b.chainId,
       payer: b.payer,
-      receiptIds: [...b.receiptIds],
+      feeIds: [...b.feeIds],
       total,
       payoutMode: b.payoutMode,
+      payment: b.payment,
+      paymentId: b.paymentId,
       status: 'submitting',
       createdAt: b.now,
       updatedAt: b.now,
@@ -91,7 +103,7 @@ export async function beginSettlement(db: TributaryDB, b: BeginSettlement): Prom
     await db.settlements.add(record);
     await db.ledgerEntries
       .where('id')
-      .anyOf(b.receiptIds)
+      .anyOf(b.feeIds)
       .modify((e) => {
         e.status = 'submitting';
         e.settlementId = b.id;
@@ -103,7 +115,12 @@ export async function beginSettlement(db: TributaryDB, b: BeginSettlement): Prom
   });
 }
 
-/** The wallet sent the batch: remember its transaction hash (entries stay `submitting`). */
+/** The payer signed the settlement's payment: keep the signature (a retry needs no new prompt). */
+export async function settlementSigned(db: TributaryDB, settlementId: string, signature: Hex, now: number): Promise<void> {
+  await db.settlements.update(settlementId, { signature, updatedAt: now });
+}
+
+/** The wallet sent the settlement: remember its transaction hash (fees stay `submitting`). */
 export async function settlementSent(db: TributaryDB, settlementId: string, txHash: Hex, now: number): Promise<void> {
   await db.transaction('rw', [db.ledgerEntries, db.settlements], async () => {
     await db.settlements.update(settlementId, { txHash, updatedAt: now });
@@ -119,15 +136,15 @@ export async function settlementSent(db: TributaryDB, settlementId: string, txHa
   });
 }
 
-/** The batch's transaction succeeded: its `submitting` entries are `settled`. Idempotent. */
+/** The settlement's transaction succeeded: its `submitting` fees are `settled`. Idempotent. */
 export async function settlementConfirmed(db: TributaryDB, settlementId: string, txHash: Hex, now: number): Promise<void> {
   await db.transaction('rw', [db.ledgerEntries, db.settlements], async () => {
     const s = await db.settlements.get(settlementId);
-    if (!s) throw new TributaryError('ledger/invalid', 'Unknown settlement batch.', settlementId);
+    if (!s) throw new TributaryError('ledger/invalid', 'Unknown settlement.', settlementId);
     await db.settlements.update(settlementId, { status: 'confirmed', txHash, updatedAt: now, error: undefined });
     await db.ledgerEntries
       .where('id')
-      .anyOf(s.receiptIds)
+      .anyOf(s.feeIds)
       .modify((e) => {
         if (e.status === 'submitting' && e.settlementId === settlementId) {
           e.status = 'settled';
@@ -141,8 +158,8 @@ export async function settlementConfirmed(db: TributaryDB, settlementId: string,
 }
 
 /**
- * The batch did not settle (rejected in the wallet, reverted, never sent): its `submitting` entries go
- * back to `pending` with the reason, so they can be settled again. Idempotent.
+ * The settlement did not happen (rejected in the wallet, reverted, never sent): its `submitting` fees go
+ * back to `pending` with the reason, so they can be settled again (in a new payment). Idempotent.
  */
 export async function settlementFailed(db: TributaryDB, settlementId: string, error: string, now: number): Promise<void> {
   await db.transaction('rw', [db.ledgerEntries, db.settlements], async () => {
@@ -151,7 +168,7 @@ export async function settlementFailed(db: TributaryDB, settlementId: string, er
     await db.settlements.update(settlementId, { status: 'failed', error, updatedAt: now });
     await db.ledgerEntries
       .where('id')
-      .anyOf(s.receiptIds)
+      .anyOf(s.feeIds)
       .modify((e) => {
         if (e.status === 'submitting' && e.settlementId === settlementId) {
           e.status = 'pending';
@@ -164,59 +181,55 @@ export async function settlementFailed(db: TributaryDB, settlementId: string, er
   });
 }
 
-/** The chain's answer about one `submitting` entry. */
+/** The chain's answer about one `submitting` settlement (its payment). */
 export type ChainVerdict =
-  | { id: Hex; settled: true; txHash?: Hex; payoutMode?: PayoutMode }
-  | { id: Hex; settled: false; inFlight?: boolean; reason: string };
+  | { settlementId: string; settled: true; txHash?: Hex }
+  | { settlementId: string; settled: false; inFlight?: boolean; reason: string };
 
 /**
- * Applies the chain's verdicts to entries still `submitting`: settled ones become `settled` (with the
- * transaction found in the logs, if any), the others go back to `pending` unless their transaction is
- * still in flight. Settlement records follow their entries. Returns how many entries changed.
+ * Applies the chain's verdicts to settlements still `submitting`: a settled payment confirms its
+ * settlement and settles its fees (with the transaction found in the payer's logs, if any); the others
+ * fail and put their fees back to `pending`, unless their transaction is still in flight. Returns how
+ * many fees changed.
  */
 export async function resolveSubmitting(db: TributaryDB, verdicts: ChainVerdict[], now: number): Promise<{ settled: number; reverted: number }> {
   let settled = 0;
   let reverted = 0;
   await db.transaction('rw', [db.ledgerEntries, db.settlements], async () => {
-    const touched = new Set<string>();
     for (const v of verdicts) {
-      const e = await db.ledgerEntries.get(v.id);
-      if (!e || e.status !== 'submitting') continue;
-      if (e.settlementId) touched.add(e.settlementId);
-      if (v.settled) {
-        const txHash = v.txHash ?? e.txHash;
-        await db.ledgerEntries.update(e.id, {
-          status: 'settled',
-          settledAt: now,
-          updatedAt: now,
-          ...(txHash ? { txHash } : {}),
-          ...(v.payoutMode ? { payoutMode: v.payoutMode } : {}),
-        });
-        settled++;
-      } else if (!v.inFlight) {
-        await db.ledgerEntries.update(e.id, { status: 'pending', error: v.reason, txHash: undefined, payoutMode: undefined, updatedAt: now });
-        reverted++;
-      }
-    }
-    for (const id of touched) {
-      const s = await db.settlements.get(id);
+      const s = await db.settlements.get(v.settlementId);
       if (!s || s.status !== 'submitting') continue;
-      const entries = (await db.ledgerEntries.bulkGet(s.receiptIds)).filter((x): x is LedgerEntry => !!x && x.settlementId === id);
-      if (entries.some((x) => x.status === 'submitting')) continue;
-      const anySettled = entries.some((x) => x.status === 'settled');
-      const txHash = entries.find((x) => x.txHash)?.txHash;
-      await db.settlements.update(id, {
-        status: anySettled ? 'confirmed' : 'failed',
-        updatedAt: now,
-        ...(txHash ? { txHash } : {}),
-        ...(anySettled ? {} : { error: 'Not settled on chain (the transaction was never sent, was dropped or reverted).' }),
-      });
+      if (!v.settled && v.inFlight) continue;
+      const txHash = v.settled ? (v.txHash ?? s.txHash) : undefined;
+      await db.settlements.update(s.id, v.settled
+        ? { status: 'confirmed', updatedAt: now, ...(txHash ? { txHash } : {}) }
+        : { status: 'failed', updatedAt: now, error: v.reason });
+      const changed = await db.ledgerEntries
+        .where('id')
+        .anyOf(s.feeIds)
+        .modify((e) => {
+          if (e.status !== 'submitting' || e.settlementId !== s.id) return;
+          e.updatedAt = now;
+          if (v.settled) {
+            e.status = 'settled';
+            e.settledAt = now;
+            e.payoutMode = s.payoutMode;
+            if (txHash) e.txHash = txHash;
+          } else {
+            e.status = 'pending';
+            e.error = v.reason;
+            delete e.txHash;
+            delete e.payoutMode;
+          }
+        });
+      if (v.settled) settled += changed;
+      else reverted += changed;
     }
   });
   return { settled, reverted };
 }
 
-/** Entries past their deadline that were never settled become `failed` (their money never moved). */
+/** Pending fees past their deadline become `failed` (they lapse; their money never moved). */
 export async function expireEntries(db: TributaryDB, chainId: number, nowSeconds: bigint, now: number): Promise<number> {
   return db.ledgerEntries
     .where('[chainId+status]')
@@ -224,7 +237,7 @@ export async function expireEntries(db: TributaryDB, chainId: number, nowSeconds
     .filter((e) => e.deadline < nowSeconds)
     .modify((e) => {
       e.status = 'failed';
-      e.error = 'Its deadline passed before it was settled; the contract no longer accepts it. No money moved.';
+      e.error = 'Its deadline passed before it was settled, so it lapsed. No money moved.';
       e.updatedAt = now;
     });
 }

@@ -13,6 +13,8 @@ export const SETTING_KEYS = {
  * by a wallet) is kept (`Hex`), so that the Datanet can be exported as a pack without that key.
  */
 export const datanetSignatureKey = (datanetId: string): string => `datanetSignature:${datanetId}`;
+/** The owner's signature publishing version `version` (core/signing `signVersion`), kept for re-export. */
+export const versionSignatureKey = (datanetId: string, version: number): string => `versionSignature:${datanetId}:${version}`;
 
 export async function getSetting<T = unknown>(db: TributaryDB, key: string): Promise<T | undefined> {
   const row = await db.settings.get(key);

@@ -19,6 +19,7 @@ import type {
   Verdict,
 } from '../core/types.ts';
 import type { ErrorCode } from '../core/errors.ts';
+import type { VersionTypedData } from '../core/signing.ts';
 
 /** One thing a contributor hands in: a file's bytes or pasted text. */
 export type ContributionSource =
@@ -168,8 +169,13 @@ export interface DataApi {
   /** Wallet signing, step 2: verify the signature, then store and count the vote as `castVote` does. */
   castSignedVote(payload: ValidationPayload, signature: Hex): Promise<VoteResult>;
 
-  /** Export a version (default: current) as a pack archive. */
-  exportPack(datanetId: string, version?: number, onProgress?: ProgressCallback): Promise<ExportedPack>;
+  /**
+   * Export a version (default: current) as a pack archive. A wallet-owned Datanet's version needs the
+   * owner's publication signature once: `ownerVersionSignature`, the wallet's signature of `versionToSign`.
+   */
+  exportPack(datanetId: string, version?: number, onProgress?: ProgressCallback, ownerVersionSignature?: Hex): Promise<ExportedPack>;
+  /** The EIP-712 typed data publishing a version, for the owner's wallet to sign (core/signing `versionTypedData`). */
+  versionToSign(datanetId: string, version: number): Promise<VersionTypedData>;
   /** Verify every hash and signature, then write everything in one transaction (or nothing). */
   importPack(bytes: Uint8Array, source: string, onProgress?: ProgressCallback): Promise<ImportReport>;
   importPackFromUrl(url: string, onProgress?: ProgressCallback): Promise<ImportReport>;

@@ -5,6 +5,9 @@
  * main thread; this API keeps the books around them (see services/ledgerService for the order).
  */
 import type { LedgerEntry, PayoutMode, SettlementRecord } from '../core/ledger.ts';
+import type { AnswerFeeSplit } from '../core/answerFee.ts';
+import type { AttributionRecord } from '../core/attribution/types.ts';
+import type { StoredAttributionRecord } from '../store/db.ts';
 import type { Address, Hex } from '../core/types.ts';
 
 /** The chain a ledger operation is about (`ChainConfig` of src/chain satisfies it). */
@@ -16,6 +19,39 @@ export interface LedgerChainRef {
   settlement: Address;
   deployedAtBlock?: bigint;
   treasury?: Address;
+}
+
+export interface RecordAnswerInput {
+  /** The chat answer's id (one record per answer). */
+  answerId: string;
+  prompt: string;
+  answer: string;
+  record: AttributionRecord;
+  /** Who pays for priced answers (the active identity or wallet); null: nobody, no fee. */
+  payer: Address | null;
+  /** The ids the prices are kept under (the model record id; the adapter id). */
+  modelId: string;
+  adapterId: string | null;
+}
+
+export interface RecordedAnswer {
+  stored: StoredAttributionRecord;
+  /** The pending fee, when the answer is priced and a chain and payer are set. */
+  fee: LedgerEntry | null;
+  /** The split the price gets (also when no fee could be added), null for a free answer. */
+  split: AnswerFeeSplit | null;
+  /** Why no fee was added although the answer is priced. */
+  unbilled?: string;
+}
+
+export interface SetPriceInput {
+  kind: 'model' | 'adapter';
+  id: string;
+  /** Token base units per answer. */
+  amount: bigint;
+  /** Who sets it and receives the owner's cut (an adapter's price can only be set by its owner). */
+  owner: Address;
+  ownerBps?: number;
 }
 
 export interface PayDatanetInput {
@@ -55,15 +91,22 @@ export const CHAIN_SETTINGS_KEY = 'chain';
 
 export interface LedgerApi {
   ping(): Promise<'pong'>;
-  /** A pending "Pay a Datanet" receipt (signed later, when settling). */
+  /** A pending "Pay a Datanet" fee (settled later, in one signed payment with the payer's other fees). */
   payDatanet(chain: LedgerChainRef, input: PayDatanetInput): Promise<LedgerEntry>;
-  /** Resolve entries left `submitting` from the chain; expire pending ones past their deadline. */
+  /** Stores an answer's attribution record; adds its fee when the model/adapter is priced (needs a chain and payer). */
+  recordAnswer(chain: LedgerChainRef | null, input: RecordAnswerInput): Promise<RecordedAnswer>;
+  /** Sets the price per answer of a model or adapter (its owner's; 0 makes it free). */
+  setPrice(input: SetPriceInput): Promise<void>;
+  /** Resolve settlements left `submitting` from the chain; lapse pending fees past their deadline. */
   reconcile(chain: LedgerChainRef): Promise<ReconcileReport>;
-  /** Withdraw a pending receipt of `payer` (final: `cancelled`); `ledger/not-pending` otherwise. */
+  /**
+   * Build the one payment for the payer's pending fees (or `feeIds` of them), record it and mark the fees
+   * `submitting` (all or nothing): call before the wallet signs.
+   */
+  /** Withdraw a pending fee of `payer` (final: `cancelled`); `ledger/not-pending` otherwise. */
   cancelReceipt(id: Hex, payer: Address): Promise<LedgerEntry>;
-  saveSignatures(signatures: { id: Hex; signature: Hex }[]): Promise<void>;
-  /** Mark the receipts `submitting` in a new batch (all or nothing): call before the wallet sends. */
-  beginSettlement(chainId: number, payer: Address, receiptIds: Hex[], payoutMode: PayoutMode): Promise<SettlementRecord>;
+  prepareSettlement(chain: LedgerChainRef, payer: Address, payoutMode: PayoutMode, feeIds?: Hex[]): Promise<SettlementRecord>;
+  settlementSigned(settlementId: string, signature: Hex): Promise<void>;
   settlementSent(settlementId: string, txHash: Hex): Promise<void>;
   settlementConfirmed(settlementId: string, txHash: Hex): Promise<void>;
   settlementFailed(settlementId: string, error: string): Promise<void>;

@@ -6,7 +6,8 @@
  * version 1 in `DatanetRegistry`; the registry, read from Node, holds the root the page shows.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createPublicClient, http, keccak256, toHex, type PublicClient } from 'viem';
+import { createPublicClient, http, type PublicClient } from 'viem';
+import { datanetKey } from '../../src/chain/wallet/anchorWithWallet.ts';
 import type { Page } from 'playwright-core';
 import { anvilDevAccounts } from '../../src/chain/devAccounts.ts';
 import { datanetRegistryAbi } from '../../src/chain/generated/DatanetRegistry.ts';
@@ -57,7 +58,8 @@ describe('anchoring a wallet-owned Datanet in DatanetRegistry', () => {
   let pc: PublicClient;
   let datanetPath = '';
   let datanetId = '';
-  const key = () => keccak256(toHex(datanetId));
+  // the registry key binds the id to its owner (DatanetRegistry.datanetKeyOf)
+  const key = () => datanetKey({ id: datanetId, owner: OWNER.address });
   const registry = () => chain.registry;
 
   beforeAll(async () => {
@@ -168,7 +170,7 @@ describe('anchoring a wallet-owned Datanet in DatanetRegistry', () => {
     expect(onChain.merkleRoot).toBe(localRoot);
     expect(onChain.contributionCount).toBe(version1!.contributionIds.length);
     const d1 = await pc.readContract({ address: registry(), abi: datanetRegistryAbi, functionName: 'datanet', args: [key()] });
-    expect(d1).toEqual({ owner: OWNER.address, latestVersion: 1, name: DATANET.name });
+    expect(d1).toEqual({ owner: OWNER.address, latestVersion: 1, pendingOwner: '0x0000000000000000000000000000000000000000', name: DATANET.name });
     expect(await panel.getByTestId('anchor-match').textContent()).toContain("Equals this browser's version 1 root");
     await panel.getByText(/Up to date/).waitFor();
     expect(await panel.getByRole('button', { name: /^Anchor version/ }).count()).toBe(0);

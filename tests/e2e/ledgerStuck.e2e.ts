@@ -41,7 +41,7 @@ async function pay(page: Page, datanet: string, amount: string): Promise<void> {
   const value = await page.locator('#pay-datanet option', { hasText: datanet }).first().getAttribute('value');
   await page.locator('#pay-datanet').selectOption(value!);
   await page.getByLabel('Amount (tOPEN)').fill(amount);
-  await page.getByRole('button', { name: 'Create receipt' }).click();
+  await page.getByRole('button', { name: 'Add fee' }).click();
 }
 
 describe('a receipt the balance cannot cover never blocks the ledger', () => {
@@ -80,37 +80,37 @@ describe('a receipt the balance cannot cover never blocks the ledger', () => {
     expect(await balance(PAYER)).toBe(unit('5'));
 
     await pay(page, 'Home Bread Baking', '2');
-    await page.getByText(/Pending receipt for 2 tOPEN/).waitFor();
+    await page.getByText(/Pending fee of 2 tOPEN/).waitFor();
     expect(await page.getByTestId('balance-cover-warning').count()).toBe(0);
 
     // 2 owed already + 10 = 12 > 5: warned, nothing created.
     await pay(page, 'Everyday Digital Security', '10');
     const warning = page.getByTestId('balance-cover-warning');
     await warning.waitFor();
-    expect(await warning.textContent()).toMatch(/Your balance of 5 tOPEN cannot cover this receipt and the 1 receipt you already owe \(12 tOPEN\): it is short by 7 tOPEN/);
+    expect(await warning.textContent()).toMatch(/Your balance of 5 tOPEN cannot cover this fee and the 1 fee you already owe \(12 tOPEN\): it is short by 7 tOPEN/);
     expect((await rows(page)).length).toBe(1);
-    await page.getByRole('button', { name: 'Create anyway' }).click();
-    await page.getByText(/Pending receipt for 10 tOPEN to Everyday Digital Security/).waitFor();
+    await page.getByRole('button', { name: 'Add anyway' }).click();
+    await page.getByText(/Pending fee of 10 tOPEN to Everyday Digital Security/).waitFor();
     expect((await rows(page)).map((r) => [r.fee, r.status]).sort()).toEqual([
       [unit('10'), 'pending'],
       [unit('2'), 'pending'],
     ]);
-    expect(await page.getByRole('button', { name: 'Create receipt' }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Add fee' }).count()).toBe(1);
   });
 
   it('leaves the uncovered receipt out of a settlement: the covered one settles', async () => {
     const { page } = profile;
     // Both ticked: the Fees panel says the balance does not cover them.
-    await eventually(async () => expect(await page.getByTestId('fees-owed').textContent()).toMatch(/in 2 receipts/));
+    await eventually(async () => expect(await page.getByTestId('fees-owed').textContent()).toMatch(/in 2 fees/));
     const fees = page.locator('section[aria-labelledby="fees-title"]');
     await fees.getByTestId('balance-cover-warning').waitFor();
-    expect(await fees.getByTestId('balance-cover-warning').textContent()).toMatch(/cannot cover the 2 ticked receipts \(12 tOPEN\): it is short by 7 tOPEN/);
+    expect(await fees.getByTestId('balance-cover-warning').textContent()).toMatch(/cannot cover the 2 ticked fees \(12 tOPEN\): it is short by 7 tOPEN/);
 
-    await page.getByRole('checkbox', { name: 'Settle the receipt to Everyday Digital Security for 10 tOPEN' }).uncheck();
+    await page.getByRole('checkbox', { name: 'Settle the fee to Everyday Digital Security for 10 tOPEN' }).uncheck();
     await eventually(async () => expect(await fees.getByTestId('balance-cover-warning').count()).toBe(0));
     await page.getByLabel('Payout').selectOption('direct');
-    await page.getByRole('button', { name: /^Settle 1 receipt$/ }).click();
-    await page.getByTestId('settle-result').filter({ hasText: /Settled 1 receipt \(2 tOPEN, direct\)/ }).waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: /^Settle 1 fee$/ }).click();
+    await page.getByTestId('settle-result').filter({ hasText: /Settled 1 fee in one payment \(2 tOPEN, direct\)/ }).waitFor({ timeout: 60_000 });
     expect(await balance(PAYER)).toBe(unit('3'));
     const r = await rows(page);
     const small = r.find((x) => x.fee === unit('2'))!;
@@ -123,19 +123,19 @@ describe('a receipt the balance cannot cover never blocks the ledger', () => {
 
   it('cancels the uncovered receipt; a later receipt settles', async () => {
     const { page } = profile;
-    await page.getByRole('button', { name: 'Cancel the receipt to Everyday Digital Security for 10 tOPEN' }).click();
+    await page.getByRole('button', { name: 'Cancel the fee to Everyday Digital Security for 10 tOPEN' }).click();
     await page.getByTestId('cancel-result').waitFor();
-    expect(await page.getByTestId('cancel-result').textContent()).toMatch(/Cancelled the receipt to Everyday Digital Security for 10 tOPEN/);
+    expect(await page.getByTestId('cancel-result').textContent()).toMatch(/Cancelled the fee to Everyday Digital Security for 10 tOPEN/);
     await eventually(async () => expect(await page.locator('tr[data-status="cancelled"]').count()).toBe(1));
     expect(await page.locator('tr[data-status="cancelled"]').textContent()).toContain('Cancelled');
-    expect(await page.getByRole('button', { name: /^Cancel the receipt/ }).count()).toBe(0);
-    await eventually(async () => expect(await page.getByTestId('fees-owed').textContent()).toMatch(/Pending: 0 tOPEN in 0 receipts/));
+    expect(await page.getByRole('button', { name: /^Cancel the fee/ }).count()).toBe(0);
+    await eventually(async () => expect(await page.getByTestId('fees-owed').textContent()).toMatch(/Pending: 0 tOPEN in 0 fees/));
 
     await pay(page, 'Home Bread Baking', '1.5');
-    await page.getByText(/Pending receipt for 1.5 tOPEN/).waitFor();
+    await page.getByText(/Pending fee of 1.5 tOPEN/).waitFor();
     expect(await page.getByTestId('balance-cover-warning').count()).toBe(0);
-    await page.getByRole('button', { name: /^Settle 1 receipt$/ }).click();
-    await page.getByTestId('settle-result').filter({ hasText: /Settled 1 receipt \(1.5 tOPEN, direct\)/ }).waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: /^Settle 1 fee$/ }).click();
+    await page.getByTestId('settle-result').filter({ hasText: /Settled 1 fee in one payment \(1.5 tOPEN, direct\)/ }).waitFor({ timeout: 60_000 });
     expect(await balance(PAYER)).toBe(unit('1.5'));
     expect((await rows(page)).map((r) => r.status).sort()).toEqual(['cancelled', 'settled', 'settled']);
   });

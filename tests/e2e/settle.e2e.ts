@@ -125,14 +125,14 @@ describe('settlement through an injected wallet', () => {
     expect(stored).toBe(PAYER.address);
   });
 
-  it('pays Datanets: pending receipts whose splits add up to the fee', async () => {
+  it('pays Datanets: pending fees whose splits add up to the fee', async () => {
     const { page } = profile;
     await navigate(page, 'Ledger');
     const pay = async (datanet: string, amount: string) => {
       await selectDatanet(page, datanet);
       await page.getByLabel('Amount (tOPEN)').fill(amount);
-      await page.getByRole('button', { name: 'Create receipt' }).click();
-      await page.getByText(/Pending receipt for/).waitFor();
+      await page.getByRole('button', { name: 'Add fee' }).click();
+      await page.getByText(/Pending fee of/).waitFor();
     };
     const before = (await readLedger(page)).entries.length;
     await pay('Home Bread Baking', '12.5');
@@ -146,7 +146,7 @@ describe('settlement through an injected wallet', () => {
       expect(e.splits.every((x) => x.amount > 0n)).toBe(true);
     }
     expect(entries.map((e) => e.fee).sort()).toEqual([123n, parseUnits('12.5', 18), parseUnits('3', 18)].sort());
-    await eventually(async () => expect(await page.getByTestId('fees-owed').textContent()).toMatch(/in 3 receipts/));
+    await eventually(async () => expect(await page.getByTestId('fees-owed').textContent()).toMatch(/in 3 fees/));
   });
 
   it('rejecting in the wallet leaves the ledger and the chain unchanged', async () => {
@@ -155,41 +155,46 @@ describe('settlement through an injected wallet', () => {
     const balance0 = await balance(PAYER.address);
     await page.getByLabel('Payout').selectOption('pooled');
 
-    // 1. Rejected at the first receipt signature: nothing at all is written.
-    wallet.rejectNext('eth_signTypedData_v4');
-    await page.getByRole('button', { name: /^Settle 3 receipts/ }).click();
-    await page.getByRole('alert').filter({ hasText: 'You rejected the request in your wallet' }).waitFor();
-    expect(await readLedger(page)).toEqual(ledger0);
+    const money = (l: Ledger) => l.entries.map((e) => ({ id: e.id, status: e.status, fee: e.fee, splits: e.splits, txHash: e.txHash })).sort((a, b) => (a.id < b.id ? -1 : 1));
 
-    // 2. Rejected at the transaction: the receipts go back to pending, no money moved.
+    // 1. Rejected at the payment's signature (the only one for all 3 fees): the fees stay pending.
+    wallet.rejectNext('eth_signTypedData_v4');
+    await page.getByRole('button', { name: /^Settle 3 fees/ }).click();
+    await page.getByRole('alert').filter({ hasText: 'You rejected the request in your wallet' }).waitFor();
+    expect(money(await readLedger(page))).toEqual(money(ledger0));
+
+    // 2. Rejected at the transaction: the fees go back to pending, no money moved.
     wallet.rejectNext('eth_sendTransaction');
-    await page.getByRole('button', { name: /^Settle 3 receipts/ }).click();
+    await page.getByRole('button', { name: /^Settle 3 fees/ }).click();
     await page.getByRole('alert').filter({ hasText: 'You rejected the request in your wallet' }).waitFor();
     const ledger1 = await readLedger(page);
-    const money = (l: Ledger) => l.entries.map((e) => ({ id: e.id, status: e.status, fee: e.fee, splits: e.splits, txHash: e.txHash })).sort((a, b) => (a.id < b.id ? -1 : 1));
     expect(money(ledger1)).toEqual(money(ledger0));
-    expect(ledger1.settlements.map((s) => s.status)).toEqual(['failed']);
+    expect(ledger1.settlements.map((s) => s.status)).toEqual(['failed', 'failed']);
     expect(await balance(PAYER.address)).toBe(balance0);
-    const settled = await Promise.all(ledger1.entries.map((e) => pc.readContract({ address: chain.settlement, abi: settlementAbi, functionName: 'settled', args: [e.id] })));
+    const settled = await Promise.all(ledger1.settlements.map((s) => pc.readContract({ address: chain.settlement, abi: settlementAbi, functionName: 'settled', args: [s.paymentId] })));
     expect(settled.every((s) => !s)).toBe(true);
   });
 
-  it('settles every pending receipt in one transaction; the payer pays exactly the ledger total', async () => {
+  it('settles every pending fee in one payment (one signature) and one transaction; the payer pays exactly the ledger total', async () => {
     const { page } = profile;
     const balance0 = await balance(PAYER.address);
     const sends0 = wallet.requests.filter((m) => m === 'eth_sendTransaction').length;
+    const signs0 = wallet.requests.filter((m) => m === 'eth_signTypedData_v4').length;
     await page.getByLabel('Payout').selectOption('pooled');
-    await page.getByRole('button', { name: /^Settle 3 receipts/ }).click();
+    await page.getByRole('button', { name: /^Settle 3 fees/ }).click();
     await page.getByTestId('settle-result').waitFor({ timeout: 60_000 });
-    // One transaction (the allowance came as a permit signature).
+    // One transaction (the allowance came as a permit signature) and two signatures: the payment, the permit.
     expect(wallet.requests.filter((m) => m === 'eth_sendTransaction').length).toBe(sends0 + 1);
+    expect(wallet.requests.filter((m) => m === 'eth_signTypedData_v4').length - signs0).toBeLessThanOrEqual(2);
     const { entries, settlements } = await readLedger(page);
     expect(entries.every((e) => e.status === 'settled' && e.payoutMode === 'pooled' && /^0x[0-9a-f]{64}$/.test(e.txHash ?? ''))).toBe(true);
     expect(new Set(entries.map((e) => e.txHash)).size).toBe(1);
     expect(settlements.filter((s) => s.status === 'confirmed').length).toBe(1);
     const total = entries.reduce((s, e) => s + e.fee, 0n);
     expect(balance0 - (await balance(PAYER.address))).toBe(total);
-    for (const e of entries) expect(await pc.readContract({ address: chain.settlement, abi: settlementAbi, functionName: 'settled', args: [e.id] })).toBe(true);
+    const confirmed = settlements.find((s) => s.status === 'confirmed')!;
+    expect(confirmed.feeIds.length).toBe(3);
+    expect(await pc.readContract({ address: chain.settlement, abi: settlementAbi, functionName: 'settled', args: [confirmed.paymentId] })).toBe(true);
     expect(await pc.readContract({ address: chain.settlement, abi: settlementAbi, functionName: 'totalPooled' })).toBe(total);
     await eventually(async () => expect(await page.locator('tr[data-status="settled"]').count()).toBe(3));
   });
@@ -258,15 +263,15 @@ describe('settlement through an injected wallet', () => {
     await eventually(async () => expect(await page.getByTestId('wallet-account').textContent()).toBe(PAYER.address));
     await selectDatanet(page, 'Home Bread Baking');
     await page.getByLabel('Amount (tOPEN)').fill('7.77');
-    await page.getByRole('button', { name: 'Create receipt' }).click();
-    await page.getByText(/Pending receipt for 7.77 tOPEN/).waitFor();
+    await page.getByRole('button', { name: 'Add fee' }).click();
+    await page.getByText(/Pending fee of 7.77 tOPEN/).waitFor();
     const pending = (await readLedger(page)).entries.filter((e) => e.status === 'pending');
     expect(pending.length).toBe(1);
     const recipients = [...new Set(pending[0]!.splits.map((s) => s.recipient))];
     const before = new Map(await Promise.all(recipients.map(async (r) => [r, await balance(r)] as const)));
     const payer0 = await balance(PAYER.address);
     await page.getByLabel('Payout').selectOption('direct');
-    await page.getByRole('button', { name: /^Settle 1 receipt/ }).click();
+    await page.getByRole('button', { name: /^Settle 1 fee/ }).click();
     await page.getByTestId('settle-result').filter({ hasText: 'direct' }).waitFor({ timeout: 60_000 });
     const { entries } = await readLedger(page);
     const settledNow = entries.filter((e) => e.id === pending[0]!.id);

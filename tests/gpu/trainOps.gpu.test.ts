@@ -202,6 +202,16 @@ describeGpu('TrainOps on WebGPU vs the CPU TrainOps', () => {
       await compare(dk, { abs: 1e-5, rel: 1e-4 }, `attention dk ${what}`);
       await compare(dv, { abs: 1e-5, rel: 1e-4 }, `attention dv ${what}`);
     }
+    // inputs may share a buffer (read-only bindings); an output may not be an input or another output
+    const s = { batch: 1, seqLen: 4, nHeads: 2, nKvHeads: 1, headDim: 8 };
+    const [q, k, out] = [gpu.upload(randn(rng(1), 64)), gpu.upload(randn(rng(2), 32)), gpu.alloc([64])];
+    const lse = gpu.alloc([8]);
+    gpu.attention(q, k, k, s, out, lse);
+    const [dq, dk, dv] = [gpu.alloc([64]), gpu.alloc([32]), gpu.alloc([32])];
+    gpu.attentionBackward(q, k, k, out, lse, out, s, dq, dk, dv);
+    expect((await gpu.read(dq)).every(Number.isFinite)).toBe(true);
+    expect(() => gpu.attentionBackward(q, k, k, out, lse, out, s, dq, dk, dk)).toThrow(/dk and dv must be different/);
+    expect(() => gpu.attentionBackward(q, k, k, out, lse, out, s, out, dk, dv)).toThrow(/dq must not also be one of the inputs/);
   });
 
   it('embedding (frozen and trainable table) and its deterministic scatter-add; masked cross-entropy', async () => {

@@ -37,7 +37,12 @@ describeGpu('LoRA training on the SmolLM2-135M shape (1 layer, random weights) o
     const losses: number[] = [];
     while (!t.done) losses.push((await withTimeout(t.step(), 120_000, 'a SmolLM2-shape training step')).loss);
     const mem = gpu.memory();
-    console.log(`SmolLM2-135M shape, 1 layer, LoRA r=8 on 7 modules, WebGPU (SwiftShader): losses ${losses.map((l) => l.toFixed(3)).join(' → ')}; device bytes: frozen ${mem.frozen}, trainable + activations ${mem.tensors}, peak ${mem.peak}`);
+    const dev = gpu.deviceBytes();
+    console.log(
+      `SmolLM2-135M shape, 1 layer, LoRA r=8 on 7 modules, WebGPU (SwiftShader): losses ${losses.map((l) => l.toFixed(3)).join(' → ')}; device bytes: frozen ${dev.frozen}, trainable + activations ${dev.tensors}, scratch ${dev.scratch}, total ${dev.total} (peak of tensors + frozen ${mem.peak})`,
+    );
+    expect(dev.total).toBe(dev.frozen + dev.tensors + dev.scratch);
+    expect(dev.scratch).toBeGreaterThan(0);
     expect(losses).toHaveLength(3);
     expect(losses.every(Number.isFinite)).toBe(true);
     expect(losses[2]!).toBeLessThan(losses[0]!);

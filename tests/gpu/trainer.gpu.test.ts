@@ -4,7 +4,9 @@
  * and full training. Tolerance: each step's loss within 1e-4 · (1 + loss) of the CPU's and the gradient norm within
  * 1e-3 relative (f32 GPU sums in order vs f64 / SIMD on the CPU; AdamW's first steps move every weight by ≈ lr
  * whatever the gradient's size, so the runs drift apart slowly — measured worst in shaders/README.md). A fixed seed
- * gives the same run twice on WebGPU, bit for bit (losses and trained weights).
+ * gives the same run twice on WebGPU, bit for bit (losses and trained weights), also when inference (WebGpuBackend,
+ * its peephole fuser on) shares the device between steps; the adapter it trains gives the inference engine the same
+ * logits on WebGPU as on the CPU backend (1e-4 · (1 + |logit|)).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { randomModel } from '../../src/engine/model/randomModel.ts';
@@ -13,6 +15,10 @@ import { createTrainer } from '../../src/engine/train/trainer.ts';
 import type { StepResult, TrainConfig, TrainExample } from '../../src/engine/train/types.ts';
 import type { TrainOps } from '../../src/engine/train/trainOps.ts';
 import { WebGpuTrainOps } from '../../src/engine/webgpu/train/webgpuTrainOps.ts';
+import { WebGpuBackend } from '../../src/engine/webgpu/index.ts';
+import { createCpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
+import { createModel } from '../../src/engine/model/llama.ts';
+import type { LoraAdapterWeights } from '../../src/engine/model/types.ts';
 import { createTestRuntime, describeGpu, withTimeout } from './gpu.ts';
 import { expectSame } from './check.ts';
 
@@ -95,5 +101,42 @@ describeGpu('Trainer on WebGPU vs the CPU', () => {
     const g = await run(gpu, cfg);
     expectSameRun(g.steps, cpu.steps, 'full');
     expect(g.after).toBeLessThan(g.before);
+  });
+
+  it('sharing the device with inference (the fuser on) between steps changes no bit; the trained adapter serves on WebGPU as on the CPU', async () => {
+    const cfg = { ...base, epochs: 2 };
+    const alone = await run(gpu, cfg);
+    const backend = new WebGpuBackend(await createTestRuntime());
+    const shared = new WebGpuTrainOps(backend.rt);
+    const model = createModel(backend, config, weights, { lora: { slots: 1, maxRank: 8 }, maxSeq: 32 });
+    const t = await createTrainer({ ops: shared, config, weights, train: cfg, examples: examples(), padId: 0, log: false });
+    const losses: number[] = [];
+    let adapter: LoraAdapterWeights | undefined;
+    while (!t.done) {
+      losses.push((await withTimeout(t.step(), 60_000, 'a training step')).loss);
+      // chat between steps on the same device: prefill + decode with the adapter trained so far
+      adapter = await t.loraWeights();
+      model.setLoraSlot(0, adapter);
+      const seq = model.createSequence();
+      await withTimeout(model.prefill([31, 5, 9, 2], seq, { adapterSlot: 0 }), 60_000, 'an inference prefill');
+      await withTimeout(model.decodeStep(7, seq, { adapterSlot: 0 }), 60_000, 'an inference decode step');
+      seq.dispose();
+    }
+    expectSame(losses, alone.steps.map((r) => r.loss), 'losses with inference interleaved vs alone');
+    const trained: Float32Array[] = [];
+    for (const m of adapter!.layers) for (const ab of Object.values(m)) trained.push(ab.A, ab.B);
+    trained.forEach((w, i) => expectSame(w, alone.lora[i]!, `trained LoRA tensor ${i} (shared device)`));
+    // the adapter trained on WebGPU, served by the inference engine on WebGPU (fused) and on the CPU
+    const cpuModel = createModel(createCpuBackend(), config, weights, { lora: { slots: 1, maxRank: 8 }, maxSeq: 32 });
+    cpuModel.setLoraSlot(0, adapter!);
+    const prompt = [31, 5, 9, 2, 14, 3];
+    const g = await model.prefill(prompt, model.createSequence(), { adapterSlot: 0 });
+    const c = await cpuModel.prefill(prompt, cpuModel.createSequence(), { adapterSlot: 0 });
+    g.forEach((v, i) => expect(Math.abs(v - c[i]!), `logit ${i}: ${v} on WebGPU, ${c[i]} on the CPU`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(c[i]!))));
+    t.dispose();
+    model.dispose();
+    cpuModel.dispose();
+    shared.destroy();
+    backend.destroy();
   });
 });

@@ -18,6 +18,11 @@ export const settlementAbi = [
         "internalType": "address",
         "name": "admin",
         "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "rootPoster",
+        "type": "address"
       }
     ],
     "stateMutability": "nonpayable",
@@ -26,6 +31,33 @@ export const settlementAbi = [
   {
     "inputs": [],
     "name": "AccessControlBadConfirmation",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint48",
+        "name": "schedule",
+        "type": "uint48"
+      }
+    ],
+    "name": "AccessControlEnforcedDefaultAdminDelay",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "AccessControlEnforcedDefaultAdminRules",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "defaultAdmin",
+        "type": "address"
+      }
+    ],
+    "name": "AccessControlInvalidDefaultAdmin",
     "type": "error"
   },
   {
@@ -48,11 +80,27 @@ export const settlementAbi = [
     "inputs": [
       {
         "internalType": "bytes32",
-        "name": "receiptId",
+        "name": "paymentId",
         "type": "bytes32"
       }
     ],
     "name": "AlreadySettled",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "totalClaimedAfter",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "currentRootTotal",
+        "type": "uint256"
+      }
+    ],
+    "name": "ClaimExceedsRootTotal",
     "type": "error"
   },
   {
@@ -95,6 +143,11 @@ export const settlementAbi = [
   {
     "inputs": [
       {
+        "internalType": "bytes32",
+        "name": "paymentId",
+        "type": "bytes32"
+      },
+      {
         "internalType": "uint8",
         "name": "payoutMode",
         "type": "uint8"
@@ -123,7 +176,7 @@ export const settlementAbi = [
     "inputs": [
       {
         "internalType": "bytes32",
-        "name": "receiptId",
+        "name": "paymentId",
         "type": "bytes32"
       },
       {
@@ -139,7 +192,7 @@ export const settlementAbi = [
     "inputs": [
       {
         "internalType": "bytes32",
-        "name": "receiptId",
+        "name": "paymentId",
         "type": "bytes32"
       },
       {
@@ -165,7 +218,7 @@ export const settlementAbi = [
     "inputs": [
       {
         "internalType": "bytes32",
-        "name": "receiptId",
+        "name": "paymentId",
         "type": "bytes32"
       },
       {
@@ -181,7 +234,7 @@ export const settlementAbi = [
     "inputs": [
       {
         "internalType": "uint256",
-        "name": "receipts",
+        "name": "payments",
         "type": "uint256"
       },
       {
@@ -197,21 +250,11 @@ export const settlementAbi = [
     "inputs": [
       {
         "internalType": "bytes32",
-        "name": "receiptId",
+        "name": "paymentId",
         "type": "bytes32"
-      },
-      {
-        "internalType": "address",
-        "name": "expectedPayer",
-        "type": "address"
-      },
-      {
-        "internalType": "address",
-        "name": "payer",
-        "type": "address"
       }
     ],
-    "name": "MixedPayers",
+    "name": "NoFees",
     "type": "error"
   },
   {
@@ -244,7 +287,7 @@ export const settlementAbi = [
     "inputs": [
       {
         "internalType": "bytes32",
-        "name": "receiptId",
+        "name": "paymentId",
         "type": "bytes32"
       },
       {
@@ -253,12 +296,28 @@ export const settlementAbi = [
         "type": "uint64"
       }
     ],
-    "name": "ReceiptExpired",
+    "name": "PaymentExpired",
     "type": "error"
   },
   {
     "inputs": [],
     "name": "ReentrancyGuardReentrantCall",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "cumulativeTotal",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "currentRootTotal",
+        "type": "uint256"
+      }
+    ],
+    "name": "RootTotalDecreasing",
     "type": "error"
   },
   {
@@ -280,6 +339,22 @@ export const settlementAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint8",
+        "name": "bits",
+        "type": "uint8"
+      },
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      }
+    ],
+    "name": "SafeCastOverflowedUintDowncast",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "token",
         "type": "address"
@@ -292,12 +367,12 @@ export const settlementAbi = [
     "inputs": [
       {
         "internalType": "bytes32",
-        "name": "receiptId",
+        "name": "paymentId",
         "type": "bytes32"
       },
       {
         "internalType": "uint256",
-        "name": "fee",
+        "name": "total",
         "type": "uint256"
       },
       {
@@ -324,7 +399,7 @@ export const settlementAbi = [
     "inputs": [
       {
         "internalType": "bytes32",
-        "name": "receiptId",
+        "name": "paymentId",
         "type": "bytes32"
       },
       {
@@ -347,20 +422,70 @@ export const settlementAbi = [
     "type": "error"
   },
   {
-    "inputs": [
-      {
-        "internalType": "bytes32",
-        "name": "receiptId",
-        "type": "bytes32"
-      }
-    ],
-    "name": "ZeroFee",
-    "type": "error"
-  },
-  {
     "inputs": [],
     "name": "ZeroRoot",
     "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "paymentId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "ZeroTotal",
+    "type": "error"
+  },
+  {
+    "anonymous": false,
+    "inputs": [],
+    "name": "DefaultAdminDelayChangeCanceled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": false,
+        "internalType": "uint48",
+        "name": "newDelay",
+        "type": "uint48"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint48",
+        "name": "effectSchedule",
+        "type": "uint48"
+      }
+    ],
+    "name": "DefaultAdminDelayChangeScheduled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [],
+    "name": "DefaultAdminTransferCanceled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "newAdmin",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint48",
+        "name": "acceptSchedule",
+        "type": "uint48"
+      }
+    ],
+    "name": "DefaultAdminTransferScheduled",
+    "type": "event"
   },
   {
     "anonymous": false,
@@ -399,7 +524,7 @@ export const settlementAbi = [
       {
         "indexed": true,
         "internalType": "bytes32",
-        "name": "receiptId",
+        "name": "paymentId",
         "type": "bytes32"
       },
       {
@@ -411,11 +536,29 @@ export const settlementAbi = [
       {
         "indexed": false,
         "internalType": "uint256",
-        "name": "fee",
+        "name": "total",
         "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "payoutMode",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "feesRoot",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "feeCount",
+        "type": "uint32"
       }
     ],
-    "name": "ReceiptSettled",
+    "name": "PaymentSettled",
     "type": "event"
   },
   {
@@ -499,7 +642,7 @@ export const settlementAbi = [
       {
         "indexed": true,
         "internalType": "bytes32",
-        "name": "receiptId",
+        "name": "paymentId",
         "type": "bytes32"
       },
       {
@@ -530,7 +673,7 @@ export const settlementAbi = [
       {
         "indexed": true,
         "internalType": "bytes32",
-        "name": "receiptId",
+        "name": "paymentId",
         "type": "bytes32"
       },
       {
@@ -589,6 +732,19 @@ export const settlementAbi = [
   },
   {
     "inputs": [],
+    "name": "PAYMENT_TYPEHASH",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "PAYOUT_DIRECT",
     "outputs": [
       {
@@ -608,19 +764,6 @@ export const settlementAbi = [
         "internalType": "uint8",
         "name": "",
         "type": "uint8"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [],
-    "name": "RECEIPT_TYPEHASH",
-    "outputs": [
-      {
-        "internalType": "bytes32",
-        "name": "",
-        "type": "bytes32"
       }
     ],
     "stateMutability": "view",
@@ -663,6 +806,46 @@ export const settlementAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "acceptDefaultAdminTransfer",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "newAdmin",
+        "type": "address"
+      }
+    ],
+    "name": "beginDefaultAdminTransfer",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "cancelDefaultAdminTransfer",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint48",
+        "name": "newDelay",
+        "type": "uint48"
+      }
+    ],
+    "name": "changeDefaultAdminDelay",
+    "outputs": [],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -741,6 +924,45 @@ export const settlementAbi = [
         "internalType": "uint192",
         "name": "",
         "type": "uint192"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "defaultAdmin",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "defaultAdminDelay",
+    "outputs": [
+      {
+        "internalType": "uint48",
+        "name": "",
+        "type": "uint48"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "defaultAdminDelayIncreaseWait",
+    "outputs": [
+      {
+        "internalType": "uint48",
+        "name": "",
+        "type": "uint48"
       }
     ],
     "stateMutability": "view",
@@ -851,28 +1073,56 @@ export const settlementAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "owner",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "components": [
-          {
-            "internalType": "bytes32",
-            "name": "receiptId",
-            "type": "bytes32"
-          },
           {
             "internalType": "address",
             "name": "payer",
             "type": "address"
           },
           {
+            "internalType": "bytes32",
+            "name": "nonce",
+            "type": "bytes32"
+          },
+          {
             "internalType": "uint256",
-            "name": "fee",
+            "name": "total",
             "type": "uint256"
           },
           {
             "internalType": "uint64",
             "name": "deadline",
             "type": "uint64"
+          },
+          {
+            "internalType": "uint8",
+            "name": "payoutMode",
+            "type": "uint8"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "feesRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "feeCount",
+            "type": "uint32"
           },
           {
             "components": [
@@ -897,17 +1147,53 @@ export const settlementAbi = [
             "type": "tuple[]"
           }
         ],
-        "internalType": "struct Settlement.Receipt",
-        "name": "receipt",
+        "internalType": "struct Settlement.Payment",
+        "name": "payment",
         "type": "tuple"
       }
     ],
-    "name": "hashReceipt",
+    "name": "paymentId",
     "outputs": [
       {
         "internalType": "bytes32",
         "name": "",
         "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "pendingDefaultAdmin",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "newAdmin",
+        "type": "address"
+      },
+      {
+        "internalType": "uint48",
+        "name": "schedule",
+        "type": "uint48"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "pendingDefaultAdminDelay",
+    "outputs": [
+      {
+        "internalType": "uint48",
+        "name": "newDelay",
+        "type": "uint48"
+      },
+      {
+        "internalType": "uint48",
+        "name": "schedule",
+        "type": "uint48"
       }
     ],
     "stateMutability": "view",
@@ -945,7 +1231,7 @@ export const settlementAbi = [
       },
       {
         "internalType": "address",
-        "name": "callerConfirmation",
+        "name": "account",
         "type": "address"
       }
     ],
@@ -973,6 +1259,13 @@ export const settlementAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "rollbackDefaultAdminDelay",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
@@ -990,24 +1283,39 @@ export const settlementAbi = [
       {
         "components": [
           {
-            "internalType": "bytes32",
-            "name": "receiptId",
-            "type": "bytes32"
-          },
-          {
             "internalType": "address",
             "name": "payer",
             "type": "address"
           },
           {
+            "internalType": "bytes32",
+            "name": "nonce",
+            "type": "bytes32"
+          },
+          {
             "internalType": "uint256",
-            "name": "fee",
+            "name": "total",
             "type": "uint256"
           },
           {
             "internalType": "uint64",
             "name": "deadline",
             "type": "uint64"
+          },
+          {
+            "internalType": "uint8",
+            "name": "payoutMode",
+            "type": "uint8"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "feesRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "feeCount",
+            "type": "uint32"
           },
           {
             "components": [
@@ -1032,19 +1340,14 @@ export const settlementAbi = [
             "type": "tuple[]"
           }
         ],
-        "internalType": "struct Settlement.Receipt[]",
-        "name": "receipts",
+        "internalType": "struct Settlement.Payment[]",
+        "name": "payments",
         "type": "tuple[]"
       },
       {
         "internalType": "bytes[]",
         "name": "signatures",
         "type": "bytes[]"
-      },
-      {
-        "internalType": "uint8",
-        "name": "payoutMode",
-        "type": "uint8"
       }
     ],
     "name": "settleBatch",
@@ -1057,24 +1360,39 @@ export const settlementAbi = [
       {
         "components": [
           {
-            "internalType": "bytes32",
-            "name": "receiptId",
-            "type": "bytes32"
-          },
-          {
             "internalType": "address",
             "name": "payer",
             "type": "address"
           },
           {
+            "internalType": "bytes32",
+            "name": "nonce",
+            "type": "bytes32"
+          },
+          {
             "internalType": "uint256",
-            "name": "fee",
+            "name": "total",
             "type": "uint256"
           },
           {
             "internalType": "uint64",
             "name": "deadline",
             "type": "uint64"
+          },
+          {
+            "internalType": "uint8",
+            "name": "payoutMode",
+            "type": "uint8"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "feesRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "feeCount",
+            "type": "uint32"
           },
           {
             "components": [
@@ -1099,19 +1417,14 @@ export const settlementAbi = [
             "type": "tuple[]"
           }
         ],
-        "internalType": "struct Settlement.Receipt[]",
-        "name": "receipts",
-        "type": "tuple[]"
+        "internalType": "struct Settlement.Payment",
+        "name": "payment",
+        "type": "tuple"
       },
       {
-        "internalType": "bytes[]",
-        "name": "signatures",
-        "type": "bytes[]"
-      },
-      {
-        "internalType": "uint8",
-        "name": "payoutMode",
-        "type": "uint8"
+        "internalType": "bytes",
+        "name": "signature",
+        "type": "bytes"
       },
       {
         "internalType": "uint256",
@@ -1134,7 +1447,7 @@ export const settlementAbi = [
         "type": "bytes32"
       }
     ],
-    "name": "settleBatchWithPermit",
+    "name": "settleWithPermit",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -1143,7 +1456,7 @@ export const settlementAbi = [
     "inputs": [
       {
         "internalType": "bytes32",
-        "name": "receiptId",
+        "name": "paymentId",
         "type": "bytes32"
       }
     ],
@@ -1192,12 +1505,25 @@ export const settlementAbi = [
   },
   {
     "inputs": [],
+    "name": "totalClaimed",
+    "outputs": [
+      {
+        "internalType": "uint128",
+        "name": "",
+        "type": "uint128"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "totalPooled",
     "outputs": [
       {
-        "internalType": "uint256",
+        "internalType": "uint128",
         "name": "",
-        "type": "uint256"
+        "type": "uint128"
       }
     ],
     "stateMutability": "view",
@@ -1218,4 +1544,4 @@ export const settlementAbi = [
   }
 ] as const;
 
-export const settlementBytecode = '0x610180806040523461024e57606081612b8180380380916100208285610252565b83398101031261024e5780516001600160a01b0381169182820361024e57610056604061004f60208401610289565b9201610289565b92604051610065604082610252565b6014815260208101907f54726962757461727920536574746c656d656e740000000000000000000000008252604051916100a0604084610252565b600183526020830191603160f81b83526100b9816103a6565b610120526100c6846103a6565b61014052519020918260e05251902080610100524660a0526040519060208201927f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f8452604083015260608201524660808201523060a082015260a0815261012f60c082610252565b5190206080523060c05215801561023d575b801561022c575b61021d5761016091909152600380546001600160a01b0319166001600160a01b0392909216918217905590610186906101808161029d565b50610313565b50604051905f7f8c3aa5f43a388513435861bf27dfad7829cd248696fed367c62d441f629544968180a361270f90816104128239608051816123bd015260a05181612474015260c0518161238e015260e0518161240c01526101005181612432015261012051816105d6015261014051816106000152610160518181816101db01528181610c2601528181610f6501526118740152f35b63d92e233d60e01b5f5260045ffd5b506001600160a01b03831615610148565b506001600160a01b03811615610141565b5f80fd5b601f909101601f19168101906001600160401b0382119082101761027557604052565b634e487b7160e01b5f52604160045260245ffd5b51906001600160a01b038216820361024e57565b6001600160a01b0381165f9081525f516020612b615f395f51905f52602052604090205460ff1661030e576001600160a01b03165f8181525f516020612b615f395f51905f5260205260408120805460ff191660011790553391905f516020612b215f395f51905f528180a4600190565b505f90565b6001600160a01b0381165f9081525f516020612b415f395f51905f52602052604090205460ff1661030e576001600160a01b03165f8181525f516020612b415f395f51905f5260205260408120805460ff191660011790553391907fa9aad66d7e960ce46487d266d1def6793280630699ef52fcb5b80962aa0748dd905f516020612b215f395f51905f529080a4600190565b601f8151116103d15760208151910151602082106103c2571790565b5f198260200360031b1b161790565b604460209160405192839163305a27a960e01b83528160048401528051918291826024860152018484015e5f828201840152601f01601f19168101030190fdfe6080806040526004361015610012575f80fd5b5f905f3560e01c90816301ffc9a71461116a575080630348fb801461111257806312f08d591461108f5780631b9389f914610ea5578063248a9ca314610e545780632f2ff15d14610df857806336568abe14610d6f578063391e892714610d16578063397d88441461045c5780633d13f87414610b12578063436acc5914610a5c5780635d3d4a4e14610a2257806361d027b3146109d05780636ec21cc814610994578063766718081461094e578063773792bd14610713578063828f8149146106d457806384b0196e1461059e57806391d148541461052957806395850f59146104d05780639d5f186714610496578063a217fddf1461045c578063c884ef83146103f9578063d547741f14610394578063d945af1d14610347578063f0f44260146101ff578063fc0c546a146101905763fdab463d14610152575f80fd5b3461018d57807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d576020600754604051908152f35b80fd5b503461018d57807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d57602060405173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000168152f35b503461018d5760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d5761023761128a565b818052816020526040822073ffffffffffffffffffffffffffffffffffffffff33165f5260205260ff60405f205416156103175773ffffffffffffffffffffffffffffffffffffffff1680156102ef577fffffffffffffffffffffffff00000000000000000000000000000000000000006003548273ffffffffffffffffffffffffffffffffffffffff82167f8c3aa5f43a388513435861bf27dfad7829cd248696fed367c62d441f629544968680a3161760035580f35b6004827fd92e233d000000000000000000000000000000000000000000000000000000008152fd5b6044827fe2517d3f0000000000000000000000000000000000000000000000000000000081523360045280602452fd5b503461018d5760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d5760ff60406020926004358152600484522054166040519015158152f35b503461018d5760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d576103f56004356103d2611267565b906103f06103eb825f525f602052600160405f20015490565b6120b6565b6121ee565b5080f35b503461018d5760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d57604060209173ffffffffffffffffffffffffffffffffffffffff61044b61128a565b168152600583522054604051908152f35b503461018d57807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d57602090604051908152f35b503461018d57807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d57602060405160018152f35b503461018d57807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d5760206040517f57fe1696c95f1f9ef749492211913300d6a5af1f83508523c4437dc1e56ec1b78152f35b503461018d5760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d5773ffffffffffffffffffffffffffffffffffffffff6040610578611267565b926004358152806020522091165f52602052602060ff60405f2054166040519015158152f35b503461018d57807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d57610678906105fa7f000000000000000000000000000000000000000000000000000000000000000061249a565b906106247f000000000000000000000000000000000000000000000000000000000000000061249a565b9060206106866040519361063883866112f0565b8385525f3681376040519687967f0f00000000000000000000000000000000000000000000000000000000000000885260e08589015260e08801906112ad565b9086820360408801526112ad565b904660608601523060808601528260a086015284820360c08601528080855193848152019401925b8281106106bd57505050500390f35b8351855286955093810193928101926001016106ae565b503461018d57807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d57602060085460401c604051908152f35b503461018d5760607ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d5760043567ffffffffffffffff811680910361094a576024356044357fa9aad66d7e960ce46487d266d1def6793280630699ef52fcb5b80962aa0748dd8452836020526040842073ffffffffffffffffffffffffffffffffffffffff33165f5260205260ff60405f205416156108fa5781156108d25767ffffffffffffffff60085416808411156108a2575043831015610872576006548082116108425750816040917f11e8065ddf0dcbda7edb7f37b71a38d77cd6271d5b79c37ccd4d26102a2069e6936007557fffffffffffffffffffffffffffffffffffffffffffffffff000000000000000081841b16851760085582519182526020820152a280f35b84906044927fda21f8c4000000000000000000000000000000000000000000000000000000008352600452602452fd5b604484847faad97b6e00000000000000000000000000000000000000000000000000000000825260045243602452fd5b84604491857f98152d82000000000000000000000000000000000000000000000000000000008352600452602452fd5b6004847fb263ae73000000000000000000000000000000000000000000000000000000008152fd5b6044847fe2517d3f000000000000000000000000000000000000000000000000000000008152336004527fa9aad66d7e960ce46487d266d1def6793280630699ef52fcb5b80962aa0748dd602452fd5b5080fd5b503461018d57807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d57602067ffffffffffffffff60085416604051908152f35b503461018d57807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d576020600654604051908152f35b503461018d57807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d57602073ffffffffffffffffffffffffffffffffffffffff60035416604051908152f35b503461018d57807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d57602060405160048152f35b503461018d5760607ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d5760043567ffffffffffffffff811161094a57610aac903690600401611226565b906024359167ffffffffffffffff8311610b0e57610ad1610ae8933690600401611226565b91610ada611257565b93610ae361169c565b61180f565b807f9b779b17422d0df92223018b32b4d1fa46e071723d6817e2486d003becc55f005d80f35b8380fd5b503461018d5760607ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d57610b4a61128a565b6024359060443567ffffffffffffffff8111610b0e57610b6e903690600401611226565b92610b7761169c565b600754928315610cee5780865281602052604086208652602086209386945b86861015610bd4578560051b850135908181105f14610bc35788526020526001604088205b950194610b96565b908852602052600160408820610bbb565b87945003610caa5773ffffffffffffffffffffffffffffffffffffffff8116808452600560205260408420549081841115610c7757845260056020528260408520558203918211610c4a5790610ae8917f00000000000000000000000000000000000000000000000000000000000000006122b6565b6024837f4e487b710000000000000000000000000000000000000000000000000000000081526011600452fd5b7f0cfa2bb00000000000000000000000000000000000000000000000000000000085526004526024839052604452606483fd5b7fadbd651200000000000000000000000000000000000000000000000000000000835273ffffffffffffffffffffffffffffffffffffffff16600452602452604490fd5b6004867fc0461bc2000000000000000000000000000000000000000000000000000000008152fd5b503461018d57807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d5760206040517fae01c781de11ce2ea0fba77abc8ecf4ab6c2243abb810b84d00a7ce480081a508152f35b503461018d5760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d57610da7611267565b3373ffffffffffffffffffffffffffffffffffffffff821603610dd0576103f5906004356121ee565b6004827f6697b232000000000000000000000000000000000000000000000000000000008152fd5b503461018d5760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d576103f5600435610e36611267565b90610e4f6103eb825f525f602052600160405f20015490565b61211c565b503461018d5760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261018d576020610e9d6004355f525f602052600160405f20015490565b604051908152f35b50346110405760e07ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126110405760043567ffffffffffffffff811161104057610ef5903690600401611226565b60249291923567ffffffffffffffff811161104057610f18903690600401611226565b90610f21611257565b9260843560ff811680910361104057610f3861169c565b8115611067575f905f5b83898183106110445750505073ffffffffffffffffffffffffffffffffffffffff7f00000000000000000000000000000000000000000000000000000000000000001690610f9b6020610f95868c611710565b01611407565b91803b15611040575f928360e49273ffffffffffffffffffffffffffffffffffffffff9460405197889687957fd505accf00000000000000000000000000000000000000000000000000000000875216600486015230602486015260448501526064356064850152608484015260a43560a484015260c43560c48401525af161102a575b50610ae8949561180f565b610ae895505f611039916112f0565b5f9461101f565b5f80fd5b936040611058846110609460019698611749565b013590611802565b9201610f42565b7fc2e5347d000000000000000000000000000000000000000000000000000000005f5260045ffd5b346110405760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126110405760043567ffffffffffffffff81116110405760a07ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc823603011261104057610e9d61110d60209260040161144b565b61165b565b34611040575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126110405760206040517fa9aad66d7e960ce46487d266d1def6793280630699ef52fcb5b80962aa0748dd8152f35b346110405760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261104057600435907fffffffff00000000000000000000000000000000000000000000000000000000821680920361104057817f7965db0b00000000000000000000000000000000000000000000000000000000602093149081156111fc575b5015158152f35b7f01ffc9a700000000000000000000000000000000000000000000000000000000915014836111f5565b9181601f840112156110405782359167ffffffffffffffff8311611040576020808501948460051b01011161104057565b6044359060ff8216820361104057565b6024359073ffffffffffffffffffffffffffffffffffffffff8216820361104057565b6004359073ffffffffffffffffffffffffffffffffffffffff8216820361104057565b907fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f602080948051918291828752018686015e5f8582860101520116010190565b90601f7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0910116810190811067ffffffffffffffff82111761133157604052565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52604160045260245ffd5b67ffffffffffffffff81116113315760051b60200190565b9035907fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe181360301821215611040570180359067ffffffffffffffff82116110405760200191606082023603831361104057565b91908110156113da576060020190565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52603260045260245ffd5b3573ffffffffffffffffffffffffffffffffffffffff811681036110405790565b3560ff811681036110405790565b3567ffffffffffffffff811681036110405790565b6114586080820182611376565b6114648193929361135e565b9261147260405194856112f0565b81845261147e8261135e565b917fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe06020860193013684375f5b8181106115b4575050506114c160208301611407565b926114ce60608401611436565b9160405190602082018093519091905f5b81811061159e57505050906115258167ffffffffffffffff9493037fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe081018352826112f0565b51902091604080519473ffffffffffffffffffffffffffffffffffffffff60208701977f57fe1696c95f1f9ef749492211913300d6a5af1f83508523c4437dc1e56ec1b78952823584890152166060870152013560808501521660a083015260c082015260c0815261159860e0826112f0565b51902090565b82518452602093840193909201916001016114df565b6115bf8183856113ca565b6115c881611407565b9060406115d760208301611428565b9160ff82519373ffffffffffffffffffffffffffffffffffffffff60208601967fae01c781de11ce2ea0fba77abc8ecf4ab6c2243abb810b84d00a7ce480081a5088521684860152166060840152013560808201526080815261163b60a0826112f0565b5190209086518110156113da5760019160208260051b89010152016114ab565b604290611666612377565b90604051917f19010000000000000000000000000000000000000000000000000000000000008352600283015260228201522090565b7f9b779b17422d0df92223018b32b4d1fa46e071723d6817e2486d003becc55f005c6116e85760017f9b779b17422d0df92223018b32b4d1fa46e071723d6817e2486d003becc55f005d565b7f3ee5aeb5000000000000000000000000000000000000000000000000000000005f5260045ffd5b90156113da578035907fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff6181360301821215611040570190565b91908110156113da5760051b810135907fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff6181360301821215611040570190565b7fe6037d3710f4e2a77a098af36cabded857cb51f2642cd78d48661ebbd49122430190817fe6037d3710f4e2a77a098af36cabded857cb51f2642cd78d48661ebbd4912243116117d557565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b919082018092116117d557565b90938415611067578385036120865760ff166001811161205b579390929193159261183f6020610f958484611710565b9273ffffffffffffffffffffffffffffffffffffffff600354165f965f945b808610611a0a5750505050505081156119f6575b7f00000000000000000000000000000000000000000000000000000000000000009273ffffffffffffffffffffffffffffffffffffffff604051927f23b872dd000000000000000000000000000000000000000000000000000000005f52166004523060245260445260205f60648180875af19060015f51148216156119d5575b6040525f60605215611993576119065750565b7fe6037d3710f4e2a77a098af36cabded857cb51f2642cd78d48661ebbd49122425c905f5b82811061195a575050505f7fe6037d3710f4e2a77a098af36cabded857cb51f2642cd78d48661ebbd49122425d565b8061198d611969600193611789565b5c73ffffffffffffffffffffffffffffffffffffffff8116905f825c925d856122b6565b0161192b565b73ffffffffffffffffffffffffffffffffffffffff827f5274afe7000000000000000000000000000000000000000000000000000000005f521660045260245ffd5b9060018115166119ed57833b15153d151616906118f3565b503d5f823e3d90fd5b611a0283600654611802565b600655611872565b909192939497611a1b898388611749565b858a10156113da578960051b8401357fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe18536030181121561104057840180359067ffffffffffffffff821161104057602001908036038213611040576020830173ffffffffffffffffffffffffffffffffffffffff8b1673ffffffffffffffffffffffffffffffffffffffff611ab083611407565b160361200557506060830167ffffffffffffffff611acd82611436565b164211611fc1575082355f52600460205260ff60405f205416611f9457604083013515611f6757611b0e9060405192611b0861110d8661144b565b8c6124f1565b15611f20578060405281355f52600460205260405f2060017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff008254161790556040820135815273ffffffffffffffffffffffffffffffffffffffff8916907fb47d398c825a0f71f49c4fded299540689e40b98b4095dc747dee95312bf642d6020843592a3611ba06080820182611376565b905f915f5b818110611c105750505060408201358103611bd857506001916040611bcc92013590611802565b9801949392919061185e565b6040827fb39b1b4a000000000000000000000000000000000000000000000000000000005f528035600452013560245260445260645ffd5b611c1e8183859694956113ca565b91611c2883611407565b90611c3560208501611428565b9073ffffffffffffffffffffffffffffffffffffffff8316158015611f01575b611ed057600460ff831611611e9857600460ff83161480611e78575b611e2d57908f969594939291611c8c90604086013590611802565b9615611dcf576040805160ff92909216825284810135602083015273ffffffffffffffffffffffffffffffffffffffff8316918935917ff64f3610c616f181427a0c56cabe8afaee7c320fd8d22908a10dca8c190266ce91a36040830135611cfb575b50600191505b01611ba5565b73ffffffffffffffffffffffffffffffffffffffff81165c928315611d4a575b611d41600194604073ffffffffffffffffffffffffffffffffffffffff93013590611802565b91165d5f611cef565b7fe6037d3710f4e2a77a098af36cabded857cb51f2642cd78d48661ebbd49122425c9082611d7783611789565b5d600182018092116117d5576001946040611d419273ffffffffffffffffffffffffffffffffffffffff947fe6037d3710f4e2a77a098af36cabded857cb51f2642cd78d48661ebbd49122425d935050945050611d1b565b6040805160ff92909216825293840135602082015260019373ffffffffffffffffffffffffffffffffffffffff92909216918835917ff0637a94b1071a8f8d52d49b4a63698c632964773a2a154efd0a56180edb80af9190a3611cf5565b73ffffffffffffffffffffffffffffffffffffffff83858a7fea9a5d42000000000000000000000000000000000000000000000000000000005f52356004526024521660445260645ffd5b508b73ffffffffffffffffffffffffffffffffffffffff84161415611c71565b60ff82858a7f5cb9baeb000000000000000000000000000000000000000000000000000000005f52356004526024521660445260645ffd5b83887fe6c6e34c000000000000000000000000000000000000000000000000000000005f523560045260245260445ffd5b503073ffffffffffffffffffffffffffffffffffffffff841614611c55565b73ffffffffffffffffffffffffffffffffffffffff89837f78d50c7f000000000000000000000000000000000000000000000000000000005f52356004521660245260445ffd5b827f77d02560000000000000000000000000000000000000000000000000000000005f523560045260245ffd5b827fb196a44a000000000000000000000000000000000000000000000000000000005f523560045260245ffd5b83611fd467ffffffffffffffff92611436565b907ff5cec4fb000000000000000000000000000000000000000000000000000000005f52356004521660245260445ffd5b8373ffffffffffffffffffffffffffffffffffffffff8c6120268294611407565b927f479ede3f000000000000000000000000000000000000000000000000000000005f5235600452166024521660445260645ffd5b7fa0bf1bbd000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b83857fab8b67c6000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b805f525f60205260405f2073ffffffffffffffffffffffffffffffffffffffff33165f5260205260ff60405f205416156120ed5750565b7fe2517d3f000000000000000000000000000000000000000000000000000000005f523360045260245260445ffd5b805f525f60205260405f2073ffffffffffffffffffffffffffffffffffffffff83165f5260205260ff60405f205416155f146121e857805f525f60205260405f2073ffffffffffffffffffffffffffffffffffffffff83165f5260205260405f2060017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff0082541617905573ffffffffffffffffffffffffffffffffffffffff339216907f2f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d5f80a4600190565b50505f90565b805f525f60205260405f2073ffffffffffffffffffffffffffffffffffffffff83165f5260205260ff60405f2054165f146121e857805f525f60205260405f2073ffffffffffffffffffffffffffffffffffffffff83165f5260205260405f207fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff00815416905573ffffffffffffffffffffffffffffffffffffffff339216907ff6391f5c32d9c69d2a47ea670b442974b53935d1edc7fd64eb21e047a839171b5f80a4600190565b9173ffffffffffffffffffffffffffffffffffffffff604051927fa9059cbb000000000000000000000000000000000000000000000000000000005f521660045260245260205f60448180865af19060015f511482161561235f575b6040521561231d5750565b73ffffffffffffffffffffffffffffffffffffffff907f5274afe7000000000000000000000000000000000000000000000000000000005f521660045260245ffd5b9060018115166119ed57823b15153d15161690612312565b73ffffffffffffffffffffffffffffffffffffffff7f000000000000000000000000000000000000000000000000000000000000000016301480612471575b156123df577f000000000000000000000000000000000000000000000000000000000000000090565b60405160208101907f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f82527f000000000000000000000000000000000000000000000000000000000000000060408201527f000000000000000000000000000000000000000000000000000000000000000060608201524660808201523060a082015260a0815261159860c0826112f0565b507f000000000000000000000000000000000000000000000000000000000000000046146123b6565b60ff811690601f82116124c957604051916124b66040846112f0565b6020808452838101919036833783525290565b7fb3512b0c000000000000000000000000000000000000000000000000000000005f5260045ffd5b929190833b6125685790612505929161260b565b50600481101561253b5715918261251b57505090565b73ffffffffffffffffffffffffffffffffffffffff919250811691161490565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52602160045260245ffd5b60647fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f855f9660209896604051967f1626ba7e0000000000000000000000000000000000000000000000000000000088526004880152604060248801528160448801528587013786848287010152011601915afa7f1626ba7e000000000000000000000000000000000000000000000000000000005f5114601f3d11161690565b90604183036126355761262e9250602081013591604082359201355f1a9061263f565b9192909190565b50505f9160029190565b91907f7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a084116126ce579160209360809260ff5f9560405194855216868401526040830152606082015282805260015afa156126c3575f5173ffffffffffffffffffffffffffffffffffffffff8116156126b957905f905f90565b505f906001905f90565b6040513d5f823e3d90fd5b5050505f916003919056fea26469706673582212200acac187d0b609258f90659f0b774ee30c79e5c0f9a7758efab66113355ee56b64736f6c634300082500332f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d86a0865b6a4d12afa86bb18efddf78243abbafd54ad158cc503bec7f4d676a2cad3228b676f7d3cd4284a5443f17f1962b36e491b30a40b2405849e597ba5fb5' as const;
+export const settlementBytecode = '0x61018080604052346102935760808161392180380380916100208285610297565b8339810103126102935780516001600160a01b03811680820361029357610049602084016102ce565b90610062606061005b604087016102ce565b95016102ce565b9360405190610072604083610297565b60148252602082017f54726962757461727920536574746c656d656e740000000000000000000000008152604051926100ac604085610297565b60018452601960f91b60208501908152926001600160a01b0381161561028057600180546001600160d01b031690556100e4906102e2565b506100ee81610354565b610120526100fb84610354565b61014052519020918260e05251902080610100524660a0526040519060208201927f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f8452604083015260608201524660808201523060a082015260a0815261016460c082610297565b5190206080523060c05215801561026f575b801561025e575b61024f5761016091909152600580546001600160a01b0319166001600160a01b03929092169182179055906101b19061032a565b50604051905f7f8c3aa5f43a388513435861bf27dfad7829cd248696fed367c62d441f629544968180a36134d9908161044882396080518161315e015260a05181613215015260c0518161312f015260e051816131ad015261010051816131d301526101205181610a1d01526101405181610a4701526101605181818161025f0152818161145901528181611b1d0152818161243301526129c20152f35b63d92e233d60e01b5f5260045ffd5b506001600160a01b0383161561017d565b506001600160a01b03811615610176565b636116401160e11b5f525f60045260245ffd5b5f80fd5b601f909101601f19168101906001600160401b038211908210176102ba57604052565b634e487b7160e01b5f52604160045260245ffd5b51906001600160a01b038216820361029357565b600254906001600160a01b03821661031b576001600160a01b03199091166001600160a01b03821617600255610318905f6103bf565b90565b631fe1e13d60e11b5f5260045ffd5b610318907fa9aad66d7e960ce46487d266d1def6793280630699ef52fcb5b80962aa0748dd6103bf565b601f81511161037f576020815191015160208210610370571790565b5f198260200360031b1b161790565b604460209160405192839163305a27a960e01b83528160048401528051918291826024860152018484015e5f828201840152601f01601f19168101030190fd5b5f818152602081815260408083206001600160a01b038616845290915290205460ff16610441575f818152602081815260408083206001600160a01b0395909516808452949091528120805460ff19166001179055339291907f2f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d9080a4600190565b50505f9056fe6080806040526004361015610012575f80fd5b5f905f3560e01c90816301ffc9a714611db357508063022d63fb14611d785780630348fb8014611d205780630aa6220b14611c3c57806317e0480114611a3c578063248a9ca3146119f35780632b466036146117bd5780632f2ff15d1461175957806336568abe146115cc578063391e892714611573578063397d8844146108295780633d13f874146112e85780635d3d4a4e146112ae57806361d027b31461125c578063634e93da14611104578063649a5ec714610ed05780636d3298cb14610e775780636ec21cc814610e295780637667180814610de3578063773792bd14610b5a578063828f814914610b1b57806384b0196e146109e557806384ef8ffc146109935780638da5cb5b1461099357806391d148541461091e5780639d5f1867146108e4578063a1eda53c14610863578063a217fddf14610829578063c884ef83146107c6578063cc8463c81461077d578063cefc142914610643578063cf6eefb7146105b8578063d547741f14610523578063d54ad2a1146104e4578063d602b9fd1461044a578063d945af1d146103fd578063f0f4426014610311578063f711432614610283578063fc0c546a146102145763fdab463d146101d6575f80fd5b3461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112610211576020600954604051908152f35b80fd5b503461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261021157602060405173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000168152f35b50346102115760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112610211576004359067ffffffffffffffff8211610211576101007ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc833603011261021157602061030961030484600401612ae8565b612d35565b604051908152f35b50346102115760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102115773ffffffffffffffffffffffffffffffffffffffff61035e611ef6565b6103666120c2565b1680156103d5577fffffffffffffffffffffffff00000000000000000000000000000000000000006005548273ffffffffffffffffffffffffffffffffffffffff82167f8c3aa5f43a388513435861bf27dfad7829cd248696fed367c62d441f629544968680a3161760055580f35b6004827fd92e233d000000000000000000000000000000000000000000000000000000008152fd5b50346102115760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102115760ff60406020926004358152600684522054166040519015158152f35b503461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112610211576104816120c2565b600180547fffffffffffff0000000000000000000000000000000000000000000000000000811690915560a01c65ffffffffffff166104bd5780f35b7f8886ebfc4259abdbc16601dd8fb5678e54878f47b3c34836cfc51154a96051098180a180f35b503461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261021157602060085460801c604051908152f35b50346102115760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102115760043561055e611ed3565b90801561059057908161058761058261058c945f525f602052600160405f20015490565b61212a565b613003565b5080f35b6004837f3fc3c27a000000000000000000000000000000000000000000000000000000008152fd5b503461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261021157604065ffffffffffff61061d6001549065ffffffffffff73ffffffffffffffffffffffffffffffffffffffff83169260a01c1690565b73ffffffffffffffffffffffffffffffffffffffff849392935193168352166020820152f35b503461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102115760015473ffffffffffffffffffffffffffffffffffffffff1633036107515760015473ffffffffffffffffffffffffffffffffffffffff81169060a01c65ffffffffffff1680158015610747575b61071c57506106f0906106ea73ffffffffffffffffffffffffffffffffffffffff60025416612f96565b50612e90565b507fffffffffffff00000000000000000000000000000000000000000000000000006001541660015580f35b7f19ca5ebb000000000000000000000000000000000000000000000000000000008352600452602482fd5b50428110156106c0565b807fc22c8022000000000000000000000000000000000000000000000000000000006024925233600452fd5b503461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102115760206107b6612089565b65ffffffffffff60405191168152f35b50346102115760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261021157604060209173ffffffffffffffffffffffffffffffffffffffff610818611ef6565b168152600783522054604051908152f35b503461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261021157602090604051908152f35b503461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112610211576002548060d01c91821515806108da575b156108d1575060a01c65ffffffffffff165b6040805165ffffffffffff928316815292909116602083015290f35b915050806108b5565b50428310156108a3565b503461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261021157602060405160018152f35b50346102115760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102115773ffffffffffffffffffffffffffffffffffffffff604061096d611ed3565b926004358152806020522091165f52602052602060ff60405f2054166040519015158152f35b503461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261021157602073ffffffffffffffffffffffffffffffffffffffff60025416604051908152f35b503461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261021157610abf90610a417f00000000000000000000000000000000000000000000000000000000000000006130c1565b90610a6b7f00000000000000000000000000000000000000000000000000000000000000006130c1565b906020610acd60405193610a7f8386611f7d565b8385525f3681376040519687967f0f00000000000000000000000000000000000000000000000000000000000000885260e08589015260e0880190611f19565b908682036040880152611f19565b904660608601523060808601528260a086015284820360c08601528080855193848152019401925b828110610b0457505050500390f35b835185528695509381019392810192600101610af5565b503461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112610211576020600a5460401c604051908152f35b50346102115760607ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102115760043567ffffffffffffffff8116809103610ddf576024356044357fa9aad66d7e960ce46487d266d1def6793280630699ef52fcb5b80962aa0748dd8452836020526040842073ffffffffffffffffffffffffffffffffffffffff33165f5260205260ff60405f20541615610d8f578115610d6757600a5467ffffffffffffffff811680851115610d37575043841015610d07576fffffffffffffffffffffffffffffffff60085416808311610cd7575060401c808210610ca75750816040917f11e8065ddf0dcbda7edb7f37b71a38d77cd6271d5b79c37ccd4d26102a2069e6936009557fffffffffffffffffffffffffffffffffffffffffffffffff000000000000000081841b168517600a5582519182526020820152a280f35b84906044927fbde39a82000000000000000000000000000000000000000000000000000000008352600452602452fd5b85604491847fda21f8c4000000000000000000000000000000000000000000000000000000008352600452602452fd5b604485857faad97b6e00000000000000000000000000000000000000000000000000000000825260045243602452fd5b85604491867f98152d82000000000000000000000000000000000000000000000000000000008352600452602452fd5b6004847fb263ae73000000000000000000000000000000000000000000000000000000008152fd5b6044847fe2517d3f000000000000000000000000000000000000000000000000000000008152336004527fa9aad66d7e960ce46487d266d1def6793280630699ef52fcb5b80962aa0748dd602452fd5b5080fd5b503461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261021157602067ffffffffffffffff600a5416604051908152f35b503461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102115760206fffffffffffffffffffffffffffffffff60085416604051908152f35b503461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102115760206040517f99dcc4a0815c5d7d5cb53981949c8135cbd5da6ce1b4f6068119ddbcc4367cb88152f35b50346102115760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102115760043565ffffffffffff811680820361110057610f1b6120c2565b610f2442613079565b9065ffffffffffff610f34612089565b168082111561109857507ff1038c18cf84a56e432fdbfaf746924b7ea511dfe03a6506a0ceba4888788d9b929165ffffffffffff826206978080610f82951091180262069780181690612aca565b906002548060d01c80611015575b50506002805473ffffffffffffffffffffffffffffffffffffffff1660a083901b79ffffffffffff0000000000000000000000000000000000000000161760d084901b7fffffffffffff0000000000000000000000000000000000000000000000000000161790556040805165ffffffffffff9283168152919092166020820152a180f35b42111561106e5779ffffffffffffffffffffffffffffffffffffffffffffffffffff7fffffffffffff00000000000000000000000000000000000000000000000000006001549260301b169116176001555b5f80610f90565b507f2b1fa2edafe6f7b9e97c1a9e0c3660e645beb2dcaa2d45bdbf9beaf5472e1ec58480a1611067565b0365ffffffffffff81116110d3577ff1038c18cf84a56e432fdbfaf746924b7ea511dfe03a6506a0ceba4888788d9b9291610f829190612aca565b6024847f4e487b710000000000000000000000000000000000000000000000000000000081526011600452fd5b8280fd5b50346102115760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102115761113c611ef6565b6111446120c2565b7f3377dc44241e779dd06afab5b788a35ca5f3b778836e2990bdb26a2a4b2e5ed6602061118161117342613079565b61117b612089565b90612aca565b65ffffffffffff73ffffffffffffffffffffffffffffffffffffffff6111ca6001549065ffffffffffff73ffffffffffffffffffffffffffffffffffffffff83169260a01c1690565b9690501694600154867fffffffffffff000000000000000000000000000000000000000000000000000079ffffffffffff00000000000000000000000000000000000000008660a01b169216171760015516611233575b65ffffffffffff60405191168152a280f35b7f8886ebfc4259abdbc16601dd8fb5678e54878f47b3c34836cfc51154a96051098580a1611221565b503461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261021157602073ffffffffffffffffffffffffffffffffffffffff60055416604051908152f35b503461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261021157602060405160048152f35b50346102115760607ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261021157611320611ef6565b6024359160443567ffffffffffffffff8111610ddf57611344903690600401611ea2565b9261134d612190565b60095494851561154b5781845280602052604084208452602084209584965b868810156113aa578760051b850135908181105f146113995786526020526001604086205b97019661136c565b908652602052600160408620611391565b85939450036115075773ffffffffffffffffffffffffffffffffffffffff83169283835260076020526040832054808311156114d3578203918083116110d357600854946113fb848760801c612064565b95600a5460401c8088116114a357506fffffffffffffffffffffffffffffffff7fffffffffffffffffffffffffffffffff0000000000000000000000000000000061147d979860801b169116176008558552600760205260408520557f0000000000000000000000000000000000000000000000000000000000000000612a4b565b807f9b779b17422d0df92223018b32b4d1fa46e071723d6817e2486d003becc55f005d80f35b86604491897f3c74dce8000000000000000000000000000000000000000000000000000000008352600452602452fd5b9190506064937f0cfa2bb0000000000000000000000000000000000000000000000000000000008452600452602452604452fd5b73ffffffffffffffffffffffffffffffffffffffff6044937fadbd651200000000000000000000000000000000000000000000000000000000845216600452602452fd5b6004847fc0461bc2000000000000000000000000000000000000000000000000000000008152fd5b503461021157807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102115760206040517fae01c781de11ce2ea0fba77abc8ecf4ab6c2243abb810b84d00a7ce480081a508152f35b50346102115760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261021157600435611607611ed3565b90801580611722575b611664575b3373ffffffffffffffffffffffffffffffffffffffff83160361163c579061058c91613003565b6004837f6697b232000000000000000000000000000000000000000000000000000000008152fd5b60015465ffffffffffff60a082901c169073ffffffffffffffffffffffffffffffffffffffff1615801590611712575b8015611700575b6116cd57507fffffffffffff000000000000ffffffffffffffffffffffffffffffffffffffff60015416600155611615565b7f19ca5ebb00000000000000000000000000000000000000000000000000000000845265ffffffffffff16600452602483fd5b504265ffffffffffff8216101561169b565b5065ffffffffffff811615611694565b5073ffffffffffffffffffffffffffffffffffffffff6002541673ffffffffffffffffffffffffffffffffffffffff831614611610565b50346102115760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261021157600435611794611ed3565b9080156105905790816117b861058261058c945f525f602052600160405f20015490565b612f22565b50346102115760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102115760043567ffffffffffffffff8111610ddf5761180d903690600401611ea2565b60249291923567ffffffffffffffff811161110057611830903690600401611ea2565b93909261183b612190565b82156119cb5784830361199b5773ffffffffffffffffffffffffffffffffffffffff60059493945416948182947fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff0185360301927fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe182360301925b88881015611962578760051b80880135908682121561193157838a101561193557840135858112156119315784019081359167ffffffffffffffff831161192d5760200190823603821361192d5760019392611914928e928c016122c9565b908115611925575b509701966118b5565b90505f61191c565b8880fd5b8780fd5b6024887f4e487b710000000000000000000000000000000000000000000000000000000081526032600452fd5b859061198e57807f9b779b17422d0df92223018b32b4d1fa46e071723d6817e2486d003becc55f005d80f35b61199661299e565b61147d565b8085847fab8b67c60000000000000000000000000000000000000000000000000000000060449452600452602452fd5b807fc2e5347d0000000000000000000000000000000000000000000000000000000060049252fd5b50346102115760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102115760206103096004355f525f602052600160405f20015490565b5034611c385760c07ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112611c38576004359067ffffffffffffffff8211611c385781600401916101007ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc8236030112611c38576024359067ffffffffffffffff8211611c385736602383011215611c385781600401359067ffffffffffffffff8211611c38573660248385010111611c385760643560ff8116809103611c3857611b06612190565b73ffffffffffffffffffffffffffffffffffffffff7f00000000000000000000000000000000000000000000000000000000000000001690611b4787611f5c565b91803b15611c38575f928360e49273ffffffffffffffffffffffffffffffffffffffff94604460405198899788967fd505accf000000000000000000000000000000000000000000000000000000008852166004870152306024870152013560448501526044356064850152608484015260843560a484015260a43560c48401525af1611c22575b50611bf89293602473ffffffffffffffffffffffffffffffffffffffff600554169301906122c9565b61198e57807f9b779b17422d0df92223018b32b4d1fa46e071723d6817e2486d003becc55f005d80f35b611bf893505f611c3191611f7d565b5f92611bcf565b5f80fd5b34611c38575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112611c3857611c726120c2565b6002548060d01c80611c9d575b6002805473ffffffffffffffffffffffffffffffffffffffff169055005b421115611cf65779ffffffffffffffffffffffffffffffffffffffffffffffffffff7fffffffffffff00000000000000000000000000000000000000000000000000006001549260301b169116176001555b8080611c7f565b507f2b1fa2edafe6f7b9e97c1a9e0c3660e645beb2dcaa2d45bdbf9beaf5472e1ec55f80a1611cef565b34611c38575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112611c385760206040517fa9aad66d7e960ce46487d266d1def6793280630699ef52fcb5b80962aa0748dd8152f35b34611c38575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112611c38576020604051620697808152f35b34611c385760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112611c3857600435907fffffffff000000000000000000000000000000000000000000000000000000008216809203611c3857817f314987860000000000000000000000000000000000000000000000000000000060209314908115611e45575b5015158152f35b7f7965db0b00000000000000000000000000000000000000000000000000000000811491508115611e78575b5083611e3e565b7f01ffc9a70000000000000000000000000000000000000000000000000000000091501483611e71565b9181601f84011215611c385782359167ffffffffffffffff8311611c38576020808501948460051b010111611c3857565b6024359073ffffffffffffffffffffffffffffffffffffffff82168203611c3857565b6004359073ffffffffffffffffffffffffffffffffffffffff82168203611c3857565b907fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f602080948051918291828752018686015e5f8582860101520116010190565b3573ffffffffffffffffffffffffffffffffffffffff81168103611c385790565b90601f7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0910116810190811067ffffffffffffffff821117611fbe57604052565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52604160045260245ffd5b7fe6037d3710f4e2a77a098af36cabded857cb51f2642cd78d48661ebbd49122430190817fe6037d3710f4e2a77a098af36cabded857cb51f2642cd78d48661ebbd49122431161203757565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b9190820180921161203757565b67ffffffffffffffff8111611fbe5760051b60200190565b6002548060d01c80151590816120b8575b50156120ae5760a01c65ffffffffffff1690565b5060015460d01c90565b905042115f61209a565b335f9081527fad3228b676f7d3cd4284a5443f17f1962b36e491b30a40b2405849e597ba5fb5602052604090205460ff16156120fa57565b7fe2517d3f000000000000000000000000000000000000000000000000000000005f52336004525f60245260445ffd5b805f525f60205260405f2073ffffffffffffffffffffffffffffffffffffffff33165f5260205260ff60405f205416156121615750565b7fe2517d3f000000000000000000000000000000000000000000000000000000005f523360045260245260445ffd5b7f9b779b17422d0df92223018b32b4d1fa46e071723d6817e2486d003becc55f005c6121dc5760017f9b779b17422d0df92223018b32b4d1fa46e071723d6817e2486d003becc55f005d565b7f3ee5aeb5000000000000000000000000000000000000000000000000000000005f5260045ffd5b3567ffffffffffffffff81168103611c385790565b3560ff81168103611c385790565b3563ffffffff81168103611c385790565b9035907fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe181360301821215611c38570180359067ffffffffffffffff8211611c3857602001916060820236038313611c3857565b919081101561229c576060020190565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52603260045260245ffd5b919093926040516122f16122df61030486612ae8565b936122e986611f5c565b978589612d76565b1561295857604052815f52600660205260ff60405f20541661292c576060830167ffffffffffffffff61232382612204565b1642116128e9575060ff61233960808501612219565b1691600183116128b957604084013593841561288d5760a08101359384158015612874575b612848579081837faf93b54662c66df65f4b79e67fe848cd0e72d6e7eace745855d81b03fb60726760808963ffffffff61241097159d855f52600660205260405f2060017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff0082541617905573ffffffffffffffffffffffffffffffffffffffff6123ea60c08a01612227565b91169b8c9760405194855260208501526040840152166060820152a360e0810190612238565b905f935f925b8084106125e657505050508382036125b3575050831561250e575b7f000000000000000000000000000000000000000000000000000000000000000091604051917f23b872dd000000000000000000000000000000000000000000000000000000005f526004523060245260445260205f60648180865af19060015f51148216156124ed575b6040525f606052156124ab5750565b73ffffffffffffffffffffffffffffffffffffffff907f5274afe7000000000000000000000000000000000000000000000000000000005f521660045260245ffd5b90600181151661250557823b15153d1516169061249c565b503d5f823e3d90fd5b60085461252d836fffffffffffffffffffffffffffffffff8316612064565b6fffffffffffffffffffffffffffffffff8111612583576fffffffffffffffffffffffffffffffff7fffffffffffffffffffffffffffffffff000000000000000000000000000000009116911617600855612431565b7f6dfcc650000000000000000000000000000000000000000000000000000000005f52608060045260245260445ffd5b83907fb39b1b4a000000000000000000000000000000000000000000000000000000005f5260045260245260445260645ffd5b90919298979695946125f98a838661228c565b998a916040612613602061260c86611f5c565b9501612219565b9c013573ffffffffffffffffffffffffffffffffffffffff8416918215801561283f575b61280f5760ff8e16600481116127dc57600414806127bc575b612788578c9d612666839d9e9b9c9d8b93612064565b9a15612746576040805160ff929092168252602082018490528492917ff64f3610c616f181427a0c56cabe8afaee7c320fd8d22908a10dca8c190266ce9190a3806126bc575b5050600191505b01929190612416565b815c9384156126dc575b506126d390600194612064565b905d5f806126ac565b907fe6037d3710f4e2a77a098af36cabded857cb51f2642cd78d48661ebbd49122425c9161270983611feb565b5d60018201809211612037576001946126d3927fe6037d3710f4e2a77a098af36cabded857cb51f2642cd78d48661ebbd49122425d9450906126c6565b6040805160ff92909216825260208201939093526001955090917ff0637a94b1071a8f8d52d49b4a63698c632964773a2a154efd0a56180edb80af91a36126b3565b82848a7fea9a5d42000000000000000000000000000000000000000000000000000000005f5260045260245260445260645ffd5b5073ffffffffffffffffffffffffffffffffffffffff8716831415612650565b848a7f5cb9baeb000000000000000000000000000000000000000000000000000000005f5260045260245260445260645ffd5b83897fe6c6e34c000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b50308314612637565b827f57b462f8000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b5063ffffffff61288660c08401612227565b161561235e565b507f83b32f8a000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b90507f972b7f46000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b826128fc67ffffffffffffffff92612204565b907f2d729e51000000000000000000000000000000000000000000000000000000005f526004521660245260445ffd5b507fb196a44a000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b73ffffffffffffffffffffffffffffffffffffffff86847f78d50c7f000000000000000000000000000000000000000000000000000000005f526004521660245260445ffd5b7fe6037d3710f4e2a77a098af36cabded857cb51f2642cd78d48661ebbd49122425c7f00000000000000000000000000000000000000000000000000000000000000005f5b828110612a12575050505f7fe6037d3710f4e2a77a098af36cabded857cb51f2642cd78d48661ebbd49122425d565b80612a45612a21600193611feb565b5c73ffffffffffffffffffffffffffffffffffffffff8116905f825c925d85612a4b565b016129e3565b9173ffffffffffffffffffffffffffffffffffffffff604051927fa9059cbb000000000000000000000000000000000000000000000000000000005f521660045260245260205f60448180865af19060015f5114821615612ab2575b604052156124ab5750565b90600181151661250557823b15153d15161690612aa7565b9065ffffffffffff8091169116019065ffffffffffff821161203757565b612af560e0820182612238565b9190612b0083612071565b90612b0e6040519283611f7d565b838252612b1a84612071565b937fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe06020840195013686375f5b818110612c8e57505050612b5a82611f5c565b92612b6760608401612204565b92612b7460808201612219565b92612b8160c08301612227565b9260405190602082018093519091905f5b818110612c785750505060a09282612bda63ffffffff97969460ff94037fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe08101835282611f7d565b5190209567ffffffffffffffff6040519873ffffffffffffffffffffffffffffffffffffffff60208b019b7f99dcc4a0815c5d7d5cb53981949c8135cbd5da6ce1b4f6068119ddbcc4367cb88d521660408b0152602085013560608b0152604085013560808b015216848901521660c0870152013560e0850152166101008301526101208201526101208152612c7261014082611f7d565b51902090565b8251845260209384019390920191600101612b92565b612c9981838561228c565b612ca281611f5c565b906040612cb160208301612219565b9160ff82519373ffffffffffffffffffffffffffffffffffffffff60208601967fae01c781de11ce2ea0fba77abc8ecf4ab6c2243abb810b84d00a7ce480081a50885216848601521660608401520135608082015260808152612d1560a082611f7d565b51902090845181101561229c5760019160208260051b8701015201612b47565b604290612d40613118565b90604051917f19010000000000000000000000000000000000000000000000000000000000008352600283015260228201522090565b929190833b612ded5790612d8a929161323b565b506004811015612dc057159182612da057505090565b73ffffffffffffffffffffffffffffffffffffffff919250811691161490565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52602160045260245ffd5b60647fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f855f9660209896604051967f1626ba7e0000000000000000000000000000000000000000000000000000000088526004880152604060248801528160448801528587013786848287010152011601915afa7f1626ba7e000000000000000000000000000000000000000000000000000000005f5114601f3d11161690565b6002549073ffffffffffffffffffffffffffffffffffffffff8216612efa57612ef7917fffffffffffffffffffffffff000000000000000000000000000000000000000073ffffffffffffffffffffffffffffffffffffffff83169116176002555f61326f565b90565b7f3fc3c27a000000000000000000000000000000000000000000000000000000005f5260045ffd5b908115612f33575b612ef79161326f565b6002549173ffffffffffffffffffffffffffffffffffffffff8316612efa577fffffffffffffffffffffffff000000000000000000000000000000000000000090921673ffffffffffffffffffffffffffffffffffffffff821617600255612f2a565b612ef79073ffffffffffffffffffffffffffffffffffffffff6002541673ffffffffffffffffffffffffffffffffffffffff821614612fd6575b5f613341565b7fffffffffffffffffffffffff000000000000000000000000000000000000000060025416600255612fd0565b90612ef791801580613042575b15613341577fffffffffffffffffffffffff000000000000000000000000000000000000000060025416600255613341565b5073ffffffffffffffffffffffffffffffffffffffff6002541673ffffffffffffffffffffffffffffffffffffffff831614613010565b65ffffffffffff81116130915765ffffffffffff1690565b7f6dfcc650000000000000000000000000000000000000000000000000000000005f52603060045260245260445ffd5b60ff811690601f82116130f057604051916130dd604084611f7d565b6020808452838101919036833783525290565b7fb3512b0c000000000000000000000000000000000000000000000000000000005f5260045ffd5b73ffffffffffffffffffffffffffffffffffffffff7f000000000000000000000000000000000000000000000000000000000000000016301480613212575b15613180577f000000000000000000000000000000000000000000000000000000000000000090565b60405160208101907f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f82527f000000000000000000000000000000000000000000000000000000000000000060408201527f000000000000000000000000000000000000000000000000000000000000000060608201524660808201523060a082015260a08152612c7260c082611f7d565b507f00000000000000000000000000000000000000000000000000000000000000004614613157565b90604183036132655761325e9250602081013591604082359201355f1a90613409565b9192909190565b50505f9160029190565b805f525f60205260405f2073ffffffffffffffffffffffffffffffffffffffff83165f5260205260ff60405f205416155f1461333b57805f525f60205260405f2073ffffffffffffffffffffffffffffffffffffffff83165f5260205260405f2060017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff0082541617905573ffffffffffffffffffffffffffffffffffffffff339216907f2f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d5f80a4600190565b50505f90565b805f525f60205260405f2073ffffffffffffffffffffffffffffffffffffffff83165f5260205260ff60405f2054165f1461333b57805f525f60205260405f2073ffffffffffffffffffffffffffffffffffffffff83165f5260205260405f207fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff00815416905573ffffffffffffffffffffffffffffffffffffffff339216907ff6391f5c32d9c69d2a47ea670b442974b53935d1edc7fd64eb21e047a839171b5f80a4600190565b91907f7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a08411613498579160209360809260ff5f9560405194855216868401526040830152606082015282805260015afa1561348d575f5173ffffffffffffffffffffffffffffffffffffffff81161561348357905f905f90565b505f906001905f90565b6040513d5f823e3d90fd5b5050505f916003919056fea2646970667358221220820913ae5f52e3e86eb64ccae5dbca26d811c2fb6b0222197ccddea8146429e064736f6c63430008250033' as const;

@@ -1,7 +1,7 @@
 /**
  * The ledger's view of the chain (`LedgerChainReader` of services/ledgerService), over a public client
- * on the configured RPC: `settled(receiptId)`, the `ReceiptSettled` / `SplitPooled` logs of a receipt,
- * a transaction's state, the treasury and the latest block time.
+ * on the configured RPC: `settled(paymentId)`, the `PaymentSettled` logs of a payer's payments, a
+ * transaction's state, the treasury and the latest block time.
  */
 import { createPublicClient, http, type PublicClient } from 'viem';
 import type { Address, Hex } from '../../core/types.ts';
@@ -25,17 +25,25 @@ export function createLedgerReader(chain: ReaderChain, client?: PublicClient) {
     treasury: (): Promise<Address> => pc.readContract({ address: chain.settlement, abi: settlementAbi, functionName: 'treasury' }),
     settled: (ids: Hex[]): Promise<boolean[]> =>
       Promise.all(ids.map((id) => pc.readContract({ address: chain.settlement, abi: settlementAbi, functionName: 'settled', args: [id] }))),
-    async settlementOf(ids: Hex[]): Promise<Map<Hex, { txHash: Hex; payoutMode: PayoutMode }>> {
+    /**
+     * The settling transaction and payout mode of each payment id with a `PaymentSettled` log of
+     * `payer` (reconciliation by payer: a log naming another payer is never taken for ours).
+     */
+    async settlementOf(ids: Hex[], payer: Address): Promise<Map<Hex, { txHash: Hex; payoutMode: PayoutMode }>> {
       const out = new Map<Hex, { txHash: Hex; payoutMode: PayoutMode }>();
       if (ids.length === 0) return out;
-      const [settledLogs, pooledLogs] = await Promise.all([
-        pc.getContractEvents({ address: chain.settlement, abi: settlementAbi, eventName: 'ReceiptSettled', args: { receiptId: ids }, fromBlock, strict: true }),
-        pc.getContractEvents({ address: chain.settlement, abi: settlementAbi, eventName: 'SplitPooled', args: { receiptId: ids }, fromBlock, strict: true }),
-      ]);
-      const pooled = new Set(pooledLogs.map((l) => l.args.receiptId.toLowerCase()));
-      for (const l of settledLogs) {
-        const id = ids.find((x) => x.toLowerCase() === l.args.receiptId.toLowerCase());
-        if (id) out.set(id, { txHash: l.transactionHash, payoutMode: pooled.has(id.toLowerCase()) ? 'pooled' : 'direct' });
+      const logs = await pc.getContractEvents({
+        address: chain.settlement,
+        abi: settlementAbi,
+        eventName: 'PaymentSettled',
+        args: { paymentId: ids, payer },
+        fromBlock,
+        strict: true,
+      });
+      for (const l of logs) {
+        if (l.args.payer.toLowerCase() !== payer.toLowerCase()) continue;
+        const id = ids.find((x) => x.toLowerCase() === l.args.paymentId.toLowerCase());
+        if (id) out.set(id, { txHash: l.transactionHash, payoutMode: l.args.payoutMode === 1 ? 'pooled' : 'direct' });
       }
       return out;
     },

@@ -1,6 +1,7 @@
 /**
- * The wallet's part of settling and claiming: sign receipts (EIP-712), pay for the batch (allowance,
- * EIP-2612 permit or an `approve` transaction), send `settleBatch`, send `claim`, wait for receipts.
+ * The wallet's part of settling and claiming: sign the payment (EIP-712, ONE prompt for any number of
+ * fees), pay for it (allowance, EIP-2612 permit or an `approve` transaction), send `settleBatch` /
+ * `settleWithPermit`, send `claim`, wait for the transactions.
  * Every step maps its failures to `TributaryError`s (see walletErrors): rejected, wrong chain, not
  * enough tokens, reverted with the contract's reason.
  *
@@ -12,7 +13,7 @@ import type { Address, Hex } from '../../core/types.ts';
 import { settlementAbi } from '../generated/Settlement.ts';
 import { testTokenAbi } from '../generated/TestToken.ts';
 import { permitTypedData, readPermitDomain, readPermitNonce, splitSignature } from '../permit.ts';
-import { receiptTypedData, settlementDomain, toContractReceipt, type ReceiptInput } from '../receipt.ts';
+import { paymentTypedData, settlementDomain, toContractPayment, type PaymentInput } from '../payment.ts';
 import { toWalletError } from './walletErrors.ts';
 
 export interface TokenInfo {
@@ -42,18 +43,14 @@ export function tokenBalance(publicClient: PublicClient, token: Address, account
   return publicClient.readContract({ address: token, abi: testTokenAbi, functionName: 'balanceOf', args: [account] });
 }
 
-/** The payer's EIP-712 signature of each receipt, in order (one wallet prompt each). */
-export async function signReceipts(c: WalletContext, settlement: Address, receipts: ReceiptInput[]): Promise<Hex[]> {
+/** The payer's EIP-712 signature of the payment: one wallet prompt, whatever the number of fees it settles. */
+export async function signPayment(c: WalletContext, settlement: Address, payment: PaymentInput, feeCount = payment.feeCount): Promise<Hex> {
   const domain = settlementDomain(c.chainId, settlement);
-  const out: Hex[] = [];
-  for (const r of receipts) {
-    try {
-      out.push(await c.wallet.signTypedData({ account: c.account, ...receiptTypedData(r, domain) }));
-    } catch (e) {
-      throw toWalletError(e, { action: `Signing receipt ${r.receiptId.slice(0, 10)}…`, unchanged: 'Your receipts stay pending; nothing was paid.' });
-    }
+  try {
+    return await c.wallet.signTypedData({ account: c.account, ...paymentTypedData(payment, domain) });
+  } catch (e) {
+    throw toWalletError(e, { action: `Signing the payment of ${feeCount} fee${feeCount === 1 ? '' : 's'}`, unchanged: 'Your fees stay pending; nothing was paid.' });
   }
-  return out;
 }
 
 export type Funding = { kind: 'allowance' } | { kind: 'permit'; deadline: bigint; v: number; r: Hex; s: Hex };
@@ -64,7 +61,7 @@ export type Funding = { kind: 'allowance' } | { kind: 'permit'; deadline: bigint
  * permit (no gas), else sends an `approve` transaction and waits for it.
  */
 export async function fundBatch(c: WalletContext, settlement: Address, total: bigint, nowSeconds: bigint): Promise<Funding> {
-  const unchanged = 'Your receipts stay pending; nothing was paid.';
+  const unchanged = 'Your fees stay pending; nothing was paid.';
   const fmt = (v: bigint) => `${formatAmount(v, c.token.decimals)} ${c.token.symbol}`;
   let balance: bigint;
   let allowance: bigint;
@@ -79,7 +76,7 @@ export async function fundBatch(c: WalletContext, settlement: Address, total: bi
   if (balance < total) {
     throw new TributaryError(
       'chain/insufficient-funds',
-      `Not enough tokens: settling needs ${fmt(total)} but ${c.account} holds ${fmt(balance)}. Get more ${c.token.symbol}, or settle fewer receipts. ${unchanged}`,
+      `Not enough tokens: settling needs ${fmt(total)} but ${c.account} holds ${fmt(balance)}. Get more ${c.token.symbol}, or settle fewer fees. ${unchanged}`,
     );
   }
   if (allowance >= total) return { kind: 'allowance' };
@@ -118,42 +115,33 @@ export async function fundBatch(c: WalletContext, settlement: Address, total: bi
   }
 }
 
-/** Payout mode numbers of the contract. */
-export const PAYOUT_MODE = { direct: 0, pooled: 1 } as const;
-
 export interface SettleCall {
   settlement: Address;
-  receipts: ReceiptInput[];
-  signatures: Hex[];
-  payoutMode: keyof typeof PAYOUT_MODE;
+  payment: PaymentInput;
+  signature: Hex;
   funding: Funding;
 }
 
 function settleArgs(call: SettleCall) {
-  const receipts = call.receipts.map(toContractReceipt);
-  const mode = PAYOUT_MODE[call.payoutMode];
+  const payment = toContractPayment(call.payment);
   return call.funding.kind === 'permit'
-    ? ({
-        functionName: 'settleBatchWithPermit',
-        args: [receipts, call.signatures, mode, call.funding.deadline, call.funding.v, call.funding.r, call.funding.s],
-      } as const)
-    : ({ functionName: 'settleBatch', args: [receipts, call.signatures, mode] } as const);
+    ? ({ functionName: 'settleWithPermit', args: [payment, call.signature, call.funding.deadline, call.funding.v, call.funding.r, call.funding.s] } as const)
+    : ({ functionName: 'settleBatch', args: [[payment], [call.signature]] } as const);
 }
+
+const what = (call: SettleCall) => `Settling ${call.payment.feeCount} fee${call.payment.feeCount === 1 ? '' : 's'} in one payment`;
 
 /** Dry-runs the settlement (no wallet prompt): a revert shows its reason before anything is sent. */
 export async function simulateSettlement(c: WalletContext, call: SettleCall): Promise<void> {
   const a = settleArgs(call);
   try {
-    if (a.functionName === 'settleBatchWithPermit') {
+    if (a.functionName === 'settleWithPermit') {
       await c.publicClient.simulateContract({ account: c.account, address: call.settlement, abi: settlementAbi, functionName: a.functionName, args: a.args });
     } else {
       await c.publicClient.simulateContract({ account: c.account, address: call.settlement, abi: settlementAbi, functionName: a.functionName, args: a.args });
     }
   } catch (e) {
-    throw toWalletError(e, {
-      action: `Settling ${call.receipts.length} receipt${call.receipts.length === 1 ? '' : 's'}`,
-      unchanged: 'Nothing was sent; the receipts stay pending.',
-    });
+    throw toWalletError(e, { action: what(call), unchanged: 'Nothing was sent; the fees stay pending.' });
   }
 }
 
@@ -161,14 +149,11 @@ export async function simulateSettlement(c: WalletContext, call: SettleCall): Pr
 export async function sendSettlement(c: WalletContext, call: SettleCall): Promise<Hex> {
   const a = settleArgs(call);
   try {
-    return a.functionName === 'settleBatchWithPermit'
+    return a.functionName === 'settleWithPermit'
       ? await c.wallet.writeContract({ account: c.account, chain: c.wallet.chain, address: call.settlement, abi: settlementAbi, functionName: a.functionName, args: a.args })
       : await c.wallet.writeContract({ account: c.account, chain: c.wallet.chain, address: call.settlement, abi: settlementAbi, functionName: a.functionName, args: a.args });
   } catch (e) {
-    throw toWalletError(e, {
-      action: `Settling ${call.receipts.length} receipt${call.receipts.length === 1 ? '' : 's'}`,
-      unchanged: 'The receipts stay pending; nothing was paid.',
-    });
+    throw toWalletError(e, { action: what(call), unchanged: 'The fees stay pending; nothing was paid.' });
   }
 }
 

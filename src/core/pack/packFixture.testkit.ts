@@ -7,7 +7,7 @@ import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { hashPassageList, sha256Text } from '../hash.ts';
 import { versionMerkleRoot } from '../merkle.ts';
 import { normalizeForHash } from '../normalize.ts';
-import { signContribution, signDatanet, signValidation } from '../signing.ts';
+import { signContribution, signDatanet, signValidation, signVersion } from '../signing.ts';
 import type { Passage, Contribution, ContributionPayload, Datanet, Hex, Validation, ValidationPayload } from '../types.ts';
 import type { PackContents, PackManifest } from './types.ts';
 import { encodeManifest, manifestEntries, zipPack } from './writePack.ts';
@@ -104,17 +104,19 @@ export async function makeContents(opts: { contributions?: number; chunksEach?: 
     }
   }
   const contributionIds = contributions.map((c) => c.id);
+  const version = {
+    datanetId: datanet.id,
+    version: 1,
+    merkleRoot: versionMerkleRoot(contributions.map((c) => ({ contributionId: c.id, contributor: c.contributor }))),
+    contributionIds,
+    addedIds: contributionIds,
+    createdAt: 1_700_000_050_000,
+  };
   return {
     datanet,
     datanetSignature,
-    version: {
-      datanetId: datanet.id,
-      version: 1,
-      merkleRoot: versionMerkleRoot(contributions.map((c) => ({ contributionId: c.id, contributor: c.contributor }))),
-      contributionIds,
-      addedIds: contributionIds,
-      createdAt: 1_700_000_050_000,
-    },
+    version,
+    versionSignature: await signVersion(datanet, version, KEYS.owner),
     contributions,
     chunks,
     validations,

@@ -6,14 +6,13 @@
  * signature. Every failure is a `TributaryError` with a `pack/*` code, the file (and line) at fault as
  * `subject`, and a message saying what is wrong. Pure: no storage, no DOM.
  */
-import { unzipSync } from 'fflate';
 import { isAddress } from 'viem';
 import { TributaryError, isTributaryError, type ErrorCode } from '../errors.ts';
 import { hashPassageList, sha256Hex, sha256Text } from '../hash.ts';
 import { validateDatanetDraft } from '../datanet.ts';
 import { versionMerkleRoot } from '../merkle.ts';
 import { normalizeForHash } from '../normalize.ts';
-import { contributionPayloadOf, hashContribution, hashValidation, validationPayloadOf, verifyContribution, verifyDatanet, verifyValidation } from '../signing.ts';
+import { contributionPayloadOf, hashContribution, hashValidation, validationPayloadOf, verifyContribution, verifyDatanet, verifyValidation, verifyVersion } from '../signing.ts';
 import type { Address, Passage, Contribution, Datanet, DatanetVersion, Hex, Validation } from '../types.ts';
 import {
   PACK_FILES,
@@ -27,6 +26,7 @@ import {
   type VerifiedPack,
 } from './types.ts';
 import { encodeManifest } from './writePack.ts';
+import { ByteBudget, listZipEntries, readZipEntry, type ZipEntry } from '../zip/boundedZip.ts';
 
 const DAMAGED = 'The pack is damaged or was altered after it was made: get a fresh copy from its source.';
 
@@ -66,56 +66,45 @@ function isSafeEntryName(name: string): boolean {
 /**
  * Unzips a pack archive with every limit checked from the central directory before anything is
  * inflated: at most 2000 entries, 64 MiB uncompressed in total, safe names only, no duplicates,
- * stored or deflated entries only. Directory entries are skipped.
+ * stored or deflated entries only. Directory entries are skipped. Entries are then inflated with a
+ * running byte budget (core/zip/boundedZip): an entry that lies about its size is stopped at the first
+ * byte past what it declared, so a zip bomb costs at most ~1 MiB past the limit, never gigabytes.
  */
 function unzipPack(bytes: Uint8Array): Map<string, Uint8Array> {
   if (!(bytes instanceof Uint8Array)) fail('pack/corrupt', 'This is not a file’s bytes: choose a .tributary.zip pack file.');
   if (bytes.length > PACK_LIMITS.maxTotalBytes + 4 * 1024 * 1024) {
     fail('pack/corrupt', `The archive is ${bytes.length} bytes, more than a pack may hold (${PACK_LIMITS.maxTotalBytes} bytes of files).`);
   }
-  const declared = new Map<string, number>();
+  const errors = { code: 'pack/corrupt' as const, advice: DAMAGED };
+  const entries = listZipEntries(bytes, PACK_LIMITS.maxEntries, errors);
   const seen = new Set<string>();
-  let entries = 0;
   let total = 0;
-  let raw: Record<string, Uint8Array>;
-  try {
-    raw = unzipSync(bytes, {
-      filter(file) {
-        entries += 1;
-        if (entries > PACK_LIMITS.maxEntries) fail('pack/corrupt', `The archive has more than ${PACK_LIMITS.maxEntries} entries; a pack has far fewer. ${DAMAGED}`);
-        const { name } = file;
-        if (!isSafeEntryName(name)) {
-          fail('pack/corrupt', `The archive holds an entry with an unsafe path (absolute, "..", or odd characters); it was refused unread. ${DAMAGED}`, JSON.stringify(name));
-        }
-        if (seen.has(name)) fail('pack/corrupt', `The archive holds this entry twice. ${DAMAGED}`, name);
-        seen.add(name);
-        if (name.endsWith('/')) {
-          if (file.originalSize !== 0) fail('pack/corrupt', `A folder entry has contents. ${DAMAGED}`, name);
-          return false;
-        }
-        if (file.compression !== 0 && file.compression !== 8) {
-          fail('pack/corrupt', `The entry uses compression method ${file.compression}; packs use only stored (0) or deflate (8).`, name);
-        }
-        if (file.compression === 0 && file.size !== file.originalSize) fail('pack/corrupt', `A stored entry's sizes disagree. ${DAMAGED}`, name);
-        if (file.size > bytes.length) fail('pack/corrupt', `The entry claims to be larger than the whole archive. ${DAMAGED}`, name);
-        total += file.originalSize;
-        if (total > PACK_LIMITS.maxTotalBytes) {
-          fail('pack/corrupt', `The files in the archive add up to more than ${PACK_LIMITS.maxTotalBytes} bytes, more than a pack may hold.`, name);
-        }
-        declared.set(name, file.originalSize);
-        return true;
-      },
-    });
-  } catch (e) {
-    if (isTributaryError(e)) throw e;
-    fail('pack/corrupt', `This file is not a readable zip archive (${e instanceof Error ? e.message : String(e)}). ${DAMAGED}`);
+  const wanted: ZipEntry[] = [];
+  for (const entry of entries) {
+    const { name } = entry;
+    if (!isSafeEntryName(name)) {
+      fail('pack/corrupt', `The archive holds an entry with an unsafe path (absolute, "..", or odd characters); it was refused unread. ${DAMAGED}`, JSON.stringify(name));
+    }
+    if (seen.has(name)) fail('pack/corrupt', `The archive holds this entry twice. ${DAMAGED}`, name);
+    seen.add(name);
+    if (name.endsWith('/')) {
+      if (entry.size !== 0) fail('pack/corrupt', `A folder entry has contents. ${DAMAGED}`, name);
+      continue;
+    }
+    if (entry.method !== 0 && entry.method !== 8) {
+      fail('pack/corrupt', `The entry uses compression method ${entry.method}; packs use only stored (0) or deflate (8).`, name);
+    }
+    if (entry.method === 0 && entry.compressedSize !== entry.size) fail('pack/corrupt', `A stored entry's sizes disagree. ${DAMAGED}`, name);
+    if (entry.compressedSize > bytes.length) fail('pack/corrupt', `The entry claims to be larger than the whole archive. ${DAMAGED}`, name);
+    total += entry.size;
+    if (total > PACK_LIMITS.maxTotalBytes) {
+      fail('pack/corrupt', `The files in the archive add up to more than ${PACK_LIMITS.maxTotalBytes} bytes, more than a pack may hold.`, name);
+    }
+    wanted.push(entry);
   }
+  const budget = new ByteBudget(PACK_LIMITS.maxTotalBytes);
   const files = new Map<string, Uint8Array>();
-  for (const [name, size] of declared) {
-    const data = Object.prototype.hasOwnProperty.call(raw, name) ? raw[name] : undefined;
-    if (!(data instanceof Uint8Array) || data.length !== size) fail('pack/corrupt', `The entry could not be read back at its declared size. ${DAMAGED}`, name);
-    files.set(name, data);
-  }
+  for (const entry of wanted) files.set(entry.name, readZipEntry(bytes, entry, budget, errors));
   return files;
 }
 
@@ -312,10 +301,12 @@ export function parseManifest(bytes: Uint8Array): PackManifest {
 // ---------------------------------------------------------------------------------------------------
 // Records
 
-function readDatanetFile(bytes: Uint8Array): { datanet: PackDatanet; signature: Hex } {
+function readDatanetFile(bytes: Uint8Array): { datanet: PackDatanet; signature: Hex; versionSignature: Hex | null } {
   const path = PACK_FILES.datanet;
-  const top = new Fields(parseJson('pack/corrupt', path, bytes), path, ['datanet', 'signature'], [], 'pack/corrupt', 'file');
+  const top = new Fields(parseJson('pack/corrupt', path, bytes), path, ['datanet', 'signature'], ['versionSignature'], 'pack/corrupt', 'file');
   const signature = top.signature('signature');
+  // absent in packs made before publication signatures: refused later with pack/signature, by name
+  const versionSignature = top.has('versionSignature') ? top.signature('versionSignature') : null;
   const d: Fields = top.sub('datanet', [
     'id',
     'name',
@@ -359,7 +350,7 @@ function readDatanetFile(bytes: Uint8Array): { datanet: PackDatanet; signature: 
   for (const k of ['name', 'summary', 'descriptionMd', 'tags', 'licence', 'owner', 'rewardPolicy', 'moderation', 'chunking'] as const) {
     if (JSON.stringify(normal[k]) !== JSON.stringify(datanet[k])) d.bad(`The Datanet's "${k}" is not in normal form.`);
   }
-  return { datanet, signature };
+  return { datanet, signature, versionSignature };
 }
 
 function readVersion(bytes: Uint8Array, datanetId: string): DatanetVersion {
@@ -485,7 +476,7 @@ async function verifyRecords(
   const file = (path: string): Uint8Array => files.get(path) ?? fail('pack/missing-file', `The pack lacks ${path}. ${DAMAGED}`, path);
 
   // Datanet
-  const { datanet: packDatanet, signature: datanetSignature } = readDatanetFile(file(PACK_FILES.datanet));
+  const { datanet: packDatanet, signature: datanetSignature, versionSignature } = readDatanetFile(file(PACK_FILES.datanet));
   const mismatch = (field: string, inManifest: unknown, inFile: unknown, path: string): never =>
     fail('pack/manifest', `The manifest says ${field} is ${String(inManifest)} but ${path} says ${String(inFile)}. ${DAMAGED}`, PACK_FILES.manifest);
   if (manifest.datanetId !== packDatanet.id) mismatch('the Datanet id', manifest.datanetId, packDatanet.id, PACK_FILES.datanet);
@@ -580,6 +571,22 @@ async function verifyRecords(
   if (!(await verifyDatanet(packDatanet, datanetSignature))) {
     fail('pack/signature', `The Datanet's signature is not its owner's (${packDatanet.owner}). ${DAMAGED}`, PACK_FILES.datanet);
   }
+  // Publication: only the Datanet's owner may add a version (docs/PACK-FORMAT.md, "Trust model").
+  // Checked right after the Datanet signature, before any contribution is looked at.
+  if (versionSignature === null) {
+    fail(
+      'pack/signature',
+      `The pack does not carry the owner's signature publishing version ${version.version}, so nothing proves the owner (${packDatanet.owner}) published it. Only the Datanet's owner may publish a version: ask them for a pack exported with this version of Tributary.`,
+      PACK_FILES.datanet,
+    );
+  }
+  if (!(await verifyVersion(packDatanet, version, versionSignature))) {
+    fail(
+      'pack/signature',
+      `Version ${version.version} is not published by the Datanet's owner (${packDatanet.owner}): its publication signature is someone else's or covers other contents. The pack is refused; nothing was imported.`,
+      PACK_FILES.datanet,
+    );
+  }
   step(PACK_FILES.datanet);
   for (const c of contributions) {
     const payload = contributionPayloadOf(c);
@@ -603,7 +610,8 @@ async function verifyRecords(
     currentVersion: version.version,
     origin: { kind: 'pack', manifestHash, source: '' },
   };
-  return { datanet, datanetSignature, version, contributions, chunks, validations, manifest, manifestHash };
+  const indexes = new Map([...files].filter(([path]) => INDEX_PATH_RE.test(path)));
+  return { datanet, datanetSignature, version, versionSignature, contributions, chunks, validations, manifest, manifestHash, indexes };
 }
 
 function checkListedFile(entry: PackFileEntry, bytes: Uint8Array): void {
@@ -670,15 +678,20 @@ async function readArchive(bytes: Uint8Array, onProgress?: PackProgressCallback)
  * check passed. A `TributaryError` thrown by `getFile` (say `pack/fetch`) passes through unchanged; any
  * other error there becomes `pack/missing-file` naming the path.
  */
-export function readPackFolder(getFile: (path: string) => Promise<Uint8Array>, onProgress?: PackProgressCallback): Promise<VerifiedPack> {
+export function readPackFolder(getFile: (path: string, maxBytes: number) => Promise<Uint8Array>, onProgress?: PackProgressCallback): Promise<VerifiedPack> {
   return guarded(() => readFolder(getFile, onProgress));
 }
 
-async function readFolder(getFile: (path: string) => Promise<Uint8Array>, onProgress?: PackProgressCallback): Promise<VerifiedPack> {
-  const fetchFile = async (path: string): Promise<Uint8Array> => {
+/** The largest manifest.json a folder pack may serve (a manifest is a short list). */
+const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+async function readFolder(getFile: (path: string, maxBytes: number) => Promise<Uint8Array>, onProgress?: PackProgressCallback): Promise<VerifiedPack> {
+  // `maxBytes` tells the fetcher where to stop: the manifest's own limit, then each file's listed size
+  // (a server sending more is cut off at the first byte past it, not buffered whole).
+  const fetchFile = async (path: string, maxBytes: number): Promise<Uint8Array> => {
     let data: unknown;
     try {
-      data = await getFile(path);
+      data = await getFile(path, maxBytes);
     } catch (e) {
       if (isTributaryError(e)) throw e;
       return fail('pack/missing-file', `Could not get ${path} from the pack folder (${e instanceof Error ? e.message : String(e)}).`, path);
@@ -687,15 +700,15 @@ async function readFolder(getFile: (path: string) => Promise<Uint8Array>, onProg
     return data;
   };
 
-  const manifestBytes = await fetchFile(PACK_FILES.manifest);
-  if (manifestBytes.length > 1024 * 1024) fail('pack/manifest', `manifest.json is larger than 1 MiB; a manifest is a short list. ${DAMAGED}`, PACK_FILES.manifest);
+  const manifestBytes = await fetchFile(PACK_FILES.manifest, MAX_MANIFEST_BYTES);
+  if (manifestBytes.length > MAX_MANIFEST_BYTES) fail('pack/manifest', `manifest.json is larger than 1 MiB; a manifest is a short list. ${DAMAGED}`, PACK_FILES.manifest);
   const manifest = parseManifest(manifestBytes);
   const total = manifest.files.reduce((s, e) => s + e.bytes, 0);
   let done = 0;
   onProgress?.({ stage: 'reading', done, total });
   const files = new Map<string, Uint8Array>();
   for (const entry of manifest.files) {
-    const data = await fetchFile(entry.path);
+    const data = await fetchFile(entry.path, entry.bytes);
     checkListedFile(entry, data);
     files.set(entry.path, data);
     done += data.length;

@@ -32,6 +32,11 @@ export interface PackContents {
   /** The owner's EIP-712 signature of the Datanet (core/signing `signDatanet`). */
   datanetSignature: Hex;
   version: DatanetVersion;
+  /**
+   * The owner's EIP-712 signature publishing this version (core/signing `signVersion`: Datanet hash,
+   * version number, Merkle root). Only the owner may add a version to a Datanet.
+   */
+  versionSignature: Hex;
   /** Exactly the contributions of `version.contributionIds`, each with status `accepted`. */
   contributions: Contribution[];
   /** Every chunk of those contributions. */
@@ -47,6 +52,8 @@ export type PackDatanet = Omit<Datanet, 'origin' | 'currentVersion'>;
 export interface PackDatanetFile {
   datanet: PackDatanet;
   signature: Hex;
+  /** The owner's signature publishing the pack's version (`PackContents.versionSignature`). */
+  versionSignature: Hex;
 }
 
 export interface PackFileEntry {
@@ -76,7 +83,15 @@ export interface PackManifest {
  * A pack that passed every check. `datanet.origin` is `{ kind: 'pack', manifestHash, source: '' }` and
  * `datanet.currentVersion` is the pack's version; the importer sets `source`.
  */
-export type VerifiedPack = PackContents & { manifest: PackManifest; manifestHash: Hex };
+export type VerifiedPack = PackContents & {
+  manifest: PackManifest;
+  manifestHash: Hex;
+  /**
+   * The pack's `indexes/<name>` files by path (bytes checked against the manifest's hashes; their content is
+   * verified by src/attribution/indexFiles.ts before use). Empty when the pack carries none.
+   */
+  indexes?: ReadonlyMap<string, Uint8Array>;
+};
 
 /** Progress of reading a pack: files read, then records verified. Structurally a client `Progress`. */
 export interface PackProgress {

@@ -222,10 +222,13 @@ function checkContents(c: PackContents, now: number): void {
  *   contribution, contributions not matching the version, orphan passages or validations, a passage
  *   whose `hash` or `dedupeHash` does not match its text).
  */
-export function writePack(c: PackContents, now: number): WrittenPack {
+export function writePack(c: PackContents, now: number, opts: { indexes?: ReadonlyMap<string, Uint8Array> } = {}): WrittenPack {
   checkContents(c, now);
+  for (const name of opts.indexes?.keys() ?? []) {
+    if (!/^indexes\/[a-z0-9][a-z0-9._-]{0,127}$/.test(name)) refuse(`"${name}" is not an index path (indexes/<name>, lower-case letters, digits, . _ -).`);
+  }
 
-  const datanetFile: PackDatanetFile = { datanet: packDatanetRecord(c.datanet), signature: c.datanetSignature };
+  const datanetFile: PackDatanetFile = { datanet: packDatanetRecord(c.datanet), signature: c.datanetSignature, versionSignature: c.versionSignature };
   const contributions = [...c.contributions].sort((a, b) => cmp(a.id, b.id)).map(packContributionRecord);
   const chunks = [...c.chunks].sort((a, b) => cmp(a.contributionId, b.contributionId) || a.index - b.index).map(packPassageRecord);
   const validations = [...c.validations]
@@ -238,6 +241,8 @@ export function writePack(c: PackContents, now: number): WrittenPack {
     [PACK_FILES.contributions, jsonl(contributions)],
     [PACK_FILES.chunks, jsonl(chunks)],
     [PACK_FILES.validations, jsonl(validations)],
+    // prebuilt search indexes (src/attribution/indexFiles.ts): listed and hashed in the manifest like every file
+    ...(opts.indexes ?? new Map<string, Uint8Array>()),
   ]);
 
   const manifest: PackManifest = {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { matmulOptions } from './kernels/matmul.ts';
 import { createCpuBackend } from './cpuBackend.ts';
 import { quantizeQ8 } from '../quant.ts';
 import { createModel } from '../model/llama.ts';
@@ -68,19 +69,34 @@ describe('createCpuBackend', () => {
   it('the plain-JS backend (simd: false) and the WASM SIMD one agree on a whole model: prefill and decode, f32/int8/int4', async () => {
     const { config, weights } = randomModel({ seed: 31, hiddenSize: 64, intermediateSize: 128, numHeads: 4, numKvHeads: 2, headDim: 16, numLayers: 2, vocabSize: 96 });
     for (const quant of ['f32', 'q8', 'q4'] as const) {
-      const run = async (simd: boolean): Promise<Float32Array[]> => {
+      const run = async (simd: boolean, intActivations: boolean): Promise<Float32Array[]> => {
+        matmulOptions.intActivations = intActivations;
         const m = createModel(createCpuBackend({ simd }), config, weights, { quant });
         const s = m.createSequence(32);
         const out = [await m.prefill([1, 5, 9, 2, 7, 3, 8, 4, 6, 11], s, { allLogits: true })];
-        for (const t of [13, 21]) out.push(await m.decodeStep(t, s));
+        for (const t of [13, 21, 40, 2, 77]) out.push(await m.decodeStep(t, s));
         m.dispose();
+        matmulOptions.intActivations = true;
         return out;
       };
-      const [js, simd] = [await run(false), await run(true)];
+      const [js, simd, simdInt] = [await run(false, false), await run(true, false), await run(true, true)];
       js.forEach((a, i) => {
         let d = 0;
-        for (let j = 0; j < a.length; j++) d = Math.max(d, Math.abs(a[j]! - simd[i]![j]!));
+        let dInt = 0;
+        let spread = 0;
+        for (let j = 0; j < a.length; j++) {
+          d = Math.max(d, Math.abs(a[j]! - simd[i]![j]!));
+          dInt = Math.max(dInt, Math.abs(a[j]! - simdInt[i]![j]!));
+          spread = Math.max(spread, Math.abs(a[j]!));
+        }
         expect(d).toBeLessThan(1e-4);
+        // int8 activations (decode steps of q8/q4 only): within 2% of the largest logit, the same greedy token
+        if (quant === 'f32' || i === 0) expect(dInt).toBeLessThan(1e-4);
+        else {
+          expect(dInt).toBeLessThan(0.02 * spread);
+          const argmax = (v: Float32Array): number => v.indexOf(Math.max(...v));
+          expect(argmax(simdInt[i]!)).toBe(argmax(a));
+        }
       });
     }
   });

@@ -29,6 +29,8 @@ import { createHeapLoraSlots, heapLoraSlotViews, releaseHeapLoraSlots, tryLoraAp
 import { tryAddSimd, tryRmsNormSimd } from './simd/normAddSimd.ts';
 import { trySiluMulSimd } from './simd/siluMulSimd.ts';
 import { simdRuntime, type CpuMatrix } from './simd/simdRuntime.ts';
+import { startCpuThreads } from './threads/threadPool.ts';
+import { cpuThreadingStatus } from '../../core/cpuThreading.ts';
 
 export class CpuTensor implements Tensor {
   disposed = false;
@@ -104,10 +106,19 @@ const pl = (p: LoraPool): CpuLoraPool => live(p, CpuLoraPool, 'LoRA pool');
 export interface CpuBackendOptions {
   /** use the WASM SIMD matmul when available (default true) */
   simd?: boolean;
+  /**
+   * WebAssembly threads to start (`../cpu/threads`): a count, or 'auto' — every core in a cross-origin isolated
+   * browser context (`cpuThreadingStatus`), none in Node (tests and the CLI call `startCpuThreads` themselves).
+   * Threads start in the background; matmuls use them once they are up.
+   */
+  threads?: number | 'auto';
 }
 
 export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
   const rt = opts.simd === false ? null : simdRuntime();
+  const inBrowser = typeof (globalThis as { document?: unknown; WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined' || typeof (globalThis as { document?: unknown }).document !== 'undefined';
+  const threads = opts.threads === undefined || opts.threads === 'auto' ? (inBrowser ? cpuThreadingStatus().threads : 1) : opts.threads;
+  if (rt && threads > 1) void startCpuThreads(threads).catch(() => undefined); // stays on one thread if they cannot start
   const mem: BackendMemory = { weights: 0, tensors: 0, lora: 0 };
   const backend: Backend = {
     name: 'cpu',

@@ -1,3 +1,5 @@
+import { describeValue } from '../../core/describeValue.ts';
+import { nestsDeeperThan } from '../../core/jsonDepth.ts';
 import { TributaryError } from '../../core/errors.ts';
 import type { RopeScaling } from '../cpu/kernels/rope.ts';
 import type { LlamaConfig } from '../model/types.ts';
@@ -22,6 +24,47 @@ export interface ModelConfig extends LlamaConfig {
   torchDtype: string | null;
 }
 
+/**
+ * Upper bounds for every dimension (each several times the largest open Llama-family model's) and for
+ * the parameter count the dimensions imply: a config.json cannot make the loader allocate for
+ * `num_hidden_layers: 2^31` (which used to abort the process at 4.8 GB) before any file is checked.
+ */
+export const MODEL_CONFIG_LIMITS = {
+  hiddenSize: 65_536,
+  intermediateSize: 262_144,
+  numLayers: 1024,
+  numHeads: 1024,
+  headDim: 1024,
+  vocabSize: 1 << 22,
+  maxPositionEmbeddings: 1 << 21,
+  /** 16 billion parameters: beyond what a browser tab can hold even at 4 bits. */
+  maxParameters: 16e9,
+  maxDepth: 32,
+} as const;
+
+/** The parameter count a config implies (embeddings, lm_head when untied, every layer's matrices and norms). */
+export function impliedParameterCount(c: LlamaConfig): number {
+  const d = c.hiddenSize;
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKvHeads * c.headDim;
+  const perLayer = 2 * d + d * q * 2 + d * kv * 2 + 3 * d * c.intermediateSize + (c.attentionBias ? q + 2 * kv : 0);
+  return c.vocabSize * d * (c.tieWordEmbeddings ? 1 : 2) + d + c.numLayers * perLayer;
+}
+
+/**
+ * Checks, before anything is allocated, that the weights a config implies fit what the checkpoint
+ * files hold (at least half a byte per parameter: 4-bit) and the device's memory when known.
+ */
+export function checkModelFits(c: LlamaConfig, sizes: { checkpointBytes?: number; deviceBytes?: number }): void {
+  const params = impliedParameterCount(c);
+  if (sizes.checkpointBytes !== undefined && params * 0.5 > sizes.checkpointBytes) {
+    throw fail(`it implies ${params.toExponential(2)} parameters, but the weight files hold only ${sizes.checkpointBytes} bytes: the config does not belong to these weights.`);
+  }
+  if (sizes.deviceBytes !== undefined && params * 0.5 > sizes.deviceBytes) {
+    throw fail(`it implies ${params.toExponential(2)} parameters, more than this device's ${sizes.deviceBytes} bytes of memory can hold even at 4 bits.`);
+  }
+}
+
 function fail(message: string): TributaryError {
   return new TributaryError('model/config', message, 'config.json');
 }
@@ -42,6 +85,7 @@ export function parseModelConfig(input: string | object): ModelConfig {
     }
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw fail('it is not a JSON object.');
+  if (nestsDeeperThan(raw, MODEL_CONFIG_LIMITS.maxDepth)) throw fail(`it nests more than ${MODEL_CONFIG_LIMITS.maxDepth} levels deep; a config.json is a flat object.`);
   const c = raw as Record<string, unknown>;
 
   const archs = c['architectures'];
@@ -49,7 +93,7 @@ export function parseModelConfig(input: string | object): ModelConfig {
   if (Array.isArray(archs) && archs.length > 0) {
     architecture = (archs as unknown[]).find((a): a is Architecture => typeof a === 'string' && (SUPPORTED_ARCHITECTURES as readonly string[]).includes(a));
     if (!architecture) {
-      throw fail(`the architecture ${JSON.stringify(archs)} is not supported; Tributary runs ${SUPPORTED_ARCHITECTURES.join(', ')}.`);
+      throw fail(`the architecture ${describeValue(archs)} is not supported; Tributary runs ${SUPPORTED_ARCHITECTURES.join(', ')}.`);
     }
   } else if (typeof c['model_type'] === 'string' && ARCH_BY_MODEL_TYPE[c['model_type']]) {
     architecture = ARCH_BY_MODEL_TYPE[c['model_type']];
@@ -59,45 +103,46 @@ export function parseModelConfig(input: string | object): ModelConfig {
   const arch = architecture!;
   const modelType = typeof c['model_type'] === 'string' ? c['model_type'] : Object.entries(ARCH_BY_MODEL_TYPE).find(([, a]) => a === arch)![0];
 
-  const posInt = (key: string, fallback?: number): number => {
+  const posInt = (key: string, fallback?: number, max = Number.MAX_SAFE_INTEGER): number => {
     const v = c[key] ?? fallback;
     if (v === undefined) throw fail(`"${key}" is missing.`);
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw fail(`"${key}" must be a positive integer (got ${JSON.stringify(v)}).`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw fail(`"${key}" must be a positive integer (got ${describeValue(v)}).`);
+    if (v > max) throw fail(`"${key}" is ${v}; at most ${max} is accepted (no runnable model comes near it).`);
     return v;
   };
   const posNum = (key: string, fallback: number): number => {
     const v = c[key] ?? fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw fail(`"${key}" must be a positive number (got ${JSON.stringify(v)}).`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw fail(`"${key}" must be a positive number (got ${describeValue(v)}).`);
     return v;
   };
   const bool = (key: string, fallback: boolean): boolean => {
     const v = c[key] ?? fallback;
-    if (typeof v !== 'boolean') throw fail(`"${key}" must be true or false (got ${JSON.stringify(v)}).`);
+    if (typeof v !== 'boolean') throw fail(`"${key}" must be true or false (got ${describeValue(v)}).`);
     return v;
   };
   const optId = (key: string): number | null => {
     const v = c[key];
     if (v === undefined || v === null) return null;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw fail(`"${key}" must be a token id (got ${JSON.stringify(v)}).`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw fail(`"${key}" must be a token id (got ${describeValue(v)}).`);
     return v;
   };
 
-  const hiddenSize = posInt('hidden_size');
-  const intermediateSize = posInt('intermediate_size');
-  const numLayers = posInt('num_hidden_layers');
-  const numHeads = posInt('num_attention_heads');
-  const numKvHeads = posInt('num_key_value_heads', numHeads);
+  const hiddenSize = posInt('hidden_size', undefined, MODEL_CONFIG_LIMITS.hiddenSize);
+  const intermediateSize = posInt('intermediate_size', undefined, MODEL_CONFIG_LIMITS.intermediateSize);
+  const numLayers = posInt('num_hidden_layers', undefined, MODEL_CONFIG_LIMITS.numLayers);
+  const numHeads = posInt('num_attention_heads', undefined, MODEL_CONFIG_LIMITS.numHeads);
+  const numKvHeads = posInt('num_key_value_heads', numHeads, MODEL_CONFIG_LIMITS.numHeads);
   if (numHeads % numKvHeads !== 0) throw fail(`num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads}).`);
   let headDim: number;
   if (c['head_dim'] !== undefined && c['head_dim'] !== null) {
-    headDim = posInt('head_dim');
+    headDim = posInt('head_dim', undefined, MODEL_CONFIG_LIMITS.headDim);
   } else {
     if (hiddenSize % numHeads !== 0) throw fail(`hidden_size (${hiddenSize}) is not a multiple of num_attention_heads (${numHeads}) and no head_dim is given.`);
     headDim = hiddenSize / numHeads;
   }
   if (headDim % 2 !== 0) throw fail(`the head size (${headDim}) must be even for rotary embeddings.`);
-  const vocabSize = posInt('vocab_size');
-  const maxPositionEmbeddings = posInt('max_position_embeddings', 2048);
+  const vocabSize = posInt('vocab_size', undefined, MODEL_CONFIG_LIMITS.vocabSize);
+  const maxPositionEmbeddings = posInt('max_position_embeddings', 2048, MODEL_CONFIG_LIMITS.maxPositionEmbeddings);
   const rmsNormEps = posNum('rms_norm_eps', 1e-6);
   const ropeTheta = posNum('rope_theta', 10000);
 
@@ -120,7 +165,7 @@ export function parseModelConfig(input: string | object): ModelConfig {
   const sw = c['sliding_window'];
   if (arch === 'MistralForCausalLM' && sw !== undefined && sw !== null) {
     if (typeof sw !== 'number' || sw < maxPositionEmbeddings) {
-      throw fail(`sliding_window (${JSON.stringify(sw)}) is not supported; use a Mistral model without sliding-window attention (sliding_window: null).`);
+      throw fail(`sliding_window (${describeValue(sw)}) is not supported; use a Mistral model without sliding-window attention (sliding_window: null).`);
     }
   }
   if (arch === 'Qwen2ForCausalLM' && c['use_sliding_window'] === true) throw fail('use_sliding_window: true is not supported.');
@@ -140,7 +185,7 @@ export function parseModelConfig(input: string | object): ModelConfig {
   }
   const dtype = c['torch_dtype'] ?? c['dtype'];
 
-  return {
+  const out: ModelConfig = {
     architecture: arch,
     modelType,
     vocabSize,
@@ -161,6 +206,11 @@ export function parseModelConfig(input: string | object): ModelConfig {
     padTokenId,
     torchDtype: typeof dtype === 'string' ? dtype : null,
   };
+  const params = impliedParameterCount(out);
+  if (!(params <= MODEL_CONFIG_LIMITS.maxParameters)) {
+    throw fail(`its dimensions imply ${params.toExponential(2)} parameters; at most ${MODEL_CONFIG_LIMITS.maxParameters.toExponential(0)} are accepted.`);
+  }
+  return out;
 }
 
 function parseRopeScaling(v: unknown): RopeScaling | null {
@@ -170,7 +220,7 @@ function parseRopeScaling(v: unknown): RopeScaling | null {
   const type = r['rope_type'] ?? r['type'] ?? 'default';
   const num = (key: string): number => {
     const x = r[key];
-    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) throw fail(`rope_scaling.${key} must be a positive number (got ${JSON.stringify(x)}).`);
+    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) throw fail(`rope_scaling.${key} must be a positive number (got ${describeValue(x)}).`);
     return x;
   };
   switch (type) {

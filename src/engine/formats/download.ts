@@ -24,7 +24,22 @@ export interface DownloadOptions {
   onProgress?: (loaded: number, total: number | null, fromCache: boolean) => void;
   /** names the file in errors (default: the URL) */
   name?: string;
+  /**
+   * The most bytes this file may have (default `DOWNLOAD_LIMITS.maxFileBytes`): an announced size over
+   * it is refused before the body is read, and the body is cancelled at the first byte past it.
+   */
+  maxBytes?: number;
 }
+
+/** Upper bounds for downloaded model files; callers pass smaller ones where they know better. */
+export const DOWNLOAD_LIMITS = {
+  /** A weights shard: a browser cannot hold a larger ArrayBuffer anyway. */
+  maxFileBytes: 4 * 1024 ** 3,
+  /** config.json, tokenizer.json, adapter_config.json and the like (the largest tokenizer.json is ~35 MB). */
+  maxSmallFileBytes: 64 * 1024 ** 2,
+  /** adapter_model.safetensors: rank 256 on every module of a 70B-class model stays well under this. */
+  maxAdapterBytes: 2 * 1024 ** 3,
+} as const;
 
 export interface Downloaded {
   bytes: Uint8Array;
@@ -77,6 +92,7 @@ export async function downloadWithResume(url: string, opts: DownloadOptions = {}
   const key = opts.cacheKey ?? url;
   const cache = opts.cache ?? null;
   const fetchFn: FetchLike = opts.fetch ?? ((u, i) => globalThis.fetch(u, i));
+  const maxBytes = opts.maxBytes ?? DOWNLOAD_LIMITS.maxFileBytes;
   const maxRetries = opts.maxRetries ?? 5;
   const baseDelay = opts.retryDelayMs ?? 500;
   const signal = opts.signal;
@@ -212,6 +228,10 @@ export async function downloadWithResume(url: string, opts: DownloadOptions = {}
         await res.body?.cancel().catch(() => undefined);
         throw new Retryable(`HTTP ${res.status} ${res.statusText}`);
       }
+      if (total !== null && total > maxBytes) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new TributaryError('model/size-mismatch', `the server announces ${total} bytes, more than the ${maxBytes} bytes accepted for this file.`, name);
+      }
       if (total !== null) expectSize(total);
       opts.onProgress?.(loaded, total, false);
       if (!res.body) throw new Retryable('the response has no body');
@@ -221,10 +241,15 @@ export async function downloadWithResume(url: string, opts: DownloadOptions = {}
           const { done, value } = await reader.read();
           if (done) break;
           if (value && value.length > 0) {
-            append(value);
-            if (total !== null && loaded > total) {
-              throw new TributaryError('model/size-mismatch', `received more bytes (${loaded}) than the file's announced size (${total}).`, name);
+            if (loaded + value.length > maxBytes) {
+              await reader.cancel().catch(() => undefined);
+              throw new TributaryError('model/size-mismatch', `the server sent more than the ${maxBytes} bytes accepted for this file; the download was stopped there.`, name);
             }
+            if (total !== null && loaded + value.length > total) {
+              await reader.cancel().catch(() => undefined);
+              throw new TributaryError('model/size-mismatch', `received more bytes (${loaded + value.length}) than the file's announced size (${total}).`, name);
+            }
+            append(value);
             opts.onProgress?.(loaded, total, false);
           }
         }

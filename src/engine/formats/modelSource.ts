@@ -2,7 +2,7 @@ import { TributaryError } from '../../core/errors.ts';
 import type { TokenizerConfig } from '../chat/chatTemplate.ts';
 import { defaultByteCache, type ByteCache } from './byteCache.ts';
 import { parseModelConfig, type ModelConfig } from './config.ts';
-import { downloadToReader, downloadWithResume, type DownloadOptions, type FetchLike } from './download.ts';
+import { DOWNLOAD_LIMITS, downloadToReader, downloadWithResume, type DownloadOptions, type FetchLike } from './download.ts';
 import { blobRangeReader, type RangeReader } from './safetensors.ts';
 import { INDEX_FILE, openCheckpoint, type TensorSource } from './weights.ts';
 
@@ -100,6 +100,8 @@ export function urlModelSource(opts: UrlSourceOptions): ModelSource {
       ...(opts.maxRetries !== undefined ? { maxRetries: opts.maxRetries } : {}),
       ...(opts.retryDelayMs !== undefined ? { retryDelayMs: opts.retryDelayMs } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      // weights (read by range) may be large; every other file of a model folder is small JSON
+      maxBytes: download === downloadToReader || path.endsWith('.safetensors') ? DOWNLOAD_LIMITS.maxFileBytes : DOWNLOAD_LIMITS.maxSmallFileBytes,
       name: path,
       onProgress: (loaded, total, fromCache) => onProgress?.({ path, loaded, total, fromCache }),
     }).catch(async (e: unknown) => {

@@ -1,3 +1,4 @@
+import { describeValue } from '../../core/describeValue.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { bf16ArrayToF32, f16ArrayToF32, f32ToBf16, f32ToF16, f8e4m3ToF32, f8e5m2ToF32 } from './dtype.ts';
 
@@ -125,7 +126,7 @@ export function parseSafetensorsHeader(bytes: Uint8Array, opts: { fileSize?: num
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw bad(`The entry of tensor "${name}" is not an object.`, subject);
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e.dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, e.dtype)) {
-      throw bad(`Tensor "${name}" has the unknown dtype ${JSON.stringify(e.dtype)} (known: ${Object.keys(DTYPE_BYTES).join(', ')}).`, subject);
+      throw bad(`Tensor "${name}" has the unknown dtype ${describeValue(e.dtype)} (known: ${Object.keys(DTYPE_BYTES).join(', ')}).`, subject);
     }
     const dtype = e.dtype as SafetensorsDtype;
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {

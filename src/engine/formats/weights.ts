@@ -1,3 +1,5 @@
+import { describeValue } from '../../core/describeValue.ts';
+import { impliedParameterCount } from './config.ts';
 import { TributaryError } from '../../core/errors.ts';
 import type { F32Matrix } from '../quant.ts';
 import type { LlamaConfig, LlamaLayerWeights, LlamaWeights, WeightSlot } from '../model/types.ts';
@@ -39,7 +41,7 @@ export function parseWeightMap(index: string | object): Map<string, string> {
   const out = new Map<string, string>();
   for (const [name, file] of Object.entries(wm as Record<string, unknown>)) {
     if (typeof file !== 'string' || !file.endsWith('.safetensors') || file.includes('/') || file.includes('\\') || file.startsWith('.')) {
-      throw new TributaryError('model/safetensors', `weight_map["${name}"] is not a .safetensors file name in the same folder (${JSON.stringify(file)}).`, INDEX_FILE);
+      throw new TributaryError('model/safetensors', `weight_map["${name}"] is not a .safetensors file name in the same folder (${describeValue(file)}).`, INDEX_FILE);
     }
     out.set(name, file);
   }
@@ -168,6 +170,27 @@ export interface LoadWeightsOptions {
 }
 
 /**
+ * Every check of a checkpoint against its config that needs no weight bytes: the implied size fits
+ * the values the files hold (a config claiming 2^31 layers fails before anything is built), and every
+ * expected tensor exists with its shape. The engine runs it before it lets go of the current model.
+ */
+export function checkWeightsFit(config: LlamaConfig, source: TensorSource): void {
+  // Before the list of expected tensors (or anything else) is built: the config's dimensions must fit
+  // the elements the checkpoint actually holds, so a config claiming 2^31 layers fails here, typed.
+  let elements = 0;
+  for (const name of source.names()) elements += (source.shape(name) ?? []).reduce((a, b) => a * b, 1);
+  const implied = impliedParameterCount(config);
+  if (implied > 2 * elements + 1_000_000) { // slack: a missing tensor is named by checkCheckpoint below
+    throw new TributaryError(
+      'model/config',
+      `it implies ${implied.toExponential(2)} parameters but the weight files hold ${elements.toExponential(2)} values: the config does not belong to these weights.`,
+      'config.json',
+    );
+  }
+  checkCheckpoint(config, source);
+}
+
+/**
  * Reads the HF-named tensors one at a time, after checking that all exist with the shapes the config implies, and
  * hands each to `take` as f32 (a matrix `[out, in]` or a vector) with the slot of `ModelWeights` it belongs to. Only
  * one tensor is in memory at a time as long as `take` does not keep it (e.g. it quantises and uploads it): loading
@@ -179,7 +202,7 @@ export async function streamModelWeights(
   take: (slot: WeightSlot, value: F32Matrix | Float32Array, name: string) => void | Promise<void>,
   opts: LoadWeightsOptions = {},
 ): Promise<void> {
-  checkCheckpoint(config, source);
+  checkWeightsFit(config, source);
   const expected = expectedTensors(config);
   let done = 0;
   for (const e of expected) {

@@ -24,6 +24,9 @@
  * model.setLoraSlot(0, adapter.weights);
  * const files = writePeftAdapter(adapter); // { 'adapter_config.json': Uint8Array, 'adapter_model.safetensors': Uint8Array }
  */
+import { describeValue } from '../../core/describeValue.ts';
+import { nestsDeeperThan } from '../../core/jsonDepth.ts';
+import { regexSafetyProblem } from '../../core/regexSafety.ts';
 import type { AdapterMeta, AdapterTarget } from '../../core/adapter.ts';
 import { TributaryError, isTributaryError } from '../../core/errors.ts';
 import { sha256Hex } from '../../core/hash.ts';
@@ -77,6 +80,17 @@ const PEFT_NAME: Readonly<Record<LoraTarget, string>> = {
 const PARENT: Readonly<Record<LoraTarget, 'self_attn' | 'mlp'>> = { q: 'self_attn', k: 'self_attn', v: 'self_attn', o: 'self_attn', gate: 'mlp', up: 'mlp', down: 'mlp' };
 const BY_PEFT_NAME = new Map(LORA_TARGETS.map((t) => [PEFT_NAME[t], t] as const));
 const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
+
+/** Bounds for adapter_config.json (real adapters: r ≤ 256, lora_alpha ≤ 512, scale ≤ 64). */
+export const PEFT_LIMITS = {
+  maxRank: 4096,
+  maxAlpha: 65_536,
+  /** Largest accepted `alpha / r` (or `alpha / sqrt(r)`): beyond it every logit overflows. */
+  maxScale: 1024,
+  maxLayers: 4096,
+  maxDepth: 32,
+  regex: { maxLength: 1000, maxRepeats: 4 },
+} as const;
 
 /** PEFT module name of a target (`q` → `q_proj`). */
 export function peftModuleName(t: LoraTarget): string {
@@ -144,12 +158,17 @@ function parseConfig(raw: string | Uint8Array): ParsedConfig {
     throw cfgErr(`The file is not JSON (${(e as Error).message}).`);
   }
   if (typeof j !== 'object' || j === null || Array.isArray(j)) throw cfgErr('The file is not a JSON object.');
+  if (nestsDeeperThan(j, PEFT_LIMITS.maxDepth)) throw cfgErr(`The file nests more than ${PEFT_LIMITS.maxDepth} levels deep; an adapter config is a flat object.`);
   const c = j as Record<string, unknown>;
-  if (c['peft_type'] !== undefined && c['peft_type'] !== 'LORA') throw cfgErr(`peft_type is ${JSON.stringify(c['peft_type'])}; only LORA adapters are supported.`);
+  if (c['peft_type'] !== undefined && c['peft_type'] !== 'LORA') throw cfgErr(`peft_type is ${describeValue(c['peft_type'])}; only LORA adapters are supported.`);
   const r = c['r'];
-  if (typeof r !== 'number' || !Number.isInteger(r) || r < 0) throw cfgErr(`r must be a whole number ≥ 0 (got ${JSON.stringify(r)}).`);
+  if (typeof r !== 'number' || !Number.isInteger(r) || r < 0 || r > PEFT_LIMITS.maxRank) {
+    throw cfgErr(`r must be a whole number from 0 to ${PEFT_LIMITS.maxRank} (got ${describeValue(r)}).`);
+  }
   const alpha = c['lora_alpha'] ?? 8;
-  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw cfgErr(`lora_alpha must be a finite number (got ${JSON.stringify(alpha)}).`);
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0 || alpha > PEFT_LIMITS.maxAlpha) {
+    throw cfgErr(`lora_alpha must be a number from 0 to ${PEFT_LIMITS.maxAlpha} (got ${describeValue(alpha)}).`);
+  }
   if (c['fan_in_fan_out'] !== undefined && c['fan_in_fan_out'] !== false && c['fan_in_fan_out'] !== null) {
     throw cfgErr('fan_in_fan_out is true (GPT-2 Conv1D layout); only the Llama [out, in] layout (fan_in_fan_out: false) is supported.');
   }
@@ -162,17 +181,17 @@ function parseConfig(raw: string | Uint8Array): ParsedConfig {
   }
   const mts = c['modules_to_save'];
   if (mts !== undefined && mts !== null && (!Array.isArray(mts) || mts.length > 0)) {
-    throw cfgErr(`modules_to_save (${JSON.stringify(mts)}) is set; adapters that replace whole modules are not supported.`);
+    throw cfgErr(`modules_to_save (${describeValue(mts)}) is set; adapters that replace whole modules are not supported.`);
   }
   if (c['layer_replication'] !== undefined && c['layer_replication'] !== null) throw cfgErr('layer_replication is set; adapters that change the layer stack are not supported.');
   if (c['trainable_token_indices'] !== undefined && c['trainable_token_indices'] !== null) throw cfgErr('trainable_token_indices is set; adapters that train embeddings are not supported.');
   const excl = c['exclude_modules'];
   const excludes = excl !== undefined && excl !== null && !(Array.isArray(excl) && excl.length === 0);
   const bias = c['bias'];
-  if (bias !== undefined && bias !== null && bias !== 'none') throw cfgErr(`bias is ${JSON.stringify(bias)}; only "none" is supported.`);
+  if (bias !== undefined && bias !== null && bias !== 'none') throw cfgErr(`bias is ${describeValue(bias)}; only "none" is supported.`);
   if (c['lora_bias'] === true) throw cfgErr('lora_bias is true; LoRA B biases are not supported.');
   const useRslora = c['use_rslora'] ?? false;
-  if (typeof useRslora !== 'boolean') throw cfgErr(`use_rslora must be true or false (got ${JSON.stringify(useRslora)}).`);
+  if (typeof useRslora !== 'boolean') throw cfgErr(`use_rslora must be true or false (got ${describeValue(useRslora)}).`);
   const bm = c['base_model_name_or_path'] ?? null;
   if (bm !== null && typeof bm !== 'string') throw cfgErr('base_model_name_or_path must be a string.');
 
@@ -180,7 +199,7 @@ function parseConfig(raw: string | Uint8Array): ParsedConfig {
   const ltt = c['layers_to_transform'];
   if (ltt !== undefined && ltt !== null) {
     const list = typeof ltt === 'number' ? [ltt] : ltt;
-    if (!Array.isArray(list) || !list.every((x) => Number.isInteger(x) && (x as number) >= 0)) {
+    if (!Array.isArray(list) || list.length > PEFT_LIMITS.maxLayers || !list.every((x) => Number.isInteger(x) && (x as number) >= 0)) {
       throw cfgErr('layers_to_transform must be a layer index or a list of them.');
     }
     layers = new Set(list as number[]);
@@ -202,13 +221,22 @@ function parseConfig(raw: string | Uint8Array): ParsedConfig {
     listed = new Set(LORA_TARGETS);
     accepts = () => true;
   } else if (typeof tm === 'string') {
+    // The regex comes from the file: only the backtracking-safe subset is compiled, and it is only ever
+    // run against this engine's own module paths (short, canonical, finite: see `canonicalPath`).
     let re: RegExp;
     try {
       re = new RegExp(`^(?:${tm})$`);
     } catch {
-      throw cfgErr(`target_modules ${JSON.stringify(tm)} is neither a list of names nor a valid regular expression.`);
+      throw cfgErr(`target_modules ${describeValue(tm)} is neither a list of names nor a valid regular expression.`);
     }
-    accepts = (path) => re.test(path);
+    const problem = regexSafetyProblem(tm, PEFT_LIMITS.regex);
+    if (problem !== null) throw cfgErr(`target_modules ${describeValue(tm)} is refused: ${problem}.`);
+    const verdicts = new Map<string, boolean>();
+    accepts = (path) => {
+      let v = verdicts.get(path);
+      if (v === undefined) verdicts.set(path, (v = re.test(path)));
+      return v;
+    };
   } else if (tm === undefined || tm === null) {
     if (r > 0) throw cfgErr('target_modules is missing.');
     accepts = () => false;
@@ -221,7 +249,10 @@ function parseConfig(raw: string | Uint8Array): ParsedConfig {
 }
 
 // base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight  (prefix and ".default" optional)
-const KEY_RE = /^(?:base_model\.model\.)?(model\.layers\.(\d+)\.(self_attn|mlp)\.([a-z_]+))\.lora_(A|B)(?:\.default)?\.weight$/;
+// The layer index is canonical decimal (no leading zeros, at most 6 digits): a tensor name cannot
+// smuggle a long string into the target_modules regex, and every path matched is one of the model's own.
+const KEY_RE = /^(?:base_model\.model\.)?(model\.layers\.(0|[1-9]\d{0,5})\.(self_attn|mlp)\.([a-z_]{1,32}))\.lora_(A|B)(?:\.default)?\.weight$/;
+
 
 function describeUnknown(name: string): string {
   if (/lora_embedding_[AB]/.test(name)) return `Tensor "${name}" adapts the embeddings, which this engine does not support.`;
@@ -236,7 +267,7 @@ function parseMeta(md: Record<string, string>): { name?: string; owner?: Address
   if (md['tributary.name'] !== undefined) out.name = md['tributary.name'];
   const ow = md['tributary.owner'];
   if (ow !== undefined && ow !== '') {
-    if (!ADDRESS_RE.test(ow)) throw wErr(`The metadata's tributary.owner (${JSON.stringify(ow)}) is not a 0x address.`);
+    if (!ADDRESS_RE.test(ow)) throw wErr(`The metadata's tributary.owner (${describeValue(ow)}) is not a 0x address.`);
     out.owner = ow as Address;
   }
   const dn = md['tributary.datanets'];
@@ -255,7 +286,7 @@ function parseMeta(md: Record<string, string>): { name?: string; owner?: Address
 
 function checkInfo(info: AdapterInfo): void {
   if (info.owner !== undefined && info.owner !== null && !ADDRESS_RE.test(info.owner)) {
-    throw new TributaryError('lora/config', `The owner ${JSON.stringify(info.owner)} is not a 0x address.`);
+    throw new TributaryError('lora/config', `The owner ${describeValue(info.owner)} is not a 0x address.`);
   }
 }
 
@@ -332,6 +363,9 @@ export function parsePeftAdapter(files: PeftFiles, model: LlamaConfig, info: Ada
   if (r > 0 && half.size === 0) throw wErr('The file holds no LoRA tensors.');
   const fromFile = parseMeta(header.metadata);
   const scale = loraScale(r, cfg.alpha, cfg.useRslora);
+  if (!Number.isFinite(scale) || scale < 0 || scale > PEFT_LIMITS.maxScale) {
+    throw cfgErr(`lora_alpha ${cfg.alpha} with r ${r} gives the scale ${scale}; at most ${PEFT_LIMITS.maxScale} is accepted (real adapters use 0.5 to 64).`);
+  }
   const meta: AdapterMeta = {
     id: sha256Hex(bytes),
     name: info.name ?? fromFile.name ?? 'adapter',

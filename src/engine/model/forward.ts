@@ -260,6 +260,12 @@ export function assembleModel(backend: Backend, config: LlamaConfig, dw: DeviceW
         lin(g, L.down, o, undefined, L.lora.down);
         b.add(x, o, x);
       }
+      if (fo.hidden) {
+        b.rmsNorm(x, T, d, finalNorm, c.rmsNormEps, h);
+        const states = await b.read(h);
+        for (const r of rows) (r.seq as SeqState).length += r.tokens.length;
+        return rows.map((r, i) => states.slice(segStart[i]! * d, (segStart[i]! + r.tokens.length) * d));
+      }
       let logits: Tensor;
       let nOut: number;
       if (fo.allLogits) {

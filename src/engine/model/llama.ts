@@ -90,6 +90,11 @@ export interface BatchRow {
 export interface ForwardOptions {
   /** return logits for every token of every row (`[T_i, vocab]`), not just the last */
   allLogits?: boolean;
+  /**
+   * return each row's final hidden states (after the final norm, as HF's `last_hidden_state`), `[T_i, hiddenSize]`,
+   * instead of logits: for embeddings made by the model itself (attribution); the LM head is not run
+   */
+  hidden?: boolean;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { describeValue } from '../../core/describeValue.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { toByteLevel } from './byteLevel.ts';
 import { translateRegex } from './regex.ts';
@@ -14,7 +15,7 @@ export type PostProcess = (ids: number[]) => number[];
 function unsupported(what: string, type: unknown): TributaryError {
   return new TributaryError(
     'tokenizer/unsupported',
-    `${what} of type "${String(type)}" is not supported (Tributary reads BPE tokenizers: byte-level ones such as GPT-2, Llama 3, Qwen2/3, SmolLM2, and SentencePiece-style ones such as Llama 2, TinyLlama, Mistral).`,
+    `${what} of type ${describeValue(type)} is not supported (Tributary reads BPE tokenizers: byte-level ones such as GPT-2, Llama 3, Qwen2/3, SmolLM2, and SentencePiece-style ones such as Llama 2, TinyLlama, Mistral).`,
     'tokenizer.json',
   );
 }

@@ -1,4 +1,8 @@
 import { TributaryError } from '../../core/errors.ts';
+import { regexSafetyProblem } from '../../core/regexSafety.ts';
+
+/** Real pre-tokenizer patterns are under 300 characters with under 10 unbounded repeats. */
+export const TOKENIZER_REGEX_LIMITS = { maxLength: 2000, maxRepeats: 16 } as const;
 
 /**
  * Translates a pre-tokenizer regex written for HF `tokenizers` (Oniguruma syntax, Unicode semantics)
@@ -17,6 +21,10 @@ import { TributaryError } from '../../core/errors.ts';
  * inline flags) are refused with `tokenizer/unsupported` instead of being silently approximated.
  */
 export function translateRegex(pattern: string): RegExp {
+  // Patterns come from files and run over user text: only the backtracking-safe subset is compiled
+  // (core/regexSafety), so no tokenizer.json can make encoding take exponential time.
+  const problem = regexSafetyProblem(pattern, TOKENIZER_REGEX_LIMITS);
+  if (problem !== null) throw unsupported(pattern, problem);
   const source = translateSource(pattern);
   try {
     return new RegExp(source, 'gu');

@@ -1,3 +1,4 @@
+import { describeValue } from '../../core/describeValue.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { byteLevelTokenBytes } from './byteLevel.ts';
 import type { DecoderJson, RegexOrString } from './types.ts';
@@ -71,7 +72,7 @@ export function buildTokenDecoder(cfg: DecoderJson | null | undefined, byteLevel
       case 'Strip': {
         const c = s as { content?: unknown; start?: unknown; stop?: unknown };
         if (c.content !== ' ' || !Number.isInteger(c.stop) || c.stop !== 0 || !Number.isInteger(c.start)) {
-          throw new TributaryError('tokenizer/unsupported', `the Strip decoder is only supported as Strip(" ", n, 0) (got ${JSON.stringify(s)}).`, 'tokenizer.json');
+          throw new TributaryError('tokenizer/unsupported', `the Strip decoder is only supported as Strip(" ", n, 0) (got ${describeValue(s)}).`, 'tokenizer.json');
         }
         stripStart += c.start as number;
         break;

@@ -1,3 +1,5 @@
+import { describeValue } from '../../core/describeValue.ts';
+import { nestsDeeperThan } from '../../core/jsonDepth.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { AddedTokenSplitter, type AddedToken, type Segment } from './addedTokens.ts';
 import { BpeModel } from './bpe.ts';
@@ -65,7 +67,7 @@ export class Tokenizer {
         const sp = m.indexOf(' ', 1);
         if (sp > 0 && m.indexOf(' ', sp + 1) < 0) return [m.slice(0, sp), m.slice(sp + 1)];
       }
-      throw new TributaryError('tokenizer/invalid', `merge ${i} is malformed (${JSON.stringify(m).slice(0, 40)}); expected "a b" or ["a", "b"].`, 'tokenizer.json');
+      throw new TributaryError('tokenizer/invalid', `merge ${i} is malformed (${describeValue(m, 40)}); expected "a b" or ["a", "b"].`, 'tokenizer.json');
     });
     const unk = model.unk_token ?? null;
     const unkId = unk !== null ? vocab.get(unk) : undefined;
@@ -238,19 +240,42 @@ function invalid(msg: string): TributaryError {
   return new TributaryError('tokenizer/invalid', `${msg} This is not a usable HF tokenizer.json; use the file that ships with the model.`, 'tokenizer.json');
 }
 
+/**
+ * Bounds for tokenizer.json. The largest real vocabularies hold ~262k tokens (Gemma); ids are array
+ * indices here, so an id of 2^32 would otherwise end in an untyped `RangeError` (or gigabytes).
+ */
+export const TOKENIZER_LIMITS = {
+  /** Largest accepted token id (vocabulary and added tokens), exclusive. */
+  maxTokenId: 1 << 22,
+  /** Merges in model.merges. */
+  maxMerges: 1 << 22,
+  /** Nesting of the JSON document (real files: under 10; Sequence steps nest one level each). */
+  maxDepth: 64,
+} as const;
+
 function validate(json: unknown): asserts json is TokenizerJson {
   if (typeof json !== 'object' || json === null) throw invalid('The file is not a JSON object.');
+  if (nestsDeeperThan(json, TOKENIZER_LIMITS.maxDepth)) {
+    throw invalid(`It nests more than ${TOKENIZER_LIMITS.maxDepth} levels deep (real tokenizers nest under 10); it is damaged or hostile.`);
+  }
   const j = json as Partial<TokenizerJson>;
   const m = j.model as Partial<TokenizerJson['model']> | undefined;
   if (!m || typeof m !== 'object') throw invalid('It has no "model".');
   if (m.type !== undefined && m.type !== 'BPE') {
-    throw new TributaryError('tokenizer/unsupported', `the model type "${String(m.type)}" is not supported; only BPE (byte-level or with byte fallback).`, 'tokenizer.json');
+    throw new TributaryError('tokenizer/unsupported', `the model type ${describeValue(m.type)} is not supported; only BPE (byte-level or with byte fallback).`, 'tokenizer.json');
   }
   if (typeof m.vocab !== 'object' || m.vocab === null || Array.isArray(m.vocab)) throw invalid('model.vocab is not an object of token -> id.');
   for (const [k, v] of Object.entries(m.vocab)) {
-    if (!Number.isInteger(v) || (v as number) < 0) throw invalid(`model.vocab["${k}"] is not a non-negative integer id.`);
+    if (!Number.isInteger(v) || (v as number) < 0) throw invalid(`model.vocab[${describeValue(k)}] is not a non-negative integer id.`);
+    if ((v as number) >= TOKENIZER_LIMITS.maxTokenId) throw invalid(`model.vocab[${describeValue(k)}] has the id ${v as number}; ids must be below ${TOKENIZER_LIMITS.maxTokenId}.`);
   }
   if (!Array.isArray(m.merges)) throw invalid('model.merges is not a list.');
+  if (m.merges.length > TOKENIZER_LIMITS.maxMerges) throw invalid(`model.merges has ${m.merges.length} entries; at most ${TOKENIZER_LIMITS.maxMerges} are accepted.`);
+  for (const [i, merge] of m.merges.entries()) {
+    if (typeof merge !== 'string' && !(Array.isArray(merge) && merge.length === 2 && typeof merge[0] === 'string' && typeof merge[1] === 'string')) {
+      throw invalid(`merge ${i} is malformed (${describeValue(merge, 40)}); expected "a b" or ["a", "b"].`);
+    }
+  }
   if (m.continuing_subword_prefix || m.end_of_word_suffix) {
     throw new TributaryError('tokenizer/unsupported', 'BPE with continuing_subword_prefix / end_of_word_suffix is not supported.', 'tokenizer.json');
   }
@@ -260,6 +285,7 @@ function validate(json: unknown): asserts json is TokenizerJson {
       if (typeof t !== 'object' || t === null || !Number.isInteger(t.id) || t.id < 0 || typeof t.content !== 'string') {
         throw invalid('an entry of added_tokens lacks an integer "id" or a string "content".');
       }
+      if (t.id >= TOKENIZER_LIMITS.maxTokenId) throw invalid(`the added token ${describeValue(t.content)} has the id ${t.id}; ids must be below ${TOKENIZER_LIMITS.maxTokenId}.`);
     }
   }
 }

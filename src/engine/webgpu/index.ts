@@ -19,3 +19,4 @@ export { loraSgmv } from './ops/loraSgmv.ts';
 export { WebGpuBackend } from './webgpuBackend.ts';
 export { GpuTensor, GpuWeight, GpuLoraPool } from './gpuTensors.ts';
 export { packLoraSlots, loraSegments, LORA_SLOT_BYTES, type LoraGpuSlot, type LoraSegments } from './ops/loraSlots.ts';
+export { WebGpuTrainOps, createWebGpuTrainOps } from './train/webgpuTrainOps.ts';

@@ -5,15 +5,15 @@ import { BaseError, ContractFunctionRevertedError, decodeErrorResult, keccak256,
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import type { Address, Hex } from '../../core/types.ts';
 import { TRIBUTARY_ERRORS_ABI } from '../../chain/errors.ts';
-import { receiptTypedData, type ReceiptInput, type SettlementDomain } from '../../chain/receipt.ts';
+import { paymentTypedData, type PaymentInput, type SettlementDomain } from '../../chain/payment.ts';
 import type { DevWallet } from './localStack.ts';
 
 let counter = 0;
 
-/** A fresh, unique receipt id. */
-export function freshReceiptId(): Hex {
+/** A fresh, unique 32-byte value (payment nonces, fee ids, roots). */
+export function freshBytes32(): Hex {
   counter += 1;
-  return keccak256(toHex(`receipt-${process.pid}-${Date.now()}-${counter}`));
+  return keccak256(toHex(`fresh-${process.pid}-${Date.now()}-${counter}`));
 }
 
 /** A fresh address nobody has used (never held tokens). */
@@ -21,9 +21,9 @@ export function freshAddress(): Address {
   return privateKeyToAccount(generatePrivateKey()).address;
 }
 
-/** Signs a receipt with the payer's wallet over `domain`. */
-export function signReceipt(wallet: DevWallet, receipt: ReceiptInput, domain: SettlementDomain): Promise<Hex> {
-  return wallet.signTypedData({ account: wallet.account, ...receiptTypedData(receipt, domain) });
+/** Signs a payment with the payer's wallet over `domain`. */
+export function signPayment(wallet: DevWallet, payment: PaymentInput, domain: SettlementDomain): Promise<Hex> {
+  return wallet.signTypedData({ account: wallet.account, ...paymentTypedData(payment, domain) });
 }
 
 /** The custom error name a call reverted with (decoding token errors bubbled through Settlement too). */

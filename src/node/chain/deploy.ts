@@ -25,9 +25,9 @@ export interface Deployment {
 
 export interface DeployOptions {
   treasury: Address;
-  /** DEFAULT_ADMIN_ROLE and ROOT_POSTER_ROLE holder; defaults to the deployer. */
+  /** DEFAULT_ADMIN_ROLE holder (grants roles, sets the treasury); defaults to the deployer. */
   admin?: Address;
-  /** An extra ROOT_POSTER_ROLE holder (granted by the deployer, who must then be the admin). */
+  /** ROOT_POSTER_ROLE holder (may be another key than the admin); defaults to the admin. */
   rootPoster?: Address;
   /** Use this ERC-20 (e.g. OPEN on a public chain) instead of deploying the test token. */
   token?: Address;
@@ -69,19 +69,16 @@ export async function deployTributary(walletClient: DeployWallet, publicClient: 
   const admin = opts.admin ?? account.address;
   const settlementReceipt = await mined(
     publicClient,
-    await walletClient.deployContract({ abi: settlementAbi, bytecode: settlementBytecode, args: [token, opts.treasury, admin], account, chain }),
+    await walletClient.deployContract({
+      abi: settlementAbi,
+      bytecode: settlementBytecode,
+      args: [token, opts.treasury, admin, opts.rootPoster ?? admin],
+      account,
+      chain,
+    }),
     'Settlement deployment',
   );
   const settlement = getAddress(settlementReceipt.contractAddress!);
-
-  if (opts.rootPoster && opts.rootPoster.toLowerCase() !== admin.toLowerCase()) {
-    const role = await publicClient.readContract({ address: settlement, abi: settlementAbi, functionName: 'ROOT_POSTER_ROLE' });
-    await mined(
-      publicClient,
-      await walletClient.writeContract({ address: settlement, abi: settlementAbi, functionName: 'grantRole', args: [role, opts.rootPoster], account, chain }),
-      'grantRole(ROOT_POSTER_ROLE)',
-    );
-  }
 
   for (const { address, amount } of opts.mintTo ?? []) {
     await mined(

@@ -17,7 +17,7 @@ export const CHATML =
   "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
   "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
-/** A demo folder like scripts/build-demo-model.ts writes, small: a byte-level tokenizer without merges and a random model. */
+/** A demo folder in the layout scripts/train-demo.ts writes, small: a byte-level tokenizer without merges and a random model. */
 export function demoFolder(): Map<string, Uint8Array> {
   const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
   const vocab: Record<string, number> = {};

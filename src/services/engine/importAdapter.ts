@@ -3,7 +3,7 @@
  */
 import type { AdapterImportInfo } from '../../workerApi/engineApi.ts';
 import type { Address } from '../../core/types.ts';
-import { downloadWithResume } from '../../engine/formats/download.ts';
+import { DOWNLOAD_LIMITS, downloadWithResume } from '../../engine/formats/download.ts';
 import { modelBaseUrl } from '../../engine/formats/modelSource.ts';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, parsePeftAdapter, type PeftAdapter } from '../../engine/lora/peft.ts';
 import { type AdapterSummary } from '../../store/adapters.ts';
@@ -27,7 +27,7 @@ export async function importAdapterUrl(ctx: EngineContext, src: { url?: string; 
     ...(src.revision ? { revision: src.revision } : {}),
   });
   const get = async (name: string): Promise<Uint8Array> =>
-    (await downloadWithResume(baseUrl + name, { fetch: ctx.deps.fetch, cache: null, name, maxRetries: 2 })).bytes;
+    (await downloadWithResume(baseUrl + name, { fetch: ctx.deps.fetch, cache: null, name, maxRetries: 2, maxBytes: name === PEFT_CONFIG_FILE ? DOWNLOAD_LIMITS.maxSmallFileBytes : DOWNLOAD_LIMITS.maxAdapterBytes })).bytes;
   const [config, weights] = [await get(PEFT_CONFIG_FILE), await get(PEFT_WEIGHTS_FILE)];
   let adapter: PeftAdapter;
   try {

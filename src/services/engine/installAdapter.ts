@@ -4,7 +4,7 @@
 import type { LoadProgress } from '../../workerApi/engineApi.ts';
 import type { AdapterTraining } from '../../core/adapter.ts';
 import { TributaryError } from '../../core/errors.ts';
-import { downloadWithResume } from '../../engine/formats/download.ts';
+import { DOWNLOAD_LIMITS, downloadWithResume } from '../../engine/formats/download.ts';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, parsePeftAdapter, type PeftAdapter } from '../../engine/lora/peft.ts';
 import { putAdapterRecord, getAdapterRecord, type AdapterOrigin, type AdapterRecord, type AdapterSummary } from '../../store/adapters.ts';
 import { getSetting, setSetting } from '../../store/settings.ts';
@@ -80,6 +80,7 @@ export async function installDemoAdapters(ctx: EngineContext, demo: DemoManifest
             cache: ctx.deps.cache,
             name: path,
             maxRetries: 2,
+            maxBytes: name === PEFT_CONFIG_FILE ? DOWNLOAD_LIMITS.maxSmallFileBytes : DOWNLOAD_LIMITS.maxAdapterBytes,
             ...(m?.size !== undefined ? { expectedSize: m.size } : {}),
             ...(m?.sha256 ? { sha256: m.sha256 } : {}),
           })

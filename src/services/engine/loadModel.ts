@@ -7,6 +7,7 @@ import { TributaryError } from '../../core/errors.ts';
 import { sha256Hex } from '../../core/hash.ts';
 import { configSpecialTokens } from '../../engine/chat/chatTemplate.ts';
 import { filesModelSource, loadModelFiles, modelBaseUrl, urlModelSource, type ModelSource, type PickedFile } from '../../engine/formats/modelSource.ts';
+import { checkWeightsFit } from '../../engine/formats/weights.ts';
 import { AdapterRegistry } from '../../engine/lora/registry.ts';
 import { loadTokenizer } from '../../engine/tokenizer/tokenizer.ts';
 import { getEnginePrefs, putModelRecord, setEnginePrefs, type ModelOrigin } from '../../store/models.ts';
@@ -18,7 +19,7 @@ import type { EngineContext } from './context.ts';
 import { appBase } from './context.ts';
 import type { Loaded } from './context.ts';
 import { exclusive } from './lock.ts';
-import { ensureBackend } from './backend.ts';
+import { ensureBackend, rebuild } from './backend.ts';
 import { buildModel, paramCount } from './buildModel.ts';
 import { installDemoAdapters } from './installAdapter.ts';
 
@@ -114,10 +115,22 @@ async function doLoad(ctx: EngineContext, spec: ModelSourceSpec, opts: LoadOptio
     ...(num('repetition_penalty') !== undefined ? { repetitionPenalty: num('repetition_penalty')! } : {}),
   };
 
-  // replace the current model
+  // Validate before replacing: everything that needs no weight bytes is checked while the current model
+  // still serves (a hostile folder is refused here and the user keeps their model).
+  checkWeightsFit(files.config, files.checkpoint);
+  // replace the current model; if building the new one still fails (a NaN found while streaming the
+  // weights, a device error), the previous model is rebuilt from its kept checkpoint before the error
+  // reaches the caller
+  const previous = ctx.loaded;
   dropModel(ctx);
-  const chosen = await ensureBackend(ctx);
-  const built = await buildModel(chosen, files.config, files.checkpoint, quant, prefs.adapterBudgetBytes, progress);
+  let built: Awaited<ReturnType<typeof buildModel>>;
+  try {
+    const chosen = await ensureBackend(ctx);
+    built = await buildModel(chosen, files.config, files.checkpoint, quant, prefs.adapterBudgetBytes, progress);
+  } catch (e) {
+    if (previous) await restore(ctx, previous);
+    throw e;
+  }
   const c = files.config;
   const signature = modelSignature(c);
   const registry = await AdapterRegistry.open(new IdbAdapterStore(ctx.deps.db, c, signature), c);
@@ -175,6 +188,16 @@ async function doLoad(ctx: EngineContext, spec: ModelSourceSpec, opts: LoadOptio
     lastLoadedAt: ctx.deps.now(),
   }).catch(() => undefined);
   return info;
+}
+
+/** Puts back a model that `dropModel` let go of (its checkpoint is kept), after a failed replacement. */
+async function restore(ctx: EngineContext, previous: Loaded): Promise<void> {
+  ctx.loaded = previous;
+  try {
+    await rebuild(ctx);
+  } catch {
+    ctx.loaded = null; // could not rebuild either (a lost device): the app asks for a load as before
+  }
 }
 
 function dropModel(ctx: EngineContext): void {

@@ -67,11 +67,11 @@ function OwnerAnchor(props: { datanet: Datanet; versions: DatanetVersion[] }) {
   const [state] = createResource(
     () => {
       const c = chainConfig();
-      return c ? { chainId: c.chainId, registry: c.registry, id: props.datanet.id, n: refresh() } : undefined;
+      return c ? { chainId: c.chainId, registry: c.registry, id: props.datanet.id, owner: props.datanet.owner, n: refresh() } : undefined;
     },
-    async ({ id }) => {
+    async ({ id, owner }) => {
       try {
-        return { state: await readOnChain(id) };
+        return { state: await readOnChain({ id, owner }) };
       } catch (e) {
         return { error: e };
       }

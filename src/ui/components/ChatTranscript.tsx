@@ -1,4 +1,4 @@
-import { For, Show } from 'solid-js';
+import { For, Show, type JSX } from 'solid-js';
 import type { BackendName, FinishReason } from '../../workerApi/engineApi.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 
@@ -34,8 +34,11 @@ const FINISH: Record<FinishReason, string> = {
 
 const speed = (tps: number | null): string => (tps === null ? '' : ` · ${tps >= 100 ? tps.toFixed(0) : tps.toFixed(1)} tokens/s`);
 
-/** The conversation: each question, and each answer labelled with the adapter that wrote it, streaming in. */
-export function ChatTranscript(props: { turns: ChatTurn[] }) {
+/**
+ * The conversation: each question, and each answer labelled with the adapter that wrote it, streaming in.
+ * `afterAnswer` renders under each answer (the attribution panel, which arrives after the stream ends).
+ */
+export function ChatTranscript(props: { turns: ChatTurn[]; afterAnswer?: (t: ChatTurn) => JSX.Element }) {
   return (
     <ol class="chat-transcript" aria-label="Conversation">
       <For each={props.turns}>
@@ -67,6 +70,7 @@ export function ChatTranscript(props: { turns: ChatTurn[] }) {
                   {t.answer.droppedMessages > 0 ? ` · ${t.answer.droppedMessages} oldest messages left out to fit the context` : ''}
                 </p>
               </Show>
+              {props.afterAnswer?.(t)}
             </div>
           </li>
         )}

@@ -43,7 +43,7 @@ export function EarningsChart(props: Props) {
   };
 
   return (
-    <Show when={props.points.length > 0} fallback={<p class="empty">No earnings yet: they appear here when a receipt pays you.</p>}>
+    <Show when={props.points.length > 0} fallback={<p class="empty">No earnings yet: they appear here when a fee pays you.</p>}>
       <figure class="earnings-chart">
         <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={label()} preserveAspectRatio="xMidYMid meet">
           <line class="chart-axis" x1={PAD.left} y1={H - PAD.bottom} x2={W - PAD.right} y2={H - PAD.bottom} />
@@ -75,7 +75,7 @@ export function EarningsChart(props: Props) {
           </For>
         </svg>
         <figcaption class="chart-legend">
-          <span class="legend-total">Earned (all receipts)</span>
+          <span class="legend-total">Earned (all fees)</span>
           <span class="legend-settled">Of it settled on chain</span>
         </figcaption>
       </figure>

@@ -1,7 +1,7 @@
 import { For, Show, createMemo } from 'solid-js';
 import { earningsAfterClaims } from '../../core/earningsAfterClaims.ts';
 import { earningsOverTime, summarizeEarnings, type LedgerEntry } from '../../core/ledger.ts';
-import { SPLIT_ROLE_NAMES, type SplitRoleId } from '../../core/receiptSplit.ts';
+import { SPLIT_ROLE_NAMES, type SplitRoleId } from '../../core/feeSplit.ts';
 import type { Hex } from '../../core/types.ts';
 import { getDb } from '../../store/db.ts';
 import { claimsOf } from '../../store/ledger.ts';
@@ -16,7 +16,7 @@ import { TokenAmount } from './TokenAmount.tsx';
 
 /**
  * Earnings owed to me — the active identity (a local key, or the wallet's account when that is the one
- * chosen), else the connected wallet — from every receipt in the ledger. A connected wallet does not
+ * chosen), else the connected wallet — from every fee in the ledger. A connected wallet does not
  * override a local key chosen as the active identity.
  */
 export function EarningsPanel(props: { entries: LedgerEntry[]; token: { symbol: string; decimals: number } }) {
@@ -53,7 +53,7 @@ export function EarningsPanel(props: { entries: LedgerEntry[]; token: { symbol: 
       <h2 id="earnings-title">Earnings owed to me</h2>
       <Show when={me()} fallback={<p class="muted">Connect a wallet (or pick an identity) to see what you earn.</p>}>
         <p class="small muted">
-          As <span class="mono" data-testid="earnings-account">{me()}</span>, from every receipt in this browser's ledger that pays it.
+          As <span class="mono" data-testid="earnings-account">{me()}</span>, from every fee in this browser's ledger that pays it.
         </p>
         <Show when={summary()}>
           {(s) => (

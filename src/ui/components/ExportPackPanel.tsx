@@ -1,7 +1,7 @@
 import { Show, createSignal } from 'solid-js';
 import type { ExportedPack, Progress } from '../../workerApi/dataApi.ts';
 import type { Datanet } from '../../core/types.ts';
-import { getDataApi } from '../../client/dataClient.ts';
+import { exportPackAs } from '../lib/walletSigning.ts';
 import { downloadBytes } from '../lib/download.ts';
 import { formatBytes } from '../lib/format.ts';
 import { CopyButton } from './CopyButton.tsx';
@@ -21,7 +21,7 @@ export function ExportPackPanel(props: { datanet: Datanet }) {
     setExported(undefined);
     setProgress(undefined);
     try {
-      const pack = await getDataApi().exportPack(props.datanet.id, props.datanet.currentVersion, (p) => setProgress(p));
+      const pack = await exportPackAs(props.datanet, props.datanet.currentVersion, (p) => setProgress(p));
       downloadBytes(pack.bytes, pack.fileName);
       setExported({ pack, size: pack.bytes.byteLength });
     } catch (err) {

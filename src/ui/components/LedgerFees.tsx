@@ -96,16 +96,16 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
         <Show when={fees()}>
           {(f) => (
             <p class="small" data-testid="fees-owed">
-              Pending: <strong><TokenAmount value={f().owed} token={props.token} /></strong> in {plural(f().pendingCount, 'receipt')}
+              Pending: <strong><TokenAmount value={f().owed} token={props.token} /></strong> in {plural(f().pendingCount, 'fee')}
               <Show when={f().inFlight > 0n}> · being settled: <TokenAmount value={f().inFlight} token={props.token} /></Show> · settled: <TokenAmount value={f().settled} token={props.token} />
             </p>
           )}
         </Show>
       </div>
-      <Show when={me()} fallback={<p class="muted">Connect a wallet to see and settle the receipts you pay.</p>}>
-        <Show when={mine().length > 0} fallback={<p class="empty">No receipts paid by this account on this chain yet.</p>}>
+      <Show when={me()} fallback={<p class="muted">Connect a wallet to see and settle the fees you pay.</p>}>
+        <Show when={mine().length > 0} fallback={<p class="empty">No fees paid by this account on this chain yet.</p>}>
           <div class="table-wrap">
-            <table class="table table-compact ledger-table" aria-label="My receipts">
+            <table class="table table-compact ledger-table" aria-label="My fees">
               <thead>
                 <tr>
                   <th>
@@ -121,14 +121,17 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
               <tbody>
                 <For each={mine()}>
                   {(e) => (
-                    <tr data-receipt={e.id} data-status={e.status}>
+                    <tr data-fee={e.id} data-kind={e.kind} data-status={e.status}>
                       <td>
+                        <Show when={e.kind === 'answer'}>
+                          <span class="badge badge-neutral">Answer</span>{' '}
+                        </Show>
                         <Show when={e.status === 'pending'}>
                           <input
                             type="checkbox"
                             checked={!leftOut().has(e.id)}
                             disabled={busy()}
-                            aria-label={`Settle the receipt to ${e.datanetName} for ${fmtToken(e.fee, props.token)}`}
+                            aria-label={`Settle the fee to ${e.datanetName} for ${fmtToken(e.fee, props.token)}`}
                             onChange={(ev) => toggle(e.id, ev.currentTarget.checked)}
                           />
                         </Show>
@@ -147,7 +150,7 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
                             type="button"
                             class="btn btn-small btn-ghost"
                             disabled={busy()}
-                            aria-label={`Cancel the receipt to ${e.datanetName} for ${fmtToken(e.fee, props.token)}`}
+                            aria-label={`Cancel the fee to ${e.datanetName} for ${fmtToken(e.fee, props.token)}`}
                             onClick={() => void cancel(e)}
                           >
                             Cancel
@@ -157,7 +160,7 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
                       <td class="nowrap small">{formatDateTime(e.createdAt)}</td>
                       <td class="mono small">
                         <Show when={e.txHash} fallback="—">
-                          {shortHash(e.txHash!)} <CopyButton value={e.txHash!} label={`Copy transaction of receipt ${e.id}`} />
+                          {shortHash(e.txHash!)} <CopyButton value={e.txHash!} label={`Copy transaction of fee ${e.id}`} />
                         </Show>
                       </td>
                     </tr>
@@ -175,24 +178,24 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
             <option value="pooled">Pooled: recipients claim through epoch roots</option>
           </select>
           <button type="button" class="btn btn-primary" disabled={busy() || chosen().length === 0 || !chainConfig()} onClick={() => void settle()}>
-            {busy() ? 'Settling…' : `Settle ${chosen().length ? plural(chosen().length, 'receipt') : ''}`.trim()}
+            {busy() ? 'Settling…' : `Settle ${chosen().length ? plural(chosen().length, 'fee') : ''}`.trim()}
           </button>
         </div>
         <p class="hint">
-          One transaction settles the ticked pending receipts: you sign each receipt (EIP-712) and the token allowance (a permit signature when the token supports it),
-          then confirm the transaction. Untick a receipt to leave it for later, or cancel it: nothing has moved yet.
+          One transaction settles the ticked pending fees: you sign ONE payment (EIP-712) that commits to all of them and the token allowance (a permit signature when
+          the token supports it), then confirm the transaction. Untick a fee to leave it for later, or cancel it: nothing has moved yet.
         </p>
         <BalanceCoverNote
           cover={cover()}
-          what={`the ${plural(chosen().length, 'ticked receipt')}`}
-          advice="Untick or cancel receipts until the balance covers them, or get more tokens."
+          what={`the ${plural(chosen().length, 'ticked fee')}`}
+          advice="Untick or cancel fees until the balance covers them, or get more tokens."
           token={props.token}
         />
         <Show when={cancelled()}>
           {(c) => (
             <div class="alert alert-success" role="status" data-testid="cancel-result">
               <p class="alert-message">
-                Cancelled the receipt to {c().datanetName} for <TokenAmount value={c().fee} token={props.token} />. Nothing was paid, and nobody is owed anything by it.
+                Cancelled the fee to {c().datanetName} for <TokenAmount value={c().fee} token={props.token} />. Nothing was paid, and nobody is owed anything by it.
               </p>
             </div>
           )}
@@ -206,12 +209,12 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
           {(d) => (
             <div class="alert alert-success" role="status" data-testid="settle-result">
               <p class="alert-message">
-                Settled {plural(d().count, 'receipt')} (<TokenAmount value={d().total} token={props.token} />, {d().mode}) in transaction <span class="mono">{shortHash(d().txHash, 18)}</span>.
+                Settled {plural(d().count, 'fee')} in one payment (<TokenAmount value={d().total} token={props.token} />, {d().mode}) in transaction <span class="mono">{shortHash(d().txHash, 18)}</span>.
               </p>
             </div>
           )}
         </Show>
-        <ErrorAlert error={error()} title="The receipts were not settled" />
+        <ErrorAlert error={error()} title="The fees were not settled" />
       </Show>
     </section>
   );

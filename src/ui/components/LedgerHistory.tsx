@@ -15,7 +15,7 @@ export function LedgerHistory(props: { settlements: SettlementRecord[]; claims: 
           <For each={props.settlements}>
             {(s) => (
               <li data-settlement={s.id} data-status={s.status}>
-                <strong>Settlement</strong> of {plural(s.receiptIds.length, 'receipt')} (<TokenAmount value={s.total} token={props.token} />, {s.payoutMode}) by{' '}
+                <strong>Settlement</strong> of {plural(s.feeIds.length, 'fee')} in one payment (<TokenAmount value={s.total} token={props.token} />, {s.payoutMode}) by{' '}
                 <span class="mono">{shortAddress(s.payer)}</span> — {STATUS[s.status]} · {formatDateTime(s.createdAt)}
                 <Show when={s.txHash}>
                   {' '}

@@ -7,7 +7,7 @@ import { balanceCover, type BalanceCover } from '../../core/balanceCover.ts';
 import { TributaryError } from '../../core/errors.ts';
 import type { LedgerEntry } from '../../core/ledger.ts';
 import type { Address } from '../../core/types.ts';
-import { SPLIT_ROLE_NAMES, TREASURY_BPS } from '../../core/receiptSplit.ts';
+import { SPLIT_ROLE_NAMES, TREASURY_BPS } from '../../core/feeSplit.ts';
 import { listDatanets } from '../../store/datanets.ts';
 import { getDb } from '../../store/db.ts';
 import { entriesOfPayer } from '../../store/ledger.ts';
@@ -19,7 +19,7 @@ import { BalanceCoverNote } from './BalanceCoverNote.tsx';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { TokenAmount } from './TokenAmount.tsx';
 
-/** A receipt the payer's balance cannot cover, shown once; the same receipt submitted again is created. */
+/** A fee the payer's balance cannot cover, shown once; the same fee submitted again is added. */
 interface Uncovered {
   cover: BalanceCover;
   fee: bigint;
@@ -63,7 +63,7 @@ export function LedgerPayForm(props: { token: { symbol: string; decimals: number
     const payer = walletSession()?.account;
     try {
       if (!chain) throw new TributaryError('chain/config', 'No chain is configured: start the local chain with `npm start`, or set one in Settings.');
-      if (!payer) throw new TributaryError('wallet/not-connected', 'Connect a wallet first: the receipt is paid from it when you settle.');
+      if (!payer) throw new TributaryError('wallet/not-connected', 'Connect a wallet first: the fee is paid from it when you settle.');
       let fee: bigint;
       try {
         fee = parseUnits(amount().trim(), props.token.decimals);
@@ -95,7 +95,7 @@ export function LedgerPayForm(props: { token: { symbol: string; decimals: number
       <h2 id="pay-title">Pay a Datanet</h2>
       <p class="section-intro">
         Pay for a Datanet you use. The fee is split at once — {formatBps(TREASURY_BPS)} to the protocol treasury, the rest by the Datanet's reward policy between its owner and
-        its contributors (by accepted passages) — and recorded as a pending receipt. Nothing moves until you settle.
+        its contributors (by accepted passages) — and recorded as a pending fee. Nothing moves until you settle.
       </p>
       <form class="form ledger-pay-form" onSubmit={(e) => void submit(e)}>
         <div class="field">
@@ -126,22 +126,22 @@ export function LedgerPayForm(props: { token: { symbol: string; decimals: number
           />
         </div>
         <button type="submit" class="btn btn-primary" disabled={busy() || !chosen() || !amount().trim()}>
-          {busy() ? 'Creating…' : uncovered() ? 'Create anyway' : 'Create receipt'}
+          {busy() ? 'Creating…' : uncovered() ? 'Add anyway' : 'Add fee'}
         </button>
       </form>
       <BalanceCoverNote
         cover={uncovered()?.cover}
-        what={uncovered()?.pendingCount ? `this receipt and the ${plural(uncovered()!.pendingCount, 'receipt')} you already owe` : 'this receipt'}
-        advice="Settling it would fail. Lower the amount, get more tokens first, or press “Create anyway” and settle it later (you can leave it out of a settlement or cancel it)."
+        what={uncovered()?.pendingCount ? `this fee and the ${plural(uncovered()!.pendingCount, 'fee')} you already owe` : 'this fee'}
+        advice="Settling it would fail. Lower the amount, get more tokens first, or press “Add anyway” and settle it later (you can leave it out of a settlement or cancel it)."
         token={props.token}
       />
-      <ErrorAlert error={error()} title="No receipt was created" />
+      <ErrorAlert error={error()} title="No fee was added" />
       <Show when={created()}>
         {(r) => (
           <div class="alert alert-success" role="status">
             <div class="alert-body">
               <p class="alert-message">
-                Pending receipt for <TokenAmount value={r().fee} token={props.token} /> to {r().datanetName}: {r().splits.length} recipients. Settle it below.
+                Pending fee of <TokenAmount value={r().fee} token={props.token} /> to {r().datanetName}: {r().splits.length} recipients. Settle it below.
               </p>
               <ul class="small split-list">
                 <For each={r().splits}>

@@ -1,6 +1,7 @@
 import { Show, createSignal } from 'solid-js';
 import type { BackendInfo } from '../../workerApi/engineApi.ts';
 import { getEngineApi } from '../../client/engineClient.ts';
+import { cpuThreadingStatus } from '../../core/cpuThreading.ts';
 import { formatDateTime } from '../lib/format.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 
@@ -32,6 +33,11 @@ export function ModelBackendStatus(props: { backend: BackendInfo | null | undefi
             <span class={`badge ${b().name === 'webgpu' ? 'badge-accepted' : 'badge-neutral'}`}>{b().name === 'webgpu' ? 'WebGPU' : 'CPU'}</span>
           </p>
           <p class="hint engine-backend-reason">{b().reason}</p>
+          <Show when={b().name === 'cpu'}>
+            <p class="hint cpu-threads" data-threads={cpuThreadingStatus().threads}>
+              {cpuThreadingStatus().text}
+            </p>
+          </Show>
           <Show when={b().fallback}>
             {(f) => (
               <div class="alert alert-warning engine-fallback" role="status">

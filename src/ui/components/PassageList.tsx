@@ -17,7 +17,7 @@ export function PassageList(props: { contributionId: Hex }) {
           <ol class="passages">
             <For each={list()}>
               {(c) => (
-                <li class="passage">
+                <li class="passage" id={`passage-${props.contributionId}-${c.index}`}>
                   <div class="passage-meta">
                     <span>Passage {c.index + 1}</span>
                     <span class="mono" title={c.hash}>

@@ -19,7 +19,7 @@ const TABLE_LABELS: Record<string, string> = {
   adapters: 'Adapters',
   trainingRuns: 'Training runs',
   inferences: 'Inferences',
-  receipts: 'Receipts',
+  attributionRecords: 'Attribution records',
   ledgerEntries: 'Ledger entries',
   settlements: 'Settlements',
 };

@@ -67,7 +67,7 @@ export function WebLlmPanel() {
       </summary>
       <p class="hint">
         Runs a larger prebuilt model with <code>@mlc-ai/web-llm</code>. It needs WebGPU and network access to the model host
-        (huggingface.co) the first time; adapters and receipts do not apply to it.
+        (huggingface.co) the first time; adapters, attribution and answer fees do not apply to it.
       </p>
       <Show when={unavailableReason()}>
         {(reason) => (

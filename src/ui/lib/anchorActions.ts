@@ -19,9 +19,9 @@ function requireChain() {
 }
 
 /** The registry's record of the Datanet on the configured chain (read from the chain's RPC, no wallet). */
-export function readOnChain(datanetId: string): Promise<AnchorState> {
+export function readOnChain(datanet: Pick<Datanet, 'id' | 'owner'>): Promise<AnchorState> {
   const chain = requireChain();
-  return readAnchorState(publicClientFor(chain), chain.registry, datanetId);
+  return readAnchorState(publicClientFor(chain), chain.registry, datanet);
 }
 
 /** The owner's wallet must be the connected account. */
@@ -33,7 +33,7 @@ async function ownerContext(datanet: Datanet) {
   return c;
 }
 
-/** Registers the Datanet under its id's key with the owner's wallet; returns the transaction hash. */
+/** Registers the Datanet under its (owner, id) key with the owner's wallet; returns the transaction hash. */
 export async function registerOnChain(datanet: Datanet, onStatus: (s: string) => void): Promise<Hex> {
   const chain = requireChain();
   const c = await ownerContext(datanet);
@@ -56,13 +56,13 @@ export async function anchorOnChain(datanet: Datanet, version: number, onStatus:
   if (!local) throw new TributaryError('datanet/not-found', `This Datanet has no version ${version} in this browser: nothing to anchor.`, datanet.name);
   const c = await ownerContext(datanet);
   onStatus(`Confirm anchoring version ${version} in your wallet…`);
-  const txHash = await anchorDatanetVersion(c, chain.registry, datanet.id, {
+  const txHash = await anchorDatanetVersion(c, chain.registry, datanet, {
     version,
     merkleRoot: local.merkleRoot,
     contributionCount: local.contributionIds.length,
   });
   onStatus('Reading the anchored root back from the chain…');
-  const anchored = await readAnchoredVersion(c.publicClient, chain.registry, datanet.id, version);
+  const anchored = await readAnchoredVersion(c.publicClient, chain.registry, datanet, version);
   if (!anchored) throw new TributaryError('chain/reverted', `Version ${version} is not in the registry after transaction ${txHash}: refresh and check again.`);
   return { txHash, local, anchored, matches: anchored.merkleRoot.toLowerCase() === local.merkleRoot.toLowerCase() };
 }

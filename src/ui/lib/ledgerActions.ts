@@ -1,11 +1,11 @@
 /**
  * The Ledger page's actions, each a sequence of wallet prompts and ledger bookkeeping that never loses
- * or double-counts a receipt:
+ * or double-counts a fee:
  *
- * Settle: reconcile -> sign each receipt (EIP-712, kept for retries) -> allowance or permit -> dry run
- * -> mark the batch `submitting` -> send `settleBatch` (one transaction) -> store its hash -> wait ->
- * `settled`. A rejection or a revert puts the batch back to `pending`; a tab closed in between is
- * reconciled from `settled(receiptId)` on the next start.
+ * Settle: reconcile -> build ONE payment for every pending fee and mark them `submitting` -> sign it
+ * (one EIP-712 prompt, whatever the number of answers) -> allowance or permit -> dry run -> send (one
+ * transaction) -> store its hash -> wait -> `settled`. A rejection or a revert puts the fees back to
+ * `pending`; a tab closed in between is reconciled from `settled(paymentId)` on the next start.
  *
  * Claim: rebuild the current epoch's tree from the logs (root checked) -> send `claim` -> wait.
  * Post epoch root (local chain only): the dev account holding ROOT_POSTER_ROLE posts the root of every
@@ -15,7 +15,6 @@ import type { Account, Chain, Transport, WalletClient } from 'viem';
 import { choosePayoutMode } from '../../chain/payout.ts';
 import { settlementAbi } from '../../chain/generated/Settlement.ts';
 import { postLatestEpochRoot } from '../../chain/rootPoster.ts';
-import type { ReceiptInput } from '../../chain/receipt.ts';
 import { publicClientFor, walletClientFor } from '../../chain/wallet/connect.ts';
 import { createDevWallet } from '../../chain/wallet/devWallet.ts';
 import {
@@ -23,7 +22,7 @@ import {
   fundBatch,
   sendClaim,
   sendSettlement,
-  signReceipts,
+  signPayment,
   simulateSettlement,
   tokenBalance,
   waitForSuccess,
@@ -47,15 +46,13 @@ export interface SettleResult {
   mode: PayoutMode;
 }
 
-const asReceipt = (e: LedgerEntry): ReceiptInput => ({ receiptId: e.id, payer: e.payer, fee: e.fee, deadline: e.deadline, splits: e.splits });
-
 function requireChain() {
   const chain = chainConfig();
   if (!chain) throw new TributaryError('chain/config', 'No chain is configured: start the local chain with `npm start`, or set one in Settings → Chain.');
   return chain;
 }
 
-/** The payer's receipts that can be settled now on the configured chain and deployment. */
+/** The payer's fees that can be settled now on the configured chain and deployment. */
 export async function settleableEntries(payer: Address): Promise<LedgerEntry[]> {
   const chain = requireChain();
   const rows = await entriesOfPayer(getDb(), chain.chainId, payer, 'pending');
@@ -79,8 +76,8 @@ export async function payoutModeFor(entries: LedgerEntry[], choice: PayoutChoice
 }
 
 /**
- * Settles pending receipts of the connected account in one transaction: those in `only` when given (the
- * ones ticked on the Ledger), else every pending one.
+ * Settles pending fees of the connected account in one payment (one signature, one transaction): those
+ * in `only` when given (the ones ticked on the Ledger), else every pending one.
  */
 export async function settlePending(choice: PayoutChoice, onStatus: (s: string) => void, only?: ReadonlyArray<Hex>): Promise<SettleResult> {
   const chain = requireChain();
@@ -95,35 +92,34 @@ export async function settlePending(choice: PayoutChoice, onStatus: (s: string) 
   if (entries.length === 0) {
     throw new TributaryError(
       'ledger/invalid',
-      chosen ? 'Nothing to settle: none of the chosen receipts is pending any more. Tick pending receipts to settle.' : `Nothing to settle: ${c.account} has no pending receipts on ${chain.name}.`,
+      chosen ? 'Nothing to settle: none of the chosen fees is pending any more. Tick pending fees to settle.' : `Nothing to settle: ${c.account} has no pending fees on ${chain.name}.`,
     );
   }
-  const receipts = entries.map(asReceipt);
-  const total = receipts.reduce((s, r) => s + r.fee, 0n);
-
-  const unsigned = entries.filter((e) => !e.signature);
-  if (unsigned.length > 0) onStatus(`Sign ${unsigned.length} receipt${unsigned.length === 1 ? '' : 's'} in your wallet…`);
-  const fresh = await signReceipts(c, chain.settlement, unsigned.map(asReceipt));
-  if (fresh.length > 0) await api.saveSignatures(unsigned.map((e, i) => ({ id: e.id, signature: fresh[i]! })));
-  const byId = new Map(unsigned.map((e, i) => [e.id, fresh[i]!]));
-  const signatures = entries.map((e) => e.signature ?? byId.get(e.id)!);
-
   const { mode, why } = await payoutModeFor(entries, choice);
-  onStatus(`Allowing the settlement contract to take ${fmt(total)}…`);
-  const now = (await c.publicClient.getBlock()).timestamp;
-  const funding = await fundBatch(c, chain.settlement, total, now);
-  const call = { settlement: chain.settlement, receipts, signatures, payoutMode: mode, funding };
-  onStatus('Checking the transaction before sending it…');
-  await simulateSettlement(c, call);
 
-  const batch = await api.beginSettlement(chain.chainId, c.account, entries.map((e) => e.id), mode);
-  onStatus(`Confirm the settlement of ${entries.length} receipt${entries.length === 1 ? '' : 's'} (${fmt(total)}, ${why}) in your wallet…`);
+  // Recorded before any prompt: a tab closed from here on is reconciled from the chain.
+  const batch = await api.prepareSettlement(chain, c.account, mode, entries.map((e) => e.id));
+  const payment = batch.payment;
+  const n = payment.feeCount;
+  const fail = async (e: unknown) => {
+    await api.settlementFailed(batch.id, messageOf(e));
+    return e;
+  };
   let txHash: Hex;
   try {
+    onStatus(`Sign one payment for ${n} fee${n === 1 ? '' : 's'} (${fmt(payment.total)}) in your wallet…`);
+    const signature = await signPayment(c, chain.settlement, payment);
+    await api.settlementSigned(batch.id, signature);
+    onStatus(`Allowing the settlement contract to take ${fmt(payment.total)}…`);
+    const now = (await c.publicClient.getBlock()).timestamp;
+    const funding = await fundBatch(c, chain.settlement, payment.total, now);
+    const call = { settlement: chain.settlement, payment, signature, funding };
+    onStatus('Checking the transaction before sending it…');
+    await simulateSettlement(c, call);
+    onStatus(`Confirm the settlement of ${n} fee${n === 1 ? '' : 's'} (${fmt(payment.total)}, ${why}) in your wallet…`);
     txHash = await sendSettlement(c, call);
   } catch (e) {
-    await api.settlementFailed(batch.id, messageOf(e));
-    throw e;
+    throw await fail(e);
   }
   await api.settlementSent(batch.id, txHash);
   onStatus(`Waiting for transaction ${txHash.slice(0, 10)}… to be mined…`);
@@ -136,7 +132,7 @@ export async function settlePending(choice: PayoutChoice, onStatus: (s: string) 
     throw err;
   }
   await api.settlementConfirmed(batch.id, txHash);
-  return { txHash, count: entries.length, total, mode };
+  return { txHash, count: n, total: payment.total, mode };
 }
 
 function messageOf(e: unknown): string {

@@ -3,11 +3,12 @@
  * the connected wallet's account signs in the wallet — the worker prepares the EIP-712 payload, the
  * wallet signs exactly that typed data (core/signing), the worker verifies and stores it.
  */
-import type { ProgressCallback, SubmitResult, VoteResult } from '../../workerApi/dataApi.ts';
+import type { ExportedPack, ProgressCallback, SubmitResult, VoteResult } from '../../workerApi/dataApi.ts';
 import { getDataApi } from '../../client/dataClient.ts';
 import { contributionTypedData, datanetTypedData, validationTypedData } from '../../core/signing.ts';
 import type { Address, Datanet, DatanetDraft, Hex, Verdict } from '../../core/types.ts';
 import { isWalletAddress } from './identity.ts';
+import { isTributaryError } from '../../core/errors.ts';
 import { walletSigner } from './walletState.ts';
 
 /** Sign and store previews as `contributor` (local key or wallet). */
@@ -46,4 +47,22 @@ export async function createDatanetAs(draft: DatanetDraft): Promise<Datanet> {
   const sign = await walletSigner(draft.owner);
   const prepared = await api.prepareDatanet(draft);
   return api.createSignedDatanet(prepared, await sign(datanetTypedData(prepared)));
+}
+
+/**
+ * Export a version of `datanet` as a pack. A wallet-owned Datanet's version carries its owner's
+ * publication signature: when none is kept yet, the owner's wallet signs it (the worker prepares the
+ * typed data and checks the signature). Only the owner can do this: anyone else gets `pack/signature`.
+ */
+export async function exportPackAs(datanet: Datanet, version: number, onProgress?: ProgressCallback): Promise<ExportedPack> {
+  const api = getDataApi();
+  if (!isWalletAddress(datanet.owner)) return api.exportPack(datanet.id, version, onProgress);
+  try {
+    return await api.exportPack(datanet.id, version, onProgress);
+  } catch (e) {
+    if (!isTributaryError(e) || e.code !== 'pack/signature') throw e;
+  }
+  const sign = await walletSigner(datanet.owner);
+  const signature = await sign(await api.versionToSign(datanet.id, version));
+  return api.exportPack(datanet.id, version, onProgress, signature);
 }

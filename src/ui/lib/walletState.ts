@@ -14,6 +14,7 @@ import { readTokenInfo, type TokenInfo, type WalletContext } from '../../chain/w
 import { toWalletError } from '../../chain/wallet/walletErrors.ts';
 import { connectWalletConnect } from '../../chain/wallet/walletConnect.ts';
 import { TributaryError } from '../../core/errors.ts';
+import { canonicalSignature } from '../../core/signing.ts';
 import type { Address, Hex } from '../../core/types.ts';
 import { setWalletIdentity } from './identity.ts';
 import { chainConfig, chainSettings, initChain } from './ledgerChain.ts';
@@ -296,8 +297,9 @@ export async function walletSigner(account: Address): Promise<(typedData: TypedD
   const client = walletClientFor(s.provider, s.account, chain);
   return async (typedData) => {
     try {
+      // wallets differ (v 0/1 or 27/28, rarely high-s): store only the canonical form that verify accepts
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- viem's typed-data generics cannot follow a payload built at run time
-      return await client.signTypedData({ ...(typedData as any), account: s.account });
+      return canonicalSignature(await client.signTypedData({ ...(typedData as any), account: s.account }));
     } catch (e) {
       throw toWalletError(e, { action: 'Signing in your wallet', unchanged: 'Nothing was stored.' });
     }

@@ -14,6 +14,10 @@ import { ModelInfoPanel } from '../components/ModelInfoPanel.tsx';
 import { ModelLoadForm } from '../components/ModelLoadForm.tsx';
 import { ModelLoadProgress } from '../components/ModelLoadProgress.tsx';
 import { WebLlmPanel } from '../components/WebLlmPanel.tsx';
+import { AnswerPricePanel } from '../components/proofOfAttribution/AnswerPricePanel.tsx';
+import { AttributionPanel } from '../components/proofOfAttribution/AttributionPanel.tsx';
+import { traceAnswer } from '../lib/answerAttribution.ts';
+import { activeAddress } from '../lib/identity.ts';
 import { createLiveQuery } from '../lib/liveQuery.ts';
 
 let nextRequest = 1;
@@ -111,6 +115,8 @@ export function ChatPage() {
         promptTokens: r.promptTokens,
         droppedMessages: r.droppedMessages,
       });
+      // attribution runs after the stream, never in its way
+      void traceAnswer({ requestId, prompt: turns[index]!.user, answer: r.text, modelId: model()?.id ?? '', adapterId: r.adapterId, payer: activeAddress() });
     } catch (err) {
       setTurns(index, 'answer', { status: 'error', error: err });
     } finally {
@@ -160,7 +166,7 @@ export function ChatPage() {
       <div class="chat-layout">
         <div class="chat-main card">
           <Show when={turns.length > 0} fallback={<p class="empty chat-empty">No messages yet. Ask something below; switch the adapter between questions to compare answers.</p>}>
-            <ChatTranscript turns={turns} />
+            <ChatTranscript turns={turns} afterAnswer={(t) => <AttributionPanel requestId={t.answer.requestId} />} />
           </Show>
           <form class="chat-composer" onSubmit={send}>
             <label for="chat-input" class="visually-hidden">
@@ -231,10 +237,7 @@ export function ChatPage() {
           <section class="card" aria-label="WebLLM">
             <WebLlmPanel />
           </section>
-          <p class="hint chat-receipts-note">
-            Receipts — tracing each answer back to the Datanet contributions that shaped it, and paying them — are not built
-            yet.
-          </p>
+          <AnswerPricePanel modelId={model()?.id} modelLabel={model()?.label} adapterId={adapterId() || null} />
         </aside>
       </div>
     </section>

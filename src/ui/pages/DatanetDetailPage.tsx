@@ -7,6 +7,7 @@ import { getDb } from '../../store/db.ts';
 import { listVersions } from '../../store/versions.ts';
 import { ContributionsTable } from '../components/ContributionsTable.tsx';
 import { AnchorPanel } from '../components/AnchorPanel.tsx';
+import { DatanetLeaderboard } from '../components/proofOfAttribution/DatanetLeaderboard.tsx';
 import { DatanetOrigin } from '../components/DatanetOrigin.tsx';
 import { ExportPackPanel } from '../components/ExportPackPanel.tsx';
 import { MarkdownView } from '../components/MarkdownView.tsx';
@@ -102,6 +103,11 @@ export function DatanetDetailPage() {
                     <A href={`/contribute?datanet=${encodeURIComponent(dn().id)}`}>Contribute</A>
                   </div>
                   <ContributionsTable contributions={contributions() ?? []} />
+                </section>
+
+                <section class="card" aria-labelledby="leaderboard-title">
+                  <h2 id="leaderboard-title">Attribution and earnings</h2>
+                  <DatanetLeaderboard datanetId={dn().id} />
                 </section>
               </div>
 

@@ -25,7 +25,7 @@ export function LedgerPage() {
         <div>
           <h1>Ledger</h1>
           <p class="lead">
-            Every receipt's fee and split, pending until settled on chain through your wallet; what you owe, what you earn, and your claims.
+            Every fee (answers and "Pay a Datanet") and its split, pending until settled on chain in one signed payment; what you owe, what you earn, and your claims.
           </p>
         </div>
       </header>

@@ -1,3 +1,4 @@
+import { cpuThreadingStatus } from '../../core/cpuThreading.ts';
 import { AppInfoPanel } from '../components/AppInfoPanel.tsx';
 import { IdentitiesPanel } from '../components/IdentitiesPanel.tsx';
 import { StoragePanel } from '../components/StoragePanel.tsx';
@@ -25,6 +26,9 @@ export function SettingsPage() {
         <section class="card" aria-labelledby="webgpu-title">
           <h2 id="webgpu-title">WebGPU</h2>
           <WebGpuPanel />
+          <p class="hint cpu-threads" id="cpu-threads" data-threads={cpuThreadingStatus().threads}>
+            {cpuThreadingStatus().text}
+          </p>
         </section>
         <section class="card" aria-labelledby="storage-title">
           <h2 id="storage-title">Storage</h2>

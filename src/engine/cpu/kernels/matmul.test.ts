@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { matmul } from './matmul.ts';
+import { matmul, matmulOptions } from './matmul.ts';
+import { activationErrorBound } from './quantDot.ts';
 import { dequantize, quantizeQ4, quantizeQ8, type Matrix } from '../../quant.ts';
 import { createRng } from '../../sampling/rng.ts';
 import { packF32, simdRuntime, type PackedF32 } from '../simd/simdRuntime.ts';
@@ -79,7 +80,8 @@ describe('matmul', () => {
   });
 
   const rt = simdRuntime();
-  it.runIf(rt !== null)('WASM SIMD path (weights on the heap): f32/q8/q4, every token/row blocking, within 1e-5 of the naive product', () => {
+  it.runIf(rt !== null)('WASM SIMD path (weights on the heap), f32 activations: f32/q8/q4, every token/row blocking, within 1e-5 of the naive product', () => {
+    matmulOptions.intActivations = false;
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom('f32', 'q8', 'q4'), fc.boolean(), fc.nat(), (T, N4, G, kind, withBias, seed) => {
           const [N, K] = [4 * N4, 32 * G];
@@ -96,9 +98,36 @@ describe('matmul', () => {
         }),
       { numRuns: 150 },
     );
+    matmulOptions.intActivations = true;
+  });
+
+  it.runIf(rt !== null)('SIMD decode with int8 activations (q8/q4, T < 4): within the stated activation bound of the naive product; T ≥ 4 unchanged', () => {
+    matmulOptions.intActivationsQ8 = true;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 19 }), fc.integer({ min: 1, max: 5 }), fc.constantFrom('q8', 'q4'), fc.nat(), (T, N, G, kind, seed) => {
+        const K = 32 * G;
+        const x = rand(T * K, seed);
+        const m = kind === 'q8' ? quantizeQ8(rand(N * K, seed + 1), N, K) : quantizeQ4(rand(N * K, seed + 1), N, K);
+        const hm = rt!.toHeap(m);
+        const out = new Float32Array(T * N);
+        matmul(x, T, hm, out);
+        rt!.release(hm);
+        const want = naive(x, T, dequantize(m), N, K);
+        for (let t = 0; t < T; t++) {
+          const bound = activationErrorBound(x.subarray(t * K, (t + 1) * K), m);
+          for (let n = 0; n < N; n++) {
+            const d = Math.abs(out[t * N + n]! - want[t * N + n]!);
+            expect(d).toBeLessThanOrEqual(T < 4 ? bound[n]! + 1e-5 : 1e-5);
+          }
+        }
+      }),
+      { numRuns: 150 },
+    );
+    matmulOptions.intActivationsQ8 = false;
   });
 
   it.runIf(rt !== null)('SIMD path: a token gives the same bits alone or in a batch of 2–3 (decode path), within 1e-6 in a batch ≥ 4; heap views survive memory growth', () => {
+    matmulOptions.intActivations = false;
     const [N, K] = [12, 64];
     const m = rt!.toHeap(quantizeQ8(rand(N * K, 5), N, K));
     const x = rand(7 * K, 6);
@@ -118,6 +147,7 @@ describe('matmul', () => {
     expect(again).toEqual(all);
     rt!.release(big);
     rt!.release(m);
+    matmulOptions.intActivations = true;
   });
 
   it('packed f32 weights off the heap (the JS fallback when SIMD has no scratch) match the naive product', () => {

@@ -19,10 +19,14 @@
  * matmul(x, T, { kind: 'f32', rows: 3, cols: 4, data: w }, out);   // out: Float32Array(T * 3)
  */
 import { TributaryError } from '../../../core/errors.ts';
-import { simdRuntime, type CpuMatrix, type SimdRuntime } from '../simd/simdRuntime.ts';
+import { simdRuntime, type CpuMatrix } from '../simd/simdRuntime.ts';
+import { simdMatmul } from './matmulSimd.ts';
+
+export { matmulOptions } from './matmulSimd.ts';
 
 const PANEL = 8;
 let scratch = new Float32Array(0);
+
 
 export function matmul(x: Float32Array, T: number, w: CpuMatrix, out: Float32Array, bias?: Float32Array): void {
   const N = w.rows;
@@ -57,72 +61,6 @@ export function matmul(x: Float32Array, T: number, w: CpuMatrix, out: Float32Arr
       for (let n = 0; n < N; n++) out[o + n] = out[o + n]! + bias[n]!;
     }
   }
-}
-
-/**
- * SIMD path: x and out are staged through heap scratch. Packed f32 weights (the CPU backend's) run `gemmp16` for any T.
- * Row-major weights with rows a multiple of 16: for T ≥ 4, 16 rows at a time are dequantised (int8/int4) and packed
- * into an L1-sized scratch panel for `gemmp16`; for T < 4, f32 rows stream through `gemv1` and int8/int4 through
- * `gemvq8`/`gemvq4` (dequantisation fused). Other row counts (multiples of 4) use `gemm` on row-major panels.
- * False (nothing done) when the heap cannot grow for the scratch space: the caller falls back to JS.
- */
-function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMatrix, out: Float32Array): boolean {
-  const N = w.rows;
-  const K = w.cols;
-  const packable = N % 16 === 0;
-  // a panel of rows that stays in L1 (≤ 32 KiB) while every token streams past it (row-major `gemm` path)
-  const P = packable ? 16 : Math.max(4, Math.floor(8192 / K) & ~3);
-  const staged = w.kind !== 'f32p' && T >= 4;
-  let xOff: number, oOff: number, pOff: number, qOff: number;
-  try {
-    xOff = rt.scratch(0, T * K * 4);
-    oOff = rt.scratch(1, T * N * 4);
-    pOff = staged && (w.kind !== 'f32' || packable) ? rt.scratch(2, P * K * 4) : 0;
-    qOff = staged && w.kind !== 'f32' && packable ? rt.scratch(8, P * K * 4) : 0;
-  } catch {
-    return false;
-  }
-  const heap = rt.f32(); // after the scratch calls: they may have grown the memory
-  heap.set(x.subarray(0, T * K), xOff >> 2);
-  const k = rt.kernels;
-  if (w.kind === 'f32p' && T === 1 && N >= 32) {
-    // decode: two streams through the weights (an odd last panel on its own)
-    const n2 = N & ~31;
-    k.gemvp2(xOff, w.data.byteOffset, oOff, n2, K);
-    if (n2 < N) k.gemmp16(xOff, w.data.byteOffset + n2 * K * 4, oOff + n2 * 4, 1, N - n2, K, N);
-  } else if (w.kind === 'f32p') {
-    k.gemmp16(xOff, w.data.byteOffset, oOff, T, N, K, N);
-  } else if (w.kind === 'f32' && T < 4) {
-    // few tokens (decode): one token at a time, one row at a time — a single sequential stream through the weights
-    if (K % 16 === 0) for (let t = 0; t < T; t++) k.gemv1(xOff + t * K * 4, w.data.byteOffset, oOff + t * N * 4, N, K);
-    else k.gemm(xOff, w.data.byteOffset, oOff, T, N, K, N);
-  } else if (w.kind === 'f32') {
-    for (let n0 = 0; n0 < N; n0 += P) {
-      const rows = Math.min(P, N - n0);
-      if (packable) {
-        k.pack16(w.data.byteOffset + n0 * K * 4, pOff, rows, K);
-        k.gemmp16(xOff, pOff, oOff + n0 * 4, T, rows, K, N);
-      } else (K % 16 === 0 ? k.gemm16 : k.gemm)(xOff, w.data.byteOffset + n0 * K * 4, oOff + n0 * 4, T, rows, K, N);
-    }
-  } else if (T < 4) {
-    // decode: dequantisation fused into a row-streaming dot product
-    const gemvq = w.kind === 'q8' ? k.gemvq8 : k.gemvq4;
-    for (let t = 0; t < T; t++) gemvq(xOff + t * K * 4, w.q.byteOffset, w.scales.byteOffset, oOff + t * N * 4, N, K);
-  } else {
-    const groupsPerRow = K / 32;
-    const bytesPerRow = w.kind === 'q8' ? K : K / 2;
-    const dq = w.kind === 'q8' ? k.dq8 : k.dq4;
-    for (let n0 = 0; n0 < N; n0 += P) {
-      const rows = Math.min(P, N - n0);
-      dq(w.q.byteOffset + n0 * bytesPerRow, w.scales.byteOffset + n0 * groupsPerRow * 4, pOff, rows * groupsPerRow);
-      if (packable) {
-        k.pack16(pOff, qOff, rows, K);
-        k.gemmp16(xOff, qOff, oOff + n0 * 4, T, rows, K, N);
-      } else (K % 16 === 0 ? k.gemm16 : k.gemm)(xOff, pOff, oOff + n0 * 4, T, rows, K, N);
-    }
-  }
-  out.set(heap.subarray(oOff >> 2, (oOff >> 2) + T * N));
-  return true;
 }
 
 /** Dequantises (or unpacks) rows `n0 .. n0+P` of a quantised (or packed) matrix into `dst` (row-major, P × cols). */

@@ -17,6 +17,8 @@ import type { Matrix } from '../../quant.ts';
 import { simdModuleBytes } from './simdModule.ts';
 
 const PAGE = 65536;
+/** 2 GiB: heap offsets stay below 2^31 (they are shifted as i32 in JS) */
+const SHARED_MAX_PAGES = 32768;
 const ALIGN = 16;
 
 interface Kernels {
@@ -28,6 +30,13 @@ interface Kernels {
   gemv1(x: number, w: number, out: number, N: number, K: number): void;
   gemvq8(x: number, q: number, s: number, out: number, N: number, K: number): void;
   gemvq4(x: number, q: number, s: number, out: number, N: number, K: number): void;
+  qxNat16(x: number, xq: number, xs: number, corr: number, groups: number): void;
+  qxMod16(x: number, xq: number, xs: number, corr: number, groups: number): void;
+  qxEo8(x: number, xq: number, xs: number, corr: number, groups: number): void;
+  gemvi8(xq: number, xs: number, corr: number, q: number, s: number, out: number, N: number, K: number): void;
+  gemvi4(xq: number, xs: number, corr: number, q: number, s: number, out: number, N: number, K: number): void;
+  /** only in the relaxed-SIMD build (`fma`) */
+  gemvi4r?: (xq: number, xs: number, corr: number, q: number, s: number, out: number, N: number, K: number) => void;
   dq8(q: number, s: number, dst: number, groups: number): void;
   dq4(q: number, s: number, dst: number, groups: number): void;
   siluMul(g: number, u: number, out: number, n: number): void;
@@ -142,6 +151,12 @@ export function packF32(src: Float32Array, rows: number, cols: number, dst: Floa
 
 export interface SimdRuntime {
   readonly memory: WebAssembly.Memory;
+  /** the compiled module (workers instantiate it on the same memory: `../threads/threadPool.ts`) */
+  readonly module: WebAssembly.Module;
+  /** the module's exports, by name */
+  readonly kernelNames: readonly string[];
+  /** true when `memory` is a shared memory (threads can run) */
+  readonly shared: boolean;
   readonly kernels: Kernels;
   /** true when the matmul kernels use relaxed SIMD's `f32x4.relaxed_madd` (see `simdRuntime`) */
   readonly fma: boolean;
@@ -180,18 +195,29 @@ export function simdRuntime(): SimdRuntime | null {
     const noFma = (globalThis as { TRIBUTARY_NO_FMA?: boolean }).TRIBUTARY_NO_FMA === true;
     const fmaBytes = noFma ? null : simdModuleBytes({ fma: true });
     const fma = fmaBytes !== null && WebAssembly.validate(fmaBytes);
-    const bytes = fma ? fmaBytes : simdModuleBytes();
-    if (!WebAssembly.validate(bytes)) return null;
-    const memory = new WebAssembly.Memory({ initial: 16 });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } });
-    runtime = createRuntime(memory, instance.exports as unknown as Kernels, fma);
+    if (!(fma || WebAssembly.validate(simdModuleBytes()))) return null;
+    // a shared memory where SharedArrayBuffer exists (Node; cross-origin isolated pages), so workers can share the heap
+    const wantShared = typeof SharedArrayBuffer === 'function' && (globalThis as { TRIBUTARY_NO_THREADS?: boolean }).TRIBUTARY_NO_THREADS !== true;
+    let memory: WebAssembly.Memory | null = null;
+    if (wantShared) {
+      try {
+        memory = new WebAssembly.Memory({ initial: 16, maximum: SHARED_MAX_PAGES, shared: true });
+      } catch {
+        memory = null;
+      }
+    }
+    const shared = memory !== null;
+    memory ??= new WebAssembly.Memory({ initial: 16 });
+    const module = new WebAssembly.Module(simdModuleBytes({ fma, sharedMaxPages: shared ? SHARED_MAX_PAGES : undefined }));
+    const instance = new WebAssembly.Instance(module, { env: { mem: memory } });
+    runtime = createRuntime(memory, module, instance.exports as unknown as Kernels, fma, shared);
   } catch {
     runtime = null;
   }
   return runtime;
 }
 
-function createRuntime(memory: WebAssembly.Memory, kernels: Kernels, fma: boolean): SimdRuntime {
+function createRuntime(memory: WebAssembly.Memory, module: WebAssembly.Module, kernels: Kernels, fma: boolean, shared: boolean): SimdRuntime {
   const heap = new Heap(memory);
   const owned = new WeakMap<CpuMatrix, { offs: number[]; sizes: number[]; refresh: () => void }>();
   const scratchSlots: Block[] = [];
@@ -236,6 +262,9 @@ function createRuntime(memory: WebAssembly.Memory, kernels: Kernels, fma: boolea
 
   return {
     memory,
+    module,
+    kernelNames: WebAssembly.Module.exports(module).map((e) => e.name),
+    shared,
     kernels,
     fma,
     toHeap,

@@ -216,6 +216,63 @@ export class Fn {
   f32x4relaxedMadd(): this {
     return this.simd(0x105);
   }
+  i16x8splat(): this {
+    return this.simd(0x10);
+  }
+  i16x8shrU(): this {
+    return this.simd(0x8d);
+  }
+  i32x4shrS(): this {
+    return this.simd(0xac);
+  }
+  f32x4abs(): this {
+    return this.simd(0xe0);
+  }
+  /** i8x16.narrow_i16x8_s (saturating) */
+  i8x16narrowI16x8s(): this {
+    return this.simd(0x65);
+  }
+  /** i16x8.narrow_i32x4_s (saturating) */
+  i16x8narrowI32x4s(): this {
+    return this.simd(0x85);
+  }
+  i16x8extendLowI8u(): this {
+    return this.simd(0x89);
+  }
+  i16x8extendHighI8u(): this {
+    return this.simd(0x8a);
+  }
+  i32x4extaddPairwiseI16s(): this {
+    return this.simd(0x7e);
+  }
+  i32x4sub(): this {
+    return this.simd(0xb1);
+  }
+  i32x4neg(): this {
+    return this.simd(0xa1);
+  }
+  /** i32x4.dot_i16x8_s: lane i = a[2i]·b[2i] + a[2i+1]·b[2i+1] */
+  i32x4dotI16x8s(): this {
+    return this.simd(0xba);
+  }
+  /**
+   * relaxed SIMD `i16x8.relaxed_dot_i8x16_i7x16_s(a, b)`: lane i = a[2i]·b[2i] + a[2i+1]·b[2i+1], a signed, b in 0..127
+   * (then exact on every engine). (Node 20's `i32x4.relaxed_dot_i8x16_i7x16_add_s`, behind its flag, returns twice the
+   * dot and drops the addend: the kernels use this one and `i32x4.extadd_pairwise_i16x8_s`.)
+   */
+  i16x8relaxedDotI8x16I7x16S(): this {
+    return this.simd(0x112);
+  }
+  /** v128.load8x8_u: 8 unsigned bytes → i16x8 */
+  v128load8x8u(offset = 0): this {
+    return this.simd(0x02, 3, ...uleb(offset));
+  }
+  i32store(offset = 0): this {
+    return this.e(0x36, 2, ...uleb(offset));
+  }
+  f32lt(): this {
+    return this.e(0x5d);
+  }
   i32x4truncSatF32x4s(): this {
     return this.simd(0xf8);
   }
@@ -230,10 +287,14 @@ export class Fn {
   }
 }
 
-/** A module importing `env.mem` (a memory) and exporting the given functions (all returning nothing). */
-export function emitModule(fns: Fn[]): Uint8Array<ArrayBuffer> {
+/**
+ * A module importing `env.mem` (a memory; a shared one of at most `sharedMaxPages` pages when given, for threads) and
+ * exporting the given functions (all returning nothing).
+ */
+export function emitModule(fns: Fn[], sharedMaxPages?: number): Uint8Array<ArrayBuffer> {
   const types = fns.map((f) => [0x60, ...vec(f.params.map((p) => [p])), 0]);
-  const imports = vec([[...str('env'), ...str('mem'), 0x02, 0x00, 0x01]]);
+  const limits = sharedMaxPages === undefined ? [0x00, 0x01] : [0x03, 0x01, ...uleb(sharedMaxPages)];
+  const imports = vec([[...str('env'), ...str('mem'), 0x02, ...limits]]);
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec(types)),

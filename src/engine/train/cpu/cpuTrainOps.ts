@@ -15,7 +15,7 @@ import { matmul as kernelMatmul } from '../../cpu/kernels/matmul.ts';
 import { ropeInPlace } from '../../cpu/kernels/rope.ts';
 import { simdRuntime, type CpuMatrix } from '../../cpu/simd/simdRuntime.ts';
 import { dequantize, matrixBytes, type Matrix, type QuantKind } from '../../quant.ts';
-import { dropoutKeep, type AdamWHyper, type AttentionShape, type FrozenWeight, type LinearWeight, type TrainOps, type TrainOpsMemory, type TrainTensor } from '../trainOps.ts';
+import { dropoutKeep, type AdamWHyper, type FrozenWeight, type LinearWeight, type TrainOps, type TrainOpsMemory, type TrainTensor } from '../trainOps.ts';
 import { attentionBackwardCpu, attentionForwardCpu } from './attentionCpu.ts';
 import { gemmABt, gemmGradInput, gemmGradWeight, scratch, transpose } from './gemm.ts';
 

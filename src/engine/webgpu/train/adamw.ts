@@ -9,6 +9,7 @@
  * adamw(rt, { param, grad, m, v, n }, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 }, step, { maxNorm: 1, normSq });
  */
 import type { GpuRuntime } from '../runtime.ts';
+import { checkOutputs } from './checkAliasing.ts';
 import { badShape, checkBuffer, checkGroups, checkInt, dispatch1d } from '../program.ts';
 
 export interface AdamwHyper {
@@ -34,7 +35,7 @@ export function adamw(rt: GpuRuntime, b: AdamwBuffers, h: AdamwHyper, step: numb
   for (const [what, buf] of [['param', b.param], ['grad', b.grad], ['m', b.m], ['v', b.v]] as const) checkBuffer(op, what, buf, b.n);
   const normSq = clip ? clip.normSq : dummy;
   checkBuffer(op, 'normSq', normSq, 1);
-  if (new Set([b.param, b.grad, b.m, b.v, normSq]).size !== 5) throw badShape(op, 'param, grad, m, v and normSq must be distinct buffers.');
+  checkOutputs(op, [b.grad, normSq], { param: b.param, m: b.m, v: b.v });
   if (!(h.beta1 >= 0 && h.beta1 < 1 && h.beta2 >= 0 && h.beta2 < 1 && h.eps > 0 && Number.isFinite(h.lr) && h.weightDecay >= 0)) {
     throw badShape(op, `bad hyper-parameters (lr ${h.lr}, betas ${h.beta1}/${h.beta2}, eps ${h.eps}, weight decay ${h.weightDecay}).`);
   }

@@ -11,6 +11,7 @@
  * attentionBackward(rt, s, q, k, v, out, lse, dout, delta, dq, dk, dv);
  */
 import type { GpuRuntime } from '../runtime.ts';
+import { checkOutputs } from './checkAliasing.ts';
 import { badShape, checkBuffer, checkGroups, checkInt, dispatch1d, type Uniform } from '../program.ts';
 
 export interface AttentionShape {
@@ -44,7 +45,7 @@ export function attentionTrainForward(rt: GpuRuntime, s: AttentionShape, q: GPUB
   checkBuffer(op, 'v', v, kn);
   checkBuffer(op, 'out', out, qn);
   checkBuffer(op, 'lse', lse, s.T * s.nHeads);
-  if (new Set([q, k, v, out, lse]).size !== 5) throw badShape(op, 'q, k, v, out and lse must be distinct buffers.');
+  checkOutputs(op, [q, k, v], { out, lse });
   const dispatch = dispatch1d(s.T * s.nHeads, 64);
   checkGroups(op, dispatch);
   rt.run({
@@ -84,7 +85,7 @@ export function attentionBackward(
   for (const [what, b, n] of [['q', q, qn], ['k', k, kn], ['v', v, kn], ['out', out, qn], ['lse', lse, s.T * s.nHeads], ['dout', dout, qn], ['delta', delta, s.T * s.nHeads], ['dq', dq, qn], ['dk', dk, kn], ['dv', dv, kn]] as const) {
     checkBuffer(op, what, b, n);
   }
-  if (new Set([q, k, v, out, lse, dout, delta, dq, dk, dv]).size !== 10) throw badShape(op, 'every buffer must be a distinct one.');
+  checkOutputs(op, [q, k, v, out, lse, dout], { delta, dq, dk, dv });
   const rows = dispatch1d(s.T * s.nHeads, 64);
   checkGroups(op, rows);
   rt.run({

@@ -11,7 +11,8 @@
  * crossEntropy(rt, { logits, T, V, targets, rowWeight: weights, lse, lossRows, dlogits, loss });
  */
 import type { GpuRuntime } from '../runtime.ts';
-import { badShape, checkBuffer, checkGroups, checkInt, dispatch1d } from '../program.ts';
+import { checkOutputs } from './checkAliasing.ts';
+import { checkBuffer, checkGroups, checkInt, dispatch1d } from '../program.ts';
 
 /** mask[t] / (number of rows with mask ≠ 0 and a target ≥ 0); 0 where a row does not count. */
 export function lossRowWeights(mask: ArrayLike<number>, targets: Int32Array): Float32Array {
@@ -46,8 +47,7 @@ export function crossEntropy(rt: GpuRuntime, a: CrossEntropyArgs): void {
   checkBuffer(op, 'dlogits', a.dlogits, a.T * a.V);
   for (const [what, b] of [['targets', a.targets], ['rowWeight', a.rowWeight], ['lse', a.lse], ['lossRows', a.lossRows]] as const) checkBuffer(op, what, b, a.T);
   if (a.loss) checkBuffer(op, 'loss', a.loss, 1);
-  const all = [a.logits, a.targets, a.rowWeight, a.lse, a.lossRows, a.dlogits, ...(a.loss ? [a.loss] : [])];
-  if (new Set(all).size !== all.length) throw badShape(op, 'every buffer must be a distinct one.');
+  checkOutputs(op, [a.logits, a.targets, a.rowWeight], { lse: a.lse, lossRows: a.lossRows, dlogits: a.dlogits, ...(a.loss ? { loss: a.loss } : {}) });
   const uniforms = [{ u32: a.T }, { u32: a.V }, { u32: 0 }, { u32: 0 }] as const;
   const statsDispatch = dispatch1d(a.T, 64);
   const gradDispatch = dispatch1d(a.T * Math.ceil(a.V / 4), 64);

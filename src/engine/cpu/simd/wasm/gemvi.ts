@@ -1,0 +1,126 @@
+/**
+ * Integer decode matvecs: one token, already quantised per group of 32 (`quantX.ts`), against int8 or int4 rows
+ * (groups of 32, the `Q8Matrix` / `Q4Matrix` layouts as stored: nothing re-packed):
+ * `out[n] = Σ_g sw[n,g] · sx[g] · Σ_{k in g} xq[k] · wq[n,k]`.
+ * - `gemvi8(xq, xs, 0, q, s, out, N, K)`: `xq` from `qxNat16`; 16 weight bytes at a time, sign-extended to two i16x8,
+ *   meet x in `i32x4.dot_i16x8_s` (4 per group; a little faster here than four `v128.load8x8_s`).
+ * - `gemvi4(xq, xs, corr, q, s, out, N, K)`: `xq`/`corr` from `qxMod16`; 16 bytes of a group read as 8 i16 lanes of
+ *   four nibbles (columns 4k .. 4k+3), split by shifts and a mask into four i16x8 of unsigned nibbles 0..15 and dotted
+ *   with the columns ≡ c (mod 4) of x; `corr` (−8·Σ xq) turns `Σ xq · n` into `Σ xq · (n − 8)`.
+ * - `gemvi4r` (relaxed SIMD): `xq`/`corr` from `qxEo8`; the low and high nibbles of the 16 bytes (even and odd columns,
+ *   0..15: valid i7 operands) go through `i16x8.relaxed_dot_i8x16_i7x16_s` with x as i8 (pair sums ≤ 3810: no
+ *   saturation), then `i32x4.extadd_pairwise_i16x8_s` — exact on every engine.
+ * Every integer sum is exact (|Σ| < 2^24, so its f32 conversion is too); per group the i32x4 partials are converted,
+ * scaled by `sw · sx` (one f32 product) and added into an f32x4 accumulator per row, lanes summed `((l0+l1)+l2)+l3` at
+ * the end. Four rows per pass share the x loads (four sequential weight streams); the `N mod 4` last rows one by one,
+ * computed the same way — a row's result does not depend on N or on which rows run with it.
+ */
+import { F32, Fn, I32, V128 } from '../wasmEmit.ts';
+import { countUp, doWhileBelow, hsumLeft, loopWhile, unlessAtLeast, zeroF32x4 } from './loops.ts';
+
+export type IntKernel = 'q8' | 'q4' | 'q4r';
+
+export function gemvi(kind: IntKernel, fma: boolean): Fn {
+  const name = kind === 'q8' ? 'gemvi8' : kind === 'q4' ? 'gemvi4' : 'gemvi4r';
+  const f = new Fn(name, [I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [xq, xs, corr, q, s, out, N, K] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const R = 4;
+  const n = f.local(I32);
+  const groups = f.local(I32);
+  const rowB = f.local(I32);
+  const rowS = f.local(I32);
+  const xp = f.local(I32);
+  const xEnd = f.local(I32);
+  const sxp = f.local(I32);
+  const cp = f.local(I32);
+  const wp = Array.from({ length: R }, () => f.local(I32));
+  const sp = Array.from({ length: R }, () => f.local(I32));
+  const acc = Array.from({ length: R }, () => f.local(V128));
+  const xv = Array.from({ length: 4 }, () => f.local(V128));
+  const c = f.local(V128);
+  const w = f.local(V128);
+  const isum = f.local(V128);
+  const mask = f.local(V128);
+  const sx = f.local(F32);
+  const xStride = kind === 'q4r' ? 32 : 64;
+  const wStride = kind === 'q8' ? 32 : 16;
+
+  f.get(K).i32(32).div().set(groups);
+  f.get(groups).i32(wStride).mul().set(rowB);
+  f.get(groups).i32(4).mul().set(rowS);
+  f.get(xq).get(groups).i32(xStride).mul().add().set(xEnd);
+  if (kind === 'q4') f.i32(15).i16x8splat().set(mask);
+  if (kind === 'q4r') f.i32(15).i8x16splat().set(mask);
+
+  /** `rows` rows from n: pointers, the group loop, the stores */
+  const pass = (rows: number): void => {
+    f.get(q).get(n).get(rowB).mul().add().set(wp[0]!);
+    f.get(s).get(n).get(rowS).mul().add().set(sp[0]!);
+    for (let r = 1; r < rows; r++) {
+      f.get(wp[r - 1]!).get(rowB).add().set(wp[r]!);
+      f.get(sp[r - 1]!).get(rowS).add().set(sp[r]!);
+    }
+    zeroF32x4(f, acc.slice(0, rows));
+    f.get(xq).set(xp);
+    f.get(xs).set(sxp);
+    f.get(corr).set(cp);
+    doWhileBelow(f, xp, xStride, xEnd, () => {
+      const xn = kind === 'q4r' ? 2 : 4;
+      for (let i = 0; i < xn; i++) f.get(xp).v128load(16 * i).set(xv[i]!);
+      if (kind !== 'q8') f.get(cp).v128load().set(c);
+      f.get(sxp).f32load().set(sx);
+      for (let r = 0; r < rows; r++) {
+        if (kind === 'q8') {
+          for (let h = 0; h < 2; h++) {
+            f.get(wp[r]!).v128load(16 * h).set(w);
+            f.get(w).i16x8extendLowI8s().get(xv[2 * h]!).i32x4dotI16x8s();
+            f.get(w).i16x8extendHighI8s().get(xv[2 * h + 1]!).i32x4dotI16x8s();
+          }
+          f.i32x4add().set(isum); // d2 + d3
+          f.i32x4add().get(isum).i32x4add(); // (d0 + d1) + (d2 + d3)
+        } else if (kind === 'q4') {
+          f.get(wp[r]!).v128load().set(w);
+          f.get(c);
+          for (let i = 0; i < 4; i++) {
+            f.get(w);
+            if (i > 0) f.i32(4 * i).i16x8shrU();
+            if (i < 3) f.get(mask).v128and();
+            f.get(xv[i]!).i32x4dotI16x8s().i32x4add();
+          }
+        } else {
+          f.get(wp[r]!).v128load().set(w);
+          f.get(c);
+          f.get(xv[0]!).get(w).get(mask).v128and().i16x8relaxedDotI8x16I7x16S().i32x4extaddPairwiseI16s().i32x4add();
+          f.get(xv[1]!).get(w).i32(4).i16x8shrU().get(mask).v128and().i16x8relaxedDotI8x16I7x16S().i32x4extaddPairwiseI16s().i32x4add();
+        }
+        f.f32x4convertI32s();
+        f.get(sp[r]!).f32load().get(sx).f32mul().f32x4splat();
+        if (fma) f.get(acc[r]!).f32x4relaxedMadd().set(acc[r]!);
+        else f.f32x4mul().get(acc[r]!).f32x4add().set(acc[r]!);
+        f.get(wp[r]!).i32(wStride).add().set(wp[r]!);
+        f.get(sp[r]!).i32(4).add().set(sp[r]!);
+      }
+      f.get(sxp).i32(4).add().set(sxp);
+      if (kind !== 'q8') f.get(cp).i32(16).add().set(cp);
+    });
+    for (let r = 0; r < rows; r++) {
+      f.get(out).get(n).i32(r).add().i32(4).mul().add();
+      hsumLeft(f, acc[r]!);
+      f.f32store();
+    }
+  };
+
+  f.i32(0).set(n);
+  unlessAtLeast(f, xq, xEnd, () => {
+    loopWhile(
+      f,
+      () => f.get(N).get(n).i32(R).add().ltU(),
+      () => {
+        pass(R);
+        f.get(n).i32(R).add().set(n);
+      },
+    );
+    countUp(f, n, N, 1, () => pass(1));
+  });
+  return f;
+}

@@ -1,0 +1,77 @@
+/**
+ * `qx*(x, xq, xs, corr, groups)`: quantises an f32 activation vector to int8 per group of 32 for the integer decode
+ * kernels (`gemvi.ts`): `s = max|x| / 127` (f32), `q = round_ties_even(x · (127 / max|x|))` (f32 product; a group of
+ * zeros gives scale 0 and zeros), `xs[g] = s`. The CPU twin is `quantizeActivation` in `../../kernels/quantDot.ts`
+ * (the same bits). Layouts of `xq`, one group after another:
+ * - `qxNat16`: 32 × i16 in column order (64 bytes) — for int8 weights (`gemvi8`);
+ * - `qxMod16`: 32 × i16 as four i16x8 holding columns ≡ 0, 1, 2, 3 (mod 4) — for int4 weights read as i16 lanes of four
+ *   nibbles (`gemvi4`); with `corr`: the i32x4 `−8 · (pairwise sums of q)` per group (16 bytes), whose lanes add up to
+ *   `−8 · Σ q` (the int4 offset);
+ * - `qxEo8`: 32 × i8 as even columns then odd columns (32 bytes) — for relaxed SIMD's i8 dot on int4 (`gemvi4r`);
+ *   `corr` as for `qxMod16`.
+ */
+import { Fn, I32, V128 } from '../wasmEmit.ts';
+import { doWhileBelow, unlessAtLeast } from './loops.ts';
+
+export type XLayout = 'nat16' | 'mod16' | 'eo8';
+
+/** i8x16.shuffle lanes picking i16 lanes `l` (0–7: first operand, 8–15: second) */
+const i16Lanes = (l: number[]): number[] => l.flatMap((i) => [2 * i, 2 * i + 1]);
+
+export function quantX(layout: XLayout): Fn {
+  const name = layout === 'nat16' ? 'qxNat16' : layout === 'mod16' ? 'qxMod16' : 'qxEo8';
+  const f = new Fn(name, [I32, I32, I32, I32, I32]);
+  const [x, xq, xs, corr, groups] = [0, 1, 2, 3, 4];
+  const xEnd = f.local(I32);
+  const v = Array.from({ length: 8 }, () => f.local(V128));
+  const a = Array.from({ length: 4 }, () => f.local(V128));
+  const t = Array.from({ length: 4 }, () => f.local(V128));
+  const m4 = f.local(V128);
+  const inv = f.local(V128);
+  const m = f.local(0x7d);
+  f.get(x).get(groups).i32(128).mul().add().set(xEnd);
+  unlessAtLeast(f, x, xEnd, () =>
+    doWhileBelow(f, x, 128, xEnd, () => {
+      for (let j = 0; j < 8; j++) f.get(x).v128load(16 * j).set(v[j]!);
+      f.get(v[0]!).f32x4abs().set(m4);
+      for (let j = 1; j < 8; j++) f.get(m4).get(v[j]!).f32x4abs().f32x4max().set(m4);
+      f.get(m4).f32x4extract(0).get(m4).f32x4extract(1).f32max().get(m4).f32x4extract(2).get(m4).f32x4extract(3).f32max().f32max().set(m);
+      f.get(xs).get(m).f32(127).f32div().f32store();
+      // 127 / 0 = ∞ and 0 · ∞ = NaN, which trunc_sat turns into 0: a zero group needs no branch
+      f.f32(127).get(m).f32div().f32x4splat().set(inv);
+      for (let j = 0; j < 8; j++) f.get(v[j]!).get(inv).f32x4mul().f32x4nearest().i32x4truncSatF32x4s().set(v[j]!);
+      for (let i = 0; i < 4; i++) f.get(v[2 * i]!).get(v[2 * i + 1]!).i16x8narrowI32x4s().set(a[i]!);
+      if (layout !== 'nat16') {
+        f.get(corr);
+        f.get(a[0]!).i32x4extaddPairwiseI16s();
+        for (let i = 1; i < 4; i++) f.get(a[i]!).i32x4extaddPairwiseI16s().i32x4add();
+        f.i32(3).i32x4shl().i32x4neg().v128store();
+        f.get(corr).i32(16).add().set(corr);
+      }
+      if (layout === 'nat16') {
+        for (let i = 0; i < 4; i++) f.get(xq).get(a[i]!).v128store(16 * i);
+      } else if (layout === 'mod16') {
+        // columns c, c+4, c+8, c+12 of each 16, then two halves → four vectors of columns ≡ c (mod 4)
+        f.get(a[0]!).get(a[1]!).shuffle(i16Lanes([0, 4, 8, 12, 1, 5, 9, 13])).set(t[0]!);
+        f.get(a[0]!).get(a[1]!).shuffle(i16Lanes([2, 6, 10, 14, 3, 7, 11, 15])).set(t[1]!);
+        f.get(a[2]!).get(a[3]!).shuffle(i16Lanes([0, 4, 8, 12, 1, 5, 9, 13])).set(t[2]!);
+        f.get(a[2]!).get(a[3]!).shuffle(i16Lanes([2, 6, 10, 14, 3, 7, 11, 15])).set(t[3]!);
+        const lo = i16Lanes([0, 1, 2, 3, 8, 9, 10, 11]);
+        const hi = i16Lanes([4, 5, 6, 7, 12, 13, 14, 15]);
+        f.get(xq).get(t[0]!).get(t[2]!).shuffle(lo).v128store(0);
+        f.get(xq).get(t[0]!).get(t[2]!).shuffle(hi).v128store(16);
+        f.get(xq).get(t[1]!).get(t[3]!).shuffle(lo).v128store(32);
+        f.get(xq).get(t[1]!).get(t[3]!).shuffle(hi).v128store(48);
+      } else {
+        f.get(a[0]!).get(a[1]!).i8x16narrowI16x8s().set(t[0]!);
+        f.get(a[2]!).get(a[3]!).i8x16narrowI16x8s().set(t[1]!);
+        const even = Array.from({ length: 16 }, (_, i) => 2 * i);
+        f.get(xq).get(t[0]!).get(t[1]!).shuffle(even).v128store(0);
+        f.get(xq).get(t[0]!).get(t[1]!).shuffle(even.map((i) => i + 1)).v128store(16);
+      }
+      f.get(xq).i32(layout === 'eo8' ? 32 : 64).add().set(xq);
+      f.get(xs).i32(4).add().set(xs);
+    }),
+  );
+  return f;
+}

@@ -1,0 +1,173 @@
+import { For, Show, createMemo } from 'solid-js';
+import type { RecordedAnswer } from '../../../workerApi/ledgerApi.ts';
+import { ATTRIBUTION_METHODS, type AttributionMethod, type AttributionRecord } from '../../../core/attribution/types.ts';
+import type { Hex } from '../../../core/types.ts';
+import { getDb } from '../../../store/db.ts';
+import { answerAttribution } from '../../lib/answerAttribution.ts';
+import { displayAddress } from '../../lib/identity.ts';
+import { createTokenInfo, fmtToken } from '../../lib/ledgerView.ts';
+import { createLiveQuery } from '../../lib/liveQuery.ts';
+import { ErrorAlert } from '../ErrorAlert.tsx';
+import { AttributionBars, type Bar } from './AttributionBars.tsx';
+import './attribution.css';
+import { FeeSplitTable } from './FeeSplitTable.tsx';
+import { HighlightedAnswer, type AnswerSpan } from './HighlightedAnswer.tsx';
+
+const METHOD_NAMES: Record<AttributionMethod, string> = { span: 'Verbatim spans', bm25: 'BM25', embedding: 'Embeddings', influence: 'Gradient influence' };
+const TOP = 6;
+const pct = (ppm: number) => `${(ppm / 10_000).toFixed(1)} %`;
+
+/** Titles of the credited contributions and the texts of the passages the spans point at. */
+function createSources(record: () => AttributionRecord) {
+  return createLiveQuery(
+    () => record(),
+    async (r) => {
+      const db = getDb();
+      const ids = r.credits.map((c) => c.contributionId);
+      const contributions = await db.contributions.bulkGet(ids);
+      const titles = new Map<Hex, string>();
+      contributions.forEach((c, i) => titles.set(ids[i]!, c?.title ?? `${ids[i]!.slice(0, 10)}…`));
+      const keys = r.credits.flatMap((c) => c.evidence.spans.map((s) => [s.passage.contributionId, s.passage.passageIndex] as [Hex, number]));
+      const passages = keys.length > 0 ? await db.chunks.bulkGet(keys) : [];
+      const texts = new Map<string, string>();
+      passages.forEach((p, i) => p && texts.set(`${keys[i]![0]}:${keys[i]![1]}`, p.text));
+      return { titles, texts };
+    },
+  );
+}
+
+/**
+ * The receipt panel under a chat answer: it arrives after the stream has ended and shows what the answer's
+ * attribution record says — the top contributions (bar chart), the matched spans highlighted in the answer
+ * and linked to their passages, each method's scores, the unattributed share, and the fee split.
+ */
+export function AttributionPanel(props: { requestId: string }) {
+  const state = () => answerAttribution(props.requestId);
+  const token = createTokenInfo();
+  return (
+    <Show when={state()}>
+      {(s) => (
+        <section class="attribution-panel" aria-label="Attribution record" data-status={s().status}>
+          <Show when={(() => { const x = s(); return x.status === 'tracing' ? x : undefined; })()}>
+            {(t) => (
+              <p class="small muted" role="status">
+                Tracing this answer to the Datanets…
+                <Show when={t().progress}>
+                  {(p) => (
+                    <>
+                      {' '}
+                      building the {p().phase} index of {p().datanetId}: {p().total > 0 ? Math.round((100 * p().done) / p().total) : 0} %
+                    </>
+                  )}
+                </Show>
+              </p>
+            )}
+          </Show>
+          <Show when={(() => { const x = s(); return x.status === 'unavailable' ? x : undefined; })()}>
+            {(u) => <p class="small muted">Not traced: {u().why}</p>}
+          </Show>
+          <Show when={(() => { const x = s(); return x.status === 'error' ? x : undefined; })()}>
+            {(e) => <ErrorAlert error={e().error} title="This answer could not be traced" />}
+          </Show>
+          <Show when={(() => { const x = s(); return x.status === 'done' ? x : undefined; })()}>
+            {(done) => <AttributionDetails record={done().record} answer={done().answer} recorded={done().recorded} ms={done().ms} token={token()} />}
+          </Show>
+        </section>
+      )}
+    </Show>
+  );
+}
+
+function AttributionDetails(props: {
+  record: AttributionRecord;
+  answer: string;
+  recorded: RecordedAnswer;
+  ms: number;
+  token: { symbol: string; decimals: number };
+}) {
+  const sources = createSources(() => props.record);
+  const title = (id: Hex) => sources()?.titles.get(id) ?? `${id.slice(0, 10)}…`;
+  const credits = createMemo(() => [...props.record.credits].sort((a, b) => b.weightPpm - a.weightPpm));
+  const bars = createMemo((): Bar[] => [
+    ...credits()
+      .slice(0, TOP)
+      .map((c) => ({ key: c.contributionId, label: title(c.contributionId), ppm: c.weightPpm })),
+    ...(props.record.unattributedPpm > 0 ? [{ key: 'unattributed', label: 'Unattributed', ppm: props.record.unattributedPpm, muted: true }] : []),
+  ]);
+  const spans = createMemo((): AnswerSpan[] =>
+    props.record.credits.flatMap((c) =>
+      c.evidence.spans.map((s) => {
+        const passageText = sources()?.texts.get(`${s.passage.contributionId}:${s.passage.passageIndex}`);
+        return { ...s, datanetId: c.datanetId, source: title(c.contributionId), ...(passageText ? { passageText } : {}) };
+      }),
+    ),
+  );
+  const methods = createMemo(() => ATTRIBUTION_METHODS.filter((m) => props.record.methods.some((x) => x.method === m)));
+  const score = (c: AttributionRecord['credits'][number], m: AttributionMethod) => c.evidence.scores.find((x) => x.method === m)?.valueMicro;
+  return (
+    <>
+      <header class="attribution-header">
+        <h3>Attribution</h3>
+        <span class="small muted">
+          {props.record.credits.length === 0 ? 'No contribution explains this answer' : `${props.record.credits.length} contribution${props.record.credits.length === 1 ? '' : 's'} credited`} · unattributed{' '}
+          <strong data-testid="unattributed">{pct(props.record.unattributedPpm)}</strong> · traced in {props.ms} ms
+        </span>
+      </header>
+      <Show when={spans().length > 0}>
+        <HighlightedAnswer text={props.answer} spans={spans()} />
+      </Show>
+      <AttributionBars bars={bars()} title="Share of this answer's credit by contribution" />
+      <Show when={credits().length > 0}>
+        <table class="table compact attribution-methods" aria-label="Evidence by method">
+          <thead>
+            <tr>
+              <th scope="col">Contribution</th>
+              <th scope="col">Contributor</th>
+              <th scope="col" class="num">
+                Weight
+              </th>
+              <For each={methods()}>
+                {(m) => (
+                  <th scope="col" class="num">
+                    {METHOD_NAMES[m]}
+                  </th>
+                )}
+              </For>
+            </tr>
+          </thead>
+          <tbody>
+            <For each={credits()}>
+              {(c) => (
+                <tr data-contribution={c.contributionId}>
+                  <td>
+                    <a href={`/datanets/${encodeURIComponent(c.datanetId)}`}>{title(c.contributionId)}</a>
+                  </td>
+                  <td class="mono" title={c.contributor}>
+                    {displayAddress(c.contributor)}
+                  </td>
+                  <td class="num">{pct(c.weightPpm)}</td>
+                  <For each={methods()}>{(m) => <td class="num">{score(c, m) === undefined ? '—' : (score(c, m)! / 1e6).toFixed(3)}</td>}</For>
+                </tr>
+              )}
+            </For>
+          </tbody>
+        </table>
+      </Show>
+      <Show
+        when={props.recorded.split}
+        fallback={<p class="small muted">Free answer: this model{props.record.adapter ? ' and adapter have' : ' has'} no price, so no fee.</p>}
+      >
+        {(split) => (
+          <>
+            <FeeSplitTable split={split()} token={props.token} />
+            <p class="small" data-testid="fee-status">
+              <Show when={props.recorded.fee} fallback={<span class="muted">Not billed: {props.recorded.unbilled}</span>}>
+                Pending fee of {fmtToken(split().fee, props.token)} added to the ledger for {displayAddress(props.recorded.fee!.payer)}: settle it with your other fees on the Ledger page.
+              </Show>
+            </p>
+          </>
+        )}
+      </Show>
+    </>
+  );
+}

@@ -1,0 +1,201 @@
+/**
+ * The whole loop in headless Chromium against the `npm start` stack: ask the demo model about a demo
+ * Datanet → the answer streams → its attribution panel arrives after the stream → the priced answer's fee
+ * is split by the attribution → the answers' fees settle in ONE payment (one signature, one transaction)
+ * → a credited account claims exactly what the ledger shows.
+ *
+ * The bundled demo model decides how much of this can be checked. With a TRAINED demo model
+ * (public/models/tributary-demo/demo.json `generated: false`, from helper train-cpu) that reproduces demo
+ * passages, the panel must credit the contribution holding the passage and highlight its span, and that
+ * contributor claims. With the GENERATED (random) model the answer is word salad: the test then checks
+ * everything that does not depend on what the model said — the panel arrives after the stream with a
+ * record whose weights and unattributed share add up to 100 %, the fee split adds up to the price,
+ * settlement of the answers' fees in one transaction, and the claim of an account the ledger credits (the
+ * model's owner, who receives the unattributed share) equals the ledger.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createPublicClient, http, keccak256, parseEther, parseUnits, toHex, type PublicClient } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import type { Page } from 'playwright-core';
+import { anvilDevAccounts } from '../../src/chain/devAccounts.ts';
+import { settlementAbi } from '../../src/chain/generated/Settlement.ts';
+import { testTokenAbi } from '../../src/chain/generated/TestToken.ts';
+import { formatAmount } from '../../src/chain/wallet/settleWithWallet.ts';
+import { summarizeEarnings, type LedgerEntry, type SettlementRecord } from '../../src/core/ledger.ts';
+import type { Address, Hex } from '../../src/core/types.ts';
+import { eventually, navigate, openApp } from './app.ts';
+import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
+import { installTestWallet, TEST_WALLET_NAME, type TestWallet } from './wallet.ts';
+
+const appUrl = inject('appUrl');
+const chain = inject('chain');
+
+const TRAINED = (JSON.parse(readFileSync('public/models/tributary-demo/demo.json', 'utf8')) as { generated?: boolean }).generated === false;
+const demoKey = (...parts: string[]): Hex => keccak256(toHex(['tributary-demo', ...parts].join(':')));
+/** A payer of its own (the other e2e files use accounts 1 and 3). */
+const PAYER = anvilDevAccounts(6)[5]!;
+/** The demo contributor of bread-baking's first document (scripts/build-demo-data.ts derives its key). */
+const CONTRIBUTOR_KEY = demoKey('bread-baking', 'contributor', '1');
+const CONTRIBUTOR = privateKeyToAccount(CONTRIBUTOR_KEY).address;
+/** The start of that document's first passage: what the trained model is asked to continue. */
+const PASSAGE_START = 'Every morning in the bakery the first decision is not the recipe but the flour.';
+const PRICE = '2';
+
+interface Stored {
+  entries: LedgerEntry[];
+  settlements: SettlementRecord[];
+  records: { hash: Hex; answerId: string; record: { credits: { contributionId: Hex; contributor: Address; weightPpm: number }[]; unattributedPpm: number } }[];
+  passages: { contributionId: Hex; text: string }[];
+}
+
+async function readStore(page: Page): Promise<Stored> {
+  const json = await page.evaluate(async () => {
+    const open = indexedDB.open('tributary');
+    const db = await new Promise<IDBDatabase>((ok, fail) => {
+      open.onsuccess = () => ok(open.result);
+      open.onerror = () => fail(open.error);
+    });
+    const all = (name: string) =>
+      new Promise<unknown[]>((ok, fail) => {
+        const req = db.transaction(name, 'readonly').objectStore(name).getAll();
+        req.onsuccess = () => ok(req.result);
+        req.onerror = () => fail(req.error);
+      });
+    const out = { entries: await all('ledgerEntries'), settlements: await all('settlements'), records: await all('attributionRecords'), passages: await all('chunks') };
+    db.close();
+    return JSON.stringify(out, (_, v) => (typeof v === 'bigint' ? `${v.toString()}n` : v));
+  });
+  return JSON.parse(json, (_, v) => (typeof v === 'string' && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v)) as Stored;
+}
+
+/** Sends a message and waits until its answer is done and its attribution panel has arrived. */
+async function askAndTrace(page: Page, text: string) {
+  const before = await page.locator('.chat-assistant').count();
+  await page.locator('#chat-input').fill(text);
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  const answer = page.locator('.chat-assistant').nth(before);
+  await eventually(async () => expect(await answer.getAttribute('data-status')).toMatch(/done|error/), 120_000);
+  expect(await answer.getAttribute('data-status')).toBe('done');
+  const panel = answer.locator('section.attribution-panel');
+  await eventually(async () => expect(await panel.getAttribute('data-status')).toMatch(/done|error|unavailable/), 240_000, 500);
+  expect(await panel.getAttribute('data-status')).toBe('done');
+  return { answer, panel };
+}
+
+describe('ask → attribute → fee → one settlement → claim', () => {
+  let profile: BrowserProfile;
+  let wallet: TestWallet;
+  let pc: PublicClient;
+  const balance = (a: Address) => pc.readContract({ address: chain.token, abi: testTokenAbi, functionName: 'balanceOf', args: [a] });
+
+  beforeAll(async () => {
+    pc = createPublicClient({ transport: http(chain.rpcUrl) }) as PublicClient;
+    await fetch(chain.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_setBalance', params: [CONTRIBUTOR, toHex(parseEther('1'))] }),
+    });
+    profile = await openProfile();
+    wallet = await installTestWallet(profile.page, { privateKeys: [PAYER.privateKey, CONTRIBUTOR_KEY], rpcUrl: chain.rpcUrl, chainId: chain.chainId });
+    await openApp(profile.page, appUrl);
+  });
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') await screenshotOnFailure(profile, ctx.task.name);
+  });
+  afterAll(async () => {
+    await profile?.close();
+  });
+
+  it('connects the payer wallet and prices the demo model', async () => {
+    const { page } = profile;
+    await navigate(page, 'Ledger');
+    await page.getByRole('banner').getByRole('button', { name: 'Connect wallet' }).click();
+    await page.getByRole('dialog', { name: 'Wallet' }).getByRole('button', { name: TEST_WALLET_NAME }).click();
+    await eventually(async () => expect(await page.getByTestId('wallet-account').textContent()).toBe(PAYER.address));
+    await navigate(page, 'Chat');
+    await page.locator('#engine-backend').waitFor({ timeout: 90_000 });
+    await eventually(async () => expect(await page.locator('#chat-input').isEditable()).toBe(true), 90_000);
+    await page.locator('#answer-price').fill(PRICE);
+    await page.getByRole('button', { name: 'Set price' }).click();
+    await page.getByText(`Each answer now costs ${PRICE} tOPEN`).waitFor();
+    expect(await page.getByTestId('model-price').textContent()).toBe(`${PRICE} tOPEN`);
+  });
+
+  it('the attribution panel arrives after each answer, with the record, the spans and a fee split that adds up to the price', async () => {
+    const { page } = profile;
+    await page.locator('#chat-seed').fill('7');
+    await page.locator('#chat-max-tokens').fill('32');
+    await page.locator('#chat-max-tokens').dispatchEvent('change');
+    const first = await askAndTrace(page, `Continue this text from the bread baking Datanet: ${PASSAGE_START}`);
+    await askAndTrace(page, 'How long should bread dough rise?');
+
+    const stored = await readStore(page);
+    expect(stored.records.length).toBe(2);
+    for (const r of stored.records) {
+      expect(r.record.credits.reduce((s, c) => s + c.weightPpm, 0) + r.record.unattributedPpm).toBe(1_000_000);
+    }
+    const fees = stored.entries.filter((e) => e.kind === 'answer');
+    expect(fees.length).toBe(2);
+    for (const f of fees) {
+      expect(f.fee).toBe(parseUnits(PRICE, 18));
+      expect(f.splits.reduce((s, x) => s + x.amount, 0n)).toBe(f.fee);
+      expect(f.splits.every((x) => x.amount > 0n)).toBe(true);
+      expect(stored.records.map((r) => r.hash)).toContain(f.subject); // the fee commits to its record
+      expect(f.status).toBe('pending');
+    }
+    // the panel shows the split the ledger holds, and the unattributed share the record holds
+    const shown = await first.panel.locator('table.fee-split td[data-amount]').evaluateAll((tds) => tds.map((td) => BigInt(td.getAttribute('data-amount')!)));
+    expect(shown.reduce((s, x) => s + x, 0n)).toBe(parseUnits(PRICE, 18));
+    expect(fees.map((f) => f.splits.length)).toContain(shown.length);
+    expect(await first.panel.getByTestId('unattributed').textContent()).toMatch(/^\d+\.\d %$/);
+
+    if (TRAINED) {
+      // the trained model reproduces the passage: the panel credits the contribution that holds it
+      const holder = stored.passages.find((p) => p.text.includes(PASSAGE_START))!.contributionId;
+      const top = await first.panel.locator('table.attribution-methods tbody tr').first().getAttribute('data-contribution');
+      expect(top).toBe(holder);
+      const mark = first.panel.locator(`.attribution-answer a.attribution-span[data-contribution="${holder}"] mark`);
+      expect(await mark.count()).toBeGreaterThan(0);
+      expect(PASSAGE_START + ' ').toContain(((await mark.first().textContent()) ?? '').trim().split(' ').slice(0, 3).join(' '));
+    }
+  });
+
+  it("settles both answers' fees in one payment: one signature, one transaction", async () => {
+    const { page } = profile;
+    await navigate(page, 'Ledger');
+    const payer0 = await balance(PAYER.address);
+    const sends0 = wallet.requests.filter((m) => m === 'eth_sendTransaction').length;
+    const signs0 = wallet.requests.filter((m) => m === 'eth_signTypedData_v4').length;
+    await page.getByLabel('Payout').selectOption('pooled');
+    await page.getByRole('button', { name: /^Settle 2 fees/ }).click();
+    await page.getByTestId('settle-result').waitFor({ timeout: 60_000 });
+    expect(wallet.requests.filter((m) => m === 'eth_sendTransaction').length).toBe(sends0 + 1);
+    expect(wallet.requests.filter((m) => m === 'eth_signTypedData_v4').length - signs0).toBeLessThanOrEqual(2); // the payment (+ a permit)
+    const { entries, settlements } = await readStore(page);
+    const confirmed = settlements.filter((s) => s.status === 'confirmed');
+    expect(confirmed.length).toBe(1);
+    expect(confirmed[0]!.feeIds.length).toBe(2);
+    expect(entries.filter((e) => e.kind === 'answer').every((e) => e.status === 'settled' && e.payoutMode === 'pooled')).toBe(true);
+    expect(await pc.readContract({ address: chain.settlement, abi: settlementAbi, functionName: 'settled', args: [confirmed[0]!.paymentId] })).toBe(true);
+    expect(payer0 - (await balance(PAYER.address))).toBe(2n * parseUnits(PRICE, 18));
+  });
+
+  it('a credited account claims exactly the amount the ledger shows', async () => {
+    const { page } = profile;
+    await page.getByRole('button', { name: 'Post epoch root' }).click();
+    await page.getByTestId('claim-result').filter({ hasText: /Posted the root of epoch/ }).waitFor({ timeout: 30_000 });
+    const { entries } = await readStore(page);
+    // trained: the credited contributor; generated: the model's owner (the payer set the price), paid the unattributed share
+    const claimant = TRAINED ? CONTRIBUTOR : PAYER.address;
+    if (TRAINED) await wallet.selectAccount(1);
+    await eventually(async () => expect(await page.getByTestId('wallet-account').textContent()).toBe(claimant));
+    const owed = summarizeEarnings(entries, claimant);
+    expect(owed.pooled > 0n).toBe(true);
+    await eventually(async () => expect(await page.getByTestId('claimable').textContent()).toContain(`claimable now ${formatAmount(owed.pooled, 18)} tOPEN`));
+    const before = await balance(claimant);
+    await page.getByRole('button', { name: 'Claim', exact: true }).click();
+    await page.getByTestId('claim-result').filter({ hasText: /^Claimed/ }).waitFor({ timeout: 60_000 });
+    expect((await balance(claimant)) - before).toBe(owed.pooled);
+  });
+});
