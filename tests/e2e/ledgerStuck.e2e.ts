@@ -1,7 +1,7 @@
 /**
- * Issue 13, "stuck for good": a payer creates a receipt its balance cannot cover. Before, Settle then
+ * Issue 13, "stuck for good": a payer creates a fee its balance cannot cover. Before, Settle then
  * failed for that one and for every later one, with no way out. Now the form warns first, the payer can
- * leave a receipt out of a settlement and cancel it, and later receipts settle. Walks the path in headless
+ * leave a fee out of a settlement and cancel it, and later fees settle. Walks the path in headless
  * Chromium against the e2e chain, with a fresh payer holding exactly 5 tOPEN.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -44,7 +44,7 @@ async function pay(page: Page, datanet: string, amount: string): Promise<void> {
   await page.getByRole('button', { name: 'Add fee' }).click();
 }
 
-describe('a receipt the balance cannot cover never blocks the ledger', () => {
+describe('a fee the balance cannot cover never blocks the ledger', () => {
   let profile: BrowserProfile;
   let pc: PublicClient;
   const balance = (a: Hex) => pc.readContract({ address: chain.token, abi: testTokenAbi, functionName: 'balanceOf', args: [a] });
@@ -71,7 +71,7 @@ describe('a receipt the balance cannot cover never blocks the ledger', () => {
     await profile?.close();
   });
 
-  it('warns before creating a receipt the balance cannot cover, and creates it only when asked again', async () => {
+  it('warns before adding a fee the balance cannot cover, and adds it only when asked again', async () => {
     const { page } = profile;
     await navigate(page, 'Ledger');
     await page.getByRole('banner').getByRole('button', { name: 'Connect wallet' }).click();
@@ -98,7 +98,7 @@ describe('a receipt the balance cannot cover never blocks the ledger', () => {
     expect(await page.getByRole('button', { name: 'Add fee' }).count()).toBe(1);
   });
 
-  it('leaves the uncovered receipt out of a settlement: the covered one settles', async () => {
+  it('leaves the uncovered fee out of a payment: the covered one settles', async () => {
     const { page } = profile;
     // Both ticked: the Fees panel says the balance does not cover them.
     await eventually(async () => expect(await page.getByTestId('fees-owed').textContent()).toMatch(/in 2 fees/));
@@ -117,11 +117,25 @@ describe('a receipt the balance cannot cover never blocks the ledger', () => {
     const big = r.find((x) => x.fee === unit('10'))!;
     expect(small.status).toBe('settled');
     expect(big.status).toBe('pending');
-    expect(await pc.readContract({ address: chain.settlement, abi: settlementAbi, functionName: 'settled', args: [small.id] })).toBe(true);
-    expect(await pc.readContract({ address: chain.settlement, abi: settlementAbi, functionName: 'settled', args: [big.id] })).toBe(false);
+    // On chain: one payment settled, and it holds the small fee only.
+    const payments = JSON.parse(
+      await page.evaluate(async () => {
+        const open = indexedDB.open('tributary');
+        const db = await new Promise<IDBDatabase>((ok) => (open.onsuccess = () => ok(open.result)));
+        const all = await new Promise<{ paymentId: string; feeIds: string[]; status: string }[]>((ok) => {
+          const req = db.transaction('settlements', 'readonly').objectStore('settlements').getAll();
+          req.onsuccess = () => ok(req.result as { paymentId: string; feeIds: string[]; status: string }[]);
+        });
+        db.close();
+        return JSON.stringify(all.map((x) => ({ paymentId: x.paymentId, feeIds: x.feeIds, status: x.status })));
+      }),
+    ) as { paymentId: Hex; feeIds: Hex[]; status: string }[];
+    const mine = payments.filter((x) => x.feeIds.includes(small.id) || x.feeIds.includes(big.id));
+    expect(mine.map((x) => [x.feeIds, x.status])).toEqual([[[small.id], 'confirmed']]);
+    expect(await pc.readContract({ address: chain.settlement, abi: settlementAbi, functionName: 'settled', args: [mine[0]!.paymentId] })).toBe(true);
   });
 
-  it('cancels the uncovered receipt; a later receipt settles', async () => {
+  it('cancels the uncovered fee; a later fee settles', async () => {
     const { page } = profile;
     await page.getByRole('button', { name: 'Cancel the fee to Everyday Digital Security for 10 tOPEN' }).click();
     await page.getByTestId('cancel-result').waitFor();
