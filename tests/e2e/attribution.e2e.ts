@@ -184,7 +184,7 @@ describe('ask → attribute → fee → one settlement → claim', () => {
   it('a credited account claims exactly the amount the ledger shows', async () => {
     const { page } = profile;
     await page.getByRole('button', { name: 'Post epoch root' }).click();
-    await page.getByTestId('claim-result').filter({ hasText: /Posted the root of epoch/ }).waitFor({ timeout: 30_000 });
+    await page.getByTestId('root-result').filter({ hasText: /Posted the earnings root of pooled credits through block \d+/ }).waitFor({ timeout: 30_000 });
     const { entries } = await readStore(page);
     // trained: the credited contributor; generated: the model's owner (the payer set the price), paid the unattributed share
     const claimant = TRAINED ? CONTRIBUTOR : PAYER.address;
