@@ -267,7 +267,7 @@ export class LedgerService implements LedgerApi {
   }
 
   /** The payer withdraws a pending fee (see store/ledger `cancelPendingEntry`). */
-  cancelReceipt(id: Hex, payer: Address): Promise<LedgerEntry> {
+  cancelFee(id: Hex, payer: Address): Promise<LedgerEntry> {
     return cancelPendingEntry(this.#db, id, payer, this.#deps.now());
   }
 

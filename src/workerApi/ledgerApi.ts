@@ -104,7 +104,7 @@ export interface LedgerApi {
    * `submitting` (all or nothing): call before the wallet signs.
    */
   /** Withdraw a pending fee of `payer` (final: `cancelled`); `ledger/not-pending` otherwise. */
-  cancelReceipt(id: Hex, payer: Address): Promise<LedgerEntry>;
+  cancelFee(id: Hex, payer: Address): Promise<LedgerEntry>;
   prepareSettlement(chain: LedgerChainRef, payer: Address, payoutMode: PayoutMode, feeIds?: Hex[]): Promise<SettlementRecord>;
   settlementSigned(settlementId: string, signature: Hex): Promise<void>;
   settlementSent(settlementId: string, txHash: Hex): Promise<void>;

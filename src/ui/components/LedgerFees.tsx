@@ -3,7 +3,7 @@ import { balanceCover } from '../../core/balanceCover.ts';
 import { summarizeFees, type LedgerEntry } from '../../core/ledger.ts';
 import type { Hex } from '../../core/types.ts';
 import { formatDateTime, plural, shortHash } from '../lib/format.ts';
-import { cancelReceipt, settlePending, type PayoutChoice, type SettleResult } from '../lib/ledgerActions.ts';
+import { cancelFee, settlePending, type PayoutChoice, type SettleResult } from '../lib/ledgerActions.ts';
 import { chainConfig } from '../lib/ledgerChain.ts';
 import { createBalances, fmtToken, refreshBalances } from '../lib/ledgerView.ts';
 import { BalanceCoverNote } from './BalanceCoverNote.tsx';
@@ -67,7 +67,7 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
     setDone(undefined);
     setCancelled(undefined);
     try {
-      setCancelled(await cancelReceipt(e.id));
+      setCancelled(await cancelFee(e.id));
     } catch (err) {
       setError(err);
     }

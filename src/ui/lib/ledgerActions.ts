@@ -139,11 +139,11 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Withdraws a pending receipt of the connected account (final; nothing had moved). */
-export async function cancelReceipt(id: Hex): Promise<LedgerEntry> {
+/** Withdraws a pending fee of the connected account (final; nothing had moved). */
+export async function cancelFee(id: Hex): Promise<LedgerEntry> {
   const account = walletSession()?.account;
-  if (!account) throw new TributaryError('wallet/not-connected', 'Connect the wallet that pays this receipt to cancel it.');
-  return getLedgerApi().cancelReceipt(id, account);
+  if (!account) throw new TributaryError('wallet/not-connected', 'Connect the wallet that pays this fee to cancel it.');
+  return getLedgerApi().cancelFee(id, account);
 }
 
 /** Claims the connected account's pooled earnings under the current epoch root. */
