@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createCpuBackend } from '../cpu/cpuBackend.ts';
+import { matmulOptions } from '../cpu/kernels/matmulSimd.ts';
 import { createModel, type Model } from './llama.ts';
 import { randomAdapter, randomModel } from './randomModel.ts';
 
@@ -35,7 +36,18 @@ describe('createModel (CPU backend)', () => {
   it('KV-cache decode equals full recompute (f32: ≤ 1e-5; int8 and int4: ≤ 1e-4)', async () => {
     expect(await kvVsRecompute(createModel(createCpuBackend(), config, weights))).toBeLessThanOrEqual(1e-5);
     expect(await kvVsRecompute(createModel(createCpuBackend(), config, weights, { quant: 'q8' }))).toBeLessThanOrEqual(1e-4);
-    expect(await kvVsRecompute(createModel(createCpuBackend(), config, weights, { quant: 'q4' }))).toBeLessThanOrEqual(1e-4);
+    // int4 decode steps quantise activations to int8 by default (prefill does not: cpu/kernels/quantDot.ts states the
+    // error); the cache itself is checked with f32 activations, the default path within that bound (2% of the logits'
+    // largest magnitude, as in cpuBackend.test.ts)
+    matmulOptions.intActivations = false;
+    try {
+      expect(await kvVsRecompute(createModel(createCpuBackend(), config, weights, { quant: 'q4' }))).toBeLessThanOrEqual(1e-4);
+    } finally {
+      matmulOptions.intActivations = true;
+    }
+    const q4 = createModel(createCpuBackend(), config, weights, { quant: 'q4' });
+    const scale = (await q4.prefill([...prompt, ...cont], q4.createSequence(32), { allLogits: true })).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(await kvVsRecompute(q4)).toBeLessThanOrEqual(0.02 * scale);
     const lora = createModel(createCpuBackend(), config, weights, { lora: { slots: 1, maxRank: 4 } });
     lora.setLoraSlot(0, randomAdapter(config, { seed: 1 }));
     expect(await kvVsRecompute(lora, 0)).toBeLessThanOrEqual(1e-5);
