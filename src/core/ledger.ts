@@ -9,14 +9,21 @@
  * A fee's life: `pending` (created, owed by its payer) -> `submitting` (in a payment whose transaction
  * may be on its way) -> `settled` (the contract recorded the payment: `settled(paymentId)` is true) or
  * back to `pending` (rejected, reverted or never sent). `failed` is final: the fee lapsed (its deadline
- * passed before it was settled); its money was never moved.
+ * passed before it was settled); its money was never moved. `cancelled` is final too: its payer withdrew
+ * it while it was pending (for example one the balance could not cover), so it never blocks the
+ * settlement of the others and nobody is owed anything by it.
  */
 import type { PaymentSplit, SplitLine } from './feeSplit.ts';
 import { SPLIT_ROLE } from './feeSplit.ts';
 import type { Payment } from './payment.ts';
 import type { Address, Hex } from './types.ts';
 
-export type LedgerStatus = 'pending' | 'submitting' | 'settled' | 'failed';
+export type LedgerStatus = 'pending' | 'submitting' | 'settled' | 'failed' | 'cancelled';
+
+/** Entries whose money never moved and never will (expired or cancelled): no one earns from them. */
+export function neverPaid(status: LedgerStatus): boolean {
+  return status === 'failed' || status === 'cancelled';
+}
 
 /** How a settled payment paid its recipients (see `src/chain/payout.ts`). */
 export type PayoutMode = 'direct' | 'pooled';
@@ -125,14 +132,14 @@ export interface EarningsSummary {
   byRole: { role: number; unsettled: bigint; settled: bigint }[];
 }
 
-/** Earnings of `account` over ledger entries (those `failed` are ignored: their money never moved). */
+/** Earnings of `account` over ledger entries (those `failed` or `cancelled` are ignored: their money never moved). */
 export function summarizeEarnings(entries: ReadonlyArray<LedgerEntry>, account: string): EarningsSummary {
   const out: EarningsSummary = { unsettled: 0n, paidDirect: 0n, pooled: 0n, byDatanet: [], byContribution: [], byRole: [] };
   const dn = new Map<string, EarningsSummary['byDatanet'][number]>();
   const contrib = new Map<string, EarningsSummary['byContribution'][number]>();
   const roles = new Map<number, EarningsSummary['byRole'][number]>();
   for (const e of entries) {
-    if (e.status === 'failed') continue;
+    if (neverPaid(e.status)) continue;
     const settled = e.status === 'settled';
     const mine = earningsOf(e, account);
     if (mine === 0n) continue;
@@ -203,7 +210,7 @@ const DAY = 86_400_000;
 export function earningsOverTime(entries: ReadonlyArray<LedgerEntry>, account: string, now: number, maxDays = 90): EarningsPoint[] {
   const events: { at: number; amount: bigint; settled: boolean }[] = [];
   for (const e of entries) {
-    if (e.status === 'failed') continue;
+    if (neverPaid(e.status)) continue;
     const mine = earningsOf(e, account);
     if (mine === 0n) continue;
     events.push({ at: e.createdAt, amount: mine, settled: false });

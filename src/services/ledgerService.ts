@@ -27,6 +27,7 @@ import {
   addLedgerEntry,
   beginSettlement,
   entriesOfPayer,
+  cancelPendingEntry,
   expireEntries,
   resolveSubmitting,
   settlementConfirmed,
@@ -263,6 +264,11 @@ export class LedgerService implements LedgerApi {
       paymentId: paymentId(payment, settlementDomain(chain.chainId, chain.settlement)),
       now,
     });
+  }
+
+  /** The payer withdraws a pending fee (see store/ledger `cancelPendingEntry`). */
+  cancelFee(id: Hex, payer: Address): Promise<LedgerEntry> {
+    return cancelPendingEntry(this.#db, id, payer, this.#deps.now());
   }
 
   settlementSigned(settlementId: string, signature: Hex): Promise<void> {

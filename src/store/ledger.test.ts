@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import type { LedgerEntry, PayoutMode } from '../core/ledger.ts';
+import { summarizeEarnings, summarizeFees, type LedgerEntry, type PayoutMode } from '../core/ledger.ts';
 import { buildPayment } from '../core/payment.ts';
 import { SPLIT_ROLE } from '../core/feeSplit.ts';
 import type { Address, Hex } from '../core/types.ts';
@@ -10,6 +10,7 @@ import { TributaryDB } from './db.ts';
 import {
   addLedgerEntry,
   beginSettlement,
+  cancelPendingEntry,
   entriesOfPayer,
   entriesPaying,
   expireEntries,
@@ -168,5 +169,23 @@ describe('ledger store', () => {
     expect(db.tables.map((t) => t.name)).toContain('attributionRecords');
     expect(db.tables.map((t) => t.name)).not.toContain('receipts');
     db.close();
+  });
+
+  it('cancels a pending fee of its payer only: final, out of fees and earnings, the others still settle', async () => {
+    const db = await fresh();
+    const other: Address = '0x90F79bf6EB2c4f870365E785982E1f101E93b906';
+    await expect(cancelPendingEntry(db, id(2), other, 5)).rejects.toMatchObject({ code: 'ledger/invalid' });
+    await expect(cancelPendingEntry(db, id(99), PAYER, 5)).rejects.toMatchObject({ code: 'ledger/invalid' });
+    expect((await db.ledgerEntries.get(id(2)))?.status).toBe('pending');
+    const c = await cancelPendingEntry(db, id(2), PAYER, 6);
+    expect(c).toMatchObject({ status: 'cancelled', updatedAt: 6 });
+    await expect(cancelPendingEntry(db, id(2), PAYER, 7)).rejects.toMatchObject({ code: 'ledger/not-pending' });
+    await expect(begin(db, 'b1', [2], 'direct', 8)).rejects.toMatchObject({ code: 'ledger/not-pending' });
+    const all = await db.ledgerEntries.toArray();
+    expect(summarizeFees(all, PAYER)).toMatchObject({ owed: 400n, pendingCount: 2 });
+    expect(summarizeEarnings(all, ALICE).unsettled).toBe(400n);
+    // The rest settle without it.
+    await begin(db, 'b2', [1, 3], 'direct', 9);
+    await expect(cancelPendingEntry(db, id(1), PAYER, 10)).rejects.toMatchObject({ code: 'ledger/not-pending' });
   });
 });

@@ -242,6 +242,28 @@ export async function expireEntries(db: TributaryDB, chainId: number, nowSeconds
     });
 }
 
+/**
+ * The payer withdraws a pending receipt: it becomes `cancelled` (final; nothing was signed on chain or
+ * moved, so nothing needs undoing). Only its payer can, and only while it is pending.
+ * @throws TributaryError `ledger/invalid` (unknown receipt, another payer), `ledger/not-pending`.
+ */
+export async function cancelPendingEntry(db: TributaryDB, id: Hex, payer: Address, now: number): Promise<LedgerEntry> {
+  return db.transaction('rw', db.ledgerEntries, async () => {
+    const e = await db.ledgerEntries.get(id);
+    if (!e) throw new TributaryError('ledger/invalid', 'This receipt is not in the ledger.', id);
+    if (e.payer.toLowerCase() !== payer.toLowerCase()) {
+      throw new TributaryError('ledger/invalid', 'Only the account that pays a receipt can cancel it: switch to that account.', id);
+    }
+    if (e.status !== 'pending') {
+      throw new TributaryError('ledger/not-pending', `This receipt is ${e.status}, not pending: only a pending receipt can be cancelled.`, id);
+    }
+    const cancelled: LedgerEntry = { ...e, status: 'cancelled', updatedAt: now };
+    delete cancelled.error;
+    await db.ledgerEntries.put(cancelled);
+    return cancelled;
+  });
+}
+
 export async function addClaim(db: TributaryDB, claim: ClaimRecord): Promise<void> {
   await db.claims.add(claim);
 }

@@ -103,6 +103,8 @@ export interface LedgerApi {
    * Build the one payment for the payer's pending fees (or `feeIds` of them), record it and mark the fees
    * `submitting` (all or nothing): call before the wallet signs.
    */
+  /** Withdraw a pending fee of `payer` (final: `cancelled`); `ledger/not-pending` otherwise. */
+  cancelFee(id: Hex, payer: Address): Promise<LedgerEntry>;
   prepareSettlement(chain: LedgerChainRef, payer: Address, payoutMode: PayoutMode, feeIds?: Hex[]): Promise<SettlementRecord>;
   settlementSigned(settlementId: string, signature: Hex): Promise<void>;
   settlementSent(settlementId: string, txHash: Hex): Promise<void>;

@@ -21,7 +21,7 @@ import type { Page } from 'playwright-core';
 import { anvilDevAccounts } from '../../src/chain/devAccounts.ts';
 import { settlementAbi } from '../../src/chain/generated/Settlement.ts';
 import { testTokenAbi } from '../../src/chain/generated/TestToken.ts';
-import { formatAmount } from '../../src/chain/wallet/settleWithWallet.ts';
+import { readableAmount } from '../../src/core/readableAmount.ts';
 import { summarizeEarnings, type LedgerEntry, type SettlementRecord } from '../../src/core/ledger.ts';
 import type { Address, Hex } from '../../src/core/types.ts';
 import { eventually, navigate, openApp } from './app.ts';
@@ -184,7 +184,7 @@ describe('ask → attribute → fee → one settlement → claim', () => {
   it('a credited account claims exactly the amount the ledger shows', async () => {
     const { page } = profile;
     await page.getByRole('button', { name: 'Post epoch root' }).click();
-    await page.getByTestId('claim-result').filter({ hasText: /Posted the root of epoch/ }).waitFor({ timeout: 30_000 });
+    await page.getByTestId('root-result').filter({ hasText: /Posted the earnings root of pooled credits through block \d+/ }).waitFor({ timeout: 30_000 });
     const { entries } = await readStore(page);
     // trained: the credited contributor; generated: the model's owner (the payer set the price), paid the unattributed share
     const claimant = TRAINED ? CONTRIBUTOR : PAYER.address;
@@ -192,7 +192,7 @@ describe('ask → attribute → fee → one settlement → claim', () => {
     await eventually(async () => expect(await page.getByTestId('wallet-account').textContent()).toBe(claimant));
     const owed = summarizeEarnings(entries, claimant);
     expect(owed.pooled > 0n).toBe(true);
-    await eventually(async () => expect(await page.getByTestId('claimable').textContent()).toContain(`claimable now ${formatAmount(owed.pooled, 18)} tOPEN`));
+    await eventually(async () => expect(await page.getByTestId('claimable').textContent()).toContain(`claimable now ${readableAmount(owed.pooled, 18)} tOPEN`));
     const before = await balance(claimant);
     await page.getByRole('button', { name: 'Claim', exact: true }).click();
     await page.getByTestId('claim-result').filter({ hasText: /^Claimed/ }).waitFor({ timeout: 60_000 });

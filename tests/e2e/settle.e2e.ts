@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { anvilDevAccounts } from '../../src/chain/devAccounts.ts';
 import { settlementAbi } from '../../src/chain/generated/Settlement.ts';
 import { testTokenAbi } from '../../src/chain/generated/TestToken.ts';
-import { formatAmount } from '../../src/chain/wallet/settleWithWallet.ts';
+import { exactAmount, readableAmount } from '../../src/core/readableAmount.ts';
 import { summarizeEarnings, type ClaimRecord, type LedgerEntry, type SettlementRecord } from '../../src/core/ledger.ts';
 import type { Address, Hex } from '../../src/core/types.ts';
 import { eventually, navigate, openApp, previewContribution, submitPreviewed } from './app.ts';
@@ -99,7 +99,7 @@ describe('settlement through an injected wallet', () => {
     // The wallet's account is now the active identity (contributions and votes are signed in the wallet).
     expect(await page.locator('#identity-select option:checked').textContent()).toContain(`Wallet · ${TEST_WALLET_NAME}`);
     const onChain = await balance(PAYER.address);
-    await eventually(async () => expect(await page.getByTestId('token-balance').textContent()).toBe(`${formatAmount(onChain, 18)} tOPEN`));
+    await eventually(async () => expect(await page.getByTestId('token-balance').textContent()).toBe(`${readableAmount(onChain, 18)} tOPEN`));
   });
 
   it('signs a contribution in the wallet when its account is the active identity', async () => {
@@ -202,26 +202,57 @@ describe('settlement through an injected wallet', () => {
   it('posts the epoch root (local chain) and the demo contributor claims exactly what the ledger says', async () => {
     const { page } = profile;
     await page.getByRole('button', { name: 'Post epoch root' }).click();
-    await page.getByTestId('claim-result').filter({ hasText: /Posted the root of epoch/ }).waitFor({ timeout: 30_000 });
+    await page.getByTestId('root-result').filter({ hasText: /Posted the earnings root of pooled credits through block \d+/ }).waitFor({ timeout: 30_000 });
+    // The message sits with "Post epoch root", not with Claim; and it is the payer's: it goes with the account.
+    expect(await page.locator('.local-only').getByTestId('root-result').count()).toBe(1);
 
     // The wallet switches to the contributor's account: the page follows accountsChanged.
     await wallet.selectAccount(1);
     await eventually(async () => expect(await page.getByTestId('wallet-account').textContent()).toBe(CONTRIBUTOR));
+    // The payer's messages ("Settled 3 receipts…", the root posted) are not shown under the contributor.
+    await eventually(async () => expect(await page.getByTestId('settle-result').count()).toBe(0));
+    expect(await page.getByTestId('root-result').count()).toBe(0);
     const { entries } = await readLedger(page);
     const owed = summarizeEarnings(entries, CONTRIBUTOR);
     expect(owed.pooled > 0n).toBe(true);
     expect(owed.unsettled).toBe(0n);
-    await eventually(async () => expect(await page.getByTestId('earnings-pooled').textContent()).toBe(`${formatAmount(owed.pooled, 18)} tOPEN`));
-    await eventually(async () => expect(await page.getByTestId('claimable').textContent()).toContain(`claimable now ${formatAmount(owed.pooled, 18)} tOPEN`));
+    await eventually(async () => expect(await page.getByTestId('earnings-pooled').textContent()).toBe(`${readableAmount(owed.pooled, 18)} tOPEN`));
+    // Rounded for reading; the exact amount on hover (title) and in the clipboard when copied.
+    const amount = page.getByTestId('earnings-pooled').locator('.token-amount');
+    expect(await amount.getAttribute('title')).toBe(`${exactAmount(owed.pooled, 18)} tOPEN`);
+    expect(exactAmount(owed.pooled, 18)).not.toBe(readableAmount(owed.pooled, 18));
+    const copied = await amount.evaluate((el) => {
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      getSelection()!.removeAllRanges();
+      getSelection()!.addRange(range);
+      const data = new DataTransfer();
+      el.firstChild!.dispatchEvent(new ClipboardEvent('copy', { clipboardData: data, bubbles: true, cancelable: true }));
+      return data.getData('text/plain');
+    });
+    expect(copied).toBe(`${exactAmount(owed.pooled, 18)} tOPEN`);
+    await eventually(async () => expect(await page.getByTestId('claimable').textContent()).toContain(`claimable now ${readableAmount(owed.pooled, 18)} tOPEN`));
 
     const before = await balance(CONTRIBUTOR);
     await page.getByRole('button', { name: 'Claim', exact: true }).click();
     await page.getByTestId('claim-result').filter({ hasText: /^Claimed/ }).waitFor({ timeout: 60_000 });
     expect((await balance(CONTRIBUTOR)) - before).toBe(owed.pooled);
     expect(await pc.readContract({ address: chain.settlement, abi: settlementAbi, functionName: 'claimed', args: [CONTRIBUTOR] })).toBe(owed.pooled);
-    await eventually(async () => expect(await page.getByTestId('claimed-total').textContent()).toBe(`${formatAmount(owed.pooled, 18)} tOPEN`));
+    await eventually(async () => expect(await page.getByTestId('claimed-total').textContent()).toBe(`${readableAmount(owed.pooled, 18)} tOPEN`));
     const { claims } = await readLedger(page);
     expect(claims.map((c) => [c.status, c.amount])).toEqual([['confirmed', owed.pooled]]);
+    // One source of truth: the claimed amount left the pool and is in the wallet, also after a reload.
+    const shown = async () => {
+      await eventually(async () => expect(await page.getByTestId('earnings-pooled').textContent()).toBe('0 tOPEN'));
+      await eventually(async () => expect(await page.getByTestId('earnings-direct').textContent()).toBe(`${readableAmount(owed.paidDirect + owed.pooled, 18)} tOPEN`));
+    };
+    await shown();
+    // The claim result sits beside Claim, not under "Post epoch root".
+    expect(await page.locator('.local-only').getByTestId('claim-result').count()).toBe(0);
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Ledger' }).waitFor();
+    await eventually(async () => expect(await page.getByTestId('wallet-account').textContent()).toBe(CONTRIBUTOR));
+    await shown();
     // A second claim has nothing left.
     await eventually(async () => expect(await page.getByTestId('claimable').textContent()).toMatch(/claimable now 0 tOPEN|Nothing/));
   });

@@ -1,4 +1,4 @@
-import { Show, createResource, createSignal } from 'solid-js';
+import { Show, createEffect, createResource, createSignal, on, type JSX } from 'solid-js';
 import { getLedgerApi } from '../../client/ledgerClient.ts';
 import { isTributaryError } from '../../core/errors.ts';
 import { shortHash } from '../lib/format.ts';
@@ -7,6 +7,7 @@ import { chainConfig } from '../lib/ledgerChain.ts';
 import { fmtToken, refreshBalances } from '../lib/ledgerView.ts';
 import { walletSession } from '../lib/walletState.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
+import { TokenAmount } from './TokenAmount.tsx';
 
 /** Claim pooled earnings through the latest epoch root; on the local chain, post that root first. */
 export function LedgerClaim(props: { token: { symbol: string; decimals: number } }) {
@@ -25,20 +26,33 @@ export function LedgerClaim(props: { token: { symbol: string; decimals: number }
       }
     },
   );
-  const [status, setStatus] = createSignal<string>();
+  type Place = 'claim' | 'post';
+  /** Each message stays beside the button that caused it, and belongs to the account that caused it. */
+  const [status, setStatus] = createSignal<{ at: Place; text: string }>();
   const [busy, setBusy] = createSignal(false);
-  const [error, setError] = createSignal<unknown>();
-  const [done, setDone] = createSignal<string>();
+  const [error, setError] = createSignal<{ at: Place; error: unknown }>();
+  const [done, setDone] = createSignal<{ at: Place; text: string }>();
   const refresh = () => setVersion((n) => n + 1);
+  createEffect(
+    on(
+      () => walletSession()?.account,
+      () => {
+        setDone(undefined);
+        setError(undefined);
+      },
+      { defer: true },
+    ),
+  );
 
-  const run = async (action: () => Promise<string>) => {
+  const run = async (at: Place, action: (onStatus: (text: string) => void) => Promise<string>) => {
     setBusy(true);
     setError(undefined);
     setDone(undefined);
     try {
-      setDone(await action());
+      const text = await action((t) => setStatus({ at, text: t }));
+      setDone({ at, text });
     } catch (e) {
-      setError(e);
+      setError({ at, error: e });
     } finally {
       setBusy(false);
       setStatus(undefined);
@@ -48,16 +62,17 @@ export function LedgerClaim(props: { token: { symbol: string; decimals: number }
   };
   const claim = () =>
     // eslint-disable-next-line solid/reactivity -- called from a click handler
-    run(async () => {
-      const r = await claimEarnings(setStatus);
+    run('claim', async (onStatus) => {
+      const r = await claimEarnings(onStatus);
       return `Claimed ${fmtToken(r.amount, props.token)} in transaction ${shortHash(r.txHash, 18)}.`;
     });
   const post = () =>
     // eslint-disable-next-line solid/reactivity -- called from a click handler
-    run(async () => {
-      const r = await postEpochRootLocally(setStatus);
+    run('post', async (onStatus) => {
+      const r = await postEpochRootLocally(onStatus);
+      // The contract numbers a root by the last block it covers: say so, not "epoch 14".
       return r
-        ? `Posted the root of epoch ${r.epoch} (${fmtToken(r.total, props.token)} pooled in total) in transaction ${shortHash(r.txHash, 18)}.`
+        ? `Posted the earnings root of pooled credits through block ${r.epoch} (${fmtToken(r.total, props.token)} pooled in total) in transaction ${shortHash(r.txHash, 18)}.`
         : 'Nothing new to post: the current root already covers every pooled credit.';
     });
 
@@ -76,6 +91,22 @@ export function LedgerClaim(props: { token: { symbol: string; decimals: number }
     return p && 'error' in p && isTributaryError(p.error) && p.error.code === 'chain/nothing-to-claim' ? p.error.message : undefined;
   };
 
+  const messages = (at: Place): JSX.Element => (
+    <>
+      <Show when={status()?.at === at}>
+        <p class="settle-status" role="status">
+          {status()?.text}
+        </p>
+      </Show>
+      <Show when={done()?.at === at}>
+        <div class="alert alert-success" role="status" data-testid={at === 'claim' ? 'claim-result' : 'root-result'}>
+          <p class="alert-message">{done()?.text}</p>
+        </div>
+      </Show>
+      <ErrorAlert error={error()?.at === at ? error()?.error : undefined} title={at === 'claim' ? 'Nothing was claimed' : 'No root was posted'} />
+    </>
+  );
+
   return (
     <section class="card" aria-labelledby="claim-title">
       <h2 id="claim-title">Claim pooled earnings</h2>
@@ -87,8 +118,8 @@ export function LedgerClaim(props: { token: { symbol: string; decimals: number }
         <Show when={planInfo()}>
           {(p) => (
             <p data-testid="claimable">
-              Epoch {p().epoch.toString()}: credited {fmtToken(p().cumulativeAmount, props.token)}, claimed {fmtToken(p().alreadyClaimed, props.token)} —{' '}
-              <strong>claimable now {fmtToken(p().claimable, props.token)}</strong>.
+              Current root (pooled credits through block {p().epoch.toString()}): credited <TokenAmount value={p().cumulativeAmount} token={props.token} />, claimed <TokenAmount value={p().alreadyClaimed} token={props.token} /> —{' '}
+              <strong>claimable now <TokenAmount value={p().claimable} token={props.token} /></strong>.
             </p>
           )}
         </Show>
@@ -106,6 +137,7 @@ export function LedgerClaim(props: { token: { symbol: string; decimals: number }
             Refresh
           </button>
         </div>
+        {messages('claim')}
       </Show>
       <Show when={chainConfig()?.chainId === 31337}>
         <div class="local-only">
@@ -117,19 +149,9 @@ export function LedgerClaim(props: { token: { symbol: string; decimals: number }
           <button type="button" class="btn btn-secondary" disabled={busy()} onClick={() => void post()}>
             Post epoch root
           </button>
+          {messages('post')}
         </div>
       </Show>
-      <Show when={status()}>
-        <p class="settle-status" role="status">
-          {status()}
-        </p>
-      </Show>
-      <Show when={done()}>
-        <div class="alert alert-success" role="status" data-testid="claim-result">
-          <p class="alert-message">{done()}</p>
-        </div>
-      </Show>
-      <ErrorAlert error={error()} title="That did not work" />
     </section>
   );
 }

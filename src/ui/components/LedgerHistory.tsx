@@ -1,7 +1,7 @@
 import { For, Show } from 'solid-js';
 import type { ClaimRecord, SettlementRecord } from '../../core/ledger.ts';
 import { formatDateTime, plural, shortAddress, shortHash } from '../lib/format.ts';
-import { fmtToken } from '../lib/ledgerView.ts';
+import { TokenAmount } from './TokenAmount.tsx';
 
 const STATUS: Record<string, string> = { submitting: 'in flight', confirmed: 'confirmed', failed: 'failed' };
 
@@ -15,7 +15,7 @@ export function LedgerHistory(props: { settlements: SettlementRecord[]; claims: 
           <For each={props.settlements}>
             {(s) => (
               <li data-settlement={s.id} data-status={s.status}>
-                <strong>Settlement</strong> of {plural(s.feeIds.length, 'fee')} in one payment ({fmtToken(s.total, props.token)}, {s.payoutMode}) by{' '}
+                <strong>Settlement</strong> of {plural(s.feeIds.length, 'fee')} in one payment (<TokenAmount value={s.total} token={props.token} />, {s.payoutMode}) by{' '}
                 <span class="mono">{shortAddress(s.payer)}</span> — {STATUS[s.status]} · {formatDateTime(s.createdAt)}
                 <Show when={s.txHash}>
                   {' '}
@@ -30,7 +30,7 @@ export function LedgerHistory(props: { settlements: SettlementRecord[]; claims: 
           <For each={props.claims}>
             {(c) => (
               <li data-claim={c.id} data-status={c.status}>
-                <strong>Claim</strong> of {fmtToken(c.amount, props.token)} by <span class="mono">{shortAddress(c.account)}</span> (epoch {c.epoch.toString()}) —{' '}
+                <strong>Claim</strong> of <TokenAmount value={c.amount} token={props.token} /> by <span class="mono">{shortAddress(c.account)}</span> (epoch {c.epoch.toString()}) —{' '}
                 {STATUS[c.status]} · {formatDateTime(c.createdAt)}
                 <Show when={c.txHash}>
                   {' '}

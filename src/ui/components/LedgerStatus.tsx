@@ -1,11 +1,11 @@
 import { Show } from 'solid-js';
 import { A } from '@solidjs/router';
-import { formatAmount } from '../../chain/wallet/settleWithWallet.ts';
 import type { Address } from '../../core/types.ts';
 import { chainConfig, chainState, isLocalChainSelected, reconcileError, reloadChain } from '../lib/ledgerChain.ts';
-import { createBalances, fmtToken } from '../lib/ledgerView.ts';
+import { createBalances } from '../lib/ledgerView.ts';
 import { walletOnChain, walletSession } from '../lib/walletState.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
+import { TokenAmount } from './TokenAmount.tsx';
 
 /** Chain, wallet and on-chain balances of the connected account. */
 export function LedgerStatus(props: { token: { symbol: string; decimals: number } }) {
@@ -71,17 +71,17 @@ export function LedgerStatus(props: { token: { symbol: string; decimals: number 
               <div>
                 <dt>{props.token.symbol} balance</dt>
                 <dd class="mono" data-testid="token-balance">
-                  {shown() ? fmtToken(shown()!.token, props.token) : '…'}
+                  {shown() ? <TokenAmount value={shown()!.token} token={props.token} /> : '…'}
                 </dd>
               </div>
               <div>
                 <dt>Gas balance</dt>
-                <dd class="mono">{shown() ? `${formatAmount(shown()!.native, 18)} ${c().nativeCurrency?.symbol ?? 'ETH'}` : '…'}</dd>
+                <dd class="mono">{shown() ? <TokenAmount value={shown()!.native} token={{ symbol: c().nativeCurrency?.symbol ?? 'ETH', decimals: 18 }} /> : '…'}</dd>
               </div>
               <div>
                 <dt>Claimed so far</dt>
                 <dd class="mono" data-testid="claimed-total">
-                  {shown() ? fmtToken(shown()!.claimed, props.token) : '…'}
+                  {shown() ? <TokenAmount value={shown()!.claimed} token={props.token} /> : '…'}
                 </dd>
               </div>
             </Show>

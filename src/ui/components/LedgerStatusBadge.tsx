@@ -5,12 +5,14 @@ const LABELS: Record<LedgerStatus, string> = {
   submitting: 'Settling…',
   settled: 'Settled',
   failed: 'Expired',
+  cancelled: 'Cancelled',
 };
 const CLASSES: Record<LedgerStatus, string> = {
   pending: 'badge-pending',
   submitting: 'badge-neutral',
   settled: 'badge-accepted',
   failed: 'badge-rejected',
+  cancelled: 'badge-neutral',
 };
 
 /** A pill for a ledger entry's status. */

@@ -35,7 +35,7 @@ import type { Address, Hex } from '../../core/types.ts';
 import { getDb } from '../../store/db.ts';
 import { entriesOfPayer } from '../../store/ledger.ts';
 import { chainConfig } from './ledgerChain.ts';
-import { walletContext } from './walletState.ts';
+import { walletContext, walletSession } from './walletState.ts';
 
 export type PayoutChoice = 'auto' | PayoutMode;
 
@@ -75,16 +75,26 @@ export async function payoutModeFor(entries: LedgerEntry[], choice: PayoutChoice
   return { mode: c.mode, why: `automatic: ${c.mode} (estimated ${c.directGas.toLocaleString()} gas direct vs ${c.pooledGas.toLocaleString()} pooled)` };
 }
 
-/** Settles every pending fee of the connected account in one payment: one signature, one transaction. */
-export async function settlePending(choice: PayoutChoice, onStatus: (s: string) => void): Promise<SettleResult> {
+/**
+ * Settles pending fees of the connected account in one payment (one signature, one transaction): those
+ * in `only` when given (the ones ticked on the Ledger), else every pending one.
+ */
+export async function settlePending(choice: PayoutChoice, onStatus: (s: string) => void, only?: ReadonlyArray<Hex>): Promise<SettleResult> {
   const chain = requireChain();
   const api = getLedgerApi();
   const c = await walletContext();
   const fmt = (v: bigint) => `${formatAmount(v, c.token.decimals)} ${c.token.symbol}`;
   onStatus('Checking the ledger against the chain…');
   await api.reconcile(chain);
-  const entries = await settleableEntries(c.account);
-  if (entries.length === 0) throw new TributaryError('ledger/invalid', `Nothing to settle: ${c.account} has no pending fees on ${chain.name}.`);
+  const pending = await settleableEntries(c.account);
+  const chosen = only && new Set(only.map((id) => id.toLowerCase()));
+  const entries = chosen ? pending.filter((e) => chosen.has(e.id.toLowerCase())) : pending;
+  if (entries.length === 0) {
+    throw new TributaryError(
+      'ledger/invalid',
+      chosen ? 'Nothing to settle: none of the chosen fees is pending any more. Tick pending fees to settle.' : `Nothing to settle: ${c.account} has no pending fees on ${chain.name}.`,
+    );
+  }
   const { mode, why } = await payoutModeFor(entries, choice);
 
   // Recorded before any prompt: a tab closed from here on is reconciled from the chain.
@@ -127,6 +137,13 @@ export async function settlePending(choice: PayoutChoice, onStatus: (s: string) 
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** Withdraws a pending fee of the connected account (final; nothing had moved). */
+export async function cancelFee(id: Hex): Promise<LedgerEntry> {
+  const account = walletSession()?.account;
+  if (!account) throw new TributaryError('wallet/not-connected', 'Connect the wallet that pays this fee to cancel it.');
+  return getLedgerApi().cancelFee(id, account);
 }
 
 /** Claims the connected account's pooled earnings under the current epoch root. */

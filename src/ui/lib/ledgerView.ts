@@ -5,8 +5,9 @@
 import { createResource, createSignal, onCleanup, type Accessor } from 'solid-js';
 import { settlementAbi } from '../../chain/generated/Settlement.ts';
 import { publicClientFor } from '../../chain/wallet/connect.ts';
-import { formatAmount, readTokenInfo, tokenBalance, type TokenInfo } from '../../chain/wallet/settleWithWallet.ts';
+import { readTokenInfo, tokenBalance, type TokenInfo } from '../../chain/wallet/settleWithWallet.ts';
 import { toWalletError } from '../../chain/wallet/walletErrors.ts';
+import { readableAmount } from '../../core/readableAmount.ts';
 import type { Address } from '../../core/types.ts';
 import { getDb } from '../../store/db.ts';
 import { listLedgerEntries } from '../../store/ledger.ts';
@@ -88,7 +89,7 @@ export function createBalances(account: Accessor<Address | undefined>) {
   return balances;
 }
 
-/** `12.5 tOPEN` */
+/** `11.3143 tOPEN`: rounded for reading (messages); displays use TokenAmount (exact on hover and copy). */
 export function fmtToken(v: bigint, t: Pick<TokenInfo, 'symbol' | 'decimals'>): string {
-  return `${formatAmount(v, t.decimals)} ${t.symbol}`;
+  return `${readableAmount(v, t.decimals)} ${t.symbol}`;
 }
