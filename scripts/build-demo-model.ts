@@ -1,8 +1,8 @@
 /**
  * Builds the bundled demo model into `public/models/tributary-demo/` (HF layout), deterministically:
  *
- * - `tokenizer.json`: a byte-level BPE tokenizer the project makes itself. The merges are learned here, by a small
- *   BPE trainer (most frequent adjacent pair first, ties broken by the pair's text), from the demo Datanet texts in
+ * - `tokenizer.json`: a byte-level BPE tokenizer the project makes itself. The merges are learned by the small
+ *   BPE trainer of scripts/lib/bpe.ts (most frequent adjacent pair first, ties broken by the pair's text), from the demo Datanet texts in
  *   `demo/<slug>/docs`, with GPT-2's pre-tokenizer. 256 byte tokens + `MERGES` merges + the ChatML special tokens.
  * - `tokenizer_config.json`: a ChatML chat template, `<|im_end|>` as end of turn.
  * - `config.json` + `model.safetensors` (F16): a tiny Llama-family decoder. Its weights are GENERATED, not trained:
@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { keccak256, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { sha256Hex, sha256Text } from '../src/core/hash.ts';
+import { SPECIAL, tokenizerJson, trainBpe } from './lib/bpe.ts';
 import { applyChatTemplate, type TokenizerConfig } from '../src/engine/chat/chatTemplate.ts';
 import { modelConfigToHfJson, parseModelConfig } from '../src/engine/formats/config.ts';
 import { writeSafetensors } from '../src/engine/formats/safetensors.ts';
@@ -30,10 +31,7 @@ import { createPeftAdapter, parsePeftAdapter, writePeftAdapter } from '../src/en
 import { randomAdapter, randomModel } from '../src/engine/model/randomModel.ts';
 import type { LlamaConfig, LlamaWeights, LoraTarget } from '../src/engine/model/types.ts';
 import { createRng } from '../src/engine/sampling/rng.ts';
-import { BYTE_TO_CHAR } from '../src/engine/tokenizer/byteLevel.ts';
-import { buildPreTokenizer } from '../src/engine/tokenizer/pipeline.ts';
 import { loadTokenizer } from '../src/engine/tokenizer/tokenizer.ts';
-import type { PreTokenizerJson, TokenizerJson } from '../src/engine/tokenizer/types.ts';
 
 const SOURCE_DIR = 'demo';
 const OUT_DIR = join('public', 'models', 'tributary-demo');
@@ -43,7 +41,6 @@ const SEED = 20261001;
 const MERGES = 1500;
 /** Rank of the bigram fit (= hidden size). */
 const HIDDEN = 128;
-const SPECIAL = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'] as const;
 const CHATML =
   "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
   "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
@@ -75,84 +72,6 @@ function readDocs(): { slugs: string[]; docs: DemoDoc[] } {
     }
   }
   return { slugs, docs };
-}
-
-// ---------------------------------------------------------------------------------------------------- BPE trainer
-
-const PRE_TOKENIZER: PreTokenizerJson = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
-
-/**
- * Learns `nMerges` BPE merges over byte-level words: repeatedly merges the most frequent adjacent pair (counted over
- * distinct words weighted by frequency; ties go to the smaller "a b" text, so the result does not depend on map order).
- */
-function trainBpe(texts: readonly string[], nMerges: number): { vocab: string[]; merges: [string, string][] } {
-  const pre = buildPreTokenizer(PRE_TOKENIZER).run;
-  const freq = new Map<string, number>();
-  for (const t of texts) for (const w of pre([t])) freq.set(w, (freq.get(w) ?? 0) + 1);
-  const vocab: string[] = [];
-  const idOf = new Map<string, number>();
-  for (let b = 0; b < 256; b++) {
-    idOf.set(BYTE_TO_CHAR[b]!, vocab.length);
-    vocab.push(BYTE_TO_CHAR[b]!);
-  }
-  const words = [...freq.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([w, n]) => ({ syms: [...w].map((c) => idOf.get(c)!), n }));
-  const merges: [string, string][] = [];
-  const key = (a: number, b: number): number => a * 65536 + b;
-  while (merges.length < nMerges) {
-    const counts = new Map<number, number>();
-    for (const { syms, n } of words) {
-      for (let i = 0; i + 1 < syms.length; i++) {
-        const k = key(syms[i]!, syms[i + 1]!);
-        counts.set(k, (counts.get(k) ?? 0) + n);
-      }
-    }
-    let best = -1;
-    let bestN = 0;
-    let bestText = '';
-    for (const [k, n] of counts) {
-      if (n < bestN) continue;
-      const text = `${vocab[Math.floor(k / 65536)]} ${vocab[k % 65536]}`;
-      if (n > bestN || text < bestText) {
-        best = k;
-        bestN = n;
-        bestText = text;
-      }
-    }
-    if (best < 0 || bestN < 2) break;
-    const a = Math.floor(best / 65536);
-    const b = best % 65536;
-    const merged = vocab[a]! + vocab[b]!;
-    const id = vocab.length;
-    vocab.push(merged);
-    idOf.set(merged, id);
-    merges.push([vocab[a]!, vocab[b]!]);
-    for (const w of words) {
-      const s = w.syms;
-      let j = 0;
-      for (let i = 0; i < s.length; i++) {
-        if (i + 1 < s.length && s[i] === a && s[i + 1] === b) {
-          s[j++] = id;
-          i++;
-        } else s[j++] = s[i]!;
-      }
-      s.length = j;
-    }
-  }
-  return { vocab, merges };
-}
-
-function tokenizerJson(vocab: readonly string[], merges: readonly [string, string][]): TokenizerJson {
-  const v: Record<string, number> = {};
-  vocab.forEach((t, i) => (v[t] = i));
-  return {
-    version: '1.0',
-    added_tokens: SPECIAL.map((content, i) => ({ id: vocab.length + i, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-    normalizer: null,
-    pre_tokenizer: PRE_TOKENIZER,
-    post_processor: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false },
-    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', vocab: v, merges: merges.map(([a, b]) => [a, b]), unk_token: null, ignore_merges: false, byte_fallback: false, dropout: null, fuse_unk: false, continuing_subword_prefix: null, end_of_word_suffix: null },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------- bigram fit
