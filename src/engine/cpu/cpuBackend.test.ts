@@ -76,7 +76,7 @@ describe('createCpuBackend', () => {
         const out = [await m.prefill([1, 5, 9, 2, 7, 3, 8, 4, 6, 11], s, { allLogits: true })];
         for (const t of [13, 21, 40, 2, 77]) out.push(await m.decodeStep(t, s));
         m.dispose();
-        matmulOptions.intActivations = true;
+        matmulOptions.intActivations = false;
         return out;
       };
       const [js, simd, simdInt] = [await run(false, false), await run(true, false), await run(true, true)];

@@ -98,10 +98,11 @@ describe('matmul', () => {
         }),
       { numRuns: 150 },
     );
-    matmulOptions.intActivations = true;
+    matmulOptions.intActivations = false;
   });
 
   it.runIf(rt !== null)('SIMD decode with int8 activations (q8/q4, T < 4): within the stated activation bound of the naive product; T ≥ 4 unchanged', () => {
+    matmulOptions.intActivations = true;
     matmulOptions.intActivationsQ8 = true;
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 19 }), fc.integer({ min: 1, max: 5 }), fc.constantFrom('q8', 'q4'), fc.nat(), (T, N, G, kind, seed) => {
@@ -124,6 +125,7 @@ describe('matmul', () => {
       { numRuns: 150 },
     );
     matmulOptions.intActivationsQ8 = false;
+    matmulOptions.intActivations = false;
   });
 
   it.runIf(rt !== null)('SIMD path: a token gives the same bits alone or in a batch of 2–3 (decode path), within 1e-6 in a batch ≥ 4; heap views survive memory growth', () => {
@@ -147,7 +149,7 @@ describe('matmul', () => {
     expect(again).toEqual(all);
     rt!.release(big);
     rt!.release(m);
-    matmulOptions.intActivations = true;
+    matmulOptions.intActivations = false;
   });
 
   it('packed f32 weights off the heap (the JS fallback when SIMD has no scratch) match the naive product', () => {

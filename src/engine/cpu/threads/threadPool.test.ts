@@ -37,6 +37,8 @@ describe.runIf(rt !== null && threadsUnavailableReason(rt) === null)('CPU thread
         }),
       );
     for (const q8Int of [false, true]) {
+      // the integer decode path (opt-in) too, for int8 and int4 weights
+      matmulOptions.intActivations = q8Int;
       matmulOptions.intActivationsQ8 = q8Int;
       stopCpuThreads();
       const one = runAll();
@@ -46,6 +48,7 @@ describe.runIf(rt !== null && threadsUnavailableReason(rt) === null)('CPU thread
       expect(three.map((a) => Array.from(a))).toEqual(one.map((a) => Array.from(a)));
     }
     matmulOptions.intActivationsQ8 = false;
+    matmulOptions.intActivations = false;
     for (const w of weights) rt!.release(w);
   });
 
