@@ -18,8 +18,14 @@ export type ChainState =
   | { status: 'unavailable'; error: unknown };
 
 const [chainSettings, setChainSettingsSignal] = createSignal<ChainSettings>({ kind: 'local' });
-const [chainState, setChainState] = createSignal<ChainState>({ status: 'loading' });
+const [chainStateSignal, setChainState] = createSignal<ChainState>({ status: 'loading' });
 const [reconcileError, setReconcileError] = createSignal<unknown>();
+
+/** Where the chain configuration stands; the first read starts loading it (so nothing loads it at app start). */
+export function chainState(): ChainState {
+  void initChain();
+  return chainStateSignal();
+}
 
 export function chainConfig(): ChainConfig | undefined {
   const s = chainState();
@@ -129,4 +135,4 @@ export function reloadChain(): Promise<void> {
   return load(chainSettings());
 }
 
-export { chainSettings, chainState, reconcileError, OPENLEDGER_TESTNET_CHAIN_ID };
+export { chainSettings, reconcileError, OPENLEDGER_TESTNET_CHAIN_ID };
