@@ -124,12 +124,17 @@ export async function measureFirstLoad(opts: {
     const mainJs = scriptsOf(await timingOf(page), origin, opts.dist).filter((s) => !workerFiles.has(s.file) && !/\.worker-[^/]+\.js$/.test(s.file));
     const workerLoads = [];
     for (const w of workers) {
-      const entries = await timingOf(w.worker).catch(() => [] as TimingEntry[]);
+      // a worker busy in a long synchronous task (a model being set up) or already gone answers late or never
+      const entries = await Promise.race([
+        timingOf(w.worker).catch(() => [] as TimingEntry[]),
+        new Promise<TimingEntry[]>((ok) => setTimeout(() => ok([]), 10_000)),
+      ]);
       const file = new URL(w.url).pathname.replace(/^\//, '');
       // the worker's own script is not in its timeline: it was fetched by the page that started it
       const own = existsSync(join(opts.dist, file)) ? [{ file, ...servedSizes(opts.dist, file), transferred: 0 }] : [];
       const js = [...own, ...scriptsOf(entries, origin, opts.dist).filter((s) => s.file !== file)];
-      const name = /\/assets\/([a-z]+)\.worker-/.exec(w.url)?.[1] ?? file;
+      // the CPU engine's thread pool starts its threads from blob: URLs
+      const name = /\/assets\/([a-zA-Z]+)\.worker-/.exec(w.url)?.[1] ?? (w.url.startsWith('blob:') ? 'blob (engine thread)' : file);
       workerLoads.push({ name, url: w.url, js, total: sum(js) });
     }
     return {
