@@ -9,12 +9,14 @@
  *   (`initial_to_total_js_gzip_ratio`); with SIZE_BASELINE_DIST=<dir of another build> (e.g. the unsplit layout
  *   built from an older commit) that build's first load of `/` too, and the ratio between the two;
  * - the precache: entries and total bytes, and what was left out of it (optional chunks, cached when first used).
+ * The local chain runs as under `npm start` (anvil, contracts, dist/chain.json), so a page that starts the ledger
+ * worker as soon as the chain is known shows it.
  */
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
+import { startDevnet } from '../scripts/chain/devnet.ts';
 import { serveStatic } from '../scripts/serve.mjs';
 import { INITIAL_MAIN_JS_GZIP_GOAL, measureFirstLoad, precacheList, servedSizes, type FileSizes, type FirstLoad } from '../scripts/lib/firstLoad.ts';
 
@@ -93,27 +95,36 @@ export async function main(): Promise<void> {
   const leftOut = js.filter((f) => !precached.has(f));
   const leftOutBytes = leftOut.reduce((a, f) => a + statSync(join(dist, f)).size, 0);
 
-  console.log(`first load of the build in ${dist}:`);
-  const loads = await firstLoadOf(dist, PAGES);
-  const home = loads[0]!;
-
+  const baselineDist = process.env.SIZE_BASELINE_DIST ? resolve(process.env.SIZE_BASELINE_DIST) : undefined;
+  const devnet = await startDevnet({ port: 0, outFile: join(dist, 'chain.json'), autoPostRoots: false });
+  if (baselineDist) copyFileSync(join(dist, 'chain.json'), join(baselineDist, 'chain.json'));
+  let loads: FirstLoad[];
   let baseline: Record<string, unknown> | undefined;
-  const baselineDist = process.env.SIZE_BASELINE_DIST;
-  if (baselineDist) {
-    console.log(`baseline build in ${baselineDist}:`);
-    const [b] = await firstLoadOf(resolve(baselineDist), ['/']);
-    baseline = {
-      dist: resolve(baselineDist),
-      first_load: summarise(b!),
-      initial_main_js_gzip_bytes: b!.mainJsTotal.gzip,
-      initial_main_js_gzip_ratio_new_to_baseline: round(home.mainJsTotal.gzip / b!.mainJsTotal.gzip),
-    };
+  try {
+    console.log(`first load of the build in ${dist}:`);
+    loads = await firstLoadOf(dist, PAGES);
+    if (baselineDist) {
+      console.log(`baseline build in ${baselineDist}:`);
+      const [b] = await firstLoadOf(baselineDist, ['/']);
+      baseline = {
+        dist: baselineDist,
+        first_load: summarise(b!),
+        initial_main_js_gzip_bytes: b!.mainJsTotal.gzip,
+        initial_worker_js_gzip_bytes: b!.workers.reduce((a, w) => a + w.total.gzip, 0),
+        initial_main_js_gzip_ratio_new_to_baseline: round(loads[0]!.mainJsTotal.gzip / b!.mainJsTotal.gzip),
+      };
+    }
+  } finally {
+    await devnet.stop();
+    rmSync(join(dist, 'chain.json'), { force: true });
+    if (baselineDist) rmSync(join(baselineDist, 'chain.json'), { force: true });
   }
+  const home = loads[0]!;
 
   const result = {
     bench: 'size',
     measured_at: new Date().toISOString(),
-    how: 'dist/ served by scripts/serve.mjs; each page opened in a fresh headless Chromium profile (playwright-core); JS read from Resource Timing of the page and of each worker; sizes of the files as served (.gz/.br written by the build)',
+    how: 'dist/ served by scripts/serve.mjs with the local chain running (as npm start); each page opened in a fresh headless Chromium profile (playwright-core); JS read from Resource Timing of the page and of each worker; sizes of the files as served (.gz/.br written by the build)',
     initial_main_js_gzip_bytes: home.mainJsTotal.gzip,
     initial_main_js_brotli_bytes: home.mainJsTotal.brotli,
     initial_main_js_raw_bytes: home.mainJsTotal.raw,
