@@ -54,6 +54,43 @@ describe('first load of the app (a new visitor on /)', () => {
   });
 });
 
+describe('code that loads when first used, on a page that was already open', () => {
+  let profile: BrowserProfile | undefined;
+  afterAll(async () => {
+    await profile?.close();
+  });
+
+  it('the wallet code when "Connect wallet" is pressed (its list opens, focus stays on it); markdown-it when Markdown shows', async ({ task }) => {
+    profile = await openProfile();
+    const { page } = profile;
+    const fetched: string[] = [];
+    page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+    const chunk = (name: string) => (file: string) => new RegExp(`^/assets/${name}-[^/]+\\.js$`).test(file);
+    try {
+      await openApp(page, appUrl);
+      expect(fetched.filter(chunk('WalletButton'))).toEqual([]);
+      expect(fetched.filter(chunk('markdown'))).toEqual([]);
+
+      const connect = page.getByRole('banner').getByRole('button', { name: 'Connect wallet' });
+      await connect.focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('dialog', { name: 'Wallet' }).waitFor();
+      expect(fetched.filter(chunk('WalletButton')).length).toBe(1);
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-expanded'))).toBe('true');
+      expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Connect wallet');
+
+      await page.getByRole('link', { name: DEMO_DATANETS[0]! }).first().click();
+      await page.getByRole('heading', { level: 1, name: DEMO_DATANETS[0]! }).waitFor();
+      // the description is rendered Markdown (its paragraphs), not the raw text shown while markdown-it loads
+      await eventually(async () => expect(await page.locator('main .markdown p').count()).toBeGreaterThanOrEqual(2));
+      expect(fetched.filter(chunk('markdown')).length).toBe(1);
+    } catch (e) {
+      await screenshotOnFailure(profile, task.name);
+      throw e;
+    }
+  });
+});
+
 describe('the service worker precache', () => {
   it('holds every page and the demo model, and none of the optional chunks', () => {
     const list = precacheList(DIST);
