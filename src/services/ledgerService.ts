@@ -34,6 +34,7 @@ import type { TributaryDB } from '../store/db.ts';
 import { adaptersTable } from '../store/adapters.ts';
 import { setPrice } from '../store/prices.ts';
 import { setSetting } from '../store/settings.ts';
+import { saveKnownBalances, saveKnownChain, type KnownBalances, type KnownChain } from '../store/knownChain.ts';
 import {
   addClaim,
   addLedgerEntry,
@@ -373,6 +374,15 @@ export class LedgerService implements LedgerApi {
   async saveChainSettings(settings: ChainSettings): Promise<void> {
     if (!['local', 'openledger', 'custom'].includes(settings?.kind)) throw new TributaryError('chain/config', `Unknown chain kind ${String(settings?.kind)}.`);
     await setSetting(this.#db, CHAIN_SETTINGS_KEY, settings);
+  }
+
+  async rememberChain(settingKind: ChainSettings['kind'], known: KnownChain): Promise<void> {
+    if (!['local', 'openledger', 'custom'].includes(settingKind)) throw new TributaryError('chain/config', `Unknown chain kind ${String(settingKind)}.`);
+    await saveKnownChain(this.#db, settingKind, known);
+  }
+
+  async rememberBalances(chainId: number, account: Address, balances: KnownBalances): Promise<void> {
+    await saveKnownBalances(this.#db, chainId, canonicalAddress(account), balances);
   }
 
   async claimSent(id: string, txHash: Hex): Promise<void> {

@@ -8,6 +8,7 @@ import type { LedgerEntry, PayoutMode, SettlementRecord } from '../core/ledger.t
 import type { AnswerFeeSplit } from '../core/answerFee.ts';
 import type { AttributionRecord } from '../core/attribution/types.ts';
 import type { StoredAttributionRecord } from '../store/db.ts';
+import type { KnownBalances, KnownChain } from '../store/knownChain.ts';
 import type { Address, Hex } from '../core/types.ts';
 
 /** The chain a ledger operation is about (`ChainConfig` of src/chain satisfies it). */
@@ -147,4 +148,8 @@ export interface LedgerApi {
   /** Sends the authorised claim from the local key itself (it pays the gas) and waits for it; returns the hash. */
   submitClaimWithLocalKey(chain: LedgerChainRef, signed: SignedClaimAuthorization): Promise<Hex>;
   saveChainSettings(settings: ChainSettings): Promise<void>;
+  /** Remembers the chain resolved under the chain setting `settingKind` and that it answered (for offline use). */
+  rememberChain(settingKind: ChainSettings['kind'], known: KnownChain): Promise<void>;
+  /** Remembers the balances just read for `account` (shown, with their time, while the chain is unreachable). */
+  rememberBalances(chainId: number, account: Address, balances: KnownBalances): Promise<void>;
 }

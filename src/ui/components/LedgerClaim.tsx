@@ -5,7 +5,7 @@ import { shortHash } from '../lib/format.ts';
 import type { Address } from '../../core/types.ts';
 import { activeIdentity, identityLabel } from '../lib/identity.ts';
 import { claimEarnings, claimToWallet, postEpochRootLocally, type ClaimSubmitter } from '../lib/ledgerActions.ts';
-import { chainConfig } from '../lib/ledgerChain.ts';
+import { chainConfig, chainReach, isUnreachableError } from '../lib/ledgerChain.ts';
 import { fmtToken, refreshBalances } from '../lib/ledgerView.ts';
 import { walletSession } from '../lib/walletState.ts';
 import { ClaimToWalletForm } from './ClaimToWalletForm.tsx';
@@ -108,7 +108,8 @@ export function LedgerClaim(props: { token: { symbol: string; decimals: number }
   const planError = () => {
     const p = plan();
     if (!p || !('error' in p)) return undefined;
-    // "Nothing to claim" is a state, not a failure: shown as text below.
+    // "Nothing to claim" is a state, not a failure: shown as text below; so is an unreachable chain.
+    if (isUnreachableError(p.error) || chainReach().status === 'unreachable') return undefined;
     return isTributaryError(p.error) && p.error.code === 'chain/nothing-to-claim' ? undefined : p.error;
   };
   const nothing = () => {
@@ -153,6 +154,11 @@ export function LedgerClaim(props: { token: { symbol: string; decimals: number }
               <strong>claimable now <TokenAmount value={p().claimable} token={props.token} /></strong>.
             </p>
           )}
+        </Show>
+        <Show when={chainReach().status === 'unreachable'}>
+          <p class="muted" data-testid="claim-unreachable">
+            Claims need the chain, which is unreachable now: what you can claim is shown once it answers again.
+          </p>
         </Show>
         <Show when={nothing()}>
           <p class="muted" data-testid="claimable">
