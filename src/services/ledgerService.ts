@@ -395,6 +395,6 @@ function chainUnreachable(chain: LedgerChainRef, e: unknown): TributaryError {
   const detail = e instanceof Error ? e.message.split('\n')[0] : String(e);
   return new TributaryError(
     'chain/unreachable',
-    `${chain.name} (${chain.rpcUrl}) did not answer: ${detail}. Start the local chain with \`npm start\`, or check the RPC URL in Settings.`,
+    `${chain.name} (${chain.rpcUrl}) did not answer: ${detail}. Check the network (offline?)${chain.chainId === 31337 ? ' and that `npm start` (the local chain) is running' : ''}, or the RPC URL in Settings → Chain.`,
   );
 }

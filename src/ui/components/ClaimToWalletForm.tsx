@@ -91,7 +91,15 @@ export function ClaimToWalletForm(props: {
             <input type="radio" name="claim-submitter" value="wallet" disabled={!walletSession()} checked={submitter() === 'wallet'} onChange={() => setChosen('wallet')} />
             <span>
               <strong>The connected wallet</strong>
-              <span class="hint">{walletSession() ? `${walletSession()!.option.name} · ${walletSession()!.account}` : 'No wallet connected: use “Connect wallet” at the top.'}</span>
+              <span class="hint">
+                <Show when={walletSession()} fallback="No wallet connected: use “Connect wallet” at the top.">
+                  {(w) => (
+                    <>
+                      {w().option.name} · <span class="mono break">{w().account}</span>
+                    </>
+                  )}
+                </Show>
+              </span>
             </span>
           </label>
           <label class="choice">

@@ -90,17 +90,17 @@ export function LedgerStatus(props: { token: { symbol: string; decimals: number 
             </div>
             <Show when={walletSession()}>
               <div>
-                <dt>
-                  {props.token.symbol} balance
+                <dt>{props.token.symbol} balance</dt>
+                <dd>
+                  <span class="mono" data-testid="token-balance">
+                    {shown() ? <TokenAmount value={shown()!.token} token={props.token} /> : '…'}
+                  </span>
                   <Show when={shown()?.at}>
-                    {' '}
+                    <br />
                     <span class="muted small" data-testid="balances-as-of">
-                      (as of {formatDateTime(shown()!.at!)})
+                      as of {formatDateTime(shown()!.at!)}
                     </span>
                   </Show>
-                </dt>
-                <dd class="mono" data-testid="token-balance">
-                  {shown() ? <TokenAmount value={shown()!.token} token={props.token} /> : '…'}
                 </dd>
               </div>
               <div>

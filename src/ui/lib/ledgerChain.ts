@@ -94,7 +94,13 @@ export async function resolveChain(s: ChainSettings, fetchImpl: typeof fetch = f
     try {
       res = await fetchImpl(`${import.meta.env.BASE_URL}chain.json`, { cache: 'no-store' });
     } catch (e) {
-      throw new TributaryError('chain/unreachable', `The local chain's addresses (/chain.json) could not be loaded (${e instanceof Error ? e.message : String(e)}). Start the app with \`npm start\`.`);
+      const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
+      throw new TributaryError(
+        'chain/unreachable',
+        offline
+          ? "This device is offline and this browser has not reached the local chain before: its addresses come from the app's server (/chain.json). Go online once."
+          : `The local chain's addresses (/chain.json) could not be loaded from the app's server (${e instanceof Error ? e.message : String(e)}): is \`npm start\` still running?`,
+      );
     }
     if (!res.ok || !(res.headers.get('content-type') ?? '').includes('json')) {
       throw new TributaryError(
