@@ -146,4 +146,49 @@ describe('a local key claims its earnings to a wallet', () => {
     await eventually(async () => expect(await page.getByTestId('claimable').textContent()).toMatch(/claimable now 0 tOPEN|Nothing/));
     await eventually(async () => expect(await page.getByTestId('earnings-pooled').textContent()).toBe('0 tOPEN'));
   });
+
+  it('a local key that holds gas sends its own claim to an address typed in; the wallet is not asked at all', async () => {
+    const { page } = profile;
+    // New pooled earnings for the key: the wallet pays its Datanet again, the root is posted.
+    await switchIdentity(page, TEST_WALLET_NAME);
+    const value = await page.locator('#pay-datanet option', { hasText: DATANET }).first().getAttribute('value');
+    await page.locator('#pay-datanet').selectOption(value!);
+    await page.getByLabel('Amount (tOPEN)').fill('4');
+    await page.getByRole('button', { name: 'Add fee' }).click();
+    await page.getByText(/Pending fee of 4 tOPEN/).waitFor();
+    const fee = (await readLedger(page)).entries.filter((e) => e.status === 'pending');
+    expect(fee.length).toBe(1);
+    const owed2 = summarizeEarnings(fee, localKey).unsettled;
+    await page.getByLabel('Payout').selectOption('pooled');
+    await page.getByRole('button', { name: /^Settle 1 fee/ }).click();
+    await page.getByTestId('settle-result').waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Post epoch root' }).click();
+    await page.getByTestId('root-result').filter({ hasText: /Posted the earnings root/ }).waitFor({ timeout: 30_000 });
+
+    // Someone sends the local key gas money.
+    await fetch(chain.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_setBalance', params: [localKey, toHex(parseEther('0.05'))] }),
+    });
+    await switchIdentity(page, 'Me');
+    await eventually(async () => expect(await page.getByTestId('claimable').textContent()).toContain(`claimable now ${readableAmount(owed2, 18)} tOPEN`));
+    await page.getByRole('button', { name: 'Claim to wallet…' }).click();
+    const form = page.getByRole('form', { name: 'Claim to wallet' });
+    const keySends = form.getByRole('radio', { name: /The local key itself/ });
+    await eventually(async () => expect(await keySends.isDisabled()).toBe(false));
+    const elsewhere = privateKeyToAccount(generatePrivateKey()).address;
+    await form.getByLabel('Pay to (recipient address)').fill(elsewhere);
+    await keySends.check();
+    const requests0 = wallet.requests.length;
+    const [gas0, claimed0] = await Promise.all([pc.getBalance({ address: localKey }), claimed(localKey)]);
+    await form.getByRole('button', { name: 'Sign and claim to this address' }).click();
+    await page.getByTestId('claim-result').filter({ hasText: /^Claimed/ }).waitFor({ timeout: 60_000 });
+    expect(await balance(elsewhere)).toBe(owed2);
+    expect((await claimed(localKey)) - claimed0).toBe(owed2);
+    expect(await pc.getBalance({ address: localKey })).toBeLessThan(gas0); // the key paid the gas
+    expect(wallet.requests.slice(requests0).filter((m) => m === 'eth_sendTransaction' || m === 'eth_signTypedData_v4')).toEqual([]);
+    const { claims } = await readLedger(page);
+    expect(claims.filter((c) => c.recipient === elsewhere).map((c) => [c.amount, c.status])).toEqual([[owed2, 'confirmed']]);
+  });
 });
