@@ -34,7 +34,7 @@ import type { TributaryDB } from '../store/db.ts';
 import { adaptersTable } from '../store/adapters.ts';
 import { setPrice } from '../store/prices.ts';
 import { setSetting } from '../store/settings.ts';
-import { saveKnownBalances, saveKnownChain, type KnownBalances, type KnownChain } from '../store/knownChain.ts';
+import { saveKnownBalances, saveKnownChain, saveKnownToken, type KnownBalances, type KnownChain, type KnownToken } from '../store/knownChain.ts';
 import {
   addClaim,
   addLedgerEntry,
@@ -383,6 +383,13 @@ export class LedgerService implements LedgerApi {
 
   async rememberBalances(chainId: number, account: Address, balances: KnownBalances): Promise<void> {
     await saveKnownBalances(this.#db, chainId, canonicalAddress(account), balances);
+  }
+
+  async rememberToken(chainId: number, token: Address, info: KnownToken): Promise<void> {
+    if (typeof info?.symbol !== 'string' || !Number.isInteger(info.decimals) || info.decimals < 0 || info.decimals > 255) {
+      throw new TributaryError('chain/config', `A token needs a symbol and 0…255 decimals (got ${String(info?.symbol)}, ${String(info?.decimals)}).`);
+    }
+    await saveKnownToken(this.#db, chainId, canonicalAddress(token), info);
   }
 
   async claimSent(id: string, txHash: Hex): Promise<void> {

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { TributaryDB } from './db.ts';
-import { readKnownBalances, readKnownChain, saveKnownBalances, saveKnownChain } from './knownChain.ts';
+import { readKnownBalances, readKnownChain, readKnownToken, saveKnownBalances, saveKnownChain, saveKnownToken } from './knownChain.ts';
 
 describe('what is known of the chain offline', () => {
   it('keeps the last chain config per setting and the last balances per chain and account (bigints exact)', async () => {
@@ -25,6 +25,9 @@ describe('what is known of the chain offline', () => {
     // the same account whatever its case; another chain knows nothing
     expect(await readKnownBalances(db, 31337, account.toLowerCase() as `0x${string}`)).toEqual(balances);
     expect(await readKnownBalances(db, 1, account)).toBeUndefined();
+    await saveKnownToken(db, 161201, config.token, { symbol: 'OPEN', decimals: 18 });
+    expect(await readKnownToken(db, 161201, config.token)).toEqual({ symbol: 'OPEN', decimals: 18 });
+    expect(await readKnownToken(db, 31337, config.token)).toBeUndefined();
     db.close();
   });
 });

@@ -36,6 +36,13 @@ export interface KnownBalances {
   at: number;
 }
 
+/** A token's symbol and decimals as last read (amounts are shown with them while the chain is unreachable). */
+export interface KnownToken {
+  symbol: string;
+  decimals: number;
+}
+
+const tokenKey = (chainId: number, token: Address) => `knownToken:${chainId}:${token.toLowerCase()}`;
 const chainKey = (settingKind: string) => `knownChain:${settingKind}`;
 const balancesKey = (chainId: number, account: Address) => `knownBalances:${chainId}:${account.toLowerCase()}`;
 
@@ -55,4 +62,12 @@ export function readKnownBalances(db: TributaryDB, chainId: number, account: Add
 
 export function saveKnownBalances(db: TributaryDB, chainId: number, account: Address, balances: KnownBalances): Promise<void> {
   return setSetting(db, balancesKey(chainId, account), balances);
+}
+
+export function readKnownToken(db: TributaryDB, chainId: number, token: Address): Promise<KnownToken | undefined> {
+  return getSetting<KnownToken>(db, tokenKey(chainId, token));
+}
+
+export function saveKnownToken(db: TributaryDB, chainId: number, token: Address, info: KnownToken): Promise<void> {
+  return setSetting(db, tokenKey(chainId, token), { symbol: info.symbol, decimals: info.decimals });
 }

@@ -8,7 +8,7 @@ import type { LedgerEntry, PayoutMode, SettlementRecord } from '../core/ledger.t
 import type { AnswerFeeSplit } from '../core/answerFee.ts';
 import type { AttributionRecord } from '../core/attribution/types.ts';
 import type { StoredAttributionRecord } from '../store/db.ts';
-import type { KnownBalances, KnownChain } from '../store/knownChain.ts';
+import type { KnownBalances, KnownChain, KnownToken } from '../store/knownChain.ts';
 import type { Address, Hex } from '../core/types.ts';
 
 /** The chain a ledger operation is about (`ChainConfig` of src/chain satisfies it). */
@@ -152,4 +152,6 @@ export interface LedgerApi {
   rememberChain(settingKind: ChainSettings['kind'], known: KnownChain): Promise<void>;
   /** Remembers the balances just read for `account` (shown, with their time, while the chain is unreachable). */
   rememberBalances(chainId: number, account: Address, balances: KnownBalances): Promise<void>;
+  /** Remembers a token's symbol and decimals (amounts keep their unit while the chain is unreachable). */
+  rememberToken(chainId: number, token: Address, info: KnownToken): Promise<void>;
 }

@@ -10,7 +10,7 @@ import { toWalletError } from '../../chain/wallet/walletErrors.ts';
 import { readableAmount } from '../../core/readableAmount.ts';
 import type { Address } from '../../core/types.ts';
 import { getDb } from '../../store/db.ts';
-import { readKnownBalances, type KnownBalances } from '../../store/knownChain.ts';
+import { readKnownBalances, readKnownToken, type KnownBalances } from '../../store/knownChain.ts';
 import { getLedgerApi } from '../../client/ledgerClient.ts';
 import { listLedgerEntries } from '../../store/ledger.ts';
 import { chainConfig, isUnreachableError, noteChainReached, noteChainUnreachable } from './ledgerChain.ts';
@@ -52,7 +52,22 @@ const FALLBACK_TOKEN = { symbol: 'tOPEN', decimals: 18 };
 export function createTokenInfo(): Accessor<Pick<TokenInfo, 'symbol' | 'decimals'>> {
   const [info] = createResource(
     () => chainConfig(),
-    (c) => readTokenInfo(publicClientFor(c), c.token).catch(() => ({ ...FALLBACK_TOKEN, address: c.token })),
+    async (c) => {
+      try {
+        // readTokenInfo falls back to tOPEN/18 per field when the token does not say; a network failure throws
+        const pc = publicClientFor(c);
+        await pc.getChainId();
+        const info = await readTokenInfo(pc, c.token);
+        void getLedgerApi()
+          .rememberToken(c.chainId, c.token, { symbol: info.symbol, decimals: info.decimals })
+          .catch(() => undefined);
+        return info;
+      } catch {
+        // unreachable: the symbol and decimals last read, so amounts keep their unit
+        const known = await readKnownToken(getDb(), c.chainId, c.token).catch(() => undefined);
+        return { ...(known ?? FALLBACK_TOKEN), address: c.token };
+      }
+    },
   );
   return () => info() ?? FALLBACK_TOKEN;
 }
