@@ -3,15 +3,16 @@
 // redirected to another recipient, used for another amount, deadline, chain or contract, nor made
 // malleable; the Solidity probe (contracts/test/ClaimForProbe.sol) checks the digest and the same-
 // transaction replay from Solidity.
-import { decodeErrorResult, getAddress, keccak256, parseEventLogs, toHex, type Hex } from 'viem';
+import { decodeErrorResult, encodeFunctionData, getAddress, keccak256, parseEventLogs, toHex, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Address } from '../core/types.ts';
 import { authorizedPayout, CLAIM_AUTHORIZATION_TYPE, claimAuthorizationDigest, claimAuthorizationTypedData, claimForArgs, recoverClaimAuthorizer, verifyClaimAuthorization, type ClaimAuthorization } from './claimAuthorization.ts';
-import { planClaim } from './epochs.ts';
+import { buildEpochTree, planClaim } from './epochs.ts';
 import { TRIBUTARY_ERRORS_ABI } from './errors.ts';
 import { claimForProbeAbi, claimForProbeBytecode } from './generated/ClaimForProbe.ts';
-import { settlementAbi } from './generated/Settlement.ts';
+import { reentrantTokenAbi, reentrantTokenBytecode } from './generated/ReentrantToken.ts';
+import { settlementAbi, settlementBytecode } from './generated/Settlement.ts';
 import { testTokenAbi } from './generated/TestToken.ts';
 import { startLocalStack, type DevWallet, type LocalStack } from '../node/chain/localStack.ts';
 import { settlementDomain, toContractPayment, type PaymentInput, type SettlementDomain } from './payment.ts';
@@ -212,5 +213,52 @@ describe('from Solidity (contracts/test/ClaimForProbe.sol)', () => {
     await mined(stack.publicClient, await relayer.writeContract({ address: probe, abi: claimForProbeAbi, functionName: 'claimTwice', args: [settlement, c] }));
     expect(await balanceOf(wallet)).toBe(808n);
     expect(await claimedOf(key.address)).toBe(808n);
+  });
+});
+
+describe('a token that re-enters', () => {
+  it('re-entering claimFor (or claim) during a claimFor payout reverts (ReentrancyGuard)', async () => {
+    const deployed = async (hash: Hex) => getAddress((await mined(stack.publicClient, hash)).contractAddress!);
+    const evil = await deployed(await admin.deployContract({ abi: reentrantTokenAbi, bytecode: reentrantTokenBytecode }));
+    const at = await deployed(
+      await admin.deployContract({ abi: settlementAbi, bytecode: settlementBytecode, args: [evil, admin.account.address, admin.account.address, admin.account.address] }),
+    );
+    const evilDomain = settlementDomain(stack.deployment.chainId, at);
+    const [a, b] = [privateKeyToAccount(generatePrivateKey()), privateKeyToAccount(generatePrivateKey())];
+    await mined(stack.publicClient, await admin.writeContract({ address: evil, abi: reentrantTokenAbi, functionName: 'mint', args: [payer.account.address, 10n ** 24n] }));
+    await mined(stack.publicClient, await payer.writeContract({ address: evil, abi: reentrantTokenAbi, functionName: 'approve', args: [at, 10n ** 30n] }));
+    const p: PaymentInput = {
+      payer: payer.account.address,
+      nonce: freshBytes32(),
+      total: 100n,
+      deadline: (await now()) + 3600n,
+      payoutMode: 1,
+      feesRoot: freshBytes32(),
+      feeCount: 1,
+      splits: [
+        { recipient: a.address, role: 0, amount: 60n },
+        { recipient: b.address, role: 0, amount: 40n },
+      ],
+    };
+    await mined(stack.publicClient, await payer.writeContract({ address: at, abi: settlementAbi, functionName: 'settleBatch', args: [[toContractPayment(p)], [await signPayment(payer, p, evilDomain)]] }));
+    const tree = buildEpochTree(new Map([[a.address, 60n], [b.address, 40n]]));
+    const epoch = (await stack.publicClient.getBlockNumber()) - 1n;
+    await mined(stack.publicClient, await admin.writeContract({ address: at, abi: settlementAbi, functionName: 'postEpochRoot', args: [epoch, tree.root, tree.total] }));
+    const signedBy = async (key: typeof a, amount: bigint) => {
+      const auth: ClaimAuthorization = { account: key.address, recipient: freshAddress(), cumulativeAmount: amount, claimedBefore: 0n, deadline: (await now()) + 600n };
+      return claimForArgs(auth, tree.proofFor(key.address).proof, await key.signTypedData(claimAuthorizationTypedData(auth, evilDomain)));
+    };
+    const outer = await signedBy(a, 60n);
+    for (const inner of [
+      encodeFunctionData({ abi: settlementAbi, functionName: 'claimFor', args: await signedBy(b, 40n) }),
+      encodeFunctionData({ abi: settlementAbi, functionName: 'claim', args: [b.address, 40n, tree.proofFor(b.address).proof] }),
+    ]) {
+      await mined(stack.publicClient, await admin.writeContract({ address: evil, abi: reentrantTokenAbi, functionName: 'arm', args: [at, inner] }));
+      await expectRevert(() => stack.publicClient.simulateContract({ address: at, abi: settlementAbi, functionName: 'claimFor', args: outer, account: relayer.account }), 'ReentrancyGuardReentrantCall');
+    }
+    // disarmed, the same authorisation pays
+    await mined(stack.publicClient, await admin.writeContract({ address: evil, abi: reentrantTokenAbi, functionName: 'disarm' }));
+    await mined(stack.publicClient, await relayer.writeContract({ address: at, abi: settlementAbi, functionName: 'claimFor', args: outer }));
+    expect(await stack.publicClient.readContract({ address: evil, abi: reentrantTokenAbi, functionName: 'balanceOf', args: [outer[1]] })).toBe(60n);
   });
 });
