@@ -33,9 +33,11 @@ function precompress(): Plugin {
       sequential: true,
       order: 'post',
       async handler() {
+        const started = performance.now();
         const files = await precompressDir(outDir);
         const compressed = files.filter((f) => f.br !== undefined || f.gzip !== undefined);
-        this.info(`precompressed ${compressed.length} of ${files.length} compressible files (.br and .gz beside each)`);
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        this.info(`precompressed ${compressed.length} of ${files.length} compressible files in ${seconds} s (.br and .gz beside each)`);
       },
     },
   };

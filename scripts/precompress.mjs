@@ -24,8 +24,9 @@ export function isCompressible(path) {
 }
 
 /**
- * The brotli and gzip encodings of `body`. Brotli at its best quality (11) up to 4 MB, 9 above (quality 11 on the
- * 6 MB WebLLM chunk takes a long time for a chunk few people load); gzip at level 9.
+ * The brotli and gzip encodings of `body`. Brotli at its best quality (11) up to 1 MB, 9 above (quality 11 runs at
+ * about 1 MB/s: on pdf.js or the 6 MB WebLLM chunk, both optional, it would add many seconds to every build for a few
+ * per cent); gzip at level 9.
  * @param {Buffer} body
  * @param {string} path the file's name (text or binary mode for brotli)
  * @returns {Promise<{ br: Buffer; gzip: Buffer }>}
@@ -36,7 +37,7 @@ export async function compressBody(body, path) {
     brotli(body, {
       params: {
         [constants.BROTLI_PARAM_MODE]: text ? constants.BROTLI_MODE_TEXT : constants.BROTLI_MODE_GENERIC,
-        [constants.BROTLI_PARAM_QUALITY]: body.length > 4 * 1024 * 1024 ? 9 : constants.BROTLI_MAX_QUALITY,
+        [constants.BROTLI_PARAM_QUALITY]: body.length > 1024 * 1024 ? 9 : constants.BROTLI_MAX_QUALITY,
         [constants.BROTLI_PARAM_SIZE_HINT]: body.length,
       },
     }),
