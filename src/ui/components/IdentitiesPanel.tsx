@@ -34,8 +34,9 @@ export function IdentitiesPanel() {
   return (
     <div>
       <p class="hint">
-        A local key is a signing key kept in this browser's storage. It signs your contributions and votes. Wallet identities
-        arrive with settlement.
+        A local key is a signing key kept in this browser's storage. It signs your contributions and votes. A connected wallet
+        (<a href="#wallet-title">Wallet and chain</a>, or Connect wallet in the header) can be the active identity too: it then
+        signs in the wallet.
       </p>
       <ul class="identity-list">
         <For each={identities()} fallback={<li class="muted">Loading identities…</li>}>
