@@ -32,7 +32,10 @@ export function DatanetsPage() {
             when={list().length > 0}
             fallback={<p class="empty">No Datanets yet. Create one below, or import a pack.</p>}
           >
-            <div class="card-grid" aria-label="Datanets" role="list">
+            <h2 class="visually-hidden" id="datanet-list-title">
+              All Datanets
+            </h2>
+            <div class="card-grid" aria-labelledby="datanet-list-title" role="list">
               <For each={list()}>
                 {(dn) => (
                   <div role="listitem">
