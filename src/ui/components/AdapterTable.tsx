@@ -2,6 +2,7 @@ import { For, Show } from 'solid-js';
 import { RESIDENCY_TEXT, adapterResidency, type PoolLists } from '../../core/adapterResidency.ts';
 import type { AdapterSummary } from '../../workerApi/engineApi.ts';
 import { formatBytes, shortAddress } from '../lib/format.ts';
+import { keyboardScrollable } from '../lib/keyboardScrollable.ts';
 
 const TARGET_ORDER = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'];
 const ORIGIN: Record<AdapterSummary['origin'], string> = { demo: 'Demo (random)', files: 'Imported file', url: 'Imported URL', merge: 'Merged', training: 'Trained in ModelFactory' };
@@ -26,7 +27,7 @@ export function AdapterTable(props: {
   busy: boolean;
 }) {
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" ref={keyboardScrollable} role="region" aria-label="Installed adapters">
       <table class="table adapter-table">
         <caption class="visually-hidden">Installed adapters</caption>
         <thead>

@@ -10,6 +10,7 @@ import { formatBytes, formatDate, plural } from '../lib/format.ts';
 import { activeAddress, displayAddress, sameAddress } from '../lib/identity.ts';
 import { castVoteAs } from '../lib/walletSigning.ts';
 import { createLiveQuery } from '../lib/liveQuery.ts';
+import { keyboardScrollable } from '../lib/keyboardScrollable.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { PassageList } from './PassageList.tsx';
 import { VotesTable } from './VotesTable.tsx';
@@ -110,7 +111,7 @@ export function PendingContributionCard(props: Props) {
         {showPassages() ? 'Hide passages' : `Show passages (${props.contribution.chunkCount})`}
       </button>
       <Show when={showPassages()}>
-        <div id={`pc-passages-${idPart()}`} class="passages-box">
+        <div id={`pc-passages-${idPart()}`} class="passages-box" ref={keyboardScrollable} role="region" aria-label={`Passages of ${props.contribution.title}`}>
           <PassageList contributionId={props.contribution.id} />
         </div>
       </Show>

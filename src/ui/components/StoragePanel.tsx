@@ -4,6 +4,7 @@ import { storageSummary } from '../../store/storageSummary.ts';
 import { formatBytes } from '../lib/format.ts';
 import { createLiveQuery } from '../lib/liveQuery.ts';
 import { tableLabel } from '../lib/tableLabel.ts';
+import { keyboardScrollable } from '../lib/keyboardScrollable.ts';
 
 /** Settings: how much the browser lets the app store, persistence, and record counts. */
 export function StoragePanel() {
@@ -77,7 +78,7 @@ export function StoragePanel() {
       <h3 class="h4">Records</h3>
       <Show when={counts()} fallback={<p class="muted">Counting…</p>}>
         {(c) => (
-          <div class="table-wrap">
+          <div class="table-wrap" ref={keyboardScrollable} role="region" aria-label="Records per table">
             <table class="table table-compact counts-table">
               <caption class="visually-hidden">Records per table</caption>
               <thead>
