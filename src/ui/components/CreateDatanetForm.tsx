@@ -210,7 +210,7 @@ export function CreateDatanetForm() {
             Data type
           </span>
           <p class="fixed-value" aria-labelledby="dn-datatype-label">
-            Text <span class="muted">(the only type for now)</span>
+            Text <span class="muted">(every Datanet holds text; files are read as text)</span>
           </p>
         </div>
         <Field id="dn-licence" label="Licence" error={licence() === CUSTOM_LICENCE ? undefined : fieldError('licence')}>
