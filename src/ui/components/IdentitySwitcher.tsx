@@ -37,7 +37,7 @@ export function IdentitySwitcher() {
   };
 
   return (
-    <div class="identity-switcher" ref={pop.root} onKeyDown={pop.onKeyDown}>
+    <div class="identity-switcher" ref={pop.root}>
       <label class="visually-hidden" for="identity-select">
         Identity
       </label>

@@ -43,7 +43,7 @@ export function WalletButton() {
   };
 
   return (
-    <div class="wallet-button" ref={pop.root} onKeyDown={pop.onKeyDown}>
+    <div class="wallet-button" ref={pop.root}>
       <Show
         when={walletSession()}
         fallback={

@@ -1,10 +1,10 @@
 /**
  * A header popover (wallet, new identity) that behaves as keyboard users expect: opening moves focus into
- * it, Escape (anywhere inside, trigger included) closes it and puts focus back on its trigger, a click
- * outside closes it. The trigger is the root's direct child `button[aria-expanded]`.
+ * it, Escape closes it and puts focus back on its trigger, a click outside closes it. The trigger is the
+ * root's direct child `button[aria-expanded]`.
  *
  *   const pop = createPopover();
- *   <div ref={pop.root} onKeyDown={pop.onKeyDown}><button aria-expanded={pop.open()} onClick={pop.toggle}>…</button>
+ *   <div ref={pop.root}><button aria-expanded={pop.open()} onClick={pop.toggle}>…</button>
  *     <Show when={pop.open()}><div ref={pop.panel}>…</div></Show></div>
  */
 import { createSignal, onCleanup, onMount } from 'solid-js';
@@ -40,8 +40,18 @@ export function createPopover() {
     const onDoc = (e: MouseEvent) => {
       if (open() && rootEl && !rootEl.contains(e.target as Node)) setOpen(false);
     };
+    // Escape anywhere (focus inside the popover, on its trigger, or left on the page after a click) closes it.
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || !open()) return;
+      e.preventDefault();
+      close(true);
+    };
     document.addEventListener('click', onDoc);
-    onCleanup(() => document.removeEventListener('click', onDoc));
+    document.addEventListener('keydown', onKey);
+    onCleanup(() => {
+      document.removeEventListener('click', onDoc);
+      document.removeEventListener('keydown', onKey);
+    });
   });
 
   return {
@@ -54,12 +64,6 @@ export function createPopover() {
     },
     panel: (el: HTMLElement) => {
       panelEl = el;
-    },
-    onKeyDown: (e: KeyboardEvent) => {
-      if (e.key !== 'Escape' || !open()) return;
-      e.preventDefault();
-      e.stopPropagation();
-      close(true);
     },
   };
 }
