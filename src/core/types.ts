@@ -175,7 +175,7 @@ export interface DatanetVersion {
   createdAt: number;
 }
 
-/** A signing key. `local` keys live in IndexedDB; wallet identities arrive with the settlement issue. */
+/** A local signing key, kept in IndexedDB. A connected wallet is an identity too (ui/lib/identity `walletIdentity`), with no record here. */
 export interface Identity {
   address: Address;
   label: string;

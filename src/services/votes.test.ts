@@ -21,6 +21,7 @@ describe('quorum moderation', () => {
     env.clock.now += 1000;
     const first = await env.svc.castVote(c.id, cast.bob, 'approve', '');
     expect(first.outcome).toBeUndefined();
+    expect(first.pending).toMatchObject({ missing: 'quorum', votesMissing: 1, tally: { votes: 1, total: 0.5 } });
     expect(first.validation).toMatchObject({ validator: cast.bob, verdict: 'approve', weight: 0.5, role: 'validator', datanetId: dn.id });
     const { id: _id, signature, datanetId: _d, weight: _w, role: _r, ...payload } = first.validation;
     expect(await verifyValidation(payload, signature)).toBe(true);
@@ -69,9 +70,13 @@ describe('quorum moderation', () => {
     const { env, cast, dn } = await setup();
     const c = await contribute(env, dn.id, cast.alice, text(4));
     await env.svc.castVote(c.id, cast.bob, 'approve', '');
-    expect((await env.svc.castVote(c.id, cast.carol, 'reject', 'Copied from a blog')).outcome).toBeUndefined();
+    const split = await env.svc.castVote(c.id, cast.carol, 'reject', 'Copied from a blog');
+    expect(split.outcome).toBeUndefined();
+    // The weight quorum is reached (1.0): what is missing is the 2/3 majority, and the result says so.
+    expect(split.pending).toMatchObject({ missing: 'majority', tally: { votes: 2, total: 1, approve: 0.5, reject: 0.5 } });
     const last = await env.svc.castVote(c.id, cast.dave, 'approve', '');
     expect(last.outcome).toBe('accepted');
+    expect(last.pending).toBeUndefined();
     expect(await getReputation(env.db, cast.carol)).toMatchObject({ validatorAgreed: 0, validatorDisagreed: 1 });
     expect(await getReputation(env.db, cast.bob)).toMatchObject({ validatorAgreed: 1 });
     expect(await getReputation(env.db, cast.dave)).toMatchObject({ validatorAgreed: 1 });

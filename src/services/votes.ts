@@ -6,7 +6,7 @@
 import type { VoteResult } from '../workerApi/dataApi.ts';
 import { TributaryError } from '../core/errors.ts';
 import { versionMerkleRoot } from '../core/merkle.ts';
-import { decide } from '../core/quorum.ts';
+import { quorumStatus } from '../core/quorum.ts';
 import { applyOutcome, validatorWeight } from '../core/reputation.ts';
 import { hashValidation, signValidation, verifyValidation } from '../core/signing.ts';
 import type { Address, Contribution, DatanetVersion, Hex, Validation, ValidationPayload, Verdict } from '../core/types.ts';
@@ -136,8 +136,9 @@ async function storeVote(ctx: ServiceContext, payload: ValidationPayload, role: 
 
         const votes = await db.validations.where('contributionId').equals(current.id).toArray();
         const dn = await requireDatanet(ctx, current.datanetId);
-        const outcome = decide(votes, dn.moderation);
-        if (!outcome) return { validation };
+        const status = quorumStatus(votes, dn.moderation);
+        if (status.state === 'pending') return { validation, pending: status };
+        const outcome = status.outcome;
 
         const now = ctx.deps.now();
         const reputations = await getReputations(db, [current.contributor, ...votes.map((v) => v.validator)]);

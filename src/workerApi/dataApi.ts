@@ -19,6 +19,7 @@ import type {
   Verdict,
 } from '../core/types.ts';
 import type { ErrorCode } from '../core/errors.ts';
+import type { QuorumPending } from '../core/quorum.ts';
 import type { VersionTypedData } from '../core/signing.ts';
 
 /** One thing a contributor hands in: a file's bytes or pasted text. */
@@ -104,6 +105,8 @@ export interface VoteResult {
   outcome?: 'accepted' | 'rejected';
   /** Set when the acceptance produced a new Datanet version. */
   version?: DatanetVersion;
+  /** Set while the contribution stays pending: what is missing (quorum, majority or the owner), with the figures. */
+  pending?: QuorumPending;
 }
 
 export interface ExportedPack {

@@ -158,6 +158,10 @@ export interface PoolInfo {
   evictions: number;
   /** resident adapter ids, least recently used first */
   residentIds: string[];
+  /** adapters being loaded into a slot now */
+  loadingIds: string[];
+  /** adapters loaded once and evicted since (an adapter in none of these lists was never loaded) */
+  evictedIds: string[];
 }
 
 export interface EngineStats {

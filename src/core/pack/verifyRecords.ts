@@ -2,6 +2,7 @@
 import { hashPassageList, sha256Hex, sha256Text } from '../hash.ts';
 import { versionMerkleRoot } from '../merkle.ts';
 import { normalizeForHash } from '../normalize.ts';
+import { plural } from '../plural.ts';
 import { contributionPayloadOf, hashContribution, hashValidation, validationPayloadOf, verifyContribution, verifyDatanet, verifyValidation, verifyVersion } from '../signing.ts';
 import type { Passage, Contribution, Datanet, Hex, Validation } from '../types.ts';
 import { PACK_FILES, type PackFileEntry, type PackManifest, type PackProgressCallback, type VerifiedPack } from './types.ts';
@@ -67,7 +68,7 @@ export async function verifyRecords(
   for (const c of contributions) {
     const list = [...(chunksOf.get(c.id) ?? [])].sort((a, b) => a.index - b.index);
     if (list.length !== c.chunkCount) {
-      fail('pack/corrupt', `${describeContribution(c)} declares ${c.chunkCount} passages but the pack holds ${list.length}. ${DAMAGED}`, PACK_FILES.chunks);
+      fail('pack/corrupt', `${describeContribution(c)} declares ${plural(c.chunkCount, 'passage')} but the pack holds ${list.length}. ${DAMAGED}`, PACK_FILES.chunks);
     }
     list.forEach((ch, i) => {
       if (ch.index !== i) {

@@ -50,9 +50,19 @@ describe('AdapterPool', () => {
     pool.release([c]);
     expect(pool.residentIds()).toEqual([a, c]);
     expect(pool.isResident(b)).toBe(false);
+    // b was loaded and then evicted; the others of the five were never loaded: only b counts as evicted
+    expect(pool.evictedIds()).toEqual([b]);
+    expect(pool.loadingIds()).toEqual([]);
     expect(pool.slotOf(c)).toBe(1);
     expect(pool.stats()).toMatchObject({ capacity: 2, resident: 2, pinned: 0, hits: 2, misses: 3, evictions: 1, slotBytes: 1000, residentBytes: 2000 });
     expect(store.gets).toBe(3);
+    // loading b again takes it off the evicted list (and evicts a, the least recently used now)
+    const loading = pool.acquire([b]);
+    expect(pool.loadingIds()).toEqual([b]);
+    await loading;
+    pool.release([b]);
+    expect(pool.evictedIds()).toEqual([a]);
+    expect(pool.loadingIds()).toEqual([]);
   });
 
   it('never evicts a pinned adapter; refuses batches that need more slots than exist, leaving nothing pinned', async () => {

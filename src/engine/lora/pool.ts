@@ -175,6 +175,8 @@ export class AdapterPool {
   private readonly entries = new Map<string, Entry>();
   private readonly free: number[] = [];
   private counts = { hits: 0, misses: 0, evictions: 0, loadMs: 0 };
+  /** Adapters evicted to make room and not loaded since (so "evicted" is told apart from "never loaded"). */
+  private readonly evicted = new Set<string>();
   private readonly unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -205,6 +207,16 @@ export class AdapterPool {
   /** Resident adapter ids, least recently used first. */
   residentIds(): string[] {
     return [...this.entries.values()].filter((e) => e.loaded).map((e) => e.id);
+  }
+
+  /** Adapters being loaded into a slot now. */
+  loadingIds(): string[] {
+    return [...this.entries.values()].filter((e) => !e.loaded).map((e) => e.id);
+  }
+
+  /** Adapters this pool loaded once and evicted since (not resident now, not loading); never-loaded ones are not here. */
+  evictedIds(): string[] {
+    return [...this.evicted];
   }
 
   /**
@@ -263,6 +275,7 @@ export class AdapterPool {
   /** Drops an adapter from the pool (e.g. uninstalled). `lora/in-use` while a request has it pinned. */
   invalidate(id: string): void {
     const e = this.entries.get(id);
+    this.evicted.delete(id);
     if (!e) return;
     if (e.pins > 0) throw new TributaryError('lora/in-use', `Adapter ${id} is in use by a running request; stop it first.`);
     this.entries.delete(id);
@@ -311,6 +324,7 @@ export class AdapterPool {
       for (const e of this.entries.values()) {
         if (e.pins === 0 && e.loaded) {
           this.entries.delete(e.id);
+          this.evicted.add(e.id);
           this.counts.evictions++;
           slot = e.slot;
           break;
@@ -321,6 +335,7 @@ export class AdapterPool {
       throw new TributaryError('lora/pool-full', `All ${this.capacity} adapter slots are in use by running requests; wait for one to finish or raise the adapter memory budget.`);
     }
     this.counts.misses++;
+    this.evicted.delete(id);
     const s = slot;
     const t0 = now();
     const entry: Entry = { id, slot: s, pins: 0, loaded: false, bytes: 0, ready: Promise.resolve() };

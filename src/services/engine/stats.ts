@@ -23,6 +23,8 @@ export async function stats(ctx: EngineContext): Promise<EngineStats> {
       misses: s.misses,
       evictions: s.evictions,
       residentIds: L.pool.residentIds(),
+      loadingIds: L.pool.loadingIds(),
+      evictedIds: L.pool.evictedIds(),
     };
   }
   const sched = L?.scheduler.stats();

@@ -1,7 +1,7 @@
 import { Show, createEffect, createSignal } from 'solid-js';
 import type { EngineStats } from '../../workerApi/engineApi.ts';
 import { getEngineApi } from '../../client/engineClient.ts';
-import { formatBytes } from '../lib/format.ts';
+import { byCount, formatBytes, plural } from '../lib/format.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 
 const MB = 1024 * 1024;
@@ -44,14 +44,14 @@ export function AdapterBudgetPanel(props: { stats: EngineStats | undefined; onCh
         {(p) => (
           <>
             <p class="adapter-usage">
-              <strong>{formatBytes(p().residentBytes)}</strong> of {formatBytes(p().budgetBytes)} used: {p().resident} of {p().capacity} slots hold an adapter
+              <strong>{formatBytes(p().residentBytes)}</strong> of {formatBytes(p().budgetBytes)} used: {p().resident} of {plural(p().capacity, 'slot')} {byCount(p().resident, 'holds', 'hold')} an adapter
               ({formatBytes(p().slotBytes)} per slot, whatever the rank; the adapters' own matrices take {formatBytes(p().adapterBytes)}).
             </p>
             <div class="meter" role="meter" aria-label="Adapter memory used" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct())}>
               <span style={{ width: `${pct()}%` }} />
             </div>
             <p class="small muted">
-              {p().hits} hits · {p().misses} loads · {p().evictions} evictions (least recently used first; adapters in use by an answer are never evicted)
+              {plural(p().hits, 'hit')} · {plural(p().misses, 'load')} · {plural(p().evictions, 'eviction')} (least recently used first; adapters in use by an answer are never evicted)
             </p>
           </>
         )}

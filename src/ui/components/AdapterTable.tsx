@@ -1,6 +1,8 @@
 import { For, Show } from 'solid-js';
+import { RESIDENCY_TEXT, adapterResidency, type PoolLists } from '../../core/adapterResidency.ts';
 import type { AdapterSummary } from '../../workerApi/engineApi.ts';
 import { formatBytes, shortAddress } from '../lib/format.ts';
+import { keyboardScrollable } from '../lib/keyboardScrollable.ts';
 
 const TARGET_ORDER = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'];
 const ORIGIN: Record<AdapterSummary['origin'], string> = { demo: 'Demo (random)', files: 'Imported file', url: 'Imported URL', merge: 'Merged', training: 'Trained in ModelFactory' };
@@ -11,11 +13,12 @@ export interface MergeSelection {
 
 /**
  * Installed adapters for the loaded model: rank, alpha, target modules, size, owner, the Datanets they were trained on,
- * whether they are resident in a device slot or evicted; export, remove, and a weight to merge them.
+ * whether they are loaded in a device slot, loading, evicted or not loaded yet; export, remove, and a weight to merge them.
  */
 export function AdapterTable(props: {
   adapters: AdapterSummary[];
-  residentIds: readonly string[];
+  /** The adapter pool's lists (undefined / null: no model loaded). */
+  pool: PoolLists | null | undefined;
   datanetName: (id: string) => string | undefined;
   merge: MergeSelection;
   onMergeWeight: (id: string, weight: number | undefined) => void;
@@ -24,7 +27,7 @@ export function AdapterTable(props: {
   busy: boolean;
 }) {
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" ref={keyboardScrollable} role="region" aria-label="Installed adapters">
       <table class="table adapter-table">
         <caption class="visually-hidden">Installed adapters</caption>
         <thead>
@@ -50,7 +53,7 @@ export function AdapterTable(props: {
         <tbody>
           <For each={props.adapters}>
             {(a) => {
-              const resident = () => props.residentIds.includes(a.id);
+              const residency = () => adapterResidency(a.id, props.pool);
               const selected = () => props.merge[a.id] !== undefined;
               return (
                 <tr data-adapter-id={a.id} class="adapter-row">
@@ -108,7 +111,12 @@ export function AdapterTable(props: {
                     </Show>
                   </td>
                   <td>
-                    <span class={`badge ${resident() ? 'badge-accepted' : 'badge-neutral'} adapter-residency`}>{resident() ? 'Resident' : 'Evicted'}</span>
+                    <span
+                      class={`badge ${residency() === 'loaded' ? 'badge-accepted' : 'badge-neutral'} adapter-residency`}
+                      title={RESIDENCY_TEXT[residency()].explain}
+                    >
+                      {RESIDENCY_TEXT[residency()].label}
+                    </span>
                   </td>
                   <td>
                     <div class="adapter-actions">

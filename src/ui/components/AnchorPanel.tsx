@@ -2,7 +2,7 @@ import { Match, Show, Switch, createResource, createSignal } from 'solid-js';
 import { explorerTxUrl } from '../../chain/chains.ts';
 import type { Datanet, DatanetVersion } from '../../core/types.ts';
 import { anchorOnChain, readOnChain, registerOnChain } from '../lib/anchorActions.ts';
-import { shortAddress } from '../lib/format.ts';
+import { plural, shortAddress } from '../lib/format.ts';
 import { identitiesReady, identityLabel, sameAddress } from '../lib/identity.ts';
 import { chainConfig } from '../lib/ledgerChain.ts';
 import { switchWalletChain, walletOnChain, walletSession } from '../lib/walletState.ts';
@@ -169,7 +169,9 @@ function OwnerAnchor(props: { datanet: Datanet; versions: DatanetVersion[] }) {
             <Show when={s().latest}>
               {(latest) => (
                 <div>
-                  <dt>Anchored root (v{latest().version}, {latest().contributionCount} contributions)</dt>
+                  <dt>
+                    Anchored root (v{latest().version}, {plural(latest().contributionCount, 'contribution')})
+                  </dt>
                   <dd>
                     <div class="hash-cell">
                       <code class="mono hash" data-testid="anchored-root">
@@ -209,7 +211,7 @@ function OwnerAnchor(props: { datanet: Datanet; versions: DatanetVersion[] }) {
               {(v) => (
                 <div>
                   <p class="small">
-                    Version {v().version} here: {v().contributionIds.length} contributions, root{' '}
+                    Version {v().version} here: {plural(v().contributionIds.length, 'contribution')}, root{' '}
                     <code class="mono hash" data-testid="local-root">
                       {v().merkleRoot}
                     </code>

@@ -1,12 +1,13 @@
 import { For, Show } from 'solid-js';
 import type { Contribution } from '../../core/types.ts';
 import { ContributionRow } from './ContributionRow.tsx';
+import { keyboardScrollable } from '../lib/keyboardScrollable.ts';
 
 /** A Datanet's contributions, each expandable to its passages. */
 export function ContributionsTable(props: { contributions: Contribution[] }) {
   return (
     <Show when={props.contributions.length > 0} fallback={<p class="empty">No contributions yet.</p>}>
-      <div class="table-wrap">
+      <div class="table-wrap" ref={keyboardScrollable} role="region" aria-label="Contributions">
         <table class="table contributions-table">
           <caption class="visually-hidden">Contributions</caption>
           <thead>

@@ -10,6 +10,7 @@ import { createDatanetAs } from '../lib/walletSigning.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { Field, describedBy } from './Field.tsx';
 import { MarkdownView } from './MarkdownView.tsx';
+import { keyboardScrollable } from '../lib/keyboardScrollable.ts';
 
 type FieldKey = 'name' | 'summary' | 'descriptionMd' | 'tags' | 'licence' | 'owner' | 'reward' | 'moderation' | 'chunkSize' | 'chunkOverlap';
 
@@ -185,7 +186,7 @@ export function CreateDatanetForm() {
             onInput={(e) => setDescription(e.currentTarget.value)}
           />
         </Field>
-        <section class="markdown-preview" aria-label="Description preview">
+        <section class="markdown-preview" ref={keyboardScrollable} aria-label="Description preview">
           <p class="preview-label">Preview</p>
           <Show when={description().trim()} fallback={<p class="muted">The rendered description appears here as you type.</p>}>
             <MarkdownView markdown={description()} />
@@ -209,7 +210,7 @@ export function CreateDatanetForm() {
             Data type
           </span>
           <p class="fixed-value" aria-labelledby="dn-datatype-label">
-            Text <span class="muted">(the only type for now)</span>
+            Text <span class="muted">(every Datanet holds text; files are read as text)</span>
           </p>
         </div>
         <Field id="dn-licence" label="Licence" error={licence() === CUSTOM_LICENCE ? undefined : fieldError('licence')}>

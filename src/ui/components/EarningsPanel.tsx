@@ -13,6 +13,7 @@ import { createLiveQuery } from '../lib/liveQuery.ts';
 import { walletSession } from '../lib/walletState.ts';
 import { EarningsChart } from './EarningsChart.tsx';
 import { TokenAmount } from './TokenAmount.tsx';
+import { keyboardScrollable } from '../lib/keyboardScrollable.ts';
 
 /**
  * Earnings owed to me — the active identity (a local key, or the wallet's account when that is the one
@@ -82,7 +83,7 @@ export function EarningsPanel(props: { entries: LedgerEntry[]; token: { symbol: 
               <EarningsChart points={points()} token={t()} />
               <Show when={s().byDatanet.length > 0}>
                 <h3>Per Datanet</h3>
-                <div class="table-wrap">
+                <div class="table-wrap" ref={keyboardScrollable} role="region" aria-label="Earnings per Datanet">
                   <table class="table table-compact" aria-label="Earnings per Datanet">
                     <thead>
                       <tr>
@@ -107,7 +108,7 @@ export function EarningsPanel(props: { entries: LedgerEntry[]; token: { symbol: 
               </Show>
               <Show when={s().byContribution.length > 0}>
                 <h3>Per contribution</h3>
-                <div class="table-wrap">
+                <div class="table-wrap" ref={keyboardScrollable} role="region" aria-label="Earnings per contribution">
                   <table class="table table-compact" aria-label="Earnings per contribution">
                     <thead>
                       <tr>

@@ -1,6 +1,7 @@
 import { For, Show, createSignal } from 'solid-js';
 import { activeAddress, createIdentity, identities, sameAddress, setActiveAddress } from '../lib/identity.ts';
 import { formatDateTime } from '../lib/format.ts';
+import { jumpTo } from '../lib/jumpTo.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 
 /** Settings: the local identities, which one is active, and creating another. */
@@ -34,8 +35,9 @@ export function IdentitiesPanel() {
   return (
     <div>
       <p class="hint">
-        A local key is a signing key kept in this browser's storage. It signs your contributions and votes. Wallet identities
-        arrive with settlement.
+        A local key is a signing key kept in this browser's storage. It signs your contributions and votes. A connected wallet
+        (<a href="#wallet-title" onClick={(e) => jumpTo(e, 'wallet-title')}>Wallet and chain</a>, or Connect wallet in the header) can be the active identity too: it then
+        signs in the wallet.
       </p>
       <ul class="identity-list">
         <For each={identities()} fallback={<li class="muted">Loading identities…</li>}>

@@ -1,20 +1,19 @@
 import { For, Show, createSignal } from 'solid-js';
 import type { Address } from '../../core/types.ts';
 import { activeAddress, createIdentity, describeIdentity, identities, sameAddress, setActiveAddress, walletIdentity } from '../lib/identity.ts';
+import { createPopover } from '../lib/popover.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 
 /** Header control: pick the active local identity, or make a new one. */
 export function IdentitySwitcher() {
-  const [creating, setCreating] = createSignal(false);
+  const pop = createPopover();
   const [label, setLabel] = createSignal('');
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<unknown>();
-  let input: HTMLInputElement | undefined;
 
   const open = () => {
-    setCreating(true);
     setError(undefined);
-    queueMicrotask(() => input?.focus());
+    pop.toggle();
   };
 
   const submit = async (e: SubmitEvent) => {
@@ -29,7 +28,7 @@ export function IdentitySwitcher() {
     try {
       await createIdentity(name);
       setLabel('');
-      setCreating(false);
+      pop.close(true);
     } catch (err) {
       setError(err);
     } finally {
@@ -38,7 +37,7 @@ export function IdentitySwitcher() {
   };
 
   return (
-    <div class="identity-switcher">
+    <div class="identity-switcher" ref={pop.root}>
       <label class="visually-hidden" for="identity-select">
         Identity
       </label>
@@ -66,21 +65,19 @@ export function IdentitySwitcher() {
           )}
         </For>
       </select>
-      <button type="button" class="btn btn-ghost btn-small" onClick={open} aria-expanded={creating()}>
+      <button type="button" class="btn btn-ghost btn-small" onClick={open} aria-expanded={pop.open()}>
         New identity
       </button>
-      <Show when={creating()}>
-        <form class="popover identity-form" onSubmit={(e) => void submit(e)}>
+      <Show when={pop.open()}>
+        <form class="popover identity-form" onSubmit={(e) => void submit(e)} ref={pop.panel} aria-label="New identity">
           <label for="new-identity-label">Label for the new identity</label>
           <input
             id="new-identity-label"
-            ref={input}
             type="text"
             autocomplete="off"
             placeholder="e.g. Alice"
             value={label()}
             onInput={(e) => setLabel(e.currentTarget.value)}
-            onKeyDown={(e) => e.key === 'Escape' && setCreating(false)}
           />
           <p class="hint">A new signing key is made and kept in this browser.</p>
           <ErrorAlert error={error()} />
@@ -88,7 +85,7 @@ export function IdentitySwitcher() {
             <button type="submit" class="btn btn-primary btn-small" disabled={busy()}>
               {busy() ? 'Creating…' : 'Create identity'}
             </button>
-            <button type="button" class="btn btn-ghost btn-small" onClick={() => setCreating(false)}>
+            <button type="button" class="btn btn-ghost btn-small" onClick={() => pop.close(true)}>
               Cancel
             </button>
           </div>

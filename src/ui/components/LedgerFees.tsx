@@ -12,6 +12,7 @@ import { CopyButton } from './CopyButton.tsx';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { LedgerStatusBadge } from './LedgerStatusBadge.tsx';
 import { TokenAmount } from './TokenAmount.tsx';
+import { keyboardScrollable } from '../lib/keyboardScrollable.ts';
 
 /**
  * Fees owed by the connected account: its receipts, and "Settle" (the ticked pending ones, one
@@ -104,7 +105,7 @@ export function LedgerFees(props: { entries: LedgerEntry[]; token: { symbol: str
       </div>
       <Show when={me()} fallback={<p class="muted">Connect a wallet to see and settle the fees you pay.</p>}>
         <Show when={mine().length > 0} fallback={<p class="empty">No fees paid by this account on this chain yet.</p>}>
-          <div class="table-wrap">
+          <div class="table-wrap" ref={keyboardScrollable} role="region" aria-label="My fees">
             <table class="table table-compact ledger-table" aria-label="My fees">
               <thead>
                 <tr>

@@ -1,4 +1,5 @@
-import { Show, createSignal } from 'solid-js';
+import { Show, createEffect, createSignal } from 'solid-js';
+import { keyboardScrollable } from '../lib/keyboardScrollable.ts';
 
 interface Props {
   markdown: string;
@@ -18,19 +19,29 @@ function loadRenderer(): void {
   });
 }
 
-/** Markdown rendered by `renderMarkdownSafe` (which sanitises: raw HTML is escaped, links are checked). */
+/**
+ * Markdown rendered by `renderMarkdownSafe` (which sanitises: raw HTML is escaped, links are checked). Code blocks
+ * too wide for the column scroll, and can be scrolled by keyboard.
+ */
 export function MarkdownView(props: Props) {
   loadRenderer();
+  let root: HTMLDivElement | undefined;
   // Until the renderer is in (a few ms), the text shows as written, never as unsanitised HTML.
   const html = () => {
     const render = loaded();
     return render ? render(props.markdown) : undefined;
   };
+  createEffect(() => {
+    if (html() === undefined) return;
+    queueMicrotask(() => {
+      for (const pre of Array.from(root?.querySelectorAll('pre') ?? [])) keyboardScrollable(pre);
+    });
+  });
   const cls = () => `markdown ${props.class ?? ''}`;
   return (
     <Show when={html()} fallback={<div class={cls()}>{props.markdown}</div>}>
       {/* eslint-disable-next-line solid/no-innerhtml -- renderMarkdownSafe returns sanitised HTML */}
-      {(h) => <div class={cls()} innerHTML={h()} />}
+      {(h) => <div ref={root} class={cls()} innerHTML={h()} />}
     </Show>
   );
 }

@@ -1,7 +1,8 @@
 import { Show, createSignal } from 'solid-js';
 import { A } from '@solidjs/router';
 import type { VoteResult } from '../../workerApi/dataApi.ts';
-import { QUORUM_RULES } from '../../core/quorum.ts';
+import { QUORUM_RULES, quorumStatus } from '../../core/quorum.ts';
+import { fractionLabel, quorumPendingReason } from '../../core/quorumPendingReason.ts';
 import type { Contribution, Datanet, Verdict } from '../../core/types.ts';
 import { listValidations } from '../../store/contributions.ts';
 import { getDb } from '../../store/db.ts';
@@ -9,7 +10,7 @@ import { formatBytes, formatDate, plural } from '../lib/format.ts';
 import { activeAddress, displayAddress, sameAddress } from '../lib/identity.ts';
 import { castVoteAs } from '../lib/walletSigning.ts';
 import { createLiveQuery } from '../lib/liveQuery.ts';
-import { fractionLabel, tallyVotes } from '../lib/tally.ts';
+import { keyboardScrollable } from '../lib/keyboardScrollable.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { PassageList } from './PassageList.tsx';
 import { VotesTable } from './VotesTable.tsx';
@@ -36,7 +37,14 @@ export function PendingContributionCard(props: Props) {
   let reasonInput: HTMLInputElement | undefined;
 
   const ownerModerated = () => props.datanet?.moderation === 'owner';
-  const tally = () => tallyVotes(votes() ?? []);
+  /** Where the contribution stands (the same rule the worker applies), with what is missing. */
+  const status = () => quorumStatus(votes() ?? [], props.datanet?.moderation ?? 'quorum');
+  const tally = () => status().tally;
+  /** What the quorum still misses, once someone voted (the owner's case is said by the tally line). */
+  const pendingReason = () => {
+    const s = status();
+    return s.state === 'pending' && s.missing !== 'owner' && s.tally.votes > 0 ? quorumPendingReason(s) : undefined;
+  };
 
   /** Why the active identity cannot vote here, or undefined when it can. */
   const blocked = (): string | undefined => {
@@ -103,7 +111,7 @@ export function PendingContributionCard(props: Props) {
         {showPassages() ? 'Hide passages' : `Show passages (${props.contribution.chunkCount})`}
       </button>
       <Show when={showPassages()}>
-        <div id={`pc-passages-${idPart()}`} class="passages-box">
+        <div id={`pc-passages-${idPart()}`} class="passages-box" ref={keyboardScrollable} role="region" aria-label={`Passages of ${props.contribution.title}`}>
           <PassageList contributionId={props.contribution.id} />
         </div>
       </Show>
@@ -123,6 +131,7 @@ export function PendingContributionCard(props: Props) {
             </span>
           </Show>
         </p>
+        <Show when={pendingReason()}>{(r) => <p class="hint pending-reason">{r()}</p>}</Show>
       </div>
 
       <div class="vote-form">

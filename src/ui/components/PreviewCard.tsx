@@ -2,6 +2,7 @@ import { For, Show, createSignal } from 'solid-js';
 import type { ContributionPreview } from '../../workerApi/dataApi.ts';
 import { firstLines, formatBytes, plural } from '../lib/format.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
+import { keyboardScrollable } from '../lib/keyboardScrollable.ts';
 
 const INITIAL_PASSAGES = 12;
 
@@ -36,7 +37,7 @@ export function PreviewCard(props: { preview: ContributionPreview }) {
                 <span>{p().newChunkCount} new</span>
               </p>
             </header>
-            <ol class="passages passages-preview">
+            <ol class="passages passages-preview" ref={keyboardScrollable} aria-label={`Passages of ${p().title}`}>
               <For each={shown()}>
                 {(c) => (
                   <li class="passage" classList={{ 'passage-duplicate': !!c.duplicateOf }}>

@@ -1,5 +1,5 @@
 import { QUORUM_RULES } from '../../core/quorum.ts';
-import { fractionLabel } from '../lib/tally.ts';
+import { fractionLabel } from '../../core/quorumPendingReason.ts';
 
 /** A short explanation of how contributions are decided. */
 export function QuorumRule() {

@@ -5,6 +5,7 @@ import { getDb } from '../../store/db.ts';
 import { listReputations } from '../../store/reputations.ts';
 import { identities, identityLabel, sameAddress } from '../lib/identity.ts';
 import { createLiveQuery } from '../lib/liveQuery.ts';
+import { keyboardScrollable } from '../lib/keyboardScrollable.ts';
 
 /** Reputation of every known address, local identities included (newcomers score 0.50). */
 export function ReputationTable() {
@@ -18,7 +19,7 @@ export function ReputationTable() {
   };
   return (
     <Show when={rows().length > 0} fallback={<p class="muted">No reputation recorded yet.</p>}>
-      <div class="table-wrap">
+      <div class="table-wrap" ref={keyboardScrollable} role="region" aria-label="Reputation">
         <table class="table reputation-table">
           <caption class="visually-hidden">Reputation</caption>
           <thead>

@@ -21,14 +21,14 @@ export function Shell(props: { children?: JSX.Element }) {
         crash = { worker, message: event.message };
         queueMicrotask(() => {
           if (!crash) return;
-          showToast(`The ${crash.worker} keeps crashing (${crash.message}). Reload the page.`, 'error', 0);
+          showToast(`The ${crash.worker} keeps crashing (${crash.message}). Reload the page.`, 'error', { key: crash.worker, ttlMs: 0 });
           crash = undefined;
         });
       } else if (crash) {
-        showToast(`The ${worker} crashed and was restarted (${crash.message}). You can carry on; retry what you were doing.`, 'warning');
+        showToast(`The ${worker} crashed and was restarted (${crash.message}). You can carry on; retry what you were doing.`, 'warning', { key: worker });
         crash = undefined;
       } else {
-        showToast(`The ${worker} was restarted.`, 'info');
+        showToast(`The ${worker} was restarted.`, 'info', { key: worker });
       }
     });
     onCleanup(unsubscribe);

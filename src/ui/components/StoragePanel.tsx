@@ -3,26 +3,8 @@ import { getDb } from '../../store/db.ts';
 import { storageSummary } from '../../store/storageSummary.ts';
 import { formatBytes } from '../lib/format.ts';
 import { createLiveQuery } from '../lib/liveQuery.ts';
-
-const TABLE_LABELS: Record<string, string> = {
-  datanets: 'Datanets',
-  contributions: 'Contributions',
-  chunks: 'Passages',
-  validations: 'Votes',
-  reputations: 'Reputations',
-  versions: 'Versions',
-  identities: 'Identities',
-  uploads: 'Upload records',
-  packs: 'Imported packs',
-  settings: 'Settings',
-  models: 'Models',
-  adapters: 'Adapters',
-  trainingRuns: 'Training runs',
-  inferences: 'Inferences',
-  attributionRecords: 'Attribution records',
-  ledgerEntries: 'Ledger entries',
-  settlements: 'Settlements',
-};
+import { tableLabel } from '../lib/tableLabel.ts';
+import { keyboardScrollable } from '../lib/keyboardScrollable.ts';
 
 /** Settings: how much the browser lets the app store, persistence, and record counts. */
 export function StoragePanel() {
@@ -96,7 +78,7 @@ export function StoragePanel() {
       <h3 class="h4">Records</h3>
       <Show when={counts()} fallback={<p class="muted">Counting…</p>}>
         {(c) => (
-          <div class="table-wrap">
+          <div class="table-wrap" ref={keyboardScrollable} role="region" aria-label="Records per table">
             <table class="table table-compact counts-table">
               <caption class="visually-hidden">Records per table</caption>
               <thead>
@@ -112,7 +94,15 @@ export function StoragePanel() {
                   {([table, n]) => (
                     <tr>
                       <td>
-                        {TABLE_LABELS[table] ?? table} <span class="muted small mono">{table}</span>
+                        {tableLabel(table).label}
+                        <Show when={tableLabel(table).tableName}>
+                          {(name) => (
+                            <>
+                              {' '}
+                              <span class="muted small mono">{name()}</span>
+                            </>
+                          )}
+                        </Show>
                       </td>
                       <td class="num">{n.toLocaleString('en-US')}</td>
                     </tr>

@@ -1,5 +1,6 @@
 import { For, Show } from 'solid-js';
 import type { TrainingEvaluation } from '../../workerApi/trainingApi.ts';
+import { plural } from '../lib/format.ts';
 
 interface Props {
   evaluation: TrainingEvaluation;
@@ -18,7 +19,7 @@ export function TrainingEvaluationPanel(props: Props) {
   return (
     <div class="mf-evaluation" id="mf-evaluation">
       <p>
-        Held-out perplexity ({e().heldOut.examples} examples never trained on): base model <strong id="mf-ppl-before">{ppl(e().heldOut.before.perplexity)}</strong> → with the
+        Held-out perplexity ({plural(e().heldOut.examples, 'example')} never trained on): base model <strong id="mf-ppl-before">{ppl(e().heldOut.before.perplexity)}</strong> → with the
         adapter <strong id="mf-ppl-after">{ppl(e().heldOut.after.perplexity)}</strong>
         <Show when={change() !== null}>
           {' '}

@@ -1,5 +1,6 @@
 import { Show } from 'solid-js';
 import type { LossPoint, TrainingRunSummary } from '../../store/trainingRuns.ts';
+import { plural } from '../lib/format.ts';
 import { LossCurveChart } from './LossCurveChart.tsx';
 
 export interface LiveProgress {
@@ -46,7 +47,7 @@ export function TrainingRunPanel(props: Props) {
       case 'paused':
         return `Paused at step ${props.run.checkpointStep ?? props.run.step} of ${props.run.totalSteps}`;
       case 'done':
-        return `Done: ${props.run.totalSteps} steps`;
+        return `Done: ${plural(props.run.totalSteps, 'step')}`;
       case 'cancelled':
         return 'Cancelled';
       case 'failed':

@@ -2,12 +2,13 @@ import { For, Show } from 'solid-js';
 import type { DatanetVersion } from '../../core/types.ts';
 import { formatDateTime } from '../lib/format.ts';
 import { CopyButton } from './CopyButton.tsx';
+import { keyboardScrollable } from '../lib/keyboardScrollable.ts';
 
 /** A Datanet's versions with their Merkle roots. */
 export function VersionsTable(props: { versions: DatanetVersion[] }) {
   return (
     <Show when={props.versions.length > 0} fallback={<p class="empty">No version yet: the first accepted contribution creates version 1.</p>}>
-      <div class="table-wrap">
+      <div class="table-wrap" ref={keyboardScrollable} role="region" aria-label="Versions">
         <table class="table versions-table">
           <caption class="visually-hidden">Versions</caption>
           <thead>

@@ -1,12 +1,13 @@
 import { For, Show } from 'solid-js';
 import type { Validation } from '../../core/types.ts';
 import { displayAddress } from '../lib/identity.ts';
+import { keyboardScrollable } from '../lib/keyboardScrollable.ts';
 
 /** The votes cast on a contribution so far. */
 export function VotesTable(props: { votes: Validation[] }) {
   return (
     <Show when={props.votes.length > 0} fallback={<p class="muted small">No votes yet.</p>}>
-      <div class="table-wrap">
+      <div class="table-wrap" ref={keyboardScrollable} role="region" aria-label="Votes">
         <table class="table table-compact votes-table">
           <caption class="visually-hidden">Votes</caption>
           <thead>

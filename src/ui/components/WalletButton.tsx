@@ -1,8 +1,9 @@
-import { For, Show, createSignal, onCleanup, onMount } from 'solid-js';
+import { For, Show, onMount } from 'solid-js';
 import { A } from '@solidjs/router';
 import { DEV_WALLET_LABEL } from '../../chain/wallet/discovery.ts';
 import type { LocalKeyProvider } from '../../chain/wallet/localKeyProvider.ts';
 import { shortAddress } from '../lib/format.ts';
+import { createPopover } from '../lib/popover.ts';
 import { chainConfig, chainState, initChain } from '../lib/ledgerChain.ts';
 import {
   availableWallets,
@@ -21,22 +22,16 @@ import './Ledger.css';
 
 /** Header control: "Connect wallet" (pick an EIP-6963 wallet, WalletConnect, or the dev wallet), or the connected account. */
 export function WalletButton(props: { initiallyOpen?: boolean }) {
-  const [open, setOpen] = createSignal(props.initiallyOpen === true); // only the first value counts
-  let root: HTMLDivElement | undefined;
+  const pop = createPopover({ initiallyOpen: props.initiallyOpen === true }); // only the first value counts
   onMount(() => {
     void initChain();
     initWallets();
-    const onDoc = (e: MouseEvent) => {
-      if (open() && root && !root.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener('click', onDoc);
-    onCleanup(() => document.removeEventListener('click', onDoc));
   });
 
   const connect = async (id: string) => {
     try {
       await connectWallet(id);
-      setOpen(false);
+      pop.close(true);
     } catch {
       // shown through walletError()
     }
@@ -48,34 +43,41 @@ export function WalletButton(props: { initiallyOpen?: boolean }) {
   };
 
   return (
-    <div class="wallet-button" ref={root}>
+    <div class="wallet-button" ref={pop.root}>
       <Show
         when={walletSession()}
         fallback={
-          <button type="button" class="btn btn-secondary btn-small" aria-expanded={open()} onClick={() => setOpen(!open())} disabled={walletConnecting()}>
+          <button type="button" class="btn btn-secondary btn-small" aria-haspopup="dialog" aria-expanded={pop.open()} onClick={pop.toggle} disabled={walletConnecting()}>
             {walletConnecting() ? 'Connecting…' : 'Connect wallet'}
           </button>
         }
       >
-        {(s) => (
-          <button
-            type="button"
-            class="btn btn-ghost btn-small wallet-connected"
-            classList={{ 'wallet-wrong-chain': !walletOnChain() }}
-            aria-expanded={open()}
-            aria-label={`Wallet ${s().option.name} connected as ${s().account}`}
-            onClick={() => setOpen(!open())}
-          >
-            <span class="wallet-dot" aria-hidden="true" />
-            <span class="mono">{shortAddress(s().account)}</span>
-            <Show when={!walletOnChain()}>
-              <span class="wallet-warning"> · wrong chain</span>
-            </Show>
-          </button>
-        )}
+        {(s) => {
+          // The accessible name starts with exactly what the button shows (WCAG 2.5.3, label in name), then
+          // says whose wallet it is with the full address.
+          const shown = () => `${shortAddress(s().account)}${walletOnChain() ? '' : ' · wrong chain'}`;
+          return (
+            <button
+              type="button"
+              class="btn btn-ghost btn-small wallet-connected"
+              classList={{ 'wallet-wrong-chain': !walletOnChain() }}
+              aria-haspopup="dialog"
+              aria-expanded={pop.open()}
+              aria-label={`${shown()}: wallet ${s().option.name} connected as ${s().account}`}
+              title={s().account}
+              onClick={pop.toggle}
+            >
+              <span class="wallet-dot" aria-hidden="true" />
+              <span class="mono wallet-address">{shortAddress(s().account)}</span>
+              <Show when={!walletOnChain()}>
+                <span class="wallet-warning"> · wrong chain</span>
+              </Show>
+            </button>
+          );
+        }}
       </Show>
-      <Show when={open()}>
-        <div class="popover wallet-popover" role="dialog" aria-label="Wallet">
+      <Show when={pop.open()}>
+        <div class="popover wallet-popover" role="dialog" aria-label="Wallet" ref={pop.panel}>
           <Show
             when={walletSession()}
             fallback={
@@ -148,7 +150,7 @@ export function WalletButton(props: { initiallyOpen?: boolean }) {
                 </Show>
                 <p class="hint">Contributions and votes are signed in this wallet while it is the active identity.</p>
                 <div class="row">
-                  <A href="/ledger" class="btn btn-ghost btn-small" onClick={() => setOpen(false)}>
+                  <A href="/ledger" class="btn btn-ghost btn-small" onClick={() => pop.close()}>
                     Ledger
                   </A>
                   <button
@@ -156,7 +158,7 @@ export function WalletButton(props: { initiallyOpen?: boolean }) {
                     class="btn btn-ghost btn-small"
                     onClick={() => {
                       disconnectWallet();
-                      setOpen(false);
+                      pop.close(true);
                     }}
                   >
                     Disconnect

@@ -1,5 +1,6 @@
 import { For, Show, createResource } from 'solid-js';
 import { probeWebGpu } from '../lib/webgpu.ts';
+import { keyboardScrollable } from '../lib/keyboardScrollable.ts';
 
 const orUnknown = (s: string) => s || '(not reported)';
 
@@ -62,7 +63,7 @@ export function WebGpuPanel() {
               </Show>
               <details class="limits-details">
                 <summary>Limits ({ok().limits.length})</summary>
-                <div class="table-wrap">
+                <div class="table-wrap" ref={keyboardScrollable} role="region" aria-label="WebGPU adapter limits">
                   <table class="table table-compact">
                     <caption class="visually-hidden">WebGPU adapter limits</caption>
                     <thead>

@@ -1,5 +1,7 @@
 /** Small display helpers shared by the pages. */
 
+export { byCount, plural } from '../../core/plural.ts';
+
 /** `0x12ab…cdef` */
 export function shortAddress(address: string): string {
   if (address.length <= 12) return address;
@@ -42,11 +44,6 @@ export function formatDateTime(ms: number): string {
 export function formatBps(bps: number): string {
   const pct = bps / 100;
   return `${Number.isInteger(pct) ? pct.toFixed(0) : pct.toFixed(2)} %`;
-}
-
-/** `1 passage`, `2 passages`. */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** The first `lines` non-empty lines of a passage, cut at `maxChars`, with `…` when something is left out. */

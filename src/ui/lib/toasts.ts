@@ -1,27 +1,19 @@
-import { createSignal } from 'solid-js';
+import { createNoticeList, type NoticeKind, type NoticeOptions } from './noticeList.ts';
 
-export type ToastKind = 'info' | 'success' | 'warning' | 'error';
-
-export interface Toast {
-  id: number;
-  kind: ToastKind;
-  message: string;
-}
+export type ToastKind = NoticeKind;
 
 const MAX_TOASTS = 4;
-const [toasts, setToasts] = createSignal<Toast[]>([]);
-let nextId = 1;
+const list = createNoticeList<{ message: string }>(MAX_TOASTS);
 
-/** Show a short message in the status region; it disappears after `ttlMs` (0 = until dismissed). */
-export function showToast(message: string, kind: ToastKind = 'info', ttlMs = 12_000): number {
-  const id = nextId++;
-  setToasts((list) => [...list, { id, kind, message }].slice(-MAX_TOASTS));
-  if (ttlMs > 0) setTimeout(() => dismissToast(id), ttlMs);
-  return id;
+/**
+ * Show a short message in the status region. It goes after its lifetime (default by kind: errors stay until
+ * dismissed); `key` names what it is about, so a later toast about the same thing replaces it. A number as
+ * the third argument is the lifetime in ms (0 = until dismissed).
+ */
+export function showToast(message: string, kind: ToastKind = 'info', opts: NoticeOptions | number = {}): number {
+  return list.show({ message, kind }, typeof opts === 'number' ? { ttlMs: opts } : opts);
 }
 
-export function dismissToast(id: number): void {
-  setToasts((list) => list.filter((t) => t.id !== id));
-}
-
-export { toasts };
+export const dismissToast = list.dismiss;
+export const holdToasts = list.hold;
+export const toasts = list.notices;

@@ -1,5 +1,6 @@
 import { Show, createMemo, createSignal } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
+import { A } from '@solidjs/router';
 import { zipSync } from 'fflate';
 import type { AdapterSummary } from '../../workerApi/engineApi.ts';
 import { getEngineApi } from '../../client/engineClient.ts';
@@ -59,7 +60,7 @@ export function AdaptersPage() {
     try {
       await getEngineApi().removeAdapter(a.id);
       setMerge(a.id, undefined);
-      showToast(`Removed ${a.name}.`, 'success');
+      showToast(`Removed ${a.name}.`, 'success', { key: `adapter:${a.id}` });
     } catch (err) {
       setError({ title: `${a.name} was not removed`, error: err });
     } finally {
@@ -113,7 +114,7 @@ export function AdaptersPage() {
           <Show when={fitting().length > 0} fallback={<p class="empty">No adapter for this model is installed. Import one below.</p>}>
             <AdapterTable
               adapters={fitting()}
-              residentIds={engine.stats()?.pool?.residentIds ?? []}
+              pool={engine.stats()?.pool}
               datanetName={(id) => datanetNames().get(id)}
               merge={merge}
               onMergeWeight={(id, w) => setMerge(id, w)}
@@ -151,7 +152,7 @@ export function AdaptersPage() {
             <AdapterImportForm
               disabled={!model()}
               onImported={(a) => {
-                showToast(`Imported ${a.name} (rank ${a.rank}).`, 'success');
+                showToast(`Imported ${a.name} (rank ${a.rank}).`, 'success', { key: `adapter:${a.id}` });
                 void engine.refresh();
               }}
             />
@@ -162,8 +163,8 @@ export function AdaptersPage() {
             <AdapterBudgetPanel stats={engine.stats()} onChanged={() => void engine.refresh()} />
           </section>
           <p class="hint adapters-training-note">
-            Training an adapter on a Datanet (ModelFactory) is not built yet: the adapters here are imported, merged, or the random
-            demo adapters bundled with the generated demo model.
+            Adapters come from <A href="/modelfactory">ModelFactory</A> (trained on a Datanet), from an import or a merge here, or
+            with the demo model.
           </p>
         </aside>
       </div>

@@ -10,7 +10,7 @@ import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { LimitsNote } from '../components/LimitsNote.tsx';
 import { PreviewCard } from '../components/PreviewCard.tsx';
 import { ProgressBar } from '../components/ProgressBar.tsx';
-import { formatBytes, plural } from '../lib/format.ts';
+import { byCount, formatBytes, plural } from '../lib/format.ts';
 import { activeAddress, activeIdentity, describeIdentity } from '../lib/identity.ts';
 import { createLiveQuery } from '../lib/liveQuery.ts';
 import { submitContributionsAs } from '../lib/walletSigning.ts';
@@ -274,7 +274,8 @@ export function ContributePage() {
                     <Show when={r().result.submitted.length > 0}>
                       <div class="alert alert-success" role="status">
                         <p>
-                          {plural(r().result.submitted.length, 'contribution')} signed and saved. They now wait for validators.{' '}
+                          {plural(r().result.submitted.length, 'contribution')} signed and saved.{' '}
+                          {byCount(r().result.submitted.length, 'It now waits', 'They now wait')} for validators.{' '}
                           <A href="/validate">Go to Validate</A> · <A href={`/datanets/${r().datanetId}`}>Open the Datanet</A>
                         </p>
                       </div>

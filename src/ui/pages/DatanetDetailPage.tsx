@@ -191,7 +191,10 @@ export function DatanetDetailPage() {
                       <dd>{formatBps(dn().rewardPolicy.ownerBps)}</dd>
                     </div>
                   </dl>
-                  <p class="hint">Share of each fee that reaches this Datanet. Payouts arrive with settlement.</p>
+                  <p class="hint">
+                    Share of each fee that reaches this Datanet. Fees are paid and settled on the <A href="/ledger">Ledger</A>, where
+                    contributors and the owner claim what they earned.
+                  </p>
                 </section>
 
                 <section class="card" aria-labelledby="export-title">

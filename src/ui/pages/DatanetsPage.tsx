@@ -5,6 +5,7 @@ import { CreateDatanetForm } from '../components/CreateDatanetForm.tsx';
 import { DatanetCard } from '../components/DatanetCard.tsx';
 import { ImportPackForm } from '../components/ImportPackForm.tsx';
 import { createLiveQuery } from '../lib/liveQuery.ts';
+import { jumpTo } from '../lib/jumpTo.ts';
 
 export function DatanetsPage() {
   const datanets = createLiveQuery(() => listDatanets(getDb()));
@@ -16,10 +17,10 @@ export function DatanetsPage() {
           <p class="lead">Domain collections of text. Contribute to one, validate what others add, or start your own.</p>
         </div>
         <div class="page-actions">
-          <a class="btn btn-secondary" href="#create-datanet-title">
+          <a class="btn btn-secondary" href="#create-datanet-title" onClick={(e) => jumpTo(e, 'create-datanet-title')}>
             New Datanet
           </a>
-          <a class="btn btn-ghost" href="#import-pack-title">
+          <a class="btn btn-ghost" href="#import-pack-title" onClick={(e) => jumpTo(e, 'import-pack-title')}>
             Import a pack
           </a>
         </div>
@@ -31,7 +32,10 @@ export function DatanetsPage() {
             when={list().length > 0}
             fallback={<p class="empty">No Datanets yet. Create one below, or import a pack.</p>}
           >
-            <div class="card-grid" aria-label="Datanets" role="list">
+            <h2 class="visually-hidden" id="datanet-list-title">
+              All Datanets
+            </h2>
+            <div class="card-grid" aria-labelledby="datanet-list-title" role="list">
               <For each={list()}>
                 {(dn) => (
                   <div role="listitem">

@@ -261,7 +261,7 @@ export function ModelFactoryPage() {
     try {
       const priceUnits = parseTokenAmount(savePrice(), token().decimals, 'Price per answer');
       const a = await getEngineApi().saveTrainedAdapter(r.id, { name: saveName(), owner: activeAddress() ?? null, pricePerAnswer: priceUnits });
-      showToast(`Saved the adapter "${a.name}": choose it on the Chat page.`, 'success');
+      showToast(`Saved the adapter "${a.name}": choose it on the Chat page.`, 'success', { key: `adapter:${a.id}` });
     } catch (err) {
       setRunError(err);
     } finally {

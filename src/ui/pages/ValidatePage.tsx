@@ -9,10 +9,14 @@ import { QuorumRule } from '../components/QuorumRule.tsx';
 import { ReputationTable } from '../components/ReputationTable.tsx';
 import { activeIdentity, describeIdentity } from '../lib/identity.ts';
 import { createLiveQuery } from '../lib/liveQuery.ts';
+import { createHoldTracker } from '../lib/holdTracker.ts';
+import { createNoticeList } from '../lib/noticeList.ts';
+import { quorumPendingReason } from '../../core/quorumPendingReason.ts';
+
+/** Vote results stay a minute (longer than a toast: they carry a link and often a reason to read). */
+const DECISION_LIFETIME_MS = 60_000;
 
 interface Decision {
-  id: number;
-  kind: 'accepted' | 'rejected' | 'recorded';
   text: string;
   datanetId?: string | undefined;
 }
@@ -24,27 +28,24 @@ export function ValidatePage() {
     return rows.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
   });
   const [filter, setFilter] = createSignal('');
-  const [decisions, setDecisions] = createSignal<Decision[]>([]);
-  let nextId = 1;
+  // One notice per contribution: the later result of a vote replaces the earlier one ("stays pending" -> "Accepted").
+  const decisions = createNoticeList<Decision>(5);
+  const holdDecisions = createHoldTracker(decisions.hold);
 
   const byId = createMemo(() => new Map((datanets() ?? []).map((d) => [d.id, d])));
   const shown = () => (pending() ?? []).filter((c) => !filter() || c.datanetId === filter());
 
   const onVoted = (c: Contribution, d: Datanet | undefined, r: VoteResult) => {
-    let decision: Decision;
+    const key = `vote:${c.id}`;
     if (r.outcome === 'accepted') {
-      decision = {
-        id: nextId++,
-        kind: 'accepted',
-        text: `“${c.title}”: Accepted — version ${r.version?.version ?? '?'} created${d ? ` in ${d.name}` : ''}.`,
-        datanetId: c.datanetId,
-      };
+      const text = `“${c.title}”: Accepted — version ${r.version?.version ?? '?'} created${d ? ` in ${d.name}` : ''}.`;
+      decisions.show({ kind: 'success', text, datanetId: c.datanetId }, { key, ttlMs: DECISION_LIFETIME_MS });
     } else if (r.outcome === 'rejected') {
-      decision = { id: nextId++, kind: 'rejected', text: `“${c.title}”: Rejected.`, datanetId: c.datanetId };
+      decisions.show({ kind: 'warning', text: `“${c.title}”: Rejected.`, datanetId: c.datanetId }, { key, ttlMs: DECISION_LIFETIME_MS });
     } else {
-      decision = { id: nextId++, kind: 'recorded', text: `Your vote on “${c.title}” was recorded; it stays pending until the quorum is reached.` };
+      const why = r.pending ? quorumPendingReason(r.pending) : 'It stays pending.';
+      decisions.show({ kind: 'info', text: `Your vote on “${c.title}” was recorded. ${why}` }, { key, ttlMs: DECISION_LIFETIME_MS });
     }
-    setDecisions((list) => [decision, ...list].slice(0, 5));
   };
 
   return (
@@ -79,16 +80,21 @@ export function ValidatePage() {
             </p>
           </div>
 
-          <div class="decisions" role="status" aria-live="polite">
-            <For each={decisions()}>
+          <div class="decisions" role="status" aria-live="polite" aria-label="Vote results" {...holdDecisions}>
+            <For each={[...decisions.notices()].reverse()}>
               {(d) => (
-                <p class={`alert ${d.kind === 'accepted' ? 'alert-success' : d.kind === 'rejected' ? 'alert-warning' : 'alert-info'}`}>
-                  {d.text}
-                  <Show when={d.datanetId}>
-                    {' '}
-                    <A href={`/datanets/${d.datanetId}`}>Open the Datanet</A>
-                  </Show>
-                </p>
+                <div class={`alert decision ${d.kind === 'success' ? 'alert-success' : d.kind === 'warning' ? 'alert-warning' : 'alert-info'}`}>
+                  <p class="alert-message">
+                    {d.text}
+                    <Show when={d.datanetId}>
+                      {' '}
+                      <A href={`/datanets/${d.datanetId}`}>Open the Datanet</A>
+                    </Show>
+                  </p>
+                  <button type="button" class="btn btn-ghost btn-small toast-close" aria-label="Dismiss this result" onClick={() => decisions.dismiss(d.id)}>
+                    ×
+                  </button>
+                </div>
               )}
             </For>
           </div>
