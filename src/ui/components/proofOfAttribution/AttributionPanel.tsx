@@ -1,5 +1,6 @@
 import { For, Show, createMemo } from 'solid-js';
 import type { RecordedAnswer } from '../../../workerApi/ledgerApi.ts';
+import type { MethodReport } from '../../../workerApi/attributionApi.ts';
 import { ATTRIBUTION_METHODS, type AttributionMethod, type AttributionRecord } from '../../../core/attribution/types.ts';
 import type { Hex } from '../../../core/types.ts';
 import { getDb } from '../../../store/db.ts';
@@ -39,7 +40,8 @@ function createSources(record: () => AttributionRecord) {
 /**
  * The receipt panel under a chat answer: it arrives after the stream has ended and shows what the answer's
  * attribution record says — the top contributions (bar chart), the matched spans highlighted in the answer
- * and linked to their passages, each method's scores, the unattributed share, and the fee split.
+ * and linked to their passages, each method's scores (and which methods could not run, and why), the
+ * unattributed share, and the fee split.
  */
 export function AttributionPanel(props: { requestId: string }) {
   const state = () => answerAttribution(props.requestId);
@@ -70,7 +72,7 @@ export function AttributionPanel(props: { requestId: string }) {
             {(e) => <ErrorAlert error={e().error} title="This answer could not be traced" />}
           </Show>
           <Show when={(() => { const x = s(); return x.status === 'done' ? x : undefined; })()}>
-            {(done) => <AttributionDetails record={done().record} answer={done().answer} recorded={done().recorded} ms={done().ms} token={token()} />}
+            {(done) => <AttributionDetails record={done().record} methods={done().methods} answer={done().answer} recorded={done().recorded} ms={done().ms} token={token()} />}
           </Show>
         </section>
       )}
@@ -78,8 +80,25 @@ export function AttributionPanel(props: { requestId: string }) {
   );
 }
 
+/** Which methods traced this answer, with what, and which could not and why. */
+function MethodStatusList(props: { methods: MethodReport[] }) {
+  return (
+    <ul class="attribution-method-status small" aria-label="Attribution methods">
+      <For each={props.methods}>
+        {(m) => (
+          <li data-method={m.method} data-status={m.status}>
+            <strong>{METHOD_NAMES[m.method]}</strong>: {m.status === 'used' ? 'used' : 'not available'}
+            <span class="muted"> — {m.detail}</span>
+          </li>
+        )}
+      </For>
+    </ul>
+  );
+}
+
 function AttributionDetails(props: {
   record: AttributionRecord;
+  methods: MethodReport[];
   answer: string;
   recorded: RecordedAnswer;
   ms: number;
@@ -117,6 +136,7 @@ function AttributionDetails(props: {
         <HighlightedAnswer text={props.answer} spans={spans()} />
       </Show>
       <AttributionBars bars={bars()} title="Share of this answer's credit by contribution" />
+      <MethodStatusList methods={props.methods} />
       <Show when={credits().length > 0}>
         <table class="table compact attribution-methods" aria-label="Evidence by method">
           <thead>
