@@ -9,9 +9,12 @@ import { createModel } from '../../../engine/model/llama.ts';
 import { loadTokenizer } from '../../../engine/tokenizer/tokenizer.ts';
 import { defaultQuestions } from '../../../engine/train/examples.ts';
 import { readTrainingLog, TRAINING_LOG_JSON, TRAINING_LOG_TENSORS } from '../../../engine/train/trainingLog.ts';
+import { tracInScores } from '../../../attribution/influence.ts';
+import { influenceInputOf } from '../../../attribution/influenceFromLog.ts';
 import { getAdapterRecord, listAdapters } from '../../../store/adapters.ts';
 import { TributaryDB } from '../../../store/db.ts';
-import { BASE, FOLDER, makeEngine } from '../engine.testkit.ts';
+import { BASE, FOLDER, demoFolder, makeEngine } from '../engine.testkit.ts';
+import { createTrainingLog, writeTrainingLog } from '../../../engine/train/trainingLog.ts';
 import { ALICE, REQ, makeEngine as makeTrainingEngine, seedData } from '../training/training.testkit.ts';
 
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -74,6 +77,35 @@ describe('engine evidence action: an answer’s LoRA gradient', () => {
     const r = await engine.answerGradient({ adapterId: demo!.id, prompt: 'Hi', answer: 'Hello there.' });
     expect(r).toMatchObject({ available: false, reason: expect.stringMatching(/carries no training log/) });
     expect(await engine.answerGradient({ adapterId: '0xdead', prompt: 'Hi', answer: 'Hello.' })).toMatchObject({ available: false, reason: expect.stringMatching(/not installed/) });
+  });
+
+  it('installs a bundled demo adapter with the training log its folder ships, and then takes its answers’ gradients', async () => {
+    const folder = demoFolder();
+    const manifest = JSON.parse(dec(folder.get('demo.json')!)) as { files: { path: string; size: number; sha256: string }[] };
+    const examples = [1, 2, 3].map((n) => ({ contributionId: `0x${n.toString(16).padStart(64, '0')}`, passageIndex: 0, trainedTokens: 10 }));
+    const log = createTrainingLog(examples, { seed: 9, dimPerModule: 4, numLayers: 2, targets: ['q', 'v', 'o'] });
+    log.checkpoints.push({ step: 10, lr: 1e-3, tensor: 'step10' });
+    log.gradients.push(Float32Array.from({ length: examples.length * log.projection.dim }, (_, i) => Math.sin(i)));
+    for (const [name, bytes] of Object.entries(writeTrainingLog(log))) {
+      folder.set(`adapters/alpha/${name}`, bytes);
+      manifest.files.push({ path: `adapters/alpha/${name}`, size: bytes.length, sha256: sha256Hex(bytes).slice(2) });
+    }
+    folder.set('demo.json', new TextEncoder().encode(JSON.stringify(manifest)));
+    const { engine, db } = makeEngine({ folder });
+    await engine.init({ appBaseUrl: BASE });
+    await engine.ensureModel();
+    const adapters = await listAdapters(db);
+    const alpha = (await getAdapterRecord(db, adapters.find((a) => a.name === 'Alpha')!.id))!;
+    expect(Object.keys(alpha.trainingFiles ?? {}).sort()).toEqual([TRAINING_LOG_JSON, TRAINING_LOG_TENSORS]);
+    const beta = (await getAdapterRecord(db, adapters.find((a) => a.name === 'Beta')!.id))!;
+    expect(beta.trainingFiles).toBeUndefined(); // shipped without a log: influence is simply not available
+    const g = await engine.answerGradient({ adapterId: alpha.id, prompt: 'What rises?', answer: 'The dough rises overnight.' });
+    if (!g.available) throw new Error(g.reason);
+    expect(g.gradient).toHaveLength(log.projection.dim);
+    expect(g.tokens).toBeGreaterThan(0);
+    const scores = tracInScores(influenceInputOf(log), g.gradient);
+    expect(scores.every(Number.isFinite)).toBe(true);
+    expect(await engine.answerGradient({ adapterId: beta.id, prompt: 'What rises?', answer: 'The dough.' })).toMatchObject({ available: false });
   });
 
   it("reproduces the training log's own final-checkpoint gradient of a training example for a ModelFactory adapter", async () => {
