@@ -90,7 +90,7 @@ describe('AttributionService: the model’s embeddings, stored indexes', () => {
     await svc.ensureIndexes([dn.id]);
     const [spans] = await listIndexFiles(env.db, dn.id, version);
     const bad = spans!.bytes.slice();
-    bad[bad.length - 1] ^= 0x7f;
+    bad[bad.length - 1] = bad[bad.length - 1]! ^ 0x7f;
     await env.db.attributionIndexes.put({ ...spans!, bytes: bad });
     const phases: string[] = [];
     const [summary] = await new AttributionService({ db: env.db, modelRef }).ensureIndexes([dn.id], (p) => phases.push(p.phase));
