@@ -11,6 +11,10 @@ import type { Page } from 'playwright-core';
 import { corpusOf, embedCorpus, type DatanetSource } from '../../src/attribution/datanetIndex.ts';
 import { decodeEmbeddingIndex, encodeEmbeddingIndex } from '../../src/attribution/indexFiles.ts';
 import type { Address, Hex } from '../../src/core/types.ts';
+import { attributeAnswer } from '../../src/attribution/attribute.ts';
+import { buildDatanetIndex } from '../../src/attribution/datanetIndex.ts';
+import { attributionRecordHash } from '../../src/core/attribution/record.ts';
+import type { AttributionRecord } from '../../src/core/attribution/types.ts';
 import { DEMO_MODEL_DIR, loadModelDir } from '../../scripts/cli/_model.ts';
 import { eventually, navigate, openApp } from './app.ts';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
@@ -18,6 +22,7 @@ import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser
 const appUrl = inject('appUrl');
 
 interface StoredRows {
+  records: { hash: Hex; prompt: string; answer: string; record: AttributionRecord }[];
   indexes: { datanetId: string; version: number; kind: string; source: string; encoder: { id: string; hash: Hex; dims: number } | null; bytes: number[] }[];
   versions: { datanetId: string; version: number; merkleRoot: Hex; contributionIds: Hex[] }[];
   contributions: { id: Hex; datanetId: string; contributor: Address; status: string }[];
@@ -38,7 +43,7 @@ async function readRows(page: Page): Promise<StoredRows> {
         req.onerror = () => fail(req.error);
       });
     const indexes = (await all('attributionIndexes')).map((r) => ({ ...r, bytes: Array.from(r.bytes as Uint8Array) }));
-    const out = { indexes, versions: await all('versions'), contributions: await all('contributions'), passages: await all('chunks') };
+    const out = { records: await all('attributionRecords'), indexes, versions: await all('versions'), contributions: await all('contributions'), passages: await all('chunks') };
     db.close();
     return out as unknown as StoredRows;
   });
@@ -92,6 +97,7 @@ describe('the receipt panel: the model’s own embeddings, and gradient influenc
     const stored = rows.indexes.filter((r) => r.kind === 'embeddings');
     expect(stored.length).toBeGreaterThanOrEqual(1);
     const node = await loadModelDir(DEMO_MODEL_DIR);
+    const sources = new Map<string, DatanetSource>();
     for (const row of stored) {
       expect(row.encoder).toEqual(node.encoder.ref); // the same encoder identity as the CLI's
       const v = rows.versions.find((x) => x.datanetId === row.datanetId && x.version === row.version)!;
@@ -105,6 +111,7 @@ describe('the receipt panel: the model’s own embeddings, and gradient influenc
         contributions: contributions.map((c) => ({ id: c.id, contributor: c.contributor })),
         passages: rows.passages.filter((p) => ids.has(p.contributionId)).map((p) => ({ contributionId: p.contributionId, index: p.index, text: p.text })),
       };
+      sources.set(row.datanetId, src);
       const corpus = corpusOf(src);
       const expected = encodeEmbeddingIndex(src, corpus, await embedCorpus(corpus, node.encoder));
       const got = decodeEmbeddingIndex(Uint8Array.from(row.bytes), src, corpus); // header, passages and sizes verified
@@ -130,6 +137,16 @@ describe('the receipt panel: the model’s own embeddings, and gradient influenc
       q.set(want.vectors.data.subarray(0, want.vectors.dims));
       expect(Array.from(got.search.topK(q, 10).ids)).toEqual(Array.from(want.search.topK(q, 10).ids));
     }
+
+    // the answer's record, with its embedding evidence, recomputed in Node from the same model and passages: same hash
+    const [stored0] = rows.records;
+    expect(rows.records).toHaveLength(1);
+    expect(stored0!.record.methods.map((m) => m.method)).toContain('embedding');
+    expect(attributionRecordHash(stored0!.record)).toBe(stored0!.hash);
+    const indexes = [];
+    for (const d of stored0!.record.datanets) indexes.push(await buildDatanetIndex(sources.get(d.datanetId)!, { encoder: node.encoder }));
+    const again = await attributeAnswer({ prompt: stored0!.prompt, answer: stored0!.answer, model: stored0!.record.model, adapter: null, indexes, encoder: node.encoder });
+    expect(attributionRecordHash(again.record)).toBe(stored0!.hash);
   });
 
   it('with a demo adapter, gradient influence is used when its training log shipped, else the panel says why not', async () => {
