@@ -1,6 +1,6 @@
 import { For, Show, createMemo } from 'solid-js';
 import type { RecordedAnswer } from '../../../workerApi/ledgerApi.ts';
-import type { MethodReport } from '../../../workerApi/attributionApi.ts';
+import type { IndexPhase, MethodReport } from '../../../workerApi/attributionApi.ts';
 import { ATTRIBUTION_METHODS, type AttributionMethod, type AttributionRecord } from '../../../core/attribution/types.ts';
 import type { Hex } from '../../../core/types.ts';
 import { getDb } from '../../../store/db.ts';
@@ -16,6 +16,15 @@ import { HighlightedAnswer, type AnswerSpan } from './HighlightedAnswer.tsx';
 
 const METHOD_NAMES: Record<AttributionMethod, string> = { span: 'Verbatim spans', bm25: 'BM25', embedding: 'Embeddings', influence: 'Gradient influence' };
 const TOP = 6;
+/** What each index phase is doing, in words (the progress line under a tracing answer). */
+const PHASE_WORDS: Record<IndexPhase, string> = {
+  text: 'reading the passages of',
+  'suffix-array': 'building the span index of',
+  bm25: 'building the BM25 index of',
+  embedding: "embedding (with the loaded model) the passages of",
+  verify: 'checking the stored indexes of',
+  write: 'storing the indexes of',
+};
 const pct = (ppm: number) => `${(ppm / 10_000).toFixed(1)} %`;
 
 /** Titles of the credited contributions and the texts of the passages the spans point at. */
@@ -58,7 +67,8 @@ export function AttributionPanel(props: { requestId: string }) {
                   {(p) => (
                     <>
                       {' '}
-                      building the {p().phase} index of {p().datanetId}: {p().total > 0 ? Math.round((100 * p().done) / p().total) : 0} %
+                      {PHASE_WORDS[p().phase]} {p().datanetId}: {p().total > 0 ? Math.round((100 * p().done) / p().total) : 0} %
+                      <progress max={Math.max(1, p().total)} value={p().done} aria-label={`${PHASE_WORDS[p().phase]} ${p().datanetId}`} />
                     </>
                   )}
                 </Show>
