@@ -84,6 +84,21 @@ describe('AttributionService: the model’s embeddings, stored indexes', () => {
     expect((await listIndexFiles(env.db, dn.id, version)).filter((f) => f.kind === 'embeddings')).toHaveLength(2);
   });
 
+  it('two answers traced at once share one index build (each passage embedded once)', async () => {
+    const { env, dn } = await twoFacts();
+    const m = fakeEngineEmbed(1);
+    const svc = new AttributionService({ db: env.db, modelRef });
+    const [r1, r2] = await Promise.all([
+      svc.attributeAnswer({ ...ASK, datanetIds: [dn.id] }, undefined, m.embed),
+      svc.attributeAnswer({ ...ASK, answer: 'The carpenter Amos Venn rebuilt the mill in 1881.', datanetIds: [dn.id] }, undefined, m.embed),
+    ]);
+    expect(r1.methods[2]!.status).toBe('used');
+    expect(r2.methods[2]!.status).toBe('used');
+    const passages = m.embedded.filter((t) => t !== ASK.answer && !t.startsWith('The carpenter Amos Venn rebuilt'));
+    expect(passages.length).toBe(new Set(passages).size);
+    expect(passages.length).toBeGreaterThan(0);
+  });
+
   it('drops a damaged stored index and rebuilds it', async () => {
     const { env, dn, version } = await twoFacts();
     const svc = new AttributionService({ db: env.db, modelRef });

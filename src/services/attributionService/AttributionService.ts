@@ -106,7 +106,11 @@ export class AttributionService implements AttributionApi {
     };
   }
 
-  async ensureIndexes(datanetIds: string[], onProgress?: (p: IndexProgress) => void, embed?: EmbedTextsFn): Promise<IndexSummary[]> {
+  ensureIndexes(datanetIds: string[], onProgress?: (p: IndexProgress) => void, embed?: EmbedTextsFn): Promise<IndexSummary[]> {
+    return this.serial(() => this.ensureNow(datanetIds, onProgress, embed));
+  }
+
+  private async ensureNow(datanetIds: string[], onProgress?: (p: IndexProgress) => void, embed?: EmbedTextsFn): Promise<IndexSummary[]> {
     const encoder = embed ? await engineEncoder(embed) : null;
     const out: IndexSummary[] = [];
     for (const id of datanetIds) {
@@ -128,7 +132,20 @@ export class AttributionService implements AttributionApi {
     }
   }
 
-  async attributeAnswer(req: AttributeRequest, onProgress?: (p: IndexProgress) => void, embed?: EmbedTextsFn, gradient?: AnswerGradientFn): Promise<AttributedAnswer> {
+  /** One job at a time: two answers ending together share one index build instead of racing two. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private serial<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(job, job);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  attributeAnswer(req: AttributeRequest, onProgress?: (p: IndexProgress) => void, embed?: EmbedTextsFn, gradient?: AnswerGradientFn): Promise<AttributedAnswer> {
+    return this.serial(() => this.attributeNow(req, onProgress, embed, gradient));
+  }
+
+  private async attributeNow(req: AttributeRequest, onProgress?: (p: IndexProgress) => void, embed?: EmbedTextsFn, gradient?: AnswerGradientFn): Promise<AttributedAnswer> {
     if (typeof req?.answer !== 'string' || typeof req.prompt !== 'string') throw new TributaryError('attribution/invalid-input', 'an attribution needs the prompt and the answer as text.');
     if (!Array.isArray(req.datanetIds) || req.datanetIds.length === 0) throw new TributaryError('attribution/invalid-input', 'name at least one Datanet to attribute the answer to.');
     const wants = (m: MethodReport['method']): boolean => !req.methods || req.methods.includes(m);

@@ -54,7 +54,8 @@ interface Twin {
   loaded: Loaded;
   weights: LlamaWeights;
   model: Model | null;
-  encoder: PassageEncoder | null;
+  /** made once per twin (concurrent callers share it) */
+  encoder: Promise<PassageEncoder> | null;
 }
 
 export function f32WeightsHash(weights: LlamaWeights): Hex {
@@ -95,10 +96,12 @@ export class EvidenceAction {
   private async encoder(): Promise<PassageEncoder> {
     const L = await this.host.model();
     const t = await this.twinOf(L);
-    if (t.encoder) return t.encoder;
-    const hash = (await this.host.weightsFileHash(L)) ?? f32WeightsHash(t.weights);
-    t.model = createModel(createCpuBackend({ threads: 1 }), L.config, t.weights);
-    t.encoder = modelEncoder(t.model, { encode: (s) => L.tokenizer.encode(s) }, { id: L.info.id, hash });
+    t.encoder ??= (async () => {
+      const hash = (await this.host.weightsFileHash(L)) ?? f32WeightsHash(t.weights);
+      t.model = createModel(createCpuBackend({ threads: 1 }), L.config, t.weights);
+      return modelEncoder(t.model, { encode: (s) => L.tokenizer.encode(s) }, { id: L.info.id, hash });
+    })();
+    t.encoder.catch(() => (t.encoder = null));
     return t.encoder;
   }
 
