@@ -69,7 +69,7 @@ export interface StoredAttributionRecord {
 }
 
 /**
- * A stored attribution index file of one Datanet version (schema version 5), in the pack's `indexes/` formats
+ * A stored attribution index file of one Datanet version (schema version 6), in the pack's `indexes/` formats
  * (attribution/indexFiles.ts): the suffix array (`kind: 'spans'`) or the passage vectors of one encoder
  * (`kind: 'embeddings'`). Written when a pack's verified indexes are imported and when the attribution worker builds
  * one; re-verified against the stored passages whenever it is loaded.
@@ -113,7 +113,7 @@ export class TributaryDB extends Dexie {
   ledgerEntries!: EntityTable<LedgerEntry, 'id'>;
   settlements!: EntityTable<SettlementRecord, 'id'>;
   claims!: EntityTable<ClaimRecord, 'id'>;
-  /** Attribution index files per Datanet version (schema version 5). */
+  /** Attribution index files per Datanet version (schema version 6). */
   attributionIndexes!: EntityTable<StoredIndexFile, 'key'>;
 
   constructor(name: string = DB_NAME) {
@@ -179,8 +179,9 @@ export class TributaryDB extends Dexie {
           });
       });
     this.version(4).stores({ receipts: null });
-    // Version 5: stored attribution indexes (a pack's verified `indexes/`, and what the attribution worker builds).
-    this.version(5).stores({ attributionIndexes: 'key, datanetId, [datanetId+version]' });
+    // Version 6: stored attribution indexes (a pack's verified `indexes/`, and what the attribution worker builds). A new
+    // table: nothing to move. (Version 5 is the chat conversations of the Chat work; Dexie allows the gap until it lands.)
+    this.version(6).stores({ attributionIndexes: 'key, datanetId, [datanetId+version]' });
   }
 }
 
