@@ -20,6 +20,7 @@ import { TributaryError } from '../../../core/errors.ts';
 import type { Hex } from '../../../core/types.ts';
 import type { AnswerGradient, AnswerGradientRequest, EmbeddedTexts } from '../../../workerApi/evidenceApi.ts';
 import type { PassageEncoder } from '../../../attribution/encoder.ts';
+import { answerExample } from '../../../attribution/influenceFromLog.ts';
 import { modelEncoder } from '../../../attribution/modelEncoder.ts';
 import { createCpuBackend } from '../../../engine/cpu/cpuBackend.ts';
 import { loadModelWeights } from '../../../engine/formats/weights.ts';
@@ -138,12 +139,11 @@ export class EvidenceAction {
     const seqLen = Math.min(typeof hp['seqLen'] === 'number' ? hp['seqLen'] : DEFAULT_TRAIN_CONFIG.seqLen, L.info.contextLength);
     const tc = L.tokenizerConfig ?? {};
     const chat = L.tokenizerConfig !== null && hasChatTemplate(L.tokenizerConfig);
-    const [example] = buildExamples([{ contributionId: 'answer', passageIndex: 0, text: answer }], L.tokenizer, tc, {
-      kind: chat ? 'chat' : 'lm',
-      seqLen,
-      system: L.systemPrompt,
-      questions: () => [prompt],
-    });
+    // the same example the CLI's influence takes (attribution/influenceFromLog answerExample); a model without a chat
+    // template trained on plain text, so its answer is plain text too
+    const example = chat
+      ? answerExample({ tokenizer: L.tokenizer, tokenizerConfig: tc, seqLen, system: L.systemPrompt }, prompt, answer)
+      : (buildExamples([{ contributionId: 'answer', passageIndex: 0, text: `${prompt}\n${answer}` }], L.tokenizer, tc, { kind: 'lm', seqLen })[0] ?? null);
     if (!example) return unavailable(adapterId, 'the answer gives no token to take a gradient on');
     const t = await this.twinOf(L);
     const trainer = await createTrainer({
