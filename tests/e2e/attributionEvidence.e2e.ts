@@ -12,7 +12,7 @@ import { corpusOf, embedCorpus, type DatanetSource } from '../../src/attribution
 import { decodeEmbeddingIndex, encodeEmbeddingIndex } from '../../src/attribution/indexFiles.ts';
 import type { Address, Hex } from '../../src/core/types.ts';
 import { attributeAnswer } from '../../src/attribution/attribute.ts';
-import { buildDatanetIndex } from '../../src/attribution/datanetIndex.ts';
+import { buildDatanetIndex, type EmbeddingIndex } from '../../src/attribution/datanetIndex.ts';
 import { attributionRecordHash } from '../../src/core/attribution/record.ts';
 import type { AttributionRecord } from '../../src/core/attribution/types.ts';
 import { DEMO_MODEL_DIR, loadModelDir } from '../../scripts/cli/_model.ts';
@@ -98,6 +98,7 @@ describe('the receipt panel: the model’s own embeddings, and gradient influenc
     expect(stored.length).toBeGreaterThanOrEqual(1);
     const node = await loadModelDir(DEMO_MODEL_DIR);
     const sources = new Map<string, DatanetSource>();
+    const appVectors = new Map<string, EmbeddingIndex>();
     for (const row of stored) {
       expect(row.encoder).toEqual(node.encoder.ref); // the same encoder identity as the CLI's
       const v = rows.versions.find((x) => x.datanetId === row.datanetId && x.version === row.version)!;
@@ -115,6 +116,7 @@ describe('the receipt panel: the model’s own embeddings, and gradient influenc
       const corpus = corpusOf(src);
       const expected = encodeEmbeddingIndex(src, corpus, await embedCorpus(corpus, node.encoder));
       const got = decodeEmbeddingIndex(Uint8Array.from(row.bytes), src, corpus); // header, passages and sizes verified
+      appVectors.set(row.datanetId, got);
       const want = decodeEmbeddingIndex(expected, src, corpus);
       expect(got.encoder).toEqual(want.encoder);
       // the same f32 computation in Chromium's and Node's JS engines: the vectors agree to the last bits (a few scales
@@ -138,14 +140,17 @@ describe('the receipt panel: the model’s own embeddings, and gradient influenc
       expect(Array.from(got.search.topK(q, 10).ids)).toEqual(Array.from(want.search.topK(q, 10).ids));
     }
 
-    // the answer's record, with its embedding evidence, recomputed in Node from the same model and passages: same hash
+    // the answer's record, with its embedding evidence, recomputed in Node over the passage vectors the app stored (equal
+    // to Node's above up to a few ulps of their scales, which can move a score's last micro-unit) and Node's own
+    // encoder for the answer: the same record, the same hash
     const [stored0] = rows.records;
     expect(rows.records).toHaveLength(1);
     expect(stored0!.record.methods.map((m) => m.method)).toContain('embedding');
     expect(attributionRecordHash(stored0!.record)).toBe(stored0!.hash);
     const indexes = [];
-    for (const d of stored0!.record.datanets) indexes.push(await buildDatanetIndex(sources.get(d.datanetId)!, { encoder: node.encoder }));
+    for (const d of stored0!.record.datanets) indexes.push({ ...(await buildDatanetIndex(sources.get(d.datanetId)!)), embeddings: appVectors.get(d.datanetId)! });
     const again = await attributeAnswer({ prompt: stored0!.prompt, answer: stored0!.answer, model: stored0!.record.model, adapter: null, indexes, encoder: node.encoder });
+    expect(again.record).toEqual(stored0!.record);
     expect(attributionRecordHash(again.record)).toBe(stored0!.hash);
   });
 
