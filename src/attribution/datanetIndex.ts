@@ -41,7 +41,7 @@ export interface DatanetIndex {
   embeddings: EmbeddingIndex | null;
 }
 
-export type IndexBuildPhase = 'text' | 'suffix-array' | 'bm25' | 'embedding';
+export type IndexBuildPhase = 'text' | 'suffix-array' | 'bm25' | 'embedding' | 'verify';
 export type IndexBuildProgress = (phase: IndexBuildPhase, done: number, total: number) => void;
 
 export function corpusOf(src: DatanetSource, onProgress?: IndexBuildProgress): Corpus {

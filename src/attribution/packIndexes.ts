@@ -5,7 +5,8 @@
  */
 import type { VerifiedPack } from '../core/pack/types.ts';
 import { assembleIndex, corpusOf, embedCorpus, type DatanetIndex, type DatanetSource, type EmbeddingIndex, type IndexBuildProgress } from './datanetIndex.ts';
-import type { PassageEncoder } from './encoder.ts';
+import type { Hex } from '../core/types.ts';
+import type { EncoderRef, PassageEncoder } from './encoder.ts';
 import { decodeEmbeddingIndex, decodeSpanIndex, EMBEDDINGS_FILE, encodeEmbeddingIndex, encodeSpanIndex, SPANS_FILE } from './indexFiles.ts';
 import { buildSuffixArray } from './suffixArray.ts';
 
@@ -31,19 +32,35 @@ export async function buildIndexFiles(src: DatanetSource, opts: { encoder?: Pass
   return files;
 }
 
+/** An index file of a pack that passed `verifyPackIndexes`, ready to be stored (store/attributionIndexes). */
+export interface VerifiedIndexFile {
+  datanetId: string;
+  version: number;
+  merkleRoot: Hex;
+  kind: 'spans' | 'embeddings';
+  encoder: EncoderRef | null;
+  bytes: Uint8Array;
+}
+
 /**
- * Checks every index file a pack carries against the pack's own Datanet version. Call before writing anything
- * of an imported pack.
+ * Checks every index file a pack carries against the pack's own Datanet version, and returns them for storing. Call
+ * before writing anything of an imported pack.
  * @throws TributaryError `attribution/index-corrupt` or `attribution/index-mismatch` naming the file.
  */
-export function verifyPackIndexes(pack: VerifiedPack): void {
-  if (!pack.indexes || pack.indexes.size === 0) return;
+export function verifyPackIndexes(pack: VerifiedPack): VerifiedIndexFile[] {
+  if (!pack.indexes || pack.indexes.size === 0) return [];
   const src = sourceFromPack(pack);
   const corpus = corpusOf(src);
+  const at = { datanetId: src.datanetId, version: src.version, merkleRoot: src.merkleRoot.toLowerCase() as Hex };
+  const out: VerifiedIndexFile[] = [];
   const spans = pack.indexes.get(SPANS_FILE);
-  if (spans) decodeSpanIndex(spans, src, corpus);
+  if (spans) {
+    decodeSpanIndex(spans, src, corpus);
+    out.push({ ...at, kind: 'spans', encoder: null, bytes: spans });
+  }
   const emb = pack.indexes.get(EMBEDDINGS_FILE);
-  if (emb) decodeEmbeddingIndex(emb, src, corpus);
+  if (emb) out.push({ ...at, kind: 'embeddings', encoder: { ...decodeEmbeddingIndex(emb, src, corpus).encoder }, bytes: emb });
+  return out;
 }
 
 export interface LoadedIndex {

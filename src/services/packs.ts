@@ -19,6 +19,7 @@ import { TributaryError } from '../core/errors.ts';
 import type { PackContents, VerifiedPack } from '../core/pack/types.ts';
 import { readPackArchive, readPackFolder } from '../core/pack/readPack.ts';
 import { verifyPackIndexes } from '../attribution/packIndexes.ts';
+import { putIndexFile } from '../store/attributionIndexes.ts';
 import { writePack } from '../core/pack/writePack.ts';
 import { canonicalSignature, signDatanet, signVersion, verifyVersion, versionTypedData, type VersionTypedData } from '../core/signing.ts';
 import type { Passage, Contribution, Datanet, DatanetVersion, Hex, Validation } from '../core/types.ts';
@@ -174,7 +175,7 @@ export async function importPackFromUrl(ctx: ServiceContext, url: string, onProg
 /** Writes a verified pack in one transaction; see the module comment for the rules. */
 async function writeVerifiedPack(ctx: ServiceContext, pack: VerifiedPack, source: string, onProgress?: ProgressCallback): Promise<ImportReport> {
   // prebuilt indexes/ must be exactly this version's (attribution/index-corrupt or -mismatch), before anything is written
-  verifyPackIndexes(pack);
+  const indexFiles = verifyPackIndexes(pack);
   const { db } = ctx;
   const { datanet: incoming, version, manifestHash } = pack;
   const now = ctx.deps.now();
@@ -182,7 +183,7 @@ async function writeVerifiedPack(ctx: ServiceContext, pack: VerifiedPack, source
   try {
     return await db.transaction(
       'rw',
-      [db.datanets, db.versions, db.contributions, db.chunks, db.validations, db.packs, db.settings],
+      [db.datanets, db.versions, db.contributions, db.chunks, db.validations, db.packs, db.settings, db.attributionIndexes],
       async (): Promise<ImportReport> => {
         const origin = { kind: 'pack' as const, manifestHash, source };
         const existing = await db.datanets.get(incoming.id);
@@ -223,6 +224,8 @@ async function writeVerifiedPack(ctx: ServiceContext, pack: VerifiedPack, source
         const knownValidations = await db.validations.bulkGet(pack.validations.map((v) => v.id));
         await addValidations(db, pack.validations.filter((_, i) => knownValidations[i] === undefined));
         await recordPackImport(db, { manifestHash, datanetId: incoming.id, version: version.version, source, importedAt: now });
+        // the verified indexes/ are kept, so attribution loads them instead of rebuilding (re-verified when loaded)
+        for (const f of indexFiles) await putIndexFile(db, { ...f, source: 'pack', createdAt: now });
         onProgress?.({ stage: 'writing', done: pack.contributions.length, total: pack.contributions.length, subject: incoming.name });
         return {
           datanetId: incoming.id,

@@ -68,6 +68,27 @@ export interface StoredAttributionRecord {
   createdAt: number;
 }
 
+/**
+ * A stored attribution index file of one Datanet version (schema version 6), in the pack's `indexes/` formats
+ * (attribution/indexFiles.ts): the suffix array (`kind: 'spans'`) or the passage vectors of one encoder
+ * (`kind: 'embeddings'`). Written when a pack's verified indexes are imported and when the attribution worker builds
+ * one; re-verified against the stored passages whenever it is loaded.
+ */
+export interface StoredIndexFile {
+  /** `${datanetId}@${version}:${merkleRoot}:spans` or `…:embeddings:${encoderHash}` */
+  key: string;
+  datanetId: string;
+  version: number;
+  merkleRoot: Hex;
+  kind: 'spans' | 'embeddings';
+  /** the encoder that made the vectors (embeddings only) */
+  encoder: { id: string; hash: Hex; dims: number } | null;
+  /** 'pack': came verified with an imported pack; 'local': built here */
+  source: 'pack' | 'local';
+  bytes: Uint8Array;
+  createdAt: number;
+}
+
 export const DB_NAME = 'tributary';
 
 export class TributaryDB extends Dexie {
@@ -92,6 +113,8 @@ export class TributaryDB extends Dexie {
   ledgerEntries!: EntityTable<LedgerEntry, 'id'>;
   settlements!: EntityTable<SettlementRecord, 'id'>;
   claims!: EntityTable<ClaimRecord, 'id'>;
+  /** Attribution index files per Datanet version (schema version 6). */
+  attributionIndexes!: EntityTable<StoredIndexFile, 'key'>;
 
   constructor(name: string = DB_NAME) {
     super(name);
@@ -156,6 +179,9 @@ export class TributaryDB extends Dexie {
           });
       });
     this.version(4).stores({ receipts: null });
+    // Version 6: stored attribution indexes (a pack's verified `indexes/`, and what the attribution worker builds). A new
+    // table: nothing to move. (Version 5 is the chat conversations of the Chat work; Dexie allows the gap until it lands.)
+    this.version(6).stores({ attributionIndexes: 'key, datanetId, [datanetId+version]' });
   }
 }
 

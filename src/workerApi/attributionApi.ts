@@ -6,8 +6,29 @@
  */
 import type { AttributionMethod, AttributionRecord } from '../core/attribution/types.ts';
 import type { Hex } from '../core/types.ts';
+import type { AnswerGradient, AnswerGradientRequest, EmbeddedTexts } from './evidenceApi.ts';
 
 export type { AttributionMethod, AttributionRecord };
+
+/** The engine worker's `embedTexts`, handed to the attribution worker by the page (a function argument: proxied). */
+export type EmbedTextsFn = (texts: string[]) => Promise<EmbeddedTexts>;
+/** The engine worker's `answerGradient`, handed over the same way. */
+export type AnswerGradientFn = (req: AnswerGradientRequest) => Promise<AnswerGradient>;
+
+/** What became of one method for one answer: used (with what), or not available and why. */
+export interface MethodReport {
+  method: AttributionMethod;
+  status: 'used' | 'unavailable';
+  /** what it ran with (encoder, index source, log size) or why it could not run, in words */
+  detail: string;
+}
+
+/** An answer's attribution record, with how each method fared. */
+export interface AttributedAnswer {
+  record: AttributionRecord;
+  /** one report per method, in the order span, bm25, embedding, influence */
+  methods: MethodReport[];
+}
 
 export interface AttributeRequest {
   /** the user's prompt the answer replied to (its hash goes in the record) */
@@ -25,6 +46,7 @@ export interface AttributeRequest {
 }
 
 export type IndexPhase = 'text' | 'suffix-array' | 'bm25' | 'embedding' | 'verify' | 'write';
+
 
 export interface IndexProgress {
   datanetId: string;
@@ -46,14 +68,22 @@ export interface IndexSummary {
   spanBytesPerToken: number;
   /** the encoder the embeddings were made with, or null when none were made */
   encoder: { id: string; hash: Hex; dims: number } | null;
-  /** 'pack' when the indexes came prebuilt with the pack (and verified), 'local' when built here */
+  /** 'pack' when the suffix array came prebuilt with the pack (verified, stored on import), 'local' when built here */
   source: 'pack' | 'local';
+  /** where the embeddings came from, 'none' when none were asked for */
+  embeddingsSource: 'pack' | 'local' | 'none';
 }
 
 export interface AttributionApi {
   ping(): Promise<'pong'>;
-  /** Builds (or loads and verifies) the indexes of the Datanets' current versions. */
-  ensureIndexes(datanetIds: string[], onProgress?: (p: IndexProgress) => void): Promise<IndexSummary[]>;
-  /** The answer's attribution record (deterministic for the same inputs). */
-  attributeAnswer(req: AttributeRequest, onProgress?: (p: IndexProgress) => void): Promise<AttributionRecord>;
+  /**
+   * Builds (or loads from the store and verifies) the indexes of the Datanets' current versions; with `embed`, their
+   * passage vectors by the loaded model too. Whatever is built is stored (IndexedDB `attributionIndexes`).
+   */
+  ensureIndexes(datanetIds: string[], onProgress?: (p: IndexProgress) => void, embed?: EmbedTextsFn): Promise<IndexSummary[]>;
+  /**
+   * The answer's attribution record (deterministic for the same inputs) and each method's report. `embed` enables
+   * embeddings (the loaded model's encoder), `gradient` gradient influence (for an adapter with a training log).
+   */
+  attributeAnswer(req: AttributeRequest, onProgress?: (p: IndexProgress) => void, embed?: EmbedTextsFn, gradient?: AnswerGradientFn): Promise<AttributedAnswer>;
 }

@@ -10,6 +10,7 @@ import type { Address } from '../core/types.ts';
 import type { BackendName } from '../engine/backend.ts';
 import type { AdapterSummary } from '../store/adapters.ts';
 import type { EnginePrefs, ModelOrigin } from '../store/models.ts';
+import type { EvidenceApi } from './evidenceApi.ts';
 import type { TrainingApi } from './trainingApi.ts';
 
 export type { AdapterSummary, BackendName, EnginePrefs, FinishReason, ModelOrigin };
@@ -188,8 +189,11 @@ export interface ExportedAdapter {
   extraFiles?: Record<string, Uint8Array>;
 }
 
-/** The engine worker's surface; ModelFactory's training part is `TrainingApi` (workerApi/trainingApi.ts). */
-export interface EngineApi extends TrainingApi {
+/**
+ * The engine worker's surface; ModelFactory's training part is `TrainingApi` (workerApi/trainingApi.ts), attribution's
+ * evidence (the model's embeddings, answers' LoRA gradients) is `EvidenceApi` (workerApi/evidenceApi.ts).
+ */
+export interface EngineApi extends TrainingApi, EvidenceApi {
   ping(): Promise<'pong'>;
   /** Picks the backend (once; later calls return it). */
   init(opts: { appBaseUrl: string }): Promise<BackendInfo>;

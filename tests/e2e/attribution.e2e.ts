@@ -46,7 +46,7 @@ const PRICE = '2';
 interface Stored {
   entries: LedgerEntry[];
   settlements: SettlementRecord[];
-  records: { hash: Hex; answerId: string; record: { credits: { contributionId: Hex; contributor: Address; weightPpm: number }[]; unattributedPpm: number } }[];
+  records: { hash: Hex; answerId: string; record: { credits: { contributionId: Hex; contributor: Address; weightPpm: number }[]; unattributedPpm: number; methods: { method: string }[] } }[];
   passages: { contributionId: Hex; text: string }[];
 }
 
@@ -150,6 +150,9 @@ describe('ask → attribute → fee → one settlement → claim', () => {
     expect(shown.reduce((s, x) => s + x, 0n)).toBe(parseUnits(PRICE, 18));
     expect(fees.map((f) => f.splits.length)).toContain(shown.length);
     expect(await first.panel.getByTestId('unattributed').textContent()).toMatch(/^\d+\.\d %$/);
+    // the loaded model's own embeddings traced it too (engine worker), and the panel says so
+    expect(await first.panel.locator('li[data-method="embedding"]').getAttribute('data-status')).toBe('used');
+    for (const r of stored.records) expect(r.record.methods.map((m) => m.method)).toContain('embedding');
 
     if (TRAINED) {
       // the trained model reproduces the passage: the panel credits the contribution that holds it

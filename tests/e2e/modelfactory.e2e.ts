@@ -175,6 +175,14 @@ describe('ModelFactory', () => {
     await eventually(async () => expect(await answer.getAttribute('data-status')).toMatch(/done|error/), 120_000);
     expect(await answer.getAttribute('data-status')).toBe('done');
     expect(await answer.locator('.chat-answered-by').textContent()).toContain('Bread from the factory');
+    // its receipt panel traces the answer with gradient influence against the adapter's training log
+    const panel = answer.locator('section.attribution-panel');
+    await eventually(async () => expect(await panel.getAttribute('data-status')).toMatch(/done|error|unavailable/), 240_000, 500);
+    expect(await panel.getAttribute('data-status')).toBe('done');
+    const influence = panel.locator('li[data-method="influence"]');
+    expect(await influence.getAttribute('data-status'), (await influence.textContent()) ?? '').toBe('used');
+    expect(await influence.textContent()).toMatch(/TracIn over \d+ logged examples × \d+ checkpoints?/);
+    expect(await panel.locator('li[data-method="embedding"]').getAttribute('data-status')).toBe('used');
 
     // the Adapters page lists it as trained in ModelFactory
     await navigate(page, 'Adapters');

@@ -21,11 +21,14 @@ describe('AttributionService (store-backed indexes)', () => {
     const [summary] = await svc.ensureIndexes([dn.id], (p) => phases.push(p.phase));
     expect(summary!.passages).toBeGreaterThanOrEqual(2);
     expect(phases).toContain('suffix-array');
-    const record = await svc.attributeAnswer({ prompt: 'Who rebuilt the Quenby lighthouse?', answer: 'It was rebuilt in 1874 by the stonemason Hollis Drave.', modelId: 'demo', datanetIds: [dn.id] });
+    const { record, methods } = await svc.attributeAnswer({ prompt: 'Who rebuilt the Quenby lighthouse?', answer: 'It was rebuilt in 1874 by the stonemason Hollis Drave.', modelId: 'demo', datanetIds: [dn.id] });
     expect(record.credits[0]!.contributionId).toBe(a.id.toLowerCase());
     expect(record.credits[0]!.contributor).toBe(cast.alice.toLowerCase());
     expect(record.credits[0]!.evidence.spans[0]!.text).toContain('Hollis Drave');
     expect(() => attributionRecordHash(record)).not.toThrow();
+    // no engine was given: the report says which methods ran and why the others could not
+    expect(methods.map((m) => [m.method, m.status])).toEqual([['span', 'used'], ['bm25', 'used'], ['embedding', 'unavailable'], ['influence', 'unavailable']]);
+    expect(methods[3]!.detail).toMatch(/base model answered/);
     expect((await rejection(svc.attributeAnswer({ prompt: 'x', answer: 'y', modelId: 'demo', datanetIds: [] }))).code).toBe('attribution/invalid-input');
     expect((await rejection(svc.attributeAnswer({ prompt: 'x', answer: 'y', modelId: 'demo', datanetIds: ['dn-ffffffffffffffff'] }))).code).toBe('datanet/not-found');
   });

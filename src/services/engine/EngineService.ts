@@ -11,7 +11,7 @@
  * just in time, and an answer that had not shown a token yet is answered again there.
  *
  * Each method lives in its own module over a shared `EngineContext` (context.ts); this class only binds them to one
- * context, the way DataService does. New jobs (training, attribution) are new actions beside these.
+ * context, the way DataService does. New jobs are new actions beside these: ModelFactory's training (training/) and attribution evidence (evidence/).
  */
 import type {
   AdapterImportInfo,
@@ -43,17 +43,23 @@ import { stats } from './stats.ts';
 import type { ExportedTrainedAdapter, SaveAdapterRequest, StartTrainingRequest, TrainingApi, TrainingEvaluation, TrainingEvent, TrainingOutcome, TrainingPlan, TrainingPlanRequest } from '../../workerApi/trainingApi.ts';
 import { TrainingAction } from './training/trainingAction.ts';
 import { createTrainingHost } from './training/trainingHost.ts';
+import type { AnswerGradient, AnswerGradientRequest, EmbeddedTexts, EvidenceApi } from '../../workerApi/evidenceApi.ts';
+import { EvidenceAction } from './evidence/evidenceAction.ts';
+import { createEvidenceHost } from './evidence/evidenceHost.ts';
 
 export type { EngineDeps };
 
-export class EngineService implements EngineApi, TrainingApi {
+export class EngineService implements EngineApi, TrainingApi, EvidenceApi {
   readonly #ctx: EngineContext;
   /** ModelFactory (services/engine/training): plan, train, checkpoint, evaluate, save, export */
   readonly #training: TrainingAction;
+  /** attribution evidence (services/engine/evidence): the model's own embeddings, answers' LoRA gradients */
+  readonly #evidence: EvidenceAction;
 
   constructor(deps: EngineDeps) {
     this.#ctx = createEngineContext(deps);
     this.#training = new TrainingAction(createTrainingHost(this.#ctx));
+    this.#evidence = new EvidenceAction(createEvidenceHost(this.#ctx));
   }
 
   ping(): Promise<'pong'> {
@@ -148,5 +154,15 @@ export class EngineService implements EngineApi, TrainingApi {
 
   exportTrainedAdapter(runId: string): Promise<ExportedTrainedAdapter> {
     return this.#training.exportTrainedAdapter(runId);
+  }
+
+  // ---- attribution evidence -------------------------------------------------------------------------------------
+
+  embedTexts(texts: string[]): Promise<EmbeddedTexts> {
+    return this.#evidence.embedTexts(texts);
+  }
+
+  answerGradient(req: AnswerGradientRequest): Promise<AnswerGradient> {
+    return this.#evidence.answerGradient(req);
   }
 }

@@ -64,13 +64,14 @@ export function demoFolder(): Map<string, Uint8Array> {
 
 export const FOLDER = demoFolder();
 
-export function makeEngine(opts: { webgpu?: () => Promise<GpuBackendHandle> } = {}) {
+export function makeEngine(opts: { webgpu?: () => Promise<GpuBackendHandle>; folder?: Map<string, Uint8Array> } = {}) {
+  const folder = opts.folder ?? FOLDER;
   const db = new TributaryDB(`engine-test-${crypto.randomUUID()}`);
   const requests: string[] = [];
   const fakeFetch = async (url: string): Promise<Response> => {
     requests.push(url);
     const path = url.startsWith(BASE + 'models/tributary-demo/') ? url.slice((BASE + 'models/tributary-demo/').length).replace(/\?.*$/, '') : null;
-    const bytes = path !== null ? FOLDER.get(path) : undefined;
+    const bytes = path !== null ? folder.get(path) : undefined;
     if (!bytes) return new Response('not found', { status: 404 });
     return new Response(bytes.slice(), { status: 200, headers: { 'content-length': String(bytes.length) } });
   };

@@ -6,6 +6,7 @@ import type { AdapterTraining } from '../../core/adapter.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { DOWNLOAD_LIMITS, downloadWithResume } from '../../engine/formats/download.ts';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, parsePeftAdapter, type PeftAdapter } from '../../engine/lora/peft.ts';
+import { TRAINING_LOG_JSON, TRAINING_LOG_TENSORS } from '../../engine/train/trainingLog.ts';
 import { putAdapterRecord, getAdapterRecord, type AdapterOrigin, type AdapterRecord, type AdapterSummary } from '../../store/adapters.ts';
 import { getSetting, setSetting } from '../../store/settings.ts';
 import { DEMO_MODEL_PATH, type DemoManifest } from './demoModel.ts';
@@ -89,7 +90,13 @@ export async function installDemoAdapters(ctx: EngineContext, demo: DemoManifest
       const config = await get(PEFT_CONFIG_FILE);
       const weights = await get(PEFT_WEIGHTS_FILE);
       const adapter = parsePeftAdapter({ config, weights }, L.config);
-      await installAdapter(ctx, adapter, config, weights, 'demo', `bundled with the demo model (${a.dir})`);
+      // a demo adapter trained by the project's trainer ships its training log: kept for gradient influence
+      const listed = (name: string) => demo.files.some((f) => f.path === `adapters/${a.dir}/${name}`);
+      const trainingFiles: Record<string, Blob> = {};
+      if (listed(TRAINING_LOG_JSON) && listed(TRAINING_LOG_TENSORS)) {
+        for (const name of [TRAINING_LOG_JSON, TRAINING_LOG_TENSORS]) trainingFiles[name] = new Blob([(await get(name)).slice()]);
+      }
+      await installAdapter(ctx, adapter, config, weights, 'demo', `bundled with the demo model (${a.dir})`, Object.keys(trainingFiles).length > 0 ? { trainingFiles } : {});
     }
     done++;
   }

@@ -4,12 +4,14 @@
  * adapter is priced, adds the answer's pending fee split by it. The attribution panel under the answer reads
  * `answerAttribution(requestId)`; nothing here ever delays a token.
  *
- * The tracer is the attribution worker's `attributeAnswer` (client/attributionClient); the first answer
- * about a Datanet version builds its indexes (progress shown in the panel).
+ * The tracer is the attribution worker's `attributeAnswer` (client/attributionClient), given the engine
+ * worker's `embedTexts` and `answerGradient` for the model's embeddings and gradient influence; the first
+ * answer about a Datanet version loads or builds its indexes (progress shown in the panel).
  */
 import { createStore } from 'solid-js/store';
-import type { IndexProgress } from '../../workerApi/attributionApi.ts';
+import type { IndexProgress, MethodReport } from '../../workerApi/attributionApi.ts';
 import { getAttributionApi } from '../../client/attributionClient.ts';
+import { getEngineApi } from '../../client/engineClient.ts';
 import type { RecordedAnswer } from '../../workerApi/ledgerApi.ts';
 import { getLedgerApi } from '../../client/ledgerClient.ts';
 import type { AttributionRecord } from '../../core/attribution/types.ts';
@@ -19,7 +21,7 @@ import { chainConfig } from './ledgerChain.ts';
 
 export type AnswerAttributionState =
   | { status: 'tracing'; since: number; progress?: IndexProgress }
-  | { status: 'done'; record: AttributionRecord; recorded: RecordedAnswer; answer: string; ms: number }
+  | { status: 'done'; record: AttributionRecord; methods: MethodReport[]; recorded: RecordedAnswer; answer: string; ms: number }
   | { status: 'error'; error: unknown }
   | { status: 'unavailable'; why: string };
 
@@ -61,9 +63,13 @@ export async function traceAnswer(input: TraceAnswerInput): Promise<void> {
       setStates(input.requestId, { status: 'unavailable', why: 'No Datanet here has a published version to trace answers against.' });
       return;
     }
-    const record = await getAttributionApi().attributeAnswer(
+    // the loaded model's embeddings and the answer's LoRA gradient come from the engine worker, through here
+    const engine = getEngineApi();
+    const { record, methods } = await getAttributionApi().attributeAnswer(
       { prompt: input.prompt, answer: input.answer, modelId: input.modelId, adapterId: input.adapterId, datanetIds },
       (progress) => setStates(input.requestId, { status: 'tracing', since, progress }),
+      (texts) => engine.embedTexts(texts),
+      (req) => engine.answerGradient(req),
     );
     const recorded = await getLedgerApi().recordAnswer(chainConfig() ?? null, {
       answerId: input.requestId,
@@ -74,7 +80,7 @@ export async function traceAnswer(input: TraceAnswerInput): Promise<void> {
       modelId: input.modelId,
       adapterId: input.adapterId,
     });
-    setStates(input.requestId, { status: 'done', record, recorded, answer: input.answer, ms: Math.round(performance.now() - since) });
+    setStates(input.requestId, { status: 'done', record, methods, recorded, answer: input.answer, ms: Math.round(performance.now() - since) });
   } catch (error) {
     setStates(input.requestId, { status: 'error', error });
   }

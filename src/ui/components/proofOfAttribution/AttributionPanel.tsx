@@ -1,5 +1,6 @@
 import { For, Show, createMemo } from 'solid-js';
 import type { RecordedAnswer } from '../../../workerApi/ledgerApi.ts';
+import type { IndexPhase, MethodReport } from '../../../workerApi/attributionApi.ts';
 import { ATTRIBUTION_METHODS, type AttributionMethod, type AttributionRecord } from '../../../core/attribution/types.ts';
 import type { Hex } from '../../../core/types.ts';
 import { getDb } from '../../../store/db.ts';
@@ -15,6 +16,15 @@ import { HighlightedAnswer, type AnswerSpan } from './HighlightedAnswer.tsx';
 
 const METHOD_NAMES: Record<AttributionMethod, string> = { span: 'Verbatim spans', bm25: 'BM25', embedding: 'Embeddings', influence: 'Gradient influence' };
 const TOP = 6;
+/** What each index phase is doing, in words (the progress line under a tracing answer). */
+const PHASE_WORDS: Record<IndexPhase, string> = {
+  text: 'reading the passages of',
+  'suffix-array': 'building the span index of',
+  bm25: 'building the BM25 index of',
+  embedding: "embedding (with the loaded model) the passages of",
+  verify: 'checking the stored indexes of',
+  write: 'storing the indexes of',
+};
 const pct = (ppm: number) => `${(ppm / 10_000).toFixed(1)} %`;
 
 /** Titles of the credited contributions and the texts of the passages the spans point at. */
@@ -39,7 +49,8 @@ function createSources(record: () => AttributionRecord) {
 /**
  * The receipt panel under a chat answer: it arrives after the stream has ended and shows what the answer's
  * attribution record says — the top contributions (bar chart), the matched spans highlighted in the answer
- * and linked to their passages, each method's scores, the unattributed share, and the fee split.
+ * and linked to their passages, each method's scores (and which methods could not run, and why), the
+ * unattributed share, and the fee split.
  */
 export function AttributionPanel(props: { requestId: string }) {
   const state = () => answerAttribution(props.requestId);
@@ -56,7 +67,8 @@ export function AttributionPanel(props: { requestId: string }) {
                   {(p) => (
                     <>
                       {' '}
-                      building the {p().phase} index of {p().datanetId}: {p().total > 0 ? Math.round((100 * p().done) / p().total) : 0} %
+                      {PHASE_WORDS[p().phase]} {p().datanetId}: {p().total > 0 ? Math.round((100 * p().done) / p().total) : 0} %
+                      <progress max={Math.max(1, p().total)} value={p().done} aria-label={`${PHASE_WORDS[p().phase]} ${p().datanetId}`} />
                     </>
                   )}
                 </Show>
@@ -70,7 +82,7 @@ export function AttributionPanel(props: { requestId: string }) {
             {(e) => <ErrorAlert error={e().error} title="This answer could not be traced" />}
           </Show>
           <Show when={(() => { const x = s(); return x.status === 'done' ? x : undefined; })()}>
-            {(done) => <AttributionDetails record={done().record} answer={done().answer} recorded={done().recorded} ms={done().ms} token={token()} />}
+            {(done) => <AttributionDetails record={done().record} methods={done().methods} answer={done().answer} recorded={done().recorded} ms={done().ms} token={token()} />}
           </Show>
         </section>
       )}
@@ -78,8 +90,25 @@ export function AttributionPanel(props: { requestId: string }) {
   );
 }
 
+/** Which methods traced this answer, with what, and which could not and why. */
+function MethodStatusList(props: { methods: MethodReport[] }) {
+  return (
+    <ul class="attribution-method-status small" aria-label="Attribution methods">
+      <For each={props.methods}>
+        {(m) => (
+          <li data-method={m.method} data-status={m.status}>
+            <strong>{METHOD_NAMES[m.method]}</strong>: {m.status === 'used' ? 'used' : 'not available'}
+            <span class="muted"> — {m.detail}</span>
+          </li>
+        )}
+      </For>
+    </ul>
+  );
+}
+
 function AttributionDetails(props: {
   record: AttributionRecord;
+  methods: MethodReport[];
   answer: string;
   recorded: RecordedAnswer;
   ms: number;
@@ -117,6 +146,7 @@ function AttributionDetails(props: {
         <HighlightedAnswer text={props.answer} spans={spans()} />
       </Show>
       <AttributionBars bars={bars()} title="Share of this answer's credit by contribution" />
+      <MethodStatusList methods={props.methods} />
       <Show when={credits().length > 0}>
         <table class="table compact attribution-methods" aria-label="Evidence by method">
           <thead>
