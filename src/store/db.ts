@@ -12,7 +12,7 @@ import type {
 } from '../core/types.ts';
 import type { AttributionRecord } from '../core/attribution/types.ts';
 import type { ClaimRecord, LedgerEntry, SettlementRecord } from '../core/ledger.ts';
-import { datanetFeeSubject } from '../core/payment.ts';
+import { datanetFeeSubject } from '../core/datanetFeeSubject.ts';
 
 /** One upload counted against the per-contributor, per-Datanet, per-day limits. */
 export interface UploadRecord {
