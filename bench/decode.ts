@@ -26,6 +26,7 @@ import { createModel, type Model } from '../src/engine/model/llama.ts';
 import { randomModel } from '../src/engine/model/randomModel.ts';
 import { createOrtReference } from '../src/node/engine/reference/ortReference.ts';
 import { matmul } from '../src/engine/cpu/kernels/matmul.ts';
+import { matmulOptions } from '../src/engine/cpu/kernels/matmulSimd.ts';
 import { simdRuntime } from '../src/engine/cpu/simd/simdRuntime.ts';
 import { quantizeQ4, quantizeQ8, type Matrix, type QuantKind } from '../src/engine/quant.ts';
 
@@ -178,6 +179,17 @@ export async function main(): Promise<void> {
   for (const m of Object.values(models)) await timeEngine(m);
   let ort: Speed | undefined;
   const engineBest: Partial<Record<QuantKind, Speed>> = {};
+  const intBest: Partial<Record<'q8' | 'q4', Speed>> = {};
+  const withIntActivations = async <T>(run: () => Promise<T>): Promise<T> => {
+    const saved = { ...matmulOptions };
+    Object.assign(matmulOptions, { intActivations: true, intActivationsQ8: true });
+    try {
+      return await run();
+    } finally {
+      Object.assign(matmulOptions, saved);
+    }
+  };
+  for (const q of ['q8', 'q4'] as const) await withIntActivations(() => timeEngine(models[q]));
   const rounds: { ort: Speed; engine_f32: Speed }[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const o = await timeOrt();
@@ -186,6 +198,8 @@ export async function main(): Promise<void> {
     ort = best(ort, o);
     engineBest.f32 = best(engineBest.f32, e);
     for (const q of ['q8', 'q4'] as const) engineBest[q] = best(engineBest[q], await timeEngine(models[q]));
+    // the same int8/int4 models with int8 activations (the opt-in integer decode kernels `gemvi*`)
+    for (const q of ['q8', 'q4'] as const) intBest[q] = best(intBest[q], await withIntActivations(() => timeEngine(models[q])));
     console.log(`round ${r + 1}: ORT prefill ${o.prefill_tokens_per_s.toFixed(1)} / decode ${o.decode_tokens_per_s.toFixed(2)} tok/s; engine f32 prefill ${e.prefill_tokens_per_s.toFixed(1)} / decode ${e.decode_tokens_per_s.toFixed(2)} tok/s`);
   }
   await ref.release();
@@ -214,6 +228,14 @@ export async function main(): Promise<void> {
     ratio_cpu_vs_ort_wasm_by_cpu_time: round(ratioCpu, 3),
     ratio_cpu_vs_ort_wasm_prefill_by_cpu_time: round(ratioPrefillCpu, 3),
     load_average_1min: round(os.loadavg()[0] ?? 0, 2),
+    // int8/int4 weights vs f32 weights, the engine's own decode in this run: default path (f32 activations) and the
+    // opt-in integer path (int8 activations)
+    ratio_decode_q8_vs_f32_engine: round(engine.q8!.decode_tokens_per_s / f32.decode_tokens_per_s, 3),
+    ratio_decode_q4_vs_f32_engine: round(engine.q4!.decode_tokens_per_s / f32.decode_tokens_per_s, 3),
+    ratio_decode_q8_int_activations_vs_f32_engine: round(intBest.q8!.decode_tokens_per_s / f32.decode_tokens_per_s, 3),
+    ratio_decode_q4_int_activations_vs_f32_engine: round(intBest.q4!.decode_tokens_per_s / f32.decode_tokens_per_s, 3),
+    ratio_decode_q8_int_activations_vs_f32_engine_by_cpu_time: round(intBest.q8!.decode_tokens_per_cpu_s / f32.decode_tokens_per_cpu_s, 3),
+    ratio_decode_q4_int_activations_vs_f32_engine_by_cpu_time: round(intBest.q4!.decode_tokens_per_cpu_s / f32.decode_tokens_per_cpu_s, 3),
     ratio_cpu_vs_ort_wasm_note:
       'decode tokens/s, f32 weights on both sides, single thread each, KV cache on both sides (ORT: past/present graph inputs). Goal ≥1.0×; ' +
       (ratio >= 1.5 ? '1.5× reached in this run.' : `1.5× would need the engine ${round(1.5 / ratio, 2)}× faster than in this run.`),
@@ -225,7 +247,7 @@ export async function main(): Promise<void> {
     rounds: ROUNDS,
     engine_simd_fma: fma,
     timing:
-      'alternating rounds in one process (ORT, engine f32, engine q8, engine q4), best round per side; prefill = one pass, last-token logits on both sides; wall-clock and process CPU time both recorded (the ratio keys use wall-clock)',
+      'alternating rounds in one process (ORT, engine f32, engine q8, engine q4, engine q8/q4 with int8 activations), best round per side; prefill = one pass, last-token logits on both sides; wall-clock and process CPU time both recorded (the ratio keys use wall-clock)',
     rounds_detail: rounds.map((r) => ({ ort: roundSpeed(r.ort), engine_f32: roundSpeed(r.engine_f32) })),
     logits_max_abs_diff_engine_vs_ort: parity,
     gflops_per_decode_token: round(flopsPerToken / 1e9, 3),
@@ -234,6 +256,7 @@ export async function main(): Promise<void> {
     engine_cpu: Object.fromEntries(
       Object.entries(engine).map(([k, v]) => [k, { ...roundSpeed(v), weight_bytes: v.weight_bytes }]),
     ),
+    engine_cpu_int_activations: Object.fromEntries(Object.entries(intBest).map(([k, v]) => [k, roundSpeed(v)])),
   };
   const here = dirname(fileURLToPath(import.meta.url));
   const file = join(here, 'results', 'decode.json');

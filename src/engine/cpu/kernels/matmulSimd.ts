@@ -23,9 +23,10 @@ import { cpuThreads, type KernelCall } from '../threads/threadPool.ts';
 export const matmulOptions = {
   intActivations: false,
   /**
-   * int8 weights take the integer path only with this on: measured here (full 135M model, weights in DRAM) `gemvi8`
-   * was slower than `gemvq8` (f32 activations), while `gemvi4*` ran 2–3× faster than f32 — so int8 decode keeps f32
-   * activations by default (see docs/CPU-ENGINE.md).
+   * int8 weights take the integer path only with this on as well. It was introduced when `gemvi8` measured slower than
+   * `gemvq8`; since the touch-ahead (docs/CPU-ENGINE.md) `gemvi8` runs ~2× f32 and ~2.2× `gemvq8` at kernel level
+   * (1.47× f32 on the whole model), so it would be worth turning on together with `intActivations`; kept separate so
+   * that int4 and int8 can be switched (and their parity checked) one at a time.
    */
   intActivationsQ8: false,
 };

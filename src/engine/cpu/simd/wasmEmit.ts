@@ -86,6 +86,14 @@ export class Fn {
   ltU(): this {
     return this.e(0x49);
   }
+  /** discards the top of the stack */
+  drop(): this {
+    return this.e(0x1a);
+  }
+  /** `c ? a : b` for the stack `a b c` */
+  select(): this {
+    return this.e(0x1b);
+  }
   geU(): this {
     return this.e(0x4f);
   }

@@ -125,3 +125,31 @@ describe('integer decode: gemvi8 / gemvi4 / gemvi4r vs the scalar twin', () => {
     });
   }
 });
+
+describe('integer decode: touch-ahead stays inside the matrix', () => {
+  for (const v of [
+    { name: 'gemvi8', bits: 8, layout: 'qxNat16', fma: false },
+    { name: 'gemvi4', bits: 4, layout: 'qxMod16', fma: false },
+    { name: 'gemvi4r', bits: 4, layout: 'qxEo8', fma: true },
+  ] as const) {
+    it.runIf(!v.fma || haveRelaxed)(`${v.name}: weights ending at the last byte of memory (no trap), the same bits as elsewhere`, () => {
+      const r = createRng(77 + v.bits);
+      const { mem, k } = instance(v.fma);
+      for (const [N, K] of [[13, 96], [64, 576], [12, 32], [9, 64]] as const) {
+        const wf = Float32Array.from({ length: N * K }, () => r.normal() * 0.05);
+        const w: Q8Matrix | Q4Matrix = v.bits === 8 ? quantizeQ8(wf, N, K) : quantizeQ4(wf, N, K);
+        const [xO, xq, xs, xc, sO, o1, o2, mid] = [1024, 8192, 16384, 20480, 32768, 65536, 81920, 131072];
+        new Float32Array(mem.buffer, xO, K).set(activation(r, K));
+        new Float32Array(mem.buffer, sO, w.scales.length).set(w.scales);
+        const bytes = new Uint8Array(w.q.buffer, w.q.byteOffset, w.q.byteLength);
+        const end = mem.buffer.byteLength - w.q.byteLength;
+        new Uint8Array(mem.buffer, end, bytes.length).set(bytes);
+        new Uint8Array(mem.buffer, mid, bytes.length).set(bytes);
+        k[v.layout]!(xO, xq, xs, xc, K / 32);
+        k[v.name]!(xq, xs, xc, end, sO, o1, N, K);
+        k[v.name]!(xq, xs, xc, mid, sO, o2, N, K);
+        expect(Array.from(new Float32Array(mem.buffer, o1, N))).toEqual(Array.from(new Float32Array(mem.buffer, o2, N)));
+      }
+    });
+  }
+});

@@ -14,9 +14,14 @@
  * scaled by `sw · sx` (one f32 product) and added into an f32x4 accumulator per row, lanes summed `((l0+l1)+l2)+l3` at
  * the end. Four rows per pass share the x loads (four sequential weight streams); the `N mod 4` last rows one by one,
  * computed the same way — a row's result does not depend on N or on which rows run with it.
+ * Touch-ahead: while a pass of four rows computes, one dropped load per cache line of the rows `AHEAD` passes on (the
+ * rows are contiguous) pulls them towards the core; only loads, so the results are unchanged.
  */
 import { F32, Fn, I32, V128 } from '../wasmEmit.ts';
 import { countUp, doWhileBelow, hsumLeft, loopWhile, unlessAtLeast, zeroF32x4 } from './loops.ts';
+
+/** passes of four rows between the rows computed and the rows touched ahead (2 and 4 measured alike here) */
+const AHEAD = 2;
 
 export type IntKernel = 'q8' | 'q4' | 'q4r';
 
@@ -42,6 +47,8 @@ export function gemvi(kind: IntKernel, fma: boolean): Fn {
   const isum = f.local(V128);
   const mask = f.local(V128);
   const sx = f.local(F32);
+  const pf = f.local(I32);
+  const qEnd = f.local(I32);
   const xStride = kind === 'q4r' ? 32 : 64;
   const wStride = kind === 'q8' ? 32 : 16;
 
@@ -49,6 +56,7 @@ export function gemvi(kind: IntKernel, fma: boolean): Fn {
   f.get(groups).i32(wStride).mul().set(rowB);
   f.get(groups).i32(4).mul().set(rowS);
   f.get(xq).get(groups).i32(xStride).mul().add().set(xEnd);
+  f.get(q).get(N).get(rowB).mul().add().set(qEnd);
   if (kind === 'q4') f.i32(15).i16x8splat().set(mask);
   if (kind === 'q4r') f.i32(15).i8x16splat().set(mask);
 
@@ -61,6 +69,9 @@ export function gemvi(kind: IntKernel, fma: boolean): Fn {
       f.get(sp[r - 1]!).get(rowS).add().set(sp[r]!);
     }
     zeroF32x4(f, acc.slice(0, rows));
+    // rows AHEAD passes on (or, near the end of the matrix, these rows again): touched below while this pass computes
+    f.get(wp[0]!).get(rowB).i32(R * AHEAD).mul().add().get(wp[0]!);
+    f.get(wp[0]!).get(rowB).i32(R * (AHEAD + 1)).mul().add().get(qEnd).leU().select().set(pf);
     f.get(xq).set(xp);
     f.get(xs).set(sxp);
     f.get(corr).set(cp);
@@ -99,6 +110,12 @@ export function gemvi(kind: IntKernel, fma: boolean): Fn {
         else f.f32x4mul().get(acc[r]!).f32x4add().set(acc[r]!);
         f.get(wp[r]!).i32(wStride).add().set(wp[r]!);
         f.get(sp[r]!).i32(4).add().set(sp[r]!);
+      }
+      if (rows === R) {
+        // one load per 64 bytes of those rows, at four times a row's pace (they are contiguous): wasm has no prefetch
+        // instruction, and without this the kernels ran at about half their in-cache speed on weights in DRAM
+        for (let j = 0; j < (R * wStride) / 64; j++) f.get(pf).f32load(64 * j).drop();
+        f.get(pf).i32(R * wStride).add().set(pf);
       }
       f.get(sxp).i32(4).add().set(sxp);
       if (kind !== 'q8') f.get(cp).i32(16).add().set(cp);
