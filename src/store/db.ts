@@ -11,6 +11,7 @@ import type {
   Validation,
 } from '../core/types.ts';
 import type { AttributionRecord } from '../core/attribution/types.ts';
+import type { Conversation } from '../core/conversation.ts';
 import type { ClaimRecord, LedgerEntry, SettlementRecord } from '../core/ledger.ts';
 import { datanetFeeSubject } from '../core/payment.ts';
 
@@ -92,6 +93,8 @@ export class TributaryDB extends Dexie {
   ledgerEntries!: EntityTable<LedgerEntry, 'id'>;
   settlements!: EntityTable<SettlementRecord, 'id'>;
   claims!: EntityTable<ClaimRecord, 'id'>;
+  /** Chat conversations with their answers (schema version 5; store/conversations). */
+  conversations!: EntityTable<Conversation, 'id'>;
 
   constructor(name: string = DB_NAME) {
     super(name);
@@ -156,6 +159,9 @@ export class TributaryDB extends Dexie {
           });
       });
     this.version(4).stores({ receipts: null });
+    // Version 5: chat conversations (they vanished on reload before). A new table: nothing to move. Each record holds
+    // its turns (a conversation is read and exported whole); `updatedAt` orders the list.
+    this.version(5).stores({ conversations: 'id, updatedAt' });
   }
 }
 
