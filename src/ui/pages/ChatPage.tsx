@@ -136,7 +136,10 @@ export function ChatPage() {
     setRunning(requestId);
     await save(id, index);
     const asked = turns[index]!.answer.settings!;
+    // stream events come over their own channel and may arrive after the result: once it is in, they are stale
+    let finished = false;
     const onEvent = (e: ChatEvent) => {
+      if (finished) return;
       if (e.type === 'start') {
         setTurns(index, 'answer', { status: 'streaming', adapterId: e.adapterId, adapterName: e.adapterName, backend: e.backend, promptTokens: e.promptTokens, droppedMessages: e.droppedMessages, seed: e.seed });
       } else {
@@ -165,6 +168,7 @@ export function ChatPage() {
         },
         onEvent,
       );
+      finished = true;
       setTurns(index, 'answer', {
         status: 'done',
         text: r.text,
@@ -183,6 +187,7 @@ export function ChatPage() {
       const modelId = turns[index]!.answer.modelId ?? '';
       void traceAnswer({ requestId, prompt: turns[index]!.user, answer: r.text, modelId, adapterId: r.adapterId, payer: activeAddress() }).then(() => keepAttribution(id, requestId));
     } catch (err) {
+      finished = true;
       setTurns(index, 'answer', { status: 'error', error: answerError(err) });
       await save(id, index);
     } finally {
