@@ -166,7 +166,7 @@ describe('chat conversations, speed figures, model files and the wallet identity
     expect(a1!.answer.attribution?.recordHash).toBe(records.find((r) => r.answerId === a1!.answer.requestId)?.hash);
 
     // a new conversation; the list holds both, the last changed first
-    await list(page).getByRole('button', { name: 'New conversation' }).click();
+    await page.getByRole('button', { name: 'New conversation' }).click();
     await page.locator('.chat-empty').waitFor();
     await ask(page, 'What goes into a compost heap?');
     await eventually(async () => expect(await titles(page)).toEqual(['What goes into a compost heap?', 'Bread questions']));

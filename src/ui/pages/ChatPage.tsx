@@ -84,11 +84,19 @@ export function ChatPage() {
   });
 
   /** Keeps turn `index` of conversation `id` as it is now (a plain copy: the store's proxies cannot be cloned). */
-  const save = (id: string, index: number): Promise<void> => {
+  let saving: Promise<void> = Promise.resolve();
+  /**
+   * Keeps turn `index` of conversation `id` as it is now (a plain copy: the store's proxies cannot be cloned). Writes
+   * queue one after the other, so a later state of a turn never lands before an earlier one; nobody waits for them.
+   */
+  const save = (id: string, index: number): void => {
     const turn = structuredClone(unwrap(turns[index]!));
-    return putTurn(db, id, turn, Date.now()).then(
-      () => undefined,
-      (e: unknown) => void setStoreError(e),
+    const at = Date.now();
+    saving = saving.then(() =>
+      putTurn(db, id, turn, at).then(
+        () => undefined,
+        (e: unknown) => void setStoreError(e),
+      ),
     );
   };
 
@@ -134,7 +142,7 @@ export function ChatPage() {
     const requestId = `chat-${Date.now()}-${nextRequest++}`;
     setTurns(index, 'answer', emptyAnswer(requestId));
     setRunning(requestId);
-    await save(id, index);
+    save(id, index);
     const asked = turns[index]!.answer.settings!;
     // stream events come over their own channel and may arrive after the result: once it is in, they are stale
     let finished = false;
@@ -182,14 +190,14 @@ export function ChatPage() {
         promptTokens: r.promptTokens,
         droppedMessages: r.droppedMessages,
       });
-      await save(id, index);
+      save(id, index);
       // attribution runs after the stream, never in its way; its record's hash is kept with the answer
       const modelId = turns[index]!.answer.modelId ?? '';
       void traceAnswer({ requestId, prompt: turns[index]!.user, answer: r.text, modelId, adapterId: r.adapterId, payer: activeAddress() }).then(() => keepAttribution(id, requestId));
     } catch (err) {
       finished = true;
       setTurns(index, 'answer', { status: 'error', error: answerError(err) });
-      await save(id, index);
+      save(id, index);
     } finally {
       setRunning(undefined);
       void engine.refresh();
@@ -207,19 +215,23 @@ export function ChatPage() {
     if (at !== -1) setTurns(at, 'answer', 'attribution', { recordHash });
   };
 
+  let creating = false;
   const send = async (e: Event) => {
     e.preventDefault();
     const text = draft().trim();
-    if (!text || running()) return;
+    if (!text || running() || creating) return;
     let id = conversationId();
     if (!id) {
+      // the first question of a new page creates its conversation (a second Send meanwhile is ignored)
+      creating = true;
       try {
-        const c = await createConversation(db, Date.now());
-        id = c.id;
+        id = (await createConversation(db, Date.now())).id;
         setConversationId(id);
       } catch (err) {
         setStoreError(err);
         return;
+      } finally {
+        creating = false;
       }
     }
     setTurns(turns.length, { id: nextTurnId({ turns }), user: text, answer: emptyAnswer('') });
