@@ -110,6 +110,31 @@ describe('Trainer (CPU)', () => {
     expect(log.gradients[0]!.some((x) => x !== 0)).toBe(true);
   });
 
+  it('the training log survives a checkpoint: a run resumed between log checkpoints exports the same log', async () => {
+    const exs = examples();
+    const mk = () => createTrainer({ ops: createCpuTrainOps(), config, weights, train: { ...base, epochs: 3 }, examples: exs, padId: 0, log: { dimPerModule: 4, checkpoints: [1, 3] } });
+    const a = await mk();
+    while (!a.done) await a.step();
+    const whole = await a.exportPeft({ name: 'tiny', datanets: ['dn-x'] });
+    const b = await mk();
+    await b.step();
+    await b.step();
+    const ckpt = await b.state();
+    expect(ckpt.json.logCheckpoints?.map((c) => c.step)).toEqual([1]);
+    const c = await mk();
+    await c.restore({ json: JSON.parse(JSON.stringify(ckpt.json)), bytes: ckpt.bytes.slice() });
+    expect(c.trainingLog().checkpoints.map((x) => x.step)).toEqual([1]);
+    while (!c.done) await c.step();
+    const resumed = await c.exportPeft({ name: 'tiny', datanets: ['dn-x'] });
+    expect(resumed[TRAINING_LOG_JSON]).toEqual(whole[TRAINING_LOG_JSON]);
+    expect(resumed[TRAINING_LOG_TENSORS]).toEqual(whole[TRAINING_LOG_TENSORS]);
+    // a checkpoint whose log tensor is missing is refused, and the trainer keeps its state
+    const broken = { json: { ...ckpt.json, logCheckpoints: [{ step: 1, lr: 0.01, tensor: 'step9' }] }, bytes: ckpt.bytes };
+    const d = await mk();
+    await expect(d.restore(broken)).rejects.toThrow(/training-log entry "step9"/);
+    expect(d.stepIndex).toBe(0);
+  });
+
   it('refuses bad hyper-parameters and empty example sets with clear messages', async () => {
     const mk = (train: Partial<TrainConfig>, exs = examples()) => createTrainer({ ops: createCpuTrainOps(), config, weights, train, examples: exs, padId: 0 });
     await expect(mk({ rank: 0 })).rejects.toThrow(/rank: must be a whole number from 1 to 256 \(got 0\)/);

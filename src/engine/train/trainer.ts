@@ -14,6 +14,7 @@ import { LORA_TARGETS } from '../model/types.ts';
 import { hash32, projectLoraGradient, type ProjectionSpec } from './projectLoraGradient.ts';
 import { createExampleStream, learningRate, totalSteps as countSteps } from './schedule.ts';
 import { createTrainableLlama } from './trainableLlama.ts';
+import type { TrainTensor } from './trainOps.ts';
 import type { Trainer, TrainerInit } from './trainerApi.ts';
 import { createTrainingLog, writeTrainingLog, type TrainingLog } from './trainingLog.ts';
 import type { TrainExample, TrainerState, TrainerStateJson } from './types.ts';
@@ -158,23 +159,38 @@ export async function createTrainer(init: TrainerInit): Promise<Trainer> {
       let tokens = 0;
       for (const b of batches) for (const x of b.mask) tokens += x;
       model.zeroGrads();
-      let lossSum = 0;
+      // the whole step is queued before the host waits once: each micro-batch's loss rows are copied aside (the
+      // next forward overwrites them) and read with the gradient norm after AdamW, which reads the clip factor on
+      // the device
+      const lossRows: TrainTensor[] = [];
       for (let a = 0; a < batches.length; a++) {
         const b = batches[a]!;
         const w = tokens > 0 ? b.mask.map((x) => x / tokens) : b.mask;
         const seed = cfg.dropout > 0 ? hash32(cfg.seed, step, a, 0xd0) : null;
         model.forward(b.tokens, b.B, b.S, b.targets, w, seed);
-        const l = await ops.read(model.loss());
-        for (let i = 0; i < l.length; i++) lossSum += l[i]! * b.mask[i]!;
+        const rows = ops.alloc([b.B * b.S]);
+        ops.copy(model.loss(), rows);
+        lossRows.push(rows);
         model.backward();
       }
       ops.sumSquares(model.params.map((p) => p.grad), normSq);
-      const gradNorm = Math.sqrt((await ops.read(normSq))[0]!);
       const lr = learningRate(cfg, step, nSteps);
       const clip = cfg.clip > 0 ? { maxNorm: cfg.clip, normSq } : null;
       for (const p of model.params) {
         ops.adamw(p.value, p.grad, p.m, p.v, { lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: p.decay ? cfg.weightDecay : 0, step: step + 1, clip });
       }
+      let read: Float32Array[];
+      try {
+        read = await Promise.all([ops.read(normSq), ...lossRows.map((t) => ops.read(t))]);
+      } finally {
+        for (const t of lossRows) ops.dispose(t);
+      }
+      const gradNorm = Math.sqrt(read[0]![0]!);
+      let lossSum = 0;
+      batches.forEach((b, a) => {
+        const l = read[a + 1]!;
+        for (let i = 0; i < l.length; i++) lossSum += l[i]! * b.mask[i]!;
+      });
       step++;
       const loss = tokens > 0 ? lossSum / tokens : 0;
       losses.push(loss);
@@ -204,7 +220,10 @@ export async function createTrainer(init: TrainerInit): Promise<Trainer> {
         tensors.push({ name: `${p.name}.adam_m`, shape: p.shape, data: await ops.read(p.m) });
         tensors.push({ name: `${p.name}.adam_v`, shape: p.shape, data: await ops.read(p.v) });
       }
-      const json: TrainerStateJson = { format: 'tributary-trainer-state', version: 1, step, config: { ...cfg, targetModules: [...cfg.targetModules] }, examplesHash: hash, losses: [...losses] };
+      // the attribution log's checkpoints so far travel with the state: a resumed run exports the same log
+      const logCheckpoints = log ? log.checkpoints.map((c) => ({ ...c })) : [];
+      if (log) log.gradients.forEach((g, i) => tensors.push({ name: `log.${log.checkpoints[i]!.tensor}`, shape: [examples.length, log.projection.dim], data: g }));
+      const json: TrainerStateJson = { format: 'tributary-trainer-state', version: 1, step, config: { ...cfg, targetModules: [...cfg.targetModules] }, examplesHash: hash, losses: [...losses], logCheckpoints };
       return { json, bytes: writeSafetensors(tensors, { format: 'tributary-trainer-state' }) };
     },
     async restore(s) {
@@ -227,7 +246,21 @@ export async function createTrainer(init: TrainerInit): Promise<Trainer> {
           writes.push([t, src.data]);
         }
       }
+      const logCheckpoints = j.logCheckpoints ?? [];
+      const logGradients: Float32Array[] = [];
+      if (log) {
+        for (const c of logCheckpoints) {
+          const src = tensors.get(`log.${c.tensor}`);
+          if (!(Number.isInteger(c.step) && c.step >= 0 && c.step <= j.step) || !src || src.data.length !== examples.length * log.projection.dim)
+            throw new TributaryError('train/state', `The checkpoint's training-log entry "${c.tensor}" is missing or has the wrong size.`);
+          logGradients.push(src.data);
+        }
+      }
       for (const [t, d] of writes) ops.write(t, d);
+      if (log) {
+        log.checkpoints.splice(0, log.checkpoints.length, ...logCheckpoints.map((c) => ({ ...c })));
+        log.gradients.splice(0, log.gradients.length, ...logGradients);
+      }
       step = j.step;
       losses.splice(0, losses.length, ...j.losses);
     },

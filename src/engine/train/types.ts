@@ -4,6 +4,7 @@
  * can keep it in IndexedDB).
  */
 import type { LoraTarget } from '../model/types.ts';
+import type { TrainingLogCheckpoint } from './trainingLog.ts';
 
 export type TrainMode = 'lora' | 'full';
 /** How the frozen base is stored while training LoRA (`int8`/`int4`: QLoRA-style). Full training needs `none`. */
@@ -124,4 +125,6 @@ export interface TrainerStateJson {
   examplesHash: string;
   /** loss per step so far */
   losses: number[];
+  /** the training log's gradient checkpoints taken so far (their tensors are `log.<tensor>` in the state's bytes) */
+  logCheckpoints?: TrainingLogCheckpoint[];
 }

@@ -242,7 +242,11 @@ export class TrainingAction {
       await putTrainingRun(this.host.db, { ...((await getTrainingRun(this.host.db, run.id)) ?? run), baseModel: run.baseModel });
     }
     const padId = m.config.eosTokenIds[0] ?? 0;
-    const { trainer, backend } = await this.host.createTrainer({ config: m.config, weights, train: trainConfigOf(run.settings), examples: set.train, padId });
+    // gradient sketches for attribution half-way and at the end (TracIn sums over checkpoints); they are in the
+    // trainer's checkpoints, so a resumed run logs the same
+    const steps = totalStepsOf(set.train.length, run.settings);
+    const log = { checkpoints: [...new Set([Math.ceil(steps / 2), steps])] };
+    const { trainer, backend } = await this.host.createTrainer({ config: m.config, weights, train: trainConfigOf(run.settings), examples: set.train, padId, log });
     if (run.checkpoint) {
       try {
         await trainer.restore(run.checkpoint.state as TrainerState);
