@@ -107,6 +107,8 @@ describe('chat conversations, speed figures, model files and the wallet identity
       if (r.status() === 404) notFound.push(r.url());
     });
     await openApp(page, appUrl);
+    // the service worker has cached the app before the first reload (the offline part below needs it)
+    await waitOfflineReady(page);
     await openChat(page);
     expect(await page.locator('.chat-empty').textContent()).toMatch(/No messages yet/);
     expect(await titles(page)).toEqual([]);
@@ -173,11 +175,9 @@ describe('chat conversations, speed figures, model files and the wallet identity
     const compost = await transcript(page);
 
     // offline: a reload still opens the last conversation, and the others are listed
-    await waitOfflineReady(page);
     await context.setOffline(true);
     await page.reload();
-    await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
-    await navigate(page, 'Chat');
+    await page.getByRole('heading', { level: 1, name: 'Chat' }).waitFor();
     await eventually(async () => expect(await transcript(page)).toEqual(compost), 60_000);
     expect(await titles(page)).toEqual(['What goes into a compost heap?', 'Bread questions']);
     // and chatting offline keeps the new answer too
