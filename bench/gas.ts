@@ -5,7 +5,8 @@
  * - aggregation: 100 answer fees over 20 contributors settled as 100 payments (one signature each, the
  *   per-answer way) vs ONE payment committing to all 100 fees (one signature), same run;
  * - the naive baseline: one ERC-20 `transfer` transaction per recipient (same chain, same run);
- * - epoch root post, first and repeat claims;
+ * - epoch root post, first and repeat claims; `claimFor` (a local key's EIP-712 authorisation, submitted by
+ *   another account, paying a wallet address) vs `claim` on the same tree, first and repeat;
  * - the DIRECT vs POOLED crossover (src/chain/payout.ts) from marginal costs measured here.
  *
  * Gas is each transaction's `gasUsed` (21k base, calldata and refunds included).
@@ -16,6 +17,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { getAddress, toHex, type Hex } from 'viem';
+import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
+import { claimAuthorizationTypedData, claimForArgs } from '../src/chain/claimAuthorization.ts';
 import type { Address } from '../src/core/types.ts';
 import { buildEpochTree, cumulativeFromCredits, fetchPooledCredits } from '../src/chain/epochs.ts';
 import { settlementAbi } from '../src/chain/generated/Settlement.ts';
@@ -104,6 +107,18 @@ async function claimGas(ctx: Ctx, tree: ReturnType<typeof buildEpochTree>, accou
   const { cumulativeAmount, proof } = tree.proofFor(account);
   const hash = await from.writeContract({ address: ctx.settlement, abi: settlementAbi, functionName: 'claim', args: [account, cumulativeAmount, proof as Hex[]] });
   return { gas: Number((await mined(ctx.stack.publicClient, hash)).gasUsed), proofLength: proof.length };
+}
+
+/** `claimFor`: `key` signs the authorisation to `recipient`, `from` submits it. */
+async function claimForGas(ctx: Ctx, tree: ReturnType<typeof buildEpochTree>, key: PrivateKeyAccount, recipient: Address, from: DevWallet): Promise<{ gas: number; calldataBytes: number }> {
+  const { cumulativeAmount, proof } = tree.proofFor(key.address);
+  const claimedBefore = await ctx.stack.publicClient.readContract({ address: ctx.settlement, abi: settlementAbi, functionName: 'claimed', args: [key.address] });
+  const auth = { account: key.address, recipient, cumulativeAmount, claimedBefore, deadline: ctx.deadline };
+  const signature = await key.signTypedData(claimAuthorizationTypedData(auth, ctx.domain));
+  const hash = await from.writeContract({ address: ctx.settlement, abi: settlementAbi, functionName: 'claimFor', args: claimForArgs(auth, proof as Hex[], signature) });
+  const receipt = await mined(ctx.stack.publicClient, hash);
+  const tx = await ctx.stack.publicClient.getTransaction({ hash });
+  return { gas: Number(receipt.gasUsed), calldataBytes: (tx.input.length - 2) / 2 };
 }
 
 export async function main(): Promise<void> {
@@ -195,7 +210,10 @@ export async function main(): Promise<void> {
     const claimants = Array.from({ length: 20 }, randomAddress);
     const funded = Array.from({ length: 10 }, randomAddress);
     for (const f of funded) await transferGas(ctx, f); // these already hold the token
-    await settleGas(ctx, [[...claimants, ...funded]], MODES.POOLED);
+    // local keys (no gas) whose claims go to wallets that never held the token, like `claimants` above
+    const localKeys = Array.from({ length: 20 }, () => privateKeyToAccount(generatePrivateKey()));
+    const keyWallets = localKeys.map(() => randomAddress());
+    await settleGas(ctx, [[...claimants, ...funded, ...localKeys.map((k) => k.address)]], MODES.POOLED);
     const post1 = await postRootGas(ctx);
     const firstClaims: number[] = [];
     const firstClaimsFunded: number[] = [];
@@ -206,10 +224,19 @@ export async function main(): Promise<void> {
       proofLength = Math.max(proofLength, c.proofLength);
     }
     for (const a of funded) firstClaimsFunded.push((await claimGas(ctx, post1.tree, a, claimer)).gas);
-    await settleGas(ctx, [claimants], MODES.POOLED);
+    const firstClaimsFor: number[] = [];
+    let claimForCalldata = 0;
+    for (const [i, k] of localKeys.entries()) {
+      const c = await claimForGas(ctx, post1.tree, k, keyWallets[i]!, claimer);
+      firstClaimsFor.push(c.gas);
+      claimForCalldata = Math.max(claimForCalldata, c.calldataBytes);
+    }
+    await settleGas(ctx, [[...claimants, ...localKeys.map((k) => k.address)]], MODES.POOLED);
     const post2 = await postRootGas(ctx);
     const repeatClaims: number[] = [];
     for (const a of claimants) repeatClaims.push((await claimGas(ctx, post2.tree, a, claimer)).gas);
+    const repeatClaimsFor: number[] = [];
+    for (const [i, k] of localKeys.entries()) repeatClaimsFor.push((await claimForGas(ctx, post2.tree, k, keyWallets[i]!, claimer)).gas);
 
     // --- results
     const batchCase = (mode: 'DIRECT' | 'POOLED', N: number) => table.find((r) => r.payments === 100 && r.recipientsPerPayment === N && r.mode === mode)!;
@@ -218,6 +245,8 @@ export async function main(): Promise<void> {
     const gasPerRecipientNaive = Math.round(mean(naiveNew));
     const gasFirstClaim = Math.round(mean(firstClaims));
     const gasRepeatClaim = Math.round(mean(repeatClaims));
+    const gasFirstClaimFor = Math.round(mean(firstClaimsFor));
+    const gasRepeatClaimFor = Math.round(mean(repeatClaimsFor));
     const rootPost = Math.round(mean([post1.gas, post2.gas]));
     const withClaims = (row: (typeof table)[number]) => Math.round(row.gasPerRecipient + rootPost / row.paidRecipients + gasFirstClaim);
 
@@ -236,7 +265,7 @@ export async function main(): Promise<void> {
       returningRecipients: crossoverRecipients({ returning: true, settlementsPerClaim }, constants),
     }));
 
-    const values = [headline.gasPerRecipient, gasPerRecipientNaive, gasFirstClaim, gasRepeatClaim, constants.perSplit, constants.directTransferNew];
+    const values = [headline.gasPerRecipient, gasPerRecipientNaive, gasFirstClaim, gasRepeatClaim, gasFirstClaimFor, gasRepeatClaimFor, constants.perSplit, constants.directTransferNew];
     if (!values.every((v) => Number.isFinite(v) && v > 0)) throw new Error(`could not measure: ${JSON.stringify(values)}`);
 
     const result = {
@@ -261,6 +290,13 @@ export async function main(): Promise<void> {
       gas_first_claim: gasFirstClaim,
       gas_first_claim_funded_account: Math.round(mean(firstClaimsFunded)),
       gas_repeat_claim: gasRepeatClaim,
+      gas_first_claim_for: gasFirstClaimFor,
+      gas_repeat_claim_for: gasRepeatClaimFor,
+      claim_for_over_claim_first: gasFirstClaimFor - gasFirstClaim,
+      claim_for_over_claim_repeat: gasRepeatClaimFor - gasRepeatClaim,
+      claim_for_calldata_bytes: claimForCalldata,
+      claim_for_note:
+        'claimFor: a local key signs a ClaimAuthorization (EIP-712), another account submits it, the tokens go to a wallet address that never held the token (first) or holds it (repeat); claim on the same tree pays the account itself (also never held the token on its first claim). The difference is the signature (calldata + ecrecover + struct hash) and the ClaimedFor event.',
       gas_root_post: rootPost,
       claim_tree_leaves: post1.leaves,
       claim_proof_length: proofLength,
@@ -290,6 +326,7 @@ export async function main(): Promise<void> {
   … with root post + one first claim each: ${result.gas_per_recipient_batch_with_claims}
   naive one-transfer-per-recipient: ${gasPerRecipientNaive} (×${result.ratio_naive_over_batch} the batch)
   first claim: ${gasFirstClaim} (goal ≤ ${GOAL_FIRST_CLAIM}: ${result.goals.gas_first_claim_met ? 'met' : 'NOT met'}; tree of ${post1.leaves} leaves, proof ${proofLength} hashes), repeat claim: ${gasRepeatClaim}, root post: ${rootPost}
+  claimFor (local key's signature, submitted by another account, paid to a wallet): first ${gasFirstClaimFor} (+${gasFirstClaimFor - gasFirstClaim} over claim), repeat ${gasRepeatClaimFor} (+${gasRepeatClaimFor - gasRepeatClaim})
   crossover (POOLED from n distinct recipients): ${crossover.map((c) => `${c.settlementsPerClaim} batches/claim: new ${c.newRecipients ?? 'never'}, returning ${c.returningRecipients ?? 'never'}`).join('; ')}
   -> ${out}`);
   } finally {

@@ -5,6 +5,7 @@ import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/ext
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
@@ -40,6 +41,12 @@ import {TransientSlot} from "@openzeppelin/contracts/utils/TransientSlot.sol";
 ///      ever pooled and never decreases; claims under a root can never pay out, in all, more than its
 ///      declared total (`totalClaimed <= currentRootTotal`), so leaves that add up to more than the
 ///      declared total cannot be paid beyond it.
+///
+///      Claims for another address (`claimFor`): an account that holds no gas or no wallet (a browser's
+///      local key) signs a `ClaimAuthorization` (EIP-712, same domain) naming the recipient, its leaf's
+///      cumulative amount, what it had claimed before (`claimed[account]` when signed) and a deadline;
+///      anyone submits it. Binding `claimedBefore` is the replay protection: any claim of the account
+///      moves `claimed[account]`, so a used (or outdated) authorisation no longer verifies.
 contract Settlement is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using TransientSlot for *;
@@ -75,6 +82,11 @@ contract Settlement is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardTr
     /// @notice EIP-712 type hash of `Payment`.
     bytes32 public constant PAYMENT_TYPEHASH = keccak256(
         "Payment(address payer,bytes32 nonce,uint256 total,uint64 deadline,uint8 payoutMode,bytes32 feesRoot,uint32 feeCount,Split[] splits)Split(address recipient,uint8 role,uint256 amount)"
+    );
+
+    /// @notice EIP-712 type hash of `ClaimAuthorization` (see {claimFor}).
+    bytes32 public constant CLAIM_AUTHORIZATION_TYPEHASH = keccak256(
+        "ClaimAuthorization(address account,address recipient,uint256 cumulativeAmount,uint256 claimedBefore,uint64 deadline)"
     );
 
     /// @notice Payout mode: transfer each recipient's amount now (aggregated per recipient in a batch).
@@ -120,6 +132,8 @@ contract Settlement is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardTr
     event SplitPooled(bytes32 indexed paymentId, address indexed recipient, uint8 role, uint256 amount);
     /// @notice A new epoch root was posted.
     event EpochRootPosted(uint64 indexed epoch, bytes32 root, uint256 cumulativeTotal);
+    /// @notice `account`'s pool earnings were paid to `recipient` by its signed authorisation ({claimFor}).
+    event ClaimedFor(address indexed account, address indexed recipient, uint256 amount);
     /// @notice The treasury address changed.
     event TreasuryChanged(address indexed previousTreasury, address indexed newTreasury);
 
@@ -165,6 +179,13 @@ contract Settlement is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardTr
     error InvalidProof(address account, uint256 cumulativeAmount);
     /// @notice The account already claimed at least `cumulativeAmount`.
     error NothingToClaim(address account, uint256 cumulativeAmount, uint256 alreadyClaimed);
+    /// @notice A claim authorisation names no usable recipient (zero or this contract).
+    error InvalidClaimRecipient(address recipient);
+    /// @notice The claim authorisation's deadline has passed.
+    error ClaimAuthorizationExpired(address account, uint64 deadline);
+    /// @notice The signature is not `account`'s authorisation of exactly this claim (recipient, amount, claimed
+    ///         before, deadline) on this chain and contract, or it is malleable; `signer` is who it recovers to.
+    error InvalidClaimAuthorization(address account, address signer);
     /// @notice Paying this claim would make all claims exceed the current root's declared total.
     error ClaimExceedsRootTotal(uint256 totalClaimedAfter, uint256 currentRootTotal);
 
@@ -340,6 +361,15 @@ contract Settlement is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardTr
     /// @param cumulativeAmount The leaf's cumulative credit.
     /// @param proof StandardMerkleTree proof of `[account, cumulativeAmount]` under `currentRoot`.
     function claim(address account, uint256 cumulativeAmount, bytes32[] calldata proof) external nonReentrant {
+        _claim(account, account, cumulativeAmount, proof, claimed[account]);
+    }
+
+    /// @dev The claim itself, shared by {claim} and {claimFor}: proof under the current root, something new
+    ///      to claim, the root's cap; then `claimed[account]` moves and `recipient` is paid. Returns the payout.
+    function _claim(address account, address recipient, uint256 cumulativeAmount, bytes32[] calldata proof, uint256 already)
+        private
+        returns (uint256 payout)
+    {
         bytes32 root = currentRoot;
         if (root == bytes32(0)) revert NoRootPosted();
         bytes32 leaf;
@@ -351,16 +381,59 @@ contract Settlement is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardTr
             leaf := keccak256(0x00, 0x20)
         }
         if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert InvalidProof(account, cumulativeAmount);
-        uint256 already = claimed[account];
         if (cumulativeAmount <= already) revert NothingToClaim(account, cumulativeAmount, already);
-        uint256 payout = cumulativeAmount - already;
+        payout = cumulativeAmount - already;
         // The root's declared total caps all claims under it: leaves adding up to more cannot be paid more.
         uint256 claimedAfter = uint256(totalClaimed) + payout;
         if (claimedAfter > currentRootTotal) revert ClaimExceedsRootTotal(claimedAfter, currentRootTotal);
         totalClaimed = uint128(claimedAfter); // <= currentRootTotal <= totalPooled < 2**128
         claimed[account] = cumulativeAmount;
-        // No event of its own: the token's Transfer(this -> account, amount) and `claimed(account)` say it.
-        token.safeTransfer(account, payout);
+        // {claim} has no event of its own: the token's Transfer(this -> account, amount) and `claimed(account)` say it.
+        token.safeTransfer(recipient, payout);
+    }
+
+    /// @notice Pays what the current root credits `account` beyond what it already claimed to `recipient`,
+    ///         as `account` authorised by its EIP-712 `ClaimAuthorization` signature. Anyone may submit it.
+    ///         `claimed(account)` moves exactly as in {claim}, so the authorisation cannot be used twice,
+    ///         and a claim made meanwhile (by {claim} or another authorisation) voids it.
+    /// @param account The leaf's account and the signer (an EOA: ECDSA, canonical low-s, no ERC-1271).
+    /// @param recipient Receives the tokens; must be the signed one (not zero, not this contract).
+    /// @param cumulativeAmount The leaf's cumulative credit, as signed.
+    /// @param proof StandardMerkleTree proof of `[account, cumulativeAmount]` under `currentRoot`.
+    /// @param deadline Last second (block timestamp) the authorisation may be used, as signed.
+    /// @param signature 65-byte `r, s, v` signature of the authorisation by `account`.
+    function claimFor(
+        address account,
+        address recipient,
+        uint256 cumulativeAmount,
+        bytes32[] calldata proof,
+        uint64 deadline,
+        bytes calldata signature
+    ) external nonReentrant {
+        if (recipient == address(0) || recipient == address(this)) revert InvalidClaimRecipient(recipient);
+        if (block.timestamp > deadline) revert ClaimAuthorizationExpired(account, deadline);
+        uint256 already = claimed[account];
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(CLAIM_AUTHORIZATION_TYPEHASH, account, recipient, cumulativeAmount, already, deadline))
+        );
+        // tryRecover refuses malleable (high-s) signatures, bad lengths and v, and the zero address.
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (err != ECDSA.RecoverError.NoError || signer != account) revert InvalidClaimAuthorization(account, signer);
+        uint256 payout = _claim(account, recipient, cumulativeAmount, proof, already);
+        emit ClaimedFor(account, recipient, payout);
+    }
+
+    /// @notice The EIP-712 digest `account` signs to authorise {claimFor} (same as viem's `hashTypedData`).
+    function claimAuthorizationDigest(
+        address account,
+        address recipient,
+        uint256 cumulativeAmount,
+        uint256 claimedBefore,
+        uint64 deadline
+    ) external view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(abi.encode(CLAIM_AUTHORIZATION_TYPEHASH, account, recipient, cumulativeAmount, claimedBefore, deadline))
+        );
     }
 
     // ---------------------------------------------------------------- admin

@@ -10,6 +10,7 @@ import { buildExamples } from '../engine/train/examples.ts';
 import { projectLoraGradient } from '../engine/train/projectLoraGradient.ts';
 import type { TrainingLog } from '../engine/train/trainingLog.ts';
 import type { Trainer } from '../engine/train/trainerApi.ts';
+import type { TrainExample } from '../engine/train/types.ts';
 import type { Tokenizer } from '../engine/tokenizer/index.ts';
 import type { InfluenceEvidence } from './attribute.ts';
 import { dampedInverseScores, tracInScores, type InfluenceInput } from './influence.ts';
@@ -34,10 +35,18 @@ export function scoresByContribution(log: TrainingLog, scores: Float64Array): Ma
   return out;
 }
 
-/** The projected gradient of the answer's loss (the answer as the assistant turn after the prompt). */
-export async function answerGradient(trainer: Pick<Trainer, 'exampleGradient'>, log: TrainingLog, tok: { tokenizer: Tokenizer; tokenizerConfig: TokenizerConfig; seqLen: number; system?: string | null }, prompt: string, answer: string): Promise<Float32Array | null> {
+type AnswerTokenizing = { tokenizer: Tokenizer; tokenizerConfig: TokenizerConfig; seqLen: number; system?: string | null };
+
+/** The answer as a training example: the assistant turn after the prompt, loss on the answer's tokens only. */
+export function answerExample(tok: AnswerTokenizing, prompt: string, answer: string): TrainExample | null {
   if (answer.trim() === '') return null;
   const [example] = buildExamples([{ contributionId: 'answer', passageIndex: 0, text: answer }], tok.tokenizer, tok.tokenizerConfig, { kind: 'chat', seqLen: tok.seqLen, system: tok.system ?? null, questions: () => [prompt] });
+  return example ?? null;
+}
+
+/** The projected gradient of the answer's loss (the answer as the assistant turn after the prompt). */
+export async function answerGradient(trainer: Pick<Trainer, 'exampleGradient'>, log: TrainingLog, tok: AnswerTokenizing, prompt: string, answer: string): Promise<Float32Array | null> {
+  const example = answerExample(tok, prompt, answer);
   if (!example) return null;
   return projectLoraGradient(await trainer.exampleGradient(example), log.projection);
 }
@@ -45,7 +54,7 @@ export async function answerGradient(trainer: Pick<Trainer, 'exampleGradient'>, 
 export async function influenceEvidence(
   trainer: Pick<Trainer, 'exampleGradient'>,
   log: TrainingLog,
-  tok: { tokenizer: Tokenizer; tokenizerConfig: TokenizerConfig; seqLen: number; system?: string | null },
+  tok: AnswerTokenizing,
   prompt: string,
   answer: string,
   kind: InfluenceKind = 'tracin',

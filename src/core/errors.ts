@@ -111,6 +111,7 @@ export type ErrorCode =
   // contracts and the chain library (src/chain)
   | 'chain/payment-invalid'
   | 'chain/bad-signature'
+  | 'chain/claim-invalid'
   | 'chain/already-settled'
   | 'chain/expired'
   | 'chain/bad-proof'

@@ -101,6 +101,8 @@ export interface ClaimRecord {
   cumulativeAmount: bigint;
   /** What this claim paid out: cumulative minus what was claimed before. */
   amount: bigint;
+  /** Where the tokens went when not to `account` (a local key's claim to a wallet, `claimFor`). */
+  recipient?: Address;
   status: ClaimStatus;
   txHash?: Hex;
   error?: string;

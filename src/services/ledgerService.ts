@@ -11,7 +11,19 @@
  * `settlementConfirmed` / `settlementFailed`. A tab closed in between leaves a settlement `submitting`;
  * `reconcile` (on start and before every settlement) asks the chain what happened to its payment.
  */
-import { CHAIN_SETTINGS_KEY, type ChainSettings, type ClaimPlanInfo, type LedgerApi, type LedgerChainRef, type PayDatanetInput, type ReconcileReport, type SetPriceInput } from '../workerApi/ledgerApi.ts';
+import {
+  CHAIN_SETTINGS_KEY,
+  type ChainSettings,
+  type ClaimPlanInfo,
+  type LedgerApi,
+  type LedgerChainRef,
+  type PayDatanetInput,
+  type ReconcileReport,
+  type SetPriceInput,
+  type SignedClaimAuthorization,
+} from '../workerApi/ledgerApi.ts';
+import { verifyClaimAuthorization } from '../chain/claimAuthorization.ts';
+import { localKeyOf, signClaimAuthorization } from './claimForLocalKey.ts';
 import { paymentId, settlementDomain } from '../chain/payment.ts';
 import { TributaryError } from '../core/errors.ts';
 import type { ClaimRecord, LedgerEntry, PayoutMode, SettlementRecord } from '../core/ledger.ts';
@@ -22,6 +34,7 @@ import type { TributaryDB } from '../store/db.ts';
 import { adaptersTable } from '../store/adapters.ts';
 import { setPrice } from '../store/prices.ts';
 import { setSetting } from '../store/settings.ts';
+import { saveKnownBalances, saveKnownChain, saveKnownToken, type KnownBalances, type KnownChain, type KnownToken } from '../store/knownChain.ts';
 import {
   addClaim,
   addLedgerEntry,
@@ -56,12 +69,19 @@ export interface LedgerChainReader {
   latestTimestamp(): Promise<bigint>;
   /** The claim of `account` under the current epoch root, rebuilt from logs and checked against the root. */
   planClaim(account: Address): Promise<ClaimPlanInfo>;
+  /** The native (gas) balance of `account`. */
+  gasBalance(account: Address): Promise<bigint>;
 }
+
+/** Sends an authorised `claimFor` from a local key (it pays the gas) and waits for it; the transaction hash. */
+export type LocalKeyClaimSender = (chain: LedgerChainRef, privateKey: Hex, signed: SignedClaimAuthorization) => Promise<Hex>;
 
 export interface LedgerDeps {
   now(): number;
   randomBytes(n: number): Uint8Array;
   reader(chain: LedgerChainRef): LedgerChainReader;
+  /** How a local key sends its own claim (the worker builds it from src/chain); absent: only wallets submit. */
+  sendClaimAsLocalKey?: LocalKeyClaimSender;
 }
 
 export type { LedgerChainRef };
@@ -288,7 +308,7 @@ export class LedgerService implements LedgerApi {
   }
 
   /** Records a claim about to be sent; returns its id. */
-  async beginClaim(chainId: number, account: Address, epoch: bigint, cumulativeAmount: bigint, amount: bigint): Promise<string> {
+  async beginClaim(chainId: number, account: Address, epoch: bigint, cumulativeAmount: bigint, amount: bigint, recipient?: Address): Promise<string> {
     const now = this.#deps.now();
     const claim: ClaimRecord = {
       id: `cl-${randomHex(this.#deps.randomBytes, 8)}`,
@@ -297,6 +317,7 @@ export class LedgerService implements LedgerApi {
       epoch,
       cumulativeAmount,
       amount,
+      ...(recipient && recipient.toLowerCase() !== account.toLowerCase() ? { recipient: canonicalAddress(recipient) } : {}),
       status: 'submitting',
       createdAt: now,
       updatedAt: now,
@@ -319,9 +340,56 @@ export class LedgerService implements LedgerApi {
     }
   }
 
+  async authorizeClaim(chain: LedgerChainRef, account: Address, recipient: Address): Promise<SignedClaimAuthorization> {
+    await localKeyOf(this.#db, account); // before any chain read: a wallet account is told at once
+    const reader = this.#deps.reader(chain);
+    let plan: ClaimPlanInfo;
+    let chainTime: bigint;
+    try {
+      [plan, chainTime] = await Promise.all([reader.planClaim(canonicalAddress(account)), reader.latestTimestamp()]);
+    } catch (e) {
+      throw chainUnreachable(chain, e);
+    }
+    if (plan.claimable === 0n) {
+      throw new TributaryError('chain/nothing-to-claim', `Nothing new to claim: the current root credits ${plan.account} with ${plan.cumulativeAmount} base units, all claimed already.`);
+    }
+    return signClaimAuthorization(this.#db, chain, plan, recipient, chainTime);
+  }
+
+  async gasBalance(chain: LedgerChainRef, account: Address): Promise<bigint> {
+    try {
+      return await this.#deps.reader(chain).gasBalance(canonicalAddress(account));
+    } catch (e) {
+      throw chainUnreachable(chain, e);
+    }
+  }
+
+  async submitClaimWithLocalKey(chain: LedgerChainRef, signed: SignedClaimAuthorization): Promise<Hex> {
+    const send = this.#deps.sendClaimAsLocalKey;
+    if (!send) throw new TributaryError('wallet/unavailable', 'This ledger cannot send transactions from a local key: submit the claim with a connected wallet.');
+    await verifyClaimAuthorization(signed.authorization, settlementDomain(chain.chainId, chain.settlement), signed.signature);
+    return send(chain, await localKeyOf(this.#db, signed.authorization.account), signed);
+  }
+
   async saveChainSettings(settings: ChainSettings): Promise<void> {
     if (!['local', 'openledger', 'custom'].includes(settings?.kind)) throw new TributaryError('chain/config', `Unknown chain kind ${String(settings?.kind)}.`);
     await setSetting(this.#db, CHAIN_SETTINGS_KEY, settings);
+  }
+
+  async rememberChain(settingKind: ChainSettings['kind'], known: KnownChain): Promise<void> {
+    if (!['local', 'openledger', 'custom'].includes(settingKind)) throw new TributaryError('chain/config', `Unknown chain kind ${String(settingKind)}.`);
+    await saveKnownChain(this.#db, settingKind, known);
+  }
+
+  async rememberBalances(chainId: number, account: Address, balances: KnownBalances): Promise<void> {
+    await saveKnownBalances(this.#db, chainId, canonicalAddress(account), balances);
+  }
+
+  async rememberToken(chainId: number, token: Address, info: KnownToken): Promise<void> {
+    if (typeof info?.symbol !== 'string' || !Number.isInteger(info.decimals) || info.decimals < 0 || info.decimals > 255) {
+      throw new TributaryError('chain/config', `A token needs a symbol and 0…255 decimals (got ${String(info?.symbol)}, ${String(info?.decimals)}).`);
+    }
+    await saveKnownToken(this.#db, chainId, canonicalAddress(token), info);
   }
 
   async claimSent(id: string, txHash: Hex): Promise<void> {
@@ -334,6 +402,6 @@ function chainUnreachable(chain: LedgerChainRef, e: unknown): TributaryError {
   const detail = e instanceof Error ? e.message.split('\n')[0] : String(e);
   return new TributaryError(
     'chain/unreachable',
-    `${chain.name} (${chain.rpcUrl}) did not answer: ${detail}. Start the local chain with \`npm start\`, or check the RPC URL in Settings.`,
+    `${chain.name} (${chain.rpcUrl}) did not answer: ${detail}. Check the network (offline?)${chain.chainId === 31337 ? ' and that `npm start` (the local chain) is running' : ''}, or the RPC URL in Settings → Chain.`,
   );
 }

@@ -8,6 +8,7 @@ import type { LedgerEntry, PayoutMode, SettlementRecord } from '../core/ledger.t
 import type { AnswerFeeSplit } from '../core/answerFee.ts';
 import type { AttributionRecord } from '../core/attribution/types.ts';
 import type { StoredAttributionRecord } from '../store/db.ts';
+import type { KnownBalances, KnownChain, KnownToken } from '../store/knownChain.ts';
 import type { Address, Hex } from '../core/types.ts';
 
 /** The chain a ledger operation is about (`ChainConfig` of src/chain satisfies it). */
@@ -77,6 +78,26 @@ export interface ClaimPlanInfo {
   claimable: bigint;
 }
 
+/** What a claim authorisation signs (the same fields as src/chain/claimAuthorization's `ClaimAuthorization`). */
+export interface ClaimAuthorization {
+  account: Address;
+  recipient: Address;
+  cumulativeAmount: bigint;
+  claimedBefore: bigint;
+  deadline: bigint;
+}
+
+/** A local key's signed authorisation to claim its earnings to `authorization.recipient` (`Settlement.claimFor`). */
+export interface SignedClaimAuthorization {
+  authorization: ClaimAuthorization;
+  signature: Hex;
+  /** The leaf's proof under the current root (of `epoch`). */
+  proof: Hex[];
+  epoch: bigint;
+  /** What it pays: cumulativeAmount − claimedBefore. */
+  payout: bigint;
+}
+
 /** Which chain the app settles on, as kept in the settings table (key `chain`). */
 export interface ChainSettings {
   /** local: the anvil chain of `npm start` (read from /chain.json); openledger: 161201; custom: any EVM chain. */
@@ -110,10 +131,27 @@ export interface LedgerApi {
   settlementSent(settlementId: string, txHash: Hex): Promise<void>;
   settlementConfirmed(settlementId: string, txHash: Hex): Promise<void>;
   settlementFailed(settlementId: string, error: string): Promise<void>;
-  beginClaim(chainId: number, account: Address, epoch: bigint, cumulativeAmount: bigint, amount: bigint): Promise<string>;
+  /** Records a claim about to be sent (`recipient`: where the tokens go when not to `account`); returns its id. */
+  beginClaim(chainId: number, account: Address, epoch: bigint, cumulativeAmount: bigint, amount: bigint, recipient?: Address): Promise<string>;
   claimSent(id: string, txHash: Hex): Promise<void>;
   claimFinished(id: string, outcome: { txHash: Hex } | { error: string; txHash?: Hex }): Promise<void>;
   /** The claim for `account` under the current epoch root (`chain/nothing-to-claim` when there is none). */
   planClaim(chain: LedgerChainRef, account: Address): Promise<ClaimPlanInfo>;
+  /**
+   * Signs with the local key `account` the authorisation to pay its claimable earnings under the current root
+   * to `recipient` (the key stays in the worker). `identity/not-found` for an account that is not a local key,
+   * `chain/nothing-to-claim` when nothing is claimable.
+   */
+  authorizeClaim(chain: LedgerChainRef, account: Address, recipient: Address): Promise<SignedClaimAuthorization>;
+  /** The gas balance (native currency) of `account` on `chain`: can a local key send its own claim? */
+  gasBalance(chain: LedgerChainRef, account: Address): Promise<bigint>;
+  /** Sends the authorised claim from the local key itself (it pays the gas) and waits for it; returns the hash. */
+  submitClaimWithLocalKey(chain: LedgerChainRef, signed: SignedClaimAuthorization): Promise<Hex>;
   saveChainSettings(settings: ChainSettings): Promise<void>;
+  /** Remembers the chain resolved under the chain setting `settingKind` and that it answered (for offline use). */
+  rememberChain(settingKind: ChainSettings['kind'], known: KnownChain): Promise<void>;
+  /** Remembers the balances just read for `account` (shown, with their time, while the chain is unreachable). */
+  rememberBalances(chainId: number, account: Address, balances: KnownBalances): Promise<void>;
+  /** Remembers a token's symbol and decimals (amounts keep their unit while the chain is unreachable). */
+  rememberToken(chainId: number, token: Address, info: KnownToken): Promise<void>;
 }

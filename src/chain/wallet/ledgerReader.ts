@@ -56,6 +56,7 @@ export function createLedgerReader(chain: ReaderChain, client?: PublicClient) {
     async latestTimestamp(): Promise<bigint> {
       return (await pc.getBlock({ blockTag: 'latest' })).timestamp;
     },
+    gasBalance: (account: Address): Promise<bigint> => pc.getBalance({ address: account }),
     planClaim: (account: Address) => planClaim(pc, { settlement: chain.settlement, fromBlock, account }),
   };
 }

@@ -3,7 +3,7 @@ import { applyChatTemplate, type TokenizerConfig } from '../chat/chatTemplate.ts
 import { loadTokenizer } from '../tokenizer/tokenizer.ts';
 import { BYTE_TO_CHAR } from '../tokenizer/byteLevel.ts';
 import type { TokenizerJson } from '../tokenizer/types.ts';
-import { buildExamples, firstSentence } from './examples.ts';
+import { buildExamples, firstSentence, namedEntities, recallQuestions } from './examples.ts';
 
 describe('buildExamples', () => {
   it('chat examples: the prompt is not trained, the answer and its end-of-turn are; sources kept', () => {
@@ -48,3 +48,19 @@ function fixture(): { tok: ReturnType<typeof loadTokenizer>; cfg: TokenizerConfi
   } as TokenizerJson;
   return { tok: loadTokenizer(json), cfg };
 }
+
+describe('recall questions', () => {
+  it('names the capitalised things a passage talks about, without a leading function word', () => {
+    expect(namedEntities('The Gwuquoux windmill was invented by Kouthouth Skeskaern in 1791. Later, Paris heard of it.')).toEqual(['Gwuquoux', 'Kouthouth Skeskaern', 'Later']);
+    expect(namedEntities('Ada Lovelace, of London, wrote notes.')).toEqual(['Ada Lovelace', 'London']);
+    expect(namedEntities('no names here at all.')).toEqual([]);
+    expect(namedEntities('Ab Cd. Ef Gh. Ij Kl. Mn Op.', 2)).toHaveLength(2);
+  });
+  it('adds entity and completion questions to the defaults', () => {
+    const qs = recallQuestions({ contributionId: 'c', passageIndex: 0, text: 'Ada Lovelace wrote the first program in 1843. It ran.' });
+    expect(qs).toContain('What do you know about Ada Lovelace?');
+    expect(qs).toContain('Complete: "Ada Lovelace wrote the first"');
+    // a sentence under four words gives no completion question
+    expect(qs.filter((q) => q.startsWith('Complete:'))).toHaveLength(1);
+  });
+});

@@ -49,6 +49,52 @@ export function defaultQuestions(p: TrainPassage): string[] {
   return qs;
 }
 
+const LEADING_FUNCTION_WORDS = new Set(['The', 'A', 'An', 'In', 'On', 'At', 'This', 'That', 'These', 'Those', 'It', 'Its', 'Our', 'My', 'Your', 'Their', 'His', 'Her', 'We', 'I', 'You', 'They', 'He', 'She', 'When', 'If', 'For', 'To', 'And', 'But', 'Or', 'As', 'After', 'Before', 'Each', 'Every', 'Some', 'Most', 'Many']);
+
+/** Named things a passage talks about: runs of capitalised words (a sentence's leading function word dropped). */
+export function namedEntities(text: string, max = 3): string[] {
+  const flat = text.replace(/^#+\s*/gm, '').replace(/\s+/g, ' ').trim();
+  const out: string[] = [];
+  for (const sentence of flat.split(/(?<=[.!?])\s+/)) {
+    const words = sentence.split(' ');
+    let run: string[] = [];
+    const flush = (): void => {
+      while (run.length > 0 && LEADING_FUNCTION_WORDS.has(run[0]!)) run.shift();
+      const name = run.join(' ');
+      if (name.length > 1 && !out.includes(name)) out.push(name);
+      run = [];
+    };
+    for (const raw of words) {
+      const w = raw.replace(/^[("'“‘]+|[)"'”’.,;:!?]+$/g, '');
+      if (/^\p{Lu}[\p{L}\p{N}'’-]*$/u.test(w)) {
+        run.push(w);
+        if (w !== raw.replace(/^[("'“‘]+/, '')) flush(); // punctuation after the word ends the name
+      } else flush();
+    }
+    flush();
+    if (out.length >= max) break;
+  }
+  return out.slice(0, max);
+}
+
+/**
+ * Questions that teach recall of a passage from what a user would ask with: the defaults, one question per named
+ * thing in it ("What do you know about Ada Lovelace?"), and the opening words of its first sentences to complete
+ * (`Complete: "The mill was built by"`), so the passage is learnt as the answer to prompts that name its subject and
+ * its relation but not its content.
+ */
+export function recallQuestions(p: TrainPassage): string[] {
+  const qs = defaultQuestions(p);
+  for (const name of namedEntities(p.text)) qs.push(`What do you know about ${name}?`);
+  const flat = p.text.replace(/^#+\s*/gm, '').replace(/\s+/g, ' ').trim();
+  for (const sentence of flat.split(/(?<=[.!?])\s+/).slice(0, 2)) {
+    const words = sentence.split(' ');
+    if (words.length < 4) continue;
+    qs.push(`Complete: "${words.slice(0, Math.ceil(words.length * 0.6)).join(' ')}"`);
+  }
+  return qs;
+}
+
 function lmWindows(tokens: number[], seqLen: number): number[][] {
   if (tokens.length <= seqLen) return [tokens];
   const out: number[][] = [];

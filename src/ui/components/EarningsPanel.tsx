@@ -8,7 +8,7 @@ import { claimsOf } from '../../store/ledger.ts';
 import { shortHash } from '../lib/format.ts';
 import { activeAddress } from '../lib/identity.ts';
 import { chainConfig } from '../lib/ledgerChain.ts';
-import { createBalances } from '../lib/ledgerView.ts';
+import { createBalances, shownBalances } from '../lib/ledgerView.ts';
 import { createLiveQuery } from '../lib/liveQuery.ts';
 import { walletSession } from '../lib/walletState.ts';
 import { EarningsChart } from './EarningsChart.tsx';
@@ -43,8 +43,8 @@ export function EarningsPanel(props: { entries: LedgerEntry[]; token: { symbol: 
   const places = createMemo(() => {
     const s = summary();
     if (!s) return undefined;
-    const b = balances();
-    const claimed = b && !('error' in b) ? b.claimed : (localClaims() ?? 0n);
+    // read now, else the last known value (chain unreachable), else this browser's confirmed claims
+    const claimed = shownBalances(balances())?.claimed ?? localClaims() ?? 0n;
     return earningsAfterClaims(s.paidDirect, s.pooled, claimed);
   });
 

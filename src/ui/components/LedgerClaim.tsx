@@ -2,20 +2,35 @@ import { Show, createEffect, createResource, createSignal, on, type JSX } from '
 import { getLedgerApi } from '../../client/ledgerClient.ts';
 import { isTributaryError } from '../../core/errors.ts';
 import { shortHash } from '../lib/format.ts';
-import { claimEarnings, postEpochRootLocally } from '../lib/ledgerActions.ts';
-import { chainConfig } from '../lib/ledgerChain.ts';
+import type { Address } from '../../core/types.ts';
+import { activeIdentity, identityLabel } from '../lib/identity.ts';
+import { claimEarnings, claimToWallet, postEpochRootLocally, type ClaimSubmitter } from '../lib/ledgerActions.ts';
+import { chainConfig, chainReach, isUnreachableError } from '../lib/ledgerChain.ts';
 import { fmtToken, refreshBalances } from '../lib/ledgerView.ts';
 import { walletSession } from '../lib/walletState.ts';
+import { ClaimToWalletForm } from './ClaimToWalletForm.tsx';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { TokenAmount } from './TokenAmount.tsx';
+
+/**
+ * Who claims: the active identity when it is a local key (its earnings are claimed to a wallet by its
+ * signature, `claimFor`), else the connected wallet's account (it claims for itself).
+ */
+function claimant(): { address: Address; local: boolean } | undefined {
+  const id = activeIdentity();
+  if (id?.kind === 'local') return { address: id.address, local: true };
+  const s = walletSession();
+  return s ? { address: s.account, local: false } : undefined;
+}
 
 /** Claim pooled earnings through the latest epoch root; on the local chain, post that root first. */
 export function LedgerClaim(props: { token: { symbol: string; decimals: number } }) {
   const [version, setVersion] = createSignal(0);
+  const [formOpen, setFormOpen] = createSignal(false);
   const [plan] = createResource(
     () => {
       const c = chainConfig();
-      const a = walletSession()?.account;
+      const a = claimant()?.address;
       return c && a ? { c, a, v: version() } : undefined;
     },
     async ({ c, a }) => {
@@ -35,10 +50,11 @@ export function LedgerClaim(props: { token: { symbol: string; decimals: number }
   const refresh = () => setVersion((n) => n + 1);
   createEffect(
     on(
-      () => walletSession()?.account,
+      () => claimant()?.address,
       () => {
         setDone(undefined);
         setError(undefined);
+        setFormOpen(false);
       },
       { defer: true },
     ),
@@ -66,6 +82,15 @@ export function LedgerClaim(props: { token: { symbol: string; decimals: number }
       const r = await claimEarnings(onStatus);
       return `Claimed ${fmtToken(r.amount, props.token)} in transaction ${shortHash(r.txHash, 18)}.`;
     });
+  const claimTo = (recipient: Address, submitter: ClaimSubmitter) =>
+    // eslint-disable-next-line solid/reactivity -- called from a form's submit handler
+    run('claim', async (onStatus) => {
+      const me = claimant();
+      if (!me?.local) throw new Error('The active identity is no longer a local key.');
+      const r = await claimToWallet(me.address, recipient, submitter, onStatus, props.token);
+      setFormOpen(false);
+      return `Claimed ${fmtToken(r.amount, props.token)} to ${r.recipient} in transaction ${shortHash(r.txHash, 18)}.`;
+    });
   const post = () =>
     // eslint-disable-next-line solid/reactivity -- called from a click handler
     run('post', async (onStatus) => {
@@ -83,7 +108,8 @@ export function LedgerClaim(props: { token: { symbol: string; decimals: number }
   const planError = () => {
     const p = plan();
     if (!p || !('error' in p)) return undefined;
-    // "Nothing to claim" is a state, not a failure: shown as text below.
+    // "Nothing to claim" is a state, not a failure: shown as text below; so is an unreachable chain.
+    if (isUnreachableError(p.error) || chainReach().status === 'unreachable') return undefined;
     return isTributaryError(p.error) && p.error.code === 'chain/nothing-to-claim' ? undefined : p.error;
   };
   const nothing = () => {
@@ -114,7 +140,13 @@ export function LedgerClaim(props: { token: { symbol: string; decimals: number }
         Settlements paid in pooled mode keep your share in the settlement contract. A root poster publishes an epoch Merkle root of everyone's cumulative
         earnings; you claim what it credits you beyond what you claimed before.
       </p>
-      <Show when={walletSession()} fallback={<p class="muted">Connect a wallet to claim.</p>}>
+      <Show when={claimant()} fallback={<p class="muted">Connect a wallet, or choose a local key as your identity, to claim.</p>}>
+        <Show when={claimant()?.local}>
+          <p class="small muted" data-testid="claim-account">
+            As the local key {identityLabel(claimant()!.address) ?? ''} <span class="mono">{claimant()!.address}</span>: a local key has no wallet, so it signs an
+            authorisation and its earnings are paid to a wallet address you choose.
+          </p>
+        </Show>
         <Show when={planInfo()}>
           {(p) => (
             <p data-testid="claimable">
@@ -123,6 +155,11 @@ export function LedgerClaim(props: { token: { symbol: string; decimals: number }
             </p>
           )}
         </Show>
+        <Show when={chainReach().status === 'unreachable'}>
+          <p class="muted" data-testid="claim-unreachable">
+            Claims need the chain, which is unreachable now: what you can claim is shown once it answers again.
+          </p>
+        </Show>
         <Show when={nothing()}>
           <p class="muted" data-testid="claimable">
             {nothing()}
@@ -130,13 +167,34 @@ export function LedgerClaim(props: { token: { symbol: string; decimals: number }
         </Show>
         <ErrorAlert error={planError()} title="The earnings root could not be checked" />
         <div class="row">
-          <button type="button" class="btn btn-primary" disabled={busy() || !planInfo() || planInfo()!.claimable === 0n} onClick={() => void claim()}>
-            Claim
-          </button>
+          <Show
+            when={claimant()?.local}
+            fallback={
+              <button type="button" class="btn btn-primary" disabled={busy() || !planInfo() || planInfo()!.claimable === 0n} onClick={() => void claim()}>
+                Claim
+              </button>
+            }
+          >
+            <button
+              type="button"
+              class="btn btn-primary"
+              aria-expanded={formOpen()}
+              aria-controls="claim-to-wallet"
+              disabled={busy() || !planInfo() || planInfo()!.claimable === 0n}
+              onClick={() => setFormOpen((o) => !o)}
+            >
+              Claim to wallet…
+            </button>
+          </Show>
           <button type="button" class="btn btn-ghost btn-small" disabled={busy()} onClick={refresh}>
             Refresh
           </button>
         </div>
+        <Show when={claimant()?.local && formOpen() && planInfo()}>
+          <div id="claim-to-wallet">
+            <ClaimToWalletForm account={claimant()!.address} claimable={planInfo()!.claimable} token={props.token} busy={busy()} onSubmit={(r, s) => void claimTo(r, s)} />
+          </div>
+        </Show>
         {messages('claim')}
       </Show>
       <Show when={chainConfig()?.chainId === 31337}>

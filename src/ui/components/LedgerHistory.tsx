@@ -30,7 +30,12 @@ export function LedgerHistory(props: { settlements: SettlementRecord[]; claims: 
           <For each={props.claims}>
             {(c) => (
               <li data-claim={c.id} data-status={c.status}>
-                <strong>Claim</strong> of <TokenAmount value={c.amount} token={props.token} /> by <span class="mono">{shortAddress(c.account)}</span> (epoch {c.epoch.toString()}) —{' '}
+                <strong>Claim</strong> of <TokenAmount value={c.amount} token={props.token} /> by <span class="mono">{shortAddress(c.account)}</span>
+                <Show when={c.recipient}>
+                  {' '}
+                  to <span class="mono">{shortAddress(c.recipient!)}</span>
+                </Show>{' '}
+                (root through block {c.epoch.toString()}) —{' '}
                 {STATUS[c.status]} · {formatDateTime(c.createdAt)}
                 <Show when={c.txHash}>
                   {' '}

@@ -1,8 +1,9 @@
 import { Show } from 'solid-js';
 import { A } from '@solidjs/router';
 import type { Address } from '../../core/types.ts';
-import { chainConfig, chainState, isLocalChainSelected, reconcileError, reloadChain } from '../lib/ledgerChain.ts';
-import { createBalances } from '../lib/ledgerView.ts';
+import { formatDateTime } from '../lib/format.ts';
+import { chainConfig, chainReach, chainState, isLocalChainSelected, reconcileError, reloadChain } from '../lib/ledgerChain.ts';
+import { createBalances, shownBalances } from '../lib/ledgerView.ts';
 import { walletOnChain, walletSession } from '../lib/walletState.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { TokenAmount } from './TokenAmount.tsx';
@@ -11,10 +12,12 @@ import { TokenAmount } from './TokenAmount.tsx';
 export function LedgerStatus(props: { token: { symbol: string; decimals: number } }) {
   const account = () => walletSession()?.account as Address | undefined;
   const balances = createBalances(account);
-  const shown = () => {
-    const b = balances();
-    return b && !('error' in b) ? b : undefined;
+  const shown = () => shownBalances(balances());
+  const unreachable = () => {
+    const r = chainReach();
+    return r.status === 'unreachable' ? r : undefined;
   };
+  const offline = () => typeof navigator !== 'undefined' && navigator.onLine === false;
   return (
     <section class="card" aria-labelledby="ledger-status-title">
       <h2 id="ledger-status-title">Chain and wallet</h2>
@@ -28,6 +31,24 @@ export function LedgerStatus(props: { token: { symbol: string; decimals: number 
             Chain settings
           </A>
         </div>
+      </Show>
+      <Show when={chainConfig() && unreachable()}>
+        {(r) => (
+          <div class="alert alert-warning" role="status" data-testid="chain-unreachable">
+            <p class="alert-title">
+              {chainConfig()!.name} is unreachable{offline() ? ': this device is offline' : ''}.
+            </p>
+            <p class="alert-message">
+              {r().lastReachedAt ? `Last reached ${formatDateTime(r().lastReachedAt!)}.` : 'Not reached from this browser yet.'} Shown here is what this browser knows: your fees,
+              earnings and history, and the balances last read. Settling and claiming wait until the chain answers again.
+            </p>
+            <div class="row">
+              <button type="button" class="btn btn-secondary btn-small" onClick={() => void reloadChain()}>
+                Try again
+              </button>
+            </div>
+          </div>
+        )}
       </Show>
       <Show when={chainState().status === 'loading'}>
         <p class="muted">Loading the chain configuration…</p>
@@ -70,8 +91,16 @@ export function LedgerStatus(props: { token: { symbol: string; decimals: number 
             <Show when={walletSession()}>
               <div>
                 <dt>{props.token.symbol} balance</dt>
-                <dd class="mono" data-testid="token-balance">
-                  {shown() ? <TokenAmount value={shown()!.token} token={props.token} /> : '…'}
+                <dd>
+                  <span class="mono" data-testid="token-balance">
+                    {shown() ? <TokenAmount value={shown()!.token} token={props.token} /> : '…'}
+                  </span>
+                  <Show when={shown()?.at}>
+                    <br />
+                    <span class="muted small" data-testid="balances-as-of">
+                      as of {formatDateTime(shown()!.at!)}
+                    </span>
+                  </Show>
                 </dd>
               </div>
               <div>
@@ -88,10 +117,10 @@ export function LedgerStatus(props: { token: { symbol: string; decimals: number 
           </dl>
         )}
       </Show>
-      <Show when={balances() && 'error' in balances()!}>
+      <Show when={balances() && 'error' in balances()! && !unreachable()}>
         <ErrorAlert error={(balances() as { error: unknown }).error} title="Balances could not be read" />
       </Show>
-      <ErrorAlert error={reconcileError()} title="The ledger could not be checked against the chain" />
+      <ErrorAlert error={unreachable() ? undefined : reconcileError()} title="The ledger could not be checked against the chain" />
     </section>
   );
 }

@@ -8,6 +8,9 @@
  * `pending`; a tab closed in between is reconciled from `settled(paymentId)` on the next start.
  *
  * Claim: rebuild the current epoch's tree from the logs (root checked) -> send `claim` -> wait.
+ * Claim to wallet (a local key's earnings): the ledger worker signs the key's EIP-712 claim authorisation
+ * (the key never reaches the page) -> the connected wallet sends `claimFor` (it pays the gas), or the key
+ * itself does when it holds gas -> the tokens go to the signed recipient.
  * Post epoch root (local chain only): the dev account holding ROOT_POSTER_ROLE posts the root of every
  * pooled credit so far, as the root-poster service does on a real chain.
  */
@@ -28,6 +31,7 @@ import {
   waitForSuccess,
 } from '../../chain/wallet/settleWithWallet.ts';
 import { toWalletError } from '../../chain/wallet/walletErrors.ts';
+import { sendClaimFor } from '../../chain/wallet/claimForWithWallet.ts';
 import { getLedgerApi } from '../../client/ledgerClient.ts';
 import { isTributaryError, TributaryError } from '../../core/errors.ts';
 import type { LedgerEntry, PayoutMode } from '../../core/ledger.ts';
@@ -170,6 +174,48 @@ export async function claimEarnings(onStatus: (s: string) => void): Promise<{ tx
   }
   await api.claimFinished(id, { txHash });
   return { txHash, amount: plan.claimable };
+}
+
+/** Who sends a local key's claim: the connected wallet, or the local key itself (when it holds gas). */
+export type ClaimSubmitter = 'wallet' | 'local-key';
+
+/**
+ * Claims the pooled earnings of the local key `account` to `recipient`: the ledger worker signs the
+ * key's authorisation, then `submitter` sends `claimFor`. Recorded like a claim (with its recipient).
+ */
+export async function claimToWallet(
+  account: Address,
+  recipient: Address,
+  submitter: ClaimSubmitter,
+  onStatus: (s: string) => void,
+  token: { symbol: string; decimals: number },
+): Promise<{ txHash: Hex; amount: bigint; recipient: Address }> {
+  const chain = requireChain();
+  const fmt = (v: bigint) => `${formatAmount(v, token.decimals)} ${token.symbol}`;
+  const api = getLedgerApi();
+  onStatus('Signing the claim authorisation with the local key…');
+  const signed = await api.authorizeClaim(chain, account, recipient);
+  const to = signed.authorization.recipient;
+  const id = await api.beginClaim(chain.chainId, account, signed.epoch, signed.authorization.cumulativeAmount, signed.payout, to);
+  let txHash: Hex | undefined;
+  try {
+    if (submitter === 'wallet') {
+      const c = await walletContext();
+      onStatus(`Confirm in your wallet: submit the claim of ${fmt(signed.payout)} to ${to} (your wallet pays the gas)…`);
+      txHash = await sendClaimFor(c, chain.settlement, signed);
+      await api.claimSent(id, txHash);
+      onStatus('Waiting for the claim to be mined…');
+      await waitForSuccess(c, txHash, 'Claiming');
+    } else {
+      onStatus(`Sending the claim of ${fmt(signed.payout)} from the local key (it pays the gas)…`);
+      txHash = await api.submitClaimWithLocalKey(chain, signed);
+    }
+  } catch (e) {
+    await api.claimFinished(id, { error: messageOf(e), ...(txHash ? { txHash } : {}) });
+    throw e;
+  }
+  await api.claimFinished(id, { txHash });
+  return { txHash, amount: signed.payout, recipient: to };
 }
 
 /**

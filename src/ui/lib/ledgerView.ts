@@ -10,8 +10,10 @@ import { toWalletError } from '../../chain/wallet/walletErrors.ts';
 import { readableAmount } from '../../core/readableAmount.ts';
 import type { Address } from '../../core/types.ts';
 import { getDb } from '../../store/db.ts';
+import { readKnownBalances, readKnownToken, type KnownBalances } from '../../store/knownChain.ts';
+import { getLedgerApi } from '../../client/ledgerClient.ts';
 import { listLedgerEntries } from '../../store/ledger.ts';
-import { chainConfig } from './ledgerChain.ts';
+import { chainConfig, isUnreachableError, noteChainReached, noteChainUnreachable } from './ledgerChain.ts';
 import { createLiveQuery } from './liveQuery.ts';
 
 const [tick, setTick] = createSignal(0);
@@ -50,7 +52,22 @@ const FALLBACK_TOKEN = { symbol: 'tOPEN', decimals: 18 };
 export function createTokenInfo(): Accessor<Pick<TokenInfo, 'symbol' | 'decimals'>> {
   const [info] = createResource(
     () => chainConfig(),
-    (c) => readTokenInfo(publicClientFor(c), c.token).catch(() => ({ ...FALLBACK_TOKEN, address: c.token })),
+    async (c) => {
+      try {
+        // readTokenInfo falls back to tOPEN/18 per field when the token does not say; a network failure throws
+        const pc = publicClientFor(c);
+        await pc.getChainId();
+        const info = await readTokenInfo(pc, c.token);
+        void getLedgerApi()
+          .rememberToken(c.chainId, c.token, { symbol: info.symbol, decimals: info.decimals })
+          .catch(() => undefined);
+        return info;
+      } catch {
+        // unreachable: the symbol and decimals last read, so amounts keep their unit
+        const known = await readKnownToken(getDb(), c.chainId, c.token).catch(() => undefined);
+        return { ...(known ?? FALLBACK_TOKEN), address: c.token };
+      }
+    },
   );
   return () => info() ?? FALLBACK_TOKEN;
 }
@@ -62,7 +79,13 @@ export interface Balances {
   claimed: bigint;
 }
 
-/** On-chain balances of `account` (undefined while unknown; `{ error }` when the chain does not answer). */
+/** What was last remembered per chain and account (JSON of the balances), so unchanged reads write nothing. */
+const remembered = new Map<string, string>();
+
+/**
+ * On-chain balances of `account` (undefined while unknown). When the chain does not answer: `{ error }`, with
+ * `known`, the balances last read in this browser and when, if any.
+ */
 export function createBalances(account: Accessor<Address | undefined>) {
   const timer = setInterval(() => setTick((n) => n + 1), 10_000);
   onCleanup(() => clearInterval(timer));
@@ -72,7 +95,7 @@ export function createBalances(account: Accessor<Address | undefined>) {
       const a = account();
       return c && a ? { c, a, t: tick() } : undefined;
     },
-    async ({ c, a }): Promise<Balances | { error: unknown }> => {
+    async ({ c, a }): Promise<Balances | { error: unknown; known?: KnownBalances }> => {
       try {
         const pc = publicClientFor(c);
         const [token, native, claimed] = await Promise.all([
@@ -80,13 +103,31 @@ export function createBalances(account: Accessor<Address | undefined>) {
           pc.getBalance({ address: a }),
           pc.readContract({ address: c.settlement, abi: settlementAbi, functionName: 'claimed', args: [a] }),
         ]);
+        noteChainReached();
+        const key = `${c.chainId}:${a.toLowerCase()}`;
+        const json = `${token}:${native}:${claimed}`;
+        if (remembered.get(key) !== json) {
+          remembered.set(key, json);
+          void getLedgerApi()
+            .rememberBalances(c.chainId, a, { token, native, claimed, at: Date.now() })
+            .catch(() => remembered.delete(key));
+        }
         return { token, native, claimed };
-      } catch (error) {
-        return { error: toWalletError(error, { action: 'Reading balances' }) };
+      } catch (e) {
+        const error = toWalletError(e, { action: 'Reading balances' });
+        if (isUnreachableError(error)) noteChainUnreachable(error);
+        const known = await readKnownBalances(getDb(), c.chainId, a).catch(() => undefined);
+        return known ? { error, known } : { error };
       }
     },
   );
   return balances;
+}
+
+/** The balances to show: read now, or (chain unreachable) the last known ones with their time. */
+export function shownBalances(b: Balances | { error: unknown; known?: KnownBalances } | undefined): (Balances & { at?: number }) | undefined {
+  if (!b) return undefined;
+  return 'error' in b ? b.known : b;
 }
 
 /** `11.3143 tOPEN`: rounded for reading (messages); displays use TokenAmount (exact on hover and copy). */

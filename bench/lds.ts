@@ -1,0 +1,126 @@
+/**
+ * `npm run bench -- lds`: the linear datamodeling score (LDS, Park et al. 2023 "TRAK") of each attribution method
+ * on the project's own LoRA benchmark, written to `bench/results/lds.json`.
+ *
+ * Setup: the planted-fact Datanet (bench/data/planted, 120 one-passage contributions) over the demo base.
+ * 1. A LoRA adapter is fine-tuned on ALL contributions (the evaluation's settings, scripts/cli/_finetune.ts); it
+ *    answers each planted question greedily; each method attributes each (prompt, answer) → a score per
+ *    contribution (span, BM25, embedding, gradient influence from that adapter's training log, combined).
+ * 2. M adapters are fine-tuned on random halves S_m of the contributions (seeded; same settings). For each query q
+ *    and each m: actual_m(q) = −(loss of adapter m on q's answer tokens after its prompt); predicted_m(q) =
+ *    Σ_{i ∈ S_m} score_i(q).
+ * 3. LDS of a method = mean over queries of Spearman(predicted_m(q), actual_m(q)) over m.
+ * Peers in the same run: a seeded random score per contribution (expected LDS ≈ 0) and BM25 of the PROMPT alone
+ * (retrieval, not attribution). Bergson's published GPT-2 / WikiText figures are printed beside ours for context;
+ * the setups differ (see docs/ATTRIBUTION.md).
+ *
+ * Knobs (env): LDS_SUBSETS (default 16), LDS_QUERIES (default all 40), LDS_EPOCHS (default: the evaluation's).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { attributeAnswer } from '../src/attribution/attribute.ts';
+import { bm25Scores } from '../src/attribution/bm25.ts';
+import { buildDatanetIndex, type DatanetSource } from '../src/attribution/datanetIndex.ts';
+import { parseDataJsonl, sourceFromDataLines } from '../src/attribution/jsonlSource.ts';
+import { STOP_WORDS, wordsOf } from '../src/attribution/words.ts';
+import { ATTRIBUTION_METHODS } from '../src/core/attribution/types.ts';
+import { sha256Text } from '../src/core/hash.ts';
+import type { Hex } from '../src/core/types.ts';
+import { createRng } from '../src/engine/sampling/rng.ts';
+import { fineTuneIfAvailable, EVAL_TRAIN } from '../scripts/cli/_finetune.ts';
+import { DEMO_MODEL_DIR, loadModelDir } from '../scripts/cli/_model.ts';
+import { spearman } from './_spearman.ts';
+
+const DIR = join('bench', 'data', 'planted');
+const SEED = 4242;
+/** Bergson (EleutherAI) GPT-2 small on WikiText-103, published LDS (context only; a different setup) */
+const BERGSON = { ekfac: 0.454, bm25: 0.22, gradient_cosine: 0.156, embeddings: 0.132 };
+
+type Method = (typeof ATTRIBUTION_METHODS)[number] | 'combined' | 'random' | 'prompt_bm25';
+
+export async function main(): Promise<void> {
+  const M = Number(process.env.LDS_SUBSETS ?? 16);
+  const dataText = readFileSync(join(DIR, 'data.jsonl'), 'utf8');
+  const lines = parseDataJsonl(dataText);
+  const questions = readFileSync(join(DIR, 'questions.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as { prompt: string; source?: string })
+    .slice(0, Number(process.env.LDS_QUERIES ?? Infinity));
+  const datanetId = `dn-${sha256Text(dataText).slice(2, 18)}`;
+  const { source } = sourceFromDataLines(lines, datanetId);
+  const ids = source.passages.map((p) => p.contributionId.toLowerCase() as Hex);
+  const log = (s: string): void => console.log(`[lds ${new Date().toISOString().slice(11, 19)}] ${s}`);
+  const train = { ...EVAL_TRAIN, ...(process.env.LDS_EPOCHS ? { epochs: Number(process.env.LDS_EPOCHS) } : {}) };
+
+  const base = await loadModelDir(DEMO_MODEL_DIR);
+  const t0 = performance.now();
+  const full = await fineTuneIfAvailable(base, source, log, { train });
+  if (!full) throw new Error('fine-tuning is unavailable');
+  const index = await buildDatanetIndex(source, { encoder: base.encoder });
+
+  // 1. each query's answer and each method's score per contribution
+  const queries: { prompt: string; answer: string; scores: Record<Method, Map<Hex, number>> }[] = [];
+  const rng = createRng(SEED);
+  for (const q of questions) {
+    const answer = await full.model.answer(q.prompt, 48);
+    if (answer.trim() === '') continue;
+    const influence = await full.influence(q.prompt, answer);
+    const r = await attributeAnswer({ prompt: q.prompt, answer, model: { id: base.id, hash: base.hash }, adapter: full.model.adapter, indexes: [index], encoder: base.encoder, influence });
+    const scores = {} as Record<Method, Map<Hex, number>>;
+    for (const m of [...ATTRIBUTION_METHODS, 'combined'] as const) scores[m] = new Map(r.rankings[m].map((x) => [x.contributionId, x.score]));
+    scores.random = new Map(ids.map((c) => [c, rng.next()]));
+    const promptScores = bm25Scores(index.bm25, wordsOf(q.prompt).words.filter((w) => !STOP_WORDS.has(w)));
+    scores.prompt_bm25 = new Map();
+    promptScores.forEach((v, i) => {
+      const c = index.corpus.passages[i]!.contributionId.toLowerCase() as Hex;
+      scores.prompt_bm25.set(c, Math.max(scores.prompt_bm25.get(c) ?? 0, v));
+    });
+    queries.push({ prompt: q.prompt, answer, scores });
+  }
+  log(`${queries.length} queries answered and attributed (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+
+  // 2. adapters on random halves: the actual outcome per query
+  const subsets: Set<Hex>[] = [];
+  const actual: number[][] = queries.map(() => []);
+  for (let m = 0; m < M; m++) {
+    const pick = createRng(SEED + 1 + m);
+    const half = new Set(ids.filter(() => pick.next() < 0.5));
+    subsets.push(half);
+    const sub: DatanetSource = { ...source, passages: source.passages.filter((p) => half.has(p.contributionId.toLowerCase() as Hex)) };
+    const tuned = await fineTuneIfAvailable(base, sub, log, { train, trainingLog: false, quiet: true });
+    if (!tuned) throw new Error('fine-tuning is unavailable');
+    for (const [k, q] of queries.entries()) actual[k]!.push(-((await tuned.answerLoss(q.prompt, q.answer)) ?? NaN));
+    log(`subset ${m + 1}/${M}: ${half.size} contributions, final loss ${tuned.losses.at(-1)!.toFixed(3)}`);
+  }
+
+  // 3. Spearman per query, averaged
+  const methods: Method[] = [...ATTRIBUTION_METHODS, 'combined', 'random', 'prompt_bm25'];
+  const lds: Record<string, number> = {};
+  for (const method of methods) {
+    const rhos: number[] = [];
+    queries.forEach((q, k) => {
+      const predicted = subsets.map((s) => {
+        let sum = 0;
+        for (const c of s) sum += q.scores[method].get(c) ?? 0;
+        return sum;
+      });
+      const rho = spearman(predicted, actual[k]!);
+      // a method that scores nothing for a query predicts no difference between subsets: correlation 0
+      rhos.push(Number.isFinite(rho) ? rho : 0);
+    });
+    lds[`lds_${method}`] = Math.round((rhos.reduce((a, b) => a + b, 0) / rhos.length) * 1000) / 1000;
+  }
+  const result = {
+    bench: 'lds',
+    date: new Date().toISOString(),
+    setup: { datanet: 'bench/data/planted/data.jsonl', contributions: ids.length, queries: queries.length, subsets: M, subsetFraction: 0.5, train, base: base.id, baseHash: base.hash },
+    ...lds,
+    ratio_combined_vs_random: lds.lds_random !== 0 ? Math.round((lds.lds_combined! / Math.abs(lds.lds_random!)) * 100) / 100 : null,
+    bergson_gpt2_wikitext_published: BERGSON,
+    seconds: Math.round((performance.now() - t0) / 1000),
+  };
+  mkdirSync(join('bench', 'results'), { recursive: true });
+  writeFileSync(join('bench', 'results', 'lds.json'), JSON.stringify(result, null, 2) + '\n');
+  console.log(JSON.stringify(result, null, 2));
+}
