@@ -250,11 +250,12 @@ describe('chat conversations, speed figures, model files and the wallet identity
     expect(realErrors(profile)).toEqual([]);
   }, 400_000);
 
-  it('an offline reload keeps the wallet identity (read-only) and the wallet reconnects by itself once online', async () => {
+  it('an offline reload keeps the identity of a wallet that cannot reconnect offline (read-only); it reconnects by itself once online', async () => {
     const account = anvilDevAccounts(5)[4]!;
     profile = await openProfile({ webgpu: false });
     const { page, context } = profile;
-    const wallet = await installTestWallet(page, { privateKeys: [account.privateKey], rpcUrl: chain.rpcUrl, chainId: chain.chainId });
+    // a wallet reached over the network (as WalletConnect is): offline it cannot reconnect (an extension can, and does)
+    const wallet = await installTestWallet(page, { privateKeys: [account.privateKey], rpcUrl: chain.rpcUrl, chainId: chain.chainId, needsNetwork: true });
     await openApp(page, appUrl);
     const header = page.getByRole('banner');
     await header.getByRole('button', { name: 'Connect wallet' }).click();
