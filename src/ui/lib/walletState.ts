@@ -4,7 +4,7 @@
  * `accountsChanged` and `chainChanged` from the wallet are followed; a wallet on another chain than the
  * configured one is reported (with a "Switch" action) rather than used.
  */
-import { createSignal } from 'solid-js';
+import { createEffect, createRoot, createSignal } from 'solid-js';
 import type { PublicClient, TypedDataDomain } from 'viem';
 import { ensureChain, parseAccounts, publicClientFor, requestAccounts, walletChainId, walletClientFor } from '../../chain/wallet/connect.ts';
 import { createDevWallet } from '../../chain/wallet/devWallet.ts';
@@ -17,7 +17,7 @@ import { TributaryError } from '../../core/errors.ts';
 import { canonicalSignature } from '../../core/signing.ts';
 import type { Address, Hex } from '../../core/types.ts';
 import { setWalletIdentity } from './identity.ts';
-import { chainConfig, chainSettings, chainState, initChain, reloadChain } from './ledgerChain.ts';
+import { chainConfig, chainSettings, chainState, initChain } from './ledgerChain.ts';
 
 /** EIP-712 typed data as core/signing builds it. */
 export interface TypedDataToSign {
@@ -86,10 +86,30 @@ export function initWallets(): void {
     void reconnectLast();
   });
   void reconnectLast();
+  // back online (ledgerChain reads the chain again meanwhile; the reconnection waits for it)
   window.addEventListener('online', () => {
-    if (session()) return;
-    // the chain's configuration could not be read offline: read it again, then reconnect
-    void (chainState().status === 'unavailable' ? reloadChain() : Promise.resolve()).then(() => reconnectLast());
+    if (!session()) void reconnectLast();
+  });
+}
+
+/** Resolves once the chain's state is no longer `loading` (it is read again on coming back online), or after `ms`. */
+function chainSettled(ms = 15_000): Promise<void> {
+  if (chainState().status !== 'loading') return Promise.resolve();
+  return new Promise((resolve) => {
+    createRoot((dispose) => {
+      let settled = false;
+      const done = () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        queueMicrotask(dispose);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      createEffect(() => {
+        if (chainState().status !== 'loading') done();
+      });
+    });
   });
 }
 
@@ -148,6 +168,7 @@ async function attemptReconnect(): Promise<void> {
   if (!last || busy()) return;
   try {
     await initChain();
+    await chainSettled();
     if (!chainConfig() || busy()) return;
     if (last.startsWith('injected:')) {
       const w = await announced(last, ANNOUNCE_WAIT_MS);
