@@ -44,7 +44,7 @@ import { SPECIAL, trainBpe, tokenizerJson } from './lib/bpe.ts';
 import { passagesFromPack, type DatanetPassages } from './lib/datanetPassages.ts';
 import { brownFiles, brownText, wordnetGlosses } from './lib/demoCorpus.ts';
 import { ngramBaselines } from './lib/ngramBaselines.ts';
-import { writeModelCard, type DemoMetrics } from './lib/demoModelCard.ts';
+import { demoNotice, longestSampleRun, REPRODUCES_FROM_WORDS, writeModelCard, type DemoMetrics } from './lib/demoModelCard.ts';
 
 const OUT_DIR = join('public', 'models', 'tributary-demo');
 const MODEL_ID = 'tributary-demo';
@@ -364,6 +364,8 @@ async function main(): Promise<void> {
     totalSeconds: (Date.now() - t0) / 1000,
   };
   writeFileSync(join(OUT_DIR, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+  mkdirSync(join('bench', 'results'), { recursive: true });
+  writeFileSync(join('bench', 'results', 'train-demo.json'), JSON.stringify(metrics, null, 2) + '\n');
   writeFileSync(join(OUT_DIR, 'README.md'), writeModelCard(metrics));
   const entry = (path: string) => {
     const bytes = readFileSync(join(OUT_DIR, path));
@@ -373,7 +375,8 @@ async function main(): Promise<void> {
     id: MODEL_ID,
     name: 'Tributary demo model (trained)',
     generated: false,
-    notice: `A ${(params / 1e6).toFixed(1)}M-parameter model trained by this project on the CPU (npm run train:demo) from the Brown Corpus, WordNet glosses and the demo Datanets; each adapter was trained on one demo Datanet. It is tiny: expect it to repeat passages of its training data, not to reason. See README.md beside it.`,
+    notice: demoNotice(params, longestSampleRun(metrics)),
+    reproducesPassages: longestSampleRun(metrics) >= REPRODUCES_FROM_WORDS,
     parameters: params,
     systemPrompt: SYSTEM,
     files: ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', ...adapterFiles].map(entry),

@@ -1,7 +1,7 @@
 /**
  * Loads a model folder (HF layout: config.json, model.safetensors, tokenizer.json, tokenizer_config.json) in Node
  * onto the CPU backend, with greedy chat generation and the model's own passage encoder. Default folder: the
- * bundled demo model (`public/models/tributary-demo`, made by `npx tsx scripts/build-demo-model.ts`).
+ * bundled demo model (`public/models/tributary-demo`, trained by `npm run train:demo`, committed).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -38,7 +38,7 @@ export interface LoadedModel {
 export async function loadModelDir(dir = DEMO_MODEL_DIR, opts: { adapter?: { id: string; hash: Hex; weights: LoraAdapterWeights; rank: number } } = {}): Promise<LoadedModel> {
   const abs = resolve(dir);
   if (!existsSync(join(abs, 'config.json'))) {
-    throw Object.assign(new Error(`no model in ${abs} (config.json missing)${dir === DEMO_MODEL_DIR ? '; build the demo model with `npx tsx scripts/build-demo-model.ts`' : ''}`), { code: 'model/missing-file' });
+    throw Object.assign(new Error(`no model in ${abs} (config.json missing)${dir === DEMO_MODEL_DIR ? '; restore it with `git checkout -- public/models/tributary-demo` or retrain it with `npm run train:demo`' : ''}`), { code: 'model/missing-file' });
   }
   const config = parseModelConfig(readFileSync(join(abs, 'config.json'), 'utf8'));
   const weightBytes = readFileSync(join(abs, 'model.safetensors'));

@@ -51,6 +51,27 @@ export interface DemoMetrics {
 const f = (x: number, d = 2): string => x.toFixed(d);
 const quote = (s: string): string => '> ' + s.replace(/\n+/g, ' ').slice(0, 400);
 
+/** The longest verbatim run from a passage in any adapter's sample answers (what the card may claim about recall). */
+export function longestSampleRun(m: Pick<DemoMetrics, 'adapters'>): number {
+  return Math.max(0, ...m.adapters.flatMap((a) => a.samples.map((s) => s.longestVerbatimWords)));
+}
+
+/** A passage counts as reproduced from a run of this many words on. */
+export const REPRODUCES_FROM_WORDS = 8;
+
+function reproduction(m: DemoMetrics): string {
+  const run = longestSampleRun(m);
+  return run >= REPRODUCES_FROM_WORDS
+    ? `It writes English-looking text, ends its turns, and with an adapter repeats passages of that adapter's Datanet when asked about them (longest verbatim run in the samples below: ${run} words).`
+    : `It writes English-looking words and ends its turns; its adapters pull it toward their Datanet's vocabulary, but it does not reproduce passages (longest verbatim run in the samples below: ${run} words) and greedy answers fall into loops.`;
+}
+
+/** What the app says about the trained demo model (demo.json `notice`). */
+export function demoNotice(parameters: number, longestRun: number): string {
+  const recall = longestRun >= REPRODUCES_FROM_WORDS ? 'with an adapter it repeats passages of its Datanet' : 'it does not reproduce passages yet and its answers loop';
+  return `A ${(parameters / 1e6).toFixed(1)}M-parameter model trained by this project on the CPU (npm run train:demo) from the Brown Corpus, WordNet glosses and the demo Datanets; each adapter was trained on one demo Datanet. It is tiny: ${recall}; it does not reason. See README.md beside it.`;
+}
+
 export function writeModelCard(m: DemoMetrics): string {
   const c = m.config;
   const rows = m.adapters
@@ -68,8 +89,7 @@ export function writeModelCard(m: DemoMetrics): string {
 A ${(m.parameters / 1e6).toFixed(2)}M-parameter Llama-architecture decoder and one LoRA adapter per demo Datanet,
 **trained by this project** on the CPU with its own training engine (\`src/engine/train\`), in Node, by
 \`npm run train:demo\` (scripts/train-demo.ts, seed ${m.seed}, ${f(m.totalSeconds / 60, 1)} minutes on a shared 2-core machine).
-It is tiny: it has seen a few hundred thousand tokens. It writes English-looking text, ends its turns, and with an adapter
-repeats passages of that adapter's Datanet when asked about them. It does not reason and must not be trusted.
+It is tiny: it read ${m.baseTrainTokensSeen} sequences of at most 192 tokens. ${reproduction(m)} It does not reason and must not be trusted.
 
 ## Architecture
 
@@ -90,7 +110,7 @@ ${c.vocabSize - 3} tokens learned by the project's BPE trainer (scripts/lib/bpe.
 
 ## Training
 
-- Base: full training, ${m.baseSteps} AdamW steps of 8 sequences (≤ 192 tokens; ~${Math.round(m.baseTrainTokensSeen / 1000)}k sequences·tokens budget),
+- Base: full training, ${m.baseSteps} AdamW steps of 8 sequences (≤ 192 tokens; ${m.baseTrainTokensSeen} sequences read),
   lr ${m.baseTrain.lr} with ${m.baseTrain.warmup} warm-up steps and cosine decay to ${m.baseTrain.minLrRatio}×, weight decay ${m.baseTrain.weightDecay},
   gradient clipping ${m.baseTrain.clip}; GPT-2-style init. Loss ${f(m.baseFirstLoss)} → ${f(m.baseLastLoss)} in ${f(m.baseSeconds / 60, 1)} min. The
   training set (${m.baseSetTokens} tokens) is larger than what the step budget reads: each step samples from a seeded shuffle.

@@ -15,7 +15,7 @@
  * (`verifyPaymentFees`): the one signature commits to every answer's payout.
  */
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
-import { encodeAbiParameters, keccak256, toHex } from 'viem';
+import { encodeAbiParameters, keccak256 } from 'viem';
 import { TributaryError } from './errors.ts';
 import { aggregateSplits, type PaymentSplit } from './feeSplit.ts';
 import type { Address, Hex } from './types.ts';
@@ -65,10 +65,8 @@ export function splitsHash(splits: ReadonlyArray<PaymentSplit>): Hex {
   return keccak256(encodeAbiParameters(SPLITS_ABI, [sorted.map((s) => ({ recipient: s.recipient, role: s.role, amount: s.amount }))]));
 }
 
-/** The subject of a "Pay a Datanet" fee: keccak256 of `pay-datanet|<datanetId>|<version>`. */
-export function datanetFeeSubject(datanetId: string, version: number): Hex {
-  return keccak256(toHex(`pay-datanet|${datanetId}|${version}`));
-}
+/** The subject of a "Pay a Datanet" fee: keccak256 of `pay-datanet|<datanetId>|<version>` (its own light module). */
+export { datanetFeeSubject } from './datanetFeeSubject.ts';
 
 const HASH_RE = /^0x[0-9a-fA-F]{64}$/;
 

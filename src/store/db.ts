@@ -13,7 +13,7 @@ import type {
 import type { AttributionRecord } from '../core/attribution/types.ts';
 import type { Conversation } from '../core/conversation.ts';
 import type { ClaimRecord, LedgerEntry, SettlementRecord } from '../core/ledger.ts';
-import { datanetFeeSubject } from '../core/payment.ts';
+import { datanetFeeSubject } from '../core/datanetFeeSubject.ts';
 
 /** One upload counted against the per-contributor, per-Datanet, per-day limits. */
 export interface UploadRecord {

@@ -4,10 +4,10 @@
  * is split by the attribution → the answers' fees settle in ONE payment (one signature, one transaction)
  * → a credited account claims exactly what the ledger shows.
  *
- * The bundled demo model decides how much of this can be checked. With a TRAINED demo model
- * (public/models/tributary-demo/demo.json `generated: false`, from helper train-cpu) that reproduces demo
- * passages, the panel must credit the contribution holding the passage and highlight its span, and that
- * contributor claims. With the GENERATED (random) model the answer is word salad: the test then checks
+ * The bundled demo model decides how much of this can be checked. With a demo model that reproduces demo
+ * passages (public/models/tributary-demo/demo.json `reproducesPassages: true`, measured by npm run train:demo),
+ * the panel must credit the contribution holding the passage and highlight its span, and that
+ * contributor claims. When it does not (a generated model, or today's tiny trained one) the test checks
  * everything that does not depend on what the model said — the panel arrives after the stream with a
  * record whose weights and unattributed share add up to 100 %, the fee split adds up to the price,
  * settlement of the answers' fees in one transaction, and the claim of an account the ledger credits (the
@@ -31,7 +31,8 @@ import { installTestWallet, TEST_WALLET_NAME, type TestWallet } from './wallet.t
 const appUrl = inject('appUrl');
 const chain = inject('chain');
 
-const TRAINED = (JSON.parse(readFileSync('public/models/tributary-demo/demo.json', 'utf8')) as { generated?: boolean }).generated === false;
+/** `reproducesPassages`: measured by npm run train:demo (a sample answer repeats ≥ 8 words of its passage) */
+const TRAINED = (JSON.parse(readFileSync('public/models/tributary-demo/demo.json', 'utf8')) as { reproducesPassages?: boolean }).reproducesPassages === true;
 const demoKey = (...parts: string[]): Hex => keccak256(toHex(['tributary-demo', ...parts].join(':')));
 /** A payer of its own (the other e2e files use accounts 1 and 3). */
 const PAYER = anvilDevAccounts(6)[5]!;

@@ -21,6 +21,9 @@ import { installTestWallet, TEST_WALLET_NAME } from './wallet.ts';
 
 const appUrl = inject('appUrl');
 const chain = inject('chain');
+/** The bundled demo model's bread adapter, as its demo.json names it (the trained or the generated model). */
+const DEMO = JSON.parse(readFileSync('public/models/tributary-demo/demo.json', 'utf8')) as { adapters: { dir: string; name: string; rank: number }[] };
+const BREAD = DEMO.adapters.find((a) => a.dir === 'bread-baking')!;
 
 /** Opens Chat through the navigation and waits for the demo model. */
 async function openChat(page: Page): Promise<void> {
@@ -115,7 +118,7 @@ describe('chat conversations, speed figures, model files and the wallet identity
 
     await setSampling(page, { seed: '42', maxTokens: '10' });
     const first = await ask(page, 'How long should bread dough rise?');
-    await page.locator('#chat-adapter').selectOption({ label: 'Bread baking (rank 8)' });
+    await page.locator('#chat-adapter').selectOption({ label: `${BREAD.name} (rank ${BREAD.rank})` });
     await ask(page, 'And at what temperature?');
     expect(await first.locator('.chat-answer-origin').textContent()).toMatch(/Model: .* temperature 0.7, top-p 0.9, top-k 40, max 10 tokens/);
     await eventually(async () => expect(await titles(page)).toEqual(['How long should bread dough rise?']));
@@ -136,7 +139,7 @@ describe('chat conversations, speed figures, model files and the wallet identity
     await page.reload();
     await eventually(async () => expect(await transcript(page)).toEqual(before), 60_000);
     expect(await currentTitle(page)).toBe('How long should bread dough rise?');
-    expect(await page.locator('.chat-answered-by').allTextContents()).toEqual(['Base model', 'Adapter: Bread baking']);
+    expect(await page.locator('.chat-answered-by').allTextContents()).toEqual(['Base model', `Adapter: ${BREAD.name}`]);
     // the live attribution panel is gone after a reload; the record it was traced to is still named
     await eventually(async () => expect(await first.locator('.chat-attribution-kept').textContent()).toMatch(/Attribution record 0x[0-9a-f]{8}/));
 
@@ -162,7 +165,7 @@ describe('chat conversations, speed figures, model files and the wallet identity
     expect(a1).toMatchObject({ question: 'How long should bread dough rise?', answer: { status: 'done', modelId: 'tributary-demo', adapterId: null, backend: 'cpu', seed: 42 } });
     expect(a1!.answer.settings).toEqual({ temperature: 0.7, topP: 0.9, topK: 40, maxTokens: 10, seed: 42 });
     expect(a1!.answer.text).toBe(before[0]!.answer);
-    expect(a2!.answer).toMatchObject({ adapterName: 'Bread baking', backend: 'cpu' });
+    expect(a2!.answer).toMatchObject({ adapterName: BREAD.name, backend: 'cpu' });
     expect(a2!.answer.adapterId).toMatch(/\S/);
     const records = await attributionRecords(page);
     expect(a1!.answer.attribution?.recordHash).toBe(records.find((r) => r.answerId === a1!.answer.requestId)?.hash);

@@ -14,7 +14,7 @@ const appUrl = inject('appUrl');
 async function chatOnCpu(page: Page, base: string): Promise<{ threadsLine: string; answer: string; isolated: boolean }> {
   await page.goto(new URL('chat', base).href);
   await page.getByRole('heading', { level: 1, name: 'Chat' }).waitFor();
-  await page.getByText('Generated, not trained').first().waitFor({ timeout: 90_000 });
+  await page.locator('.model-name', { hasText: 'Tributary demo model' }).first().waitFor({ timeout: 90_000 });
   await eventually(async () => expect(await page.locator('#engine-backend').getAttribute('data-backend')).toBe('cpu'), 30_000);
   const threadsLine = (await page.locator('#engine-backend .cpu-threads').textContent()) ?? '';
   await page.locator('#chat-seed').fill('11');

@@ -1,6 +1,6 @@
 /**
- * The bundled demo model (`public/models/tributary-demo/`, built by scripts/build-demo-model.ts): its `demo.json`
- * says what it is (generated, not trained), lists every file with size and SHA-256 (so a cached copy of an older
+ * The bundled demo model (`public/models/tributary-demo/`, trained by `npm run train:demo` (scripts/train-demo.ts), committed): its `demo.json`
+ * says what it is (trained or generated, and what it can do), lists every file with size and SHA-256 (so a cached copy of an older
  * build is refetched), and names the demo adapters to install on first start.
  */
 import { TributaryError } from '../../core/errors.ts';

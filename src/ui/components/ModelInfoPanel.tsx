@@ -28,6 +28,11 @@ export function ModelInfoPanel(props: { model: ModelInfo }) {
           </p>
         </div>
       </Show>
+      <Show when={!m().generated && m().notice}>
+        <p class="hint model-notice" role="note">
+          {m().notice}
+        </p>
+      </Show>
       <Show when={!m().hasChatTemplate}>
         <p class="hint">This model has no chat template; the conversation is sent as a plain "User: / Assistant:" transcript.</p>
       </Show>

@@ -1,13 +1,13 @@
-import { onCleanup, onMount, type JSX } from 'solid-js';
+import { Suspense, onCleanup, onMount, type JSX } from 'solid-js';
 import { A } from '@solidjs/router';
 import { workerEvents } from '../../client/dataClient.ts';
 import { showToast } from '../lib/toasts.ts';
+import { HeaderWallet } from './HeaderWallet.tsx';
 import { IdentitySwitcher } from './IdentitySwitcher.tsx';
 import { Nav } from './Nav.tsx';
 import { OnlineIndicator } from './OnlineIndicator.tsx';
 import { StartupStatus } from './StartupStatus.tsx';
 import { Toasts } from './Toasts.tsx';
-import { WalletButton } from './WalletButton.tsx';
 
 /** The app frame around every page: header, navigation, startup status, notifications. */
 export function Shell(props: { children?: JSX.Element }) {
@@ -49,13 +49,14 @@ export function Shell(props: { children?: JSX.Element }) {
           <div class="header-tools">
             <OnlineIndicator />
             <IdentitySwitcher />
-            <WalletButton />
+            <HeaderWallet />
           </div>
         </div>
       </header>
       <StartupStatus />
       <main id="main" class="app-main" tabindex="-1">
-        {props.children}
+        {/* pages are loaded on first visit (App.tsx); a later navigation keeps the old page until the new one is in */}
+        <Suspense fallback={<p class="hint page-loading">Loading…</p>}>{props.children}</Suspense>
       </main>
       <footer class="app-footer">
         <p>Tributary keeps everything in this browser. Every write is signed with your local key or your connected wallet.</p>

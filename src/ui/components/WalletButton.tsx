@@ -20,8 +20,8 @@ import { ErrorAlert } from './ErrorAlert.tsx';
 import './Ledger.css';
 
 /** Header control: "Connect wallet" (pick an EIP-6963 wallet, WalletConnect, or the dev wallet), or the connected account. */
-export function WalletButton() {
-  const [open, setOpen] = createSignal(false);
+export function WalletButton(props: { initiallyOpen?: boolean }) {
+  const [open, setOpen] = createSignal(props.initiallyOpen === true); // only the first value counts
   let root: HTMLDivElement | undefined;
   onMount(() => {
     void initChain();

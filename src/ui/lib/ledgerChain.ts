@@ -25,8 +25,14 @@ export type ChainState =
   | { status: 'unavailable'; error: unknown };
 
 const [chainSettings, setChainSettingsSignal] = createSignal<ChainSettings>({ kind: 'local' });
-const [chainState, setChainState] = createSignal<ChainState>({ status: 'loading' });
+const [chainStateSignal, setChainState] = createSignal<ChainState>({ status: 'loading' });
 const [reconcileError, setReconcileError] = createSignal<unknown>();
+
+/** Where the chain configuration stands; the first read starts loading it (so nothing loads it at app start). */
+export function chainState(): ChainState {
+  void initChain();
+  return chainStateSignal();
+}
 
 /** Whether the configured chain answers: `unknown` until asked; `lastReachedAt` from this browser's records. */
 export type ChainReach =
@@ -212,4 +218,4 @@ export function reloadChain(): Promise<void> {
   return load(chainSettings());
 }
 
-export { chainSettings, chainState, chainReach, reconcileError, OPENLEDGER_TESTNET_CHAIN_ID };
+export { chainSettings, chainReach, reconcileError, OPENLEDGER_TESTNET_CHAIN_ID };

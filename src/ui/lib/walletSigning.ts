@@ -5,16 +5,22 @@
  */
 import type { ExportedPack, ProgressCallback, SubmitResult, VoteResult } from '../../workerApi/dataApi.ts';
 import { getDataApi } from '../../client/dataClient.ts';
-import { contributionTypedData, datanetTypedData, validationTypedData } from '../../core/signing.ts';
 import type { Address, Datanet, DatanetDraft, Hex, Verdict } from '../../core/types.ts';
 import { isWalletAddress } from './identity.ts';
 import { isTributaryError } from '../../core/errors.ts';
-import { walletSigner } from './walletState.ts';
+
+// The wallet path (viem's typed data, the wallet session) is loaded only when a wallet signs: a local key signs in
+// the data worker and needs neither.
+const walletCode = async () => {
+  const [state, signing] = await Promise.all([import('./walletState.ts'), import('../../core/signing.ts')]);
+  return { walletSigner: state.walletSigner, ...signing };
+};
 
 /** Sign and store previews as `contributor` (local key or wallet). */
 export async function submitContributionsAs(previewIds: string[], contributor: Address, onProgress?: ProgressCallback): Promise<SubmitResult> {
   const api = getDataApi();
   if (!isWalletAddress(contributor)) return api.submitContributions(previewIds, contributor, onProgress);
+  const { walletSigner, contributionTypedData } = await walletCode();
   const sign = await walletSigner(contributor);
   const { prepared, failed } = await api.prepareContributions(previewIds, contributor);
   const signed = [];
@@ -31,6 +37,7 @@ export async function submitContributionsAs(previewIds: string[], contributor: A
 export async function castVoteAs(contributionId: Hex, validator: Address, verdict: Verdict, reason: string): Promise<VoteResult> {
   const api = getDataApi();
   if (!isWalletAddress(validator)) return api.castVote(contributionId, validator, verdict, reason);
+  const { walletSigner, validationTypedData } = await walletCode();
   const sign = await walletSigner(validator);
   const payload = await api.prepareVote(contributionId, validator, verdict, reason);
   return api.castSignedVote(payload, await sign(validationTypedData(payload)));
@@ -44,6 +51,7 @@ export async function castVoteAs(contributionId: Hex, validator: Address, verdic
 export async function createDatanetAs(draft: DatanetDraft): Promise<Datanet> {
   const api = getDataApi();
   if (!isWalletAddress(draft.owner)) return api.createDatanet(draft);
+  const { walletSigner, datanetTypedData } = await walletCode();
   const sign = await walletSigner(draft.owner);
   const prepared = await api.prepareDatanet(draft);
   return api.createSignedDatanet(prepared, await sign(datanetTypedData(prepared)));
@@ -62,6 +70,7 @@ export async function exportPackAs(datanet: Datanet, version: number, onProgress
   } catch (e) {
     if (!isTributaryError(e) || e.code !== 'pack/signature') throw e;
   }
+  const { walletSigner } = await walletCode();
   const sign = await walletSigner(datanet.owner);
   const signature = await sign(await api.versionToSign(datanet.id, version));
   return api.exportPack(datanet.id, version, onProgress, signature);

@@ -18,6 +18,7 @@ import { canonicalSignature } from '../../core/signing.ts';
 import type { Address, Hex } from '../../core/types.ts';
 import { setWalletIdentity } from './identity.ts';
 import { chainConfig, chainSettings, chainState, initChain } from './ledgerChain.ts';
+import { LAST_WALLET_KEY } from './walletMemory.ts';
 
 /** EIP-712 typed data as core/signing builds it. */
 export interface TypedDataToSign {
@@ -36,7 +37,6 @@ export interface WalletSession {
   chainId: number | undefined;
 }
 
-const LAST_WALLET_KEY = 'tributary.wallet';
 
 const [injectedWallets, setInjectedWallets] = createSignal<InjectedWallet[]>([]);
 const [session, setSession] = createSignal<WalletSession>();
