@@ -10,7 +10,11 @@ import { eventually, navigate } from './app.ts';
 
 const appUrl = inject('appUrl');
 const DEMO = 'public/models/tributary-demo/';
-const DEMO_MANIFEST = JSON.parse(readFileSync(`${DEMO}demo.json`, 'utf8')) as { name: string; generated?: boolean };
+const DEMO_MANIFEST = JSON.parse(readFileSync(`${DEMO}demo.json`, 'utf8')) as { name: string; generated?: boolean; adapters: { dir: string; name: string; rank: number }[] };
+const demoAdapter = (dir: string): { name: string; rank: number } => DEMO_MANIFEST.adapters.find((a) => a.dir === dir)!;
+const BREAD = demoAdapter('bread-baking');
+const COMPOST = demoAdapter('home-composting');
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 async function openChat(page: Page): Promise<void> {
   await page.goto(new URL('chat', appUrl).href);
@@ -83,9 +87,9 @@ describe('chat with the demo model', () => {
     expect(await page.locator('#chat-speed').textContent()).toMatch(/[\d.]+ tokens\/s on WebGPU/);
 
     // switch to an adapter for the next turn
-    await page.locator('#chat-adapter').selectOption({ label: 'Bread baking (rank 8)' });
+    await page.locator('#chat-adapter').selectOption({ label: `${BREAD.name} (rank ${BREAD.rank})` });
     const second = await ask(page, 'And at what temperature?');
-    expect(await second.locator('.chat-answered-by').textContent()).toBe('Adapter: Bread baking');
+    expect(await second.locator('.chat-answered-by').textContent()).toBe(`Adapter: ${BREAD.name}`);
     const adapterAnswer = await answerText(second);
     // the same turn with the same seed on the base model: a different answer
     await page.locator('#chat-adapter').selectOption({ label: 'None (base model)' });
@@ -189,10 +193,10 @@ describe('adapters page', () => {
     await navigate(page, 'Adapters');
     const table = page.locator('.adapter-table');
     await table.waitFor({ timeout: 90_000 });
-    await eventually(async () => expect(await table.locator('tbody tr').count()).toBe(4), 30_000);
-    const row = (name: string) => table.locator('tr', { has: page.locator('.adapter-name', { hasText: new RegExp(`^${name.replace(/[()]/g, '\\$&')}$`) }) });
-    const bread = row('Bread baking');
-    expect(await bread.locator('td').nth(2).textContent()).toBe('8');
+    await eventually(async () => expect(await table.locator('tbody tr').count()).toBe(DEMO_MANIFEST.adapters.length), 30_000);
+    const row = (name: string) => table.locator('tr', { has: page.locator('.adapter-name', { hasText: new RegExp(`^${escapeRegExp(name)}$`) }) });
+    const bread = row(BREAD.name);
+    expect(await bread.locator('td').nth(2).textContent()).toBe(String(BREAD.rank));
     expect(await bread.textContent()).toMatch(/q_proj.*k_proj.*v_proj.*o_proj/);
     expect(await bread.textContent()).toMatch(/0x[0-9a-fA-F]{4}…[0-9a-fA-F]{4}/);
     await eventually(async () => expect(await bread.textContent()).toContain('Home Bread Baking'), 30_000);
@@ -212,8 +216,8 @@ describe('adapters page', () => {
 
     // remove an adapter, then import it back from its two PEFT files
     page.once('dialog', (d) => void d.accept());
-    await row('Home composting').getByRole('button', { name: 'Remove' }).click();
-    await eventually(async () => expect(await table.locator('tbody tr').count()).toBe(3), 30_000);
+    await row(COMPOST.name).getByRole('button', { name: 'Remove' }).click();
+    await eventually(async () => expect(await table.locator('tbody tr').count()).toBe(DEMO_MANIFEST.adapters.length - 1), 30_000);
     await page.locator('#adapter-files').setInputFiles([
       { name: 'adapter_config.json', mimeType: 'application/json', buffer: config },
       { name: 'adapter_model.safetensors', mimeType: 'application/octet-stream', buffer: weights },
