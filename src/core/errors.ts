@@ -89,6 +89,10 @@ export type ErrorCode =
   | 'tokenizer/unsupported'
   | 'chat/no-template'
   | 'chat/template'
+  // chat conversations kept in IndexedDB (core/conversation, store/conversations)
+  | 'conversation/invalid'
+  | 'conversation/not-found'
+  | 'conversation/interrupted'
   // ledger, wallets and chains (settlement)
   | 'ledger/invalid'
   | 'ledger/not-pending'

@@ -11,6 +11,7 @@ import type {
   Validation,
 } from '../core/types.ts';
 import type { AttributionRecord } from '../core/attribution/types.ts';
+import type { Conversation } from '../core/conversation.ts';
 import type { ClaimRecord, LedgerEntry, SettlementRecord } from '../core/ledger.ts';
 import { datanetFeeSubject } from '../core/datanetFeeSubject.ts';
 
@@ -113,6 +114,8 @@ export class TributaryDB extends Dexie {
   ledgerEntries!: EntityTable<LedgerEntry, 'id'>;
   settlements!: EntityTable<SettlementRecord, 'id'>;
   claims!: EntityTable<ClaimRecord, 'id'>;
+  /** Chat conversations with their answers (schema version 5; store/conversations). */
+  conversations!: EntityTable<Conversation, 'id'>;
   /** Attribution index files per Datanet version (schema version 6). */
   attributionIndexes!: EntityTable<StoredIndexFile, 'key'>;
 
@@ -179,8 +182,11 @@ export class TributaryDB extends Dexie {
           });
       });
     this.version(4).stores({ receipts: null });
+    // Version 5: chat conversations (they vanished on reload before). A new table: nothing to move. Each record holds
+    // its turns (a conversation is read and exported whole); `updatedAt` orders the list.
+    this.version(5).stores({ conversations: 'id, updatedAt' });
     // Version 6: stored attribution indexes (a pack's verified `indexes/`, and what the attribution worker builds). A new
-    // table: nothing to move. (Version 5 is the chat conversations of the Chat work; Dexie allows the gap until it lands.)
+    // table: nothing to move.
     this.version(6).stores({ attributionIndexes: 'key, datanetId, [datanetId+version]' });
   }
 }

@@ -6,6 +6,7 @@
  * what only the worker knows (resident adapters, memory, tokens/s) comes from `stats()`.
  */
 import type { FinishReason } from '../engine/model/generate.ts';
+import type { SpeedFigure } from '../core/speedFigure.ts';
 import type { Address } from '../core/types.ts';
 import type { BackendName } from '../engine/backend.ts';
 import type { AdapterSummary } from '../store/adapters.ts';
@@ -171,7 +172,8 @@ export interface EngineStats {
   loading: boolean;
   prefs: EnginePrefs;
   pool: PoolInfo | null;
-  lastTokensPerSecond: number | null;
+  /** the last answer's decode speed and the backend that produced it (a figure never outlives its backend's name) */
+  lastSpeed: SpeedFigure | null;
   requests: { running: number; queued: number };
 }
 

@@ -5,7 +5,8 @@
  * `privateKeyToAccount` signs (the app's own local-key provider, src/chain/wallet/localKeyProvider.ts)
  * and plain RPC goes to anvil. The test drives it like a person would: `rejectNext('eth_sendTransaction')`
  * answers the next such request with 4001 (user rejected), `selectAccount(i)` switches accounts
- * (`accountsChanged` reaches the page).
+ * (`accountsChanged` reaches the page). `needsNetwork`: the wallet answers nothing while the page is offline, as a
+ * wallet reached over the network (WalletConnect) would; an extension answers offline.
  */
 import type { Page } from 'playwright-core';
 import { createLocalKeyProvider, type LocalKeyProvider } from '../../src/chain/wallet/localKeyProvider.ts';
@@ -36,7 +37,10 @@ const SIGNING = new Set(['eth_sendTransaction', 'eth_signTypedData_v4', 'persona
  * Installs the wallet in `page` (call before the first `goto`). `announceDelayMs`: the wallet appears (announces
  * itself and answers `eip6963:requestProvider`) only that long after each page load, as a slow extension would.
  */
-export async function installTestWallet(page: Page, opts: { privateKeys: Hex[]; rpcUrl: string; chainId: number; announceDelayMs?: number }): Promise<TestWallet> {
+export async function installTestWallet(
+  page: Page,
+  opts: { privateKeys: Hex[]; rpcUrl: string; chainId: number; announceDelayMs?: number; needsNetwork?: boolean },
+): Promise<TestWallet> {
   const provider = createLocalKeyProvider({ privateKeys: opts.privateKeys, rpcUrl: opts.rpcUrl, chainId: opts.chainId });
   const requests: string[] = [];
   let reject: { method: string | undefined } | undefined;
@@ -62,7 +66,7 @@ export async function installTestWallet(page: Page, opts: { privateKeys: Hex[]; 
   }
 
   await page.addInitScript(
-    ({ name, rdns, delayMs }) => {
+    ({ name, rdns, delayMs, needsNetwork }) => {
       type Listener = (payload: unknown) => void;
       const listeners = new Map<string, Set<Listener>>();
       const w = window as unknown as {
@@ -72,6 +76,8 @@ export async function installTestWallet(page: Page, opts: { privateKeys: Hex[]; 
       const provider = {
         isTributaryTestWallet: true,
         async request(args: { method: string; params?: unknown }) {
+          // a wallet reached over the network (WalletConnect's relay, a remote signer) does not answer offline
+          if (needsNetwork && !navigator.onLine) throw Object.assign(new Error('The wallet cannot be reached: the device is offline.'), { code: 4900 });
           const res = await w.__tributaryTestWalletRequest({ method: args.method, params: args.params ?? [] });
           if (res.error) {
             const err = new Error(res.error.message) as Error & { code: number; data?: unknown };
@@ -107,7 +113,7 @@ export async function installTestWallet(page: Page, opts: { privateKeys: Hex[]; 
       if (delayMs > 0) setTimeout(appear, delayMs);
       else appear();
     },
-    { name: TEST_WALLET_NAME, rdns: TEST_WALLET_RDNS, delayMs: opts.announceDelayMs ?? 0 },
+    { name: TEST_WALLET_NAME, rdns: TEST_WALLET_RDNS, delayMs: opts.announceDelayMs ?? 0, needsNetwork: opts.needsNetwork ?? false },
   );
 
   return {

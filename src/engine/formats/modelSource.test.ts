@@ -7,7 +7,7 @@ import type { LlamaConfig } from '../model/types.ts';
 import { cacheStorageByteCache, memoryByteCache } from './byteCache.ts';
 import { modelConfigToHfJson } from './config.ts';
 import { downloadWithResume } from './download.ts';
-import { filesModelSource, hubManifest, loadModelFiles, modelBaseUrl, urlModelSource, type FolderProgress, type ManifestEntry } from './modelSource.ts';
+import { filesModelSource, hubManifest, hubRepoOfUrl, loadModelFiles, modelBaseUrl, urlModelSource, type FolderProgress, type ManifestEntry } from './modelSource.ts';
 import { writeSafetensors } from './safetensors.ts';
 import { hfTensors } from './testModel.testkit.ts';
 import { loadModelWeights } from './weights.ts';
@@ -305,10 +305,78 @@ describe('urlModelSource + loadModelFiles over real HTTP', () => {
   });
 });
 
+describe('file listings: a folder whose files are known is never probed', () => {
+  it('with the hub listing, only listed files are requested (no 404 at all), and they are checked against it', async () => {
+    const listing = await hubManifest('org/sharded', { host });
+    log = [];
+    const src = urlModelSource({ repo: 'org/sharded', host, cache: null, listing });
+    expect(src.files).toEqual(new Set(Object.keys(sharded)));
+    const files = await loadModelFiles(src);
+    expect(files.weightFiles.sort()).toEqual(['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']);
+    expect(files.tokenizerConfig).toBeNull();
+    expect(log.filter((l) => l.status === 404)).toEqual([]);
+    expect(new Set(log.map((l) => l.path))).toEqual(new Set(Object.keys(sharded)));
+    // a file outside the listing is refused without asking the server
+    log = [];
+    expect(await codeOf(() => src.bytes('generation_config.json'))).toMatch(/^model\/missing-file: generation_config.json: the model's file listing has no such file/);
+    expect(log).toEqual([]);
+  });
+
+  it('a single-file model listed (as demo.json lists the demo) is read without asking for a shard index', async () => {
+    const listing: ManifestEntry[] = Object.entries(single).map(([path, b]) => ({ path, size: b.length, sha256: sha(b) }));
+    log = [];
+    const files = await loadModelFiles(urlModelSource({ repo: 'org/single', host, cache: null, listing }));
+    expect(files.weightFiles).toEqual(['model.safetensors']);
+    expect(files.tokenizerConfig?.eos_token).toBe('b');
+    expect(log.map((l) => l.path).sort()).toEqual(Object.keys(single).sort());
+    expect(log.every((l) => l.status === 200)).toBe(true);
+  });
+
+  it('a listing without safetensors weights is refused by name, before any weight request', async () => {
+    const listing: ManifestEntry[] = ['config.json', 'tokenizer.json', 'pytorch_model.bin'].map((path) => ({ path }));
+    log = [];
+    expect(await codeOf(() => loadModelFiles(urlModelSource({ repo: 'org/single', host, cache: null, listing })))).toMatch(
+      /^model\/missing-file: model.safetensors: the folder has neither model.safetensors nor model.safetensors.index.json \(its files: config.json, tokenizer.json, pytorch_model.bin\)/,
+    );
+    expect(log.map((l) => l.path)).toEqual(['config.json', 'tokenizer.json']);
+  });
+
+  it('without a listing: the single file first, so a single-file model never asks for the index; shards still load', async () => {
+    log = [];
+    await loadModelFiles(urlModelSource({ repo: 'org/single', host, cache: null }));
+    expect(log.map((l) => l.path)).not.toContain('model.safetensors.index.json');
+    log = [];
+    const files = await loadModelFiles(urlModelSource({ repo: 'org/sharded', host, cache: null }));
+    expect(files.weightFiles.sort()).toEqual(['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']);
+    expect(log.filter((l) => l.path === 'model.safetensors')).toEqual([{ path: 'model.safetensors', range: undefined, status: 404 }]);
+  });
+
+  it('the hub listing is kept for offline loads; a network failure without a kept copy stays model/fetch', async () => {
+    const cache = memoryByteCache();
+    const online = await hubManifest('org/single', { host, cache });
+    const offline = await hubManifest('org/single', { host, cache, fetch: () => Promise.reject(new TypeError('Failed to fetch')) });
+    expect(offline).toEqual(online);
+    expect(await codeOf(() => hubManifest('org/single', { host, cache: memoryByteCache(), fetch: () => Promise.reject(new TypeError('Failed to fetch')) }))).toMatch(/^model\/fetch: org\/single: could not list/);
+    // a repo the hub does not have is not served from an old copy
+    expect(await codeOf(() => hubManifest('org/none', { host, cache }))).toMatch(/^model\/missing-file: org\/none/);
+  });
+
+  it('knows the hub repo of a folder URL of the hub form, and nothing else', () => {
+    expect(hubRepoOfUrl('https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct/resolve/main/')).toEqual({ host: 'https://huggingface.co/', repo: 'HuggingFaceTB/SmolLM2-135M-Instruct', revision: 'main' });
+    expect(hubRepoOfUrl(`${host}org/single/resolve/v1.0`)).toEqual({ host, repo: 'org/single', revision: 'v1.0' });
+    expect(hubRepoOfUrl('http://127.0.0.1:8080/models/tributary-demo/')).toBeNull();
+    expect(hubRepoOfUrl('https://x.example/a/b/resolve/main/sub/')).toBeNull();
+    expect(hubRepoOfUrl('ftp://x.example/a/b/resolve/main/')).toBeNull();
+    expect(hubRepoOfUrl('not a url')).toBeNull();
+  });
+});
+
 describe('filesModelSource (files picked by the user)', () => {
   it('loads the same folder from File objects, reading weights lazily', async () => {
     const picked = Object.entries(sharded).map(([name, b]) => new File([b.slice()], name));
-    const files = await loadModelFiles(filesModelSource(picked));
+    const source = filesModelSource(picked);
+    expect(source.files).toEqual(new Set(Object.keys(sharded)));
+    const files = await loadModelFiles(source);
     const w = await loadModelWeights(files.config, files.checkpoint);
     expect(w.embed.data).toEqual(tensors[0]!.data);
     expect(await codeOf(() => loadModelFiles(filesModelSource(picked.filter((f) => f.name !== 'tokenizer.json'))))).toMatch(/^model\/missing-file: tokenizer.json/);

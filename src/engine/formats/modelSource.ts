@@ -4,7 +4,7 @@ import { defaultByteCache, type ByteCache } from './byteCache.ts';
 import { parseModelConfig, type ModelConfig } from './config.ts';
 import { DOWNLOAD_LIMITS, downloadToReader, downloadWithResume, type DownloadOptions, type FetchLike } from './download.ts';
 import { blobRangeReader, type RangeReader } from './safetensors.ts';
-import { INDEX_FILE, openCheckpoint, type TensorSource } from './weights.ts';
+import { INDEX_FILE, SINGLE_FILE, openCheckpoint, type TensorSource } from './weights.ts';
 
 /** What a source says about a file before it is fetched. */
 export interface ManifestEntry {
@@ -30,6 +30,11 @@ export interface ModelSource {
   bytes(path: string, onProgress?: (p: FileProgress) => void): Promise<Uint8Array>;
   /** random access to a (large) file; a remote file is downloaded (and cached) first */
   reader(path: string, onProgress?: (p: FileProgress) => void): Promise<RangeReader>;
+  /**
+   * Every file of the folder when the source knows them (a listing: demo.json, the hub's file list, the files picked),
+   * or null when only asking for a file can tell. With a listing, no file outside it is ever requested.
+   */
+  readonly files: ReadonlySet<string> | null;
 }
 
 /** Default model host and path template, as transformers.js's `env.remoteHost` / `env.remotePathTemplate`. */
@@ -50,8 +55,13 @@ export interface UrlSourceOptions {
   fetch?: FetchLike;
   /** default: Cache Storage when available; null disables caching */
   cache?: ByteCache | null;
-  /** sizes / hashes to check files against */
+  /** sizes / hashes to check files against (some files; others are fetched unchecked) */
   manifest?: readonly ManifestEntry[];
+  /**
+   * EVERY file of the folder, with sizes / hashes when known (demo.json's list, `hubManifest`): a file not in it is
+   * never requested (`model/missing-file` at once), and the listed ones are checked as `manifest` entries are.
+   */
+  listing?: readonly ManifestEntry[];
   maxRetries?: number;
   retryDelayMs?: number;
   signal?: AbortSignal;
@@ -81,11 +91,13 @@ function checkPath(path: string): void {
 export function urlModelSource(opts: UrlSourceOptions): ModelSource {
   const base = modelBaseUrl(opts);
   const cache = opts.cache === undefined ? defaultByteCache() : opts.cache;
-  const manifest = new Map((opts.manifest ?? []).map((e) => [e.path, e]));
+  const manifest = new Map([...(opts.listing ?? []), ...(opts.manifest ?? [])].map((e) => [e.path, e]));
+  const listed = opts.listing ? new Set(opts.listing.map((e) => e.path)) : null;
   /** downloads `path` (or finds it cached) with `download` (whole bytes, or a range reader) */
   const fetchFile = async <T>(path: string, download: (url: string, o: DownloadOptions) => Promise<T>, onProgress?: (p: FileProgress) => void): Promise<T> => {
     checkPath(path);
     const url = base + path.split('/').map(encodeURIComponent).join('/');
+    if (listed && !listed.has(path)) throw new TributaryError('model/missing-file', "the model's file listing has no such file.", path);
     const m = manifest.get(path);
     // a file the source said does not exist (HTTP 404) is remembered, so an offline load does not wait for it
     const absent = url + (url.includes('?') ? '&' : '?') + 'tributary-absent=1';
@@ -111,6 +123,7 @@ export function urlModelSource(opts: UrlSourceOptions): ModelSource {
   };
   return {
     label: base,
+    files: listed,
     bytes: async (path, onProgress) => (await fetchFile(path, downloadWithResume, onProgress)).bytes,
     // weights are read tensor by tensor: from the cache by range when it can, so the file's bytes do not stay in memory
     reader: async (path, onProgress) => (await fetchFile(path, downloadToReader, onProgress)).reader,
@@ -141,6 +154,7 @@ export function filesModelSource(files: Iterable<PickedFile>): ModelSource {
   };
   return {
     label: 'local files',
+    files: new Set(byName.keys()),
     bytes: async (path, onProgress) => {
       const f = find(path);
       const b = new Uint8Array(await f.arrayBuffer());
@@ -208,6 +222,11 @@ async function optional<T>(p: Promise<T>): Promise<T | null> {
  * Loads an HF model folder: `config.json`, `tokenizer.json`, `tokenizer_config.json` (optional),
  * `generation_config.json` (optional) and the weights (`model.safetensors`, or the shards named by
  * `model.safetensors.index.json`), reporting progress over all files.
+ *
+ * When the source lists its files, an optional file is read only when listed, and the listing says whether the
+ * weights are one file or shards: nothing is requested that the folder does not have. Without a listing, optional
+ * files are asked for (a missing one is remembered by the URL source), and the weights as one file first, the index
+ * only when there is no single file.
  */
 export async function loadModelFiles(source: ModelSource, opts: { onProgress?: (p: FolderProgress) => void } = {}): Promise<LoadedModelFiles> {
   const seen = new Map<string, FileProgress>();
@@ -224,19 +243,40 @@ export async function loadModelFiles(source: ModelSource, opts: { onProgress?: (
   const configJson = parseJsonFile(await source.bytes('config.json', report), 'config.json');
   const config = parseModelConfig(configJson);
   const tokenizerJson = new TextDecoder().decode(await source.bytes('tokenizer.json', report));
-  const tc = await optional(source.bytes('tokenizer_config.json', report));
-  const gc = await optional(source.bytes('generation_config.json', report));
-  const indexBytes = await optional(source.bytes(INDEX_FILE, report));
-  if (!tc) forget('tokenizer_config.json');
-  if (!gc) forget('generation_config.json');
-  if (!indexBytes) forget(INDEX_FILE);
+  const listed = source.files;
+  /** an optional file: read when listed (or, without a listing, when the source has it) */
+  const maybe = async (path: string): Promise<Uint8Array | null> => {
+    if (listed && !listed.has(path)) return null;
+    const b = await optional(source.bytes(path, report));
+    if (!b) forget(path);
+    return b;
+  };
+  const tc = await maybe('tokenizer_config.json');
+  const gc = await maybe('generation_config.json');
   const weightFiles: string[] = [];
   const open = async (file: string): Promise<RangeReader> => {
     weightFiles.push(file);
     return source.reader(file, report);
   };
-  // without an index, openCheckpoint opens model.safetensors (model/missing-file when absent)
-  const checkpoint = indexBytes ? await openCheckpoint(open, { index: new TextDecoder().decode(indexBytes) }) : await openCheckpoint(open);
+  const sharded = async (indexBytes: Uint8Array): Promise<TensorSource> => openCheckpoint(open, { index: new TextDecoder().decode(indexBytes) });
+  let checkpoint: TensorSource;
+  if (listed) {
+    if (listed.has(INDEX_FILE)) checkpoint = await sharded(await source.bytes(INDEX_FILE, report));
+    else if (listed.has(SINGLE_FILE)) checkpoint = await openCheckpoint(open);
+    else throw new TributaryError('model/missing-file', `the folder has neither ${SINGLE_FILE} nor ${INDEX_FILE} (its files: ${[...listed].slice(0, 12).join(', ') || 'none'}). Only safetensors weights can be loaded.`, SINGLE_FILE);
+  } else {
+    try {
+      checkpoint = await openCheckpoint(open);
+    } catch (e) {
+      if (!(e instanceof TributaryError && e.code === 'model/missing-file' && e.subject === SINGLE_FILE)) throw e;
+      // no single file: a sharded checkpoint, or no weights at all (then the single file is what is missing)
+      const indexBytes = await optional(source.bytes(INDEX_FILE, report));
+      if (!indexBytes) throw e;
+      forget(SINGLE_FILE);
+      weightFiles.length = 0;
+      checkpoint = await sharded(indexBytes);
+    }
+  }
   return {
     config,
     configJson,
@@ -250,21 +290,37 @@ export async function loadModelFiles(source: ModelSource, opts: { onProgress?: (
 
 /**
  * The file list of a hub repo with sizes and, for Git LFS files (the weights), their SHA-256, from
- * the hub's tree API (`{host}api/models/{repo}/tree/{revision}`). Pass it as `manifest` to
- * `urlModelSource` to have downloads checked.
+ * the hub's tree API (`{host}api/models/{repo}/tree/{revision}`). Pass it as `listing` to
+ * `urlModelSource`: only the files it names are requested, and they are checked against it. With a `cache`, the
+ * list is kept, so an offline load knows the files too.
  */
-export async function hubManifest(repo: string, opts: { host?: string; revision?: string; fetch?: FetchLike } = {}): Promise<ManifestEntry[]> {
+export async function hubManifest(repo: string, opts: { host?: string; revision?: string; fetch?: FetchLike; cache?: ByteCache | null } = {}): Promise<ManifestEntry[]> {
   const host = (opts.host ?? DEFAULT_REMOTE_HOST).replace(/\/?$/, '/');
   const url = `${host}api/models/${repo}/tree/${encodeURIComponent(opts.revision ?? 'main')}`;
   const fetchFn: FetchLike = opts.fetch ?? ((u, i) => globalThis.fetch(u, i));
-  let res: Response;
+  let bytes: Uint8Array;
   try {
-    res = await fetchFn(url);
+    let res: Response;
+    try {
+      res = await fetchFn(url);
+    } catch (e) {
+      throw new TributaryError('model/fetch', `could not list the repo's files (${(e as Error).message}).`, repo);
+    }
+    if (!res.ok) throw new TributaryError(res.status === 404 ? 'model/missing-file' : 'model/fetch', `listing the repo's files failed (HTTP ${res.status}).`, repo);
+    bytes = new Uint8Array(await res.arrayBuffer());
+    await opts.cache?.put(url, bytes).catch(() => undefined);
   } catch (e) {
-    throw new TributaryError('model/fetch', `could not list the repo's files (${(e as Error).message}).`, repo);
+    // offline (or the hub is down): the list kept by an earlier load
+    const kept = e instanceof TributaryError && e.code === 'model/fetch' ? await opts.cache?.get(url).catch(() => null) : null;
+    if (!kept) throw e;
+    bytes = kept;
   }
-  if (!res.ok) throw new TributaryError(res.status === 404 ? 'model/missing-file' : 'model/fetch', `listing the repo's files failed (HTTP ${res.status}).`, repo);
-  const list = (await res.json()) as unknown;
+  let list: unknown;
+  try {
+    list = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new TributaryError('model/fetch', "the repo's file list is not JSON.", repo);
+  }
   if (!Array.isArray(list)) throw new TributaryError('model/fetch', "the repo's file list is not a list.", repo);
   const out: ManifestEntry[] = [];
   for (const e of list as Array<Record<string, unknown>>) {
@@ -275,4 +331,22 @@ export async function hubManifest(repo: string, opts: { host?: string; revision?
     out.push({ path: e['path'], ...(size !== undefined ? { size } : {}), ...(sha ? { sha256: sha } : {}) });
   }
   return out;
+}
+
+/**
+ * The hub repo a folder URL points into (`{host}{owner}/{name}/resolve/{revision}/`, the default path template), so its
+ * file list can be asked for; null for any other URL.
+ */
+export function hubRepoOfUrl(baseUrl: string): { host: string; repo: string; revision: string } | null {
+  let u: URL;
+  try {
+    u = new URL(baseUrl);
+  } catch {
+    return null;
+  }
+  const m = /^\/([\w.-]+\/[\w.-]+)\/resolve\/([^/]+)\/?$/.exec(u.pathname);
+  if (!m || (u.protocol !== 'https:' && u.protocol !== 'http:')) return null;
+  const repo = m[1]!;
+  if (repo.split('/').some((p) => p === '.' || p === '..')) return null;
+  return { host: `${u.origin}/`, repo, revision: decodeURIComponent(m[2]!) };
 }

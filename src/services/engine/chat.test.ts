@@ -31,7 +31,8 @@ describe('EngineService (CPU backend, generated demo folder)', () => {
     expect(withAdapter.text).not.toBe(a.text);
     const stats = await engine.stats();
     expect(stats.pool!.residentIds).toEqual([alpha!.id]);
-    expect(stats.lastTokensPerSecond).not.toBeNull();
+    // the speed figure names the backend that produced it
+    expect(stats.lastSpeed).toEqual({ tokensPerSecond: withAdapter.tokensPerSecond ?? again.tokensPerSecond, backend: withAdapter.backend });
   });
 
   it('batches concurrent answers on different adapters, each as it would be alone (greedy)', async () => {
@@ -76,12 +77,16 @@ describe('EngineService (CPU backend, generated demo folder)', () => {
     await engine.init({ appBaseUrl: BASE });
     await engine.ensureModel();
     const onGpu = await engine.chat('e1', ask, { maxTokens: 5, temperature: 0 });
+    expect(onGpu.generated).toBeGreaterThan(1);
+    expect((await engine.stats()).lastSpeed).toEqual({ tokensPerSecond: onGpu.tokensPerSecond, backend: 'webgpu' });
     failReads = true;
     const retried = await engine.chat('e2', ask, { maxTokens: 5, temperature: 0 });
     expect(retried.backend).toBe('cpu');
     expect(retried.text).toBe(onGpu.text);
     const s = await engine.stats();
     expect(s.backend!.fallback!.reason).toMatch(/WebGPU failed while answering/);
+    // the CPU's figure is the CPU's, never WebGPU's
+    expect(s.lastSpeed).toEqual({ tokensPerSecond: retried.tokensPerSecond, backend: 'cpu' });
 
     // a second engine fails mid-answer: the answer is refused (its start was shown), the next one runs on the CPU
     failReads = false;

@@ -4,6 +4,7 @@
  */
 import type { ChatEvent, ChatMessageIn, ChatOptions, ChatResult } from '../../workerApi/engineApi.ts';
 import { TributaryError, isTributaryError } from '../../core/errors.ts';
+import { speedFigure } from '../../core/speedFigure.ts';
 import type { ChatMessage } from '../../engine/chat/chatTemplate.ts';
 import { loraSlotBytes } from '../../engine/lora/pool.ts';
 import { buildPrompt } from './prompt.ts';
@@ -156,7 +157,7 @@ async function runChat(ctx: EngineContext, job: Job, messagesIn: ChatMessageIn[]
     if (result.generated === 0) result.prefillMs = tEnd - t0;
     result.decodeMs = result.generated > 0 ? tEnd - tFirst : 0;
     result.tokensPerSecond = result.generated > 1 ? ((result.generated - 1) * 1000) / Math.max(result.decodeMs, 1e-3) : null;
-    if (result.tokensPerSecond !== null) ctx.lastTps = result.tokensPerSecond;
+    ctx.lastSpeed = speedFigure(result.tokensPerSecond, backend) ?? ctx.lastSpeed;
     return result;
   } catch (e) {
     if (emitted && typeof e === 'object' && e !== null) (e as { emitted?: boolean }).emitted = true;

@@ -4,6 +4,7 @@
  */
 import type { ModelInfo } from '../../workerApi/engineApi.ts';
 import { TributaryError } from '../../core/errors.ts';
+import type { SpeedFigure } from '../../core/speedFigure.ts';
 import type { TokenizerConfig } from '../../engine/chat/chatTemplate.ts';
 import type { ByteCache } from '../../engine/formats/byteCache.ts';
 import type { ModelConfig } from '../../engine/formats/config.ts';
@@ -79,7 +80,8 @@ export interface EngineContext {
   writers: number;
   writerTail: Promise<unknown>;
   readonly jobs: Map<string, Job>;
-  lastTps: number | null;
+  /** the last answer's decode speed, with the backend that wrote it */
+  lastSpeed: SpeedFigure | null;
 }
 
 export function createEngineContext(deps: EngineDeps): EngineContext {
@@ -97,7 +99,7 @@ export function createEngineContext(deps: EngineDeps): EngineContext {
     writers: 0,
     writerTail: Promise.resolve(),
     jobs: new Map(),
-    lastTps: null,
+    lastSpeed: null,
   };
 }
 

@@ -9,11 +9,11 @@ import { randomModel } from '../../engine/model/randomModel.ts';
 import { sentencePieceTokenizerJson } from '../../engine/tokenizer/tokenizerFiles.testkit.ts';
 import { listAdapters } from '../../store/adapters.ts';
 import { listModels } from '../../store/models.ts';
-import { BASE, makeEngine } from './engine.testkit.ts';
+import { BASE, FOLDER, makeEngine } from './engine.testkit.ts';
 
 describe('EngineService (CPU backend, generated demo folder)', () => {
   it('says why it runs on the CPU, loads the demo model with progress and installs the demo adapters once', async () => {
-    const { engine, db } = makeEngine();
+    const { engine, db, requests } = makeEngine();
     const info = await engine.init({ appBaseUrl: BASE });
     expect(info.name).toBe('cpu');
     expect(info.reason).toMatch(/no WebGPU backend/);
@@ -31,6 +31,10 @@ describe('EngineService (CPU backend, generated demo folder)', () => {
     expect(installed.map((a) => a.name)).toEqual(['Alpha', 'Beta', 'Gamma']);
     expect(installed[0]!.origin).toBe('demo');
     expect((await listModels(db))[0]!.id).toBe('tributary-demo');
+    // demo.json lists the folder's files: only those are requested (no probe for a shard index or other files)
+    const asked = requests.map((u) => u.slice((BASE + 'models/tributary-demo/').length).replace(/\?.*$/, ''));
+    expect(asked).not.toContain('model.safetensors.index.json');
+    expect(new Set(asked)).toEqual(new Set(['demo.json', 'config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors', ...[...FOLDER.keys()].filter((k) => k.startsWith('adapters/'))]));
     // a removed demo adapter stays removed when the demo model loads again
     await engine.removeAdapter(installed[0]!.id);
     await engine.loadModel({ kind: 'demo' }, {});

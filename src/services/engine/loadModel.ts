@@ -6,7 +6,18 @@ import type { LoadOptions, LoadProgress, ModelInfo, ModelSourceSpec, QuantChoice
 import { TributaryError } from '../../core/errors.ts';
 import { sha256Hex } from '../../core/hash.ts';
 import { configSpecialTokens } from '../../engine/chat/chatTemplate.ts';
-import { filesModelSource, loadModelFiles, modelBaseUrl, urlModelSource, type ModelSource, type PickedFile } from '../../engine/formats/modelSource.ts';
+import {
+  DEFAULT_REMOTE_HOST,
+  filesModelSource,
+  hubManifest,
+  hubRepoOfUrl,
+  loadModelFiles,
+  modelBaseUrl,
+  urlModelSource,
+  type ManifestEntry,
+  type ModelSource,
+  type PickedFile,
+} from '../../engine/formats/modelSource.ts';
 import { checkWeightsFit } from '../../engine/formats/weights.ts';
 import { AdapterRegistry } from '../../engine/lora/registry.ts';
 import { loadTokenizer } from '../../engine/tokenizer/tokenizer.ts';
@@ -60,7 +71,8 @@ async function doLoad(ctx: EngineContext, spec: ModelSourceSpec, opts: LoadOptio
     case 'demo': {
       const baseUrl = appBase(ctx) + DEMO_MODEL_PATH;
       demo = await fetchDemoManifest(baseUrl, ctx.deps.fetch, ctx.deps.cache);
-      source = urlModelSource({ baseUrl, fetch: ctx.deps.fetch, cache: ctx.deps.cache, manifest: demo.files, maxRetries: 2 });
+      // demo.json lists every file of the folder: nothing else is requested (no probing for a shard index)
+      source = urlModelSource({ baseUrl, fetch: ctx.deps.fetch, cache: ctx.deps.cache, listing: demo.files, maxRetries: 2 });
       origin = { kind: 'demo' };
       id = DEMO_MODEL_ID;
       break;
@@ -72,7 +84,8 @@ async function doLoad(ctx: EngineContext, spec: ModelSourceSpec, opts: LoadOptio
         ...(spec.host ? { host: spec.host } : {}),
         ...(spec.revision ? { revision: spec.revision } : {}),
       });
-      source = urlModelSource({ baseUrl, fetch: ctx.deps.fetch, cache: ctx.deps.cache });
+      const listing = await hubListing(ctx, spec, baseUrl);
+      source = urlModelSource({ baseUrl, fetch: ctx.deps.fetch, cache: ctx.deps.cache, ...(listing ? { listing } : {}) });
       origin = { kind: 'url', baseUrl, ...(spec.repo ? { repo: spec.repo } : {}), ...(spec.host ? { host: spec.host } : {}), ...(spec.revision ? { revision: spec.revision } : {}) };
       id = `url:${baseUrl}`;
       break;
@@ -188,6 +201,21 @@ async function doLoad(ctx: EngineContext, spec: ModelSourceSpec, opts: LoadOptio
     lastLoadedAt: ctx.deps.now(),
   }).catch(() => undefined);
   return info;
+}
+
+/**
+ * The file list of a hub repo (by id, or a folder URL of the hub's `{repo}/resolve/{revision}/` form), so that only
+ * files it has are requested; kept in the cache for offline loads. Undefined for other folders, or when the host has
+ * no listing API: the files are then asked for one by one.
+ */
+async function hubListing(ctx: EngineContext, spec: Extract<ModelSourceSpec, { kind: 'url' }>, baseUrl: string): Promise<ManifestEntry[] | undefined> {
+  const hub = spec.repo && !spec.url ? { host: spec.host ?? DEFAULT_REMOTE_HOST, repo: spec.repo, revision: spec.revision ?? 'main' } : hubRepoOfUrl(baseUrl);
+  if (!hub) return undefined;
+  try {
+    return await hubManifest(hub.repo, { host: hub.host, revision: hub.revision, fetch: ctx.deps.fetch, cache: ctx.deps.cache });
+  } catch {
+    return undefined;
+  }
 }
 
 /** Puts back a model that `dropModel` let go of (its checkpoint is kept), after a failed replacement. */

@@ -34,7 +34,7 @@ export async function stats(ctx: EngineContext): Promise<EngineStats> {
     loading: ctx.loadingCount > 0,
     prefs,
     pool,
-    lastTokensPerSecond: ctx.lastTps,
+    lastSpeed: ctx.lastSpeed,
     requests: { running: sched?.running ?? 0, queued: (sched?.queued ?? 0) + Math.max(0, ctx.jobs.size - ctx.readers) },
   };
 }

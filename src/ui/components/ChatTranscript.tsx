@@ -1,28 +1,11 @@
 import { For, Show, type JSX } from 'solid-js';
-import type { BackendName, FinishReason } from '../../workerApi/engineApi.ts';
+import type { ConversationAnswer, ConversationTurn } from '../../core/conversation.ts';
+import type { FinishReason } from '../../workerApi/engineApi.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 
-export interface ChatAnswer {
-  requestId: string;
-  text: string;
-  status: 'waiting' | 'streaming' | 'done' | 'error';
-  adapterId: string | null;
-  adapterName: string | null;
-  backend: BackendName | null;
-  generated: number;
-  tokensPerSecond: number | null;
-  promptTokens: number;
-  droppedMessages: number;
-  seed: number | null;
-  finishReason: FinishReason | null;
-  error?: unknown;
-}
-
-export interface ChatTurn {
-  id: number;
-  user: string;
-  answer: ChatAnswer;
-}
+/** An answer as the page shows and the store keeps it (core/conversation). */
+export type ChatAnswer = ConversationAnswer;
+export type ChatTurn = ConversationTurn;
 
 const FINISH: Record<FinishReason, string> = {
   eos: 'ended its turn',
@@ -60,7 +43,7 @@ export function ChatTranscript(props: { turns: ChatTurn[]; afterAnswer?: (t: Cha
               </Show>
               <p class="chat-text chat-answer-text">{t.answer.text}</p>
               <Show when={t.answer.status === 'error'}>
-                <ErrorAlert error={t.answer.error} title="No answer" />
+                <ErrorAlert error={t.answer.error && (t.answer.error.code ? t.answer.error : t.answer.error.message)} title={t.answer.error?.code === 'conversation/interrupted' ? 'Cut off' : 'No answer'} />
               </Show>
               <Show when={t.answer.status !== 'waiting' && t.answer.status !== 'error'}>
                 <p class="chat-answer-stats small muted">
@@ -69,6 +52,14 @@ export function ChatTranscript(props: { turns: ChatTurn[]; afterAnswer?: (t: Cha
                   {t.answer.finishReason ? ` · ${FINISH[t.answer.finishReason]}` : ''}
                   {t.answer.droppedMessages > 0 ? ` · ${t.answer.droppedMessages} oldest messages left out to fit the context` : ''}
                 </p>
+                <Show when={t.answer.modelLabel}>
+                  {(label) => (
+                    <p class="chat-answer-origin small muted">
+                      Model: {label()}
+                      {t.answer.settings ? ` · temperature ${t.answer.settings.temperature}, top-p ${t.answer.settings.topP}, top-k ${t.answer.settings.topK}, max ${t.answer.settings.maxTokens} tokens` : ''}
+                    </p>
+                  )}
+                </Show>
               </Show>
               {props.afterAnswer?.(t)}
             </div>

@@ -1,10 +1,15 @@
 import { For, Show, createSignal } from 'solid-js';
 import type { Address } from '../../core/types.ts';
-import { activeAddress, createIdentity, describeIdentity, identities, sameAddress, setActiveAddress, walletIdentity } from '../lib/identity.ts';
+import { activeAddress, activeWalletWaiting, createIdentity, describeIdentity, identities, sameAddress, setActiveAddress, walletIdentity } from '../lib/identity.ts';
+import { online } from '../lib/online.ts';
 import { createPopover } from '../lib/popover.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 
-/** Header control: pick the active local identity, or make a new one. */
+/**
+ * Header control: pick the active identity (a local key, or the wallet's account), or make a new local key. A wallet
+ * identity remembered from the last session but not connected (an offline reload) stays chosen, with a note saying
+ * it reconnects when online.
+ */
 export function IdentitySwitcher() {
   const pop = createPopover();
   const [label, setLabel] = createSignal('');
@@ -65,6 +70,11 @@ export function IdentitySwitcher() {
           )}
         </For>
       </select>
+      <Show when={activeWalletWaiting()}>
+        <span class="identity-wallet-note small muted" role="status">
+          {online() ? 'Wallet not connected: use “Connect wallet” to sign' : 'Offline: read-only, the wallet reconnects when online'}
+        </span>
+      </Show>
       <button type="button" class="btn btn-ghost btn-small" onClick={open} aria-expanded={pop.open()}>
         New identity
       </button>

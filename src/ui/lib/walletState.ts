@@ -4,7 +4,7 @@
  * `accountsChanged` and `chainChanged` from the wallet are followed; a wallet on another chain than the
  * configured one is reported (with a "Switch" action) rather than used.
  */
-import { createSignal } from 'solid-js';
+import { createEffect, createRoot, createSignal } from 'solid-js';
 import type { PublicClient, TypedDataDomain } from 'viem';
 import { ensureChain, parseAccounts, publicClientFor, requestAccounts, walletChainId, walletClientFor } from '../../chain/wallet/connect.ts';
 import { createDevWallet } from '../../chain/wallet/devWallet.ts';
@@ -17,7 +17,7 @@ import { TributaryError } from '../../core/errors.ts';
 import { canonicalSignature } from '../../core/signing.ts';
 import type { Address, Hex } from '../../core/types.ts';
 import { setWalletIdentity } from './identity.ts';
-import { chainConfig, chainSettings, initChain } from './ledgerChain.ts';
+import { chainConfig, chainSettings, chainState, initChain } from './ledgerChain.ts';
 import { LAST_WALLET_KEY } from './walletMemory.ts';
 
 /** EIP-712 typed data as core/signing builds it. */
@@ -71,7 +71,11 @@ const onAnnounce = new Set<(list: InjectedWallet[]) => void>();
 /** The same list as `injectedWallets()`, read outside any reactive scope. */
 let announcedList: InjectedWallet[] = [];
 
-/** Starts listening for EIP-6963 announcements and reconnects the last wallet without a prompt. */
+/**
+ * Starts listening for EIP-6963 announcements and reconnects the last wallet without a prompt — now, and again each
+ * time the browser comes back online (an offline reload cannot reach the chain; the wallet identity is kept meanwhile,
+ * see identity.ts).
+ */
 export function initWallets(): void {
   if (started) return;
   started = true;
@@ -82,6 +86,31 @@ export function initWallets(): void {
     void reconnectLast();
   });
   void reconnectLast();
+  // back online (ledgerChain reads the chain again meanwhile; the reconnection waits for it)
+  window.addEventListener('online', () => {
+    if (!session()) void reconnectLast();
+  });
+}
+
+/** Resolves once the chain's state is no longer `loading` (it is read again on coming back online), or after `ms`. */
+function chainSettled(ms = 15_000): Promise<void> {
+  if (chainState().status !== 'loading') return Promise.resolve();
+  return new Promise((resolve) => {
+    createRoot((dispose) => {
+      let settled = false;
+      const done = () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        queueMicrotask(dispose);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      createEffect(() => {
+        if (chainState().status !== 'loading') done();
+      });
+    });
+  });
 }
 
 /** The injected wallet `id` once it has announced itself, or undefined after `ms`. */
@@ -139,6 +168,7 @@ async function attemptReconnect(): Promise<void> {
   if (!last || busy()) return;
   try {
     await initChain();
+    await chainSettled();
     if (!chainConfig() || busy()) return;
     if (last.startsWith('injected:')) {
       const w = await announced(last, ANNOUNCE_WAIT_MS);
@@ -291,7 +321,13 @@ export async function walletContext(): Promise<WalletContext & { publicClient: P
 export async function walletSigner(account: Address): Promise<(typedData: TypedDataToSign) => Promise<Hex>> {
   const s = session();
   if (!s || s.account.toLowerCase() !== account.toLowerCase()) {
-    throw new TributaryError('wallet/not-connected', `The wallet of ${account} is not connected: connect it again, or switch to a local identity.`);
+    if (typeof navigator !== 'undefined' && !navigator.onLine) {
+      throw new TributaryError(
+        'wallet/not-connected',
+        `You are offline, so the wallet of ${account} is not connected: it reconnects by itself when you are back online. Until then this identity can read but not sign; nothing was stored. To sign now, switch to a local key.`,
+      );
+    }
+    throw new TributaryError('wallet/not-connected', `The wallet of ${account} is not connected: connect it again ("Connect wallet" at the top), or switch to a local identity. Nothing was stored.`);
   }
   const chain = chainConfig() ?? { chainId: s.chainId ?? 1, name: 'Wallet chain', rpcUrl: 'http://127.0.0.1:8545' };
   const client = walletClientFor(s.provider, s.account, chain);
