@@ -6,7 +6,7 @@
  * 1. A LoRA adapter is fine-tuned on ALL contributions (the evaluation's settings, scripts/cli/_finetune.ts); it
  *    answers each planted question greedily; each method attributes each (prompt, answer) → a score per
  *    contribution (span, BM25, embedding, gradient influence from that adapter's training log, combined).
- * 2. M adapters are fine-tuned on random halves S_m of the contributions (seeded; same settings). For each query q
+ * 2. M adapters are fine-tuned on random halves S_m of the contributions (exactly n/2 each, seeded; same settings). For each query q
  *    and each m: actual_m(q) = −(loss of adapter m on q's answer tokens after its prompt); predicted_m(q) =
  *    Σ_{i ∈ S_m} score_i(q).
  * 3. LDS of a method = mean over queries of Spearman(predicted_m(q), actual_m(q)) over m.
@@ -84,8 +84,14 @@ export async function main(): Promise<void> {
   const subsets: Set<Hex>[] = [];
   const actual: number[][] = queries.map(() => []);
   for (let m = 0; m < M; m++) {
+    // exactly half (a seeded shuffle): subsets of one size, so no method is rewarded for tracking the subset's size
     const pick = createRng(SEED + 1 + m);
-    const half = new Set(ids.filter(() => pick.next() < 0.5));
+    const order = [...ids];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = pick.int(i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    const half = new Set(order.slice(0, Math.floor(ids.length / 2)));
     subsets.push(half);
     const sub: DatanetSource = { ...source, passages: source.passages.filter((p) => half.has(p.contributionId.toLowerCase() as Hex)) };
     const tuned = await fineTuneIfAvailable(base, sub, log, { train, trainingLog: false, quiet: true });
