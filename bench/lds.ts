@@ -36,7 +36,7 @@ const SEED = 4242;
 /** Bergson (EleutherAI) GPT-2 small on WikiText-103, published LDS (context only; a different setup) */
 const BERGSON = { ekfac: 0.454, bm25: 0.22, gradient_cosine: 0.156, embeddings: 0.132 };
 
-type Method = (typeof ATTRIBUTION_METHODS)[number] | 'combined' | 'random' | 'prompt_bm25';
+type Method = (typeof ATTRIBUTION_METHODS)[number] | 'combined' | 'influence_damped_inverse' | 'random' | 'prompt_bm25';
 
 export async function main(): Promise<void> {
   const M = Number(process.env.LDS_SUBSETS ?? 16);
@@ -69,6 +69,9 @@ export async function main(): Promise<void> {
     const r = await attributeAnswer({ prompt: q.prompt, answer, model: { id: base.id, hash: base.hash }, adapter: full.model.adapter, indexes: [index], encoder: base.encoder, influence });
     const scores = {} as Record<Method, Map<Hex, number>>;
     for (const m of [...ATTRIBUTION_METHODS, 'combined'] as const) scores[m] = new Map(r.rankings[m].map((x) => [x.contributionId, x.score]));
+    // the record's influence is TracIn; the damped inverse is scored beside it ("keep what measures best")
+    const damped = await full.influence(q.prompt, answer, 'damped-inverse');
+    scores.influence_damped_inverse = new Map(damped ? [...damped.byContribution.entries()] : []);
     scores.random = new Map(ids.map((c) => [c, rng.next()]));
     const promptScores = bm25Scores(index.bm25, wordsOf(q.prompt).words.filter((w) => !STOP_WORDS.has(w)));
     scores.prompt_bm25 = new Map();
@@ -101,7 +104,7 @@ export async function main(): Promise<void> {
   }
 
   // 3. Spearman per query, averaged
-  const methods: Method[] = [...ATTRIBUTION_METHODS, 'combined', 'random', 'prompt_bm25'];
+  const methods: Method[] = [...ATTRIBUTION_METHODS, 'combined', 'influence_damped_inverse', 'random', 'prompt_bm25'];
   const lds: Record<string, number> = {};
   for (const method of methods) {
     const rhos: number[] = [];

@@ -17,7 +17,8 @@ import { loadModelDir, type LoadedModel } from './_model.ts';
 
 export interface FineTuned {
   model: LoadedModel;
-  influence(prompt: string, answer: string): Promise<InfluenceEvidence | null>;
+  /** `kind`: TracIn or the damped inverse (default: `opts.influenceKind`, else TracIn) */
+  influence(prompt: string, answer: string, kind?: InfluenceKind): Promise<InfluenceEvidence | null>;
   /** mean loss of the adapter on the answer's tokens after the prompt (the LDS benchmark's measured outcome) */
   answerLoss(prompt: string, answer: string): Promise<number | null>;
   losses: number[];
@@ -53,7 +54,7 @@ export async function fineTuneIfAvailable(base: LoadedModel, source: DatanetSour
   return {
     model,
     losses,
-    influence: async (prompt, answer) => (trainingLog ? influenceEvidence(trainer, trainingLog, tok, prompt, answer, opts.influenceKind ?? 'tracin') : null),
+    influence: async (prompt, answer, kind) => (trainingLog ? influenceEvidence(trainer, trainingLog, tok, prompt, answer, kind ?? opts.influenceKind ?? 'tracin') : null),
     async answerLoss(prompt, answer) {
       const ex = answerExample(tok, prompt, answer);
       return ex ? (await trainer.evaluate([ex])).loss : null;

@@ -57,6 +57,8 @@ async function blocking(page: Page): Promise<AxeFinding[]> {
 
 interface Layout {
   scrollWidth: number;
+  /** elements past the right edge (innermost first), for the failure message */
+  wide: string[];
   nav: { scrollWidth: number; clientWidth: number };
   /** Vertical centres of the brand and the wallet button, and the top of the identity picker. */
   brandMid: number;
@@ -75,7 +77,14 @@ async function layout(page: Page): Promise<Layout> {
     const nav = document.querySelector('nav.nav')!;
     const brand = box('.brand');
     const wallet = box('.wallet-button > button');
+    // the innermost elements that reach past the viewport's right edge, to name the culprit of a sideways scroll
+    const vw = document.documentElement.clientWidth;
+    const wide = Array.from(document.querySelectorAll<HTMLElement>('body *'))
+      .filter((el) => el.getBoundingClientRect().right > vw + 1 && !Array.from(el.children).some((c) => c.getBoundingClientRect().right > vw + 1))
+      .slice(0, 3)
+      .map((el) => `<${el.tagName.toLowerCase()} class="${el.className}"> "${(el.textContent ?? '').trim().slice(0, 60)}"`);
     return {
+      wide,
       scrollWidth: document.documentElement.scrollWidth,
       nav: { scrollWidth: nav.scrollWidth, clientWidth: nav.clientWidth },
       brandMid: brand.top + brand.height / 2,
@@ -124,7 +133,7 @@ describe('every page: axe-core and a 390 px screen', () => {
           if (found.length) problems.push(describeFindings(where, found));
           if (size === PHONE && scheme === 'light') {
             const l = await layout(page);
-            if (l.scrollWidth > PHONE.width) problems.push(`${where}: the page is ${l.scrollWidth} px wide and scrolls sideways`);
+            if (l.scrollWidth > PHONE.width) problems.push(`${where}: the page is ${l.scrollWidth} px wide and scrolls sideways (past the edge: ${l.wide.join('; ')})`);
             if (l.nav.scrollWidth > l.nav.clientWidth) problems.push(`${where}: the navigation scrolls sideways (${l.nav.scrollWidth} > ${l.nav.clientWidth})`);
             if (Math.abs(l.walletMid - l.brandMid) > 8 || l.walletMid > l.identityTop) problems.push(`${where}: the wallet button is not on the header's first row`);
             if (l.walletRight > PHONE.width) problems.push(`${where}: the wallet button sticks out (${l.walletRight} px)`);

@@ -12,7 +12,7 @@ import { createSignal, onCleanup, onMount } from 'solid-js';
 const FOCUSABLE = 'input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), button:not([disabled]), a[href]';
 
 export function createPopover(opts: { initiallyOpen?: boolean } = {}) {
-  // initially open: e.g. the wallet list, opened by the click that loaded its code (focus stays on its trigger)
+  // initially open: e.g. the wallet list, opened by the press that loaded its code
   const [open, setOpen] = createSignal(opts.initiallyOpen === true);
   let rootEl: HTMLElement | undefined;
   let panelEl: HTMLElement | undefined;
@@ -24,9 +24,8 @@ export function createPopover(opts: { initiallyOpen?: boolean } = {}) {
     setOpen(false);
     if (returnFocus) trigger()?.focus();
   };
-  const show = () => {
-    setOpen(true);
-    // after the panel renders: focus its first control (or the panel itself)
+  // after the panel renders: focus its first control (or the panel itself)
+  const focusInside = () =>
     queueMicrotask(() => {
       const first = panelEl?.querySelector<HTMLElement>(FOCUSABLE);
       if (first) first.focus();
@@ -35,9 +34,14 @@ export function createPopover(opts: { initiallyOpen?: boolean } = {}) {
         panelEl.focus();
       }
     });
+  const show = () => {
+    setOpen(true);
+    focusInside();
   };
 
   onMount(() => {
+    // opened by the press that loaded the popover's code: focus goes inside, as for any opening
+    if (opts.initiallyOpen === true) focusInside();
     const onDoc = (e: MouseEvent) => {
       if (open() && rootEl && !rootEl.contains(e.target as Node)) setOpen(false);
     };
