@@ -52,7 +52,7 @@ function forEachLmsRightToLeft(T: Int32Array, visit: (p: number) => void): void 
   let next = T[n - 1]!;
   for (let i = n - 2; i >= 0; i--) {
     const c = T[i]!;
-    const isS = c < next || (c === next && nextIsS);
+    const isS: boolean = c < next || (c === next && nextIsS);
     if (!isS && nextIsS) visit(i + 1);
     nextIsS = isS;
     next = c;
