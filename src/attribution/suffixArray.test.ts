@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { buildSuffixArray, isSuffixArrayOf } from './suffixArray.ts';
+import { buildSuffixArray, isSuffixArrayOf, type ReducedSort } from './suffixArray.ts';
+
+const MODES: ReducedSort[] = ['auto', 'recursion', 'doubling'];
 
 /** The oracle: sort all suffixes by direct comparison. */
 function naiveSuffixArray(text: Int32Array): Int32Array {
@@ -25,7 +27,8 @@ describe('buildSuffixArray (SA-IS)', () => {
     for (const alphabet of [2, 3, 5, 40, 5000]) {
       fc.assert(
         fc.property(texts(alphabet), (t) => {
-          expect(Array.from(buildSuffixArray(t, alphabet))).toEqual(Array.from(naiveSuffixArray(t)));
+          const want = Array.from(naiveSuffixArray(t));
+          for (const mode of MODES) expect(Array.from(buildSuffixArray(t, alphabet, mode))).toEqual(want);
         }),
         { numRuns: 300 },
       );
@@ -34,7 +37,7 @@ describe('buildSuffixArray (SA-IS)', () => {
 
   it('handles repetitive texts that force deep recursion', () => {
     const cases = [new Int32Array(500).fill(1), Int32Array.from({ length: 600 }, (_, i) => (i % 2) + 1), Int32Array.from({ length: 700 }, (_, i) => ((i * i) % 7 === 0 ? 2 : 1))];
-    for (const t of cases) expect(Array.from(buildSuffixArray(t, 3))).toEqual(Array.from(naiveSuffixArray(t)));
+    for (const t of cases) for (const mode of MODES) expect(Array.from(buildSuffixArray(t, 3, mode))).toEqual(Array.from(naiveSuffixArray(t)));
   });
 
   it('length 0 and 1, and a text of one repeated symbol at every length up to 64', () => {
@@ -44,7 +47,7 @@ describe('buildSuffixArray (SA-IS)', () => {
     for (let n = 0; n <= 64; n++) {
       const t = new Int32Array(n).fill(1);
       // all suffixes are prefixes of each other: the shortest (last position) first
-      expect(Array.from(buildSuffixArray(t, 2))).toEqual(Array.from({ length: n }, (_, i) => n - 1 - i));
+      for (const mode of MODES) expect(Array.from(buildSuffixArray(t, 2, mode))).toEqual(Array.from({ length: n }, (_, i) => n - 1 - i));
     }
   });
 
@@ -62,7 +65,8 @@ describe('buildSuffixArray (SA-IS)', () => {
       });
     fc.assert(
       fc.property(repeated, (t) => {
-        expect(Array.from(buildSuffixArray(t, 4))).toEqual(Array.from(naiveSuffixArray(t)));
+        const want = Array.from(naiveSuffixArray(t));
+        for (const mode of MODES) expect(Array.from(buildSuffixArray(t, 4, mode))).toEqual(want);
       }),
       { numRuns: 300 },
     );
@@ -74,8 +78,8 @@ describe('buildSuffixArray (SA-IS)', () => {
     const t = Int32Array.from({ length: 300_000 }, (_, i) => (i % 200 === 199 ? 1 : 2 + Math.floor(rand() ** 3 * 50_000)));
     // a duplicated stretch (a passage contributed twice) gives long common prefixes
     t.copyWithin(150_000, 10_000, 30_000);
-    const sa = buildSuffixArray(t, 50_002);
-    expect(isSuffixArrayOf(sa, t)).toBe(true);
+    // 'auto' takes the doubling path here (few repeated names), 'recursion' the other: both checked
+    for (const mode of ['auto', 'recursion'] as const) expect(isSuffixArrayOf(buildSuffixArray(t, 50_002, mode), t)).toBe(true);
   });
 
   it('refuses symbols outside the alphabet', () => {
