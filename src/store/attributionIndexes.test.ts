@@ -105,6 +105,7 @@ describe('stored attribution indexes follow the current version', () => {
         signature: '0x' as Hex,
         sourceBytes: 1,
         status: 'accepted' as const,
+        minhash: [],
       })),
     );
     await db.chunks.bulkAdd((['dn-a', 'dn-b'] as const).map((d, i) => ({ hash: hex(400 + i), dedupeHash: hex(500 + i), contributionId: hex(100 + i), datanetId: d, index: 0, text: d, start: 0, end: 4 })));
