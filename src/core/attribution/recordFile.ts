@@ -111,9 +111,10 @@ export function recordFileFromJson(text: string): RecordFile {
   if (file.format !== RECORD_FILE_FORMAT) bad('not an attribution record file.');
   const out: RecordFile = { record: canonicalizeRecord(record), hash };
   for (const k of ['prompt', 'answer'] as const) {
-    if (file[k] === undefined) continue;
-    if (typeof file[k] !== 'string') bad(`"${k}" must be text.`);
-    out[k] = file[k];
+    const v = file[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'string') return bad(`"${k}" must be text.`);
+    out[k] = v;
   }
   if (file.evidence !== undefined) out.evidence = evidenceFromJson(file.evidence);
   if (file.inputs !== undefined) {
