@@ -151,7 +151,7 @@ describe('verify-record', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-other-weights-'));
     for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json']) copyFileSync(join(DEMO_MODEL_DIR, f), join(dir, f));
     const w = new Uint8Array(readFileSync(join(DEMO_MODEL_DIR, 'model.safetensors')));
-    w[w.length - 2] ^= 0x01; // one bit of the last tensor's last value
+    w[w.length - 2]! ^= 0x01; // one bit of the last tensor's last value
     writeFileSync(join(dir, 'model.safetensors'), w);
     const v = await verifyRecordFile(fileOf(record, evidence), ['--base', dir]);
     expect(v.match).toBe(false);
