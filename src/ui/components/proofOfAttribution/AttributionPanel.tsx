@@ -4,7 +4,7 @@ import type { IndexPhase, MethodReport } from '../../../workerApi/attributionApi
 import { ATTRIBUTION_METHODS, type AttributionMethod, type AttributionRecord } from '../../../core/attribution/types.ts';
 import type { Hex } from '../../../core/types.ts';
 import { getDb } from '../../../store/db.ts';
-import { exportRecordFile } from '../../../services/recordExport.ts';
+import { exportRecordFile } from '../../../store/recordExport.ts';
 import { downloadBytes } from '../../lib/download.ts';
 import { answerAttribution } from '../../lib/answerAttribution.ts';
 import { displayAddress } from '../../lib/identity.ts';

@@ -10,8 +10,8 @@
 import { recordFileToJson, type EmbeddingIndexFileEvidence, type RecordEvidence } from '../core/attribution/recordFile.ts';
 import { TributaryError } from '../core/errors.ts';
 import type { Hex } from '../core/types.ts';
-import { getIndexFile, indexFileKey } from '../store/attributionIndexes.ts';
-import type { TributaryDB } from '../store/db.ts';
+import { getIndexFile, indexFileKey } from './attributionIndexes.ts';
+import type { TributaryDB } from './db.ts';
 
 export async function exportRecordFile(db: TributaryDB, hash: Hex): Promise<{ fileName: string; text: string; missingVectors: string[] }> {
   const row = await db.attributionRecords.get(hash);
