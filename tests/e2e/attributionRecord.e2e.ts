@@ -23,6 +23,7 @@ describe('an attribution record made in the app verifies with the Node CLI', () 
 
   beforeAll(async () => {
     profile = await openProfile();
+    profile.page.setDefaultNavigationTimeout(120_000); // the shared machine is slow to serve the first load
     await openApp(profile.page, appUrl);
     await navigate(profile.page, 'Chat');
     await profile.page.locator('#engine-backend').waitFor({ timeout: 90_000 });
