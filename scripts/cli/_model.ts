@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { sha256Hex } from '../../src/core/hash.ts';
+import { modelWeightsHash } from '../../src/core/attribution/weightsHash.ts';
 import type { Hex } from '../../src/core/types.ts';
 import { applyChatTemplate, type TokenizerConfig } from '../../src/engine/chat/chatTemplate.ts';
 import { createCpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
@@ -19,6 +20,24 @@ import { modelEncoder } from '../../src/attribution/modelEncoder.ts';
 import type { PassageEncoder } from '../../src/attribution/encoder.ts';
 
 export const DEMO_MODEL_DIR = 'public/models/tributary-demo';
+
+/**
+ * The content hash of a model folder's weights (core/attribution/weightsHash): `model.safetensors`, or the shards
+ * `model.safetensors.index.json` names — the hash the app records for the same files.
+ */
+export function weightsHashOfDir(dir: string): Hex {
+  const index = join(dir, 'model.safetensors.index.json');
+  const files = existsSync(index) ? [...new Set(Object.values((JSON.parse(readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map))] : ['model.safetensors'];
+  return modelWeightsHash(files.map((path) => ({ path, sha256: sha256Hex(new Uint8Array(readFileSync(join(dir, path)))) })));
+}
+
+/** An adapter folder (PEFT: adapter_config.json, adapter_model.safetensors): its id and content hash (SHA-256 of its weights). */
+export function adapterRefOfDir(dir: string): { id: Hex; hash: Hex } {
+  const file = join(resolve(dir), 'adapter_model.safetensors');
+  if (!existsSync(file)) throw Object.assign(new Error(`no adapter in ${resolve(dir)} (adapter_model.safetensors missing)`), { code: 'model/missing-file' });
+  const hash = sha256Hex(new Uint8Array(readFileSync(file)));
+  return { id: hash, hash };
+}
 
 export interface LoadedModel {
   id: string;
@@ -41,7 +60,6 @@ export async function loadModelDir(dir = DEMO_MODEL_DIR, opts: { adapter?: { id:
     throw Object.assign(new Error(`no model in ${abs} (config.json missing)${dir === DEMO_MODEL_DIR ? '; restore it with `git checkout -- public/models/tributary-demo` or retrain it with `npm run train:demo`' : ''}`), { code: 'model/missing-file' });
   }
   const config = parseModelConfig(readFileSync(join(abs, 'config.json'), 'utf8'));
-  const weightBytes = readFileSync(join(abs, 'model.safetensors'));
   const source = await openCheckpoint(async (name) => new Uint8Array(readFileSync(join(abs, name))));
   const weights = await loadModelWeights(config, source);
   const tokenizer = loadTokenizer(readFileSync(join(abs, 'tokenizer.json'), 'utf8'));
@@ -50,7 +68,7 @@ export async function loadModelDir(dir = DEMO_MODEL_DIR, opts: { adapter?: { id:
   const slot = opts.adapter ? 0 : -1;
   if (opts.adapter) model.setLoraSlot(0, opts.adapter.weights);
   const id = basename(abs);
-  const hash = sha256Hex(new Uint8Array(weightBytes));
+  const hash = weightsHashOfDir(abs);
   // the encoder is the BASE model's (adapter-independent), so one index serves every adapter of this base
   const encoder = modelEncoder(model, { encode: (t) => tokenizer.encode(t) }, { id, hash });
   return {

@@ -8,8 +8,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { attributeAnswer } from '../../src/attribution/attribute.ts';
-import { attributionRecordHash, canonicalizeRecord } from '../../src/core/attribution/record.ts';
-import { RECORD_FILE_FORMAT } from '../../src/core/attribution/recordJson.ts';
+import { attributionRecordHash } from '../../src/core/attribution/record.ts';
+import { recordFileToJson } from '../../src/core/attribution/recordFile.ts';
 import { parseArgs } from './_args.ts';
 import { DEMO_MODEL_DIR, loadModelDir } from './_model.ts';
 import { indexesFor } from './_sources.ts';
@@ -33,8 +33,7 @@ export async function run(argv: string[]): Promise<void> {
   console.log(`record ${hash}`);
   const out = args.get('out');
   if (out) {
-    const file = { format: RECORD_FILE_FORMAT, formatVersion: 1, hash, record: canonicalizeRecord(r.record), prompt, answer, inputs: { ...inputs, base: baseDir, embed: encoder !== null } };
-    writeFileSync(out, JSON.stringify(file) + '\n');
+    writeFileSync(out, recordFileToJson({ record: r.record, prompt, answer, inputs: { ...inputs, base: baseDir, embed: encoder !== null } }) + '\n');
     log(`wrote ${out}`);
   }
 }

@@ -1,56 +1,51 @@
 /**
- * `npm run cli -- verify-record <record.json> [--pack …] [--datanet …] [--base <model dir>] [--prompt …] [--answer …]`
+ * `npm run cli -- verify-record <record.json> [--pack <zip|folder>]… [--datanet <data.jsonl>]… [--base <model dir>]
+ *   [--adapter <adapter dir>] [--prompt …] [--answer …]`
  *
- * Recomputes an attribution record from the same model and Datanets (by default the inputs the record file names)
- * and says whether it matches, credit by credit. Exit status 1 when it does not.
+ * Recomputes an attribution record file (the app's "Export record", or `attribute --out`) from the same model, adapter
+ * and Datanets (by default the inputs the file names) and says whether it matches; when it does not, each line names
+ * what differs (src/attribution/verifyRecord.ts, docs/ATTRIBUTION.md "Verifying a record"). Exit status 1 on a mismatch.
  */
 import { readFileSync } from 'node:fs';
-import { attributeAnswer } from '../../src/attribution/attribute.ts';
-import { attributionRecordHash } from '../../src/core/attribution/record.ts';
-import { recordFromJson } from '../../src/core/attribution/recordJson.ts';
-import { sha256Text } from '../../src/core/hash.ts';
+import { recordFileFromJson } from '../../src/core/attribution/recordFile.ts';
+import { verifyAttributionRecord, type Verification } from '../../src/attribution/verifyRecord.ts';
 import { parseArgs } from './_args.ts';
-import { DEMO_MODEL_DIR, loadModelDir } from './_model.ts';
+import { adapterRefOfDir, DEMO_MODEL_DIR, loadModelDir } from './_model.ts';
 import { indexesFor } from './_sources.ts';
 
-export const summary = 'recompute an attribution record from the same model and packs and say whether it matches';
+export const summary = 'recompute an attribution record from the same model, adapter and packs and say whether it matches';
+
+/** Verifies a record file's text; prints nothing (the CLI and the tests share it). */
+export async function verifyRecordFile(text: string, argv: string[] = [], log: (s: string) => void = () => undefined): Promise<Verification> {
+  const args = parseArgs(argv);
+  const file = recordFileFromJson(text);
+  const prompt = args.get('prompt') ?? file.prompt;
+  const answer = args.get('answer') ?? file.answer;
+  if (prompt === undefined || answer === undefined) throw Object.assign(new Error('the record file holds only hashes of the prompt and answer: give them with --prompt and --answer'), { code: 'cli/usage' });
+  const named = args.all('pack').length + args.all('datanet').length > 0;
+  const packs = named ? args.all('pack') : (file.inputs?.packs ?? []);
+  const datanets = named ? args.all('datanet') : (file.inputs?.datanets ?? []);
+  const model = await loadModelDir(args.get('base') ?? file.inputs?.base ?? DEMO_MODEL_DIR);
+  const adapterDir = args.get('adapter') ?? file.inputs?.adapter;
+  if (file.record.adapter && !adapterDir) throw Object.assign(new Error(`the record names adapter ${file.record.adapter.id}: give its folder with --adapter <dir>`), { code: 'cli/usage' });
+  const adapter = adapterDir ? adapterRefOfDir(adapterDir) : null;
+  // the verifier embeds the passages itself (never a pack's prebuilt vectors): encoder null here
+  const { indexes } = await indexesFor(packs, datanets, null, log);
+  return verifyAttributionRecord({ record: file.record, hash: file.hash, prompt, answer, ...(file.evidence ? { evidence: file.evidence } : {}), model: { id: model.id, hash: model.hash, encoder: model.encoder }, adapter, indexes, log });
+}
 
 export async function run(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
   const path = args.positional[0];
-  if (!path) throw Object.assign(new Error('usage: verify-record <record.json> [--pack …] [--datanet …] [--base <dir>]'), { code: 'cli/usage' });
-  const text = readFileSync(path, 'utf8');
-  const { record, hash } = recordFromJson(text);
-  const extra = JSON.parse(text) as { prompt?: string; answer?: string; inputs?: { packs?: string[]; datanets?: string[]; base?: string; embed?: boolean } };
-  const prompt = args.get('prompt') ?? extra.prompt;
-  const answer = args.get('answer') ?? extra.answer;
-  if (prompt === undefined || answer === undefined) throw Object.assign(new Error('the record file holds only hashes of the prompt and answer: give them with --prompt and --answer'), { code: 'cli/usage' });
-  const fail = (why: string): never => {
-    console.log(`MISMATCH: ${why}`);
-    process.exit(1);
-  };
-  if (sha256Text(prompt) !== record.promptHash) fail('the prompt given is not the one the record was made for (promptHash differs)');
-  if (sha256Text(answer) !== record.answerHash) fail('the answer given is not the one the record was made for (answerHash differs)');
-  if (record.methods.some((m) => m.method === 'influence')) fail('the record uses gradient influence, which needs the adapter\'s trainer and training log; verify-record recomputes spans, BM25 and embeddings only');
-  const log = (s: string): void => void process.stderr.write(`${s}\n`);
-  const model = await loadModelDir(args.get('base') ?? extra.inputs?.base ?? DEMO_MODEL_DIR);
-  if (model.hash !== record.model.hash) fail(`the model's weights hash to ${model.hash}, the record names ${record.model.hash}`);
-  const packs = args.all('pack').length + args.all('datanet').length > 0 ? args.all('pack') : (extra.inputs?.packs ?? []);
-  const datanets = args.all('pack').length + args.all('datanet').length > 0 ? args.all('datanet') : (extra.inputs?.datanets ?? []);
-  const embed = record.methods.some((m) => m.method === 'embedding');
-  const encoder = embed ? model.encoder : null;
-  const { indexes } = await indexesFor(packs, datanets, encoder, log);
-  for (const d of record.datanets) {
-    const ix = indexes.find((i) => i.datanetId === d.datanetId);
-    if (!ix) fail(`Datanet ${d.datanetId} v${d.version} is not among the inputs`);
-    if (ix!.version !== d.version || ix!.merkleRoot !== d.merkleRoot) fail(`Datanet ${d.datanetId} is at v${ix!.version} (root ${ix!.merkleRoot}) here, the record names v${d.version} (root ${d.merkleRoot})`);
+  if (!path) throw Object.assign(new Error('usage: verify-record <record.json> [--pack …] [--datanet …] [--base <dir>] [--adapter <dir>]'), { code: 'cli/usage' });
+  const v = await verifyRecordFile(readFileSync(path, 'utf8'), argv, (s) => void process.stderr.write(`${s}\n`));
+  for (const n of v.notes) console.log(`  ${n}`);
+  if (!v.match) {
+    console.log(`MISMATCH: ${v.problems[0]}`);
+    for (const p of v.problems.slice(1)) console.log(`  ${p}`);
+    process.exitCode = 1;
+    return;
   }
-  const again = await attributeAnswer({ prompt, answer, model: { id: model.id, hash: model.hash }, adapter: record.adapter, indexes: indexes.filter((i) => record.datanets.some((d) => d.datanetId === i.datanetId)), encoder });
-  const got = attributionRecordHash(again.record);
-  if (got !== hash) {
-    const want = new Map(record.credits.map((c) => [c.contributionId, c.weightPpm]));
-    const diffs = again.record.credits.filter((c) => want.get(c.contributionId) !== c.weightPpm).map((c) => `${c.contributionId.slice(0, 10)}… ${want.get(c.contributionId) ?? 0} → ${c.weightPpm} ppm`);
-    fail(`recomputed hash ${got} ≠ ${hash}${diffs.length ? `; credits differ: ${diffs.join('; ')}` : ' (evidence differs)'}`);
-  }
-  console.log(`match: ${hash} (${record.credits.length} credits, ${(record.unattributedPpm / 1e4).toFixed(2)} % unattributed)`);
+  const r = v.recomputed!;
+  console.log(`match: ${v.recomputedHash} (${r.credits.length} credits, ${(r.unattributedPpm / 1e4).toFixed(2)} % unattributed)`);
 }

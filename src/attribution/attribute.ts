@@ -7,6 +7,7 @@
  * state conflicting facts, the one whose fact the model actually said is credited; retrieving by the prompt
  * alone credits nobody.
  */
+import { TributaryError } from '../core/errors.ts';
 import { sha256Text } from '../core/hash.ts';
 import { ATTRIBUTION_METHODS, ATTRIBUTION_RECORD_VERSION, type AttributionCredit, type AttributionMethod, type AttributionRecord, type ContentRef, type EvidenceSpan, type MethodInfo } from '../core/attribution/types.ts';
 import { canonicalizeRecord } from '../core/attribution/record.ts';
@@ -15,6 +16,7 @@ import { bm25Idf, bm25Scores, DEFAULT_BM25 } from './bm25.ts';
 import { combineEvidence, DEFAULT_COMBINE, type CombineParams } from './combine.ts';
 import type { DatanetIndex } from './datanetIndex.ts';
 import { sameEncoder, type PassageEncoder } from './encoder.ts';
+import { int8VectorsHash, queryVectorHash, type QueryVector } from './embeddingEvidence.ts';
 import { quantizeVector } from './int8Vectors.ts';
 import { DEFAULT_SPAN_RULE, findSpans, type SpanRule } from './spanSearch.ts';
 import { STOP_WORDS, wordsOf } from './words.ts';
@@ -43,6 +45,11 @@ export interface AttributeInput {
   adapter: ContentRef | null;
   indexes: readonly DatanetIndex[];
   encoder?: PassageEncoder | null;
+  /**
+   * The answer's quantised vector to score with, instead of encoding the answer (a verifier passes the one a record
+   * committed to, see embeddingEvidence.ts); `encoder` must still be given (its identity is checked and recorded).
+   */
+  embeddingQuery?: QueryVector | null;
   influence?: InfluenceEvidence | null;
   params?: AttributeParams;
 }
@@ -59,6 +66,8 @@ export interface AttributionResult {
   rankings: Record<AttributionMethod | 'combined', RankedContribution[]>;
   spanCoverage: number;
   lexicalCoverage: number;
+  /** the answer's vector the embedding scores were computed with (null when embeddings were not used) */
+  embeddingQuery: QueryVector | null;
 }
 
 const MICRO = 1e6;
@@ -134,13 +143,20 @@ export async function attributeAnswer(input: AttributeInput): Promise<Attributio
 
   // ---- embeddings (only indexes made by this very encoder)
   let embedding: Map<Hex, number> | undefined;
+  let embeddingQuery: QueryVector | null = null;
   const embeddingRaw = new Map<Hex, number>();
   const usable = input.encoder ? input.indexes.filter((ix) => ix.embeddings) : [];
   if (input.encoder && usable.length > 0 && input.answer.trim() !== '') {
     embedding = new Map();
-    const [qv] = await input.encoder.embed([input.answer]);
-    const q = new Int8Array(input.encoder.ref.dims);
-    quantizeVector(qv!, q);
+    if (input.embeddingQuery) {
+      if (input.embeddingQuery.int8.length !== input.encoder.ref.dims) throw new TributaryError('attribution/invalid-input', `the answer's vector has ${input.embeddingQuery.int8.length} dimensions, the encoder ${input.encoder.ref.dims}.`);
+      embeddingQuery = { int8: Int8Array.from(input.embeddingQuery.int8), scale: Math.fround(input.embeddingQuery.scale) };
+    } else {
+      const [qv] = await input.encoder.embed([input.answer]);
+      const int8 = new Int8Array(input.encoder.ref.dims);
+      embeddingQuery = { int8, scale: quantizeVector(qv!, int8) };
+    }
+    const q = embeddingQuery.int8;
     for (const ix of usable) {
       const e = ix.embeddings!;
       sameEncoder(e.encoder, input.encoder.ref);
@@ -182,7 +198,11 @@ export async function attributeAnswer(input: AttributeInput): Promise<Attributio
     { method: 'span', version: '1', params: JSON.stringify({ echoWeight: p.span.echoWeight, maxCount: p.span.maxCount, minWords: p.span.minWords }) },
     { method: 'bm25', version: '1', params: JSON.stringify({ b: DEFAULT_BM25.b, echoWeight: p.echoWeight, k1: DEFAULT_BM25.k1 }) },
   ];
-  if (embedding) methods.push({ method: 'embedding', version: '1', params: JSON.stringify({ encoder: input.encoder!.ref.id, encoderHash: input.encoder!.ref.hash, topK: p.embeddingTopK }) });
+  if (embedding && embeddingQuery) {
+    // version 2: the exact int8 inputs are committed to by hash (keys sorted; Datanets by id)
+    const vectors = Object.fromEntries(usable.map((ix) => [ix.datanetId, int8VectorsHash(ix.embeddings!.vectors)] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+    methods.push({ method: 'embedding', version: '2', params: JSON.stringify({ encoder: input.encoder!.ref.id, encoderHash: input.encoder!.ref.hash, query: queryVectorHash(embeddingQuery), topK: p.embeddingTopK, vectors }) });
+  }
   if (input.influence) methods.push({ method: 'influence', version: '1', params: JSON.stringify({ kind: input.influence.kind, ...input.influence.params }) });
 
   const record = canonicalizeRecord({
@@ -203,5 +223,5 @@ export async function attributeAnswer(input: AttributeInput): Promise<Attributio
     influence: rawScores.influence ? sortRanking(rawScores.influence, datanetOf, true) : [],
     combined: sortRanking(combined.mixed, datanetOf),
   };
-  return { record, rankings, spanCoverage, lexicalCoverage };
+  return { record, rankings, spanCoverage, lexicalCoverage, embeddingQuery };
 }

@@ -125,6 +125,7 @@ export type ErrorCode =
   | 'attribution/index-mismatch'
   | 'attribution/encoder-mismatch'
   | 'attribution/invalid-input'
+  | 'attribution/model-unhashed'
   // infrastructure
   | 'worker/crashed'
   | 'worker/timeout'

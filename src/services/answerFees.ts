@@ -39,6 +39,7 @@ export async function recordAnswer(
     contributionIds: input.record.credits.map((c) => c.contributionId),
     contributors: [...new Set(input.record.credits.map((c) => c.contributor))],
     createdAt: ctx.now,
+    ...(input.embeddingQuery ? { embeddingQuery: { int8: Int8Array.from(input.embeddingQuery.int8), scale: input.embeddingQuery.scale } } : {}),
   };
 
   const [modelPrice, adapterPrice] = await Promise.all([getPrice(db, 'model', input.modelId), input.adapterId ? getPrice(db, 'adapter', input.adapterId) : undefined]);

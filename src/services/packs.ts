@@ -29,7 +29,7 @@ import { download, resolveUrl } from './download.ts';
 import { requireDatanet } from './preview.ts';
 import { asTributaryError, canonicalAddress, sameAddress } from './util.ts';
 import { addContributions, addValidations, putPassages } from '../store/contributions.ts';
-import { addDatanet, updateDatanet } from '../store/datanets.ts';
+import { addDatanet, setCurrentVersion } from '../store/datanets.ts';
 import { addVersion } from '../store/versions.ts';
 import { recordPackImport } from '../store/packs.ts';
 
@@ -197,7 +197,7 @@ async function writeVerifiedPack(ctx: ServiceContext, pack: VerifiedPack, source
         if (!existing) {
           await addDatanet(db, { ...incoming, currentVersion: version.version, origin });
         } else if (version.version > existing.currentVersion) {
-          await updateDatanet(db, existing.id, existing.origin.kind === 'pack' ? { currentVersion: version.version, origin } : { currentVersion: version.version });
+          await setCurrentVersion(db, existing.id, version, existing.origin.kind === 'pack' ? { origin } : {});
         }
         if (!(await getSetting(db, datanetSignatureKey(incoming.id)))) await setSetting(db, datanetSignatureKey(incoming.id), pack.datanetSignature);
         await setSetting(db, versionSignatureKey(incoming.id, version.version), pack.versionSignature);

@@ -16,7 +16,7 @@ import type { ServiceContext } from './context.ts';
 import { requireDatanet } from './preview.ts';
 import { asTributaryError, canonicalAddress, requireLocalIdentity, sameAddress } from './util.ts';
 import { addVersion } from '../store/versions.ts';
-import { updateDatanet } from '../store/datanets.ts';
+import { setCurrentVersion } from '../store/datanets.ts';
 
 export const REASON_MAX = 500;
 
@@ -122,7 +122,7 @@ async function storeVote(ctx: ServiceContext, payload: ValidationPayload, role: 
   try {
     return await db.transaction(
       'rw',
-      [db.contributions, db.validations, db.reputations, db.versions, db.datanets],
+      [db.contributions, db.validations, db.reputations, db.versions, db.datanets, db.attributionIndexes],
       async (): Promise<VoteResult> => {
         // Re-read everything inside the transaction: another tab may have voted meanwhile.
         const current = await requireContribution(ctx, contribution.id);
@@ -168,7 +168,7 @@ async function storeVote(ctx: ServiceContext, payload: ValidationPayload, role: 
         };
         await updateContribution(db, current.id, { status: 'accepted', decidedAt: now, acceptedInVersion: versionNumber });
         await addVersion(db, version);
-        await updateDatanet(db, dn.id, { currentVersion: versionNumber });
+        await setCurrentVersion(db, dn.id, version);
         return { validation, outcome, version };
       },
     );

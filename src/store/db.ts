@@ -67,6 +67,11 @@ export interface StoredAttributionRecord {
   contributionIds: Hex[];
   contributors: Address[];
   createdAt: number;
+  /**
+   * The answer's int8 vector the record's embedding evidence committed to (absent when embeddings were not used, and
+   * in rows stored before it was kept); exported with the record so `verify-record` can check it.
+   */
+  embeddingQuery?: { int8: Int8Array; scale: number };
 }
 
 /**

@@ -4,6 +4,7 @@
  * cached by the engine (Cache Storage); picked local files are not kept.
  */
 import type { EntityTable } from 'dexie';
+import type { Hex } from '../core/types.ts';
 import type { TributaryDB } from './db.ts';
 import { getSetting, setSetting } from './settings.ts';
 
@@ -20,6 +21,11 @@ export interface ModelRecord {
   parameters: number;
   /** bytes of the weight files */
   fileBytes: number;
+  /**
+   * SHA-256 of the weight files (core/attribution/weightsHash), what attribution records name the model by; absent in
+   * rows stored before it was kept (the next load of the model adds it)
+   */
+  weightsHash?: Hex;
   generated: boolean;
   lastLoadedAt: number;
 }

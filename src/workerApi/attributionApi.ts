@@ -28,6 +28,11 @@ export interface AttributedAnswer {
   record: AttributionRecord;
   /** one report per method, in the order span, bm25, embedding, influence */
   methods: MethodReport[];
+  /**
+   * the answer's int8 vector the embedding scores used (the record commits to its hash): kept with the record so an
+   * exported record file carries it for `verify-record`; null when embeddings were not used
+   */
+  embeddingQuery: { int8: Int8Array; scale: number } | null;
 }
 
 export interface AttributeRequest {

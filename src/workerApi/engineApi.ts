@@ -7,7 +7,7 @@
  */
 import type { FinishReason } from '../engine/model/generate.ts';
 import type { SpeedFigure } from '../core/speedFigure.ts';
-import type { Address } from '../core/types.ts';
+import type { Address, Hex } from '../core/types.ts';
 import type { BackendName } from '../engine/backend.ts';
 import type { AdapterSummary } from '../store/adapters.ts';
 import type { EnginePrefs, ModelOrigin } from '../store/models.ts';
@@ -103,6 +103,8 @@ export interface ModelInfo {
   hasChatTemplate: boolean;
   /** the largest adapter rank the slots take */
   maxAdapterRank: number;
+  /** SHA-256 of the weight files (core/attribution/weightsHash): what attribution records name the model by */
+  weightsHash: Hex;
 }
 
 export interface ChatMessageIn {

@@ -33,6 +33,8 @@ export interface RecordAnswerInput {
   /** The ids the prices are kept under (the model record id; the adapter id). */
   modelId: string;
   adapterId: string | null;
+  /** The answer's int8 vector the record's embedding evidence committed to (AttributedAnswer), kept for export. */
+  embeddingQuery?: { int8: Int8Array; scale: number } | null;
 }
 
 export interface RecordedAnswer {

@@ -22,7 +22,7 @@ import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser
 const appUrl = inject('appUrl');
 
 interface StoredRows {
-  records: { hash: Hex; prompt: string; answer: string; record: AttributionRecord }[];
+  records: { hash: Hex; prompt: string; answer: string; record: AttributionRecord; embeddingQuery?: { int8: number[]; scale: number } }[];
   indexes: { datanetId: string; version: number; kind: string; source: string; encoder: { id: string; hash: Hex; dims: number } | null; bytes: number[] }[];
   versions: { datanetId: string; version: number; merkleRoot: Hex; contributionIds: Hex[] }[];
   contributions: { id: Hex; datanetId: string; contributor: Address; status: string }[];
@@ -43,7 +43,11 @@ async function readRows(page: Page): Promise<StoredRows> {
         req.onerror = () => fail(req.error);
       });
     const indexes = (await all('attributionIndexes')).map((r) => ({ ...r, bytes: Array.from(r.bytes as Uint8Array) }));
-    const out = { records: await all('attributionRecords'), indexes, versions: await all('versions'), contributions: await all('contributions'), passages: await all('chunks') };
+    const records = (await all('attributionRecords')).map((r) => {
+      const q = r.embeddingQuery as { int8: Int8Array; scale: number } | undefined;
+      return q ? { ...r, embeddingQuery: { int8: Array.from(q.int8), scale: q.scale } } : r;
+    });
+    const out = { records, indexes, versions: await all('versions'), contributions: await all('contributions'), passages: await all('chunks') };
     db.close();
     return out as unknown as StoredRows;
   });
@@ -140,16 +144,17 @@ describe('the receipt panel: the model’s own embeddings, and gradient influenc
       expect(Array.from(got.search.topK(q, 10).ids)).toEqual(Array.from(want.search.topK(q, 10).ids));
     }
 
-    // the answer's record, with its embedding evidence, recomputed in Node over the passage vectors the app stored (equal
-    // to Node's above up to a few ulps of their scales, which can move a score's last micro-unit) and Node's own
-    // encoder for the answer: the same record, the same hash
+    // the answer's record, with its embedding evidence, recomputed in Node over the int8 vectors the app committed to (the
+    // passage vectors it stored, equal to Node's above within a step / a few ulps, and the answer vector kept with the
+    // record): the same record, the same hash
     const [stored0] = rows.records;
     expect(rows.records).toHaveLength(1);
     expect(stored0!.record.methods.map((m) => m.method)).toContain('embedding');
     expect(attributionRecordHash(stored0!.record)).toBe(stored0!.hash);
     const indexes = [];
     for (const d of stored0!.record.datanets) indexes.push({ ...(await buildDatanetIndex(sources.get(d.datanetId)!)), embeddings: appVectors.get(d.datanetId)! });
-    const again = await attributeAnswer({ prompt: stored0!.prompt, answer: stored0!.answer, model: stored0!.record.model, adapter: null, indexes, encoder: node.encoder });
+    const q = stored0!.embeddingQuery!;
+    const again = await attributeAnswer({ prompt: stored0!.prompt, answer: stored0!.answer, model: stored0!.record.model, adapter: null, indexes, encoder: node.encoder, embeddingQuery: { int8: Int8Array.from(q.int8), scale: q.scale } });
     expect(again.record).toEqual(stored0!.record);
     expect(attributionRecordHash(again.record)).toBe(stored0!.hash);
   });

@@ -10,7 +10,7 @@ import { hashTypedData } from 'viem';
 import { TributaryError } from '../errors.ts';
 import { EIP712_DOMAIN } from '../signing.ts';
 import type { Hex } from '../types.ts';
-import { ATTRIBUTION_METHODS, PPM, type AttributionCredit, type AttributionRecord, type EvidenceSpan, type MethodScore } from './types.ts';
+import { ATTRIBUTION_METHODS, KNOWN_RECORD_VERSIONS, PPM, type AttributionCredit, type AttributionRecord, type EvidenceSpan, type MethodScore } from './types.ts';
 
 const ZERO32: Hex = `0x${'0'.repeat(64)}`;
 
@@ -170,7 +170,7 @@ export function validateRecord(r: AttributionRecord): void {
   };
   const isHash = (h: unknown): boolean => typeof h === 'string' && /^0x[0-9a-fA-F]{64}$/.test(h);
   const isUint = (n: unknown, max = 0xffffffff): boolean => Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= max;
-  if (r.recordVersion !== 1) bad(`recordVersion is ${String(r.recordVersion)}, only 1 is known`);
+  if (!KNOWN_RECORD_VERSIONS.includes(r.recordVersion)) bad(`recordVersion is ${String(r.recordVersion)}; this version of Tributary reads ${KNOWN_RECORD_VERSIONS.join(' and ')}`);
   if (typeof r.model?.id !== 'string' || r.model.id === '' || !isHash(r.model.hash)) bad('model needs an id and a 32-byte content hash');
   if (r.adapter !== null && (typeof r.adapter?.id !== 'string' || r.adapter.id === '' || !isHash(r.adapter.hash))) {
     bad('adapter must be null or have an id and a 32-byte content hash');

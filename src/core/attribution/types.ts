@@ -15,8 +15,15 @@ import type { Address, Hex } from '../types.ts';
 /** 1_000_000 parts per million make the whole. */
 export const PPM = 1_000_000;
 
-/** The record format's version; bumps when a field's meaning changes. */
-export const ATTRIBUTION_RECORD_VERSION = 1;
+/**
+ * The record format's version; bumps when a field's meaning changes. Version 2: `model.hash` is the SHA-256 of the
+ * model's weight files (core/attribution/weightsHash), `adapter.hash` the SHA-256 of `adapter_model.safetensors`, and
+ * the `embedding` method's params commit to the exact int8 vectors it scored with (attribution/embeddingEvidence).
+ * Version 1 records (the app named its model by a descriptor hash) stay readable and keep their hashes.
+ */
+export const ATTRIBUTION_RECORD_VERSION = 2;
+/** Every version this code reads. */
+export const KNOWN_RECORD_VERSIONS: readonly number[] = [1, 2];
 
 /** The evidence methods, in their canonical order. */
 export const ATTRIBUTION_METHODS = ['span', 'bm25', 'embedding', 'influence'] as const;

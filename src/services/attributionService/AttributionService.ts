@@ -176,7 +176,7 @@ export class AttributionService implements AttributionApi {
         ? { method: 'influence', status: 'used', detail: 'detail' in inf ? inf.detail : '' }
         : { method: 'influence', status: 'unavailable', detail: 'reason' in inf ? inf.reason : 'the answer is empty' },
     ];
-    return { record: r.record, methods };
+    return { record: r.record, methods, embeddingQuery: r.embeddingQuery };
   }
 
   private async adapterRef(adapterId: string): Promise<{ id: string; hash: Hex } | null> {

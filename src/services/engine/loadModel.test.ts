@@ -9,6 +9,7 @@ import { randomModel } from '../../engine/model/randomModel.ts';
 import { sentencePieceTokenizerJson } from '../../engine/tokenizer/tokenizerFiles.testkit.ts';
 import { listAdapters } from '../../store/adapters.ts';
 import { listModels } from '../../store/models.ts';
+import { sha256Hex } from '../../core/hash.ts';
 import { BASE, FOLDER, makeEngine } from './engine.testkit.ts';
 
 describe('EngineService (CPU backend, generated demo folder)', () => {
@@ -31,6 +32,9 @@ describe('EngineService (CPU backend, generated demo folder)', () => {
     expect(installed.map((a) => a.name)).toEqual(['Alpha', 'Beta', 'Gamma']);
     expect(installed[0]!.origin).toBe('demo');
     expect((await listModels(db))[0]!.id).toBe('tributary-demo');
+    // the weights' content hash (what attribution records name the model by) is the SHA-256 of model.safetensors
+    expect(model.weightsHash).toBe(sha256Hex(FOLDER.get('model.safetensors')!));
+    expect((await listModels(db))[0]!.weightsHash).toBe(model.weightsHash);
     // demo.json lists the folder's files: only those are requested (no probe for a shard index or other files)
     const asked = requests.map((u) => u.slice((BASE + 'models/tributary-demo/').length).replace(/\?.*$/, ''));
     expect(asked).not.toContain('model.safetensors.index.json');
@@ -48,16 +52,19 @@ describe('EngineService with a TinyLlama-shaped model from picked files (Sentenc
     const { config, weights } = randomModel({ seed: 22, vocabSize: 32000, hiddenSize: 64, intermediateSize: 128, numLayers: 2, numHeads: 4, numKvHeads: 1, tieWordEmbeddings: false, maxPositionEmbeddings: 256 });
     const zephyr =
       "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\n' + message['content'] + eos_token }}\n{% elif message['role'] == 'system' %}\n{{ '<|system|>\n' + message['content'] + eos_token }}\n{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\n'  + message['content'] + eos_token }}\n{% endif %}\n{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}";
+    const weightBytes = new Uint8Array(writeSafetensors(hfTensorsFromWeights(config, weights, 'BF16')));
     const picked = [
       new File([JSON.stringify(modelConfigToHfJson({ ...config, bosTokenId: 1, eosTokenIds: [2] }))], 'config.json'),
       new File([tokenizerJson], 'tokenizer.json'),
       new File([JSON.stringify({ chat_template: zephyr, bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', add_bos_token: true, legacy: false })], 'tokenizer_config.json'),
-      new File([new Uint8Array(writeSafetensors(hfTensorsFromWeights(config, weights, 'BF16')))], 'model.safetensors'),
+      new File([weightBytes], 'model.safetensors'),
     ];
     const { engine } = makeEngine();
     await engine.init({ appBaseUrl: BASE });
     const info = await engine.loadModel({ kind: 'files', files: picked }, { quant: 'q8' });
     expect(info).toMatchObject({ vocabSize: 32000, quant: 'q8', numKvHeads: 1 });
+    // picked files state no hash: the engine hashes the weight file's bytes itself, as the CLI does
+    expect(info.weightsHash).toBe(sha256Hex(weightBytes));
     const msgs = [{ role: 'user' as const, content: 'How do I proof dough?' }];
     const events: ChatEvent[] = [];
     const a = await engine.chat('tl1', msgs, { maxTokens: 16, temperature: 1, seed: 3 }, (e) => events.push(e));

@@ -33,6 +33,7 @@ import { exclusive } from './lock.ts';
 import { ensureBackend, rebuild } from './backend.ts';
 import { buildModel, paramCount } from './buildModel.ts';
 import { installDemoAdapters } from './installAdapter.ts';
+import { loadedWeightsHash } from './weightsHash.ts';
 
 export async function ensureModel(ctx: EngineContext, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo> {
   if (ctx.loaded) return ctx.loaded.info;
@@ -60,6 +61,8 @@ async function doLoad(ctx: EngineContext, spec: ModelSourceSpec, opts: LoadOptio
   let origin: ModelOrigin;
   let id: string;
   let demo: DemoManifest | null = null;
+  /** what the source states about its files (sizes, SHA-256), when it says */
+  let listed: readonly ManifestEntry[] | undefined;
   const progress = (p: LoadProgress): void => {
     try {
       onProgress?.(p);
@@ -73,6 +76,7 @@ async function doLoad(ctx: EngineContext, spec: ModelSourceSpec, opts: LoadOptio
       demo = await fetchDemoManifest(baseUrl, ctx.deps.fetch, ctx.deps.cache);
       // demo.json lists every file of the folder: nothing else is requested (no probing for a shard index)
       source = urlModelSource({ baseUrl, fetch: ctx.deps.fetch, cache: ctx.deps.cache, listing: demo.files, maxRetries: 2 });
+      listed = demo.files;
       origin = { kind: 'demo' };
       id = DEMO_MODEL_ID;
       break;
@@ -85,6 +89,7 @@ async function doLoad(ctx: EngineContext, spec: ModelSourceSpec, opts: LoadOptio
         ...(spec.revision ? { revision: spec.revision } : {}),
       });
       const listing = await hubListing(ctx, spec, baseUrl);
+      listed = listing;
       source = urlModelSource({ baseUrl, fetch: ctx.deps.fetch, cache: ctx.deps.cache, ...(listing ? { listing } : {}) });
       origin = { kind: 'url', baseUrl, ...(spec.repo ? { repo: spec.repo } : {}), ...(spec.host ? { host: spec.host } : {}), ...(spec.revision ? { revision: spec.revision } : {}) };
       id = `url:${baseUrl}`;
@@ -106,6 +111,8 @@ async function doLoad(ctx: EngineContext, spec: ModelSourceSpec, opts: LoadOptio
     },
   });
   if (spec.kind === 'files') id = `files:${sha256Hex(new TextEncoder().encode(JSON.stringify(files.configJson))).slice(2, 18)}`;
+  // what attribution records name the model by (the SHA-256 of its weight files, as the CLI computes it)
+  const weightsHash = await loadedWeightsHash(source, files.weightFiles, listed);
   const tokenizer = loadTokenizer(files.tokenizerJson);
   if (tokenizer.vocabSize > files.config.vocabSize) {
     throw new TributaryError('model/config', `tokenizer.json has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${files.config.vocabSize}; they belong to different models.`, 'tokenizer.json');
@@ -172,6 +179,7 @@ async function doLoad(ctx: EngineContext, spec: ModelSourceSpec, opts: LoadOptio
     loadMs: 0,
     hasChatTemplate: hasChatTemplate(tc),
     maxAdapterRank: built.maxRank,
+    weightsHash,
   };
   ctx.loaded = {
     info,
@@ -197,6 +205,7 @@ async function doLoad(ctx: EngineContext, spec: ModelSourceSpec, opts: LoadOptio
     signature,
     parameters,
     fileBytes,
+    weightsHash,
     generated: info.generated,
     lastLoadedAt: ctx.deps.now(),
   }).catch(() => undefined);

@@ -65,7 +65,7 @@ export async function traceAnswer(input: TraceAnswerInput): Promise<void> {
     }
     // the loaded model's embeddings and the answer's LoRA gradient come from the engine worker, through here
     const engine = getEngineApi();
-    const { record, methods } = await getAttributionApi().attributeAnswer(
+    const { record, methods, embeddingQuery } = await getAttributionApi().attributeAnswer(
       { prompt: input.prompt, answer: input.answer, modelId: input.modelId, adapterId: input.adapterId, datanetIds },
       (progress) => setStates(input.requestId, { status: 'tracing', since, progress }),
       (texts) => engine.embedTexts(texts),
@@ -79,6 +79,7 @@ export async function traceAnswer(input: TraceAnswerInput): Promise<void> {
       payer: input.payer ?? null,
       modelId: input.modelId,
       adapterId: input.adapterId,
+      embeddingQuery,
     });
     setStates(input.requestId, { status: 'done', record, methods, recorded, answer: input.answer, ms: Math.round(performance.now() - since) });
   } catch (error) {

@@ -1,9 +1,11 @@
-import { For, Show, createMemo } from 'solid-js';
+import { For, Show, createMemo, createSignal } from 'solid-js';
 import type { RecordedAnswer } from '../../../workerApi/ledgerApi.ts';
 import type { IndexPhase, MethodReport } from '../../../workerApi/attributionApi.ts';
 import { ATTRIBUTION_METHODS, type AttributionMethod, type AttributionRecord } from '../../../core/attribution/types.ts';
 import type { Hex } from '../../../core/types.ts';
 import { getDb } from '../../../store/db.ts';
+import { exportRecordFile } from '../../../store/recordExport.ts';
+import { downloadBytes } from '../../lib/download.ts';
 import { answerAttribution } from '../../lib/answerAttribution.ts';
 import { displayAddress } from '../../lib/identity.ts';
 import { createTokenInfo, fmtToken } from '../../lib/ledgerView.ts';
@@ -183,6 +185,7 @@ function AttributionDetails(props: {
           </tbody>
         </table>
       </Show>
+      <RecordExport hash={props.recorded.stored.hash} />
       <Show
         when={props.recorded.split}
         fallback={<p class="small muted">Free answer: this model{props.record.adapter ? ' and adapter have' : ' has'} no price, so no fee.</p>}
@@ -199,5 +202,42 @@ function AttributionDetails(props: {
         )}
       </Show>
     </>
+  );
+}
+
+/** Saves the record file (with its evidence) that `npm run cli -- verify-record` recomputes. */
+function RecordExport(props: { hash: Hex }) {
+  const [note, setNote] = createSignal<string | null>(null);
+  const [error, setError] = createSignal<unknown>(null);
+  const save = async () => {
+    setError(null);
+    try {
+      const f = await exportRecordFile(getDb(), props.hash);
+      downloadBytes(new TextEncoder().encode(f.text), f.fileName, 'application/json');
+      setNote(
+        f.missingVectors.length > 0
+          ? `Saved ${f.fileName}; the passage vectors of ${f.missingVectors.join(', ')} are no longer kept here, so its embedding evidence cannot be checked.`
+          : `Saved ${f.fileName}: check it with npm run cli -- verify-record ${f.fileName} --pack <the Datanet's pack>.`,
+      );
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <p class="small record-export">
+      <span class="mono muted" title={props.hash}>
+        Record {props.hash.slice(0, 10)}…
+      </span>{' '}
+      <button type="button" class="btn btn-ghost btn-small" onClick={() => void save()}>
+        Export record
+      </button>
+      <Show when={note()}>
+        <span class="muted" data-testid="record-export-note">
+          {' '}
+          {note()}
+        </span>
+      </Show>
+      <Show when={error()}>{(e) => <ErrorAlert error={e()} />}</Show>
+    </p>
   );
 }

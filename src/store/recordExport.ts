@@ -1,0 +1,35 @@
+/**
+ * An answer's attribution record as a file (core/attribution/recordFile): the stored record with its prompt and answer
+ * and, when it used embeddings, the exact int8 vectors it committed to — the answer's (kept with the record) and each
+ * Datanet's passage vectors (the stored index file the attribution worker scored with). What "Export record" saves and
+ * `npm run cli -- verify-record <file> --pack <the Datanet's pack>` recomputes.
+ *
+ * A Datanet whose version has moved on since keeps no index file of the old version (store/attributionIndexes): its
+ * vectors are then left out, and verify-record says it cannot check them.
+ */
+import { recordFileToJson, type EmbeddingIndexFileEvidence, type RecordEvidence } from '../core/attribution/recordFile.ts';
+import { TributaryError } from '../core/errors.ts';
+import type { Hex } from '../core/types.ts';
+import { getIndexFile, indexFileKey } from './attributionIndexes.ts';
+import type { TributaryDB } from './db.ts';
+
+export async function exportRecordFile(db: TributaryDB, hash: Hex): Promise<{ fileName: string; text: string; missingVectors: string[] }> {
+  const row = await db.attributionRecords.get(hash);
+  if (!row) throw new TributaryError('attribution/invalid-input', `There is no attribution record ${hash} here.`, hash);
+  const { record } = row;
+  const missingVectors: string[] = [];
+  let evidence: RecordEvidence | undefined;
+  const embedding = record.methods.find((m) => m.method === 'embedding');
+  if (embedding && row.embeddingQuery) {
+    const { encoderHash } = JSON.parse(embedding.params) as { encoderHash?: Hex };
+    const indexFiles: EmbeddingIndexFileEvidence[] = [];
+    for (const d of record.datanets) {
+      const file = encoderHash ? await getIndexFile(db, indexFileKey(d, 'embeddings', encoderHash)) : undefined;
+      if (file) indexFiles.push({ datanetId: d.datanetId, version: d.version, merkleRoot: d.merkleRoot, bytes: file.bytes });
+      else missingVectors.push(d.datanetId);
+    }
+    evidence = { embedding: { query: row.embeddingQuery, indexFiles } };
+  }
+  const text = recordFileToJson({ record, prompt: row.prompt, answer: row.answer, ...(evidence ? { evidence } : {}) });
+  return { fileName: `attribution-record-${hash.slice(2, 14)}.json`, text, missingVectors };
+}
