@@ -125,6 +125,11 @@ export type ErrorCode =
   | 'attribution/index-mismatch'
   | 'attribution/encoder-mismatch'
   | 'attribution/invalid-input'
+  // the optional ONNX sentence encoder (src/attribution/onnxEncoder)
+  | 'encoder/missing-file'
+  | 'encoder/bad-file'
+  | 'encoder/fetch'
+  | 'encoder/mismatch'
   // infrastructure
   | 'worker/crashed'
   | 'worker/timeout'
