@@ -1,5 +1,5 @@
 /**
- * `npm run cli -- verify-record <record.json> [--pack …] [--datanet …] [--base <model dir>] [--prompt …] [--answer …]`
+ * `npm run cli -- verify-record <record.json> [--pack …] [--datanet …] [--base <model dir>] [--encoder <dir or url>] [--prompt …] [--answer …]`
  *
  * Recomputes an attribution record from the same model and Datanets (by default the inputs the record file names)
  * and says whether it matches, credit by credit. Exit status 1 when it does not.
@@ -12,6 +12,7 @@ import { sha256Text } from '../../src/core/hash.ts';
 import { parseArgs } from './_args.ts';
 import { DEMO_MODEL_DIR, loadModelDir } from './_model.ts';
 import { indexesFor } from './_sources.ts';
+import { onnxEncoderArg } from './_encoder.ts';
 
 export const summary = 'recompute an attribution record from the same model and packs and say whether it matches';
 
@@ -21,7 +22,7 @@ export async function run(argv: string[]): Promise<void> {
   if (!path) throw Object.assign(new Error('usage: verify-record <record.json> [--pack …] [--datanet …] [--base <dir>]'), { code: 'cli/usage' });
   const text = readFileSync(path, 'utf8');
   const { record, hash } = recordFromJson(text);
-  const extra = JSON.parse(text) as { prompt?: string; answer?: string; inputs?: { packs?: string[]; datanets?: string[]; base?: string; embed?: boolean } };
+  const extra = JSON.parse(text) as { prompt?: string; answer?: string; inputs?: { packs?: string[]; datanets?: string[]; base?: string; embed?: boolean; encoder?: string } };
   const prompt = args.get('prompt') ?? extra.prompt;
   const answer = args.get('answer') ?? extra.answer;
   if (prompt === undefined || answer === undefined) throw Object.assign(new Error('the record file holds only hashes of the prompt and answer: give them with --prompt and --answer'), { code: 'cli/usage' });
@@ -38,7 +39,9 @@ export async function run(argv: string[]): Promise<void> {
   const packs = args.all('pack').length + args.all('datanet').length > 0 ? args.all('pack') : (extra.inputs?.packs ?? []);
   const datanets = args.all('pack').length + args.all('datanet').length > 0 ? args.all('datanet') : (extra.inputs?.datanets ?? []);
   const embed = record.methods.some((m) => m.method === 'embedding');
-  const encoder = embed ? model.encoder : null;
+  // the ONNX encoder the record was made with (--encoder, else the one its file names), else the model's own
+  const onnx = embed ? await onnxEncoderArg(args.get('encoder') || !extra.inputs?.encoder ? args : parseArgs(['--encoder', extra.inputs.encoder])) : null;
+  const encoder = embed ? (onnx ?? model.encoder) : null;
   const { indexes } = await indexesFor(packs, datanets, encoder, log);
   for (const d of record.datanets) {
     const ix = indexes.find((i) => i.datanetId === d.datanetId);
