@@ -68,7 +68,7 @@ const TEXTS = ['Sourdough starter needs daily feeding with equal flour and water
 
 beforeAll(async () => {
   encoder = await loadOnnxEncoderNode(await readEncoderFolder(read(tiny.files), 'tiny'));
-});
+}, 60_000);
 
 describe('the ONNX sentence encoder (tiny graph, onnxruntime-web in Node)', () => {
   it(`equals an independent f64 CPU computation of the same graph within ${TOLERANCE}`, async () => {

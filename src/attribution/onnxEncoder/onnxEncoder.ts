@@ -94,6 +94,13 @@ export async function createOnnxEncoder(files: EncoderFiles, ort: OrtRuntime): P
     return v;
   };
 
+  // one probe run now, so a folder whose parts do not fit (the dimension, the output's shape) is refused when loaded
+  try {
+    await embedOne('Tributary');
+  } catch (e) {
+    await session.release().catch(() => undefined);
+    throw isTributaryError(e) ? e : new TributaryError('encoder/mismatch', `the encoder failed on a probe text: ${(e as Error).message}`, config.model, { cause: e });
+  }
   return {
     ref,
     config,
