@@ -11,7 +11,8 @@ import type { Address, Hex } from '../../core/types.ts';
 import { loadTokenizer, type Tokenizer } from '../../engine/tokenizer/index.ts';
 import { configureOrtForNode } from '../../node/engine/reference/ortReference.ts';
 import { loadOnnxEncoderNode } from '../../node/attribution/onnxEncoderNode.ts';
-import { tinyEncoderFolder, type TinyEncoderWeights } from '../../node/attribution/tinySentenceEncoder.ts';
+import { buildTinyEncoderOnnx, tinyEncoderFolder, tinyEncoderWeights, type TinyEncoderWeights } from '../../node/attribution/tinySentenceEncoder.ts';
+import { BERT_TOKENIZER_JSON, BERT_VOCAB } from '../../engine/tokenizer/bertTokenizer.testkit.ts';
 import { attributeAnswer } from '../attribute.ts';
 import { buildDatanetIndex, corpusOf, type DatanetSource } from '../datanetIndex.ts';
 import type { PassageEncoder } from '../encoder.ts';
@@ -199,5 +200,38 @@ describe('a missing, bad or mismatched encoder file is a clear typed error', () 
     const enc = await loadOnnxEncoderNode(files);
     expect(enc.ref).toEqual(encoder.ref);
     await enc.release();
+  });
+});
+
+describe('a BERT-shaped encoder: WordPiece tokenizer, token_type_ids, CLS pooling', () => {
+  it('feeds [CLS] … [SEP] with token types and pools the [CLS] state, equal to an f64 computation', async () => {
+    const bert = JSON.stringify(BERT_TOKENIZER_JSON);
+    const weights = tinyEncoderWeights(BERT_VOCAB.length, 16, 5);
+    const files = new Map<string, Uint8Array>([
+      ['model.onnx', buildTinyEncoderOnnx(weights, { tokenTypes: true })],
+      ['tokenizer.json', new TextEncoder().encode(bert)],
+      ['encoder.json', new TextEncoder().encode(JSON.stringify({ format: 'tributary-sentence-encoder', name: 'tiny-bert', pooling: 'cls', normalize: true, dimension: 16, maxLength: 4 }))],
+    ]);
+    const enc = await loadOnnxEncoderNode(await readEncoderFolder(read(files), 'tiny-bert'));
+    expect(enc.ref.id).toBe('onnx:tiny-bert#cls-norm@4');
+    const [v] = await enc.embed(['Hello, World!']);
+    // [CLS]'s state: tanh((embed[CLS] + types[0])·W + b), normalised; the rest of the text does not reach it here
+    const H = 16;
+    const cls = new Float64Array(H);
+    for (let j = 0; j < H; j++) {
+      let s = weights.b[j]!;
+      for (let k = 0; k < H; k++) s += (weights.embed[2 * H + k]! + weights.types[k]!) * weights.w[k * H + j]!;
+      cls[j] = Math.tanh(s);
+    }
+    const n = Math.hypot(...cls);
+    expect(maxAbsDiff(v!, Array.from(cls, (x) => x / n))).toBeLessThan(TOLERANCE);
+    await enc.release();
+    // mean pooling over the WordPiece ids [CLS] hello , world ! [SEP] = [2, 5, 7, 6, 8, 3]
+    files.set('encoder.json', new TextEncoder().encode(JSON.stringify({ format: 'tributary-sentence-encoder', name: 'tiny-bert', pooling: 'mean', normalize: true, dimension: 16, maxLength: 16 })));
+    const mean = await loadOnnxEncoderNode(await readEncoderFolder(read(files), 'tiny-bert'));
+    const [m] = await mean.embed(['Hello, World!']);
+    const shifted = { ...weights, embed: weights.embed.map((x, i) => x + weights.types[i % H]!) }; // token type 0 everywhere
+    expect(maxAbsDiff(m!, referenceVector(shifted, [2, 5, 7, 6, 8, 3]))).toBeLessThan(TOLERANCE);
+    await mean.release();
   });
 });

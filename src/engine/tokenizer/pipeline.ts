@@ -64,7 +64,7 @@ export function buildNormalizer(cfg: NormalizerJson | null | undefined): Normali
       return (s) => s.replace(re, () => content);
     }
     case 'BertNormalizer':
-      return bertNormalizer(cfg);
+      return bertNormalizer(cfg as { clean_text?: unknown; handle_chinese_chars?: unknown; strip_accents?: unknown; lowercase?: unknown });
     case 'Sequence': {
       const list = ((cfg as { normalizers?: NormalizerJson[] }).normalizers ?? []).map(buildNormalizer).filter((f): f is Normalize => f !== null);
       return (s) => list.reduce((acc, f) => f(acc), s);

@@ -47,7 +47,8 @@ export function buildTokenDecoder(cfg: DecoderJson | null | undefined, byteLevel
   if (list.length === 1 && list[0]!.type === 'WordPiece') {
     // a prefixed piece continues the word before it, any other starts a new word (HF's `cleanup` of spaces before
     // punctuation is not applied: decoding only shows text, and encoders never decode)
-    const prefix = typeof (list[0] as { prefix?: unknown }).prefix === 'string' ? ((list[0] as { prefix: string }).prefix) : '##';
+    const declared = (list[0] as { prefix?: unknown }).prefix;
+    const prefix = typeof declared === 'string' ? declared : '##';
     return { bytes: (token) => encoder.encode(token.startsWith(prefix) ? token.slice(prefix.length) : ` ${token}`), stripStart: 1 };
   }
   if (list.some((s) => s.type === 'ByteLevel')) {

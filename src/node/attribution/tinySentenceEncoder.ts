@@ -8,6 +8,9 @@
  *   last_hidden_state = Tanh(MatMul(e, W) + b)        [B, T, H]
  *   sentence_embedding = ReduceSum(h·m, 1) / max(ReduceSum(m, 1), 1e-9)   with m = attention_mask as float, [B, H]
  *
+ * With `tokenTypes` it also takes BERT's `token_type_ids` (`[B, T]`), whose embedding (`[2, H]`) is added to `e`, as a
+ * BERT export does.
+ *
  * The folder beside it (`tinyEncoderFolder`) pairs it with the demo model's tokenizer (`public/models/tributary-demo/
  * tokenizer.json`) and an `encoder.json` naming mean pooling and normalisation.
  */
@@ -31,6 +34,8 @@ export interface TinyEncoderWeights {
   w: Float32Array;
   /** [hidden] */
   b: Float32Array;
+  /** [2, hidden]: token-type embeddings (used by the graph only with `tokenTypes`) */
+  types: Float32Array;
 }
 
 /** Seeded weights: embeddings uniform in [-1, 1), W uniform in ±1/√H, b uniform in ±0.1. */
@@ -40,13 +45,14 @@ export function tinyEncoderWeights(vocab: number, hidden = 32, seed = 12): TinyE
   const embed = Float32Array.from({ length: vocab * hidden }, () => u(1));
   const w = Float32Array.from({ length: hidden * hidden }, () => u(1 / Math.sqrt(hidden)));
   const b = Float32Array.from({ length: hidden }, () => u(0.1));
-  return { vocab, hidden, embed, w, b };
+  const types = Float32Array.from({ length: 2 * hidden }, () => u(0.5));
+  return { vocab, hidden, embed, w, b, types };
 }
 
 const bytesOf = (a: Float32Array | BigInt64Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /** The ONNX model bytes of the tiny encoder. */
-export function buildTinyEncoderOnnx(wt: TinyEncoderWeights): Uint8Array {
+export function buildTinyEncoderOnnx(wt: TinyEncoderWeights, opts: { tokenTypes?: boolean } = {}): Uint8Array {
   const nodes: INodeProto[] = [];
   const inits: ITensorProto[] = [];
   let uid = 0;
@@ -64,7 +70,8 @@ export function buildTinyEncoderOnnx(wt: TinyEncoderWeights): Uint8Array {
     return name;
   };
   const H = wt.hidden;
-  const e = op('Gather', [fInit('embed_tokens', wt.embed, [wt.vocab, H]), 'input_ids'], { axis: 0 });
+  const words = op('Gather', [fInit('embed_tokens', wt.embed, [wt.vocab, H]), 'input_ids'], { axis: 0 });
+  const e = opts.tokenTypes ? op('Add', [words, op('Gather', [fInit('token_type_embeddings', wt.types, [2, H]), 'token_type_ids'], { axis: 0 })]) : words;
   const h = op('Tanh', [op('Add', [op('MatMul', [e, fInit('dense.weight', wt.w, [H, H])]), fInit('dense.bias', wt.b, [H])])], {}, 'last_hidden_state');
   const m = op('Unsqueeze', [op('Cast', ['attention_mask'], { to: FLOAT }), iInit('axis_last', [-1])]);
   const axis1 = iInit('axis_1', [1]);
@@ -80,7 +87,7 @@ export function buildTinyEncoderOnnx(wt: TinyEncoderWeights): Uint8Array {
       name: 'tributary-tiny-encoder',
       node: nodes,
       initializer: inits,
-      input: [ids('input_ids'), ids('attention_mask')],
+      input: [ids('input_ids'), ids('attention_mask'), ...(opts.tokenTypes ? [ids('token_type_ids')] : [])],
       output: [
         { name: 'last_hidden_state', type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'B' }, { dimParam: 'T' }, { dimValue: H }] } } } },
         { name: 'sentence_embedding', type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'B' }, { dimValue: H }] } } } },
