@@ -20,7 +20,9 @@ function sourcesOf(file: string): string[] {
     return [];
   }
 }
-const usesOptionalLibrary = (file: string) => sourcesOf(file).some((s) => OPTIONAL_LIBRARIES.some((lib) => s.includes(lib)));
+// a `…wasm?url` module is only the asset's URL string (the attribution worker names onnxruntime-web's wasm so that the
+// optional chunk can find it), not the library's code
+const usesOptionalLibrary = (file: string) => sourcesOf(file).some((s) => OPTIONAL_LIBRARIES.some((lib) => s.includes(lib)) && !s.endsWith('.wasm?url'));
 
 describe('first load of the app (a new visitor on /)', () => {
   let load: FirstLoad;
