@@ -2,7 +2,7 @@ import { defineConfig, type Plugin } from 'vite';
 import solid from 'vite-plugin-solid';
 import { VitePWA } from 'vite-plugin-pwa';
 import { precompressDir } from './scripts/precompress.mjs';
-import { optionalChunks, type ChunkGraphNode } from './scripts/lib/optionalChunks.ts';
+import { OPTIONAL_ASSETS, optionalChunks, type ChunkGraphNode } from './scripts/lib/optionalChunks.ts';
 
 /** Chunks (of the page build and of every worker build) that only optional features load; see scripts/lib/optionalChunks.ts. */
 const optional = new Set<string>();
@@ -13,7 +13,10 @@ function findOptionalChunks(): Plugin {
     name: 'tributary:optional-chunks',
     generateBundle(_options, bundle) {
       const chunks: ChunkGraphNode[] = [];
-      for (const out of Object.values(bundle)) if (out.type === 'chunk') chunks.push(out);
+      for (const out of Object.values(bundle)) {
+        if (out.type === 'chunk') chunks.push(out);
+        else if (OPTIONAL_ASSETS.some((r) => r.test(out.fileName))) optional.add(out.fileName);
+      }
       for (const name of optionalChunks(chunks)) optional.add(name);
     },
   };

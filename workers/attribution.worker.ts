@@ -7,7 +7,9 @@ import { AttributionService } from '../src/services/attributionService/Attributi
 import { registerErrorTransfer } from '../src/workerApi/errorTransfer.ts';
 import { getDb } from '../src/store/db.ts';
 import { getModelRecord } from '../src/services/attributionService/modelRef.ts';
+import { loadOrtInWorker } from '../src/services/attributionService/ortInWorker.ts';
 
 registerErrorTransfer();
 const db = getDb();
-Comlink.expose(new AttributionService({ db, modelRef: (id) => getModelRecord(db, id) }));
+// onnxruntime-web loads only when the user picks an ONNX sentence encoder (Settings → Attribution encoder)
+Comlink.expose(new AttributionService({ db, modelRef: (id) => getModelRecord(db, id), onnxRuntime: loadOrtInWorker }));

@@ -1,6 +1,6 @@
 /**
  * `npm run cli -- attribute (--pack <zip|folder> | --datanet <data.jsonl>)… --prompt "<text>" [--answer "<text>"]
- *   [--base <model dir>] [--out record.json] [--no-embed]`
+ *   [--base <model dir>] [--encoder <dir or url>] [--out record.json] [--no-embed]`
  *
  * Attributes an answer (given, or generated greedily by the model) to the Datanets' contributions and prints the
  * credits; `--out` writes the attribution record file (canonical JSON + hash, with the prompt and answer beside it
@@ -13,6 +13,7 @@ import { recordFileToJson } from '../../src/core/attribution/recordFile.ts';
 import { parseArgs } from './_args.ts';
 import { DEMO_MODEL_DIR, loadModelDir } from './_model.ts';
 import { indexesFor } from './_sources.ts';
+import { onnxEncoderArg } from './_encoder.ts';
 
 export const summary = 'attribute an answer to Datanet contributions and write its attribution record';
 
@@ -22,7 +23,7 @@ export async function run(argv: string[]): Promise<void> {
   const prompt = args.need('prompt', 'text');
   const baseDir = args.get('base') ?? DEMO_MODEL_DIR;
   const model = await loadModelDir(baseDir);
-  const encoder = args.has('no-embed') ? null : model.encoder;
+  const encoder = args.has('no-embed') ? null : ((await onnxEncoderArg(args)) ?? model.encoder);
   const { indexes, nameOf, inputs } = await indexesFor(args.all('pack'), args.all('datanet'), encoder, log);
   const answer = args.get('answer') ?? (await model.answer(prompt));
   const r = await attributeAnswer({ prompt, answer, model: { id: model.id, hash: model.hash }, adapter: null, indexes, encoder });
@@ -33,7 +34,7 @@ export async function run(argv: string[]): Promise<void> {
   console.log(`record ${hash}`);
   const out = args.get('out');
   if (out) {
-    writeFileSync(out, recordFileToJson({ record: r.record, prompt, answer, inputs: { ...inputs, base: baseDir, embed: encoder !== null } }) + '\n');
+    writeFileSync(out, recordFileToJson({ record: r.record, prompt, answer, inputs: { ...inputs, base: baseDir, embed: encoder !== null, ...(args.get('encoder') ? { encoder: args.get('encoder') } : {}) } }) + '\n');
     log(`wrote ${out}`);
   }
 }

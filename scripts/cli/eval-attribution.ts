@@ -1,6 +1,6 @@
 /**
  * `npm run cli -- eval-attribution --datanet <data.jsonl> --questions <questions.jsonl> [--base <dir>] [--out report.json]
- *   [--unrelated <prompts.jsonl>] [--max-new-tokens 48] [--limit N] [--epochs E] [--lr X] [--seq-len S] [--no-train] [--oracle-answers]`
+ *   [--unrelated <prompts.jsonl>] [--encoder <dir or url>] [--max-new-tokens 48] [--limit N] [--epochs E] [--lr X] [--seq-len S] [--no-train] [--oracle-answers]`
  *
  * Fine-tunes a LoRA adapter on the data with the project's trainer (src/engine/train; --no-train answers with the
  * base model), answers each prompt greedily, attributes each answer in the context of
@@ -19,6 +19,7 @@ import { parseArgs } from './_args.ts';
 import { MetricsAccumulator } from './_eval.ts';
 import { loadModelDir, DEMO_MODEL_DIR } from './_model.ts';
 import { fineTuneIfAvailable } from './_finetune.ts';
+import { onnxEncoderArg } from './_encoder.ts';
 
 export const summary = 'fine-tune on a Datanet, answer questions, attribute the answers and score each method (p@1, MRR)';
 
@@ -59,8 +60,10 @@ export async function run(argv: string[]): Promise<void> {
   const model = tuned?.model ?? base;
   log(tuned ? `fine-tuned adapter ${tuned.model.adapter!.id}` : `not fine-tuned (--no-train): answering with the base model ${base.id}, no influence`);
 
+  // embeddings by the ONNX sentence encoder of --encoder, else the base model's own hidden states
+  const encoder = (await onnxEncoderArg(args)) ?? base.encoder;
   const t0 = performance.now();
-  const index = await buildDatanetIndex(source, { encoder: base.encoder, onProgress: (p, d, t) => d === t && log(`index: ${p} done (${t})`) });
+  const index = await buildDatanetIndex(source, { encoder, onProgress: (p, d, t) => d === t && log(`index: ${p} done (${t})`) });
   log(`index built in ${(performance.now() - t0).toFixed(0)} ms`);
 
   const acc = Object.fromEntries([...ATTRIBUTION_METHODS, 'combined'].map((m) => [m, new MetricsAccumulator()])) as Record<(typeof ATTRIBUTION_METHODS)[number] | 'combined', MetricsAccumulator>;
@@ -74,7 +77,7 @@ export async function run(argv: string[]): Promise<void> {
     const oracle = args.has('oracle-answers') && q.source !== undefined ? lines.find((l) => l.id === q.source)!.text : null;
     const answer = oracle ?? (await model.answer(q.prompt, maxNewTokens));
     const influence = tuned ? await tuned.influence(q.prompt, answer) : null;
-    const r: AttributionResult = await attributeAnswer({ prompt: q.prompt, answer, model: { id: base.id, hash: base.hash }, adapter: model.adapter, indexes: [index], encoder: base.encoder, influence });
+    const r: AttributionResult = await attributeAnswer({ prompt: q.prompt, answer, model: { id: base.id, hash: base.hash }, adapter: model.adapter, indexes: [index], encoder, influence });
     const name = (c: string): string => idOf.get(c as `0x${string}`) ?? c;
     if (q.source !== undefined) {
       scored++;
@@ -103,6 +106,7 @@ export async function run(argv: string[]): Promise<void> {
     oracle_answers: args.has('oracle-answers'),
     final_train_loss: tuned ? Math.round(tuned.losses.at(-1)! * 1000) / 1000 : null,
     base: base.id,
+    encoder: encoder.ref.id,
   };
   if (args.get('out')) writeFileSync(args.get('out')!, JSON.stringify({ ...result, questions: report }, null, 2) + '\n');
   console.log(JSON.stringify(result));

@@ -1,8 +1,8 @@
 /**
- * `npm run cli -- index --pack <file.zip|folder> [--out <pack-with-indexes.zip>] [--base <model dir>] [--no-embed]`
+ * `npm run cli -- index --pack <file.zip|folder> [--out <pack-with-indexes.zip>] [--base <model dir>] [--encoder <dir or url>] [--no-embed]`
  *
  * Builds a pack's attribution indexes (suffix array over its words; passage vectors made by the model's own hidden
- * states unless --no-embed) with progress, prints their sizes, and with --out writes the same pack with the indexes
+ * states, or by the ONNX sentence encoder of --encoder, unless --no-embed) with progress, prints their sizes, and with --out writes the same pack with the indexes
  * under `indexes/` (same signed content; the manifest lists and hashes the index files).
  */
 import { writeFileSync } from 'node:fs';
@@ -11,13 +11,14 @@ import { buildIndexFiles, sourceFromPack } from '../../src/attribution/packIndex
 import { parseArgs } from './_args.ts';
 import { DEMO_MODEL_DIR, loadModelDir } from './_model.ts';
 import { readPackPath } from './_sources.ts';
+import { onnxEncoderArg } from './_encoder.ts';
 
 export const summary = 'build a pack\'s attribution indexes (suffix array, embeddings) and write them into the pack';
 
 export async function run(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
   const pack = await readPackPath(args.need('pack', 'file.zip|folder'));
-  const encoder = args.has('no-embed') ? undefined : (await loadModelDir(args.get('base') ?? DEMO_MODEL_DIR)).encoder;
+  const encoder = args.has('no-embed') ? undefined : ((await onnxEncoderArg(args)) ?? (await loadModelDir(args.get('base') ?? DEMO_MODEL_DIR)).encoder);
   const t0 = performance.now();
   const files = await buildIndexFiles(sourceFromPack(pack), { ...(encoder ? { encoder } : {}), onProgress: (phase, done, total) => process.stderr.write(`\r${phase} ${done}/${total}   ${done === total ? '\n' : ''}`) });
   const ms = performance.now() - t0;

@@ -1,6 +1,6 @@
 /**
  * `npm run cli -- pack --data <data.jsonl | folder of .md/.txt> --name "<Datanet name>" [--out <file.zip>]
- *   [--licence CC-BY-4.0] [--base <model dir>] [--no-embed]`
+ *   [--licence CC-BY-4.0] [--base <model dir>] [--encoder <dir or url>] [--no-embed]`
  *
  * Makes a signed, owner-moderated Datanet pack (version 1, everything accepted) with its attribution indexes.
  * Keys are DERIVED from the names given (the owner from the Datanet name, each contributor from its `contributor`
@@ -23,6 +23,7 @@ import { parseDataJsonl } from '../../src/attribution/jsonlSource.ts';
 import { buildIndexFiles, sourceFromPack } from '../../src/attribution/packIndexes.ts';
 import { parseArgs } from './_args.ts';
 import { DEMO_MODEL_DIR, loadModelDir } from './_model.ts';
+import { onnxEncoderArg } from './_encoder.ts';
 
 export const summary = 'make a signed Datanet pack with attribution indexes from a jsonl file or a folder of texts';
 
@@ -82,7 +83,7 @@ export async function run(argv: string[]): Promise<void> {
   };
   const versionSignature = await signVersion(datanet, version, ownerKey);
   const contents = { datanet, datanetSignature, version, versionSignature, contributions, chunks, validations };
-  const encoder = args.has('no-embed') ? undefined : (await loadModelDir(args.get('base') ?? DEMO_MODEL_DIR)).encoder;
+  const encoder = args.has('no-embed') ? undefined : ((await onnxEncoderArg(args)) ?? (await loadModelDir(args.get('base') ?? DEMO_MODEL_DIR)).encoder);
   const indexes = await buildIndexFiles(sourceFromPack(contents), { ...(encoder ? { encoder } : {}), onProgress: (phase, done, total) => done === total && process.stderr.write(`${phase} ready (${total})\n`) });
   const w = writePack(contents, version.createdAt, { indexes });
   const out = args.get('out') ?? w.fileName;

@@ -1,6 +1,6 @@
 /**
  * `npm run cli -- verify-record <record.json> [--pack <zip|folder>]… [--datanet <data.jsonl>]… [--base <model dir>]
- *   [--adapter <adapter dir>] [--prompt …] [--answer …]`
+ *   [--adapter <adapter dir>] [--encoder <dir or url>] [--prompt …] [--answer …]`
  *
  * Recomputes an attribution record file (the app's "Export record", or `attribute --out`) from the same model, adapter
  * and Datanets (by default the inputs the file names) and says whether it matches; when it does not, each line names
@@ -12,6 +12,7 @@ import { verifyAttributionRecord, type Verification } from '../../src/attributio
 import { parseArgs } from './_args.ts';
 import { adapterRefOfDir, DEMO_MODEL_DIR, loadModelDir } from './_model.ts';
 import { indexesFor } from './_sources.ts';
+import { onnxEncoderArg } from './_encoder.ts';
 
 export const summary = 'recompute an attribution record from the same model, adapter and packs and say whether it matches';
 
@@ -31,7 +32,10 @@ export async function verifyRecordFile(text: string, argv: string[] = [], log: (
   const adapter = adapterDir ? adapterRefOfDir(adapterDir) : null;
   // the verifier embeds the passages itself (never a pack's prebuilt vectors): encoder null here
   const { indexes } = await indexesFor(packs, datanets, null, log);
-  return verifyAttributionRecord({ record: file.record, hash: file.hash, prompt, answer, ...(file.evidence ? { evidence: file.evidence } : {}), model: { id: model.id, hash: model.hash, encoder: model.encoder }, adapter, indexes, log });
+  // the ONNX encoder the record was made with (--encoder, else the one its file names), else the model's own
+  const named2 = args.get('encoder') ?? file.inputs?.encoder;
+  const onnx = named2 ? await onnxEncoderArg(parseArgs(['--encoder', named2])) : null;
+  return verifyAttributionRecord({ record: file.record, hash: file.hash, prompt, answer, ...(file.evidence ? { evidence: file.evidence } : {}), model: { id: model.id, hash: model.hash, encoder: onnx ?? model.encoder }, adapter, indexes, log });
 }
 
 export async function run(argv: string[]): Promise<void> {

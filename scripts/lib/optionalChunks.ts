@@ -1,6 +1,6 @@
 /**
  * Which chunks of a build are optional: reachable from the entries only through a dynamic import of an optional
- * library (WalletConnect, WebLLM, pdf.js, mammoth). The service worker leaves them out of its precache and caches
+ * library (WalletConnect, WebLLM, pdf.js, mammoth, onnxruntime-web for the optional ONNX attribution encoder). The service worker leaves them out of its precache and caches
  * them when first used (vite.config.ts), so installing the app does not download megabytes most people never run.
  * Everything a page or a worker loads otherwise (its static imports, the pages' own lazy chunks) stays precached,
  * so the app keeps working offline.
@@ -21,7 +21,11 @@ export const OPTIONAL_DYNAMIC_IMPORTS: readonly RegExp[] = [
   /[\\/]node_modules[\\/]@mlc-ai[\\/]web-llm[\\/]/,
   /[\\/]node_modules[\\/]mammoth[\\/]/,
   /[\\/]src[\\/]ingest[\\/]pdfjs\.ts$/,
+  /[\\/]node_modules[\\/]onnxruntime-web[\\/]/,
 ];
+
+/** Assets only an optional chunk fetches (onnxruntime-web's wasm, ~14 MB): left out of the precache too. */
+export const OPTIONAL_ASSETS: readonly RegExp[] = [/(^|\/)ort-wasm-[^/]*\.wasm$/];
 
 export function isOptionalRoot(moduleId: string | null, roots: readonly RegExp[] = OPTIONAL_DYNAMIC_IMPORTS): boolean {
   return moduleId !== null && roots.some((r) => r.test(moduleId.replace(/\?.*$/, '')));

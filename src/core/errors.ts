@@ -126,6 +126,11 @@ export type ErrorCode =
   | 'attribution/encoder-mismatch'
   | 'attribution/invalid-input'
   | 'attribution/model-unhashed'
+  // the optional ONNX sentence encoder (src/attribution/onnxEncoder)
+  | 'encoder/missing-file'
+  | 'encoder/bad-file'
+  | 'encoder/fetch'
+  | 'encoder/mismatch'
   // infrastructure
   | 'worker/crashed'
   | 'worker/timeout'

@@ -15,6 +15,12 @@ export type EmbedTextsFn = (texts: string[]) => Promise<EmbeddedTexts>;
 /** The engine worker's `answerGradient`, handed over the same way. */
 export type AnswerGradientFn = (req: AnswerGradientRequest) => Promise<AnswerGradient>;
 
+/**
+ * Which passage encoder makes and queries the embedding indexes: the loaded chat model's own hidden states (the
+ * default: no download), or an ONNX sentence encoder loaded from a folder URL (attribution/onnxEncoder).
+ */
+export type EncoderChoice = { kind: 'model' } | { kind: 'onnx'; url: string };
+
 /** What became of one method for one answer: used (with what), or not available and why. */
 export interface MethodReport {
   method: AttributionMethod;
@@ -48,17 +54,22 @@ export interface AttributeRequest {
   datanetIds: string[];
   /** methods to run (default: every method the inputs allow) */
   methods?: AttributionMethod[];
+  /** the passage encoder for embeddings (default: the loaded model's own, through `embed`) */
+  encoder?: EncoderChoice;
 }
 
-export type IndexPhase = 'text' | 'suffix-array' | 'bm25' | 'embedding' | 'verify' | 'write';
+export type IndexPhase = 'download' | 'text' | 'suffix-array' | 'bm25' | 'embedding' | 'verify' | 'write';
 
 
 export interface IndexProgress {
   datanetId: string;
   phase: IndexPhase;
-  /** in the phase's own unit (bytes of text, passages) */
+  /** in the phase's own unit (bytes of text, passages, bytes downloaded) */
   done: number;
+  /** 0 when unknown (a download whose size the server does not say) */
   total: number;
+  /** the file being downloaded (the `download` phase of an ONNX encoder) */
+  file?: string;
 }
 
 /** What is indexed for one Datanet version. */
@@ -83,9 +94,11 @@ export interface AttributionApi {
   ping(): Promise<'pong'>;
   /**
    * Builds (or loads from the store and verifies) the indexes of the Datanets' current versions; with `embed`, their
-   * passage vectors by the loaded model too. Whatever is built is stored (IndexedDB `attributionIndexes`).
+   * passage vectors by the loaded model too; with an `onnx` encoder choice, by that encoder (downloaded first, with
+   * progress; a missing, bad or mismatched file is a typed `encoder/…` error). Whatever is built is stored (IndexedDB
+   * `attributionIndexes`).
    */
-  ensureIndexes(datanetIds: string[], onProgress?: (p: IndexProgress) => void, embed?: EmbedTextsFn): Promise<IndexSummary[]>;
+  ensureIndexes(datanetIds: string[], onProgress?: (p: IndexProgress) => void, embed?: EmbedTextsFn, encoder?: EncoderChoice): Promise<IndexSummary[]>;
   /**
    * The answer's attribution record (deterministic for the same inputs) and each method's report. `embed` enables
    * embeddings (the loaded model's encoder), `gradient` gradient influence (for an adapter with a training log).

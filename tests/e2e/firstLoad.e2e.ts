@@ -10,7 +10,7 @@ const appUrl = inject('appUrl');
 const DIST = 'dist';
 
 /** Libraries only optional features use: none of them may be on the first load or in the precache. */
-const OPTIONAL_LIBRARIES = ['node_modules/@walletconnect/', 'node_modules/@reown/', 'node_modules/@mlc-ai/web-llm/', 'node_modules/pdfjs-dist/', 'node_modules/mammoth/'];
+const OPTIONAL_LIBRARIES = ['node_modules/@walletconnect/', 'node_modules/@reown/', 'node_modules/@mlc-ai/web-llm/', 'node_modules/pdfjs-dist/', 'node_modules/mammoth/', 'node_modules/onnxruntime-web/'];
 
 /** The source files a built chunk was made of (its source map). */
 function sourcesOf(file: string): string[] {
@@ -20,7 +20,9 @@ function sourcesOf(file: string): string[] {
     return [];
   }
 }
-const usesOptionalLibrary = (file: string) => sourcesOf(file).some((s) => OPTIONAL_LIBRARIES.some((lib) => s.includes(lib)));
+// a `…wasm?url` module is only the asset's URL string (the attribution worker names onnxruntime-web's wasm so that the
+// optional chunk can find it), not the library's code
+const usesOptionalLibrary = (file: string) => sourcesOf(file).some((s) => OPTIONAL_LIBRARIES.some((lib) => s.includes(lib)) && !s.endsWith('.wasm?url'));
 
 describe('first load of the app (a new visitor on /)', () => {
   let load: FirstLoad;
@@ -105,6 +107,8 @@ describe('the service worker precache', () => {
     }
     expect(list.filter((f) => f.endsWith('.js')).filter(usesOptionalLibrary)).toEqual([]);
     expect(list.filter((f) => f.endsWith('.br') || f.endsWith('.gz'))).toEqual([]);
+    // onnxruntime-web's wasm (the optional ONNX attribution encoder) is fetched on first use only
+    expect(list.filter((f) => /ort-wasm/.test(f))).toEqual([]);
   });
 });
 

@@ -37,7 +37,7 @@ export interface RecordFile {
   answer?: string;
   evidence?: RecordEvidence;
   /** where the CLI found the model and Datanets (paths; informative) */
-  inputs?: { packs?: string[]; datanets?: string[]; base?: string; adapter?: string; embed?: boolean };
+  inputs?: { packs?: string[]; datanets?: string[]; base?: string; adapter?: string; embed?: boolean; encoder?: string };
 }
 
 const bad = (why: string): never => {

@@ -1,6 +1,7 @@
 import { describeValue } from '../../core/describeValue.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { toByteLevel } from './byteLevel.ts';
+import { bertNormalizer, bertPreTokenize } from './wordPiece.ts';
 import { translateRegex } from './regex.ts';
 import type { NormalizerJson, PostProcessorJson, PreTokenizerJson, RegexOrString, SplitBehavior } from './types.ts';
 
@@ -62,6 +63,8 @@ export function buildNormalizer(cfg: NormalizerJson | null | undefined): Normali
       const content = String(c.content);
       return (s) => s.replace(re, () => content);
     }
+    case 'BertNormalizer':
+      return bertNormalizer(cfg as { clean_text?: unknown; handle_chinese_chars?: unknown; strip_accents?: unknown; lowercase?: unknown });
     case 'Sequence': {
       const list = ((cfg as { normalizers?: NormalizerJson[] }).normalizers ?? []).map(buildNormalizer).filter((f): f is Normalize => f !== null);
       return (s) => list.reduce((acc, f) => f(acc), s);
@@ -221,6 +224,8 @@ export function buildPreTokenizer(cfg: PreTokenizerJson | null | undefined): Pre
         byteLevel: false,
       };
     }
+    case 'BertPreTokenizer':
+      return { run: bertPreTokenize, byteLevel: false };
     case 'Digits': {
       const individual = (cfg as { individual_digits?: boolean }).individual_digits ?? false;
       const re = individual ? /\p{Nd}/gu : /\p{Nd}+/gu;

@@ -44,6 +44,13 @@ function steps(d: DecoderJson): DecoderJson[] {
 /** The decoder of a `tokenizer.json`; `byteLevel` says whether its pre-tokenizer maps text to bytes. */
 export function buildTokenDecoder(cfg: DecoderJson | null | undefined, byteLevel: boolean): TokenDecoder {
   const list = cfg ? steps(cfg) : [];
+  if (list.length === 1 && list[0]!.type === 'WordPiece') {
+    // a prefixed piece continues the word before it, any other starts a new word (HF's `cleanup` of spaces before
+    // punctuation is not applied: decoding only shows text, and encoders never decode)
+    const declared = (list[0] as { prefix?: unknown }).prefix;
+    const prefix = typeof declared === 'string' ? declared : '##';
+    return { bytes: (token) => encoder.encode(token.startsWith(prefix) ? token.slice(prefix.length) : ` ${token}`), stripStart: 1 };
+  }
   if (list.some((s) => s.type === 'ByteLevel')) {
     const other = list.find((s) => s.type !== 'ByteLevel');
     if (other) throw unsupported(other.type);

@@ -5,6 +5,7 @@ import { AddedTokenSplitter, type AddedToken, type Segment } from './addedTokens
 import { BpeModel } from './bpe.ts';
 import { buildNormalizer, buildPostProcessor, buildPreTokenizer, type Normalize, type PostProcess, type PreTokenize } from './pipeline.ts';
 import { buildTokenDecoder, type TokenDecoder } from './tokenDecoder.ts';
+import { wordPieceModel } from './wordPiece.ts';
 import type { TokenizerJson } from './types.ts';
 
 export interface EncodeOptions {
@@ -32,14 +33,15 @@ export interface StreamDecoder {
 }
 
 /**
- * A BPE tokenizer built from an HF `tokenizer.json`: byte-level ones (GPT-2, Llama 3, Qwen2/3, SmolLM2) and
- * SentencePiece-style ones with byte fallback (Llama 2, TinyLlama, Mistral).
+ * A tokenizer built from an HF `tokenizer.json`: BPE — byte-level ones (GPT-2, Llama 3, Qwen2/3, SmolLM2) and
+ * SentencePiece-style ones with byte fallback (Llama 2, TinyLlama, Mistral) — and WordPiece (BERT family, wordPiece.ts).
  * Encoding: split on added tokens -> normalizer -> pre-tokenizer (Split / ByteLevel / Metaspace / Digits, or
  * none) -> BPE by merge rank (unknown characters as `<0xXX>` byte tokens where the model has byte fallback)
  * -> post-processor. Decoding: the decoder's token -> bytes mapping (see tokenDecoder.ts), lossy UTF-8.
  */
 export class Tokenizer {
-  private readonly bpe: BpeModel;
+  /** BPE, or WordPiece for BERT-family tokenizers (wordPiece.ts) */
+  private readonly bpe: { encodeWord(word: string): ArrayLike<number> };
   private readonly idToToken: Array<string | undefined>;
   private readonly tokenToIdMap: Map<string, number>;
   private readonly added: AddedToken[];
@@ -61,7 +63,7 @@ export class Tokenizer {
     const model = json.model;
     const vocab = new Map<string, number>();
     for (const [tok, id] of Object.entries(model.vocab)) vocab.set(tok, id);
-    const merges = model.merges.map((m, i): [string, string] => {
+    const merges = model.type === 'WordPiece' ? [] : model.merges.map((m, i): [string, string] => {
       if (Array.isArray(m) && m.length === 2) return [String(m[0]), String(m[1])];
       if (typeof m === 'string') {
         const sp = m.indexOf(' ', 1);
@@ -71,7 +73,7 @@ export class Tokenizer {
     });
     const unk = model.unk_token ?? null;
     const unkId = unk !== null ? vocab.get(unk) : undefined;
-    this.bpe = new BpeModel({
+    this.bpe = model.type === 'WordPiece' ? wordPieceModel(vocab, model) : new BpeModel({
       vocab,
       merges,
       ignoreMerges: model.ignore_merges ?? false,
@@ -261,22 +263,23 @@ function validate(json: unknown): asserts json is TokenizerJson {
   const j = json as Partial<TokenizerJson>;
   const m = j.model as Partial<TokenizerJson['model']> | undefined;
   if (!m || typeof m !== 'object') throw invalid('It has no "model".');
-  if (m.type !== undefined && m.type !== 'BPE') {
-    throw new TributaryError('tokenizer/unsupported', `the model type ${describeValue(m.type)} is not supported; only BPE (byte-level or with byte fallback).`, 'tokenizer.json');
+  if (m.type !== undefined && m.type !== 'BPE' && m.type !== 'WordPiece') {
+    throw new TributaryError('tokenizer/unsupported', `the model type ${describeValue(m.type)} is not supported; only BPE (byte-level or with byte fallback) and WordPiece (BERT).`, 'tokenizer.json');
   }
   if (typeof m.vocab !== 'object' || m.vocab === null || Array.isArray(m.vocab)) throw invalid('model.vocab is not an object of token -> id.');
   for (const [k, v] of Object.entries(m.vocab)) {
     if (!Number.isInteger(v) || (v as number) < 0) throw invalid(`model.vocab[${describeValue(k)}] is not a non-negative integer id.`);
     if ((v as number) >= TOKENIZER_LIMITS.maxTokenId) throw invalid(`model.vocab[${describeValue(k)}] has the id ${v as number}; ids must be below ${TOKENIZER_LIMITS.maxTokenId}.`);
   }
-  if (!Array.isArray(m.merges)) throw invalid('model.merges is not a list.');
-  if (m.merges.length > TOKENIZER_LIMITS.maxMerges) throw invalid(`model.merges has ${m.merges.length} entries; at most ${TOKENIZER_LIMITS.maxMerges} are accepted.`);
-  for (const [i, merge] of m.merges.entries()) {
+  const merges = m.type === 'WordPiece' ? [] : m.merges;
+  if (!Array.isArray(merges)) throw invalid('model.merges is not a list.');
+  if (merges.length > TOKENIZER_LIMITS.maxMerges) throw invalid(`model.merges has ${merges.length} entries; at most ${TOKENIZER_LIMITS.maxMerges} are accepted.`);
+  for (const [i, merge] of merges.entries()) {
     if (typeof merge !== 'string' && !(Array.isArray(merge) && merge.length === 2 && typeof merge[0] === 'string' && typeof merge[1] === 'string')) {
       throw invalid(`merge ${i} is malformed (${describeValue(merge, 40)}); expected "a b" or ["a", "b"].`);
     }
   }
-  if (m.continuing_subword_prefix || m.end_of_word_suffix) {
+  if (m.type !== 'WordPiece' && (m.continuing_subword_prefix || m.end_of_word_suffix)) {
     throw new TributaryError('tokenizer/unsupported', 'BPE with continuing_subword_prefix / end_of_word_suffix is not supported.', 'tokenizer.json');
   }
   if (j.added_tokens !== undefined) {

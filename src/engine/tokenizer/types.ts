@@ -23,6 +23,7 @@ export interface AddedTokenJson {
 }
 
 export interface BpeModelJson {
+  /** 'BPE' (or absent), or 'WordPiece' (BERT; then `merges` is absent and `continuing_subword_prefix` is '##') */
   type?: string;
   vocab: Record<string, number>;
   /** either "a b" strings (older files) or [a, b] pairs (tokenizers >= 0.20) */
@@ -34,6 +35,8 @@ export interface BpeModelJson {
   end_of_word_suffix?: string | null;
   dropout?: number | null;
   fuse_unk?: boolean;
+  /** WordPiece: longer words are the unknown token */
+  max_input_chars_per_word?: number;
 }
 
 export type RegexOrString = { Regex: string } | { String: string };

@@ -10,7 +10,8 @@
  */
 import { TributaryError } from '../../core/errors.ts';
 import type { Hex } from '../../core/types.ts';
-import type { AnswerGradientFn, AttributeRequest, AttributedAnswer, AttributionApi, EmbedTextsFn, IndexProgress, IndexSummary, MethodReport } from '../../workerApi/attributionApi.ts';
+import type { AnswerGradientFn, AttributeRequest, AttributedAnswer, AttributionApi, EmbedTextsFn, EncoderChoice, IndexProgress, IndexSummary, MethodReport } from '../../workerApi/attributionApi.ts';
+import type { OrtRuntime } from '../../attribution/onnxEncoder/onnxEncoder.ts';
 import { attributeAnswer } from '../../attribution/attribute.ts';
 import { assembleIndex, type DatanetIndex, type DatanetSource, type EmbeddingIndex, type IndexBuildProgress } from '../../attribution/datanetIndex.ts';
 import type { PassageEncoder } from '../../attribution/encoder.ts';
@@ -21,6 +22,7 @@ import { listContributions, listPassages } from '../../store/contributions.ts';
 import type { TributaryDB } from '../../store/db.ts';
 import { engineEncoder } from './engineEncoder.ts';
 import { InfluenceFromStore } from './influenceFromStore.ts';
+import { OnnxEncoders } from './onnxEncoders.ts';
 import { loadOrBuildEmbeddings, loadOrBuildSpans, type IndexSource } from './storedIndexes.ts';
 
 export interface AttributeDeps {
@@ -31,6 +33,10 @@ export interface AttributeDeps {
   adapterRef?(adapterId: string): Promise<{ id: string; hash: Hex } | null>;
   /** a fixed encoder (tests); the app passes the engine's `embedTexts` per call instead */
   encoder?(modelId: string): Promise<PassageEncoder | null>;
+  /** onnxruntime for an ONNX sentence encoder chosen by URL (the worker loads onnxruntime-web on first use) */
+  onnxRuntime?: () => Promise<OrtRuntime>;
+  /** how ONNX encoder files are fetched (default: the global fetch) */
+  fetch?: typeof fetch;
   now?: () => number;
 }
 
@@ -47,9 +53,11 @@ export class AttributionService implements AttributionApi {
   private readonly held = new Map<string, Held>();
   private readonly influence: InfluenceFromStore;
   private readonly now: () => number;
+  private readonly onnx: OnnxEncoders;
 
   constructor(private readonly deps: AttributeDeps) {
     this.influence = new InfluenceFromStore(deps.db);
+    this.onnx = new OnnxEncoders(deps.onnxRuntime, deps.fetch);
     this.now = deps.now ?? Date.now;
   }
 
@@ -106,12 +114,18 @@ export class AttributionService implements AttributionApi {
     };
   }
 
-  ensureIndexes(datanetIds: string[], onProgress?: (p: IndexProgress) => void, embed?: EmbedTextsFn): Promise<IndexSummary[]> {
-    return this.serial(() => this.ensureNow(datanetIds, onProgress, embed));
+  ensureIndexes(datanetIds: string[], onProgress?: (p: IndexProgress) => void, embed?: EmbedTextsFn, encoder?: EncoderChoice): Promise<IndexSummary[]> {
+    return this.serial(() => this.ensureNow(datanetIds, onProgress, embed, encoder));
   }
 
-  private async ensureNow(datanetIds: string[], onProgress?: (p: IndexProgress) => void, embed?: EmbedTextsFn): Promise<IndexSummary[]> {
-    const encoder = embed ? await engineEncoder(embed) : null;
+  /** The ONNX encoder of a choice (downloaded on first use, progress as the `download` phase), else null. */
+  private onnxEncoder(choice: EncoderChoice | undefined, datanetId: string, onProgress?: (p: IndexProgress) => void): Promise<PassageEncoder> | null {
+    if (choice?.kind !== 'onnx') return null;
+    return this.onnx.get(choice.url, (file, done, total) => onProgress?.({ datanetId, phase: 'download', done, total, file }));
+  }
+
+  private async ensureNow(datanetIds: string[], onProgress?: (p: IndexProgress) => void, embed?: EmbedTextsFn, choice?: EncoderChoice): Promise<IndexSummary[]> {
+    const encoder = (await this.onnxEncoder(choice, datanetIds[0] ?? '', onProgress)) ?? (embed ? await engineEncoder(embed) : null);
     const out: IndexSummary[] = [];
     for (const id of datanetIds) {
       const { index, held, embeddings } = await this.ensure(id, encoder, onProgress);
@@ -121,8 +135,16 @@ export class AttributionService implements AttributionApi {
   }
 
   /** The encoder for this answer, or why there is none. */
-  private async encoderFor(req: AttributeRequest, embed: EmbedTextsFn | undefined): Promise<PassageEncoder | string> {
+  private async encoderFor(req: AttributeRequest, embed: EmbedTextsFn | undefined, onProgress?: (p: IndexProgress) => void): Promise<PassageEncoder | string> {
     if (req.methods && !req.methods.includes('embedding')) return 'not asked for';
+    const onnx = this.onnxEncoder(req.encoder, req.datanetIds[0] ?? '', onProgress);
+    if (onnx) {
+      try {
+        return await onnx;
+      } catch (e) {
+        return `the ONNX sentence encoder could not be loaded (${(e as Error).message})`;
+      }
+    }
     try {
       if (embed) return await engineEncoder(embed, req.answer);
       const fixed = this.deps.encoder ? await this.deps.encoder(req.modelId) : null;
@@ -149,7 +171,7 @@ export class AttributionService implements AttributionApi {
     if (typeof req?.answer !== 'string' || typeof req.prompt !== 'string') throw new TributaryError('attribution/invalid-input', 'an attribution needs the prompt and the answer as text.');
     if (!Array.isArray(req.datanetIds) || req.datanetIds.length === 0) throw new TributaryError('attribution/invalid-input', 'name at least one Datanet to attribute the answer to.');
     const wants = (m: MethodReport['method']): boolean => !req.methods || req.methods.includes(m);
-    const enc = await this.encoderFor(req, embed);
+    const enc = await this.encoderFor(req, embed, onProgress);
     const encoder = typeof enc === 'string' ? null : enc;
     const ids = [...new Set(req.datanetIds)].sort();
     const indexes: DatanetIndex[] = [];
@@ -170,7 +192,7 @@ export class AttributionService implements AttributionApi {
       { method: 'span', status: 'used', detail: `${METHOD_LABEL.span} over ${from(spanSources)}` },
       { method: 'bm25', status: 'used', detail: `${METHOD_LABEL.bm25} over ${indexes.reduce((s, ix) => s + ix.corpus.passages.length, 0)} passages` },
       used.has('embedding') && encoder
-        ? { method: 'embedding', status: 'used', detail: `the model's own hidden states (${encoder.ref.id}, ${encoder.ref.dims}-d, int8) over ${from(embSources)}` }
+        ? { method: 'embedding', status: 'used', detail: `${req.encoder?.kind === 'onnx' ? 'the ONNX sentence encoder' : "the model's own hidden states"} (${encoder.ref.id}, ${encoder.ref.dims}-d, int8) over ${from(embSources)}` }
         : { method: 'embedding', status: 'unavailable', detail: typeof enc === 'string' ? enc : 'the answer is empty' },
       used.has('influence') && inf.evidence
         ? { method: 'influence', status: 'used', detail: 'detail' in inf ? inf.detail : '' }

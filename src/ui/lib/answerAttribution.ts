@@ -18,6 +18,7 @@ import type { AttributionRecord } from '../../core/attribution/types.ts';
 import type { Address } from '../../core/types.ts';
 import { getDb } from '../../store/db.ts';
 import { chainConfig } from './ledgerChain.ts';
+import { attributionEncoder } from './attributionEncoder.ts';
 
 export type AnswerAttributionState =
   | { status: 'tracing'; since: number; progress?: IndexProgress }
@@ -44,7 +45,7 @@ export interface TraceAnswerInput {
 }
 
 /** Datanets to trace against: every Datanet here with a published version. */
-async function tracedDatanets(): Promise<string[]> {
+export async function tracedDatanets(): Promise<string[]> {
   const all = await getDb().datanets.toArray();
   return all.filter((d) => d.currentVersion > 0).map((d) => d.id);
 }
@@ -66,7 +67,7 @@ export async function traceAnswer(input: TraceAnswerInput): Promise<void> {
     // the loaded model's embeddings and the answer's LoRA gradient come from the engine worker, through here
     const engine = getEngineApi();
     const { record, methods, embeddingQuery } = await getAttributionApi().attributeAnswer(
-      { prompt: input.prompt, answer: input.answer, modelId: input.modelId, adapterId: input.adapterId, datanetIds },
+      { prompt: input.prompt, answer: input.answer, modelId: input.modelId, adapterId: input.adapterId, datanetIds, encoder: attributionEncoder() },
       (progress) => setStates(input.requestId, { status: 'tracing', since, progress }),
       (texts) => engine.embedTexts(texts),
       (req) => engine.answerGradient(req),

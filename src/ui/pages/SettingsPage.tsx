@@ -1,5 +1,6 @@
 import { cpuThreadingStatus } from '../../core/cpuThreading.ts';
 import { AppInfoPanel } from '../components/AppInfoPanel.tsx';
+import { AttributionEncoderPanel } from '../components/proofOfAttribution/AttributionEncoderPanel.tsx';
 import { IdentitiesPanel } from '../components/IdentitiesPanel.tsx';
 import { StoragePanel } from '../components/StoragePanel.tsx';
 import { WalletSettingsPanel } from '../components/WalletSettingsPanel.tsx';
@@ -29,6 +30,10 @@ export function SettingsPage() {
           <p class="hint cpu-threads" id="cpu-threads" data-threads={cpuThreadingStatus().threads}>
             {cpuThreadingStatus().text}
           </p>
+        </section>
+        <section class="card" aria-labelledby="attribution-encoder-title">
+          <h2 id="attribution-encoder-title">Attribution encoder</h2>
+          <AttributionEncoderPanel />
         </section>
         <section class="card" aria-labelledby="storage-title">
           <h2 id="storage-title">Storage</h2>

@@ -20,10 +20,11 @@ const METHOD_NAMES: Record<AttributionMethod, string> = { span: 'Verbatim spans'
 const TOP = 6;
 /** What each index phase is doing, in words (the progress line under a tracing answer). */
 const PHASE_WORDS: Record<IndexPhase, string> = {
+  download: 'downloading the ONNX sentence encoder for',
   text: 'reading the passages of',
   'suffix-array': 'building the span index of',
   bm25: 'building the BM25 index of',
-  embedding: "embedding (with the loaded model) the passages of",
+  embedding: 'embedding the passages of',
   verify: 'checking the stored indexes of',
   write: 'storing the indexes of',
 };
