@@ -78,7 +78,7 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
     if (intDot) {
       xq = rt.scratch(XQ_SCRATCH, T * K * 2);
       xs = rt.scratch(XS_SCRATCH, T * G * 4);
-      xc = rt.scratch(XC_SCRATCH, T * G * 16);
+      xc = rt.scratch(XC_SCRATCH, T * G * 4);
     }
   } catch {
     return false;
@@ -104,7 +104,7 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
     const relaxed = w.kind === 'q4' && k.gemvi4r !== undefined;
     const kernel = w.kind === 'q8' ? 'gemvi8' : relaxed ? 'gemvi4r' : 'gemvi4';
     for (let t = 0; t < T; t++) {
-      const args = [xOff + t * K * 4, xq + t * K * 2, xs + t * G * 4, xc + t * G * 16, G] as const;
+      const args = [xOff + t * K * 4, xq + t * K * 2, xs + t * G * 4, xc + t * G * 4, G] as const;
       if (w.kind === 'q8') k.qxNat16(...args);
       else if (relaxed) k.qxEo8(...args);
       else k.qxMod16(...args);
@@ -112,7 +112,7 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
     jobs = split(Math.ceil(N / 4), threads).map(([a, b]) => {
       const n0 = a * 4;
       const n = Math.min(N, b * 4) - n0;
-      return Array.from({ length: T }, (_, t): KernelCall => [kernel, xq + t * K * 2, xs + t * G * 4, xc + t * G * 16, q + n0 * rowB, s + n0 * G * 4, oOff + (t * N + n0) * 4, n, K]);
+      return Array.from({ length: T }, (_, t): KernelCall => [kernel, xq + t * K * 2, xs + t * G * 4, xc + t * G * 4, q + n0 * rowB, s + n0 * G * 4, oOff + (t * N + n0) * 4, n, K]);
     });
   } else if (quant && T < 4) {
     // f32 activations, dequantisation fused; rows split over the threads
