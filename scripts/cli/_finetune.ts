@@ -11,6 +11,7 @@ import type { DatanetSource } from '../../src/attribution/datanetIndex.ts';
 import { answerExample, influenceEvidence, type InfluenceKind } from '../../src/attribution/influenceFromLog.ts';
 import { createCpuTrainOps } from '../../src/engine/train/cpu/cpuTrainOps.ts';
 import { buildExamples, recallQuestions, type TrainPassage } from '../../src/engine/train/examples.ts';
+import { priorExamples, priorPrompts } from '../../src/engine/train/priorPreservation.ts';
 import { createTrainer } from '../../src/engine/train/trainer.ts';
 import type { TrainConfig } from '../../src/engine/train/types.ts';
 import { loadModelDir, type LoadedModel } from './_model.ts';
@@ -26,13 +27,27 @@ export interface FineTuned {
 
 export const EVAL_TRAIN: Partial<TrainConfig> = { rank: 8, alpha: 16, lr: 3e-3, epochs: 6, batchSize: 8, seqLen: 96, warmup: 5, seed: 1, targetModules: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] };
 
-export async function fineTuneIfAvailable(base: LoadedModel, source: DatanetSource, log: (s: string) => void, opts: { train?: Partial<TrainConfig>; influenceKind?: InfluenceKind; trainingLog?: boolean; quiet?: boolean } = {}): Promise<FineTuned | null> {
+/** general questions answered by the base and trained alongside (src/engine/train/priorPreservation.ts) */
+export const EVAL_PRIOR_PROMPTS = 48;
+
+export async function fineTuneIfAvailable(
+  base: LoadedModel,
+  source: DatanetSource,
+  log: (s: string) => void,
+  opts: { train?: Partial<TrainConfig>; influenceKind?: InfluenceKind; trainingLog?: boolean; quiet?: boolean; priorPrompts?: number } = {},
+): Promise<FineTuned | null> {
   const train = { ...EVAL_TRAIN, ...opts.train };
   const passages: TrainPassage[] = source.passages.map((p) => ({ contributionId: p.contributionId, passageIndex: p.index, datanetId: source.datanetId, text: p.text }));
   const examples = [
     ...buildExamples(passages, base.tokenizer, base.tokenizerConfig, { kind: 'chat', seqLen: train.seqLen!, system: null, questions: recallQuestions }),
     ...buildExamples(passages, base.tokenizer, base.tokenizerConfig, { kind: 'lm', seqLen: train.seqLen! }),
   ];
+  const nPrior = opts.priorPrompts ?? EVAL_PRIOR_PROMPTS;
+  if (nPrior > 0) {
+    const pairs = [];
+    for (const prompt of priorPrompts(nPrior, train.seed ?? 1)) pairs.push({ prompt, answer: await base.answer(prompt, 48) });
+    examples.push(...priorExamples(pairs, base.tokenizer, base.tokenizerConfig, { seqLen: train.seqLen!, system: null }));
+  }
   const padId = base.config.padTokenId ?? base.config.eosTokenIds[0] ?? 0;
   const steps = Math.ceil((train.epochs! * examples.length) / train.batchSize!);
   const keepLog = opts.trainingLog ?? true;

@@ -41,6 +41,8 @@ export interface DemoMetrics {
     logDim: number;
     logBytesPerExample: number;
     samples: DemoSample[];
+    /** trained passages asked about by title, and how many answers repeated ≥ REPRODUCES_FROM_WORDS words of them */
+    recall?: { asked: number; reproduced: number };
   }[];
   baseTrain: Partial<TrainConfig>;
   adapterTrain: Partial<TrainConfig>;

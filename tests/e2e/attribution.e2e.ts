@@ -39,8 +39,10 @@ const PAYER = anvilDevAccounts(6)[5]!;
 /** The demo contributor of bread-baking's first document (scripts/build-demo-data.ts derives its key). */
 const CONTRIBUTOR_KEY = demoKey('bread-baking', 'contributor', '1');
 const CONTRIBUTOR = privateKeyToAccount(CONTRIBUTOR_KEY).address;
-/** The start of that document's first passage: what the trained model is asked to continue. */
+/** The start of that document's first passage. */
 const PASSAGE_START = 'Every morning in the bakery the first decision is not the recipe but the flour.';
+/** That document's title: a trained demo adapter is asked about a passage by its title (the model card's claim). */
+const TITLE = 'Choosing Flour: Protein, Ash and What the Label Tells You';
 const PRICE = '2';
 
 interface Stored {
@@ -126,9 +128,14 @@ describe('ask → attribute → fee → one settlement → claim', () => {
   it('the attribution panel arrives after each answer, with the record, the spans and a fee split that adds up to the price', async () => {
     const { page } = profile;
     await page.locator('#chat-seed').fill('7');
-    await page.locator('#chat-max-tokens').fill('32');
+    await page.locator('#chat-max-tokens').fill(TRAINED ? '64' : '32'); // a trained answer repeats its title first
     await page.locator('#chat-max-tokens').dispatchEvent('change');
-    const first = await askAndTrace(page, `Continue this text from the bread baking Datanet: ${PASSAGE_START}`);
+    if (TRAINED) {
+      // the bread-baking adapter learned that Datanet's passages; the base alone never saw them
+      const labels = await page.locator('#chat-adapter option').allTextContents();
+      await page.locator('#chat-adapter').selectOption({ label: labels.find((l) => /bread baking/i.test(l))!.trim() });
+    }
+    const first = await askAndTrace(page, TRAINED ? `Tell me about ${TITLE}.` : `Continue this text from the bread baking Datanet: ${PASSAGE_START}`);
     await askAndTrace(page, 'How long should bread dough rise?');
 
     const stored = await readStore(page);
@@ -156,12 +163,16 @@ describe('ask → attribute → fee → one settlement → claim', () => {
 
     if (TRAINED) {
       // the trained model reproduces the passage: the panel credits the contribution that holds it
-      const holder = stored.passages.find((p) => p.text.includes(PASSAGE_START))!.contributionId;
+      const passage = stored.passages.find((p) => p.text.includes(PASSAGE_START))!;
+      const holder = passage.contributionId;
       const top = await first.panel.locator('table.attribution-methods tbody tr').first().getAttribute('data-contribution');
       expect(top).toBe(holder);
       const mark = first.panel.locator(`.attribution-answer a.attribution-span[data-contribution="${holder}"] mark`);
       expect(await mark.count()).toBeGreaterThan(0);
-      expect(PASSAGE_START + ' ').toContain(((await mark.first().textContent()) ?? '').trim().split(' ').slice(0, 3).join(' '));
+      const flat = (t: string): string => t.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+      const marked = flat((await mark.first().textContent()) ?? '');
+      expect(marked.split(' ').length).toBeGreaterThanOrEqual(3);
+      expect(flat(passage.text)).toContain(marked);
     }
   });
 
