@@ -10,7 +10,9 @@
  *   tokens/s = steps / time. Rounds alternate ORT and engine in one process; the best round per side counts (the
  *   machine is shared, so the best round is the least disturbed one). BENCH_PREFILL / BENCH_DECODE / BENCH_ROUNDS.
  * - The two agree on the prompt's logits (checked: max |Δ| ≤ 1e-3 on this model) before anything is timed.
- * - The engine is also timed with int8 and int4 weights (ORT runs f32; those rows are context, not the ratio).
+ * - The engine is also timed with int8 and int4 weights (ORT runs f32; those rows are context, not the ratio): as the
+ *   CPU backend decodes them by default (int8 activations, integer kernels) and with `decodeActivations: 'f32'`; the
+ *   logits of the two are compared over the decode steps (`logits_int8_vs_f32_activations`).
  * - BENCH_RELAXED_SIMD=1 turns on Node's relaxed SIMD, so the engine's matmuls use FMA as in Chromium (recorded as
  *   `engine_simd_fma`; onnxruntime-web ships no relaxed-SIMD build). The default run is plain Node 20: no FMA.
  * Writes `ratio_cpu_vs_ort_wasm` (f32 decode tokens/s, engine ÷ ORT) and details into bench/results/decode.json,
@@ -26,7 +28,6 @@ import { createModel, type Model } from '../src/engine/model/llama.ts';
 import { randomModel } from '../src/engine/model/randomModel.ts';
 import { createOrtReference } from '../src/node/engine/reference/ortReference.ts';
 import { matmul } from '../src/engine/cpu/kernels/matmul.ts';
-import { matmulOptions } from '../src/engine/cpu/kernels/matmulSimd.ts';
 import { simdRuntime } from '../src/engine/cpu/simd/simdRuntime.ts';
 import { quantizeQ4, quantizeQ8, type Matrix, type QuantKind } from '../src/engine/quant.ts';
 
@@ -144,6 +145,36 @@ export async function main(): Promise<void> {
   const models = Object.fromEntries(
     (['f32', 'q8', 'q4'] as const).map((quant) => [quant, createModel(createCpuBackend(), config, weights, { quant, maxSeq: PREFILL + DECODE + 8 })]),
   ) as Record<QuantKind, Model>;
+  // the same int8/int4 weights decoded with f32 activations (as WebGPU and prefill compute)
+  const f32Act = Object.fromEntries(
+    (['q8', 'q4'] as const).map((quant) => [quant, createModel(createCpuBackend({ decodeActivations: 'f32' }), config, weights, { quant, maxSeq: PREFILL + DECODE + 8 })]),
+  ) as Record<'q8' | 'q4', Model>;
+  // what int8 activations change: logits of the prompt's last token and of every decode step, both ways
+  const actDiff: Record<string, { max_abs_diff: number; max_abs_logit: number; ratio_to_max_logit: number; greedy_tokens_equal: string }> = {};
+  for (const q of ['q8', 'q4'] as const) {
+    const [a, b] = [models[q].createSequence(), f32Act[q].createSequence()];
+    let d = 0;
+    let scale = 0;
+    let same = 0;
+    const steps = [p, ...next.map((id) => [id])];
+    for (const [i, toks] of steps.entries()) {
+      const la = i === 0 ? await models[q].prefill(toks, a) : await models[q].decodeStep(toks[0]!, a);
+      const lb = i === 0 ? await f32Act[q].prefill(toks, b) : await f32Act[q].decodeStep(toks[0]!, b);
+      let am = 0;
+      let bm = 0;
+      for (let j = 0; j < V; j++) {
+        d = Math.max(d, Math.abs(la[j]! - lb[j]!));
+        scale = Math.max(scale, Math.abs(lb[j]!));
+        if (la[j]! > la[am]!) am = j;
+        if (lb[j]! > lb[bm]!) bm = j;
+      }
+      if (am === bm) same++;
+    }
+    a.dispose();
+    b.dispose();
+    actDiff[q] = { max_abs_diff: round(d, 4), max_abs_logit: round(scale, 3), ratio_to_max_logit: round(d / scale, 4), greedy_tokens_equal: `${same}/${steps.length}` };
+    console.log(`${q}: int8 vs f32 activations, max |Δlogit| ${d.toFixed(4)} (${((100 * d) / scale).toFixed(2)} % of the largest logit), same greedy token ${same}/${steps.length}`);
+  }
   {
     const s = ref.newState();
     const want = await ref.step(p, s);
@@ -179,17 +210,8 @@ export async function main(): Promise<void> {
   for (const m of Object.values(models)) await timeEngine(m);
   let ort: Speed | undefined;
   const engineBest: Partial<Record<QuantKind, Speed>> = {};
-  const intBest: Partial<Record<'q8' | 'q4', Speed>> = {};
-  const withIntActivations = async <T>(run: () => Promise<T>): Promise<T> => {
-    const saved = { ...matmulOptions };
-    Object.assign(matmulOptions, { intActivations: true, intActivationsQ8: true });
-    try {
-      return await run();
-    } finally {
-      Object.assign(matmulOptions, saved);
-    }
-  };
-  for (const q of ['q8', 'q4'] as const) await withIntActivations(() => timeEngine(models[q]));
+  const f32ActBest: Partial<Record<'q8' | 'q4', Speed>> = {};
+  for (const q of ['q8', 'q4'] as const) await timeEngine(f32Act[q]);
   const rounds: { ort: Speed; engine_f32: Speed }[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const o = await timeOrt();
@@ -198,8 +220,8 @@ export async function main(): Promise<void> {
     ort = best(ort, o);
     engineBest.f32 = best(engineBest.f32, e);
     for (const q of ['q8', 'q4'] as const) engineBest[q] = best(engineBest[q], await timeEngine(models[q]));
-    // the same int8/int4 models with int8 activations (the opt-in integer decode kernels `gemvi*`)
-    for (const q of ['q8', 'q4'] as const) intBest[q] = best(intBest[q], await withIntActivations(() => timeEngine(models[q])));
+    // the same int8/int4 weights with f32 decode activations (`gemvq8`/`gemvq4`)
+    for (const q of ['q8', 'q4'] as const) f32ActBest[q] = best(f32ActBest[q], await timeEngine(f32Act[q]));
     console.log(`round ${r + 1}: ORT prefill ${o.prefill_tokens_per_s.toFixed(1)} / decode ${o.decode_tokens_per_s.toFixed(2)} tok/s; engine f32 prefill ${e.prefill_tokens_per_s.toFixed(1)} / decode ${e.decode_tokens_per_s.toFixed(2)} tok/s`);
   }
   await ref.release();
@@ -207,6 +229,7 @@ export async function main(): Promise<void> {
     engine[q] = { ...engineBest[q]!, weight_bytes: models[q].memory().weights };
     models[q].dispose();
   }
+  for (const m of Object.values(f32Act)) m.dispose();
   if (!ort) throw new Error('ORT was not measured');
   console.log(`ORT wasm f32 (session ${ortLoadS.toFixed(1)} s): prefill ${ort.prefill_tokens_per_s.toFixed(1)} tok/s, decode ${ort.decode_tokens_per_s.toFixed(2)} tok/s (best of ${ROUNDS})`);
   for (const q of ['f32', 'q8', 'q4'] as const) {
@@ -228,14 +251,16 @@ export async function main(): Promise<void> {
     ratio_cpu_vs_ort_wasm_by_cpu_time: round(ratioCpu, 3),
     ratio_cpu_vs_ort_wasm_prefill_by_cpu_time: round(ratioPrefillCpu, 3),
     load_average_1min: round(os.loadavg()[0] ?? 0, 2),
-    // int8/int4 weights vs f32 weights, the engine's own decode in this run: default path (f32 activations) and the
-    // opt-in integer path (int8 activations)
+    // int8/int4 weights vs f32 weights, the engine's own decode in this run: the default path (int8 activations,
+    // integer kernels) and with f32 decode activations
     ratio_decode_q8_vs_f32_engine: round(engine.q8!.decode_tokens_per_s / f32.decode_tokens_per_s, 3),
     ratio_decode_q4_vs_f32_engine: round(engine.q4!.decode_tokens_per_s / f32.decode_tokens_per_s, 3),
-    ratio_decode_q8_int_activations_vs_f32_engine: round(intBest.q8!.decode_tokens_per_s / f32.decode_tokens_per_s, 3),
-    ratio_decode_q4_int_activations_vs_f32_engine: round(intBest.q4!.decode_tokens_per_s / f32.decode_tokens_per_s, 3),
-    ratio_decode_q8_int_activations_vs_f32_engine_by_cpu_time: round(intBest.q8!.decode_tokens_per_cpu_s / f32.decode_tokens_per_cpu_s, 3),
-    ratio_decode_q4_int_activations_vs_f32_engine_by_cpu_time: round(intBest.q4!.decode_tokens_per_cpu_s / f32.decode_tokens_per_cpu_s, 3),
+    ratio_decode_q8_vs_f32_engine_by_cpu_time: round(engine.q8!.decode_tokens_per_cpu_s / f32.decode_tokens_per_cpu_s, 3),
+    ratio_decode_q4_vs_f32_engine_by_cpu_time: round(engine.q4!.decode_tokens_per_cpu_s / f32.decode_tokens_per_cpu_s, 3),
+    ratio_decode_q8_f32_activations_vs_f32_engine: round(f32ActBest.q8!.decode_tokens_per_s / f32.decode_tokens_per_s, 3),
+    ratio_decode_q4_f32_activations_vs_f32_engine: round(f32ActBest.q4!.decode_tokens_per_s / f32.decode_tokens_per_s, 3),
+    logits_int8_vs_f32_activations: actDiff,
+    relaxed_dot_self_check_passed: simdRuntime()?.relaxedDotOk ?? false,
     ratio_cpu_vs_ort_wasm_note:
       'decode tokens/s, f32 weights on both sides, single thread each, KV cache on both sides (ORT: past/present graph inputs). Goal ≥1.0×; ' +
       (ratio >= 1.5 ? '1.5× reached in this run.' : `1.5× would need the engine ${round(1.5 / ratio, 2)}× faster than in this run.`),
@@ -247,7 +272,7 @@ export async function main(): Promise<void> {
     rounds: ROUNDS,
     engine_simd_fma: fma,
     timing:
-      'alternating rounds in one process (ORT, engine f32, engine q8, engine q4, engine q8/q4 with int8 activations), best round per side; prefill = one pass, last-token logits on both sides; wall-clock and process CPU time both recorded (the ratio keys use wall-clock)',
+      'alternating rounds in one process (ORT, engine f32, engine q8, engine q4 (int8 decode activations, the default), engine q8/q4 with f32 decode activations), best round per side; prefill = one pass, last-token logits on both sides; wall-clock and process CPU time both recorded (the ratio keys use wall-clock)',
     rounds_detail: rounds.map((r) => ({ ort: roundSpeed(r.ort), engine_f32: roundSpeed(r.engine_f32) })),
     logits_max_abs_diff_engine_vs_ort: parity,
     gflops_per_decode_token: round(flopsPerToken / 1e9, 3),
@@ -256,12 +281,14 @@ export async function main(): Promise<void> {
     engine_cpu: Object.fromEntries(
       Object.entries(engine).map(([k, v]) => [k, { ...roundSpeed(v), weight_bytes: v.weight_bytes }]),
     ),
-    engine_cpu_int_activations: Object.fromEntries(Object.entries(intBest).map(([k, v]) => [k, roundSpeed(v)])),
+    engine_cpu_f32_activations: Object.fromEntries(Object.entries(f32ActBest).map(([k, v]) => [k, roundSpeed(v)])),
   };
   const here = dirname(fileURLToPath(import.meta.url));
   const file = join(here, 'results', 'decode.json');
   mkdirSync(dirname(file), { recursive: true });
   const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  // keys of this bench's earlier layout (int8 activations were opt-in then): gone, not left stale
+  for (const k of Object.keys(prev)) if (k.includes('int_activations')) delete prev[k];
   writeFileSync(file, JSON.stringify({ ...prev, ...result }, null, 2) + '\n');
   console.log(
     `ratio_cpu_vs_ort_wasm (decode) = ${result.ratio_cpu_vs_ort_wasm}× (by CPU time ${result.ratio_cpu_vs_ort_wasm_by_cpu_time}×), prefill ${result.ratio_cpu_vs_ort_wasm_prefill}× (by CPU time ${result.ratio_cpu_vs_ort_wasm_prefill_by_cpu_time}×); load average ${result.load_average_1min} → ${file}`,

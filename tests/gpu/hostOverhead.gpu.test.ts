@@ -71,7 +71,7 @@ describeGpu('WebGPU decode steps in steady state', () => {
         model.dispose();
         return { logits, perStep };
       };
-      const want = await run(createCpuBackend());
+      const want = await run(createCpuBackend({ decodeActivations: 'f32' })); // as the WGSL kernels (cpuIntDecode.gpu.test.ts)
       const got = await run(backends[family]!, counts[family]);
       got.logits.forEach((g, i) => expectClose(g, want.logits[i]!, { abs: 1e-4, rel: 1e-4 }, `${family} logits #${i}`));
       // the first decode steps may still meet new shapes (the first decode batch, a page table growing past a page)

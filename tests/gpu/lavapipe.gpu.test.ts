@@ -42,7 +42,7 @@ describeF16('Dawn on lavapipe (a software adapter with shader-f16)', () => {
       m.dispose();
       return out;
     };
-    const want = await run(createCpuBackend());
+    const want = await run(createCpuBackend({ decodeActivations: 'f32' })); // as the WGSL kernels (cpuIntDecode.gpu.test.ts)
     for (const b of backends) {
       const got = await run(b);
       got.forEach((g, i) => expectClose(g, want[i]!, { abs: 1e-4, rel: 1e-4 }, `${b.rt.kernels} logits #${i}`));

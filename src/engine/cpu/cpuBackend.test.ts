@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { matmulOptions } from './kernels/matmul.ts';
 import { createCpuBackend } from './cpuBackend.ts';
 import { quantizeQ8 } from '../quant.ts';
 import { createModel } from '../model/llama.ts';
@@ -66,26 +65,24 @@ describe('createCpuBackend', () => {
     expect(() => a.add(fake, fake, fake)).toThrow(/another backend/);
   });
 
-  it('the plain-JS backend (simd: false) and the WASM SIMD one agree on a whole model: prefill and decode, f32/int8/int4', async () => {
+  it('the plain-JS backend (simd: false) and the WASM SIMD one agree on a whole model: prefill and decode, f32/int8/int4, with int8 (default) or f32 decode activations', async () => {
     const { config, weights } = randomModel({ seed: 31, hiddenSize: 64, intermediateSize: 128, numHeads: 4, numKvHeads: 2, headDim: 16, numLayers: 2, vocabSize: 96 });
     for (const quant of ['f32', 'q8', 'q4'] as const) {
-      const run = async (simd: boolean, intActivations: boolean): Promise<Float32Array[]> => {
-        matmulOptions.intActivations = intActivations;
-        const m = createModel(createCpuBackend({ simd }), config, weights, { quant });
+      const run = async (simd: boolean, decodeActivations?: 'f32' | 'int8'): Promise<Float32Array[]> => {
+        const m = createModel(createCpuBackend(decodeActivations ? { simd, decodeActivations } : { simd }), config, weights, { quant });
         const s = m.createSequence(32);
         const out = [await m.prefill([1, 5, 9, 2, 7, 3, 8, 4, 6, 11], s, { allLogits: true })];
         for (const t of [13, 21, 40, 2, 77]) out.push(await m.decodeStep(t, s));
         m.dispose();
-        matmulOptions.intActivations = false;
         return out;
       };
-      const [js, simd, simdInt] = [await run(false, false), await run(true, false), await run(true, true)];
+      const [js, simd, jsInt, simdInt] = [await run(false, 'f32'), await run(true, 'f32'), await run(false), await run(true)];
       js.forEach((a, i) => {
         let d = 0;
         let dInt = 0;
         let spread = 0;
         for (let j = 0; j < a.length; j++) {
-          d = Math.max(d, Math.abs(a[j]! - simd[i]![j]!));
+          d = Math.max(d, Math.abs(a[j]! - simd[i]![j]!), Math.abs(jsInt[i]![j]! - simdInt[i]![j]!));
           dInt = Math.max(dInt, Math.abs(a[j]! - simdInt[i]![j]!));
           spread = Math.max(spread, Math.abs(a[j]!));
         }

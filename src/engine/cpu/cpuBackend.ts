@@ -19,7 +19,7 @@ import { attention } from './kernels/attention.ts';
 import { embeddingGather } from './kernels/embeddingGather.ts';
 import { kvWritePaged } from './kernels/kvWritePaged.ts';
 import { loraApply, type LoraSlotView } from './kernels/loraApply.ts';
-import { matmul } from './kernels/matmul.ts';
+import { matmul, type DecodeActivations } from './kernels/matmul.ts';
 import { checkPagedRows, pagedAttention } from './kernels/pagedAttention.ts';
 import { rmsNorm } from './kernels/rmsNorm.ts';
 import { ropeInPlace } from './kernels/rope.ts';
@@ -112,6 +112,13 @@ export interface CpuBackendOptions {
    * Threads start in the background; matmuls use them once they are up.
    */
   threads?: number | 'auto';
+  /**
+   * Decode matmuls (fewer than 4 tokens) with int8/int4 weights: `'int8'` (default) quantises the activations per group
+   * of 32 and runs integer dot products (about twice as fast; logits move by the bound of `kernels/quantDot.ts`,
+   * measured on the 135M shape in docs/CPU-ENGINE.md); `'f32'` keeps f32 activations, as the WebGPU backend and prefill
+   * do (bit-level parity checks).
+   */
+  decodeActivations?: DecodeActivations;
 }
 
 export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
@@ -119,6 +126,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
   const inBrowser = typeof (globalThis as { document?: unknown; WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined' || typeof (globalThis as { document?: unknown }).document !== 'undefined';
   const threads = opts.threads === undefined || opts.threads === 'auto' ? (inBrowser ? cpuThreadingStatus().threads : 1) : opts.threads;
   if (rt && threads > 1) void startCpuThreads(threads).catch(() => undefined); // stays on one thread if they cannot start
+  const decodeActivations = opts.decodeActivations ?? 'int8';
   const mem: BackendMemory = { weights: 0, tensors: 0, lora: 0 };
   const backend: Backend = {
     name: 'cpu',
@@ -196,7 +204,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     memory: () => ({ ...mem }),
 
     matmul(x, T, w, out, bias) {
-      matmul(ten(x), T, wt(w), ten(out), bias ? ten(bias) : undefined);
+      matmul(ten(x), T, wt(w), ten(out), bias ? ten(bias) : undefined, decodeActivations);
     },
     rmsNorm(x, T, d, weight, eps, out) {
       const args = [ten(x), T, d, ten(weight), eps, ten(out)] as const;

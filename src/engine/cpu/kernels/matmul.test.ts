@@ -128,6 +128,41 @@ describe('matmul', () => {
     matmulOptions.intActivations = false;
   });
 
+  it('activations "int8" per call (the CPU backend\'s decode): the SIMD kernels (heap) and the JS twin (plain arrays) agree within f32 rounding, both within the activation bound of the f32 product; T ≥ 4 and f32 weights keep f32 activations', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 19 }), fc.integer({ min: 1, max: 9 }), fc.constantFrom('q8', 'q4'), fc.nat(), (T, N, G, kind, seed) => {
+        const K = 32 * G; // 1–9 groups: blocks of four groups and every tail 0–3
+        const x = rand(T * K, seed);
+        const m = kind === 'q8' ? quantizeQ8(rand(N * K, seed + 1), N, K) : quantizeQ4(rand(N * K, seed + 1), N, K);
+        const js = new Float32Array(T * N);
+        matmul(x, T, m, js, undefined, 'int8');
+        const simd = new Float32Array(T * N);
+        const hm = rt ? rt.toHeap(m) : m;
+        matmul(x, T, hm, simd, undefined, 'int8');
+        if (rt) rt.release(hm);
+        const wd = dequantize(m);
+        const want = naive(x, T, wd, N, K);
+        for (let t = 0; t < T; t++) {
+          const bound = activationErrorBound(x.subarray(t * K, (t + 1) * K), m);
+          for (let n = 0; n < N; n++) {
+            let mag = 0;
+            for (let k = 0; k < K; k++) mag += Math.abs(x[t * K + k]! * wd[n * K + k]!);
+            const i = t * N + n;
+            expect(Math.abs(simd[i]! - js[i]!)).toBeLessThanOrEqual(2e-6 * (mag + 1));
+            expect(Math.abs(js[i]! - want[i]!)).toBeLessThanOrEqual(T < 4 ? bound[n]! + 2e-6 * (mag + 1) : 1e-5);
+          }
+        }
+      }),
+      { numRuns: 120 },
+    );
+    const f = { kind: 'f32', rows: 3, cols: 32, data: rand(96, 9) } as const;
+    const x = rand(32, 10);
+    const [a, b] = [new Float32Array(3), new Float32Array(3)];
+    matmul(x, 1, f, a, undefined, 'int8');
+    matmul(x, 1, f, b);
+    expect(a).toEqual(b);
+  });
+
   it.runIf(rt !== null)('SIMD path: a token gives the same bits alone or in a batch of 2–3 (decode path), within 1e-6 in a batch ≥ 4; heap views survive memory growth', () => {
     matmulOptions.intActivations = false;
     const [N, K] = [12, 64];

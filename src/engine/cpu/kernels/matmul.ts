@@ -20,15 +20,29 @@
  */
 import { TributaryError } from '../../../core/errors.ts';
 import { simdRuntime, type CpuMatrix } from '../simd/simdRuntime.ts';
-import { simdMatmul } from './matmulSimd.ts';
+import { matmulOptions, simdMatmul } from './matmulSimd.ts';
+import { ACT_GROUP, gemvInt, quantizeActivation } from './quantDot.ts';
 
 export { matmulOptions } from './matmulSimd.ts';
 
+/**
+ * How a decode matmul (T < 4) with int8/int4 weights treats x: `'f32'` as it is, `'int8'` quantised per group of 32
+ * (`quantDot.ts`; the integer kernels on the SIMD path, `quantizeActivation` + `gemvInt` in JS — the same values up to
+ * f32 rounding). Prefill (T ≥ 4), f32 weights and group sizes other than 32 always use f32 activations.
+ */
+export type DecodeActivations = 'f32' | 'int8';
+
 const PANEL = 8;
+
+/** the per-call choice, or the kernel-wide switches of `matmulOptions` (tests, benches) */
+function wantsIntActivations(kind: 'q8' | 'q4', activations: DecodeActivations): boolean {
+  if (activations === 'int8') return true;
+  return matmulOptions.intActivations && (kind === 'q4' || matmulOptions.intActivationsQ8);
+}
 let scratch = new Float32Array(0);
 
 
-export function matmul(x: Float32Array, T: number, w: CpuMatrix, out: Float32Array, bias?: Float32Array): void {
+export function matmul(x: Float32Array, T: number, w: CpuMatrix, out: Float32Array, bias?: Float32Array, activations: DecodeActivations = 'f32'): void {
   const N = w.rows;
   const K = w.cols;
   if (x.length < T * K || out.length < T * N) {
@@ -37,8 +51,11 @@ export function matmul(x: Float32Array, T: number, w: CpuMatrix, out: Float32Arr
   if (bias && bias.length !== N) throw new TributaryError('engine/bad-shape', `matmul: bias needs ${N} values, got ${bias.length}.`);
   if (T <= 0) return;
   const rt = simdRuntime();
-  if (rt && K % 4 === 0 && N % 4 === 0 && (w.kind === 'f32' || w.kind === 'f32p' || w.groupSize === 32) && rt.owns(w) && simdMatmul(rt, x, T, w, out)) {
+  const intDot = w.kind !== 'f32' && w.kind !== 'f32p' && T < 4 && K % ACT_GROUP === 0 && w.groupSize === ACT_GROUP && wantsIntActivations(w.kind, activations);
+  if (rt && K % 4 === 0 && N % 4 === 0 && (w.kind === 'f32' || w.kind === 'f32p' || w.groupSize === 32) && rt.owns(w) && simdMatmul(rt, x, T, w, out, intDot)) {
     // done on the SIMD path
+  } else if (intDot && (w.kind === 'q8' || w.kind === 'q4')) {
+    for (let t = 0; t < T; t++) gemvInt(quantizeActivation(x, K, t * K), w, out, t * N);
   } else if (w.kind === 'f32') {
     f32Tile(x, T, K, w.data, 0, N, out, N, 0);
   } else if (T >= 4 || w.kind === 'f32p') {

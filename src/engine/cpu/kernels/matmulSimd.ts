@@ -3,9 +3,9 @@
  * (`../threads/threadPool.ts`): x and out are staged through heap scratch; every row is computed by the same kernel
  * with the same arithmetic whichever thread takes it, so threaded results are the same bits as on one thread.
  * - packed f32 (`PackedF32`, the backend's f32 weights): `gemvp2` for one token (N ≥ 32: two streams), `gemmp16` else;
- * - int8/int4, T < 4 (decode): x quantised to int8 per group once on the calling thread (`qx*`), then the integer
- *   kernels `gemvi8` / `gemvi4` / `gemvi4r` (see `quantDot.ts` for the error) — or, with `intActivations` off, the
- *   f32-activation kernels `gemvq8` / `gemvq4`;
+ * - int8/int4, T < 4 (decode) with `intActivations`: x quantised to int8 per group once on the calling thread (`qx*`),
+ *   then the integer kernels `gemvi8` / `gemvi4` / `gemvi4r` (see `quantDot.ts` for the error; `gemvi4r` only where the
+ *   runtime's self-check passed, `relaxedDotOk`); without it the f32-activation kernels `gemvq8` / `gemvq4`;
  * - int8/int4 (rows a multiple of 16), T ≥ 4 (prefill): 16 rows at a time dequantised (`dq8`/`dq4`) and packed
  *   (`pack16`) into per-thread L1-sized scratch, then `gemmp16`;
  * - row-major f32 and other row counts: `gemv1` / `gemm` / `gemm16` on one thread (not on the backend's hot path).
@@ -15,19 +15,14 @@ import type { CpuMatrix, SimdRuntime } from '../simd/simdRuntime.ts';
 import { cpuThreads, type KernelCall } from '../threads/threadPool.ts';
 
 /**
- * `intActivations` (default false): decode (T < 4) with int8/int4 weights quantises x to int8 per group of 32 and runs
- * the integer kernels; false keeps f32 activations (`gemvq8`/`gemvq4`). Off by default: its results differ from the
- * WebGPU twins and from prefill by the activation bound of `quantDot.ts` (the backends' parity tests and training's
- * exact gradients assume f32 activations), and it does not yet meet its speed goal (docs/CPU-ENGINE.md).
+ * Kernel-wide switches for callers of `matmul` that pass no `activations` (tests, benches): `intActivations` makes
+ * int4 decode quantise x to int8 per group of 32 and run the integer kernels, int8 too with `intActivationsQ8`.
+ * Both default false: `matmul` itself keeps f32 activations (training's exact gradients and the WGSL kernels' CPU
+ * twins rely on it). The CPU backend's decode asks for int8 activations per call instead (`createCpuBackend`'s
+ * `decodeActivations`, default `'int8'`; docs/CPU-ENGINE.md).
  */
 export const matmulOptions = {
   intActivations: false,
-  /**
-   * int8 weights take the integer path only with this on as well. It was introduced when `gemvi8` measured slower than
-   * `gemvq8`; since the touch-ahead (docs/CPU-ENGINE.md) `gemvi8` runs ~2× f32 and ~2.2× `gemvq8` at kernel level
-   * (1.47× f32 on the whole model), so it would be worth turning on together with `intActivations`; kept separate so
-   * that int4 and int8 can be switched (and their parity checked) one at a time.
-   */
   intActivationsQ8: false,
 };
 
@@ -52,7 +47,8 @@ function split(units: number, parts: number): [number, number][] {
   return out;
 }
 
-export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMatrix, out: Float32Array): boolean {
+/** `intActivations`: decode with x quantised to int8 per group of 32 (the caller checked T < 4, int8/int4, groups of 32) */
+export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMatrix, out: Float32Array, intActivations = false): boolean {
   const N = w.rows;
   const K = w.cols;
   const packable = N % 16 === 0;
@@ -62,7 +58,7 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
   const P = packable ? 16 : Math.max(4, Math.floor(8192 / K) & ~3);
   const staged = w.kind !== 'f32p' && T >= 4;
   const quant = w.kind === 'q8' || w.kind === 'q4';
-  const intDot = quant && T < 4 && matmulOptions.intActivations && (w.kind === 'q4' || matmulOptions.intActivationsQ8) && K % 32 === 0;
+  const intDot = quant && T < 4 && intActivations && K % 32 === 0;
   const G = K / 32;
   let xOff: number, oOff: number;
   const panels: number[] = [];
@@ -78,7 +74,7 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
     if (intDot) {
       xq = rt.scratch(XQ_SCRATCH, T * K * 2);
       xs = rt.scratch(XS_SCRATCH, T * G * 4);
-      xc = rt.scratch(XC_SCRATCH, T * G * 16);
+      xc = rt.scratch(XC_SCRATCH, T * G * 4);
     }
   } catch {
     return false;
@@ -101,10 +97,10 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
     const q = w.q.byteOffset;
     const s = w.scales.byteOffset;
     const rowB = w.kind === 'q8' ? K : K / 2;
-    const relaxed = w.kind === 'q4' && k.gemvi4r !== undefined;
+    const relaxed = w.kind === 'q4' && k.gemvi4r !== undefined && rt.relaxedDotOk;
     const kernel = w.kind === 'q8' ? 'gemvi8' : relaxed ? 'gemvi4r' : 'gemvi4';
     for (let t = 0; t < T; t++) {
-      const args = [xOff + t * K * 4, xq + t * K * 2, xs + t * G * 4, xc + t * G * 16, G] as const;
+      const args = [xOff + t * K * 4, xq + t * K * 2, xs + t * G * 4, xc + t * G * 4, G] as const;
       if (w.kind === 'q8') k.qxNat16(...args);
       else if (relaxed) k.qxEo8(...args);
       else k.qxMod16(...args);
@@ -112,7 +108,7 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
     jobs = split(Math.ceil(N / 4), threads).map(([a, b]) => {
       const n0 = a * 4;
       const n = Math.min(N, b * 4) - n0;
-      return Array.from({ length: T }, (_, t): KernelCall => [kernel, xq + t * K * 2, xs + t * G * 4, xc + t * G * 16, q + n0 * rowB, s + n0 * G * 4, oOff + (t * N + n0) * 4, n, K]);
+      return Array.from({ length: T }, (_, t): KernelCall => [kernel, xq + t * K * 2, xs + t * G * 4, xc + t * G * 4, q + n0 * rowB, s + n0 * G * 4, oOff + (t * N + n0) * 4, n, K]);
     });
   } else if (quant && T < 4) {
     // f32 activations, dequantisation fused; rows split over the threads

@@ -14,6 +14,7 @@
  * matmul(x, T, w, out);   // SIMD when w lives on the heap
  */
 import type { Matrix } from '../../quant.ts';
+import { RELAXED_CHECK_BYTES, relaxedDotSelfCheck } from './relaxedDotCheck.ts';
 import { simdModuleBytes } from './simdModule.ts';
 
 const PAGE = 65536;
@@ -160,6 +161,8 @@ export interface SimdRuntime {
   readonly kernels: Kernels;
   /** true when the matmul kernels use relaxed SIMD's `f32x4.relaxed_madd` (see `simdRuntime`) */
   readonly fma: boolean;
+  /** true when relaxed SIMD's i8 dot product passed the startup self-check (`relaxedDotCheck.ts`): `gemvi4r` may run */
+  readonly relaxedDotOk: boolean;
   /** A copy of `m` living on the heap (or `m` itself when the heap cannot grow enough). */
   toHeap(m: Matrix): Matrix;
   /**
@@ -260,9 +263,20 @@ function createRuntime(memory: WebAssembly.Memory, module: WebAssembly.Module, k
     return hm;
   };
 
+  let relaxedDotOk = false;
+  if (kernels.gemvi4r) {
+    const at = heap.alloc(RELAXED_CHECK_BYTES);
+    if (at !== null) {
+      relaxedDotOk = (globalThis as { TRIBUTARY_NO_RELAXED_DOT?: boolean }).TRIBUTARY_NO_RELAXED_DOT !== true && relaxedDotSelfCheck(memory, kernels as unknown as Record<string, (...a: number[]) => void>, at);
+      new Uint8Array(memory.buffer, at, RELAXED_CHECK_BYTES).fill(0);
+      heap.free(at, RELAXED_CHECK_BYTES);
+    }
+  }
+
   return {
     memory,
     module,
+    relaxedDotOk,
     kernelNames: WebAssembly.Module.exports(module).map((e) => e.name),
     shared,
     kernels,

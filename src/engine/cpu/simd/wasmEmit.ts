@@ -150,6 +150,10 @@ export class Fn {
   v128load32splat(offset = 0): this {
     return this.simd(0x09, 2, ...uleb(offset));
   }
+  /** one 32-bit value from memory into lane 0, the other lanes zero */
+  v128load32zero(offset = 0): this {
+    return this.simd(0x5c, 2, ...uleb(offset));
+  }
   /** 8 signed bytes → i16x8 */
   v128load8x8s(offset = 0): this {
     return this.simd(0x01, 3, ...uleb(offset));
@@ -168,6 +172,9 @@ export class Fn {
   }
   f32x4splat(): this {
     return this.simd(0x13);
+  }
+  i32x4extract(lane: number): this {
+    return this.simd(0x1b, lane);
   }
   f32x4extract(lane: number): this {
     return this.simd(0x1f, lane);
@@ -226,6 +233,9 @@ export class Fn {
   }
   i16x8splat(): this {
     return this.simd(0x10);
+  }
+  i16x8add(): this {
+    return this.simd(0x8e);
   }
   i16x8shrU(): this {
     return this.simd(0x8d);

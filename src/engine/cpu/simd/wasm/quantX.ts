@@ -5,13 +5,13 @@
  * (the same bits). Layouts of `xq`, one group after another:
  * - `qxNat16`: 32 × i16 in column order (64 bytes) — for int8 weights (`gemvi8`);
  * - `qxMod16`: 32 × i16 as four i16x8 holding columns ≡ 0, 1, 2, 3 (mod 4) — for int4 weights read as i16 lanes of four
- *   nibbles (`gemvi4`); with `corr`: the i32x4 `−8 · (pairwise sums of q)` per group (16 bytes), whose lanes add up to
- *   `−8 · Σ q` (the int4 offset);
+ *   nibbles (`gemvi4`); with `corr`: the i32 `−8 · Σ q` per group (4 bytes; the int4 offset, added once per group by the
+ *   kernels — four groups' at once as one i32x4);
  * - `qxEo8`: 32 × i8 as even columns then odd columns (32 bytes) — for relaxed SIMD's i8 dot on int4 (`gemvi4r`);
  *   `corr` as for `qxMod16`.
  */
 import { Fn, I32, V128 } from '../wasmEmit.ts';
-import { doWhileBelow, unlessAtLeast } from './loops.ts';
+import { doWhileBelow, f32Lanes, unlessAtLeast } from './loops.ts';
 
 export type XLayout = 'nat16' | 'mod16' | 'eo8';
 
@@ -42,11 +42,13 @@ export function quantX(layout: XLayout): Fn {
       for (let j = 0; j < 8; j++) f.get(v[j]!).get(inv).f32x4mul().f32x4nearest().i32x4truncSatF32x4s().set(v[j]!);
       for (let i = 0; i < 4; i++) f.get(v[2 * i]!).get(v[2 * i + 1]!).i16x8narrowI32x4s().set(a[i]!);
       if (layout !== 'nat16') {
-        f.get(corr);
         f.get(a[0]!).i32x4extaddPairwiseI16s();
         for (let i = 1; i < 4; i++) f.get(a[i]!).i32x4extaddPairwiseI16s().i32x4add();
-        f.i32(3).i32x4shl().i32x4neg().v128store();
-        f.get(corr).i32(16).add().set(corr);
+        f.set(t[0]!);
+        f.get(t[0]!).get(t[0]!).get(t[0]!).shuffle(f32Lanes([2, 3, 0, 1])).i32x4add().set(t[0]!);
+        f.get(corr);
+        f.get(t[0]!).i32x4extract(0).get(t[0]!).i32x4extract(1).add().i32(-8).mul().i32store();
+        f.get(corr).i32(4).add().set(corr);
       }
       if (layout === 'nat16') {
         for (let i = 0; i < 4; i++) f.get(xq).get(a[i]!).v128store(16 * i);
