@@ -147,6 +147,7 @@ describe('ModelFactory training action (engine worker, CPU)', () => {
       expect(run.prior!.answers).toHaveLength(4);
       // each non-empty answer is one more training example (the held-out ones are the Datanet's only)
       const kept = run.prior!.answers.filter((a) => a.trim() !== '').length;
+      expect(kept).toBeGreaterThan(0);
       expect(run.examples.train).toBe(10 + kept);
       expect(run.examples.heldOut).toBe(2);
       expect(out.totalSteps).toBe(Math.ceil((3 * (10 + kept)) / 2));
