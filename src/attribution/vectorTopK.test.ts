@@ -45,6 +45,52 @@ describe('int8 vectors and exact top-k', () => {
     );
   });
 
+  it('SIMD scores equal the JS twin bit for bit at any count (odd ones padded), for dims 16..1024 and extreme bytes (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 1e9 }), (count, dims16, seed) => {
+        const rand = rng(seed);
+        const dims = dims16 * 16;
+        // bytes across the whole int8 range, -128 included: |dot| reaches dims·128² (2^24 at 1024 dims)
+        const pick = (): number => [-128, 127, 0][Math.floor(rand() * 3)] ?? Math.floor(rand() * 256) - 128;
+        const data = Int8Array.from({ length: count * dims }, () => (rand() < 0.5 ? pick() : Math.floor(rand() * 256) - 128));
+        const scales = Float32Array.from({ length: count }, () => Math.fround(rand() * 0.02));
+        const v = { dims, count, data, scales };
+        const q = Int8Array.from({ length: dims }, () => (rand() < 0.5 ? pick() : Math.floor(rand() * 256) - 128));
+        const simd = new Int8VectorSearch(v);
+        expect(simd.usesSimd).toBe(true);
+        const js = new Float32Array(count);
+        int8Scores(q, v, js);
+        expect(Array.from(simd.scores(q))).toEqual(Array.from(js));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('ties go to the lower id, and k above the count gives every vector once', () => {
+    // 7 vectors: ids 1, 3, 4 score the same (the best), 0 and 6 the same (next), then 2, then 5
+    const dims = 16;
+    const first = [50, 100, 0, 100, 100, -100, 50];
+    const data = new Int8Array(first.length * dims);
+    first.forEach((x, i) => (data[i * dims] = x));
+    const v = { dims, count: first.length, data, scales: new Float32Array(first.length).fill(0.01) };
+    const q = new Int8Array(dims);
+    q[0] = 100;
+    for (const simd of [true, false]) {
+      const s = new Int8VectorSearch(v, { simd });
+      const top3 = s.topK(q, 3);
+      expect(Array.from(top3.ids)).toEqual([1, 3, 4]);
+      expect(top3.scores[0]).toBe(top3.scores[2]);
+      const all = s.topK(q, 50);
+      expect(all.ids).toHaveLength(7);
+      expect(Array.from(all.ids).sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      expect(Array.from(all.ids)).toEqual([1, 3, 4, 0, 6, 2, 5]);
+      for (let r = 1; r < 7; r++) expect(all.scores[r]!).toBeLessThanOrEqual(all.scores[r - 1]!);
+      expect(s.topK(q, 0).ids).toHaveLength(0);
+    }
+    const empty = new Int8VectorSearch({ dims, count: 0, data: new Int8Array(0), scales: new Float32Array(0) });
+    expect(empty.topK(q, 5).ids).toHaveLength(0);
+  });
+
   it('ranks by cosine: a vector against itself scores highest', () => {
     const rand = rng(9);
     const f = Float32Array.from({ length: 50 * 48 }, () => rand() - 0.5);

@@ -27,12 +27,9 @@ export class Int8VectorSearch {
 
   /** Scores of every vector (`scale[i] · dot`, f32), bit-identical with and without SIMD. */
   scores(q: Int8Array): Float32Array {
+    if (this.simd) return this.simd.scores(q).slice();
     const out = new Float32Array(this.vectors.count);
-    if (this.simd) {
-      const dots = this.simd.dots(q);
-      const s = this.vectors.scales;
-      for (let i = 0; i < out.length; i++) out[i] = Math.fround(s[i]! * dots[i]!);
-    } else int8Scores(q, this.vectors, out);
+    int8Scores(q, this.vectors, out);
     return out;
   }
 
@@ -43,7 +40,9 @@ export class Int8VectorSearch {
     if (kk <= 0) return { ids: new Int32Array(0), scores: new Float32Array(0) };
     const ids = new Int32Array(kk);
     const scores = new Float32Array(kk);
-    topK(this.scores(q), 1, n, kk, ids, scores);
+    // the SIMD store's scores are selected in place (no copy of the n scores)
+    const all = this.simd ? this.simd.scores(q) : this.scores(q);
+    topK(all, 1, n, kk, ids, scores);
     return { ids, scores };
   }
 }
