@@ -73,13 +73,13 @@ function reproduction(m: DemoMetrics): string {
   const run = longestSampleRun(m);
   return run >= REPRODUCES_FROM_WORDS
     ? `It writes English-looking text, ends its turns, and with an adapter repeats passages of that adapter's Datanet when asked about them (longest verbatim run in the samples below: ${run} words).`
-    : `It writes English-looking words and ends its turns; its adapters pull it toward their Datanet's vocabulary, but it does not reproduce passages (longest verbatim run in the samples below: ${run} words) and greedy answers fall into loops.`;
+    : `It writes English-looking words and ends its turns; its adapters pull it toward their Datanet's vocabulary (their held-out perplexity below), but it does not reproduce passages (longest verbatim run in the samples below: ${run} words) and its answers rarely make sense: it does not yet condition on what it is asked.`;
 }
 
 /** What the app says about the trained demo model (demo.json `notice`). */
 export function demoNotice(parameters: number, longestRun: number): string {
-  const recall = longestRun >= REPRODUCES_FROM_WORDS ? 'with an adapter it repeats passages of its Datanet' : 'it does not reproduce passages yet and its answers loop';
-  return `A ${(parameters / 1e6).toFixed(1)}M-parameter model trained by this project on the CPU (npm run train:demo) from the Brown Corpus, WordNet glosses and the demo Datanets; each adapter was trained on one demo Datanet. It is tiny: ${recall}; it does not reason. See README.md beside it.`;
+  const recall = longestRun >= REPRODUCES_FROM_WORDS ? 'with an adapter it repeats passages of its Datanet' : "an adapter gives it its Datanet's vocabulary, but it does not reproduce passages yet and its answers rarely make sense";
+  return `A ${(parameters / 1e6).toFixed(1)}M-parameter model trained by this project on the CPU (npm run train:demo): the base on the Brown Corpus and WordNet glosses, each adapter on one demo Datanet. It is tiny: ${recall}; it does not reason. See README.md beside it.`;
 }
 
 function textRows(m: DemoMetrics): string {
