@@ -87,9 +87,9 @@ describe('training set: prior preservation', () => {
   });
 
   it('a question whose prompt fills the sequence length gives no example; the ones that fit stay, at their own index', async () => {
-    const set = await breadSet({ ...S, seqLen: 40 });
-    const plan = { prompts: ['Hi?', `Tell me about ${'the long history of the thing '.repeat(6)}?`, 'Why?'], answers: ['Hello there.', 'A long story.', 'Because.'], maxTokens: 64, skipped: null };
-    const out = withPriorExamples(set, demo, plan, { seqLen: 40 });
+    const set = await breadSet();
+    const plan = { prompts: ['Hi?', `Tell me about ${'the long history of the thing '.repeat(16)}?`, 'Why?'], answers: ['Hello there.', 'A long story.', 'Because.'], maxTokens: 64, skipped: null };
+    const out = withPriorExamples(set, demo, plan, { seqLen: 64 });
     expect(out.train.slice(set.train.length).map((e) => e.source.passageIndex)).toEqual([0, 2]);
     expect(out.prior.examples).toBe(2);
   });
