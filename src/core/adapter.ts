@@ -48,4 +48,9 @@ export interface AdapterTraining {
   heldOutLoss: { before: number | null; after: number | null };
   backend: string;
   trainedAt: number;
+  /**
+   * prior preservation: general questions the base answered, trained alongside (`examples` of them made it into
+   * training), or why it was skipped; absent for adapters trained before it existed
+   */
+  priorPreservation?: { questions: number; examples: number; skipped: string | null };
 }

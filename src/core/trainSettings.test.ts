@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isTributaryError } from './errors.ts';
-import { DEFAULT_TRAIN_SETTINGS, assertTrainSettings, draftOf, parseTrainSettings, type TrainSettingsDraft } from './trainSettings.ts';
+import { DEFAULT_TRAIN_SETTINGS, MAX_PRIOR_PROMPTS, assertTrainSettings, draftOf, parsePriorPrompts, parseTrainSettings, type TrainSettingsDraft } from './trainSettings.ts';
 
 const limits = { contextLength: 256, maxRank: 16 };
 const draft = (patch: Partial<TrainSettingsDraft> = {}): TrainSettingsDraft => ({ ...draftOf(DEFAULT_TRAIN_SETTINGS), ...patch });
@@ -60,6 +60,41 @@ describe('parseTrainSettings', () => {
   it('refuses an unknown target module', () => {
     const r = parseTrainSettings(draft({ targets: ['q', 'lm_head' as never] }), limits);
     expect(!r.ok && r.errors.targets).toMatch(/Unknown target module "lm_head"/);
+  });
+});
+
+describe('prior preservation (general questions answered by the base)', () => {
+  it('defaults to 48; 0 turns it off; the most is what the question list gives', () => {
+    expect(DEFAULT_TRAIN_SETTINGS.priorPrompts).toBe(48);
+    const off = parseTrainSettings(draft({ priorPrompts: '0' }), limits);
+    expect(off.ok && off.settings.priorPrompts).toBe(0);
+    const most = parseTrainSettings(draft({ priorPrompts: String(MAX_PRIOR_PROMPTS) }), limits);
+    expect(most.ok && most.settings.priorPrompts).toBe(MAX_PRIOR_PROMPTS);
+  });
+
+  it('refuses a negative, fractional, too large or non-numeric count with what is allowed, and only that field', () => {
+    const cases: [string, RegExp][] = [
+      ['-1', new RegExp(`General questions must be at least 0 and at most ${MAX_PRIOR_PROMPTS} \\(0 turns prior preservation off\\); got -1`)],
+      ['2.5', /General questions must be a whole number \(got 2.5\)/],
+      [String(MAX_PRIOR_PROMPTS + 1), new RegExp(`at most ${MAX_PRIOR_PROMPTS}.*got ${MAX_PRIOR_PROMPTS + 1}`)],
+      ['many', /General questions must be a number, not "many"/],
+      ['', /General questions is empty; enter a whole number at least 0/],
+    ];
+    for (const [text, message] of cases) {
+      const r = parseTrainSettings(draft({ priorPrompts: text }), limits);
+      expect(r.ok).toBe(false);
+      if (r.ok) continue;
+      expect(Object.keys(r.errors)).toEqual(['priorPrompts']);
+      expect(r.errors.priorPrompts).toMatch(message);
+      // the headless trainer's --prior-prompts gets the same message
+      expect(parsePriorPrompts(text)).toEqual({ error: r.errors.priorPrompts });
+    }
+    expect(parsePriorPrompts(' 12 ')).toEqual({ value: 12 });
+  });
+
+  it('the worker refuses a settings object without it (a run stored before the field existed is migrated, not passed in)', () => {
+    const { priorPrompts: _p, ...old } = DEFAULT_TRAIN_SETTINGS;
+    expect(() => assertTrainSettings(old as typeof DEFAULT_TRAIN_SETTINGS, limits)).toThrow(/General questions must be a number, not "undefined"/);
   });
 });
 

@@ -12,6 +12,16 @@ export const ADAPTER_TARGETS: readonly AdapterTarget[] = ['q', 'k', 'v', 'o', 'g
 /** The largest LoRA rank the engine serves (services/engine MAX_ADAPTER_RANK). */
 export const MAX_TRAIN_RANK = 32;
 
+/**
+ * How many distinct general questions prior preservation can ask: what engine/train/priorPreservation's
+ * `priorPrompts` gives (its topics × its question forms). Core cannot import the engine, so the number is kept here
+ * and a test of the training set checks the two agree.
+ */
+export const MAX_PRIOR_PROMPTS = 360;
+
+/** The longest greedy answer of the base model to a prior-preservation question, in new tokens. */
+export const PRIOR_ANSWER_TOKENS = 64;
+
 /** Checked hyper-parameters of a LoRA training run. */
 export interface TrainSettings {
   rank: number;
@@ -33,6 +43,12 @@ export interface TrainSettings {
   seed: number;
   /** share of the examples kept out of training to measure held-out loss, in [0.05, 0.5] */
   heldOutFraction: number;
+  /**
+   * prior preservation: how many general questions (no Datanet is about them) the base model answers before
+   * training, its answers trained alongside the Datanet's examples so the adapter answers what its Datanets do not
+   * cover as the base does, instead of reciting passages; 0 turns it off
+   */
+  priorPrompts: number;
 }
 
 /** The form's fields as typed. */
@@ -56,6 +72,7 @@ export const DEFAULT_TRAIN_SETTINGS: TrainSettings = {
   gradAccum: 1,
   seed: 42,
   heldOutFraction: 0.1,
+  priorPrompts: 48,
 };
 
 export function draftOf(s: TrainSettings): TrainSettingsDraft {
@@ -74,6 +91,7 @@ export function draftOf(s: TrainSettings): TrainSettingsDraft {
     gradAccum: String(s.gradAccum),
     seed: String(s.seed),
     heldOutFraction: String(s.heldOutFraction),
+    priorPrompts: String(s.priorPrompts),
   };
 }
 
@@ -110,8 +128,11 @@ function rules(limits: TrainLimits): Record<Exclude<TrainSettingsField, 'targets
     gradAccum: { label: 'Gradient accumulation', integer: true, min: 1, max: 64 },
     seed: { label: 'Seed', integer: true, min: 0, max: 2 ** 31 - 1 },
     heldOutFraction: { label: 'Held-out share', integer: false, min: 0.05, max: 0.5 },
+    priorPrompts: PRIOR_PROMPTS_RULE,
   };
 }
+
+const PRIOR_PROMPTS_RULE: NumRule = { label: 'General questions', integer: true, min: 0, max: MAX_PRIOR_PROMPTS, hint: '0 turns prior preservation off' };
 
 const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
@@ -126,6 +147,14 @@ function checkNumber(text: string, r: NumRule): { value: number } | { error: str
   if (r.integer && !Number.isInteger(v)) return { error: `${r.label} must be a whole number (got ${t}).` };
   if (v < r.min || (r.minExclusive && v === r.min) || v > r.max) return { error: `${r.label} must be ${range}${tail}; got ${t}.` };
   return { value: v };
+}
+
+/**
+ * The prior-preservation count alone, as typed (the headless trainer's `--prior-prompts`): the same rule and message
+ * as the form's field.
+ */
+export function parsePriorPrompts(text: string): { value: number } | { error: string } {
+  return checkNumber(text, PRIOR_PROMPTS_RULE);
 }
 
 /** Checks every field of the form; the result has either the settings or one message per bad field. */

@@ -193,6 +193,22 @@ export class TributaryDB extends Dexie {
     // Version 6: stored attribution indexes (a pack's verified `indexes/`, and what the attribution worker builds). A new
     // table: nothing to move.
     this.version(6).stores({ attributionIndexes: 'key, datanetId, [datanetId+version]' });
+    // Version 7: ModelFactory's prior preservation (store/trainingRuns). A run's settings gain `priorPrompts` and the
+    // run its `prior` (the base model's answers to general questions). Runs stored before trained without it: they
+    // get 0 and null, so a resumed one rebuilds exactly the examples it started with (its checkpoint's examples hash
+    // agrees). No index changes.
+    this.version(7)
+      .stores({ trainingRuns: 'id' })
+      .upgrade(async (tx) => {
+        await tx
+          .table('trainingRuns')
+          .toCollection()
+          .modify((r: Record<string, unknown>) => {
+            const settings = r.settings as Record<string, unknown> | undefined;
+            if (settings && typeof settings === 'object' && typeof settings.priorPrompts !== 'number') settings.priorPrompts = 0;
+            if (r.prior === undefined) r.prior = null;
+          });
+      });
   }
 }
 

@@ -1,4 +1,5 @@
 import 'fake-indexeddb/auto';
+import Dexie from 'dexie';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TRAIN_SETTINGS } from '../core/trainSettings.ts';
 import { TributaryDB } from './db.ts';
@@ -7,6 +8,7 @@ import {
   getTrainingRun,
   listTrainingRuns,
   putTrainingRun,
+  savePriorAnswers,
   saveCheckpoint,
   updateTrainingRun,
   type TrainingRunRecord,
@@ -23,6 +25,7 @@ function run(id: string, createdAt: number): TrainingRunRecord {
     datanets: [{ id: 'dn-1', name: 'Bread', version: 2, contributions: 3, passages: 9 }],
     contributionIds: [],
     settings: DEFAULT_TRAIN_SETTINGS,
+    prior: null,
     owner: null,
     pricePerAnswer: 10n ** 15n,
     examples: { train: 8, heldOut: 1, tokens: 900 },
@@ -84,5 +87,64 @@ describe('training runs store', () => {
     await expect(updateTrainingRun(db, 'zz', { status: 'paused' }, 1)).rejects.toThrow(/No training run zz/);
     await deleteTrainingRun(db, 'a');
     expect(await getTrainingRun(db, 'a')).toBeUndefined();
+  });
+
+  it('keeps the base model\'s answers to the general questions one by one, in order, never more than asked', async () => {
+    const db = freshDb();
+    await putTrainingRun(db, { ...run('a', 1), prior: { prompts: ['What is a tide?', 'What is a map?', 'What is tea?'], answers: [], maxTokens: 64, skipped: null } });
+    await savePriorAnswers(db, 'a', ['The sea rises.'], 5);
+    const p = await savePriorAnswers(db, 'a', ['A drawing of land.'], 6);
+    expect(p.answers).toEqual(['The sea rises.', 'A drawing of land.']);
+    const r = await getTrainingRun(db, 'a');
+    expect(r?.prior?.answers).toEqual(['The sea rises.', 'A drawing of land.']);
+    expect(r?.updatedAt).toBe(6);
+    await expect(savePriorAnswers(db, 'a', ['x', 'y'], 7)).rejects.toThrow(/asks 3 general questions; 4 answers would be too many/);
+    expect((await getTrainingRun(db, 'a'))?.prior?.answers).toHaveLength(2);
+    // a run without questions, a cancelled one and a missing one keep nothing
+    await putTrainingRun(db, run('b', 2));
+    await expect(savePriorAnswers(db, 'b', ['x'], 8)).rejects.toThrow(/asks no general questions/);
+    await updateTrainingRun(db, 'a', { status: 'cancelled' }, 9);
+    await expect(savePriorAnswers(db, 'a', ['x'], 10)).rejects.toMatchObject({ code: 'factory/no-run' });
+    await expect(savePriorAnswers(db, 'zz', ['x'], 10)).rejects.toThrow(/No training run zz/);
+  });
+
+  it('schema 7: a run stored by version 6 gets priorPrompts 0 and no prior (it trained without), and keeps its checkpoint', async () => {
+    const name = `runs-${crypto.randomUUID()}`;
+    // the schema as version 6 shipped it (the stores of db.ts versions 1 to 6, flattened)
+    const old = new Dexie(name);
+    old.version(6).stores({
+      datanets: 'id, owner, createdAt, *tags',
+      contributions: 'id, datanetId, contributor, status, textHash, [datanetId+status], createdAt',
+      chunks: '[contributionId+index], hash, datanetId, [datanetId+dedupeHash]',
+      validations: 'id, contributionId, datanetId, validator, [contributionId+validator]',
+      reputations: 'address',
+      versions: '[datanetId+version], datanetId',
+      identities: 'address, createdAt',
+      uploads: '++id, [datanetId+contributor+day]',
+      packs: 'manifestHash, datanetId',
+      settings: 'key',
+      models: 'id',
+      adapters: 'id',
+      trainingRuns: 'id',
+      inferences: 'id',
+      attributionRecords: 'hash, answerId, createdAt, *datanetIds, *contributionIds, *contributors',
+      ledgerEntries: 'id, status, payer, chainId, datanetId, settlementId, createdAt, kind, subject, answerId, *recipients, [chainId+status], [chainId+payer+status]',
+      settlements: 'id, status, chainId, payer, createdAt',
+      claims: 'id, chainId, account, [chainId+account], createdAt',
+      conversations: 'id, updatedAt',
+      attributionIndexes: 'key, datanetId, [datanetId+version]',
+    });
+    const { priorPrompts: _p, ...oldSettings } = DEFAULT_TRAIN_SETTINGS;
+    const { prior: _r, ...oldRun } = run('v6', 1);
+    await old.table('trainingRuns').put({ ...oldRun, settings: oldSettings, status: 'paused', step: 2, checkpoint: { step: 2, state: { lora: new Float32Array([1, 2]) }, savedAt: 3 } });
+    old.close();
+    const db = new TributaryDB(name);
+    const r = await getTrainingRun(db, 'v6');
+    expect(db.verno).toBeGreaterThanOrEqual(7);
+    expect(r?.settings).toEqual({ ...DEFAULT_TRAIN_SETTINGS, priorPrompts: 0 });
+    expect(r?.prior).toBeNull();
+    expect(r?.checkpoint?.state).toEqual({ lora: new Float32Array([1, 2]) });
+    expect(r?.pricePerAnswer).toBe(10n ** 15n);
+    db.close();
   });
 });

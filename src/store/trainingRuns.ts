@@ -41,6 +41,23 @@ export interface RunCheckpoint {
   savedAt: number;
 }
 
+/**
+ * Prior preservation of a run: the general questions asked and the base model's greedy answers to them, kept so a
+ * resumed run (after a pause, a reload, a killed tab) trains on exactly the same examples instead of generating them
+ * again. The answers are stored one by one as the base gives them; a run interrupted while answering goes on with
+ * the questions still unanswered.
+ */
+export interface RunPrior {
+  /** the questions (engine/train/priorPreservation `priorPrompts(settings.priorPrompts, settings.seed)`) */
+  prompts: string[];
+  /** the base model's answers so far, in the order of `prompts` */
+  answers: string[];
+  /** most new tokens per answer */
+  maxTokens: number;
+  /** why the run trains without them (the model has no chat template), in words; null when it uses them */
+  skipped: string | null;
+}
+
 export interface TrainingRunRecord {
   id: string;
   /** the adapter's name when saved */
@@ -51,6 +68,8 @@ export interface TrainingRunRecord {
   /** the accepted contributions read when the run started (a resumed run trains on exactly these) */
   contributionIds: Hex[];
   settings: TrainSettings;
+  /** prior preservation (general questions answered by the base); null when off (0 questions, or a run from before it) */
+  prior: RunPrior | null;
   owner: Address | null;
   /** price per answer in the token's base units */
   pricePerAnswer: bigint;
@@ -133,11 +152,31 @@ export async function saveCheckpoint(
   });
 }
 
+/**
+ * Appends the base model's answers to a run's prior-preservation questions (in their order), in one transaction.
+ * Refused if the run is gone or cancelled, has no questions, or would get more answers than questions.
+ */
+export async function savePriorAnswers(db: TributaryDB, id: string, answers: readonly string[], now: number): Promise<RunPrior> {
+  const table = trainingRunsTable(db);
+  return db.transaction('rw', table, async () => {
+    const r = await table.get(id);
+    if (!r) throw noRun(id);
+    if (r.status === 'cancelled') throw new TributaryError('factory/no-run', `Training run ${id} was cancelled; its answers are not kept.`);
+    if (!r.prior) throw new TributaryError('storage/failed', `Training run ${id} asks no general questions; there are no answers to keep.`);
+    if (r.prior.answers.length + answers.length > r.prior.prompts.length) {
+      throw new TributaryError('storage/failed', `Training run ${id} asks ${r.prior.prompts.length} general questions; ${r.prior.answers.length + answers.length} answers would be too many.`);
+    }
+    const prior = { ...r.prior, answers: [...r.prior.answers, ...answers] };
+    await table.put({ ...r, prior, updatedAt: now });
+    return prior;
+  });
+}
+
 /** Changes a run's fields other than its checkpoint and curve (status, error, adapter id), in one transaction. */
 export async function updateTrainingRun(
   db: TributaryDB,
   id: string,
-  patch: Partial<Pick<TrainingRunRecord, 'status' | 'error' | 'adapterId' | 'name' | 'owner' | 'pricePerAnswer'>>,
+  patch: Partial<Pick<TrainingRunRecord, 'status' | 'error' | 'adapterId' | 'name' | 'owner' | 'pricePerAnswer' | 'examples' | 'totalSteps'>>,
   now: number,
 ): Promise<TrainingRunRecord> {
   const table = trainingRunsTable(db);

@@ -30,6 +30,11 @@ export interface TrainingPlan {
   totalSteps: number;
   /** which backend trains (WebGPU where the trainer runs there, else the CPU) */
   backend: string;
+  /**
+   * prior preservation: general questions the base model will answer before training (each answer one more training
+   * example, counted in `totalSteps`; an empty answer gives none), or why it is skipped for this model
+   */
+  prior: { questions: number; skipped: string | null };
 }
 
 export interface StartTrainingRequest extends TrainingPlanRequest {
@@ -40,6 +45,8 @@ export interface StartTrainingRequest extends TrainingPlanRequest {
 }
 
 export type TrainingEvent =
+  /** the phase before training: the base model answers the run's general questions (prior preservation); `skipped` says why it does not */
+  | { type: 'prior'; runId: string; answered: number; total: number; skipped: string | null }
   | { type: 'started'; runId: string; totalSteps: number; resumedFrom: number | null; backend: string }
   | { type: 'baseline'; runId: string; heldOutLoss: number }
   | { type: 'step'; runId: string; step: number; epoch: number; loss: number; tokens: number; lr: number; gradNorm: number; tokensPerSecond: number; etaMs: number | null }

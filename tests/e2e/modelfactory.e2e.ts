@@ -91,15 +91,38 @@ describe('ModelFactory', () => {
     await setField(page, 'epochs', '0.06');
     await setField(page, 'heldOutFraction', '0.05');
     await setField(page, 'learningRate', '0.005');
+    // prior preservation with a few general questions (the form's default is 48)
+    await setField(page, 'priorPrompts', '4');
+    expect(await page.locator('#mf-prior-about').textContent()).toMatch(/base model answers this many everyday questions/);
     await page.locator('#mf-name').fill('Bread from the factory');
     // examples and tokens for the choice
     await eventually(async () => expect(await page.locator('#mf-plan').textContent()).toMatch(/\d+ training examples \([\d,]+ tokens\) · \d+ held-out examples · \d+ steps/), 60_000);
     const plannedSteps = Number(/(\d+) steps/.exec((await page.locator('#mf-plan').textContent()) ?? '')![1]);
     expect(plannedSteps).toBeGreaterThan(10);
+    expect(await page.locator('#mf-plan').textContent()).toMatch(/4 general questions answered by the base first/);
     expect(await page.locator('#mf-device-note').textContent()).toMatch(/chat shares the engine/);
 
+    // every status line the run shows, recorded as it changes (the answering phase is short with 4 questions)
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { mfStatuses: string[] }).mfStatuses = seen;
+      new MutationObserver(() => {
+        const t = document.querySelector('#mf-run-status')?.textContent ?? '';
+        if (t && seen.at(-1) !== t) seen.push(t);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
     await page.locator('#mf-train').click();
     await eventually(async () => expect(await page.locator('#mf-run').getAttribute('data-status')).toBe('training'), 60_000);
+    // first the base model answers the general questions, then training starts
+    await eventually(async () => expect(await page.locator('#mf-run-status').textContent()).toMatch(/^Training: step/), 120_000, 50);
+    const statuses = await page.evaluate(() => (window as unknown as { mfStatuses: string[] }).mfStatuses);
+    expect(statuses.filter((t) => /^Answering 4 general questions with the base model \([0-4]\/4\)$/.test(t)).length, statuses.join(' | ')).toBeGreaterThan(0);
+    expect(statuses.findIndex((t) => t.startsWith('Answering'))).toBeLessThan(statuses.findIndex((t) => t.startsWith('Training: step')));
+    expect(await page.locator('#mf-prior').getAttribute('data-prior')).toBe('ready');
+    expect(await page.locator('#mf-prior').textContent()).toMatch(/trains on the base model's answers to 4 general questions/);
+    // the exact count of steps (an empty answer of the base gives no example)
+    const totalSteps = Number(await page.locator('#mf-total-steps').textContent());
+    expect(Math.abs(totalSteps - plannedSteps)).toBeLessThanOrEqual(2);
     // the curve moves while the page stays responsive (a held-out point at step 0, then train points)
     await eventually(async () => expect(await trainPoints(page)).toBeGreaterThanOrEqual(3), 120_000, 50);
     expect(await page.locator('#mf-tps').textContent()).toMatch(/^\d+$/);
@@ -126,7 +149,7 @@ describe('ModelFactory', () => {
       50,
     );
     const stepBeforeReload = await stepOf(page);
-    expect(stepBeforeReload).toBeLessThan(plannedSteps);
+    expect(stepBeforeReload).toBeLessThan(totalSteps);
     await page.reload();
     await page.getByRole('heading', { level: 1, name: 'ModelFactory' }).waitFor();
     await eventually(async () => expect(await page.locator('#mf-run').getAttribute('data-status')).toBe('interrupted'), 30_000);
@@ -150,7 +173,7 @@ describe('ModelFactory', () => {
     expect(await other.locator('#mf-resume').count()).toBe(0);
     await other.close();
     await eventually(async () => expect(await page.locator('#mf-run').getAttribute('data-status')).toBe('done'), 300_000, 250);
-    expect(await trainPoints(page)).toBe(plannedSteps);
+    expect(await trainPoints(page)).toBe(totalSteps);
     expect(Number(await page.locator('.mf-loss-chart').getAttribute('data-heldout-points'))).toBeGreaterThanOrEqual(2);
 
     // evaluate: held-out perplexity before vs after, answers side by side

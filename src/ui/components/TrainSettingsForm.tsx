@@ -1,5 +1,5 @@
 import { For, Show } from 'solid-js';
-import { ADAPTER_TARGETS, type TrainSettingsDraft, type TrainSettingsField } from '../../core/trainSettings.ts';
+import { ADAPTER_TARGETS, MAX_PRIOR_PROMPTS, PRIOR_ANSWER_TOKENS, type TrainSettingsDraft, type TrainSettingsField } from '../../core/trainSettings.ts';
 
 interface Props {
   draft: TrainSettingsDraft;
@@ -24,6 +24,7 @@ const FIELDS: { key: NumField; label: string; hint: string; step?: string }[] = 
   { key: 'gradAccum', label: 'Gradient accumulation', hint: 'micro-batches per step' },
   { key: 'seed', label: 'Seed', hint: 'same seed, same run' },
   { key: 'heldOutFraction', label: 'Held-out share', hint: 'of passages, 0.05–0.5', step: 'any' },
+  { key: 'priorPrompts', label: 'General questions', hint: `prior preservation, 0 = off (at most ${MAX_PRIOR_PROMPTS})` },
 ];
 
 const TARGET_LABEL: Record<string, string> = { q: 'q_proj', k: 'k_proj', v: 'v_proj', o: 'o_proj', gate: 'gate_proj', up: 'up_proj', down: 'down_proj' };
@@ -57,6 +58,10 @@ export function TrainSettingsForm(props: Props) {
           )}
         </For>
       </div>
+      <p class="hint" id="mf-prior-about">
+        General questions: before training, the base model answers this many everyday questions no Datanet is about (up to {PRIOR_ANSWER_TOKENS} tokens
+        each), and the adapter also trains on those answers, so it answers what its Datanets do not cover as the base does instead of reciting passages.
+      </p>
       <fieldset class="mf-targets" id="mf-targets" aria-describedby={props.errors.targets ? 'mf-targets-error' : undefined}>
         <legend>Target modules</legend>
         <For each={ADAPTER_TARGETS}>

@@ -32,6 +32,8 @@ interface Live {
   train: LossPoint[];
   heldOut: LossPoint[];
   progress: LiveProgress | null;
+  /** the phase before training: the base model answers the run's general questions (prior preservation) */
+  prior: { answered: number; total: number } | null;
 }
 
 const fileSafe = (s: string) => s.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'adapter';
@@ -129,6 +131,13 @@ export function ModelFactoryPage() {
 
   const onEvent = (e: TrainingEvent) => {
     const cur = live();
+    if (e.type === 'prior') {
+      const same = cur?.runId === e.runId ? cur : null;
+      setShownRunId(e.runId);
+      setLive({ runId: e.runId, train: same?.train ?? [], heldOut: same?.heldOut ?? [], progress: same?.progress ?? null, prior: e.skipped === null ? { answered: e.answered, total: e.total } : null });
+      setActiveId(e.runId);
+      return;
+    }
     if (e.type === 'started') {
       const stored = (runs() ?? []).find((r) => r.id === e.runId);
       const from = e.resumedFrom ?? 0;
@@ -138,6 +147,7 @@ export function ModelFactoryPage() {
         train: e.resumedFrom === null ? [] : (stored?.train ?? []).filter((p) => p.step <= from),
         heldOut: e.resumedFrom === null ? [] : (stored?.heldOut ?? []).filter((p) => p.step <= from),
         progress: { step: from, totalSteps: e.totalSteps, tokensPerSecond: null, etaMs: null, lr: null, resumedFrom: e.resumedFrom, backend: e.backend },
+        prior: null,
       });
       setActiveId(e.runId);
       return;
@@ -339,6 +349,8 @@ export function ModelFactoryPage() {
                   <>
                     {plural(p().examples.train, 'training example')} ({p().tokens.toLocaleString('en')} tokens) · {plural(p().examples.heldOut, 'held-out example')} ·{' '}
                     {plural(p().totalSteps, 'step')}
+                    <Show when={p().prior.questions > 0}> · {plural(p().prior.questions, 'general question')} answered by the base first</Show>
+                    <Show when={p().prior.skipped}>{(why) => <span class="muted"> · no prior preservation: {why()}</span>}</Show>
                   </>
                 )}
               </Show>
@@ -384,6 +396,7 @@ export function ModelFactoryPage() {
                   train={curve().train}
                   heldOut={curve().heldOut}
                   live={live()?.runId === r().id ? live()!.progress : null}
+                  prior={live()?.runId === r().id ? live()!.prior : null}
                   trainingHere={trainingHere()}
                   trainingElsewhere={heldElsewhere().includes(r().id)}
                   busy={busy()}

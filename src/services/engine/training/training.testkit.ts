@@ -22,8 +22,8 @@ const CHATML =
   "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 export const ALICE = '0x00000000000000000000000000000000000A11CE' as Address;
 
-/** A tiny demo folder: byte-level tokenizer with ChatML, a random 2-layer model, no adapters. */
-function demoFolder(): Map<string, Uint8Array> {
+/** A tiny demo folder: byte-level tokenizer with ChatML (or no chat template), a random 2-layer model, no adapters. */
+function demoFolder(chatTemplate: boolean): Map<string, Uint8Array> {
   const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
   const vocab: Record<string, number> = {};
   for (let b = 0; b < 256; b++) vocab[BYTE_TO_CHAR[b]!] = b;
@@ -41,7 +41,7 @@ function demoFolder(): Map<string, Uint8Array> {
   const files = new Map<string, Uint8Array>();
   files.set('config.json', enc(JSON.stringify(modelConfigToHfJson({ ...config, eosTokenIds: [258] }))));
   files.set('tokenizer.json', enc(JSON.stringify(tokenizer)));
-  files.set('tokenizer_config.json', enc(JSON.stringify({ chat_template: CHATML, eos_token: '<|im_end|>', bos_token: null })));
+  files.set('tokenizer_config.json', enc(JSON.stringify({ ...(chatTemplate ? { chat_template: CHATML } : {}), eos_token: '<|im_end|>', bos_token: null })));
   files.set('model.safetensors', writeSafetensors(hfTensorsFromWeights(config, weights, 'F32')));
   const manifest = {
     id: 'tributary-demo',
@@ -56,7 +56,8 @@ function demoFolder(): Map<string, Uint8Array> {
   return files;
 }
 
-const FOLDER = demoFolder();
+const FOLDER = demoFolder(true);
+let noTemplateFolder: Map<string, Uint8Array> | null = null;
 const hex = (n: number): Hex => `0x${n.toString(16).padStart(64, '0')}`;
 
 const TEXTS = [
@@ -107,10 +108,12 @@ export async function seedData(db: TributaryDB): Promise<void> {
   await db.versions.add({ datanetId: 'dn-bread', version: 1, merkleRoot: hex(9), contributionIds: TEXTS.map((_, i) => hex(i + 1)), addedIds: [], createdAt: 1 });
 }
 
-export function makeEngine(db: TributaryDB, webgpu?: () => Promise<GpuBackendHandle>): EngineService {
+/** An engine over the tiny demo folder; `chatTemplate: false` serves it without a chat template. */
+export function makeEngine(db: TributaryDB, webgpu?: () => Promise<GpuBackendHandle>, o: { chatTemplate?: boolean } = {}): EngineService {
+  const folder = o.chatTemplate === false ? (noTemplateFolder ??= demoFolder(false)) : FOLDER;
   const fakeFetch = async (url: string): Promise<Response> => {
     const path = url.startsWith(BASE + 'models/tributary-demo/') ? url.slice((BASE + 'models/tributary-demo/').length).replace(/\?.*$/, '') : null;
-    const bytes = path !== null ? FOLDER.get(path) : undefined;
+    const bytes = path !== null ? folder.get(path) : undefined;
     if (!bytes) return new Response('not found', { status: 404 });
     return new Response(bytes.slice(), { status: 200, headers: { 'content-length': String(bytes.length) } });
   };
@@ -120,6 +123,6 @@ export function makeEngine(db: TributaryDB, webgpu?: () => Promise<GpuBackendHan
   return engine;
 }
 
-export const SETTINGS: TrainSettings = { ...DEFAULT_TRAIN_SETTINGS, rank: 4, alpha: 8, dropout: 0, targets: ['q', 'v', 'o'], learningRate: 1e-2, epochs: 3, batchSize: 2, seqLen: 96, warmupSteps: 1, seed: 3, heldOutFraction: 0.2 };
+export const SETTINGS: TrainSettings = { ...DEFAULT_TRAIN_SETTINGS, rank: 4, alpha: 8, dropout: 0, targets: ['q', 'v', 'o'], learningRate: 1e-2, epochs: 3, batchSize: 2, seqLen: 96, warmupSteps: 1, seed: 3, heldOutFraction: 0.2, priorPrompts: 0 };
 export const REQ = { datanetIds: ['dn-bread'], settings: SETTINGS, name: 'Bread adapter', owner: ALICE, pricePerAnswer: 10n ** 15n };
 

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { TrainingEvent } from '../../../workerApi/trainingApi.ts';
 import { getAdapterRecord, listAdapters } from '../../../store/adapters.ts';
 import { TributaryDB } from '../../../store/db.ts';
-import { getTrainingRun, listTrainingRuns } from '../../../store/trainingRuns.ts';
+import { getTrainingRun, listTrainingRuns, putTrainingRun } from '../../../store/trainingRuns.ts';
+import { PRIOR_SOURCE, priorPrompts } from '../../../engine/train/priorPreservation.ts';
+import { NO_TEMPLATE_REASON } from './trainingSet.ts';
 import { ALICE, REQ, SETTINGS, makeEngine, seedData } from './training.testkit.ts';
 
 describe('ModelFactory training action (engine worker, CPU)', () => {
@@ -121,4 +123,117 @@ describe('ModelFactory training action (engine worker, CPU)', () => {
     await expect(engine.resumeTraining(runId)).rejects.toMatchObject({ code: 'factory/no-run' });
     expect(await engine.activeTraining()).toBeNull();
   }, 60_000);
+
+  describe('prior preservation', () => {
+    const PRIOR = { ...REQ, settings: { ...SETTINGS, priorPrompts: 4 } };
+    const priorEvents = (ev: TrainingEvent[]) => ev.filter((e) => e.type === 'prior').map((e) => (e.type === 'prior' ? `${e.answered}/${e.total}` : ''));
+
+    it("answers the general questions with the base first (a phase with progress), trains on them beside the Datanet's examples, and says so in the adapter", async () => {
+      const db = new TributaryDB(`train-${crypto.randomUUID()}`);
+      await seedData(db);
+      const engine = makeEngine(db);
+      const plan = await engine.planTraining(PRIOR);
+      expect(plan.prior).toEqual({ questions: 4, skipped: null });
+      expect(plan.examples).toEqual({ train: 10, heldOut: 2 });
+      expect(plan.totalSteps).toBe(Math.ceil((3 * 14) / 2));
+      const events: TrainingEvent[] = [];
+      const out = await engine.startTraining(PRIOR, (e) => events.push(e));
+      expect(out.status).toBe('done');
+      // the phase comes before training starts
+      expect(priorEvents(events)).toEqual(['0/4', '1/4', '2/4', '3/4', '4/4']);
+      expect(events.findIndex((e) => e.type === 'started')).toBeGreaterThan(events.findLastIndex((e) => e.type === 'prior'));
+      const run = (await getTrainingRun(db, out.runId))!;
+      expect(run.prior).toMatchObject({ prompts: priorPrompts(4, SETTINGS.seed), maxTokens: 64, skipped: null });
+      expect(run.prior!.answers).toHaveLength(4);
+      // each non-empty answer is one more training example (the held-out ones are the Datanet's only)
+      const kept = run.prior!.answers.filter((a) => a.trim() !== '').length;
+      expect(kept).toBeGreaterThan(0);
+      expect(run.examples.train).toBe(10 + kept);
+      expect(run.examples.heldOut).toBe(2);
+      expect(out.totalSteps).toBe(Math.ceil((3 * (10 + kept)) / 2));
+      expect(run.totalSteps).toBe(out.totalSteps);
+      // the training log lists them, naming no contribution; the adapter's metadata says how many
+      const saved = await engine.saveTrainedAdapter(out.runId, { name: 'Bread prior', owner: ALICE, pricePerAnswer: 0n });
+      const rec = (await getAdapterRecord(db, saved.id))!;
+      expect(rec.training!.hyperParameters).toMatchObject({ priorPrompts: 4 });
+      expect(rec.training!.priorPreservation).toEqual({ questions: 4, examples: kept, skipped: null });
+      expect(rec.training!.contributions).toHaveLength(6);
+      const exp = await engine.exportTrainedAdapter(out.runId);
+      const log = JSON.parse(new TextDecoder().decode(exp.files['training_log.json'])) as { examples: { contributionId: string }[] };
+      expect(log.examples.filter((e) => e.contributionId === PRIOR_SOURCE)).toHaveLength(kept);
+      expect(log.examples).toHaveLength(10 + kept);
+      const prov = JSON.parse(new TextDecoder().decode(exp.files['tributary_training.json'])) as { hyperParameters: { priorPrompts: number }; priorAnswers: { prompt: string; answer: string }[] };
+      expect(prov.hyperParameters.priorPrompts).toBe(4);
+      expect(prov.priorAnswers).toEqual(run.prior!.prompts.map((prompt, i) => ({ prompt, answer: run.prior!.answers[i] })));
+    }, 120_000);
+
+    it('resuming trains on the stored answers (asks nothing again), on the same curve; answers changed in storage are refused by the examples hash', async () => {
+      // uninterrupted
+      const dbA = new TributaryDB(`train-${crypto.randomUUID()}`);
+      await seedData(dbA);
+      const outA = await makeEngine(dbA).startTraining(PRIOR);
+      const runA = (await getTrainingRun(dbA, outA.runId))!;
+
+      // paused while the base answers (after 2 of 4), resumed by a fresh engine (a reload): it asks only the 2 left
+      const dbB = new TributaryDB(`train-${crypto.randomUUID()}`);
+      await seedData(dbB);
+      const b1 = makeEngine(dbB);
+      let runId = '';
+      const outB1 = await b1.startTraining(PRIOR, (e) => {
+        if (e.type === 'prior' && e.answered === 2) void b1.pauseTraining((runId = e.runId));
+      });
+      expect(outB1).toMatchObject({ status: 'paused', step: 0 });
+      expect((await getTrainingRun(dbB, runId))!.prior!.answers).toEqual(runA.prior!.answers.slice(0, 2));
+      const b2 = makeEngine(dbB);
+      const eventsB2: TrainingEvent[] = [];
+      const outB2 = await b2.resumeTraining(runId, (e) => {
+        eventsB2.push(e);
+        if (e.type === 'step' && e.step === 5) void b2.pauseTraining(runId);
+      });
+      expect(outB2).toMatchObject({ status: 'paused', step: 5 });
+      expect(priorEvents(eventsB2)).toEqual(['2/4', '3/4', '4/4']);
+      expect((await getTrainingRun(dbB, runId))!.prior!.answers).toEqual(runA.prior!.answers);
+
+      // paused mid-training: a second reload asks the base nothing and continues the same curve
+      const b3 = makeEngine(dbB);
+      const eventsB3: TrainingEvent[] = [];
+      const outB3 = await b3.resumeTraining(runId, (e) => eventsB3.push(e));
+      expect(outB3).toMatchObject({ status: 'done', totalSteps: runA.totalSteps });
+      expect(priorEvents(eventsB3)).toEqual([]);
+      expect(eventsB3[0]).toMatchObject({ type: 'started', resumedFrom: 5 });
+      const runB = (await getTrainingRun(dbB, runId))!;
+      expect(runB.train.map((p) => p.loss)).toEqual(runA.train.map((p) => p.loss));
+      expect(runB.heldOut).toEqual(runA.heldOut);
+
+      // a paused run whose stored answers were changed cannot resume: its checkpoint was made on other examples
+      const dbC = new TributaryDB(`train-${crypto.randomUUID()}`);
+      await seedData(dbC);
+      const c1 = makeEngine(dbC);
+      const outC1 = await c1.startTraining(PRIOR, (e) => {
+        if (e.type === 'step' && e.step === 3) void c1.pauseTraining(e.runId);
+      });
+      expect(outC1).toMatchObject({ status: 'paused', step: 3 });
+      const stored = (await getTrainingRun(dbC, outC1.runId))!;
+      await putTrainingRun(dbC, { ...stored, prior: { ...stored.prior!, answers: stored.prior!.answers.map((a, i) => (i === 0 ? `Edited: ${a}` : a)) } });
+      const c2Events: TrainingEvent[] = [];
+      await expect(makeEngine(dbC).resumeTraining(outC1.runId, (e) => c2Events.push(e))).rejects.toMatchObject({ code: 'train/state', message: expect.stringMatching(/other examples/) });
+      expect(priorEvents(c2Events)).toEqual([]);
+      expect((await getTrainingRun(dbC, outC1.runId))!.checkpoint?.step).toBe(3);
+    }, 180_000);
+
+    it('a model without a chat template skips it and says why; the run trains on its Datanet alone', async () => {
+      const db = new TributaryDB(`train-${crypto.randomUUID()}`);
+      await seedData(db);
+      const engine = makeEngine(db, undefined, { chatTemplate: false });
+      const plan = await engine.planTraining(PRIOR);
+      expect(plan.prior).toEqual({ questions: 0, skipped: NO_TEMPLATE_REASON });
+      const events: TrainingEvent[] = [];
+      const out = await engine.startTraining({ ...PRIOR, settings: { ...PRIOR.settings, epochs: 0.5 } }, (e) => events.push(e));
+      expect(out.status).toBe('done');
+      expect(events.filter((e) => e.type === 'prior')).toEqual([{ type: 'prior', runId: out.runId, answered: 0, total: 0, skipped: NO_TEMPLATE_REASON }]);
+      const run = (await getTrainingRun(db, out.runId))!;
+      expect(run.prior).toMatchObject({ prompts: [], answers: [], skipped: NO_TEMPLATE_REASON });
+      expect(run.examples.train).toBe(plan.examples.train);
+    }, 120_000);
+  });
 });

@@ -11,11 +11,18 @@
  *   in one transaction. Resuming (after a pause, a reload, a killed tab) rebuilds the same examples (the run keeps
  *   its contributions and seed), `restore`s the state and goes on: the trainer continues bit for bit, so the curve
  *   continues as if uninterrupted.
+ * - **Prior preservation.** Before its first step a run asks the BASE model (no adapter, greedy, its system prompt and
+ *   chat template) its general questions (`settings.priorPrompts` of them; trainingSet.ts) and trains on the answers
+ *   beside the Datanets' examples. Each answer is stored with the run as it comes (store/trainingRuns
+ *   `savePriorAnswers`): a resumed run trains on the stored answers, never new ones, and its checkpoint's examples
+ *   hash (checked by `restore`) proves the examples are the same. A run interrupted while answering goes on with the
+ *   questions left. A model without a chat template skips it, and the run says why.
  * - One run trains at a time per worker (`factory/busy` otherwise).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { AdapterTraining } from '../../../core/adapter.ts';
+import { PRIOR_ANSWER_TOKENS } from '../../../core/trainSettings.ts';
 import { TributaryError } from '../../../core/errors.ts';
 import { assertTrainSettings, type TrainSettings } from '../../../core/trainSettings.ts';
 import type { Address, Hex } from '../../../core/types.ts';
@@ -42,9 +49,9 @@ import type { TrainerState } from '../../../engine/train/types.ts';
 import type { AdapterSummary } from '../../../store/adapters.ts';
 import { getContribution, listPassages } from '../../../store/contributions.ts';
 import type { TributaryDB } from '../../../store/db.ts';
-import { getTrainingRun, putTrainingRun, saveCheckpoint, updateTrainingRun, type LossPoint, type TrainingRunRecord } from '../../../store/trainingRuns.ts';
+import { getTrainingRun, putTrainingRun, savePriorAnswers, saveCheckpoint, updateTrainingRun, type LossPoint, type RunPrior, type TrainingRunRecord } from '../../../store/trainingRuns.ts';
 import { withRunLock } from './runLock.ts';
-import { buildTrainingSet, trainConfigOf, totalStepsOf, type TrainingSet } from './trainingSet.ts';
+import { buildTrainingSet, priorPlanOf, trainConfigOf, totalStepsOf, unansweredPrompts, withPriorExamples, type TrainingSet } from './trainingSet.ts';
 
 /** Longest stretch of training between two checkpoints. */
 export const CHECKPOINT_MS = 3000;
@@ -74,6 +81,11 @@ export interface TrainingHost {
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** one greedy answer of the loaded model to a question, with an adapter not (yet) installed, or none */
   answer(question: string, adapter: PeftAdapter | null, maxTokens: number): Promise<string>;
+  /**
+   * the BASE model's own answer (no adapter; greedy with no repetition penalty: the most likely tokens, which is what
+   * prior preservation keeps), with its system prompt and chat template as chat uses them
+   */
+  baseAnswer(question: string, maxTokens: number): Promise<string>;
   /** installs a trained adapter (registry + adapters table) */
   install(adapter: PeftAdapter, files: Record<string, Uint8Array>, extra: { training: AdapterTraining; pricePerAnswer: bigint }): Promise<AdapterSummary>;
 }
@@ -132,14 +144,18 @@ export class TrainingAction {
     const s = assertTrainSettings(req.settings, this.limits(m));
     const set = await buildTrainingSet(this.host.db, m, req.datanetIds, s);
     const perStep = s.batchSize * s.gradAccum;
+    const prior = priorPlanOf(m, s);
+    // each general question answered gives one more training example (an empty answer none): counted as one each
+    const questions = prior?.prompts.length ?? 0;
     return {
       baseModel: { id: m.info.id, label: m.info.label, signature: m.info.signature, hash: this.weights?.modelId === m.info.id ? this.weights.hash : '' },
       datanets: set.datanets,
       examples: { train: set.train.length, heldOut: set.heldOut.length },
       tokens: set.tokens,
-      stepsPerEpoch: Math.max(1, Math.ceil(set.train.length / perStep)),
-      totalSteps: totalStepsOf(set.train.length, s),
+      stepsPerEpoch: Math.max(1, Math.ceil((set.train.length + questions) / perStep)),
+      totalSteps: totalStepsOf(set.train.length + questions, s),
       backend: '',
+      prior: { questions, skipped: prior?.skipped ?? null },
     };
   }
 
@@ -155,6 +171,7 @@ export class TrainingAction {
     if (!name) throw new TributaryError('factory/bad-settings', 'Give the adapter a name.');
     if (typeof req.pricePerAnswer !== 'bigint' || req.pricePerAnswer < 0n) throw new TributaryError('factory/bad-settings', 'The price per answer must be a whole number of token base units, 0 or more.');
     const set = await buildTrainingSet(this.host.db, m, req.datanetIds, settings);
+    const prior = priorPlanOf(m, settings);
     const now = this.host.now();
     const runId = `run-${now.toString(36)}-${bytesToHex(crypto.getRandomValues(new Uint8Array(4)))}`;
     const run: TrainingRunRecord = {
@@ -165,10 +182,12 @@ export class TrainingAction {
       datanets: set.datanets.map(({ examples: _e, tokens: _t, ...d }) => d),
       contributionIds: set.contributionIds,
       settings,
+      prior,
       owner: req.owner,
       pricePerAnswer: req.pricePerAnswer,
       examples: { train: set.train.length, heldOut: set.heldOut.length, tokens: set.tokens },
-      totalSteps: totalStepsOf(set.train.length, settings),
+      // until the base has answered its general questions: one example each (made exact before the first step)
+      totalSteps: totalStepsOf(set.train.length + (prior?.prompts.length ?? 0), settings),
       step: 0,
       train: [],
       heldOut: [],
@@ -286,10 +305,24 @@ export class TrainingAction {
       emit({ type: 'checkpoint', runId: run.id, step: t.stepIndex });
     };
     try {
+      if (run.prior?.skipped) emit({ type: 'prior', runId: run.id, answered: 0, total: 0, skipped: run.prior.skipped });
+      if (unansweredPrompts(run.prior).length > 0) {
+        run = { ...run, prior: await this.answerPrior(run, run.prior!, active, emit) };
+        if (active.stop !== null) {
+          const status = active.stop === 'cancel' ? 'cancelled' : 'paused';
+          await updateTrainingRun(db, run.id, { status }, this.host.now());
+          emit({ type: 'stopped', runId: run.id, status, step: 0 });
+          return { runId: run.id, status, step: 0, totalSteps: run.totalSteps };
+        }
+      }
+      set = withPriorExamples(set, m, run.prior, run.settings);
       prepared = await this.prepare(run, set, m);
       const trainer = prepared.trainer;
       const total = trainer.totalSteps;
-      if (total !== run.totalSteps) await putTrainingRun(db, { ...((await getTrainingRun(db, run.id)) ?? run), totalSteps: total });
+      const examples = { train: set.train.length, heldOut: set.heldOut.length, tokens: set.tokens };
+      if (total !== run.totalSteps || examples.train !== run.examples.train || examples.tokens !== run.examples.tokens) {
+        await updateTrainingRun(db, run.id, { totalSteps: total, examples }, this.host.now());
+      }
       const evalEvery = Math.max(1, Math.round(total / HELD_OUT_POINTS));
       emit({ type: 'started', runId: run.id, totalSteps: total, resumedFrom: run.checkpoint ? cpStep : null, backend: prepared.backend });
       if (baseHeldOutLoss === null || !run.checkpoint) {
@@ -344,6 +377,23 @@ export class TrainingAction {
     }
   }
 
+  /**
+   * The base model's answers to the run's general questions still unanswered, each stored as it comes (a stop request
+   * ends the phase after the answer in progress). Returns the run's prior with the answers so far.
+   */
+  private async answerPrior(run: TrainingRunRecord, start: RunPrior, active: Active, emit: (e: TrainingEvent) => void): Promise<RunPrior> {
+    let prior = start;
+    const total = prior.prompts.length;
+    emit({ type: 'prior', runId: run.id, answered: prior.answers.length, total, skipped: null });
+    while (prior.answers.length < total && active.stop === null) {
+      const question = prior.prompts[prior.answers.length]!;
+      const answer = (await this.host.baseAnswer(question, prior.maxTokens || PRIOR_ANSWER_TOKENS)).trim();
+      prior = await savePriorAnswers(this.host.db, run.id, [answer], this.host.now());
+      emit({ type: 'prior', runId: run.id, answered: prior.answers.length, total, skipped: null });
+    }
+    return prior;
+  }
+
   /** A finished (or paused) run's trainer at its checkpoint, with its data. */
   private async finished(runId: string): Promise<{ run: TrainingRunRecord; p: Prepared }> {
     if (this.active?.runId === runId) throw new TributaryError('factory/busy', 'This run is training; wait for it to finish or pause it first.');
@@ -353,7 +403,7 @@ export class TrainingAction {
     const m = await this.host.model();
     this.sameModel(run, m);
     if (this.ready?.runId === runId && this.ready.trainer.stepIndex === run.checkpoint.step) return { run, p: this.ready };
-    const set = await buildTrainingSet(this.host.db, m, run.datanets.map((d) => d.id), run.settings, run.contributionIds);
+    const set = withPriorExamples(await buildTrainingSet(this.host.db, m, run.datanets.map((d) => d.id), run.settings, run.contributionIds), m, run.prior, run.settings);
     return { run, p: await this.prepare(run, set, m) };
   }
 
@@ -412,6 +462,7 @@ export class TrainingAction {
       heldOutLoss: { before: run.baseHeldOutLoss, after: lossOf(run.heldOut) },
       backend: p.backend,
       trainedAt: run.updatedAt,
+      priorPreservation: { questions: run.prior?.prompts.length ?? 0, examples: p.set.prior.examples, skipped: run.prior?.skipped ?? null },
     };
   }
 
@@ -429,7 +480,9 @@ export class TrainingAction {
   async exportTrainedAdapter(runId: string): Promise<ExportedTrainedAdapter> {
     const { run, p } = await this.finished(runId);
     const { files } = await this.adapterOf(run, p, { name: run.name, owner: run.owner });
-    const training = { ...this.trainingInfo(run, p), pricePerAnswer: run.pricePerAnswer.toString(), owner: run.owner, name: run.name };
+    // the base model's answers it trained on too, so the run can be reproduced from the export
+    const priorAnswers = (run.prior?.prompts ?? []).map((prompt, i) => ({ prompt, answer: run.prior!.answers[i] ?? '' }));
+    const training = { ...this.trainingInfo(run, p), priorAnswers, pricePerAnswer: run.pricePerAnswer.toString(), owner: run.owner, name: run.name };
     return { name: run.name, files: { ...files, 'tributary_training.json': new TextEncoder().encode(JSON.stringify(training, null, 2) + '\n') } };
   }
 }

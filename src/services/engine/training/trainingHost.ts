@@ -1,7 +1,8 @@
 /**
  * The engine as ModelFactory's training action sees it (`TrainingHost`), built over the engine's context: the loaded
  * model, a trainer on the engine's device, the exclusive section that makes training steps and answers take turns,
- * greedy answers with a not-yet-installed (draft) adapter for evaluation, and installing a trained adapter.
+ * greedy answers with a not-yet-installed (draft) adapter for evaluation, the base model's own answers for prior
+ * preservation, and installing a trained adapter.
  */
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../../../engine/lora/peft.ts';
 import { ensureBackend } from '../backend.ts';
@@ -44,6 +45,11 @@ export function createTrainingHost(ctx: EngineContext): TrainingHost {
           (store as IdbAdapterStore).drafts.delete(draft.meta.id);
         }
       }
+    },
+    baseAnswer: async (question, maxTokens) => {
+      // repetition penalty 1: the base's own most likely answer (chat's default penalty would change what is kept)
+      const r = await chat(ctx, `factory-prior-${++answers}`, [{ role: 'user', content: question }], { adapterId: null, temperature: 0, repetitionPenalty: 1, maxTokens, seed: 0 });
+      return r.text;
     },
     install: async (adapter, files, extra) => {
       await loadedModel(ctx);
