@@ -175,9 +175,11 @@ export async function attributeAnswer(input: AttributeInput): Promise<Attributio
   let influence: Map<Hex, number> | undefined;
   if (input.influence) {
     influence = new Map();
-    const vals = [...input.influence.byContribution.values()].sort((a, b) => a - b);
+    // only the Datanets' contributions: a training log also holds examples that name none (prior preservation)
+    const own = [...input.influence.byContribution].filter(([c]) => datanetOf.has(key(c)));
+    const vals = own.map(([, v]) => v).sort((a, b) => a - b);
     const median = vals.length ? vals[Math.floor(vals.length / 2)]! : 0;
-    for (const [c, v] of input.influence.byContribution) if (datanetOf.has(key(c))) influence.set(key(c), v - median);
+    for (const [c, v] of own) influence.set(key(c), v - median);
   }
 
   const combined = combineEvidence({ scores: { span, bm25, ...(embedding ? { embedding } : {}), ...(influence ? { influence } : {}) }, spanCoverage, lexicalCoverage }, p.combine);
