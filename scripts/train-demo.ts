@@ -7,8 +7,9 @@
  *    ids). One passage in ten of each Datanet, a tenth of Brown files and of WordNet glosses are held out.
  * 2. A byte-level BPE tokenizer (2048 tokens with the ChatML specials) learned from part of that text.
  * 3. A small Llama-architecture base, fully trained (`mode: 'full'`) on general English only (Brown, WordNet) as plain
- *    language modelling and as ChatML turns (a word → its gloss, so it ends its turns with `<|im_end|>`); then a second
- *    stage of chat tasks answered by reading the prompt (scripts/lib/instructionTasks.ts). It never reads a Datanet.
+ *    language modelling and as ChatML turns (a word → its gloss, so it ends its turns with `<|im_end|>`); optionally
+ *    (DEMO_BASE_TUNE_STEPS) a second stage of chat tasks answered by reading the prompt (scripts/lib/instructionTasks.ts).
+ *    It never reads a Datanet.
  * 4. One LoRA adapter per demo Datanet: its training passages as plain text, recall questions about the first passages
  *    of each contribution answered with the passage (loss on the answer), and prior preservation (general questions
  *    answered with the base's own answers); with the training log for attribution (sources + projected gradients).
