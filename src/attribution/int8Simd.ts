@@ -109,6 +109,8 @@ export interface SimdInt8Store {
   startThreads(count: number): Promise<number>;
   /** stops the threads (the store goes on on one thread) */
   close(): void;
+  /** `scores` calls split over threads so far (the pool's back-off keeps some on one thread: `CpuThreads.worthIt`) */
+  readonly splitCalls: number;
 }
 
 /** wasm32's limit (4 GiB): a shared memory must declare a maximum; each store's own is exactly its size */
@@ -187,6 +189,7 @@ export function simdInt8Store(v: Int8Vectors, opts: { shared?: boolean } = {}): 
 
   let pool: CpuThreads | null = null;
   let closed = false;
+  let splitCalls = 0;
   /** the calls of each thread: contiguous blocks of pairs, the first `pairs % T` one pair longer */
   let jobs: KernelCall[][] = [];
   const splitOver = (t: number): KernelCall[][] => {
@@ -206,11 +209,16 @@ export function simdInt8Store(v: Int8Vectors, opts: { shared?: boolean } = {}): 
     get threads() {
       return pool ? pool.count : 1;
     },
+    get splitCalls() {
+      return splitCalls;
+    },
     scores(q) {
       if (q.length !== dims) throw new RangeError(`a ${q.length}-d query against ${dims}-d vectors`);
       for (let k = 0; k < dims; k++) q16[k] = q[k]!;
-      if (pool && pool.worthIt()) pool.run(jobs);
-      else run(0, xOff, scalesOff, outOff, pairs, dims);
+      if (pool && pool.worthIt()) {
+        pool.run(jobs);
+        splitCalls++;
+      } else run(0, xOff, scalesOff, outOff, pairs, dims);
       return out;
     },
     async startThreads(count) {

@@ -101,6 +101,11 @@ export class Int8VectorSearch {
     return this.simd ? this.simd.threads : 1;
   }
 
+  /** queries whose scan was split over threads so far (a busy machine makes the pool back off to one for a while) */
+  get splitQueries(): number {
+    return this.simd ? this.simd.splitCalls : 0;
+  }
+
   /** Scores of every vector (`scale[i] · dot`, f32), bit-identical with and without SIMD, on any number of threads. */
   scores(q: Int8Array): Float32Array {
     if (this.simd) return this.simd.scores(q).slice();
