@@ -83,7 +83,7 @@ export class Int8VectorSearch {
       const n = want === 'auto' ? Math.min(MAX_CPU_THREADS, await hardwareThreads()) : Math.min(MAX_CPU_THREADS, Math.floor(want));
       try {
         const used = await store.startThreads(n);
-        if (!this.closed) this.threadsOff = used > 1 ? null : n <= 1 ? 'this machine offers one thread' : 'the store has too few vectors to split';
+        if (!this.closed) this.threadsOff = used > 1 ? null : n <= 1 ? 'one thread is all this machine offers or was asked for' : 'the store has too few vectors to split';
         return used;
       } catch (e) {
         this.threadsOff = `the threads could not start (${e instanceof Error ? e.message : String(e)})`;
