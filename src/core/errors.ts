@@ -23,6 +23,7 @@ export type ErrorCode =
   // datanets and governance
   | 'datanet/invalid'
   | 'datanet/not-found'
+  | 'datanet/not-owner'
   | 'contribution/not-found'
   | 'contribution/closed'
   | 'validation/own-contribution'

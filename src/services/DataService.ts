@@ -7,6 +7,7 @@ import type {
   ContributionPreview,
   ContributionSource,
   DataApi,
+  DeletedDatanet,
   ExportedPack,
   ImportReport,
   PreparedContribution,
@@ -20,6 +21,7 @@ import type { VersionTypedData } from '../core/signing.ts';
 import type { TributaryDB } from '../store/db.ts';
 import type { ServiceContext, ServiceDeps } from './context.ts';
 import { createDatanet, createSignedDatanet, prepareDatanet } from './datanets.ts';
+import { deleteOwnDatanet } from './deleteDatanet.ts';
 import { ensureDemoData } from './demo.ts';
 import { createIdentity, listIdentities } from './identities.ts';
 import { exportPack, importPack, importPackFromUrl, versionToSign } from './packs.ts';
@@ -59,6 +61,10 @@ export class DataService implements DataApi {
 
   createSignedDatanet(datanet: Datanet, signature: Hex): Promise<Datanet> {
     return createSignedDatanet(this.#ctx, datanet, signature);
+  }
+
+  deleteDatanet(id: string, requester: Address): Promise<DeletedDatanet> {
+    return deleteOwnDatanet(this.#ctx, id, requester);
   }
 
   previewContributions(

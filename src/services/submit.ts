@@ -118,9 +118,10 @@ async function storeContribution(
   }));
 
   try {
-    await db.transaction('rw', [db.contributions, db.chunks, db.uploads], async () => {
+    await db.transaction('rw', [db.datanets, db.contributions, db.chunks, db.uploads], async () => {
       // Re-check inside the transaction: another tab (or an earlier preview of this batch) may have
-      // written since the preview.
+      // written since the preview, or the owner deleted the Datanet meanwhile (no contribution may outlive it).
+      if (!(await db.datanets.get(datanet.id))) throw new TributaryError('datanet/not-found', 'The Datanet of this preview was deleted meanwhile: nothing was saved.', datanet.id);
       const exact = await findTextDuplicate(db, datanet.id, entry.textHash);
       if (exact) throw exactDuplicate(entry.title, { contributionId: exact.id, title: exact.title });
       const near = await findNearDuplicate(db, datanet.id, entry.minhash);

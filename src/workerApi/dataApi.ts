@@ -21,6 +21,7 @@ import type {
 import type { ErrorCode } from '../core/errors.ts';
 import type { QuorumPending } from '../core/quorum.ts';
 import type { VersionTypedData } from '../core/signing.ts';
+import type { DatanetFootprint } from '../store/datanetFootprint.ts';
 
 /** One thing a contributor hands in: a file's bytes or pasted text. */
 export type ContributionSource =
@@ -126,6 +127,13 @@ export interface ImportReport {
   skipped: number;
 }
 
+/** What "Delete Datanet" removed: the Datanet's name and id, and what it held (and what naming it was kept). */
+export interface DeletedDatanet {
+  id: string;
+  name: string;
+  removed: DatanetFootprint;
+}
+
 export interface DataApi {
   /** Liveness check, also used by the supervisor after a restart. */
   ping(): Promise<'pong'>;
@@ -145,6 +153,13 @@ export interface DataApi {
    * signature (pack export reuses it). Nothing is written when any check fails.
    */
   createSignedDatanet(datanet: Datanet, signature: Hex): Promise<Datanet>;
+  /**
+   * Its owner deletes a Datanet from this browser with its contributions, passages, versions, validations and
+   * attribution index files, in one transaction (services/deleteDatanet). Answers' attribution records and ledger fees
+   * that name it stay; nothing on chain changes. `datanet/not-found` (deleted already) and `datanet/not-owner` change
+   * nothing.
+   */
+  deleteDatanet(id: string, requester: Address): Promise<DeletedDatanet>;
 
   /** Extract, validate, chunk, hash and check duplicates/limits. Writes nothing. */
   previewContributions(

@@ -8,11 +8,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPublicClient, http, type PublicClient } from 'viem';
 import { datanetKey } from '../../src/chain/wallet/anchorWithWallet.ts';
-import type { Page } from 'playwright-core';
 import { anvilDevAccounts } from '../../src/chain/devAccounts.ts';
 import { datanetRegistryAbi } from '../../src/chain/generated/DatanetRegistry.ts';
 import type { Hex } from '../../src/core/types.ts';
-import { createDatanet, createIdentity, eventually, navigate, openApp, previewContribution, submitPreviewed, switchIdentity } from './app.ts';
+import { createDatanet, createIdentity, eventually, navigate, openApp, previewContribution, readTables, submitPreviewed, switchIdentity } from './app.ts';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
 import { installTestWallet, TEST_WALLET_NAME, type TestWallet } from './wallet.ts';
 
@@ -33,24 +32,6 @@ const ENTRY =
   'A tide gauge is read at the same minute every hour, against a staff painted in feet and tenths. The reader ' +
   'notes the height, the wind and any swell that makes the float jump, because a single gusty reading can shift ' +
   'the fitted constants for a month. Twelve readings a day over a year give the main harmonic terms.';
-
-/** Records of an object store of the app's IndexedDB. */
-async function readStore<T>(page: Page, store: string): Promise<T[]> {
-  return page.evaluate(async (name) => {
-    const open = indexedDB.open('tributary');
-    const db = await new Promise<IDBDatabase>((ok, fail) => {
-      open.onsuccess = () => ok(open.result);
-      open.onerror = () => fail(open.error);
-    });
-    const rows = await new Promise<unknown[]>((ok, fail) => {
-      const req = db.transaction(name, 'readonly').objectStore(name).getAll();
-      req.onsuccess = () => ok(req.result);
-      req.onerror = () => fail(req.error);
-    });
-    db.close();
-    return rows;
-  }, store) as Promise<T[]>;
-}
 
 describe('anchoring a wallet-owned Datanet in DatanetRegistry', () => {
   let profile: BrowserProfile;
@@ -92,9 +73,8 @@ describe('anchoring a wallet-owned Datanet in DatanetRegistry', () => {
     datanetId = decodeURIComponent(datanetPath.split('/').pop()!);
     expect(datanetId).toMatch(/^dn-[0-9a-f]{16}$/);
     expect(wallet.requests.filter((m) => m === 'eth_signTypedData_v4').length).toBe(signed0 + 1);
-    const datanets = await readStore<{ id: string; owner: string }>(page, 'datanets');
+    const { datanets, settings } = await readTables(page, ['datanets', 'settings']);
     expect(datanets.find((d) => d.id === datanetId)?.owner).toBe(OWNER.address);
-    const settings = await readStore<{ key: string; value: unknown }>(page, 'settings');
     expect(settings.find((s) => s.key === `datanetSignature:${datanetId}`)?.value).toMatch(/^0x[0-9a-f]{130}$/);
 
     // The owner sees the On chain panel: not registered, nothing to anchor yet.
@@ -141,9 +121,7 @@ describe('anchoring a wallet-owned Datanet in DatanetRegistry', () => {
     await eventually(async () => expect(await panel.getByTestId('anchor-registered').textContent()).toBe('Yes, by you'));
 
     const localRoot = ((await panel.getByTestId('local-root').textContent()) ?? '').trim() as Hex;
-    const [version1] = (await readStore<{ datanetId: string; version: number; merkleRoot: Hex; contributionIds: Hex[] }>(page, 'versions')).filter(
-      (v) => v.datanetId === datanetId && v.version === 1,
-    );
+    const [version1] = (await readTables(page, ['versions'])).versions.filter((v) => v.datanetId === datanetId && v.version === 1);
     expect(localRoot).toBe(version1!.merkleRoot);
 
     // Rejected in the wallet: nothing anchored.

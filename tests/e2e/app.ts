@@ -1,5 +1,8 @@
 import { expect } from 'vitest';
 import type { Page } from 'playwright-core';
+import type { Table, TableProp } from 'dexie';
+import type { TributaryDB } from '../../src/store/db.ts';
+import type { DatanetSource } from '../../src/attribution/datanetIndex.ts';
 
 /** Wait until `fn` stops throwing (an assertion about what the page shows), or fail after `ms`. */
 export async function eventually<T>(fn: () => Promise<T>, ms = 30_000, stepMs = 200): Promise<T> {
@@ -110,24 +113,102 @@ export async function submitPreviewed(page: Page): Promise<void> {
   await page.getByText(/submitted/i).first().waitFor({ timeout: 60_000 });
 }
 
-/** Count the records of a table through the app's own IndexedDB (what the Settings page shows). */
-export async function tableCounts(page: Page): Promise<Record<string, number>> {
-  return page.evaluate(async () => {
+/** The name of an object store of the app's IndexedDB (a table of `TributaryDB`). */
+export type StoreName = TableProp<TributaryDB>;
+/** What one row of the store holds, as the app's store code types it. */
+export type StoreRow<N extends StoreName> = TributaryDB[N] extends Table<infer Row, infer _Key, infer _Insert> ? Row : never;
+
+/** What the in-page reader is asked: every row, one row by its key, or the number of rows, of the named stores. */
+interface StoreQuery {
+  /** the stores to read; `null`: every store the database has */
+  names: string[] | null;
+  read: 'all' | 'count' | { key: StoreKey };
+  /** with `read: 'all'`: keep only the rows whose fields equal these values (filtered in the page, so less crosses over) */
+  where?: RowFilter;
+}
+
+/** A primary key of the app's stores: a string or number, or an array of them (compound keys such as a passage's). */
+export type StoreKey = string | number | (string | number)[];
+
+/** Field values a row must have, e.g. `{ datanetId: 'dn-…' }`. */
+export type RowFilter = Record<string, string | number | boolean>;
+
+/**
+ * Reads the app's IndexedDB in the page with the raw IndexedDB API (not the app's code), in one read-only transaction
+ * so the stores are seen at one moment. A store the database lacks (a tab where the app has not opened it yet) reads as
+ * no rows. Playwright's serializer brings bigints, typed arrays and dates back as such.
+ */
+async function queryStores(page: Page, query: StoreQuery): Promise<Record<string, unknown>> {
+  return page.evaluate(async ({ names, read, where }) => {
     const open = indexedDB.open('tributary');
     const db = await new Promise<IDBDatabase>((ok, fail) => {
       open.onsuccess = () => ok(open.result);
       open.onerror = () => fail(open.error);
     });
-    const out: Record<string, number> = {};
-    for (const name of Array.from(db.objectStoreNames)) {
-      const tx = db.transaction(name, 'readonly');
-      const req = tx.objectStore(name).count();
-      out[name] = await new Promise<number>((ok, fail) => {
-        req.onsuccess = () => ok(req.result);
-        req.onerror = () => fail(req.error);
+    try {
+      const wanted = names ?? Array.from(db.objectStoreNames);
+      const present = wanted.filter((name) => db.objectStoreNames.contains(name));
+      const tx = present.length > 0 ? db.transaction(present, 'readonly') : null;
+      // every request is made before the first await: a transaction commits once no request is left pending
+      const results = wanted.map((name) => {
+        if (!tx || !present.includes(name)) return Promise.resolve(read === 'all' ? [] : read === 'count' ? 0 : undefined);
+        const store = tx.objectStore(name);
+        const req: IDBRequest = read === 'all' ? store.getAll() : read === 'count' ? store.count() : store.get(read.key);
+        return new Promise<unknown>((ok, fail) => {
+          req.onsuccess = () => ok(req.result);
+          req.onerror = () => fail(req.error);
+        });
       });
+      const values = await Promise.all(results);
+      const matches = (row: Record<string, unknown>) => Object.entries(where ?? {}).every(([field, value]) => row[field] === value);
+      if (read === 'all' && where) for (let i = 0; i < values.length; i++) values[i] = (values[i] as Record<string, unknown>[]).filter(matches);
+      const out: Record<string, unknown> = {};
+      wanted.forEach((name, i) => (out[name] = values[i]));
+      return out;
+    } finally {
+      db.close();
     }
-    db.close();
-    return out;
-  });
+  }, query);
+}
+
+/**
+ * The rows of each named object store of the app's IndexedDB, e.g. `const { ledgerEntries } = await readTables(page,
+ * ['ledgerEntries'])`, optionally only those `where` names (`{ datanetId }`). Values keep their types (bigint fees,
+ * Uint8Array index bytes).
+ */
+export async function readTables<N extends StoreName>(page: Page, names: readonly N[], where?: RowFilter): Promise<{ [K in N]: StoreRow<K>[] }> {
+  return (await queryStores(page, { names: [...names], read: 'all', where })) as { [K in N]: StoreRow<K>[] };
+}
+
+/** One row of an object store of the app's IndexedDB by its primary key; `undefined` when there is none. */
+export async function readRow<N extends StoreName>(page: Page, name: N, key: StoreKey): Promise<StoreRow<N> | undefined> {
+  return (await queryStores(page, { names: [name], read: { key } }))[name] as StoreRow<N> | undefined;
+}
+
+/** Count the records of every table through the app's own IndexedDB (what the Settings page shows). */
+export async function tableCounts(page: Page): Promise<Record<string, number>> {
+  return (await queryStores(page, { names: null, read: 'count' })) as Record<string, number>;
+}
+
+/**
+ * What a stored Datanet version holds for attribution (its accepted contributions the version lists, with their
+ * passages), rebuilt from rows `readTables` read, to recompute in Node what the app computed from the same rows.
+ */
+export function datanetSourceOf(
+  rows: { versions: StoreRow<'versions'>[]; contributions: StoreRow<'contributions'>[]; chunks: StoreRow<'chunks'>[] },
+  datanetId: string,
+  version: number,
+): DatanetSource {
+  const v = rows.versions.find((x) => x.datanetId === datanetId && x.version === version);
+  if (!v) throw new Error(`no stored version ${version} of ${datanetId}`);
+  const listed = new Set(v.contributionIds);
+  const contributions = rows.contributions.filter((c) => c.datanetId === datanetId && c.status === 'accepted' && listed.has(c.id));
+  const ids = new Set(contributions.map((c) => c.id));
+  return {
+    datanetId,
+    version,
+    merkleRoot: v.merkleRoot,
+    contributions: contributions.map((c) => ({ id: c.id, contributor: c.contributor })),
+    passages: rows.chunks.filter((p) => ids.has(p.contributionId)).map((p) => ({ contributionId: p.contributionId, index: p.index, text: p.text })),
+  };
 }

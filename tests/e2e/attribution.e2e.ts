@@ -24,7 +24,7 @@ import { testTokenAbi } from '../../src/chain/generated/TestToken.ts';
 import { readableAmount } from '../../src/core/readableAmount.ts';
 import { summarizeEarnings, type LedgerEntry, type SettlementRecord } from '../../src/core/ledger.ts';
 import type { Address, Hex } from '../../src/core/types.ts';
-import { eventually, navigate, openApp } from './app.ts';
+import { eventually, navigate, openApp, readTables } from './app.ts';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
 import { installTestWallet, TEST_WALLET_NAME, type TestWallet } from './wallet.ts';
 
@@ -53,23 +53,8 @@ interface Stored {
 }
 
 async function readStore(page: Page): Promise<Stored> {
-  const json = await page.evaluate(async () => {
-    const open = indexedDB.open('tributary');
-    const db = await new Promise<IDBDatabase>((ok, fail) => {
-      open.onsuccess = () => ok(open.result);
-      open.onerror = () => fail(open.error);
-    });
-    const all = (name: string) =>
-      new Promise<unknown[]>((ok, fail) => {
-        const req = db.transaction(name, 'readonly').objectStore(name).getAll();
-        req.onsuccess = () => ok(req.result);
-        req.onerror = () => fail(req.error);
-      });
-    const out = { entries: await all('ledgerEntries'), settlements: await all('settlements'), records: await all('attributionRecords'), passages: await all('chunks') };
-    db.close();
-    return JSON.stringify(out, (_, v) => (typeof v === 'bigint' ? `${v.toString()}n` : v));
-  });
-  return JSON.parse(json, (_, v) => (typeof v === 'string' && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v)) as Stored;
+  const t = await readTables(page, ['ledgerEntries', 'settlements', 'attributionRecords', 'chunks']);
+  return { entries: t.ledgerEntries, settlements: t.settlements, records: t.attributionRecords, passages: t.chunks };
 }
 
 /** Sends a message and waits until its answer is done and its attribution panel has arrived. */

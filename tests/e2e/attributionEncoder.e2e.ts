@@ -8,24 +8,16 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { corpusOf, embedCorpus, type DatanetSource } from '../../src/attribution/datanetIndex.ts';
+import { corpusOf, embedCorpus } from '../../src/attribution/datanetIndex.ts';
 import { decodeEmbeddingIndex } from '../../src/attribution/indexFiles.ts';
-import type { Address, Hex } from '../../src/core/types.ts';
 import { loadTokenizer } from '../../src/engine/tokenizer/index.ts';
 import { loadOnnxEncoderNode } from '../../src/node/attribution/onnxEncoderNode.ts';
 import { tinyEncoderFolder } from '../../src/node/attribution/tinySentenceEncoder.ts';
-import { DEMO_DATANETS, eventually, navigate, openApp } from './app.ts';
+import { datanetSourceOf, DEMO_DATANETS, eventually, navigate, openApp, readTables } from './app.ts';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
 
 const appUrl = inject('appUrl');
 const SERVED = 'dist/test-encoders';
-
-interface Rows {
-  indexes: { datanetId: string; version: number; kind: string; encoder: { id: string; hash: Hex; dims: number } | null; bytes: number[] }[];
-  versions: { datanetId: string; version: number; merkleRoot: Hex; contributionIds: Hex[] }[];
-  contributions: { id: Hex; datanetId: string; contributor: Address; status: string }[];
-  passages: { contributionId: Hex; index: number; text: string }[];
-}
 
 describe('Settings → Attribution encoder: an ONNX sentence encoder from a URL', () => {
   let profile: BrowserProfile;
@@ -86,40 +78,13 @@ describe('Settings → Attribution encoder: an ONNX sentence encoder from a URL'
 
     // what the worker stored: made by the encoder Node makes from the same files, with Node's vectors
     const rows = await eventually(async () => {
-      const r = await page.evaluate(async () => {
-        const open = indexedDB.open('tributary');
-        const db = await new Promise<IDBDatabase>((ok, fail) => {
-          open.onsuccess = () => ok(open.result);
-          open.onerror = () => fail(open.error);
-        });
-        const all = (name: string) =>
-          new Promise<Record<string, unknown>[]>((ok, fail) => {
-            const req = db.transaction(name, 'readonly').objectStore(name).getAll();
-            req.onsuccess = () => ok(req.result as Record<string, unknown>[]);
-            req.onerror = () => fail(req.error);
-          });
-        const indexes = (await all('attributionIndexes')).map((x) => ({ ...x, bytes: Array.from(x.bytes as Uint8Array) }));
-        const out = { indexes, versions: await all('versions'), contributions: await all('contributions'), passages: await all('chunks') };
-        db.close();
-        return out;
-      });
-      const rows = r as unknown as Rows;
-      expect(rows.indexes.filter((x) => x.kind === 'embeddings' && x.encoder?.id === node.ref.id)).toHaveLength(DEMO_DATANETS.length);
+      const rows = await readTables(page, ['attributionIndexes', 'versions', 'contributions', 'chunks']);
+      expect(rows.attributionIndexes.filter((x) => x.kind === 'embeddings' && x.encoder?.id === node.ref.id)).toHaveLength(DEMO_DATANETS.length);
       return rows;
     });
-    for (const row of rows.indexes.filter((x) => x.kind === 'embeddings' && x.encoder?.id === node.ref.id)) {
+    for (const row of rows.attributionIndexes.filter((x) => x.kind === 'embeddings' && x.encoder?.id === node.ref.id)) {
       expect(row.encoder).toEqual(node.ref);
-      const v = rows.versions.find((x) => x.datanetId === row.datanetId && x.version === row.version)!;
-      const listed = new Set(v.contributionIds);
-      const contributions = rows.contributions.filter((c) => c.datanetId === row.datanetId && c.status === 'accepted' && listed.has(c.id));
-      const ids = new Set(contributions.map((c) => c.id));
-      const src: DatanetSource = {
-        datanetId: row.datanetId,
-        version: row.version,
-        merkleRoot: v.merkleRoot,
-        contributions: contributions.map((c) => ({ id: c.id, contributor: c.contributor })),
-        passages: rows.passages.filter((p) => ids.has(p.contributionId)).map((p) => ({ contributionId: p.contributionId, index: p.index, text: p.text })),
-      };
+      const src = datanetSourceOf(rows, row.datanetId, row.version);
       const corpus = corpusOf(src);
       const got = decodeEmbeddingIndex(Uint8Array.from(row.bytes), src, corpus); // header, passages and sizes verified
       const want = await embedCorpus(corpus, node);

@@ -10,48 +10,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import type { Page } from 'playwright-core';
 import { corpusOf, embedCorpus, type DatanetSource } from '../../src/attribution/datanetIndex.ts';
 import { decodeEmbeddingIndex, encodeEmbeddingIndex } from '../../src/attribution/indexFiles.ts';
-import type { Address, Hex } from '../../src/core/types.ts';
 import { attributeAnswer } from '../../src/attribution/attribute.ts';
 import { buildDatanetIndex, type EmbeddingIndex } from '../../src/attribution/datanetIndex.ts';
 import { attributionRecordHash } from '../../src/core/attribution/record.ts';
-import type { AttributionRecord } from '../../src/core/attribution/types.ts';
 import { DEMO_MODEL_DIR, loadModelDir } from '../../scripts/cli/_model.ts';
-import { eventually, navigate, openApp } from './app.ts';
+import { datanetSourceOf, eventually, navigate, openApp, readTables } from './app.ts';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
 
 const appUrl = inject('appUrl');
-
-interface StoredRows {
-  records: { hash: Hex; prompt: string; answer: string; record: AttributionRecord; embeddingQuery?: { int8: number[]; scale: number } }[];
-  indexes: { datanetId: string; version: number; kind: string; source: string; encoder: { id: string; hash: Hex; dims: number } | null; bytes: number[] }[];
-  versions: { datanetId: string; version: number; merkleRoot: Hex; contributionIds: Hex[] }[];
-  contributions: { id: Hex; datanetId: string; contributor: Address; status: string }[];
-  passages: { contributionId: Hex; index: number; text: string }[];
-}
-
-async function readRows(page: Page): Promise<StoredRows> {
-  return page.evaluate(async () => {
-    const open = indexedDB.open('tributary');
-    const db = await new Promise<IDBDatabase>((ok, fail) => {
-      open.onsuccess = () => ok(open.result);
-      open.onerror = () => fail(open.error);
-    });
-    const all = (name: string) =>
-      new Promise<Record<string, unknown>[]>((ok, fail) => {
-        const req = db.transaction(name, 'readonly').objectStore(name).getAll();
-        req.onsuccess = () => ok(req.result as Record<string, unknown>[]);
-        req.onerror = () => fail(req.error);
-      });
-    const indexes = (await all('attributionIndexes')).map((r) => ({ ...r, bytes: Array.from(r.bytes as Uint8Array) }));
-    const records = (await all('attributionRecords')).map((r) => {
-      const q = r.embeddingQuery as { int8: Int8Array; scale: number } | undefined;
-      return q ? { ...r, embeddingQuery: { int8: Array.from(q.int8), scale: q.scale } } : r;
-    });
-    const out = { records, indexes, versions: await all('versions'), contributions: await all('contributions'), passages: await all('chunks') };
-    db.close();
-    return out as unknown as StoredRows;
-  });
-}
 
 /** Sends a message and waits until its answer is done and its attribution panel has arrived. */
 async function askAndTrace(page: Page, text: string) {
@@ -97,25 +63,15 @@ describe('the receipt panel: the model’s own embeddings, and gradient influenc
     expect(await influence.getAttribute('data-status')).toBe('unavailable');
     expect(await influence.textContent()).toMatch(/base model answered/);
 
-    const rows = await readRows(page);
-    const stored = rows.indexes.filter((r) => r.kind === 'embeddings');
+    const rows = await readTables(page, ['attributionRecords', 'attributionIndexes', 'versions', 'contributions', 'chunks']);
+    const stored = rows.attributionIndexes.filter((r) => r.kind === 'embeddings');
     expect(stored.length).toBeGreaterThanOrEqual(1);
     const node = await loadModelDir(DEMO_MODEL_DIR);
     const sources = new Map<string, DatanetSource>();
     const appVectors = new Map<string, EmbeddingIndex>();
     for (const row of stored) {
       expect(row.encoder).toEqual(node.encoder.ref); // the same encoder identity as the CLI's
-      const v = rows.versions.find((x) => x.datanetId === row.datanetId && x.version === row.version)!;
-      const listed = new Set(v.contributionIds);
-      const contributions = rows.contributions.filter((c) => c.datanetId === row.datanetId && c.status === 'accepted' && listed.has(c.id));
-      const ids = new Set(contributions.map((c) => c.id));
-      const src: DatanetSource = {
-        datanetId: row.datanetId,
-        version: row.version,
-        merkleRoot: v.merkleRoot,
-        contributions: contributions.map((c) => ({ id: c.id, contributor: c.contributor })),
-        passages: rows.passages.filter((p) => ids.has(p.contributionId)).map((p) => ({ contributionId: p.contributionId, index: p.index, text: p.text })),
-      };
+      const src = datanetSourceOf(rows, row.datanetId, row.version);
       sources.set(row.datanetId, src);
       const corpus = corpusOf(src);
       const expected = encodeEmbeddingIndex(src, corpus, await embedCorpus(corpus, node.encoder));
@@ -147,8 +103,8 @@ describe('the receipt panel: the model’s own embeddings, and gradient influenc
     // the answer's record, with its embedding evidence, recomputed in Node over the int8 vectors the app committed to (the
     // passage vectors it stored, equal to Node's above within a step / a few ulps, and the answer vector kept with the
     // record): the same record, the same hash
-    const [stored0] = rows.records;
-    expect(rows.records).toHaveLength(1);
+    const [stored0] = rows.attributionRecords;
+    expect(rows.attributionRecords).toHaveLength(1);
     expect(stored0!.record.methods.map((m) => m.method)).toContain('embedding');
     expect(attributionRecordHash(stored0!.record)).toBe(stored0!.hash);
     const indexes = [];

@@ -15,7 +15,7 @@ import type { Page } from 'playwright-core';
 import { anvilDevAccounts } from '../../src/chain/devAccounts.ts';
 import type { ConversationExport } from '../../src/core/conversation.ts';
 import { shortAddress } from '../../src/ui/lib/format.ts';
-import { eventually, navigate, openApp, previewContribution, tableCounts } from './app.ts';
+import { eventually, navigate, openApp, previewContribution, readTables, tableCounts } from './app.ts';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
 import { installTestWallet, TEST_WALLET_NAME } from './wallet.ts';
 
@@ -64,23 +64,6 @@ async function exportCurrent(page: Page): Promise<{ name: string; doc: Conversat
   const [download] = await Promise.all([page.waitForEvent('download'), list(page).getByRole('button', { name: 'Export' }).click()]);
   const path = await download.path();
   return { name: download.suggestedFilename(), doc: JSON.parse(readFileSync(path, 'utf8')) as ConversationExport };
-}
-
-async function attributionRecords(page: Page): Promise<{ hash: string; answerId: string }[]> {
-  return page.evaluate(async () => {
-    const open = indexedDB.open('tributary');
-    const db = await new Promise<IDBDatabase>((ok, fail) => {
-      open.onsuccess = () => ok(open.result);
-      open.onerror = () => fail(open.error);
-    });
-    const rows = await new Promise<{ hash: string; answerId: string }[]>((ok, fail) => {
-      const req = db.transaction('attributionRecords', 'readonly').objectStore('attributionRecords').getAll();
-      req.onsuccess = () => ok((req.result as { hash: string; answerId: string }[]).map((r) => ({ hash: r.hash, answerId: r.answerId })));
-      req.onerror = () => fail(req.error);
-    });
-    db.close();
-    return rows;
-  });
 }
 
 /** Waits until the Settings page says the app works offline (the service worker has cached it). */
@@ -167,7 +150,7 @@ describe('chat conversations, speed figures, model files and the wallet identity
     expect(a1!.answer.text).toBe(before[0]!.answer);
     expect(a2!.answer).toMatchObject({ adapterName: BREAD.name, backend: 'cpu' });
     expect(a2!.answer.adapterId).toMatch(/\S/);
-    const records = await attributionRecords(page);
+    const records = (await readTables(page, ['attributionRecords'])).attributionRecords;
     expect(a1!.answer.attribution?.recordHash).toBe(records.find((r) => r.answerId === a1!.answer.requestId)?.hash);
 
     // a new conversation; the list holds both, the last changed first

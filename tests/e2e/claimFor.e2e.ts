@@ -16,7 +16,7 @@ import { testTokenAbi } from '../../src/chain/generated/TestToken.ts';
 import { summarizeEarnings, type ClaimRecord, type LedgerEntry } from '../../src/core/ledger.ts';
 import { readableAmount } from '../../src/core/readableAmount.ts';
 import type { Address } from '../../src/core/types.ts';
-import { createDatanet, eventually, navigate, openApp, switchIdentity } from './app.ts';
+import { createDatanet, eventually, navigate, openApp, readTables, switchIdentity } from './app.ts';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
 import { installTestWallet, TEST_WALLET_NAME, type TestWallet } from './wallet.ts';
 
@@ -28,23 +28,8 @@ const PAYER = privateKeyToAccount(PAYER_KEY).address;
 const DATANET = `Claims of a local key ${PAYER.slice(2, 8)}`;
 
 async function readLedger(page: Page): Promise<{ entries: LedgerEntry[]; claims: ClaimRecord[] }> {
-  const json = await page.evaluate(async () => {
-    const open = indexedDB.open('tributary');
-    const db = await new Promise<IDBDatabase>((ok, fail) => {
-      open.onsuccess = () => ok(open.result);
-      open.onerror = () => fail(open.error);
-    });
-    const all = (name: string) =>
-      new Promise<unknown[]>((ok, fail) => {
-        const req = db.transaction(name, 'readonly').objectStore(name).getAll();
-        req.onsuccess = () => ok(req.result);
-        req.onerror = () => fail(req.error);
-      });
-    const out = { entries: await all('ledgerEntries'), claims: await all('claims') };
-    db.close();
-    return JSON.stringify(out, (_, v) => (typeof v === 'bigint' ? `${v.toString()}n` : v));
-  });
-  return JSON.parse(json, (_, v) => (typeof v === 'string' && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v)) as { entries: LedgerEntry[]; claims: ClaimRecord[] };
+  const { ledgerEntries, claims } = await readTables(page, ['ledgerEntries', 'claims']);
+  return { entries: ledgerEntries, claims };
 }
 
 describe('a local key claims its earnings to a wallet', () => {

@@ -3,11 +3,12 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { createPublicClient, http, type PublicClient } from 'viem';
 import { anvilDevAccounts } from '../../src/chain/devAccounts.ts';
 import { settlementAbi } from '../../src/chain/generated/Settlement.ts';
+import type { LedgerEntry, SettlementRecord } from '../../src/core/ledger.ts';
 import type { Hex } from '../../src/core/types.ts';
 import { makeContents } from '../../src/core/pack/packFixture.testkit.ts';
 import { writePack } from '../../src/core/pack/writePack.ts';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
-import { createDatanet, eventually, navigate, openApp, previewContribution, submitPreviewed } from './app.ts';
+import { createDatanet, eventually, navigate, openApp, previewContribution, readRow, readTables, submitPreviewed } from './app.ts';
 import { installTestWallet, TEST_WALLET_NAME } from './wallet.ts';
 
 /**
@@ -34,43 +35,20 @@ interface DatanetRecords {
 
 /** Everything IndexedDB holds for one Datanet, read with the raw IndexedDB API (not the app's code). */
 async function recordsOf(page: Page, datanetId: string): Promise<DatanetRecords> {
-  return page.evaluate(async (id) => {
-    const open = indexedDB.open('tributary');
-    const db = await new Promise<IDBDatabase>((ok, fail) => {
-      open.onsuccess = () => ok(open.result);
-      open.onerror = () => fail(open.error);
-    });
-    const all = async (name: string): Promise<Record<string, unknown>[]> => {
-      if (!db.objectStoreNames.contains(name)) return [];
-      const req = db.transaction(name, 'readonly').objectStore(name).getAll();
-      return new Promise((ok, fail) => {
-        req.onsuccess = () => ok(req.result as Record<string, unknown>[]);
-        req.onerror = () => fail(req.error);
-      });
-    };
-    const mine = (rows: Record<string, unknown>[]) => rows.filter((r) => r.datanetId === id);
-    const contributions = mine(await all('contributions')).map((c) => ({
-      id: String(c.id),
-      chunkCount: Number(c.chunkCount),
-      title: String(c.title),
-      status: String(c.status),
-    }));
-    const passagesByContribution: Record<string, number> = {};
-    for (const p of mine(await all('chunks'))) {
-      const cid = String(p.contributionId);
-      passagesByContribution[cid] = (passagesByContribution[cid] ?? 0) + 1;
-    }
-    const out = {
-      contributions,
-      passagesByContribution,
-      uploads: mine(await all('uploads')).length,
-      versions: mine(await all('versions')).length,
-      validations: mine(await all('validations')).length,
-      datanets: (await all('datanets')).filter((d) => d.id === id).length,
-    };
-    db.close();
-    return out;
-  }, datanetId);
+  const [rows, datanet] = await Promise.all([
+    readTables(page, ['contributions', 'chunks', 'uploads', 'versions', 'validations'], { datanetId }),
+    readRow(page, 'datanets', datanetId),
+  ]);
+  const passagesByContribution: Record<string, number> = {};
+  for (const p of rows.chunks) passagesByContribution[p.contributionId] = (passagesByContribution[p.contributionId] ?? 0) + 1;
+  return {
+    contributions: rows.contributions.map((c) => ({ id: c.id, chunkCount: c.chunkCount, title: c.title, status: c.status })),
+    passagesByContribution,
+    uploads: rows.uploads.length,
+    versions: rows.versions.length,
+    validations: rows.validations.length,
+    datanets: datanet ? 1 : 0,
+  };
 }
 
 /** Every stored contribution has all its passages, and no passage is without its contribution. */
@@ -237,30 +215,10 @@ describe('crash safety: closing the tab mid-write', () => {
   });
 });
 
-interface LedgerRows {
-  entries: { id: string; status: string; fee: string; txHash?: string }[];
-  settlements: { paymentId: string; status: string; feeIds: string[] }[];
-}
-
-/** The ledger tables, read with the raw IndexedDB API (bigints as strings). */
-async function readLedgerRows(page: Page): Promise<LedgerRows> {
-  const json = await page.evaluate(async () => {
-    const open = indexedDB.open('tributary');
-    const db = await new Promise<IDBDatabase>((ok, fail) => {
-      open.onsuccess = () => ok(open.result);
-      open.onerror = () => fail(open.error);
-    });
-    const all = (name: string) =>
-      new Promise<unknown[]>((ok, fail) => {
-        const req = db.transaction(name, 'readonly').objectStore(name).getAll();
-        req.onsuccess = () => ok(req.result);
-        req.onerror = () => fail(req.error);
-      });
-    const out = { entries: await all('ledgerEntries'), settlements: await all('settlements') };
-    db.close();
-    return JSON.stringify(out, (_, v) => (typeof v === 'bigint' ? v.toString() : v));
-  });
-  return JSON.parse(json) as LedgerRows;
+/** The ledger tables, read with the raw IndexedDB API. */
+async function readLedgerRows(page: Page): Promise<{ entries: LedgerEntry[]; settlements: SettlementRecord[] }> {
+  const { ledgerEntries, settlements } = await readTables(page, ['ledgerEntries', 'settlements']);
+  return { entries: ledgerEntries, settlements };
 }
 
 describe('crash safety: closing the tab right after the wallet sends the settlement', () => {

@@ -11,8 +11,9 @@ import type { Page } from 'playwright-core';
 import { anvilDevAccounts } from '../../src/chain/devAccounts.ts';
 import { settlementAbi } from '../../src/chain/generated/Settlement.ts';
 import { testTokenAbi } from '../../src/chain/generated/TestToken.ts';
+import type { LedgerEntry } from '../../src/core/ledger.ts';
 import type { Hex } from '../../src/core/types.ts';
-import { createIdentity, eventually, navigate, openApp } from './app.ts';
+import { createIdentity, eventually, navigate, openApp, readTables } from './app.ts';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
 import { installTestWallet, TEST_WALLET_NAME } from './wallet.ts';
 
@@ -22,19 +23,9 @@ const PAYER_KEY = generatePrivateKey();
 const PAYER = privateKeyToAccount(PAYER_KEY).address;
 const unit = (s: string) => parseUnits(s, 18);
 
-/** The payer's ledger rows as stored (id, Datanet, fee, status). */
-async function rows(page: Page): Promise<{ id: Hex; datanetName: string; fee: bigint; status: string }[]> {
-  const json = await page.evaluate(async () => {
-    const open = indexedDB.open('tributary');
-    const db = await new Promise<IDBDatabase>((ok) => (open.onsuccess = () => ok(open.result)));
-    const all = await new Promise<{ id: string; datanetName: string; fee: bigint; status: string }[]>((ok) => {
-      const req = db.transaction('ledgerEntries', 'readonly').objectStore('ledgerEntries').getAll();
-      req.onsuccess = () => ok(req.result as { id: string; datanetName: string; fee: bigint; status: string }[]);
-    });
-    db.close();
-    return JSON.stringify(all.map((e) => ({ id: e.id, datanetName: e.datanetName, fee: e.fee.toString(), status: e.status })));
-  });
-  return (JSON.parse(json) as { id: Hex; datanetName: string; fee: string; status: string }[]).map((r) => ({ ...r, fee: BigInt(r.fee) }));
+/** The payer's ledger rows as stored. */
+async function rows(page: Page): Promise<LedgerEntry[]> {
+  return (await readTables(page, ['ledgerEntries'])).ledgerEntries;
 }
 
 async function pay(page: Page, datanet: string, amount: string): Promise<void> {
@@ -118,18 +109,7 @@ describe('a fee the balance cannot cover never blocks the ledger', () => {
     expect(small.status).toBe('settled');
     expect(big.status).toBe('pending');
     // On chain: one payment settled, and it holds the small fee only.
-    const payments = JSON.parse(
-      await page.evaluate(async () => {
-        const open = indexedDB.open('tributary');
-        const db = await new Promise<IDBDatabase>((ok) => (open.onsuccess = () => ok(open.result)));
-        const all = await new Promise<{ paymentId: string; feeIds: string[]; status: string }[]>((ok) => {
-          const req = db.transaction('settlements', 'readonly').objectStore('settlements').getAll();
-          req.onsuccess = () => ok(req.result as { paymentId: string; feeIds: string[]; status: string }[]);
-        });
-        db.close();
-        return JSON.stringify(all.map((x) => ({ paymentId: x.paymentId, feeIds: x.feeIds, status: x.status })));
-      }),
-    ) as { paymentId: Hex; feeIds: Hex[]; status: string }[];
+    const { settlements: payments } = await readTables(page, ['settlements']);
     const mine = payments.filter((x) => x.feeIds.includes(small.id) || x.feeIds.includes(big.id));
     expect(mine.map((x) => [x.feeIds, x.status])).toEqual([[[small.id], 'confirmed']]);
     expect(await pc.readContract({ address: chain.settlement, abi: settlementAbi, functionName: 'settled', args: [mine[0]!.paymentId] })).toBe(true);

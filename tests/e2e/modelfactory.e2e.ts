@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
-import { createDatanet, eventually, navigate, openApp } from './app.ts';
+import { createDatanet, eventually, navigate, openApp, readRow } from './app.ts';
 
 const appUrl = inject('appUrl');
 const BREAD = 'Home Bread Baking';
@@ -135,14 +135,9 @@ describe('ModelFactory', () => {
     const runId = (await page.locator('#mf-run').getAttribute('data-run'))!;
     await eventually(
       async () => {
-        const cp = await page.evaluate(async (id) => {
-          const open = indexedDB.open('tributary');
-          const db = await new Promise<IDBDatabase>((ok, ko) => ((open.onsuccess = () => ok(open.result)), (open.onerror = () => ko(open.error))));
-          const req = db.transaction('trainingRuns').objectStore('trainingRuns').get(id);
-          const r = await new Promise<{ checkpoint: { step: number } | null; status: string }>((ok) => (req.onsuccess = () => ok(req.result as never)));
-          db.close();
-          return r.checkpoint?.step ?? 0;
-        }, runId);
+        // trainingRuns rows are typed loosely in the store (ReservedRecord); a run's checkpoint holds its step
+        const run = (await readRow(page, 'trainingRuns', runId)) as { checkpoint?: { step: number } | null } | undefined;
+        const cp = run?.checkpoint?.step ?? 0;
         expect(cp).toBeGreaterThan(0);
       },
       120_000,

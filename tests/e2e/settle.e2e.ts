@@ -14,7 +14,7 @@ import { testTokenAbi } from '../../src/chain/generated/TestToken.ts';
 import { exactAmount, readableAmount } from '../../src/core/readableAmount.ts';
 import { summarizeEarnings, type ClaimRecord, type LedgerEntry, type SettlementRecord } from '../../src/core/ledger.ts';
 import type { Address, Hex } from '../../src/core/types.ts';
-import { eventually, navigate, openApp, previewContribution, submitPreviewed } from './app.ts';
+import { eventually, navigate, openApp, previewContribution, readTables, submitPreviewed } from './app.ts';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
 import { installTestWallet, TEST_WALLET_NAME, type TestWallet } from './wallet.ts';
 
@@ -37,23 +37,8 @@ interface Ledger {
 
 /** The app's ledger tables, read from its IndexedDB (bigints kept exact). */
 async function readLedger(page: Page): Promise<Ledger> {
-  const json = await page.evaluate(async () => {
-    const open = indexedDB.open('tributary');
-    const db = await new Promise<IDBDatabase>((ok, fail) => {
-      open.onsuccess = () => ok(open.result);
-      open.onerror = () => fail(open.error);
-    });
-    const all = (name: string) =>
-      new Promise<unknown[]>((ok, fail) => {
-        const req = db.transaction(name, 'readonly').objectStore(name).getAll();
-        req.onsuccess = () => ok(req.result);
-        req.onerror = () => fail(req.error);
-      });
-    const out = { entries: await all('ledgerEntries'), settlements: await all('settlements'), claims: await all('claims') };
-    db.close();
-    return JSON.stringify(out, (_, v) => (typeof v === 'bigint' ? `${v.toString()}n` : v));
-  });
-  return JSON.parse(json, (_, v) => (typeof v === 'string' && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v)) as Ledger;
+  const { ledgerEntries, settlements, claims } = await readTables(page, ['ledgerEntries', 'settlements', 'claims']);
+  return { entries: ledgerEntries, settlements, claims };
 }
 
 /** Pick a Datanet in the "Pay a Datanet" form by name. */
@@ -112,16 +97,8 @@ describe('settlement through an injected wallet', () => {
     });
     await submitPreviewed(page);
     expect(wallet.requests.filter((m) => m === 'eth_signTypedData_v4').length).toBe(signedBefore + 1);
-    const stored = await page.evaluate(async () => {
-      const open = indexedDB.open('tributary');
-      const db = await new Promise<IDBDatabase>((ok) => (open.onsuccess = () => ok(open.result)));
-      const rows = await new Promise<{ title: string; contributor: string }[]>((ok) => {
-        const req = db.transaction('contributions', 'readonly').objectStore('contributions').getAll();
-        req.onsuccess = () => ok(req.result as { title: string; contributor: string }[]);
-      });
-      db.close();
-      return rows.find((r) => r.title === 'Passkeys at home')?.contributor;
-    });
+    const { contributions } = await readTables(page, ['contributions']);
+    const stored = contributions.find((r) => r.title === 'Passkeys at home')?.contributor;
     expect(stored).toBe(PAYER.address);
   });
 

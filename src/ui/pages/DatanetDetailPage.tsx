@@ -9,6 +9,7 @@ import { ContributionsTable } from '../components/ContributionsTable.tsx';
 import { AnchorPanel } from '../components/AnchorPanel.tsx';
 import { DatanetLeaderboard } from '../components/proofOfAttribution/DatanetLeaderboard.tsx';
 import { DatanetOrigin } from '../components/DatanetOrigin.tsx';
+import { DeleteDatanetPanel } from '../components/DeleteDatanetPanel.tsx';
 import { ExportPackPanel } from '../components/ExportPackPanel.tsx';
 import { MarkdownView } from '../components/MarkdownView.tsx';
 import { VersionsTable } from '../components/VersionsTable.tsx';
@@ -203,6 +204,8 @@ export function DatanetDetailPage() {
                 </section>
 
                 <AnchorPanel datanet={dn()} versions={versions() ?? []} />
+
+                <DeleteDatanetPanel datanet={dn()} />
               </aside>
             </div>
           </section>
