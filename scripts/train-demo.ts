@@ -506,6 +506,7 @@ async function main(): Promise<void> {
     adapterRecallRepeat: RECALL_REPEAT,
     adapterPriorPrompts: ADAPTER_PRIOR,
     baseTuneSteps: BASE_TUNE_STEPS,
+    ...(BASE_TUNE_STEPS > 0 ? { baseTuneLr: BASE_TUNE_TRAIN.lr } : {}),
     totalSeconds: (Date.now() - t0) / 1000,
   };
   writeFileSync(join(OUT_DIR, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');

@@ -55,6 +55,8 @@ export interface DemoMetrics {
   adapterPriorPrompts?: number;
   /** steps of the base's second stage (prompt-reading chat tasks), included in baseSteps */
   baseTuneSteps?: number;
+  /** the second base stage's peak learning rate (with baseTuneSteps) */
+  baseTuneLr?: number;
   totalSeconds: number;
 }
 
@@ -148,7 +150,7 @@ ${c.vocabSize - 3} tokens learned by the project's BPE trainer (scripts/lib/bpe.
   training set (${m.baseSetTokens} tokens) is larger than what the step budget reads: each step samples from a seeded shuffle.${
     m.baseTuneSteps
       ? `\n  The last ${m.baseTuneSteps} of those steps are a second stage of chat tasks answered by reading the prompt (repeat a Brown sentence;
-  three WordNet glosses, then a question about one of them; scripts/lib/instructionTasks.ts) mixed with first-stage data, lr 3e-3.`
+  three WordNet glosses, then a question about one of them; scripts/lib/instructionTasks.ts) mixed with first-stage data, lr ${m.baseTuneLr ?? '(not recorded)'}.`
       : ''
   }
 - Adapters: LoRA rank ${m.adapterTrain.rank}, alpha ${m.adapterTrain.alpha} on all seven linear modules, base frozen, lr ${m.adapterTrain.lr},
