@@ -17,6 +17,8 @@ import { gemmp16 } from './wasm/gemmp16.ts';
 import { gemv1 } from './wasm/gemv1.ts';
 import { gemvp2 } from './wasm/gemvp2.ts';
 import { gemvi } from './wasm/gemvi.ts';
+import { gemvi4p } from './wasm/gemvi4p.ts';
+import { unq4p } from './wasm/unq4p.ts';
 import { gemvq } from './wasm/gemvq.ts';
 import { loraExpand } from './wasm/loraExpand.ts';
 import { loraShrink } from './wasm/loraShrink.ts';
@@ -34,7 +36,7 @@ export function simdModuleBytes(opts: { fma?: boolean; sharedMaxPages?: number }
   const fma = opts.fma ?? false;
   return emitModule(
     [gemm('gemm', 1, 2), gemm('gemm16', 2, 6), gemmp16(fma), gemvp2(fma), pack16(), gemv1(), gemvq(8), gemvq(4), dq8(), dq4(), siluMul(), attn(), rmsNorm(), addV(), loraShrink(fma), loraExpand(fma),
-    quantX('nat16'), quantX('mod16'), quantX('eo8'), gemvi('q8', fma), gemvi('q4', fma), ...(fma ? [gemvi('q4r', fma)] : [])],
+    quantX('nat16'), quantX('mod16'), quantX('eo8'), gemvi('q8', fma), gemvi('q4', fma), ...(fma ? [gemvi('q4r', fma), gemvi4p(fma), quantX('ilv8'), unq4p()] : [])],
     opts.sharedMaxPages,
   );
 }

@@ -13,13 +13,13 @@
 import { Fn, I32, V128 } from '../wasmEmit.ts';
 import { doWhileBelow, f32Lanes, unlessAtLeast } from './loops.ts';
 
-export type XLayout = 'nat16' | 'mod16' | 'eo8';
+export type XLayout = 'nat16' | 'mod16' | 'eo8' | 'ilv8';
 
 /** i8x16.shuffle lanes picking i16 lanes `l` (0–7: first operand, 8–15: second) */
 const i16Lanes = (l: number[]): number[] => l.flatMap((i) => [2 * i, 2 * i + 1]);
 
 export function quantX(layout: XLayout): Fn {
-  const name = layout === 'nat16' ? 'qxNat16' : layout === 'mod16' ? 'qxMod16' : 'qxEo8';
+  const name = layout === 'nat16' ? 'qxNat16' : layout === 'mod16' ? 'qxMod16' : layout === 'eo8' ? 'qxEo8' : 'qxIlv8';
   const f = new Fn(name, [I32, I32, I32, I32, I32]);
   const [x, xq, xs, corr, groups] = [0, 1, 2, 3, 4];
   const xEnd = f.local(I32);
@@ -29,7 +29,14 @@ export function quantX(layout: XLayout): Fn {
   const m4 = f.local(V128);
   const inv = f.local(V128);
   const m = f.local(0x7d);
+  const xq0 = f.local(I32);
+  const blockBytes = f.local(I32);
+  const off = f.local(I32);
+  const base = f.local(I32);
+  const step = f.local(I32);
   f.get(x).get(groups).i32(128).mul().add().set(xEnd);
+  f.get(xq).set(xq0);
+  f.get(groups).i32(-4).and().i32(32).mul().set(blockBytes);
   unlessAtLeast(f, x, xEnd, () =>
     doWhileBelow(f, x, 128, xEnd, () => {
       for (let j = 0; j < 8; j++) f.get(x).v128load(16 * j).set(v[j]!);
@@ -64,6 +71,23 @@ export function quantX(layout: XLayout): Fn {
         f.get(xq).get(t[0]!).get(t[2]!).shuffle(hi).v128store(16);
         f.get(xq).get(t[1]!).get(t[3]!).shuffle(lo).v128store(32);
         f.get(xq).get(t[1]!).get(t[3]!).shuffle(hi).v128store(48);
+      } else if (layout === 'ilv8') {
+        f.get(a[0]!).get(a[1]!).i8x16narrowI16x8s().set(t[0]!);
+        f.get(a[2]!).get(a[3]!).i8x16narrowI16x8s().set(t[1]!);
+        const even = Array.from({ length: 16 }, (_, i) => 2 * i);
+        f.get(t[0]!).get(t[1]!).shuffle(even).set(t[2]!);
+        f.get(t[0]!).get(t[1]!).shuffle(even.map((i) => i + 1)).set(t[3]!);
+        // group gi = off / 32: in a block of four, chunk v (4 bytes) of its even/odd halves goes to
+        // xq0 + 128·(gi >> 2) + 32·v (+16 odd) + 4·(gi & 3); a last group (G mod 4) stays as qxEo8 writes it
+        f.get(xq).get(xq0).sub().set(off);
+        f.get(xq0).get(off).i32(-128).and().add().get(off).i32(127).and().i32(8).div().add();
+        f.get(xq).get(off).get(blockBytes).ltU().select().set(base);
+        f.i32(32).i32(4).get(off).get(blockBytes).ltU().select().set(step);
+        for (let v = 0; v < 4; v++) {
+          f.get(base).get(t[2]!).i32x4extract(v).i32store();
+          f.get(base).get(t[3]!).i32x4extract(v).i32store(16);
+          if (v < 3) f.get(base).get(step).add().set(base);
+        }
       } else {
         f.get(a[0]!).get(a[1]!).i8x16narrowI16x8s().set(t[0]!);
         f.get(a[2]!).get(a[3]!).i8x16narrowI16x8s().set(t[1]!);
@@ -71,7 +95,7 @@ export function quantX(layout: XLayout): Fn {
         f.get(xq).get(t[0]!).get(t[1]!).shuffle(even).v128store(0);
         f.get(xq).get(t[0]!).get(t[1]!).shuffle(even.map((i) => i + 1)).v128store(16);
       }
-      f.get(xq).i32(layout === 'eo8' ? 32 : 64).add().set(xq);
+      f.get(xq).i32(layout === 'eo8' || layout === 'ilv8' ? 32 : 64).add().set(xq);
       f.get(xs).i32(4).add().set(xs);
     }),
   );
