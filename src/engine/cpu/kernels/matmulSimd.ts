@@ -6,6 +6,10 @@
  * - int8/int4, T < 4 (decode) with `intActivations`: x quantised to int8 per group once on the calling thread (`qx*`),
  *   then the integer kernels `gemvi8` / `gemvi4` / `gemvi4r` (see `quantDot.ts` for the error; `gemvi4r` only where the
  *   runtime's self-check passed, `relaxedDotOk`); without it the f32-activation kernels `gemvq8` / `gemvq4`;
+ * - packed int4 (`PackedQ4`, the backend's int4 weights): decode with `intActivations` x quantised once by `qxIlv8`
+ *   then `gemvi4p` where relaxed SIMD passed its self-check (the same bits as `gemvi4r` on the stored layout), else
+ *   `qxMod16p` + `gemvi4pm` (the same bits as `gemvi4`), over panels of four rows split over the threads; f32 activations and prefill unpack 16 rows at a time (`unq4p`) into
+ *   per-thread scratch and run the stored-layout kernels on them (`gemvq4`; `dq4` + `pack16` + `gemmp16`): same bits;
  * - int8/int4 (rows a multiple of 16), T ≥ 4 (prefill): 16 rows at a time dequantised (`dq8`/`dq4`) and packed
  *   (`pack16`) into per-thread L1-sized scratch, then `gemmp16`;
  * - row-major f32 and other row counts: `gemv1` / `gemm` / `gemm16` on one thread (not on the backend's hot path).
@@ -103,12 +107,13 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
     const base = w.data.byteOffset;
     jobs = split(N / 16, threads).map(([a, b]) => [['gemmp16', xOff, base + a * 16 * K * 4, oOff + a * 64, T, (b - a) * 16, K, N]]);
   } else if (w.kind === 'q4p' && intDot) {
-    // packed int4 (relaxed SIMD): x quantised once in the panels' column order, panels of four rows over the threads
+    // packed int4: x quantised once in the panels' column order, panels of four rows over the threads
     const base = w.data.byteOffset;
     const panelB = (K / 32) * Q4P_GROUP_BYTES;
-    for (let t = 0; t < T; t++) k.qxIlv8!(xOff + t * K * 4, xq + t * K * 2, xs + t * G * 4, xc + t * G * 4, G);
+    const relaxed = k.gemvi4p !== undefined && k.qxIlv8 !== undefined && rt.relaxedDotOk;
+    for (let t = 0; t < T; t++) (relaxed ? k.qxIlv8! : k.qxMod16p)(xOff + t * K * 4, xq + t * K * 2, xs + t * G * 4, xc + t * G * 4, G);
     jobs = split(N / 4, threads).map(([a, b]) =>
-      Array.from({ length: T }, (_, t): KernelCall => ['gemvi4p', xq + t * K * 2, xs + t * G * 4, xc + t * G * 4, base + a * panelB, oOff + (t * N + 4 * a) * 4, b - a, K]),
+      Array.from({ length: T }, (_, t): KernelCall => [relaxed ? 'gemvi4p' : 'gemvi4pm', xq + t * K * 2, xs + t * G * 4, xc + t * G * 4, base + a * panelB, oOff + (t * N + 4 * a) * 4, b - a, K]),
     );
   } else if (w.kind === 'q4p') {
     // packed int4, f32 activations (T < 4: gemvq4) or prefill (dq4, pack16, gemmp16), on rows unpacked 16 at a time

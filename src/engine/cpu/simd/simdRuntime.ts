@@ -39,10 +39,13 @@ interface Kernels {
   gemvi4(xq: number, xs: number, corr: number, q: number, s: number, out: number, N: number, K: number): void;
   /** only in the relaxed-SIMD build (`fma`) */
   gemvi4r?: (xq: number, xs: number, corr: number, q: number, s: number, out: number, N: number, K: number) => void;
-  /** relaxed-SIMD build only: `qxIlv8` + `gemvi4p` on `PackedQ4` panels, `unq4p` back to the stored layout */
+  /** `PackedQ4` panels: `qxMod16p` + `gemvi4pm` (plain SIMD), `unq4p` back to the stored layout */
+  qxMod16p(x: number, xq: number, xs: number, corr: number, groups: number): void;
+  gemvi4pm(xq: number, xs: number, corr: number, p: number, out: number, panels: number, K: number): void;
+  unq4p(src: number, q: number, s: number, panels: number, K: number): void;
+  /** relaxed-SIMD build only: `qxIlv8` + `gemvi4p` on `PackedQ4` panels (where `relaxedDotOk`) */
   qxIlv8?: (x: number, xq: number, xs: number, corr: number, groups: number) => void;
   gemvi4p?: (xq: number, xs: number, corr: number, p: number, out: number, panels: number, K: number) => void;
-  unq4p?: (src: number, q: number, s: number, panels: number, K: number) => void;
   dq8(q: number, s: number, dst: number, groups: number): void;
   dq4(q: number, s: number, dst: number, groups: number): void;
   siluMul(g: number, u: number, out: number, n: number): void;
@@ -143,8 +146,8 @@ export interface PackedF32 {
 
 /**
  * An int4 `[rows, cols]` matrix (groups of 32, rows a multiple of 16) on the heap in panels of four rows, weights and
- * scales interleaved in one stream (`../kernels/packQ4.ts`; the layout `gemvi4p` reads). Made by `toHeapPacked` where
- * the relaxed-SIMD kernels passed their self-check; like `PackedF32`, not a `Matrix`, so nothing reads it as one.
+ * scales interleaved in one stream (`../kernels/packQ4.ts`; the layout `gemvi4p` / `gemvi4pm` read). Made by
+ * `toHeapPacked`; like `PackedF32`, not a `Matrix`, so nothing reads it as one.
  */
 export interface PackedQ4 {
   kind: 'q4p';
@@ -185,7 +188,7 @@ export interface SimdRuntime {
   toHeap(m: Matrix): Matrix;
   /**
    * Like `toHeap`, but f32 matrices whose rows are a multiple of 16 (and cols of 4) are stored packed (`PackedF32`),
-   * and int4 ones (groups of 32, rows a multiple of 16) as `PackedQ4` where `relaxedDotOk`: what the CPU backend does
+   * and int4 ones (groups of 32, rows a multiple of 16) as `PackedQ4`: what the CPU backend does
    * with its weights.
    */
   toHeapPacked(m: Matrix): CpuMatrix;
@@ -304,7 +307,7 @@ function createRuntime(memory: WebAssembly.Memory, module: WebAssembly.Module, k
     toHeap,
     toHeapPacked(m) {
       const { rows, cols } = m;
-      if (m.kind === 'q4' && relaxedDotOk && kernels.gemvi4p && m.groupSize === 32 && rows % 16 === 0 && cols % 32 === 0 && cols > 0) {
+      if (m.kind === 'q4' && m.groupSize === 32 && rows % 16 === 0 && cols % 32 === 0 && cols > 0) {
         const bytes = packedQ4Bytes(rows, cols);
         const off = heap.alloc(bytes);
         if (off === null) return m;

@@ -32,9 +32,12 @@ export const Q4P_ROWS = 4;
 /** bytes per group of a panel: four rows × (16 weight bytes + one f32 scale) */
 export const Q4P_GROUP_BYTES = 80;
 
-export function gemvi4p(fma: boolean): Fn {
+/** `plain`: the plain-SIMD twin `gemvi4pm` (x from `qxMod16p`; see the header) */
+export function gemvi4p(fma: boolean, plain = false): Fn {
   const R = Q4P_ROWS;
-  const f = new Fn('gemvi4p', [I32, I32, I32, I32, I32, I32, I32]);
+  const f = new Fn(plain ? 'gemvi4pm' : 'gemvi4p', [I32, I32, I32, I32, I32, I32, I32]);
+  /** x bytes per group: i8 even/odd (relaxed), i16 by column mod 4 (plain) */
+  const xG = plain ? 64 : 32;
   const [xq, xs, corr, p, out, panels, K] = [0, 1, 2, 3, 4, 5, 6];
   const groups = f.local(I32);
   const xp = f.local(I32);
@@ -48,23 +51,44 @@ export function gemvi4p(fma: boolean): Fn {
   const h = Array.from({ length: R }, () => f.local(V128));
   const xl = f.local(V128);
   const xh = f.local(V128);
+  const x2 = f.local(V128);
+  const x3 = f.local(V128);
   const w = f.local(V128);
   const mask = f.local(V128);
   const sxv = f.local(V128);
   const cv = f.local(V128);
   const sx = f.local(F32);
   f.get(K).i32(32).div().set(groups);
-  f.get(xq).get(groups).i32(32).mul().add().set(xEnd);
-  f.get(xq).get(groups).i32(-4).and().i32(32).mul().add().set(xBlockEnd);
+  f.get(xq).get(groups).i32(xG).mul().add().set(xEnd);
+  f.get(xq).get(groups).i32(-4).and().i32(xG).mul().add().set(xBlockEnd);
   f.get(p).get(panels).get(groups).i32(Q4P_GROUP_BYTES).mul().mul().add().set(pEnd);
-  f.i32(15).i8x16splat().set(mask);
+  if (plain) f.i32(15).i16x8splat().set(mask);
+  else f.i32(15).i8x16splat().set(mask);
   f.get(out).set(op);
 
   /** pushes the i16x8 `dot(xl, low nibbles of w) + dot(xh, high nibbles of w)` */
   const nibbleDots = (): void => {
+    if (plain) {
+      // w as eight i16 lanes of four nibbles; nibble c of every lane meets x's vector c; i32 lane k sums i16 lanes
+      // 2k, 2k+1 — in a block both from group k, so the four dots land as [g0, g1, g2, g3] (tail groups: one group's)
+      const xv = [xl, xh, x2, x3];
+      for (let c = 0; c < 4; c++) {
+        f.get(w);
+        if (c > 0) f.i32(4 * c).i16x8shrU();
+        if (c < 3) f.get(mask).v128and();
+        f.get(xv[c]!).i32x4dotI16x8s();
+        if (c > 0) f.i32x4add();
+      }
+      return;
+    }
     f.get(xl).get(w).get(mask).v128and().i16x8relaxedDotI8x16I7x16S();
     f.get(xh).get(w).i32(4).i16x8shrU().get(mask).v128and().i16x8relaxedDotI8x16I7x16S();
     f.i16x8add();
+  };
+  /** x's vectors for one v of a block (or one last group) at byte `o` of xp */
+  const loadX = (o: number): void => {
+    const xv = [xl, xh, x2, x3];
+    for (let i = 0; i < (plain ? 4 : 2); i++) f.get(xp).v128load(o + 16 * i).set(xv[i]!);
   };
   /** acc[r] += (converted i32x4 on the stack) · (what `scale` pushes) */
   const accumulate = (r: number, scale: () => void): void => {
@@ -88,14 +112,17 @@ export function gemvi4p(fma: boolean): Fn {
         f.get(xs).set(sxp);
         f.get(corr).set(cp);
         unlessAtLeast(f, xp, xBlockEnd, () =>
-          doWhileBelow(f, xp, 128, xBlockEnd, () => {
+          doWhileBelow(f, xp, 4 * xG, xBlockEnd, () => {
             for (let v = 0; v < 4; v++) {
-              f.get(xp).v128load(32 * v).set(xl);
-              f.get(xp).v128load(32 * v + 16).set(xh);
+              loadX(xG * v);
               for (let r = 0; r < R; r++) {
                 f.get(p).v128load(64 * r + 16 * v).set(w);
                 nibbleDots();
-                if (v > 0) f.get(h[r]!).i16x8add();
+                if (v > 0) {
+                  f.get(h[r]!);
+                  if (plain) f.i32x4add();
+                  else f.i16x8add();
+                }
                 f.set(h[r]!);
                 pin(h[r]!);
               }
@@ -103,7 +130,9 @@ export function gemvi4p(fma: boolean): Fn {
             f.get(sxp).v128load().set(sxv);
             f.get(cp).v128load().set(cv);
             for (let r = 0; r < R; r++) {
-              f.get(h[r]!).i32x4extaddPairwiseI16s().get(cv).i32x4add();
+              f.get(h[r]!);
+              if (!plain) f.i32x4extaddPairwiseI16s();
+              f.get(cv).i32x4add();
               accumulate(r, () => f.get(p).v128load(64 * R + 16 * r).get(sxv).f32x4mul());
               pin(acc[r]!);
             }
@@ -113,14 +142,13 @@ export function gemvi4p(fma: boolean): Fn {
           }),
         );
         unlessAtLeast(f, xp, xEnd, () =>
-          doWhileBelow(f, xp, 32, xEnd, () => {
-            f.get(xp).v128load().set(xl);
-            f.get(xp).v128load(16).set(xh);
+          doWhileBelow(f, xp, xG, xEnd, () => {
+            loadX(0);
             f.get(sxp).f32load().set(sx);
             for (let r = 0; r < R; r++) {
               f.get(p).v128load(16 * r).set(w);
               nibbleDots();
-              f.i32x4extaddPairwiseI16s();
+              if (!plain) f.i32x4extaddPairwiseI16s();
               f.get(cp).v128load32zero().i32x4add();
               accumulate(r, () => f.get(p).f32load(16 * R + 4 * r).get(sx).f32mul().f32x4splat());
               pin(acc[r]!);
