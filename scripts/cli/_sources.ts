@@ -49,5 +49,13 @@ export async function indexesFor(packs: string[], datanets: string[], encoder: P
     for (const [id, name] of idOf) nameOf.set(id, name);
     indexes.push(await buildDatanetIndex(source, { ...(encoder ? { encoder } : {}), onProgress: progress(file) }));
   }
+  // the embedding scans' threads (every core, for indexes large enough: src/attribution/vectorTopK.ts) start before
+  // the first query
+  for (const ix of indexes) {
+    const search = ix.embeddings?.search;
+    if (!search) continue;
+    const threads = await search.ready;
+    log(`${ix.datanetId}: exact top-k on ${threads > 1 ? `${threads} threads` : `one thread (${search.threadsOff ?? 'one asked for'})`}`);
+  }
   return { indexes, nameOf, inputs: { packs, datanets } };
 }

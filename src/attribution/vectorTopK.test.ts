@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { int8Scores, quantizeVector, quantizeVectors } from './int8Vectors.ts';
-import { Int8VectorSearch } from './vectorTopK.ts';
+import { canShareMemory } from './int8Simd.ts';
+import { Int8VectorSearch, MIN_THREADED_BYTES } from './vectorTopK.ts';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -101,5 +102,51 @@ describe('int8 vectors and exact top-k', () => {
       quantizeVector(f.subarray(i * 48, (i + 1) * 48), q);
       expect(s.topK(q, 1).ids[0]).toBe(i);
     }
+  });
+});
+
+describe.runIf(canShareMemory())('exact top-k on threads', () => {
+  it('3 threads: the scores of one thread and of JS bit for bit, top-k ids equal to a full sort, for odd counts', async () => {
+    for (const [count, dims] of [[333, 64], [1001, 32]] as const) {
+      const rand = rng(count);
+      // few levels: many ties, so the order of equal scores (lower id first) is checked too
+      const v = quantizeVectors(Float32Array.from({ length: count * dims }, () => Math.round(rand() * 4) - 2), dims);
+      const threaded = new Int8VectorSearch(v, { threads: 3 });
+      const one = new Int8VectorSearch(v, { threads: 1 });
+      const js = new Int8VectorSearch(v, { simd: false });
+      expect(await threaded.ready).toBe(3);
+      expect(threaded.threads).toBe(3);
+      expect(threaded.threadsOff).toBeNull();
+      expect(await one.ready).toBe(1);
+      expect(one.threadsOff).toMatch(/one thread was asked/);
+      for (let t = 0; t < 3; t++) {
+        const q = new Int8Array(dims);
+        quantizeVector(Float32Array.from({ length: dims }, () => rand() - 0.5), q);
+        const bitsOf = (a: Float32Array): number[] => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+        const all = threaded.scores(q);
+        expect(bitsOf(all)).toEqual(bitsOf(one.scores(q)));
+        expect(bitsOf(all)).toEqual(bitsOf(js.scores(q)));
+        const order = Array.from(all, (x, i) => ({ x, i })).sort((a, b) => b.x - a.x || a.i - b.i);
+        for (const k of [1, 10, count]) {
+          const got = threaded.topK(q, k);
+          expect(Array.from(got.ids)).toEqual(order.slice(0, k).map((o) => o.i));
+          expect(bitsOf(got.scores)).toEqual(bitsOf(Float32Array.from(order.slice(0, k), (o) => o.x)));
+          expect(Array.from(got.ids)).toEqual(Array.from(js.topK(q, k).ids));
+        }
+      }
+      threaded.close();
+      expect(threaded.threads).toBe(1);
+      const q = Int8Array.from({ length: dims }, (_, i) => (i % 7) - 3);
+      expect(Array.from(threaded.topK(q, 5).ids)).toEqual(Array.from(js.topK(q, 5).ids));
+    }
+  });
+
+  it("'auto' keeps a small store on one thread, and says why", async () => {
+    const dims = 64;
+    const count = 100;
+    expect(count * dims).toBeLessThan(MIN_THREADED_BYTES);
+    const s = new Int8VectorSearch(quantizeVectors(new Float32Array(count * dims).fill(0.5), dims));
+    expect(await s.ready).toBe(1);
+    expect(s.threadsOff).toMatch(/small/);
   });
 });

@@ -56,7 +56,7 @@ describe('AttributionService: the model’s embeddings, stored indexes', () => {
     const phases: string[] = [];
     const r = await svc.attributeAnswer({ ...ASK, datanetIds: [dn.id] }, (p) => phases.push(p.phase), m1.embed);
     expect(phases).toEqual(expect.arrayContaining(['suffix-array', 'embedding']));
-    expect(r.methods.find((m) => m.method === 'embedding')).toMatchObject({ status: 'used', detail: expect.stringMatching(/hidden states \(m1#mean-hidden@128, 32-d, int8\) over an index built here/) });
+    expect(r.methods.find((m) => m.method === 'embedding')).toMatchObject({ status: 'used', detail: expect.stringMatching(/hidden states \(m1#mean-hidden@128, 32-d, int8\) over an index built here, exact top-k on one CPU thread/) });
     expect(r.record.methods.map((m) => m.method)).toContain('embedding');
     expect(r.record.credits[0]!.contributionId).toBe(a.id.toLowerCase());
     expect(r.record.credits[0]!.evidence.scores.map((s) => s.method)).toContain('embedding');

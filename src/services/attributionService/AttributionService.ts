@@ -49,6 +49,12 @@ interface Held {
 
 const METHOD_LABEL = { span: 'verbatim spans', bm25: 'BM25' } as const;
 
+/** The threads the embedding scans use (the most over the indexes; 'auto': every core where memory can be shared). */
+function scanThreads(indexes: readonly DatanetIndex[]): string {
+  const n = Math.max(1, ...indexes.map((ix) => ix.embeddings?.search.threads ?? 1));
+  return n > 1 ? `${n} CPU threads` : 'one CPU thread';
+}
+
 export class AttributionService implements AttributionApi {
   private readonly held = new Map<string, Held>();
   private readonly influence: InfluenceFromStore;
@@ -95,6 +101,9 @@ export class AttributionService implements AttributionApi {
     let emb = held.embeddings.get(hash);
     if (!emb) {
       emb = await loadOrBuildEmbeddings(this.deps.db, src, held.base.corpus, encoder, this.now, progress);
+      // the scan's threads (where the worker is cross-origin isolated and the index is large) start once, here, so
+      // the first query already uses them; it never rejects (a pool that cannot start leaves one thread)
+      await emb.index.search.ready;
       held.embeddings.set(hash, emb);
     }
     return { index: { ...held.base, embeddings: emb.index }, held, embeddings: emb.source };
@@ -192,7 +201,7 @@ export class AttributionService implements AttributionApi {
       { method: 'span', status: 'used', detail: `${METHOD_LABEL.span} over ${from(spanSources)}` },
       { method: 'bm25', status: 'used', detail: `${METHOD_LABEL.bm25} over ${indexes.reduce((s, ix) => s + ix.corpus.passages.length, 0)} passages` },
       used.has('embedding') && encoder
-        ? { method: 'embedding', status: 'used', detail: `${req.encoder?.kind === 'onnx' ? 'the ONNX sentence encoder' : "the model's own hidden states"} (${encoder.ref.id}, ${encoder.ref.dims}-d, int8) over ${from(embSources)}` }
+        ? { method: 'embedding', status: 'used', detail: `${req.encoder?.kind === 'onnx' ? 'the ONNX sentence encoder' : "the model's own hidden states"} (${encoder.ref.id}, ${encoder.ref.dims}-d, int8) over ${from(embSources)}, exact top-k on ${scanThreads(indexes)}` }
         : { method: 'embedding', status: 'unavailable', detail: typeof enc === 'string' ? enc : 'the answer is empty' },
       used.has('influence') && inf.evidence
         ? { method: 'influence', status: 'used', detail: 'detail' in inf ? inf.detail : '' }

@@ -11,15 +11,22 @@
  * body is one plain-JS source (`workerSource`) started with `eval` in Node (`worker_threads`) and from a Blob URL in
  * browsers: no bundler entry, the same code in tests, the CLI and the app.
  *
+ * The pool itself is not tied to the engine: `startKernelThreads` starts one over any module that imports a shared
+ * memory as `env.mem` (attribution's int8 scan, `src/attribution/int8Simd.ts`, runs its own); `startCpuThreads` is
+ * that over the engine's SIMD runtime, kept as the module-level pool the CPU backend's matmuls use.
+ *
  * @example
  * const threads = await startCpuThreads();      // all cores where memory can be shared, else null
  * threads?.count;                               // e.g. 4 (the calling thread + 3 workers)
+ * const own = await startKernelThreads({ module, memory, kernels: instance.exports, kernelNames: ['scores'] }, 2);
+ * own.run([[['scores', 0, 64, 4]], [['scores', 4, 64, 4]]]);   // one call on each thread
+ * own.close();
  */
 import { TributaryError } from '../../../core/errors.ts';
 import type * as NodeWorkers from 'node:worker_threads';
 import { simdRuntime, type SimdRuntime } from '../simd/simdRuntime.ts';
 
-/** One kernel call: an export of the SIMD module and its i32 arguments (at most 9). */
+/** One kernel call: an export of the pool's module and its i32 arguments (at most 9). */
 export type KernelCall = readonly [name: string, ...args: number[]];
 
 export interface CpuThreads {
@@ -57,6 +64,21 @@ const SLOT = 1 + CALL * MAX_CALLS;
  */
 const SPIN_MS = 0.5;
 const TIMEOUT_MS = 20_000;
+/** how long the workers may take to start and instantiate the module before the start gives up */
+const START_TIMEOUT_MS = 30_000;
+/** most threads one pool runs (the calling one included) */
+const MAX_POOL_THREADS = 64;
+
+/** A compiled module, the shared memory it imports as `env.mem`, and its exports on the calling thread. */
+export interface KernelModule {
+  readonly module: WebAssembly.Module;
+  /** must be shared (`shared: true`): every worker instantiates `module` on this same memory */
+  readonly memory: WebAssembly.Memory;
+  /** the module's exports instantiated on `memory` here (the calling thread runs `jobs[0]` with them) */
+  readonly kernels: object;
+  /** the exports a `KernelCall` may name (functions taking at most 9 i32 arguments) */
+  readonly kernelNames: readonly string[];
+}
 
 /** The worker body (plain JS; `__PORT__` is replaced per environment). */
 const workerBody = `
@@ -157,7 +179,7 @@ export async function startCpuThreads(count?: number): Promise<CpuThreads | null
   current?.close();
   current = null;
   if (n <= 1) return null;
-  starting = createPool(rt!, n);
+  starting = startKernelThreads(rt!, n);
   try {
     current = await starting;
   } finally {
@@ -172,39 +194,83 @@ export function stopCpuThreads(): void {
   current = null;
 }
 
-async function spawn(): Promise<{ port: Port; onMessage: (f: (m: unknown) => void) => void }> {
+interface Spawned {
+  port: Port;
+  onMessage: (f: (m: unknown) => void) => void;
+  /** a worker that failed (its script, or instantiating the module, threw before it answered) */
+  onError: (f: (e: string) => void) => void;
+}
+
+async function spawn(): Promise<Spawned> {
   if (isNode) {
     const wtName = 'node:worker_threads';
     const { Worker } = (await import(/* @vite-ignore */ wtName)) as typeof NodeWorkers;
     const w = new Worker(workerSource('node'), { eval: true });
     w.unref(); // a pool never keeps a CLI or test process alive
-    return { port: w, onMessage: (f) => w.on('message', f) };
+    return { port: w, onMessage: (f) => w.on('message', f), onError: (f) => w.on('error', (e) => f(String(e))) };
   }
   const url = URL.createObjectURL(new Blob([workerSource('browser')], { type: 'text/javascript' }));
   const w = new Worker(url);
   URL.revokeObjectURL(url);
-  return { port: w, onMessage: (f) => w.addEventListener('message', (e) => f(e.data)) };
+  return {
+    port: w,
+    onMessage: (f) => w.addEventListener('message', (e) => f(e.data)),
+    onError: (f) => w.addEventListener('error', (e) => f(e.message || 'worker error')),
+  };
 }
 
-async function createPool(rt: SimdRuntime, count: number): Promise<CpuThreads> {
-  const names = rt.kernelNames;
+/**
+ * Starts a pool of `count` threads in all (the calling thread + `count − 1` workers) over `km`: each worker
+ * instantiates `km.module` on `km.memory`. The pool is the caller's own (not the engine's `cpuThreads()`); close it
+ * when done. Rejects with a `TributaryError` where the memory is not shared ('engine/cpu-thread'), the count is not
+ * 1..64 ('engine/bad-shape'), or a worker cannot start.
+ */
+export async function startKernelThreads(km: KernelModule, count: number): Promise<CpuThreads> {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_POOL_THREADS) {
+    throw new TributaryError('engine/bad-shape', `A thread pool runs 1 to ${MAX_POOL_THREADS} threads (asked for ${count}).`);
+  }
+  if (typeof SharedArrayBuffer !== 'function' || !(km.memory.buffer instanceof SharedArrayBuffer)) {
+    throw new TributaryError('engine/cpu-thread', 'Threads need a shared WebAssembly memory (Node, or a cross-origin isolated page).');
+  }
+  const names = km.kernelNames;
+  const exports = km.kernels as Record<string, (...a: number[]) => void>;
+  for (const n of names) {
+    if (typeof exports[n] !== 'function') throw new TributaryError('engine/bad-shape', `The module has no function ${n} to run on threads.`);
+  }
   const index = new Map(names.map((n, i) => [n, i]));
   const ctl = new Int32Array(new SharedArrayBuffer((HEADER + SLOT * (count - 1)) * 4));
-  const workers = await Promise.all(Array.from({ length: count - 1 }, () => spawn()));
+  const workers: Awaited<ReturnType<typeof spawn>>[] = [];
   let failure: string | null = null;
-  await Promise.all(
-    workers.map(
-      (w, id) =>
-        new Promise<void>((resolve) => {
-          w.onMessage((m) => {
-            if (m === 'ready') resolve();
-            else if (m && typeof m === 'object' && 'error' in m) failure = String((m as { error: unknown }).error);
-          });
-          w.port.postMessage({ memory: rt.memory, module: rt.module, ctl: ctl.buffer, id, names });
-        }),
-    ),
-  );
-  const exports = rt.kernels as unknown as Record<string, (...a: number[]) => void>;
+  try {
+    for (let i = 0; i < count - 1; i++) workers.push(await spawn());
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TributaryError('engine/cpu-thread', `CPU threads did not start in ${START_TIMEOUT_MS / 1000} s.`)), START_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([
+        timeout,
+        Promise.all(
+          workers.map(
+            (w, id) =>
+              new Promise<void>((resolve, reject) => {
+                w.onMessage((m) => {
+                  if (m === 'ready') resolve();
+                  else if (m && typeof m === 'object' && 'error' in m) failure = String((m as { error: unknown }).error);
+                });
+                w.onError((e) => reject(new TributaryError('engine/cpu-thread', `A CPU thread failed to start: ${e}`)));
+                w.port.postMessage({ memory: km.memory, module: km.module, ctl: ctl.buffer, id, names });
+              }),
+          ),
+        ),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  } catch (e) {
+    for (const w of workers) void w.port.terminate();
+    throw e instanceof TributaryError ? e : new TributaryError('engine/cpu-thread', `CPU threads could not start: ${String(e)}`);
+  }
   let closed = false;
   let slowRuns = 0;
   let backoff = 0;
@@ -220,6 +286,10 @@ async function createPool(rt: SimdRuntime, count: number): Promise<CpuThreads> {
     run(jobs) {
       if (closed) throw new TributaryError('engine/cpu-thread', 'The CPU thread pool was closed; start it again.');
       if (jobs.length > count) throw new TributaryError('engine/bad-shape', `${jobs.length} jobs for ${count} threads.`);
+      // the calling thread's calls are checked before the workers are woken (a throw after would leave them running)
+      for (const [name, ...args] of jobs[0] ?? []) {
+        if (!index.has(name) || args.length > ARGS) throw new TributaryError('engine/bad-shape', `No kernel ${name} with ${args.length} arguments.`);
+      }
       for (let w = 0; w < count - 1; w++) {
         const job = jobs[w + 1] ?? [];
         if (job.length > MAX_CALLS) throw new TributaryError('engine/bad-shape', `A thread job holds at most ${MAX_CALLS} calls (got ${job.length}).`);
@@ -228,7 +298,7 @@ async function createPool(rt: SimdRuntime, count: number): Promise<CpuThreads> {
         job.forEach(([name, ...args], i) => {
           const o = base + 1 + i * CALL;
           const k = index.get(name);
-          if (k === undefined || args.length > ARGS) throw new TributaryError('engine/bad-shape', `No SIMD kernel ${name} with ${args.length} arguments.`);
+          if (k === undefined || args.length > ARGS) throw new TributaryError('engine/bad-shape', `No kernel ${name} with ${args.length} arguments.`);
           ctl[o] = k;
           for (let a = 0; a < ARGS; a++) ctl[o + 1 + a] = args[a] ?? 0;
         });
