@@ -19,6 +19,11 @@
  * `sw · sx`); lanes summed `((l0+l1)+l2)+l3`. So every output is the same bits as `gemvi4r` on the rows as stored
  * (`gemvi4p.test.ts`), whatever the number of panels or the thread that runs them.
  *
+ * `gemvi4pm` (plain SIMD, x from `qxMod16p`) runs the same loop with `gemvi4`'s arithmetic: 16 bytes read as eight
+ * i16 lanes of four nibbles, nibble c (shift 4c, mask) dotted with x's vector c by `i32x4.dot_i16x8_s`; in a block i32
+ * lane k sums i16 lanes 2k, 2k+1, both group k's, so the dots land as `[g0, g1, g2, g3]` (no shuffles) and the result is
+ * the same bits as `gemvi4`.
+ *
  * One stream per panel instead of four rows and four scale arrays: the hardware prefetcher keeps up without the
  * touch-ahead loads of `gemvi.ts` (measured: touching one or two panels ahead was 10–25 % slower). The store of a
  * freshly computed value into `out` after each row's step (overwritten at the end of the panel) keeps TurboFan from

@@ -9,6 +9,9 @@
  *   kernels — four groups' at once as one i32x4);
  * - `qxEo8`: 32 × i8 as even columns then odd columns (32 bytes) — for relaxed SIMD's i8 dot on int4 (`gemvi4r`);
  *   `corr` as for `qxMod16`.
+ * - `qxIlv8` / `qxMod16p`: `qxEo8` / `qxMod16` with each block of four groups chunk-transposed to match the packed
+ *   int4 panels (`gemvi4p.ts`): 4-byte lane v of a group's vector c goes to vector (v, c) of the block, at lane g; the
+ *   `G mod 4` last groups as `qxEo8` / `qxMod16` write them. `corr` as for `qxMod16`.
  */
 import { Fn, I32, V128 } from '../wasmEmit.ts';
 import { doWhileBelow, f32Lanes, unlessAtLeast } from './loops.ts';
