@@ -2,8 +2,10 @@
  * Kernel-level decode microbench of the CPU engine's WASM SIMD matvecs, in one process: every matmul of one
  * SmolLM2-135M-shape token (30 layers of q/k/v/o/gate/up/down + the tied 49152×576 head; weights in DRAM, each matrix
  * its own region of one memory) with f32 packed weights (`gemvp2`), int8 and int4 weights with f32 activations
- * (`gemvq8`/`gemvq4`, `decodeActivations: 'f32'`) and with int8 activations (`qx*` + `gemvi8`/`gemvi4`/`gemvi4r`, the
- * CPU backend's default decode; `gemvi4r` where relaxed SIMD is on and passes the runtime's self-check).
+ * (`gemvq8`/`gemvq4`, `decodeActivations: 'f32'`) and with int8 activations (`qx*` + `gemvi8`/`gemvi4`/`gemvi4r`/
+ * `gemvi4p`, the CPU backend's default decode; where relaxed SIMD is on and passes the runtime's self-check the backend
+ * keeps int4 weights as `PackedQ4` panels and runs `gemvi4p`, else `gemvi4pm` on the same panels; `gemvi4r` / `gemvi4`
+ * on the stored layout are kept for comparison).
  * Weights are random bytes (speed does not depend on values). Rounds alternate the kernels; each round times one
  * token's matmuls by this process's CPU time (`process.cpuUsage`, less disturbed by other load than wall time); the
  * median over BENCH_ROUNDS (default 41) rounds counts. Ratios are f32 time ÷ kernel time in the same run.
@@ -18,6 +20,7 @@ import os from 'node:os';
 import v8 from 'node:v8';
 import { relaxedDotSelfCheck } from '../src/engine/cpu/simd/relaxedDotCheck.ts';
 import { simdModuleBytes } from '../src/engine/cpu/simd/simdModule.ts';
+import { packedQ4Bytes, packQ4 } from '../src/engine/cpu/kernels/packQ4.ts';
 
 type Kernel = (...args: number[]) => void;
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 41);
@@ -60,6 +63,8 @@ export async function main(): Promise<void> {
   const f32At = mats.map(([n, k]) => place(n * k * 4));
   const q8At = mats.map(([n, k]) => [place(n * k), place((n * k) / 8)] as const);
   const q4At = mats.map(([n, k]) => [place((n * k) / 2), place((n * k) / 8)] as const);
+  // the same int4 weights in the CPU backend's packed panels (PackedQ4, what `toHeapPacked` makes with relaxed SIMD)
+  const q4pAt = mats.map(([n, k]) => place(packedQ4Bytes(n, k)));
   const mem = new WebAssembly.Memory({ initial: Math.ceil(top / 65536) + 1 });
   const k = new WebAssembly.Instance(new WebAssembly.Module(simdModuleBytes({ fma })), { env: { mem } }).exports as Record<string, Kernel>;
   const bytes = new Uint8Array(mem.buffer);
@@ -73,12 +78,14 @@ export async function main(): Promise<void> {
     fill(f32At[m]!, n * kk);
     fill(q8At[m]![1], (n * kk) / 32);
     fill(q4At[m]![1], (n * kk) / 32);
+    const stored = { kind: 'q4' as const, rows: n, cols: kk, groupSize: 32, q: new Uint8Array(mem.buffer, q4At[m]![0], (n * kk) / 2), scales: new Float32Array(mem.buffer, q4At[m]![1], (n * kk) / 32) };
+    packQ4(stored, new Uint8Array(mem.buffer, q4pAt[m]!, packedQ4Bytes(n, kk)));
   });
   const X = 1024, XQ = 65536, XS = 131072, XC = 196608, OUT = 262144;
   fill(X, I);
   // the q4 kernel the engine's runtime picks: gemvi4r where relaxed SIMD is on and its i8 dot passes the self-check
   const relaxedOk = fma && relaxedDotSelfCheck(mem, k, 327680);
-  const q4kernel = relaxedOk ? 'gemvi4r' : 'gemvi4';
+  const q4kernel = relaxedOk ? 'gemvi4p' : 'gemvi4pm';
   const q4int = (kernel: string, qx: string) => (): void =>
     mats.forEach(([n, kk], m) => {
       k[qx]!(X, XQ, XS, XC, kk / 32);
@@ -94,7 +101,21 @@ export async function main(): Promise<void> {
         k['gemvi8']!(XQ, XS, XC, q8At[m]![0], q8At[m]![1], OUT, n, kk);
       }),
     q4_gemvi4: q4int('gemvi4', 'qxMod16'),
-    ...(relaxedOk ? { q4_gemvi4r: q4int('gemvi4r', 'qxEo8') } : {}),
+    q4_gemvi4pm: (): void =>
+      mats.forEach(([n, kk], m) => {
+        k['qxMod16p']!(X, XQ, XS, XC, kk / 32);
+        k['gemvi4pm']!(XQ, XS, XC, q4pAt[m]!, OUT, n / 4, kk);
+      }),
+    ...(relaxedOk
+      ? {
+          q4_gemvi4r: q4int('gemvi4r', 'qxEo8'),
+          q4_gemvi4p: (): void =>
+            mats.forEach(([n, kk], m) => {
+              k['qxIlv8']!(X, XQ, XS, XC, kk / 32);
+              k['gemvi4p']!(XQ, XS, XC, q4pAt[m]!, OUT, n / 4, kk);
+            }),
+        }
+      : {}),
   };
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(runs).map((name) => [name, []]));
   for (const run of Object.values(runs)) run(); // warm-up (tier-up, page faults)
@@ -128,6 +149,9 @@ export async function main(): Promise<void> {
     ratio_decode_q8_vs_f32: f32 / ms['q8_gemvi8']!,
     ratio_decode_q4_vs_f32: f32 / ms[`q4_${q4kernel}`]!,
     relaxed_dot_self_check_passed: relaxedOk,
+    // the packed int4 kernel against the one it replaced (same weights, same bits out), this run
+    ratio_q4_gemvi4pm_vs_gemvi4: ms['q4_gemvi4']! / ms['q4_gemvi4pm']!,
+    ...(relaxedOk ? { ratio_q4_gemvi4p_vs_gemvi4r: ms['q4_gemvi4r']! / ms['q4_gemvi4p']! } : {}),
   };
   console.log(JSON.stringify(result, null, 2));
   const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'cpu-kernels.json');

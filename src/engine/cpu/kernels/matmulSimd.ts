@@ -6,6 +6,10 @@
  * - int8/int4, T < 4 (decode) with `intActivations`: x quantised to int8 per group once on the calling thread (`qx*`),
  *   then the integer kernels `gemvi8` / `gemvi4` / `gemvi4r` (see `quantDot.ts` for the error; `gemvi4r` only where the
  *   runtime's self-check passed, `relaxedDotOk`); without it the f32-activation kernels `gemvq8` / `gemvq4`;
+ * - packed int4 (`PackedQ4`, the backend's int4 weights): decode with `intActivations` x quantised once by `qxIlv8`
+ *   then `gemvi4p` where relaxed SIMD passed its self-check (the same bits as `gemvi4r` on the stored layout), else
+ *   `qxMod16p` + `gemvi4pm` (the same bits as `gemvi4`), over panels of four rows split over the threads; f32 activations and prefill unpack 16 rows at a time (`unq4p`) into
+ *   per-thread scratch and run the stored-layout kernels on them (`gemvq4`; `dq4` + `pack16` + `gemmp16`): same bits;
  * - int8/int4 (rows a multiple of 16), T ≥ 4 (prefill): 16 rows at a time dequantised (`dq8`/`dq4`) and packed
  *   (`pack16`) into per-thread L1-sized scratch, then `gemmp16`;
  * - row-major f32 and other row counts: `gemv1` / `gemm` / `gemm16` on one thread (not on the backend's hot path).
@@ -13,6 +17,7 @@
  */
 import type { CpuMatrix, SimdRuntime } from '../simd/simdRuntime.ts';
 import { cpuThreads, type KernelCall } from '../threads/threadPool.ts';
+import { Q4P_GROUP_BYTES } from '../simd/wasm/gemvi4p.ts';
 
 /**
  * Kernel-wide switches for callers of `matmul` that pass no `activations` (tests, benches): `intActivations` makes
@@ -33,6 +38,8 @@ const XS_SCRATCH = 14;
 const XC_SCRATCH = 15;
 /** per-thread dequantisation panels: slots PANEL_SCRATCH + 2t and + 2t + 1 */
 const PANEL_SCRATCH = 20;
+/** per-thread `PackedQ4` rows unpacked for the f32-activation kernels: slots UNPACK_SCRATCH + 2t (bytes), + 2t + 1 (scales) */
+const UNPACK_SCRATCH = 100;
 /** below this many multiply-adds a matmul stays on one thread (waking the others costs more) */
 const MIN_PARALLEL_MACS = 1 << 16;
 
@@ -58,18 +65,25 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
   const P = packable ? 16 : Math.max(4, Math.floor(8192 / K) & ~3);
   const staged = w.kind !== 'f32p' && T >= 4;
   const quant = w.kind === 'q8' || w.kind === 'q4';
-  const intDot = quant && T < 4 && intActivations && K % 32 === 0;
+  const q4p = w.kind === 'q4p';
+  const intDot = (quant || q4p) && T < 4 && intActivations && K % 32 === 0;
   const G = K / 32;
   let xOff: number, oOff: number;
   const panels: number[] = [];
+  const unpacked: number[] = [];
   let xq = 0, xs = 0, xc = 0;
   try {
     xOff = rt.scratch(X_SCRATCH, T * K * 4);
     oOff = rt.scratch(OUT_SCRATCH, T * N * 4);
-    if (staged && (quant || packable)) {
-      for (let t = 0; t < (quant && packable ? threads : 1); t++) {
-        panels.push(rt.scratch(PANEL_SCRATCH + 2 * t, P * K * 4), quant && packable ? rt.scratch(PANEL_SCRATCH + 2 * t + 1, P * K * 4) : 0);
+    if (staged && (quant || q4p || packable)) {
+      const perThread = (quant || q4p) && packable;
+      for (let t = 0; t < (perThread ? threads : 1); t++) {
+        panels.push(rt.scratch(PANEL_SCRATCH + 2 * t, P * K * 4), perThread ? rt.scratch(PANEL_SCRATCH + 2 * t + 1, P * K * 4) : 0);
       }
+    }
+    if (q4p && !intDot) {
+      // packed int4 on the f32-activation paths: 16 rows at a time back to the stored layout, per thread
+      for (let t = 0; t < threads; t++) unpacked.push(rt.scratch(UNPACK_SCRATCH + 2 * t, 16 * (K / 2)), rt.scratch(UNPACK_SCRATCH + 2 * t + 1, 16 * G * 4));
     }
     if (intDot) {
       xq = rt.scratch(XQ_SCRATCH, T * K * 2);
@@ -92,6 +106,33 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
   } else if (w.kind === 'f32p') {
     const base = w.data.byteOffset;
     jobs = split(N / 16, threads).map(([a, b]) => [['gemmp16', xOff, base + a * 16 * K * 4, oOff + a * 64, T, (b - a) * 16, K, N]]);
+  } else if (w.kind === 'q4p' && intDot) {
+    // packed int4: x quantised once in the panels' column order, panels of four rows over the threads
+    const base = w.data.byteOffset;
+    const panelB = (K / 32) * Q4P_GROUP_BYTES;
+    const relaxed = k.gemvi4p !== undefined && k.qxIlv8 !== undefined && rt.relaxedDotOk;
+    for (let t = 0; t < T; t++) (relaxed ? k.qxIlv8! : k.qxMod16p)(xOff + t * K * 4, xq + t * K * 2, xs + t * G * 4, xc + t * G * 4, G);
+    jobs = split(N / 4, threads).map(([a, b]) =>
+      Array.from({ length: T }, (_, t): KernelCall => [relaxed ? 'gemvi4p' : 'gemvi4pm', xq + t * K * 2, xs + t * G * 4, xc + t * G * 4, base + a * panelB, oOff + (t * N + 4 * a) * 4, b - a, K]),
+    );
+  } else if (w.kind === 'q4p') {
+    // packed int4, f32 activations (T < 4: gemvq4) or prefill (dq4, pack16, gemmp16), on rows unpacked 16 at a time
+    // into the thread's scratch (`unq4p`: the stored bytes), so the results are those of the stored layout
+    const base = w.data.byteOffset;
+    const panelB = (K / 32) * Q4P_GROUP_BYTES;
+    jobs = split(N / 16, threads).map(([a, b], th) => {
+      const calls: KernelCall[] = [];
+      const [uq, us] = [unpacked[2 * th]!, unpacked[2 * th + 1]!];
+      for (let n0 = a * 16; n0 < b * 16; n0 += 16) {
+        calls.push(['unq4p', base + (n0 / 4) * panelB, uq, us, 4, K]);
+        if (T < 4) for (let t = 0; t < T; t++) calls.push(['gemvq4', xOff + t * K * 4, uq, us, oOff + (t * N + n0) * 4, 16, K]);
+        else {
+          const [p, pp] = [panels[2 * th]!, panels[2 * th + 1]!];
+          calls.push(['dq4', uq, us, p, 16 * G], ['pack16', p, pp, 16, K], ['gemmp16', xOff, pp, oOff + n0 * 4, T, 16, K, N]);
+        }
+      }
+      return calls;
+    });
   } else if (intDot) {
     // x quantised once here (one group of 32 at a time), then rows split over the threads in blocks of 4
     const q = w.q.byteOffset;

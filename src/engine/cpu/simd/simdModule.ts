@@ -3,7 +3,8 @@
  * documents its arguments, layout and summation order) and the shared loop skeletons of `./wasm/loops.ts`:
  * f32 matmuls `gemm`/`gemm16` (row-major), `gemmp16`/`gemvp2` (panels of 16 rows, `pack16`), `gemv1`; quantised
  * `gemvq8`/`gemvq4` (f32 x, dequantisation fused), integer decode `gemvi8`/`gemvi4`/`gemvi4r` on
- * activations quantised per group by `qxNat16`/`qxMod16`/`qxEo8` and `dq8`/`dq4` (prefill: dequantise 16 rows into cache-resident
+ * activations quantised per group by `qxNat16`/`qxMod16`/`qxEo8`, `gemvi4p` on packed int4 panels (`qxIlv8`; `unq4p`
+ * unpacks them; relaxed build only) and `dq8`/`dq4` (prefill: dequantise 16 rows into cache-resident
  * scratch, pack them and run `gemmp16`); `siluMul`, `attn` (with the SIMD `exp` of `expV.ts`), `rmsNorm`, `add`;
  * multi-LoRA `loraShrink` / `loraExpand`.
  */
@@ -17,6 +18,8 @@ import { gemmp16 } from './wasm/gemmp16.ts';
 import { gemv1 } from './wasm/gemv1.ts';
 import { gemvp2 } from './wasm/gemvp2.ts';
 import { gemvi } from './wasm/gemvi.ts';
+import { gemvi4p } from './wasm/gemvi4p.ts';
+import { unq4p } from './wasm/unq4p.ts';
 import { gemvq } from './wasm/gemvq.ts';
 import { loraExpand } from './wasm/loraExpand.ts';
 import { loraShrink } from './wasm/loraShrink.ts';
@@ -34,7 +37,7 @@ export function simdModuleBytes(opts: { fma?: boolean; sharedMaxPages?: number }
   const fma = opts.fma ?? false;
   return emitModule(
     [gemm('gemm', 1, 2), gemm('gemm16', 2, 6), gemmp16(fma), gemvp2(fma), pack16(), gemv1(), gemvq(8), gemvq(4), dq8(), dq4(), siluMul(), attn(), rmsNorm(), addV(), loraShrink(fma), loraExpand(fma),
-    quantX('nat16'), quantX('mod16'), quantX('eo8'), gemvi('q8', fma), gemvi('q4', fma), ...(fma ? [gemvi('q4r', fma)] : [])],
+    quantX('nat16'), quantX('mod16'), quantX('eo8'), quantX('mod16p'), gemvi('q8', fma), gemvi('q4', fma), gemvi4p(fma, true), unq4p(), ...(fma ? [gemvi('q4r', fma), gemvi4p(fma), quantX('ilv8')] : [])],
     opts.sharedMaxPages,
   );
 }

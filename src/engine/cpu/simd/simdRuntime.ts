@@ -16,6 +16,7 @@
 import type { Matrix } from '../../quant.ts';
 import { RELAXED_CHECK_BYTES, relaxedDotSelfCheck } from './relaxedDotCheck.ts';
 import { simdModuleBytes } from './simdModule.ts';
+import { packedQ4Bytes, packQ4 } from '../kernels/packQ4.ts';
 
 const PAGE = 65536;
 /** 2 GiB: heap offsets stay below 2^31 (they are shifted as i32 in JS) */
@@ -38,6 +39,13 @@ interface Kernels {
   gemvi4(xq: number, xs: number, corr: number, q: number, s: number, out: number, N: number, K: number): void;
   /** only in the relaxed-SIMD build (`fma`) */
   gemvi4r?: (xq: number, xs: number, corr: number, q: number, s: number, out: number, N: number, K: number) => void;
+  /** `PackedQ4` panels: `qxMod16p` + `gemvi4pm` (plain SIMD), `unq4p` back to the stored layout */
+  qxMod16p(x: number, xq: number, xs: number, corr: number, groups: number): void;
+  gemvi4pm(xq: number, xs: number, corr: number, p: number, out: number, panels: number, K: number): void;
+  unq4p(src: number, q: number, s: number, panels: number, K: number): void;
+  /** relaxed-SIMD build only: `qxIlv8` + `gemvi4p` on `PackedQ4` panels (where `relaxedDotOk`) */
+  qxIlv8?: (x: number, xq: number, xs: number, corr: number, groups: number) => void;
+  gemvi4p?: (xq: number, xs: number, corr: number, p: number, out: number, panels: number, K: number) => void;
   dq8(q: number, s: number, dst: number, groups: number): void;
   dq4(q: number, s: number, dst: number, groups: number): void;
   siluMul(g: number, u: number, out: number, n: number): void;
@@ -136,8 +144,21 @@ export interface PackedF32 {
   data: Float32Array;
 }
 
-/** What the CPU backend keeps as a weight: a `Matrix` or, with SIMD, packed f32 panels. */
-export type CpuMatrix = Matrix | PackedF32;
+/**
+ * An int4 `[rows, cols]` matrix (groups of 32, rows a multiple of 16) on the heap in panels of four rows, weights and
+ * scales interleaved in one stream (`../kernels/packQ4.ts`; the layout `gemvi4p` / `gemvi4pm` read). Made by
+ * `toHeapPacked`; like `PackedF32`, not a `Matrix`, so nothing reads it as one.
+ */
+export interface PackedQ4 {
+  kind: 'q4p';
+  rows: number;
+  cols: number;
+  groupSize: 32;
+  data: Uint8Array;
+}
+
+/** What the CPU backend keeps as a weight: a `Matrix` or, with SIMD, packed f32 or int4 panels. */
+export type CpuMatrix = Matrix | PackedF32 | PackedQ4;
 
 /** Writes row-major `src` (`[rows, cols]`, rows a multiple of 16) into `dst` in the `PackedF32` layout. */
 export function packF32(src: Float32Array, rows: number, cols: number, dst: Float32Array): void {
@@ -166,8 +187,9 @@ export interface SimdRuntime {
   /** A copy of `m` living on the heap (or `m` itself when the heap cannot grow enough). */
   toHeap(m: Matrix): Matrix;
   /**
-   * Like `toHeap`, but f32 matrices whose rows are a multiple of 16 (and cols of 4) are stored packed (`PackedF32`):
-   * what the CPU backend does with its weights.
+   * Like `toHeap`, but f32 matrices whose rows are a multiple of 16 (and cols of 4) are stored packed (`PackedF32`),
+   * and int4 ones (groups of 32, rows a multiple of 16) as `PackedQ4`: what the CPU backend does
+   * with its weights.
    */
   toHeapPacked(m: Matrix): CpuMatrix;
   /** Frees a heap matrix made by `toHeap` / `toHeapPacked` (no-op for other matrices). */
@@ -232,6 +254,7 @@ function createRuntime(memory: WebAssembly.Memory, module: WebAssembly.Module, k
   const viewsOf = (m: CpuMatrix, offs: number[]): void => {
     const buf = memory.buffer;
     if (m.kind === 'f32' || m.kind === 'f32p') m.data = new Float32Array(buf, offs[0]!, m.rows * m.cols);
+    else if (m.kind === 'q4p') m.data = new Uint8Array(buf, offs[0]!, packedQ4Bytes(m.rows, m.cols));
     else {
       m.q = m.kind === 'q8' ? new Int8Array(buf, offs[0]!, m.rows * m.cols) : new Uint8Array(buf, offs[0]!, (m.rows * m.cols) / 2);
       m.scales = new Float32Array(buf, offs[1]!, (m.rows * m.cols) / m.groupSize);
@@ -284,6 +307,16 @@ function createRuntime(memory: WebAssembly.Memory, module: WebAssembly.Module, k
     toHeap,
     toHeapPacked(m) {
       const { rows, cols } = m;
+      if (m.kind === 'q4' && m.groupSize === 32 && rows % 16 === 0 && cols % 32 === 0 && cols > 0) {
+        const bytes = packedQ4Bytes(rows, cols);
+        const off = heap.alloc(bytes);
+        if (off === null) return m;
+        const dst = new Uint8Array(memory.buffer, off, bytes);
+        packQ4(m, dst);
+        const hm: PackedQ4 = { kind: 'q4p', rows, cols, groupSize: 32, data: dst };
+        track(hm, [off], [bytes]);
+        return hm;
+      }
       if (m.kind !== 'f32' || rows % 16 !== 0 || cols % 4 !== 0 || cols === 0) return toHeap(m);
       const bytes = rows * cols * 4;
       const off = heap.alloc(bytes);
@@ -303,7 +336,7 @@ function createRuntime(memory: WebAssembly.Memory, module: WebAssembly.Module, k
       rec.offs.forEach((o, i) => heap.free(o, rec.sizes[i]!));
     },
     owns(m) {
-      return (m.kind === 'f32' || m.kind === 'f32p' ? m.data.buffer : m.q.buffer) === memory.buffer;
+      return (m.kind === 'f32' || m.kind === 'f32p' || m.kind === 'q4p' ? m.data.buffer : m.q.buffer) === memory.buffer;
     },
     alloc(bytes) {
       const off = heap.alloc(bytes);
