@@ -1,21 +1,10 @@
-import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { simdModuleBytes } from '../simdModule.ts';
+import { haveRelaxed, kernelInstance } from './kernels.testkit.ts';
 import { gemvInt, quantizeActivation } from '../../kernels/quantDot.ts';
 import { quantizeQ4, quantizeQ8, type Q4Matrix, type Q8Matrix } from '../../../quant.ts';
 import { createRng } from '../../../sampling/rng.ts';
 
-type Kernel = (...args: number[]) => void;
-
-// Node 20 has relaxed SIMD behind a flag (Chromium ships it): switch it on to test the relaxed kernels too
-if (!WebAssembly.validate(simdModuleBytes({ fma: true }))) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-const haveRelaxed = WebAssembly.validate(simdModuleBytes({ fma: true }));
-
-function instance(fma: boolean): { mem: WebAssembly.Memory; k: Record<string, Kernel> } {
-  const mem = new WebAssembly.Memory({ initial: 256 });
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(simdModuleBytes({ fma })), { env: { mem } });
-  return { mem, k: inst.exports as Record<string, Kernel> };
-}
+const instance = kernelInstance;
 
 /** x with a zero group, a group of one spike, ties (·.5 after scaling) and a wide range of magnitudes */
 function activation(r: ReturnType<typeof createRng>, K: number): Float32Array {

@@ -1,23 +1,12 @@
-import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { simdModuleBytes } from '../simdModule.ts';
+import { haveRelaxed, kernelInstance } from './kernels.testkit.ts';
 import { quantizeActivation } from '../../kernels/quantDot.ts';
 import { packedQ4Bytes, packQ4 } from '../../kernels/packQ4.ts';
 import { quantizeQ4 } from '../../../quant.ts';
 import { createRng } from '../../../sampling/rng.ts';
 
-type Kernel = (...args: number[]) => void;
-
-// Node 20 has relaxed SIMD behind a flag (Chromium ships it); gemvi4p, qxIlv8 and unq4p are in the relaxed build only
-if (!WebAssembly.validate(simdModuleBytes({ fma: true }))) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-const haveRelaxed = WebAssembly.validate(simdModuleBytes({ fma: true }));
-
-function instance(fma = true): { mem: WebAssembly.Memory; k: Record<string, Kernel> } {
-  const mem = new WebAssembly.Memory({ initial: 256 });
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(simdModuleBytes({ fma })), { env: { mem } });
-  return { mem, k: inst.exports as Record<string, Kernel> };
-}
+const instance = (fma = true): ReturnType<typeof kernelInstance> => kernelInstance(fma);
 
 /** x with a zero group, a spike and a wide range of magnitudes */
 function activation(r: ReturnType<typeof createRng>, K: number): Float32Array {
@@ -35,6 +24,38 @@ function arena(start = 1024): (bytes: number) => number {
     p += Math.ceil(bytes / 16) * 16 + 16;
     return o;
   };
+}
+
+/**
+ * A panel kernel against the row-layout kernel it must equal bit for bit (panels 1–7; groups 1–9, 18, 48), whole and
+ * one panel per call (a thread split). `xqBytes`: bytes of quantised activation per column (1 relaxed, 2 plain).
+ */
+function panelsEqualRows(fma: boolean, kern: { quant: string; gemv: string; quantP: string; gemvP: string; xqBytes: number }, numRuns: number): void {
+  const { mem, k } = instance(fma);
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 7 }), fc.constantFrom(1, 2, 3, 4, 5, 6, 7, 8, 9, 18, 48), fc.nat(), (panels, G, seed) => {
+      const r = createRng(seed);
+      const N = 4 * panels;
+      const K = 32 * G;
+      const w = quantizeQ4(Float32Array.from({ length: N * K }, () => r.normal() * 0.05), N, K);
+      const x = activation(r, K);
+      const at = arena();
+      const [xO, xq, xs, xc, xq2, qO, sO, pO, o1, o2, o3] = [at(K * 4), at(K * kern.xqBytes), at(K / 8), at(K / 8), at(K * kern.xqBytes), at(w.q.byteLength), at(w.scales.byteLength), at(packedQ4Bytes(N, K)), at(N * 4), at(N * 4), at(N * 4)];
+      new Float32Array(mem.buffer, xO, K).set(x);
+      new Uint8Array(mem.buffer, qO, w.q.length).set(w.q);
+      new Float32Array(mem.buffer, sO, w.scales.length).set(w.scales);
+      packQ4(w, new Uint8Array(mem.buffer, pO, packedQ4Bytes(N, K)));
+      k[kern.quant]!(xO, xq, xs, xc, G);
+      k[kern.gemv]!(xq, xs, xc, qO, sO, o1, N, K);
+      k[kern.quantP]!(xO, xq2, xs, xc, G);
+      k[kern.gemvP]!(xq2, xs, xc, pO, o2, panels, K);
+      const want = Array.from(new Float32Array(mem.buffer, o1, N));
+      expect(Array.from(new Float32Array(mem.buffer, o2, N))).toEqual(want);
+      for (let p = 0; p < panels; p++) k[kern.gemvP]!(xq2, xs, xc, pO + p * 80 * G, o3 + 16 * p, 1, K);
+      expect(Array.from(new Float32Array(mem.buffer, o3, N))).toEqual(want);
+    }),
+    { numRuns },
+  );
 }
 
 describe.runIf(haveRelaxed)('packed int4 decode (PackedQ4): qxIlv8 + gemvi4p, unq4p', () => {
@@ -64,32 +85,7 @@ describe.runIf(haveRelaxed)('packed int4 decode (PackedQ4): qxIlv8 + gemvi4p, un
   });
 
   it('gemvi4p on the packed panels: the same bits as gemvi4r on the rows as stored (panels 1–7; groups 1–9, 18, 48); any panel split', () => {
-    const { mem, k } = instance();
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 7 }), fc.constantFrom(1, 2, 3, 4, 5, 6, 7, 8, 9, 18, 48), fc.nat(), (panels, G, seed) => {
-        const r = createRng(seed);
-        const N = 4 * panels;
-        const K = 32 * G;
-        const w = quantizeQ4(Float32Array.from({ length: N * K }, () => r.normal() * 0.05), N, K);
-        const x = activation(r, K);
-        const at = arena();
-        const [xO, xq, xs, xc, xq2, qO, sO, pO, o1, o2, o3] = [at(K * 4), at(K), at(K / 8), at(K / 8), at(K), at(w.q.byteLength), at(w.scales.byteLength), at(packedQ4Bytes(N, K)), at(N * 4), at(N * 4), at(N * 4)];
-        new Float32Array(mem.buffer, xO, K).set(x);
-        new Uint8Array(mem.buffer, qO, w.q.length).set(w.q);
-        new Float32Array(mem.buffer, sO, w.scales.length).set(w.scales);
-        packQ4(w, new Uint8Array(mem.buffer, pO, packedQ4Bytes(N, K)));
-        k['qxEo8']!(xO, xq, xs, xc, G);
-        k['gemvi4r']!(xq, xs, xc, qO, sO, o1, N, K);
-        k['qxIlv8']!(xO, xq2, xs, xc, G);
-        k['gemvi4p']!(xq2, xs, xc, pO, o2, panels, K);
-        const want = Array.from(new Float32Array(mem.buffer, o1, N));
-        expect(Array.from(new Float32Array(mem.buffer, o2, N))).toEqual(want);
-        // the panels one call each (a thread split): the same bits
-        for (let p = 0; p < panels; p++) k['gemvi4p']!(xq2, xs, xc, pO + p * 80 * G, o3 + 16 * p, 1, K);
-        expect(Array.from(new Float32Array(mem.buffer, o3, N))).toEqual(want);
-      }),
-      { numRuns: 40 },
-    );
+    panelsEqualRows(true, { quant: 'qxEo8', gemv: 'gemvi4r', quantP: 'qxIlv8', gemvP: 'gemvi4p', xqBytes: 1 }, 40);
   });
 
   it('gemvi4p reads nothing past its panels (weights ending at the last byte of memory)', () => {
@@ -159,31 +155,7 @@ describe('packed int4 decode, plain SIMD: qxMod16p + gemvi4pm', () => {
 
   for (const fma of [false, true]) {
     it.runIf(!fma || haveRelaxed)(`gemvi4pm${fma ? ' (relaxed build)' : ''}: the same bits as gemvi4 on the rows as stored (panels 1–7; groups 1–9, 18, 48); any panel split`, () => {
-      const { mem, k } = instance(fma);
-      fc.assert(
-        fc.property(fc.integer({ min: 1, max: 7 }), fc.constantFrom(1, 2, 3, 4, 5, 6, 7, 8, 9, 18, 48), fc.nat(), (panels, G, seed) => {
-          const r = createRng(seed);
-          const N = 4 * panels;
-          const K = 32 * G;
-          const w = quantizeQ4(Float32Array.from({ length: N * K }, () => r.normal() * 0.05), N, K);
-          const x = activation(r, K);
-          const at = arena();
-          const [xO, xq, xs, xc, xq2, qO, sO, pO, o1, o2, o3] = [at(K * 4), at(K * 2), at(K / 8), at(K / 8), at(K * 2), at(w.q.byteLength), at(w.scales.byteLength), at(packedQ4Bytes(N, K)), at(N * 4), at(N * 4), at(N * 4)];
-          new Float32Array(mem.buffer, xO, K).set(x);
-          new Uint8Array(mem.buffer, qO, w.q.length).set(w.q);
-          new Float32Array(mem.buffer, sO, w.scales.length).set(w.scales);
-          packQ4(w, new Uint8Array(mem.buffer, pO, packedQ4Bytes(N, K)));
-          k['qxMod16']!(xO, xq, xs, xc, G);
-          k['gemvi4']!(xq, xs, xc, qO, sO, o1, N, K);
-          k['qxMod16p']!(xO, xq2, xs, xc, G);
-          k['gemvi4pm']!(xq2, xs, xc, pO, o2, panels, K);
-          const want = Array.from(new Float32Array(mem.buffer, o1, N));
-          expect(Array.from(new Float32Array(mem.buffer, o2, N))).toEqual(want);
-          for (let p = 0; p < panels; p++) k['gemvi4pm']!(xq2, xs, xc, pO + p * 80 * G, o3 + 16 * p, 1, K);
-          expect(Array.from(new Float32Array(mem.buffer, o3, N))).toEqual(want);
-        }),
-        { numRuns: 30 },
-      );
+      panelsEqualRows(fma, { quant: 'qxMod16', gemv: 'gemvi4', quantP: 'qxMod16p', gemvP: 'gemvi4pm', xqBytes: 2 }, 30);
     });
   }
 
