@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import type { Table, TableProp } from 'dexie';
 import type { TributaryDB } from '../../src/store/db.ts';
 import type { DatanetSource } from '../../src/attribution/datanetIndex.ts';
@@ -211,4 +211,21 @@ export function datanetSourceOf(
     contributions: contributions.map((c) => ({ id: c.id, contributor: c.contributor })),
     passages: rows.chunks.filter((p) => ids.has(p.contributionId)).map((p) => ({ contributionId: p.contributionId, index: p.index, text: p.text })),
   };
+}
+
+/**
+ * Sends a chat message and waits until its answer is done and its attribution (receipt) panel has arrived done;
+ * returns the answer and its panel.
+ */
+export async function askAndTrace(page: Page, text: string): Promise<{ answer: Locator; panel: Locator }> {
+  const before = await page.locator('.chat-assistant').count();
+  await page.locator('#chat-input').fill(text);
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  const answer = page.locator('.chat-assistant').nth(before);
+  await eventually(async () => expect(await answer.getAttribute('data-status')).toMatch(/done|error/), 120_000);
+  expect(await answer.getAttribute('data-status')).toBe('done');
+  const panel = answer.locator('section.attribution-panel');
+  await eventually(async () => expect(await panel.getAttribute('data-status')).toMatch(/done|error|unavailable/), 240_000, 500);
+  expect(await panel.getAttribute('data-status')).toBe('done');
+  return { answer, panel };
 }

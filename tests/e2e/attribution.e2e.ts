@@ -24,7 +24,7 @@ import { testTokenAbi } from '../../src/chain/generated/TestToken.ts';
 import { readableAmount } from '../../src/core/readableAmount.ts';
 import { summarizeEarnings, type LedgerEntry, type SettlementRecord } from '../../src/core/ledger.ts';
 import type { Address, Hex } from '../../src/core/types.ts';
-import { eventually, navigate, openApp, readTables } from './app.ts';
+import { askAndTrace, eventually, navigate, openApp, readTables } from './app.ts';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
 import { installTestWallet, TEST_WALLET_NAME, type TestWallet } from './wallet.ts';
 
@@ -55,20 +55,6 @@ interface Stored {
 async function readStore(page: Page): Promise<Stored> {
   const t = await readTables(page, ['ledgerEntries', 'settlements', 'attributionRecords', 'chunks']);
   return { entries: t.ledgerEntries, settlements: t.settlements, records: t.attributionRecords, passages: t.chunks };
-}
-
-/** Sends a message and waits until its answer is done and its attribution panel has arrived. */
-async function askAndTrace(page: Page, text: string) {
-  const before = await page.locator('.chat-assistant').count();
-  await page.locator('#chat-input').fill(text);
-  await page.getByRole('button', { name: 'Send', exact: true }).click();
-  const answer = page.locator('.chat-assistant').nth(before);
-  await eventually(async () => expect(await answer.getAttribute('data-status')).toMatch(/done|error/), 120_000);
-  expect(await answer.getAttribute('data-status')).toBe('done');
-  const panel = answer.locator('section.attribution-panel');
-  await eventually(async () => expect(await panel.getAttribute('data-status')).toMatch(/done|error|unavailable/), 240_000, 500);
-  expect(await panel.getAttribute('data-status')).toBe('done');
-  return { answer, panel };
 }
 
 describe('ask → attribute → fee → one settlement → claim', () => {

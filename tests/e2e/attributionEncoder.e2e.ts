@@ -13,7 +13,7 @@ import { decodeEmbeddingIndex } from '../../src/attribution/indexFiles.ts';
 import { loadTokenizer } from '../../src/engine/tokenizer/index.ts';
 import { loadOnnxEncoderNode } from '../../src/node/attribution/onnxEncoderNode.ts';
 import { tinyEncoderFolder } from '../../src/node/attribution/tinySentenceEncoder.ts';
-import { datanetSourceOf, DEMO_DATANETS, eventually, navigate, openApp, readTables } from './app.ts';
+import { askAndTrace, datanetSourceOf, DEMO_DATANETS, eventually, navigate, openApp, readTables } from './app.ts';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
 
 const appUrl = inject('appUrl');
@@ -110,13 +110,7 @@ describe('Settings → Attribution encoder: an ONNX sentence encoder from a URL'
     await page.locator('#chat-seed').fill('3');
     await page.locator('#chat-max-tokens').fill('16');
     await page.locator('#chat-max-tokens').dispatchEvent('change');
-    await page.locator('#chat-input').fill('How long should bread dough rise?');
-    await page.getByRole('button', { name: 'Send', exact: true }).click();
-    const answer = page.locator('.chat-assistant').first();
-    await eventually(async () => expect(await answer.getAttribute('data-status')).toMatch(/done|error/), 120_000);
-    const panel = answer.locator('section.attribution-panel');
-    await eventually(async () => expect(await panel.getAttribute('data-status')).toMatch(/done|error|unavailable/), 240_000, 500);
-    expect(await panel.getAttribute('data-status')).toBe('done');
+    const { panel } = await askAndTrace(page, 'How long should bread dough rise?');
     const embedding = panel.locator('li[data-method="embedding"]');
     expect(await embedding.getAttribute('data-status')).toBe('used');
     expect(await embedding.textContent()).toMatch(/ONNX sentence encoder \(onnx:tributary-tiny-encoder#mean-norm@128, 32-d/);

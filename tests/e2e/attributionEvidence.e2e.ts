@@ -7,31 +7,16 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Page } from 'playwright-core';
 import { corpusOf, embedCorpus, type DatanetSource } from '../../src/attribution/datanetIndex.ts';
 import { decodeEmbeddingIndex, encodeEmbeddingIndex } from '../../src/attribution/indexFiles.ts';
 import { attributeAnswer } from '../../src/attribution/attribute.ts';
 import { buildDatanetIndex, type EmbeddingIndex } from '../../src/attribution/datanetIndex.ts';
 import { attributionRecordHash } from '../../src/core/attribution/record.ts';
 import { DEMO_MODEL_DIR, loadModelDir } from '../../scripts/cli/_model.ts';
-import { datanetSourceOf, eventually, navigate, openApp, readTables } from './app.ts';
+import { askAndTrace, datanetSourceOf, eventually, navigate, openApp, readTables } from './app.ts';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
 
 const appUrl = inject('appUrl');
-
-/** Sends a message and waits until its answer is done and its attribution panel has arrived. */
-async function askAndTrace(page: Page, text: string) {
-  const before = await page.locator('.chat-assistant').count();
-  await page.locator('#chat-input').fill(text);
-  await page.getByRole('button', { name: 'Send', exact: true }).click();
-  const answer = page.locator('.chat-assistant').nth(before);
-  await eventually(async () => expect(await answer.getAttribute('data-status')).toMatch(/done|error/), 120_000);
-  expect(await answer.getAttribute('data-status')).toBe('done');
-  const panel = answer.locator('section.attribution-panel');
-  await eventually(async () => expect(await panel.getAttribute('data-status')).toMatch(/done|error|unavailable/), 240_000, 500);
-  expect(await panel.getAttribute('data-status')).toBe('done');
-  return panel;
-}
 
 describe('the receipt panel: the model’s own embeddings, and gradient influence where a training log exists', () => {
   let profile: BrowserProfile;
@@ -55,7 +40,7 @@ describe('the receipt panel: the model’s own embeddings, and gradient influenc
 
   it('traces with the embedding method, whose stored passage vectors equal the Node CLI encoder’s', async () => {
     const { page } = profile;
-    const panel = await askAndTrace(page, 'How long should bread dough rise?');
+    const { panel } = await askAndTrace(page, 'How long should bread dough rise?');
     const embedding = panel.locator('li[data-method="embedding"]');
     expect(await embedding.getAttribute('data-status')).toBe('used');
     expect(await embedding.textContent()).toMatch(/hidden states \(tributary-demo#mean-hidden@128/);
@@ -121,7 +106,7 @@ describe('the receipt panel: the model’s own embeddings, and gradient influenc
     const bread = labels.find((l) => /bread baking/i.test(l));
     expect(bread, `adapters offered: ${labels.join(', ')}`).toBeTruthy();
     await page.locator('#chat-adapter').selectOption({ label: bread!.trim() });
-    const panel = await askAndTrace(page, 'How do I shape a loaf?');
+    const { panel } = await askAndTrace(page, 'How do I shape a loaf?');
     const influence = panel.locator('li[data-method="influence"]');
     const shipped = existsSync(`${DEMO_MODEL_DIR}/adapters/bread-baking/training_log.json`);
     if (shipped) {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { recordFileFromJson, recordFileToJson } from '../../src/core/attribution/recordFile.ts';
 import { verifyRecordFile } from '../../scripts/cli/verify-record.ts';
-import { DEMO_DATANETS, eventually, navigate, openApp } from './app.ts';
+import { askAndTrace, DEMO_DATANETS, eventually, navigate, openApp } from './app.ts';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
 
 const appUrl = inject('appUrl');
@@ -41,13 +41,7 @@ describe('an attribution record made in the app verifies with the Node CLI', () 
 
   it('exported record + exported packs → verify-record says match; a changed record → mismatch naming it', async () => {
     const { page } = profile;
-    await page.locator('#chat-input').fill('How long should bread dough rise?');
-    await page.getByRole('button', { name: 'Send', exact: true }).click();
-    const answer = page.locator('.chat-assistant').first();
-    await eventually(async () => expect(await answer.getAttribute('data-status')).toMatch(/done|error/), 120_000);
-    const panel = answer.locator('section.attribution-panel');
-    await eventually(async () => expect(await panel.getAttribute('data-status')).toMatch(/done|error|unavailable/), 240_000, 500);
-    expect(await panel.getAttribute('data-status')).toBe('done');
+    const { panel } = await askAndTrace(page, 'How long should bread dough rise?');
     expect(await panel.locator('li[data-method="embedding"]').getAttribute('data-status')).toBe('used');
 
     const recordDownload = page.waitForEvent('download');

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openProfile, screenshotOnFailure, type BrowserProfile } from './browser.ts';
-import { createDatanet, eventually, navigate, openApp, readRow } from './app.ts';
+import { askAndTrace, createDatanet, eventually, navigate, openApp, readRow } from './app.ts';
 
 const appUrl = inject('appUrl');
 const BREAD = 'Home Bread Baking';
@@ -189,16 +189,9 @@ describe('ModelFactory', () => {
     await eventually(async () => expect(await page.locator('#chat-adapter option:checked').textContent()).toContain('Bread from the factory'), 60_000);
     await page.locator('#chat-max-tokens').fill('8');
     await page.locator('#chat-max-tokens').dispatchEvent('change');
-    await page.locator('#chat-input').fill('How long should bread dough rise?');
-    await page.getByRole('button', { name: 'Send', exact: true }).click();
-    const answer = page.locator('.chat-assistant').first();
-    await eventually(async () => expect(await answer.getAttribute('data-status')).toMatch(/done|error/), 120_000);
-    expect(await answer.getAttribute('data-status')).toBe('done');
+    const { answer, panel } = await askAndTrace(page, 'How long should bread dough rise?');
     expect(await answer.locator('.chat-answered-by').textContent()).toContain('Bread from the factory');
     // its receipt panel traces the answer with gradient influence against the adapter's training log
-    const panel = answer.locator('section.attribution-panel');
-    await eventually(async () => expect(await panel.getAttribute('data-status')).toMatch(/done|error|unavailable/), 240_000, 500);
-    expect(await panel.getAttribute('data-status')).toBe('done');
     const influence = panel.locator('li[data-method="influence"]');
     expect(await influence.getAttribute('data-status'), (await influence.textContent()) ?? '').toBe('used');
     expect(await influence.textContent()).toMatch(/TracIn over \d+ logged examples × \d+ checkpoints?/);
