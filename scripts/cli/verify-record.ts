@@ -5,16 +5,34 @@
  * Recomputes an attribution record file (the app's "Export record", or `attribute --out`) from the same model, adapter
  * and Datanets (by default the inputs the file names) and says whether it matches; when it does not, each line names
  * what differs (src/attribution/verifyRecord.ts, docs/ATTRIBUTION.md "Verifying a record"). Exit status 1 on a mismatch.
+ * A record with gradient influence needs `--adapter` to be the adapter's PEFT folder with its training log
+ * (`training_log.json`, `training_log.safetensors`, as ModelFactory and `npm run cli -- train --out` export it).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { InfluenceVerifyInputs } from '../../src/attribution/verifyInfluence.ts';
+import { TRAINING_LOG_JSON, TRAINING_LOG_TENSORS } from '../../src/engine/train/trainingLog.ts';
 import { recordFileFromJson } from '../../src/core/attribution/recordFile.ts';
 import { verifyAttributionRecord, type Verification } from '../../src/attribution/verifyRecord.ts';
 import { parseArgs } from './_args.ts';
-import { adapterRefOfDir, DEMO_MODEL_DIR, loadModelDir } from './_model.ts';
+import { adapterRefOfDir, DEMO_MODEL_DIR, loadModelDir, type LoadedModel } from './_model.ts';
 import { indexesFor } from './_sources.ts';
 import { onnxEncoderArg } from './_encoder.ts';
 
 export const summary = 'recompute an attribution record from the same model, adapter and packs and say whether it matches';
+
+/** An adapter folder's files for influence verification (the training log null when the folder has none). */
+export function influenceInputsOfDir(dir: string, base: LoadedModel): InfluenceVerifyInputs {
+  const abs = resolve(dir);
+  const read = (name: string): Uint8Array => new Uint8Array(readFileSync(join(abs, name)));
+  const hasLog = existsSync(join(abs, TRAINING_LOG_JSON)) && existsSync(join(abs, TRAINING_LOG_TENSORS));
+  return {
+    subject: abs,
+    adapter: { config: read('adapter_config.json'), weights: read('adapter_model.safetensors') },
+    trainingLog: hasLog ? { json: read(TRAINING_LOG_JSON), tensors: read(TRAINING_LOG_TENSORS) } : null,
+    base: { config: base.config, weights: base.weights, tokenizer: base.tokenizer, tokenizerConfig: base.tokenizerConfig },
+  };
+}
 
 /** Verifies a record file's text; prints nothing (the CLI and the tests share it). */
 export async function verifyRecordFile(text: string, argv: string[] = [], log: (s: string) => void = () => undefined): Promise<Verification> {
@@ -30,12 +48,13 @@ export async function verifyRecordFile(text: string, argv: string[] = [], log: (
   const adapterDir = args.get('adapter') ?? file.inputs?.adapter;
   if (file.record.adapter && !adapterDir) throw Object.assign(new Error(`the record names adapter ${file.record.adapter.id}: give its folder with --adapter <dir>`), { code: 'cli/usage' });
   const adapter = adapterDir ? adapterRefOfDir(adapterDir) : null;
+  const influence = adapterDir && file.record.methods.some((m) => m.method === 'influence') ? influenceInputsOfDir(adapterDir, model) : null;
   // the verifier embeds the passages itself (never a pack's prebuilt vectors): encoder null here
   const { indexes } = await indexesFor(packs, datanets, null, log);
   // the ONNX encoder the record was made with (--encoder, else the one its file names), else the model's own
   const named2 = args.get('encoder') ?? file.inputs?.encoder;
   const onnx = named2 ? await onnxEncoderArg(parseArgs(['--encoder', named2])) : null;
-  return verifyAttributionRecord({ record: file.record, hash: file.hash, prompt, answer, ...(file.evidence ? { evidence: file.evidence } : {}), model: { id: model.id, hash: model.hash, encoder: onnx ?? model.encoder }, adapter, indexes, log });
+  return verifyAttributionRecord({ record: file.record, hash: file.hash, prompt, answer, ...(file.evidence ? { evidence: file.evidence } : {}), model: { id: model.id, hash: model.hash, encoder: onnx ?? model.encoder }, adapter, influence, indexes, log });
 }
 
 export async function run(argv: string[]): Promise<void> {
