@@ -17,9 +17,10 @@ function recordWithEmbedding() {
   return r;
 }
 
-async function stored(withVectors: boolean) {
+async function stored(withVectors: boolean, withInfluence = false) {
   const db = new TributaryDB(`test-${crypto.randomUUID()}`);
   const record = recordWithEmbedding();
+  if (withInfluence) record.methods.push({ method: 'influence', version: '2', params: JSON.stringify({ kind: 'tracin', log: sha256Text('log') }) });
   const d = record.datanets[0]!;
   await db.datanets.add({ id: d.datanetId, currentVersion: d.version } as never);
   await db.versions.add({ datanetId: d.datanetId, version: d.version, merkleRoot: d.merkleRoot, contributionIds: [], addedIds: [], createdAt: 0 });
@@ -40,6 +41,13 @@ describe('exportRecordFile', () => {
     expect(back.answer).toBe('Tilda Marrow was born in Quenby Harbour.');
     expect(Array.from(back.evidence!.embedding!.query.int8)).toEqual([1, -2, 3, 127]);
     expect(Array.from(back.evidence!.embedding!.indexFiles[0]!.bytes)).toEqual([1, 2, 3]);
+    expect(f.verifyCommand).toBe(`npm run cli -- verify-record ${f.fileName} --pack <the Datanet's pack> --adapter <the adapter's folder>`);
+  });
+
+  it('tells a record with gradient influence to give the adapter folder with its training log', async () => {
+    const { db, hash } = await stored(true, true);
+    const f = await exportRecordFile(db, hash);
+    expect(f.verifyCommand).toBe(`npm run cli -- verify-record ${f.fileName} --pack <the Datanet's pack> --adapter <the adapter's folder with its training log>`);
   });
 
   it('says which Datanets no longer keep their vectors, and refuses an unknown record', async () => {
