@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attributeAnswer } from '../../src/attribution/attribute.ts';
 import { buildDatanetIndex, type DatanetIndex } from '../../src/attribution/datanetIndex.ts';
-import { influenceEvidence, type AnswerTokenizing, type InfluenceKind } from '../../src/attribution/influenceFromLog.ts';
+import { answerGradient, influenceByContribution, influenceEvidence, influenceParams, type AnswerTokenizing, type InfluenceKind } from '../../src/attribution/influenceFromLog.ts';
+import type { InfluenceEvidence } from '../../src/attribution/attribute.ts';
 import { INFLUENCE_SCORE_TOLERANCE } from '../../src/attribution/verifyInfluence.ts';
 import { parseDataJsonl, sourceFromDataLines } from '../../src/attribution/jsonlSource.ts';
-import { recordFileToJson } from '../../src/core/attribution/recordFile.ts';
+import { recordFileToJson, type RecordEvidence } from '../../src/core/attribution/recordFile.ts';
 import type { AttributionRecord } from '../../src/core/attribution/types.ts';
 import { sha256Hex } from '../../src/core/hash.ts';
 import { createCpuTrainOps } from '../../src/engine/train/cpu/cpuTrainOps.ts';
@@ -42,17 +43,28 @@ let trainer: Trainer;
 let files: Record<string, Uint8Array>;
 let tok: AnswerTokenizing;
 
+const logFiles = (): { json: Uint8Array; tensors: Uint8Array } => ({ json: files[TRAINING_LOG_JSON]!, tensors: files[TRAINING_LOG_TENSORS]! });
+
 async function recordWith(kind: InfluenceKind): Promise<AttributionRecord> {
   // the live trainer's gradient, scored against the log as exported (what the record names by hash)
-  const logFiles = { json: files[TRAINING_LOG_JSON]!, tensors: files[TRAINING_LOG_TENSORS]! };
-  const influence = await influenceEvidence(trainer, readTrainingLog(logFiles), trainingLogHash(logFiles), tok, PROMPT, fact, kind);
+  const influence = await influenceEvidence(trainer, readTrainingLog(logFiles()), trainingLogHash(logFiles()), tok, PROMPT, fact, kind);
   expect(influence).not.toBeNull();
+  return recordOf(influence!);
+}
+
+/** A record scored with the given projected answer gradient (what another engine may compute), TracIn. */
+function recordWithGradient(g: Float32Array): Promise<AttributionRecord> {
+  const log = readTrainingLog(logFiles());
+  return recordOf({ kind: 'tracin', byContribution: influenceByContribution(log, g, 'tracin'), params: influenceParams(log, trainingLogHash(logFiles()), tok, g, 'tracin'), gradient: g });
+}
+
+async function recordOf(influence: InfluenceEvidence): Promise<AttributionRecord> {
   const hash = sha256Hex(files['adapter_model.safetensors']!);
   const r = await attributeAnswer({ prompt: PROMPT, answer: fact, model: { id: model.id, hash: model.hash }, adapter: { id: `test-lora-${hash.slice(2, 10)}`, hash }, indexes: [index], encoder: null, influence });
   return r.record;
 }
 
-const fileOf = (record: AttributionRecord, adapter = adapterDir): string => recordFileToJson({ record, prompt: PROMPT, answer: fact, inputs: { datanets: [DATA], adapter } });
+const fileOf = (record: AttributionRecord, evidence?: RecordEvidence): string => recordFileToJson({ record, prompt: PROMPT, answer: fact, ...(evidence ? { evidence } : {}), inputs: { datanets: [DATA], adapter: adapterDir } });
 
 /** A copy of the adapter folder with `change` applied to its files. */
 function adapterCopy(name: string, change: (f: Record<string, Uint8Array>) => void): string {
@@ -87,13 +99,40 @@ describe('verify-record: gradient influence', () => {
     const method = record.methods.find((m) => m.method === 'influence')!;
     expect(method.version).toBe('2');
     const params = JSON.parse(method.params) as Record<string, unknown>;
-    expect(params).toMatchObject({ kind, checkpoints: 2, example: 'chat', seqLen: SEQ_LEN, system: '', log: trainingLogHash({ json: files[TRAINING_LOG_JSON]!, tensors: files[TRAINING_LOG_TENSORS]! }) });
+    expect(params).toMatchObject({ kind, checkpoints: 2, example: 'chat', seqLen: SEQ_LEN, system: '', gradient: expect.stringMatching(/^0x[0-9a-f]{64}$/), log: trainingLogHash({ json: files[TRAINING_LOG_JSON]!, tensors: files[TRAINING_LOG_TENSORS]! }) });
     expect(record.credits.length).toBeGreaterThan(0);
     expect(record.credits.filter((c) => c.evidence.scores.some((s) => s.method === 'influence')).length).toBeGreaterThan(0);
     const v = await verifyRecordFile(fileOf(record));
     expect(v.problems).toEqual([]);
     expect(v.match).toBe(true);
     expect(v.notes.some((n) => new RegExp(`^influence: ${kind === 'tracin' ? 'TracIn' : 'damped inverse \\(damping 0\\.1\\)'} recomputed from .* over \\d+ logged examples × 2 checkpoints \\(\\d+-d projection, training log 0x[0-9a-f]{8}…\\); [1-9]\\d* stated scores? agree`).test(n))).toBe(true);
+  }, 300_000);
+
+  it('a record whose answer gradient is a few ulps from Node’s (another engine) matches when its file carries it, and says why not when it does not', async () => {
+    const own = (await answerGradient(trainer, readTrainingLog(logFiles()), tok, PROMPT, fact))!;
+    const f = new Float32Array(1);
+    const u = new Uint32Array(f.buffer);
+    const nudged = own.map((x, i) => {
+      if (i % 5 !== 0) return x;
+      f[0] = x;
+      u[0]! += 3; // three ulps
+      return f[0]!;
+    });
+    const record = await recordWithGradient(nudged);
+    const v = await verifyRecordFile(fileOf(record, { influence: { gradient: nudged } }));
+    expect(v.problems).toEqual([]);
+    expect(v.match).toBe(true);
+    expect(v.notes.some((n) => /^influence: the answer gradient in the file agrees with this adapter's \(\d+ values, largest difference/.test(n))).toBe(true);
+    const bare = await verifyRecordFile(fileOf(record));
+    expect(bare.match).toBe(false);
+    expect(bare.problems.join('\n')).toMatch(/^influence: the answer gradient computed here hashes to 0x[0-9a-f]{64}, the record commits to 0x[0-9a-f]{64}, and the file carries none/);
+    // a gradient that is not this adapter's for this answer (one value moved far) is refused, naming it
+    const far = Float32Array.from(own);
+    far[7] = far[7]! + 0.5 * Math.max(...own.map(Math.abs));
+    const wrong = await recordWithGradient(far);
+    const vf = await verifyRecordFile(fileOf(wrong, { influence: { gradient: far } }));
+    expect(vf.match).toBe(false);
+    expect(vf.problems.join('\n')).toMatch(/^influence: the answer gradient in the file is not what adapter test-lora-[0-9a-f]{8} gives for the answer: a value is [\d.e+-]+ from this verifier's/);
   }, 300_000);
 
   it('a changed influence score or weight (re-hashed) is a mismatch naming it', async () => {

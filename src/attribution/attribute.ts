@@ -26,6 +26,8 @@ export interface InfluenceEvidence {
   /** summed influence of each contribution's training examples */
   byContribution: ReadonlyMap<Hex, number>;
   params: Record<string, number | string>;
+  /** the projected answer gradient the scores came from (the params commit to its hash; an exported record carries it) */
+  gradient?: Float32Array;
 }
 
 export interface AttributeParams {

@@ -9,6 +9,7 @@
  * how the answer was made an example (`example`: chat turn or plain text, `seqLen`, the system prompt, '' for none).
  */
 import { TributaryError } from '../core/errors.ts';
+import { sha256Hex } from '../core/hash.ts';
 import type { Hex } from '../core/types.ts';
 import type { TokenizerConfig } from '../engine/chat/chatTemplate.ts';
 import { buildExamples } from '../engine/train/examples.ts';
@@ -66,6 +67,18 @@ export async function answerGradient(trainer: Pick<Trainer, 'exampleGradient'>, 
   return projectLoraGradient(await trainer.exampleGradient(example), log.projection);
 }
 
+/**
+ * The content hash of a projected answer gradient, what the record's influence params commit to (`gradient`):
+ * SHA-256 of its length (u32 LE) and its values (f32 LE).
+ */
+export function projectedGradientHash(g: Float32Array): Hex {
+  const bytes = new Uint8Array(4 + g.length * 4);
+  const dv = new DataView(bytes.buffer);
+  dv.setUint32(0, g.length, true);
+  g.forEach((x, i) => dv.setFloat32(4 + i * 4, x, true));
+  return sha256Hex(bytes);
+}
+
 /** What an influence method's record parameters say (`influenceParams`), read back. */
 export interface InfluenceParams {
   kind: InfluenceKind;
@@ -74,6 +87,8 @@ export interface InfluenceParams {
   checkpoints: number;
   dampingRatio?: number;
   example: AnswerExampleForm;
+  /** the projected answer gradient's hash (projectedGradientHash): the exact floats the scores came from */
+  gradient: Hex;
   /** the training log's content hash (trainingLogHash) */
   log: Hex;
   seqLen: number;
@@ -82,13 +97,14 @@ export interface InfluenceParams {
 }
 
 /** The influence method's parameters as the record states them (key order fixed: the record hashes the string). */
-export function influenceParams(log: TrainingLog, logHash: Hex, tok: Pick<AnswerTokenizing, 'seqLen' | 'system' | 'form'>, kind: InfluenceKind, dampingRatio = DEFAULT_DAMPING_RATIO): InfluenceEvidence['params'] {
+export function influenceParams(log: TrainingLog, logHash: Hex, tok: Pick<AnswerTokenizing, 'seqLen' | 'system' | 'form'>, gradient: Float32Array, kind: InfluenceKind, dampingRatio = DEFAULT_DAMPING_RATIO): InfluenceEvidence['params'] {
   return {
     projectionDim: log.projection.dim,
     projectionSeed: log.projection.seed,
     checkpoints: log.checkpoints.length,
     ...(kind === 'damped-inverse' ? { dampingRatio } : {}),
     example: tok.form ?? 'chat',
+    gradient: projectedGradientHash(gradient),
     log: logHash,
     seqLen: tok.seqLen,
     system: tok.form === 'lm' ? '' : (tok.system ?? ''),
@@ -119,5 +135,5 @@ export async function influenceEvidence(
 ): Promise<InfluenceEvidence | null> {
   const g = await answerGradient(trainer, log, tok, prompt, answer);
   if (!g || log.checkpoints.length === 0) return null;
-  return { kind, byContribution: influenceByContribution(log, g, kind, dampingRatio), params: influenceParams(log, logHash, tok, kind, dampingRatio) };
+  return { kind, byContribution: influenceByContribution(log, g, kind, dampingRatio), params: influenceParams(log, logHash, tok, g, kind, dampingRatio), gradient: g };
 }

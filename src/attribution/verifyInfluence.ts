@@ -11,10 +11,14 @@
  *    (`attribution/influence-unsupported`). Each refusal is thrown before anything is computed.
  * 3. The answer's gradient is taken on the adapter's weights (attribution/adapterGradient, what the app's engine
  *    worker takes), projected with the log's spec, scored against every logged example and summed per contribution.
- * 4. Each score the record states (its credits' `influence` values, in micro-units) must agree with the recomputed one
- *    within `INFLUENCE_SCORE_TOLERANCE` — floats may differ in the last bits between JavaScript engines — and the
- *    recomputed scores then go through the combination again (the caller's `attributeAnswer`), so weights are checked
- *    in ppm exactly and the whole record by its hash.
+ * 4. The record commits to the exact projected gradient it scored with (`gradient`: its hash). Floats differ in the
+ *    last bits between JavaScript engines (Chromium's and Node's `Math`), so a file exported by the app carries that
+ *    gradient (`evidence.influence`): it must hash to the commitment and agree with the verifier's own within
+ *    `INFLUENCE_GRADIENT_TOLERANCE`; without it, the verifier's own must hash to the commitment (records made in Node).
+ * 5. Each score the record states (its credits' `influence` values, in micro-units) must agree with the scores of the
+ *    verifier's OWN gradient within `INFLUENCE_SCORE_TOLERANCE`; then the committed gradient's scores (exact: the same
+ *    floats through the same arithmetic) go through the combination again (the caller's `attributeAnswer`), so
+ *    weights are checked in ppm exactly and the whole record by its hash.
  */
 import { TributaryError } from '../core/errors.ts';
 import type { AttributionRecord, MethodInfo } from '../core/attribution/types.ts';
@@ -28,7 +32,7 @@ import { readTrainingLog, trainingLogHash, type TrainingLog } from '../engine/tr
 import { adapterAnswerGradient } from './adapterGradient.ts';
 import type { InfluenceEvidence } from './attribute.ts';
 import { prepareDampedInverse, type PreparedInverse } from './influence.ts';
-import { answerExample, influenceByContribution, influenceInputOf, influenceParams, INFLUENCE_KINDS, type AnswerTokenizing, type InfluenceParams } from './influenceFromLog.ts';
+import { answerExample, influenceByContribution, influenceInputOf, influenceParams, INFLUENCE_KINDS, projectedGradientHash, type AnswerTokenizing, type InfluenceParams } from './influenceFromLog.ts';
 
 /**
  * A stated score agrees with the recomputed one when `|stated − recomputed| ≤ absolute + relative · max_c |score_c|`:
@@ -36,6 +40,25 @@ import { answerExample, influenceByContribution, influenceInputOf, influencePara
  * bits of another engine's float arithmetic.
  */
 export const INFLUENCE_SCORE_TOLERANCE = { absolute: 2e-6, relative: 1e-5 } as const;
+
+/**
+ * The answer gradient a record file carries agrees with the verifier's own when every value is within
+ * `INFLUENCE_GRADIENT_TOLERANCE × max_i |own_i|` of it: another engine's float arithmetic moves the last bits, a
+ * gradient of another answer, adapter or tokenization moves them by orders of magnitude more.
+ */
+export const INFLUENCE_GRADIENT_TOLERANCE = 1e-4;
+
+export function gradientsAgree(theirs: Float32Array, own: Float32Array): { ok: true; maxDiff: number; scale: number } | { ok: false; why: string } {
+  if (theirs.length !== own.length) return { ok: false, why: `it has ${theirs.length} values, the training log's projection ${own.length}` };
+  let scale = 0;
+  let maxDiff = 0;
+  for (let i = 0; i < own.length; i++) {
+    scale = Math.max(scale, Math.abs(own[i]!));
+    maxDiff = Math.max(maxDiff, Math.abs(theirs[i]! - own[i]!));
+  }
+  if (!(maxDiff <= INFLUENCE_GRADIENT_TOLERANCE * scale)) return { ok: false, why: `a value is ${maxDiff.toExponential(2)} from this verifier's, beyond ${INFLUENCE_GRADIENT_TOLERANCE} × its largest value ${scale.toExponential(2)}` };
+  return { ok: true, maxDiff, scale };
+}
 
 /** What verification needs for a record with gradient influence: the adapter's files and the base it fits. */
 export interface InfluenceVerifyInputs {
@@ -48,8 +71,8 @@ export interface InfluenceVerifyInputs {
 }
 
 export interface InfluenceCheck {
-  /** the recomputed evidence, to combine again */
-  evidence: InfluenceEvidence;
+  /** the recomputed evidence, to combine again (null when the answer gradient itself does not check out) */
+  evidence: InfluenceEvidence | null;
   problems: string[];
   notes: string[];
 }
@@ -77,6 +100,7 @@ export function readInfluenceParams(m: MethodInfo): InfluenceParams {
   if (p.example !== 'chat' && p.example !== 'lm') unsupported(`The record makes the answer a "${String(p.example)}" example; the trainer makes "chat" or "lm" ones.`);
   if (typeof p.system !== 'string') unsupported("The record's influence parameters lack the system prompt ('' for none).");
   if (typeof p.log !== 'string' || !/^0x[0-9a-f]{64}$/.test(p.log)) unsupported("The record's influence parameters do not name the training log's hash.");
+  if (typeof p.gradient !== 'string' || !/^0x[0-9a-f]{64}$/.test(p.gradient)) unsupported("The record's influence parameters do not name the answer gradient's hash.");
   if (p.kind === 'damped-inverse' && !(typeof p.dampingRatio === 'number' && p.dampingRatio > 0 && Number.isFinite(p.dampingRatio))) unsupported('The record uses the damped inverse without a positive damping ratio.');
   return p as InfluenceParams;
 }
@@ -112,7 +136,7 @@ export function trainingLogFor(params: InfluenceParams, inputs: InfluenceVerifyI
 }
 
 /** Recomputes the influence evidence and compares it with the scores `record` states. */
-export async function recomputeInfluence(record: AttributionRecord, method: MethodInfo, prompt: string, answer: string, inputs: InfluenceVerifyInputs): Promise<InfluenceCheck> {
+export async function recomputeInfluence(record: AttributionRecord, method: MethodInfo, prompt: string, answer: string, inputs: InfluenceVerifyInputs, carried?: Float32Array): Promise<InfluenceCheck> {
   const params = readInfluenceParams(method);
   const { log, hash } = trainingLogFor(params, inputs);
   const where = inputs.subject;
@@ -131,19 +155,35 @@ export async function recomputeInfluence(record: AttributionRecord, method: Meth
   const example = answerExample(tok, prompt, answer);
   if (!example) unsupported('The answer gives no token to take a gradient on, yet the record states gradient influence.');
   const spec = { seed: log.projection.seed, dimPerModule: log.projection.dimPerModule, numLayers: log.projection.numLayers, targets: log.projection.targets };
-  const g = await adapterAnswerGradient({ config: inputs.base.config, base: inputs.base.weights, adapter, spec, example: example!, seqLen: params.seqLen, padId: inputs.base.config.eosTokenIds[0] ?? 0, subject: where });
-  const byContribution = influenceByContribution(log, g, params.kind, params.dampingRatio, prepared);
-
+  const own = await adapterAnswerGradient({ config: inputs.base.config, base: inputs.base.weights, adapter, spec, example: example!, seqLen: params.seqLen, padId: inputs.base.config.eosTokenIds[0] ?? 0, subject: where });
   const problems: string[] = [];
+  const notes: string[] = [];
+
+  // the gradient to score with: the file's (checked against this verifier's own), else this verifier's own
+  let g = own;
+  if (carried) {
+    const h = projectedGradientHash(carried);
+    if (h !== params.gradient) problems.push(`influence: the answer gradient in the file hashes to ${h}, the record commits to ${params.gradient}`);
+    const agree = gradientsAgree(carried, own);
+    if (!agree.ok) problems.push(`influence: the answer gradient in the file is not what adapter ${record.adapter?.id ?? ''} gives for the answer: ${agree.why}`);
+    else notes.push(`influence: the answer gradient in the file agrees with this adapter's (${own.length} values, largest difference ${agree.maxDiff.toExponential(1)} of ${agree.scale.toExponential(1)})`);
+    g = carried;
+  } else if (projectedGradientHash(own) !== params.gradient) {
+    problems.push(`influence: the answer gradient computed here hashes to ${projectedGradientHash(own)}, the record commits to ${params.gradient}, and the file carries none to compare with (export the record with its evidence)`);
+  }
+  if (problems.length > 0) return { evidence: null, problems, notes };
+
+  // each stated score against this verifier's OWN gradient's scores (within tolerance)
+  const mineByContribution = influenceByContribution(log, own, params.kind, params.dampingRatio, prepared);
   let max = 0;
-  for (const v of byContribution.values()) max = Math.max(max, Math.abs(v));
+  for (const v of mineByContribution.values()) max = Math.max(max, Math.abs(v));
   const tol = INFLUENCE_SCORE_TOLERANCE.absolute + INFLUENCE_SCORE_TOLERANCE.relative * max;
   let compared = 0;
   let worst = 0;
   for (const c of record.credits) {
     const stated = c.evidence.scores.find((s) => s.method === 'influence');
     if (!stated) continue;
-    const mine = byContribution.get(c.contributionId.toLowerCase() as Hex);
+    const mine = mineByContribution.get(c.contributionId.toLowerCase() as Hex);
     const who = `influence: credit ${c.contributionId.slice(0, 10)}…`;
     if (mine === undefined) {
       problems.push(`${who}: score ${stated.valueMicro}e-6 stated, but the training log holds no example of this contribution`);
@@ -155,8 +195,10 @@ export async function recomputeInfluence(record: AttributionRecord, method: Meth
     if (diff > tol) problems.push(`${who}: ${params.kind} score ${stated.valueMicro}e-6 stated, ${Math.round(mine * 1e6)}e-6 recomputed (tolerance ${tol.toExponential(1)})`);
   }
   const label = params.kind === 'tracin' ? 'TracIn' : `damped inverse (damping ${params.dampingRatio})`;
-  const notes = [
+  notes.unshift(
     `influence: ${label} recomputed from ${where} over ${log.examples.length} logged examples × ${log.checkpoints.length} checkpoint${log.checkpoints.length === 1 ? '' : 's'} (${log.projection.dim}-d projection, training log ${hash.slice(0, 10)}…); ${compared} stated score${compared === 1 ? '' : 's'} ${problems.length === 0 ? 'agree' : 'compared'}, largest difference ${worst.toExponential(1)} (tolerance ${tol.toExponential(1)})`,
-  ];
-  return { evidence: { kind: params.kind, byContribution, params: influenceParams(log, hash, tok, params.kind, params.dampingRatio) }, problems, notes };
+  );
+  // the combination is recomputed from the committed gradient's scores: exact arithmetic on the same floats
+  const byContribution = g === own ? mineByContribution : influenceByContribution(log, g, params.kind, params.dampingRatio, prepared);
+  return { evidence: { kind: params.kind, byContribution, params: influenceParams(log, hash, tok, g, params.kind, params.dampingRatio), gradient: g }, problems, notes };
 }

@@ -185,9 +185,10 @@ export async function verifyAttributionRecord(input: VerifyRecordInput): Promise
   let influence: InfluenceEvidence | null = null;
   if (influenceMethod) {
     input.log?.(`taking the answer's gradient on adapter ${record.adapter!.id} and scoring its training log`);
-    const checked = await recomputeInfluence(record, influenceMethod, input.prompt, input.answer, input.influence!);
+    const checked = await recomputeInfluence(record, influenceMethod, input.prompt, input.answer, input.influence!, input.evidence?.influence?.gradient);
     problems.push(...checked.problems);
     notes.push(...checked.notes);
+    if (!checked.evidence) return done();
     influence = checked.evidence;
   }
 

@@ -39,6 +39,8 @@ export async function exportRecordFile(db: TributaryDB, hash: Hex): Promise<Expo
     }
     evidence = { embedding: { query: row.embeddingQuery, indexFiles } };
   }
+  // the projected answer gradient the influence scores came from (the record's params commit to its hash)
+  if (row.influenceGradient && record.methods.some((m) => m.method === 'influence')) evidence = { ...evidence, influence: { gradient: row.influenceGradient } };
   const text = recordFileToJson({ record, prompt: row.prompt, answer: row.answer, ...(evidence ? { evidence } : {}) });
   const fileName = `attribution-record-${hash.slice(2, 14)}.json`;
   const adapterArg = record.methods.some((m) => m.method === 'influence') ? " --adapter <the adapter's folder with its training log>" : record.adapter ? " --adapter <the adapter's folder>" : '';

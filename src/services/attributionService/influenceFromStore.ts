@@ -78,7 +78,8 @@ export class InfluenceFromStore {
       evidence: {
         kind: 'tracin',
         byContribution,
-        params: influenceParams(log, cached.hash, g.example, 'tracin'),
+        params: influenceParams(log, cached.hash, g.example, g.gradient, 'tracin'),
+        gradient: g.gradient,
       },
       detail: `TracIn over ${log.examples.length} logged examples × ${log.checkpoints.length} checkpoint${log.checkpoints.length === 1 ? '' : 's'} (${log.projection.dim}-d projection, ${g.tokens} answer tokens); the damped inverse ${agree ? 'agrees on' : 'differs on'} the top contribution`,
     };
