@@ -26,7 +26,7 @@ async function stored(withVectors: boolean, withInfluence = false) {
   await db.versions.add({ datanetId: d.datanetId, version: d.version, merkleRoot: d.merkleRoot, contributionIds: [], addedIds: [], createdAt: 0 });
   if (withVectors) await putIndexFile(db, { datanetId: d.datanetId, version: d.version, merkleRoot: d.merkleRoot, kind: 'embeddings', encoder: { id: 'enc', hash: ENCODER_HASH, dims: 4 }, source: 'local', bytes: Uint8Array.of(1, 2, 3), createdAt: 0 });
   const hash = attributionRecordHash(record);
-  await db.attributionRecords.put({ hash, record, answerId: 'a', prompt: 'Where was Tilda Marrow born?', answer: 'Tilda Marrow was born in Quenby Harbour.', datanetIds: [], contributionIds: [], contributors: [], createdAt: 0, embeddingQuery: { int8: Int8Array.of(1, -2, 3, 127), scale: Math.fround(0.5) } });
+  await db.attributionRecords.put({ hash, record, answerId: 'a', prompt: 'Where was Tilda Marrow born?', answer: 'Tilda Marrow was born in Quenby Harbour.', datanetIds: [], contributionIds: [], contributors: [], createdAt: 0, embeddingQuery: { int8: Int8Array.of(1, -2, 3, 127), scale: Math.fround(0.5) }, ...(withInfluence ? { influenceGradient: Float32Array.of(0.25, -1.5, 0) } : {}) });
   return { db, hash, record };
 }
 
@@ -48,6 +48,8 @@ describe('exportRecordFile', () => {
     const { db, hash } = await stored(true, true);
     const f = await exportRecordFile(db, hash);
     expect(f.verifyCommand).toBe(`npm run cli -- verify-record ${f.fileName} --pack <the Datanet's pack> --adapter <the adapter's folder with its training log>`);
+    // with the projected answer gradient its influence scores came from
+    expect(Array.from(recordFileFromJson(f.text).evidence!.influence!.gradient)).toEqual([0.25, -1.5, 0]);
   });
 
   it('says which Datanets no longer keep their vectors, and refuses an unknown record', async () => {
