@@ -8,31 +8,16 @@
  * A record with gradient influence needs `--adapter` to be the adapter's PEFT folder with its training log
  * (`training_log.json`, `training_log.safetensors`, as ModelFactory and `npm run cli -- train --out` export it).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { InfluenceVerifyInputs } from '../../src/attribution/verifyInfluence.ts';
-import { TRAINING_LOG_JSON, TRAINING_LOG_TENSORS } from '../../src/engine/train/trainingLog.ts';
+import { readFileSync } from 'node:fs';
+import { influenceInputsOfDir } from './_adapter.ts';
 import { recordFileFromJson } from '../../src/core/attribution/recordFile.ts';
 import { verifyAttributionRecord, type Verification } from '../../src/attribution/verifyRecord.ts';
 import { parseArgs } from './_args.ts';
-import { adapterRefOfDir, DEMO_MODEL_DIR, loadModelDir, type LoadedModel } from './_model.ts';
+import { adapterRefOfDir, DEMO_MODEL_DIR, loadModelDir } from './_model.ts';
 import { indexesFor } from './_sources.ts';
 import { onnxEncoderArg } from './_encoder.ts';
 
 export const summary = 'recompute an attribution record from the same model, adapter and packs and say whether it matches';
-
-/** An adapter folder's files for influence verification (the training log null when the folder has none). */
-export function influenceInputsOfDir(dir: string, base: LoadedModel): InfluenceVerifyInputs {
-  const abs = resolve(dir);
-  const read = (name: string): Uint8Array => new Uint8Array(readFileSync(join(abs, name)));
-  const hasLog = existsSync(join(abs, TRAINING_LOG_JSON)) && existsSync(join(abs, TRAINING_LOG_TENSORS));
-  return {
-    subject: abs,
-    adapter: { config: read('adapter_config.json'), weights: read('adapter_model.safetensors') },
-    trainingLog: hasLog ? { json: read(TRAINING_LOG_JSON), tensors: read(TRAINING_LOG_TENSORS) } : null,
-    base: { config: base.config, weights: base.weights, tokenizer: base.tokenizer, tokenizerConfig: base.tokenizerConfig },
-  };
-}
 
 /** Verifies a record file's text; prints nothing (the CLI and the tests share it). */
 export async function verifyRecordFile(text: string, argv: string[] = [], log: (s: string) => void = () => undefined): Promise<Verification> {

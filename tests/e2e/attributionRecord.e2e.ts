@@ -108,14 +108,18 @@ describe('an attribution record made in the app verifies with the Node CLI', () 
       // another adapter than the record names is refused before anything is recomputed
       await expect(verifyRecordFile(forged, [...packArgs, '--adapter', adapterDir])).rejects.toMatchObject({ code: 'attribution/adapter-mismatch', message: expect.stringMatching(/^The record names adapter an-adapter/) });
     }
-  });
+  }, 600_000); // Node re-embeds every passage of the Datanets twice: minutes on the shared machine
 
   it("an answer of a demo adapter with its training log: the exported record's gradient influence verifies with --adapter", async () => {
     const { page } = profile;
     expect(packArgs.length, 'the first test exports the packs').toBeGreaterThan(0);
-    const labels = await page.locator('#chat-adapter option').allTextContents();
+    await navigate(page, 'Chat'); // the first test left the page on a Datanet's
+    let labels: string[] = [];
+    await eventually(async () => {
+      labels = await page.locator('#chat-adapter option').allTextContents();
+      expect(labels.some((l) => /bread baking/i.test(l)), `adapters offered: ${labels.join(', ')}`).toBe(true);
+    }, 90_000);
     const bread = labels.find((l) => /bread baking/i.test(l));
-    expect(bread, `adapters offered: ${labels.join(', ')}`).toBeTruthy();
     await page.locator('#chat-adapter').selectOption({ label: bread!.trim() });
     const { panel } = await askAndTrace(page, 'How long should bread dough rise?');
     expect(await panel.locator('li[data-method="influence"]').getAttribute('data-status')).toBe('used');
@@ -131,5 +135,5 @@ describe('an attribution record made in the app verifies with the Node CLI', () 
     expect(v.problems).toEqual([]);
     expect(v.match).toBe(true);
     expect(v.notes.some((n) => /^influence: TracIn recomputed from .*bread-baking over \d+ logged examples/.test(n))).toBe(true);
-  });
+  }, 600_000);
 });
