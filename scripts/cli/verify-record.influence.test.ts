@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { attributeAnswer } from '../../src/attribution/attribute.ts';
 import { buildDatanetIndex, type DatanetIndex } from '../../src/attribution/datanetIndex.ts';
 import { answerGradient, influenceByContribution, influenceEvidence, influenceParams, type AnswerTokenizing, type InfluenceKind } from '../../src/attribution/influenceFromLog.ts';
@@ -25,6 +25,8 @@ import type { Trainer } from '../../src/engine/train/trainerApi.ts';
 import { readTrainingLog, TRAINING_LOG_JSON, TRAINING_LOG_TENSORS, trainingLogHash } from '../../src/engine/train/trainingLog.ts';
 import { DEMO_MODEL_DIR, loadModelDir, type LoadedModel } from './_model.ts';
 import { jsonlDatanetId } from './_sources.ts';
+import { run as attributeCli } from './attribute.ts';
+import { recordFileFromJson } from '../../src/core/attribution/recordFile.ts';
 import { verifyRecordFile } from './verify-record.ts';
 
 const DATA = 'bench/data/planted/data.jsonl';
@@ -133,6 +135,32 @@ describe('verify-record: gradient influence', () => {
     const vf = await verifyRecordFile(fileOf(wrong, { influence: { gradient: far } }));
     expect(vf.match).toBe(false);
     expect(vf.problems.join('\n')).toMatch(/^influence: the answer gradient in the file is not what adapter test-lora-[0-9a-f]{8} gives for the answer: a value is [\d.e+-]+ from this verifier's/);
+  }, 300_000);
+
+  it('`attribute --adapter <folder>` writes a record with influence (as the app computes it) that verify-record matches', async () => {
+    for (const [name, extra] of [
+      ['given', ['--answer', fact]],
+      ['generated', ['--influence', 'damped-inverse']],
+    ] as const) {
+      const out = join(dir, `attribute-${name}.json`);
+      const spy = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+      try {
+        await attributeCli(['--datanet', DATA, '--prompt', PROMPT, '--adapter', adapterDir, '--no-embed', '--out', out, ...extra]);
+      } finally {
+        spy.mockRestore();
+      }
+      const text = readFileSync(out, 'utf8');
+      const file = recordFileFromJson(text);
+      expect(file.record.adapter?.hash).toBe(sha256Hex(files['adapter_model.safetensors']!));
+      expect(file.inputs?.adapter).toBe(adapterDir);
+      const method = file.record.methods.find((m) => m.method === 'influence');
+      if (name === 'given' || file.answer!.trim() !== '') {
+        expect(JSON.parse(method!.params)).toMatchObject({ kind: name === 'given' ? 'tracin' : 'damped-inverse', example: 'chat', system: '', seqLen: 256 });
+      }
+      const v = await verifyRecordFile(text);
+      expect(v.problems).toEqual([]);
+      expect(v.match).toBe(true);
+    }
   }, 300_000);
 
   it('a changed influence score or weight (re-hashed) is a mismatch naming it', async () => {
