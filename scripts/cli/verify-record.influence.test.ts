@@ -13,7 +13,7 @@ import { attributeAnswer } from '../../src/attribution/attribute.ts';
 import { buildDatanetIndex, type DatanetIndex } from '../../src/attribution/datanetIndex.ts';
 import { answerGradient, influenceByContribution, influenceEvidence, influenceParams, type AnswerTokenizing, type InfluenceKind } from '../../src/attribution/influenceFromLog.ts';
 import type { InfluenceEvidence } from '../../src/attribution/attribute.ts';
-import { INFLUENCE_SCORE_TOLERANCE } from '../../src/attribution/verifyInfluence.ts';
+import { INFLUENCE_GRADIENT_TOLERANCE, INFLUENCE_SCORE_TOLERANCE } from '../../src/attribution/verifyInfluence.ts';
 import { parseDataJsonl, sourceFromDataLines } from '../../src/attribution/jsonlSource.ts';
 import { recordFileToJson, type RecordEvidence } from '../../src/core/attribution/recordFile.ts';
 import type { AttributionRecord } from '../../src/core/attribution/types.ts';
@@ -110,21 +110,19 @@ describe('verify-record: gradient influence', () => {
     expect(v.notes.some((n) => new RegExp(`^influence: ${kind === 'tracin' ? 'TracIn' : 'damped inverse \\(damping 0\\.1\\)'} recomputed from .* over \\d+ logged examples × 2 checkpoints \\(\\d+-d projection, training log 0x[0-9a-f]{8}…\\); [1-9]\\d* stated scores? agree`).test(n))).toBe(true);
   }, 300_000);
 
-  it('a record whose answer gradient is a few ulps from Node’s (another engine) matches when its file carries it, and says why not when it does not', async () => {
+  it('a record whose answer gradient differs from Node’s as another engine’s does matches when its file carries it, and says why not when it does not', async () => {
     const own = (await answerGradient(trainer, readTrainingLog(logFiles()), tok, PROMPT, fact))!;
-    const f = new Float32Array(1);
-    const u = new Uint32Array(f.buffer);
-    const nudged = own.map((x, i) => {
-      if (i % 5 !== 0) return x;
-      f[0] = x;
-      u[0]! += 3; // three ulps
-      return f[0]!;
-    });
+    // headless Chromium's gradient of a demo-adapter answer differed from Node's by 3.7e-5 × its largest value
+    // (tests/e2e/attributionRecord.e2e.ts); move every 5th value by half the tolerance, alternating in sign
+    const top = Math.max(...own.map(Math.abs));
+    const nudged = own.map((x, i) => (i % 5 === 0 ? Math.fround(x + (i % 2 ? 1 : -1) * 0.5 * INFLUENCE_GRADIENT_TOLERANCE * top) : x));
     const record = await recordWithGradient(nudged);
+    expect(record.credits.some((c) => c.evidence.scores.some((s) => s.method === 'influence'))).toBe(true);
     const v = await verifyRecordFile(fileOf(record, { influence: { gradient: nudged } }));
     expect(v.problems).toEqual([]);
     expect(v.match).toBe(true);
     expect(v.notes.some((n) => /^influence: the answer gradient in the file agrees with this adapter's \(\d+ values, largest difference/.test(n))).toBe(true);
+    expect(v.notes.some((n) => /^influence: with this verifier's own gradient the scores would move by at most [\d.]+e-\d+ \(largest score/.test(n))).toBe(true);
     const bare = await verifyRecordFile(fileOf(record));
     expect(bare.match).toBe(false);
     expect(bare.problems.join('\n')).toMatch(/^influence: the answer gradient computed here hashes to 0x[0-9a-f]{64}, the record commits to 0x[0-9a-f]{64}, and the file carries none/);
@@ -182,7 +180,7 @@ describe('verify-record: gradient influence', () => {
     const vn = await verifyRecordFile(fileOf(near));
     expect(vn.problems.filter((p) => p.startsWith('influence:'))).toEqual([]);
     expect(vn.problems).toContain(`${who}: influence score ${stated + 1}e-6 stated, ${stated}e-6 recomputed`);
-    expect(INFLUENCE_SCORE_TOLERANCE.absolute).toBeGreaterThanOrEqual(1e-6);
+    expect(INFLUENCE_SCORE_TOLERANCE).toBeGreaterThanOrEqual(1.5e-6); // +1 micro-unit on a rounded value
 
     const top = record.credits[0]!;
     const weight = structuredClone(record);

@@ -15,10 +15,11 @@
  *    last bits between JavaScript engines (Chromium's and Node's `Math`), so a file exported by the app carries that
  *    gradient (`evidence.influence`): it must hash to the commitment and agree with the verifier's own within
  *    `INFLUENCE_GRADIENT_TOLERANCE`; without it, the verifier's own must hash to the commitment (records made in Node).
- * 5. Each score the record states (its credits' `influence` values, in micro-units) must agree with the scores of the
- *    verifier's OWN gradient within `INFLUENCE_SCORE_TOLERANCE`; then the committed gradient's scores (exact: the same
- *    floats through the same arithmetic) go through the combination again (the caller's `attributeAnswer`), so
- *    weights are checked in ppm exactly and the whole record by its hash.
+ * 5. Every logged example is scored with the committed gradient; each score the record states (its credits'
+ *    `influence` values, in micro-units) must agree with the recomputed one within `INFLUENCE_SCORE_TOLERANCE`, and the
+ *    scores go through the combination again (the caller's `attributeAnswer`), so weights are checked in ppm exactly
+ *    and the whole record by its hash. With a carried gradient, a note says how far the verifier's own gradient would
+ *    move the scores.
  */
 import { TributaryError } from '../core/errors.ts';
 import type { AttributionRecord, MethodInfo } from '../core/attribution/types.ts';
@@ -35,11 +36,11 @@ import { prepareDampedInverse, type PreparedInverse } from './influence.ts';
 import { answerExample, influenceByContribution, influenceInputOf, influenceParams, INFLUENCE_KINDS, projectedGradientHash, type AnswerTokenizing, type InfluenceParams } from './influenceFromLog.ts';
 
 /**
- * A stated score agrees with the recomputed one when `|stated − recomputed| ≤ absolute + relative · max_c |score_c|`:
- * `absolute` covers the record's rounding to micro-units (½·10⁻⁶), `relative` a different summation order or the last
- * bits of another engine's float arithmetic.
+ * A stated score agrees with the recomputed one (from the committed gradient) when `|stated − recomputed| ≤ 2·10⁻⁶`:
+ * the record rounds scores to micro-units (½·10⁻⁶); scoring the same floats is otherwise exact (IEEE double sums and
+ * products in a fixed order, in any engine). Engine-to-engine float noise lives in the GRADIENT, checked below.
  */
-export const INFLUENCE_SCORE_TOLERANCE = { absolute: 2e-6, relative: 1e-5 } as const;
+export const INFLUENCE_SCORE_TOLERANCE = 2e-6;
 
 /**
  * The answer gradient a record file carries agrees with the verifier's own when every value is within
@@ -173,17 +174,15 @@ export async function recomputeInfluence(record: AttributionRecord, method: Meth
   }
   if (problems.length > 0) return { evidence: null, problems, notes };
 
-  // each stated score against this verifier's OWN gradient's scores (within tolerance)
-  const mineByContribution = influenceByContribution(log, own, params.kind, params.dampingRatio, prepared);
-  let max = 0;
-  for (const v of mineByContribution.values()) max = Math.max(max, Math.abs(v));
-  const tol = INFLUENCE_SCORE_TOLERANCE.absolute + INFLUENCE_SCORE_TOLERANCE.relative * max;
+  // every logged example scored with the committed gradient; each stated score against it
+  const byContribution = influenceByContribution(log, g, params.kind, params.dampingRatio, prepared);
+  const tol = INFLUENCE_SCORE_TOLERANCE;
   let compared = 0;
   let worst = 0;
   for (const c of record.credits) {
     const stated = c.evidence.scores.find((s) => s.method === 'influence');
     if (!stated) continue;
-    const mine = mineByContribution.get(c.contributionId.toLowerCase() as Hex);
+    const mine = byContribution.get(c.contributionId.toLowerCase() as Hex);
     const who = `influence: credit ${c.contributionId.slice(0, 10)}…`;
     if (mine === undefined) {
       problems.push(`${who}: score ${stated.valueMicro}e-6 stated, but the training log holds no example of this contribution`);
@@ -198,7 +197,16 @@ export async function recomputeInfluence(record: AttributionRecord, method: Meth
   notes.unshift(
     `influence: ${label} recomputed from ${where} over ${log.examples.length} logged examples × ${log.checkpoints.length} checkpoint${log.checkpoints.length === 1 ? '' : 's'} (${log.projection.dim}-d projection, training log ${hash.slice(0, 10)}…); ${compared} stated score${compared === 1 ? '' : 's'} ${problems.length === 0 ? 'agree' : 'compared'}, largest difference ${worst.toExponential(1)} (tolerance ${tol.toExponential(1)})`,
   );
-  // the combination is recomputed from the committed gradient's scores: exact arithmetic on the same floats
-  const byContribution = g === own ? mineByContribution : influenceByContribution(log, g, params.kind, params.dampingRatio, prepared);
+  if (g !== own) {
+    // what the engines' float difference does to the scores: this verifier's own gradient, scored the same way
+    const mineOwn = influenceByContribution(log, own, params.kind, params.dampingRatio, prepared);
+    let shift = 0;
+    let scale = 0;
+    for (const [c, v] of byContribution) {
+      shift = Math.max(shift, Math.abs(v - mineOwn.get(c)!));
+      scale = Math.max(scale, Math.abs(v));
+    }
+    notes.push(`influence: with this verifier's own gradient the scores would move by at most ${shift.toExponential(1)} (largest score ${scale.toExponential(1)})`);
+  }
   return { evidence: { kind: params.kind, byContribution, params: influenceParams(log, hash, tok, g, params.kind, params.dampingRatio), gradient: g }, problems, notes };
 }
