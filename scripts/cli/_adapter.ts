@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { InfluenceEvidence } from '../../src/attribution/attribute.ts';
+import { TributaryError } from '../../src/core/errors.ts';
 import { adapterAnswerGradient } from '../../src/attribution/adapterGradient.ts';
 import { answerExample, influenceByContribution, influenceParams, type AnswerTokenizing, type InfluenceKind } from '../../src/attribution/influenceFromLog.ts';
 import type { InfluenceVerifyInputs } from '../../src/attribution/verifyInfluence.ts';
@@ -19,7 +20,10 @@ import type { LoadedModel } from './_model.ts';
 /** An adapter folder's files for influence verification (the training log null when the folder has none). */
 export function influenceInputsOfDir(dir: string, base: LoadedModel): InfluenceVerifyInputs {
   const abs = resolve(dir);
-  const read = (name: string): Uint8Array => new Uint8Array(readFileSync(join(abs, name)));
+  const read = (name: string): Uint8Array => {
+    if (!existsSync(join(abs, name))) throw new TributaryError('attribution/invalid-input', `${abs} holds no ${name}: give the adapter's PEFT folder (adapter_config.json, adapter_model.safetensors, and its training log).`);
+    return new Uint8Array(readFileSync(join(abs, name)));
+  };
   const hasLog = existsSync(join(abs, TRAINING_LOG_JSON)) && existsSync(join(abs, TRAINING_LOG_TENSORS));
   return {
     subject: abs,

@@ -208,6 +208,9 @@ describe('verify-record: gradient influence', () => {
     });
     expect(await refusal(['--adapter', noLog])).toMatchObject({ code: 'attribution/training-log-missing', message: expect.stringMatching(/holds no training_log\.json and training_log\.safetensors/) });
 
+    const noConfig = adapterCopy('no-config', (f) => void delete f['adapter_config.json']);
+    expect(await refusal(['--adapter', noConfig])).toMatchObject({ code: 'attribution/invalid-input', message: expect.stringMatching(/no-config holds no adapter_config\.json/) });
+
     const truncated = adapterCopy('truncated', (f) => void (f[TRAINING_LOG_TENSORS] = f[TRAINING_LOG_TENSORS]!.subarray(0, 100)));
     expect(await refusal(['--adapter', truncated])).toMatchObject({ code: 'attribution/training-log-corrupt', message: expect.stringMatching(/^The training log in .*truncated cannot be read/) });
 
