@@ -52,8 +52,20 @@ export function matmul(x: Float32Array, T: number, w: CpuMatrix, out: Float32Arr
   if (bias && bias.length !== N) throw new TributaryError('engine/bad-shape', `matmul: bias needs ${N} values, got ${bias.length}.`);
   if (T <= 0) return;
   const rt = simdRuntime();
+  // heap views (the CPU backend's tensors) are re-made after the SIMD path: it may grow the heap, which detaches the
+  // views of a non-shared memory
+  const at = rt ? [rt.heapAt(x), rt.heapAt(out), bias ? rt.heapAt(bias) : -1] : [-1, -1, -1];
+  const lens = [x.length, out.length, bias?.length ?? 0];
+  const fresh = (): void => {
+    if (!rt) return;
+    x = rt.reView(x, at[0]!, lens[0]!);
+    out = rt.reView(out, at[1]!, lens[1]!);
+    if (bias) bias = rt.reView(bias, at[2]!, lens[2]!);
+  };
   const intDot = w.kind !== 'f32' && w.kind !== 'f32p' && T < 4 && K % ACT_GROUP === 0 && w.groupSize === ACT_GROUP && wantsIntActivations(w.kind === 'q4p' ? 'q4' : w.kind, activations);
-  if (rt && K % 4 === 0 && N % 4 === 0 && (w.kind === 'f32' || w.kind === 'f32p' || w.groupSize === 32) && rt.owns(w) && simdMatmul(rt, x, T, w, out, intDot)) {
+  const simdDone = rt !== null && K % 4 === 0 && N % 4 === 0 && (w.kind === 'f32' || w.kind === 'f32p' || w.groupSize === 32) && rt.owns(w) && simdMatmul(rt, x, T, w, out, intDot);
+  fresh();
+  if (simdDone) {
     // done on the SIMD path
   } else if (w.kind === 'q4p') {
     // packed int4 whose SIMD path could not get scratch space: the same values from the layout as stored

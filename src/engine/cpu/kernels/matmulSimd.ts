@@ -1,6 +1,7 @@
 /**
  * The WASM SIMD path of `matmul` (weights on the heap), split by rows over the CPU threads when a pool runs
- * (`../threads/threadPool.ts`): x and out are staged through heap scratch; every row is computed by the same kernel
+ * (`../threads/threadPool.ts`): x and out are used in place when they are heap views (the CPU backend's tensors), else
+ * staged through heap scratch; every row is computed by the same kernel
  * with the same arithmetic whichever thread takes it, so threaded results are the same bits as on one thread.
  * - packed f32 (`PackedF32`, the backend's f32 weights): `gemvp2` for one token (N ≥ 32: two streams), `gemmp16` else;
  * - int8/int4, T < 4 (decode) with `intActivations`: x quantised to int8 per group once on the calling thread (`qx*`),
@@ -68,13 +69,18 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
   const q4p = w.kind === 'q4p';
   const intDot = (quant || q4p) && T < 4 && intActivations && K % 32 === 0;
   const G = K / 32;
+  // x and out that live on the heap (the CPU backend's tensors) are used in place, by offset (taken before the scratch
+  // calls, which may grow the heap); out only when it does not overlap x
+  const xAt = rt.heapAt(x);
+  const outAt0 = rt.heapAt(out);
+  const outAt = outAt0 >= 0 && (xAt < 0 || outAt0 + T * N * 4 <= xAt || xAt + T * K * 4 <= outAt0) ? outAt0 : -1;
   let xOff: number, oOff: number;
   const panels: number[] = [];
   const unpacked: number[] = [];
   let xq = 0, xs = 0, xc = 0;
   try {
-    xOff = rt.scratch(X_SCRATCH, T * K * 4);
-    oOff = rt.scratch(OUT_SCRATCH, T * N * 4);
+    xOff = xAt >= 0 ? xAt : rt.scratch(X_SCRATCH, T * K * 4);
+    oOff = outAt >= 0 ? outAt : rt.scratch(OUT_SCRATCH, T * N * 4);
     if (staged && (quant || q4p || packable)) {
       const perThread = (quant || q4p) && packable;
       for (let t = 0; t < (perThread ? threads : 1); t++) {
@@ -93,8 +99,7 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
   } catch {
     return false;
   }
-  const heap = rt.f32(); // after the scratch calls: they may have grown the memory
-  heap.set(x.subarray(0, T * K), xOff >> 2);
+  if (xAt < 0) rt.stageIn(x, -1, 0, T * K, xOff);
   const k = rt.kernels;
   let jobs: KernelCall[][];
   if (w.kind === 'f32p' && T === 1 && N >= 32) {
@@ -180,7 +185,7 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
     const fns = k as unknown as Record<string, (...a: number[]) => void>;
     for (const [name, ...args] of jobs[0] ?? []) fns[name]!(...args);
   }
-  out.set(rt.f32().subarray(oOff >> 2, (oOff >> 2) + T * N));
+  if (outAt < 0) out.set(rt.f32().subarray(oOff >> 2, (oOff >> 2) + T * N));
   return true;
 }
 

@@ -52,6 +52,8 @@ interface Kernels {
   rmsNorm(x: number, w: number, out: number, T: number, d: number, eps: number): void;
   add(a: number, b: number, out: number, n: number): void;
   attn(q: number, k: number, v: number, out: number, sc: number, T: number, start: number, hd: number, qS: number, kvS: number, scale: number): void;
+  /** `attn` over a paged pool read in place: key `j` at `k + rows[j]`, `v + rows[j]` (i32 byte offsets at `rows`) */
+  attnp(q: number, k: number, v: number, out: number, sc: number, T: number, start: number, hd: number, qS: number, rows: number, scale: number): void;
   loraShrink(x: number, a: number, h: number, rows: number, K: number, r: number, scale: number): void;
   loraExpand(h: number, bt: number, out: number, rows: number, N: number, r: number): void;
 }
@@ -204,6 +206,19 @@ export interface SimdRuntime {
   scratch(slot: number, bytes: number): number;
   /** current views of the heap */
   f32(): Float32Array;
+  /**
+   * The byte offset of `view` on the heap, or -1 when it is not a view on the current heap buffer. Kernels read it
+   * once on entry and address the data by offset from then on: offsets survive the heap growing, views of a
+   * non-shared memory do not (growing detaches them).
+   */
+  heapAt(view: ArrayBufferView): number;
+  /** `view` itself, or (when the heap grew since it was made) a new view of the same `len` values at heap offset `at` */
+  reView(view: Float32Array, at: number, len: number): Float32Array;
+  /**
+   * `n` f32 values from `from` (values) of `view`, whose heap offset is `at` (-1: not on the heap, the view is read),
+   * into the heap at byte offset `dst`.
+   */
+  stageIn(view: Float32Array, at: number, from: number, n: number, dst: number): void;
   bytesInUse(): number;
 }
 
@@ -356,6 +371,12 @@ function createRuntime(memory: WebAssembly.Memory, module: WebAssembly.Module, k
       return off;
     },
     f32: () => f32View,
+    heapAt: (view) => (view.buffer === f32View.buffer ? view.byteOffset : -1),
+    reView: (view, at, len) => (at < 0 || view.buffer === f32View.buffer ? view : new Float32Array(f32View.buffer, at, len)),
+    stageIn(view, at, from, n, dst) {
+      if (at >= 0) f32View.copyWithin(dst >> 2, (at >> 2) + from, (at >> 2) + from + n);
+      else f32View.set(view.subarray(from, from + n), dst >> 2);
+    },
     bytesInUse: () => heap.bytesInUse,
   };
 }
