@@ -4,7 +4,7 @@
  * f32 matmuls `gemm`/`gemm16` (row-major), `gemmp16`/`gemvp2` (panels of 16 rows, `pack16`), `gemv1`; quantised
  * `gemvq8`/`gemvq4` (f32 x, dequantisation fused), integer decode `gemvi8`/`gemvi4`/`gemvi4r` on
  * activations quantised per group by `qxNat16`/`qxMod16`/`qxEo8`, `gemvi4p` on packed int4 panels (`qxIlv8`; `unq4p`
- * unpacks them; relaxed build only) and `dq8`/`dq4` (prefill: dequantise 16 rows into cache-resident
+ * unpacks them; relaxed build only), `gemvi8p` on packed int8 panels (`qxNat16p`; `unq8p` unpacks them) and `dq8`/`dq4` (prefill: dequantise 16 rows into cache-resident
  * scratch, pack them and run `gemmp16`); `siluMul`, `attn` (with the SIMD `exp` of `expV.ts`) and `attnp` (the same over a paged KV pool, in place), `rmsNorm`, `add`;
  * multi-LoRA `loraShrink` / `loraExpand`.
  */
@@ -19,6 +19,7 @@ import { gemv1 } from './wasm/gemv1.ts';
 import { gemvp2 } from './wasm/gemvp2.ts';
 import { gemvi } from './wasm/gemvi.ts';
 import { gemvi4p } from './wasm/gemvi4p.ts';
+import { gemvi8p, unq8p } from './wasm/gemvi8p.ts';
 import { unq4p } from './wasm/unq4p.ts';
 import { gemvq } from './wasm/gemvq.ts';
 import { loraExpand } from './wasm/loraExpand.ts';
@@ -37,7 +38,7 @@ export function simdModuleBytes(opts: { fma?: boolean; sharedMaxPages?: number }
   const fma = opts.fma ?? false;
   return emitModule(
     [gemm('gemm', 1, 2), gemm('gemm16', 2, 6), gemmp16(fma), gemvp2(fma), pack16(), gemv1(), gemvq(8), gemvq(4), dq8(), dq4(), siluMul(), attn(), attn(true), rmsNorm(), addV(), loraShrink(fma), loraExpand(fma),
-    quantX('nat16'), quantX('mod16'), quantX('eo8'), quantX('mod16p'), gemvi('q8', fma), gemvi('q4', fma), gemvi4p(fma, true), unq4p(), ...(fma ? [gemvi('q4r', fma), gemvi4p(fma), quantX('ilv8')] : [])],
+    quantX('nat16'), quantX('mod16'), quantX('eo8'), quantX('mod16p'), quantX('nat16p'), gemvi('q8', fma), gemvi8p(fma), unq8p(), gemvi('q4', fma), gemvi4p(fma, true), unq4p(), ...(fma ? [gemvi('q4r', fma), gemvi4p(fma), quantX('ilv8')] : [])],
     opts.sharedMaxPages,
   );
 }
