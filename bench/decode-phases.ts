@@ -2,7 +2,8 @@
  * Where a CPU decode step spends its time: the 135M-shape model of `bench/decode.ts` (random weights, seed 135) decoded
  * with f32, int8 and int4 weights on one thread, every backend op wrapped with a timer (wall-clock around the op, the
  * backend runs ops synchronously); what is left of the step (the model's own JS: batch layout, page table, sampling
- * read-back) is `model_js`. Rounds alternate the formats; the median per op over rounds counts.
+ * read-back) is `model_js`. Rounds alternate the formats; the median per op over rounds counts, and the step's
+ * median by wall-clock and by CPU time gives `ratio_decode_q8_vs_f32` / `ratio_decode_q4_vs_f32` (`*_by_cpu_time`).
  * `npm run bench -- decode-phases` → bench/results/decode-phases.json. BENCH_RELAXED_SIMD=1 as in `decode`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -78,13 +79,15 @@ export async function main(): Promise<void> {
       const acc = accs[q];
       for (const k of Object.keys(acc)) delete acc[k];
       timing = true;
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       for (const id of prompt.slice(PREFILL)) await m.decodeStep(id, seq);
       const total = performance.now() - t0;
+      const c1 = process.cpuUsage(c0);
       timing = false;
       seq.dispose();
       const ops = Object.values(acc).reduce((s, x) => s + x, 0);
-      const row: Record<string, number> = { step_total: total / DECODE, model_js: (total - ops) / DECODE };
+      const row: Record<string, number> = { step_total: total / DECODE, step_cpu: (c1.user + c1.system) / 1000 / DECODE, model_js: (total - ops) / DECODE };
       for (const [k, v] of Object.entries(acc)) row[k] = v / DECODE;
       if (r > 0) perRound[q]!.push(row); // round 0 warms up
     }
@@ -97,7 +100,16 @@ export async function main(): Promise<void> {
     }),
   );
   for (const m of Object.values(models)) m.dispose();
+  // whole decode step, int8/int4 vs f32 weights, this run (median step by wall-clock and by CPU time)
+  const ratio = (q: 'q8' | 'q4', k: string): number => r3(ms_per_token['f32']![k]! / ms_per_token[q]![k]!);
+  const ratios = {
+    ratio_decode_q8_vs_f32: ratio('q8', 'step_total'),
+    ratio_decode_q4_vs_f32: ratio('q4', 'step_total'),
+    ratio_decode_q8_vs_f32_by_cpu_time: ratio('q8', 'step_cpu'),
+    ratio_decode_q4_vs_f32_by_cpu_time: ratio('q4', 'step_cpu'),
+  };
   const result = {
+    ...ratios,
     what: 'ms per decode token by backend op (wall-clock around each op, one thread), median over rounds; model_js = step time not inside any op',
     measuredAt: new Date().toISOString(),
     machine: `${os.cpus()[0]?.model ?? 'cpu'} (${os.cpus().length} cores), Node ${process.version}`,
@@ -111,7 +123,7 @@ export async function main(): Promise<void> {
   const file = join(dirname(fileURLToPath(import.meta.url)), 'results', 'decode-phases.json');
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
-  console.log(JSON.stringify(ms_per_token, null, 1));
+  console.log(JSON.stringify({ ...ratios, load_average_1m: result.load_average_1m, ms_per_token }));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
