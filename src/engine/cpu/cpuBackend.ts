@@ -167,8 +167,10 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     upload(data, shape) {
       const s = shape ? [...shape] : [data.length];
       if (shapeSize(s) !== data.length) throw new TributaryError('engine/bad-shape', `upload: ${data.length} values do not fill a [${s.join(', ')}] tensor.`);
+      // a heap view as the source is copied first: allocating may grow the heap and detach it
+      const src = rt && rt.heapAt(data) >= 0 ? data.slice() : data;
       const t = newTensor(s);
-      t.data.set(data);
+      t.data.set(src);
       mem.tensors += t.size * 4;
       return t;
     },
