@@ -25,6 +25,9 @@ export interface DemoMetrics {
   baseFirstLoss: number;
   baseLastLoss: number;
   baseHeldOut: { perplexity: number; tokens: number; unigram: number; bigram: number; bigramLambda: number };
+  /** how the base was started (a hand-set induction circuit, or random) and its loss on held-out random-token repeats */
+  baseInit?: 'induction' | 'random';
+  baseRepeatLoss?: { loss: number; noCopying: number; repeatShare: number };
   adapters: {
     slug: string;
     name: string;
@@ -146,7 +149,14 @@ ${c.vocabSize - 3} tokens learned by the project's BPE trainer (scripts/lib/bpe.
 
 - Base: full training on general English only, ${m.baseSteps} AdamW steps of 8 sequences (≤ 192 tokens; ${m.baseTrainTokensSeen} sequences read),
   lr ${m.baseTrain.lr} with ${m.baseTrain.warmup} warm-up steps and cosine decay to ${m.baseTrain.minLrRatio}×, weight decay ${m.baseTrain.weightDecay},
-  gradient clipping ${m.baseTrain.clip}; GPT-2-style init. Loss ${f(m.baseFirstLoss)} → ${f(m.baseLastLoss)} in ${f(m.baseSeconds / 60, 1)} min. The
+  gradient clipping ${m.baseTrain.clip}; GPT-2-style init${
+    m.baseInit === 'induction' && m.baseRepeatLoss
+      ? ` with a hand-set induction circuit (scripts/lib/inductionInit.ts: a previous-token head in layer 0, a head in layer 1
+  that finds the earlier position whose predecessor is the current token; rope θ ${m.config.ropeTheta}), and ${f(m.baseRepeatLoss.repeatShare * 100, 0)} % of the
+  examples random-token sequences said twice (loss on the second copy) so copying from context stays in use: loss on held-out
+  repeats ${f(m.baseRepeatLoss.loss)} (${f(m.baseRepeatLoss.noCopying)} = ln V would mean no copying at all)`
+      : ''
+  }. Loss ${f(m.baseFirstLoss)} → ${f(m.baseLastLoss)} in ${f(m.baseSeconds / 60, 1)} min. The
   training set (${m.baseSetTokens} tokens) is larger than what the step budget reads: each step samples from a seeded shuffle.${
     m.baseTuneSteps
       ? `\n  The last ${m.baseTuneSteps} of those steps are a second stage of chat tasks answered by reading the prompt (repeat a Brown sentence;
