@@ -9,7 +9,8 @@
  * 2. M adapters are fine-tuned on random halves S_m of the contributions (exactly n/2 each, seeded; same settings). For each query q
  *    and each m: actual_m(q) = −(loss of adapter m on q's answer tokens after its prompt); predicted_m(q) =
  *    Σ_{i ∈ S_m} score_i(q).
- * 3. LDS of a method = mean over queries of Spearman(predicted_m(q), actual_m(q)) over m.
+ * 3. LDS of a method = mean over queries of Spearman(predicted_m(q), actual_m(q)) over m. `combined` is the dense
+ *    combined ranking score (combine.ts); `combined_credits` the record's paid credits (sparse: most contributions 0).
  * Peers in the same run: a seeded random score per contribution (expected LDS ≈ 0) and BM25 of the PROMPT alone
  * (retrieval, not attribution). Bergson's published GPT-2 / WikiText figures are printed beside ours for context;
  * the setups differ (see docs/ATTRIBUTION.md).
@@ -45,7 +46,7 @@ const SEED = 4242;
 /** Bergson (EleutherAI) GPT-2 small on WikiText-103, published LDS (context only; a different setup) */
 const BERGSON = { ekfac: 0.454, bm25: 0.22, gradient_cosine: 0.156, embeddings: 0.132 };
 
-type Method = (typeof ATTRIBUTION_METHODS)[number] | 'combined' | 'influence_damped_inverse' | 'random' | 'prompt_bm25';
+type Method = (typeof ATTRIBUTION_METHODS)[number] | 'combined' | 'combined_credits' | 'influence_damped_inverse' | 'random' | 'prompt_bm25';
 
 /** what the model side of a run produced (see *Cache* above) */
 interface ModelSide {
@@ -97,6 +98,8 @@ export async function main(): Promise<void> {
     const r = await attributeAnswer({ prompt: q.prompt, answer: q.answer, model: { id: base.id, hash: base.hash }, adapter: side.adapter, indexes: [index], encoder: base.encoder, influence });
     const scores = {} as Record<Method, Map<Hex, number>>;
     for (const m of [...ATTRIBUTION_METHODS, 'combined'] as const) scores[m] = new Map(r.rankings[m].map((x) => [x.contributionId, x.score]));
+    // beside the combined RANKING score: the paid credits themselves (sparse by design, see combine.ts)
+    scores.combined_credits = new Map(r.record.credits.map((c) => [c.contributionId.toLowerCase() as Hex, c.weightPpm]));
     // the record's influence is TracIn; the damped inverse is scored beside it ("keep what measures best")
     scores.influence_damped_inverse = new Map(q.damped ?? []);
     scores.random = new Map(ids.map((c) => [c, rng.next()]));
@@ -113,7 +116,7 @@ export async function main(): Promise<void> {
   log(`${queries.length} queries attributed`);
 
   // 3. Spearman per query, averaged
-  const methods: Method[] = [...ATTRIBUTION_METHODS, 'combined', 'influence_damped_inverse', 'random', 'prompt_bm25'];
+  const methods: Method[] = [...ATTRIBUTION_METHODS, 'combined', 'combined_credits', 'influence_damped_inverse', 'random', 'prompt_bm25'];
   const lds: Record<string, number> = {};
   for (const method of methods) {
     const rhos: number[] = [];
