@@ -19,8 +19,9 @@
  * ~16 minutes on 2 quiet cores.
  *
  * Cache: the expensive, model-side part (the answers, their influence scores, and every half's loss on every answer)
- * is kept in `.tmp/lds-cache/<key>.json`, keyed by the data, the questions, the base's hash, the training settings,
- * the subsets and the seed. A re-run with the same key recomputes only the attribution (span, BM25, embeddings,
+ * is kept in `.tmp/lds-cache/<key>.json`, keyed by the data, the questions, the base's hash, the training settings
+ * and the seed, and written after each half: an interrupted run resumes where it stopped, and more subsets extend it
+ * (half m is seeded by m alone). A re-run with the same key recomputes only the attribution (span, BM25, embeddings,
  * the combination) and the LDS, in seconds, so the combination rule can be iterated on. LDS_FRESH=1 ignores the cache
  * (the trainer's code is not part of the key: use it after changing the trainer).
  */
@@ -58,7 +59,7 @@ interface ModelSide {
   finalLosses: number[];
   fullSeconds: number;
 }
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 
 export async function main(): Promise<void> {
   const M = Number(process.env.LDS_SUBSETS ?? 20);
@@ -77,17 +78,14 @@ export async function main(): Promise<void> {
 
   const base = await loadModelDir(DEMO_MODEL_DIR);
   const t0 = performance.now();
-  const key = sha256Text(JSON.stringify({ v: CACHE_VERSION, data: sha256Text(dataText), questions: questions.map((q) => q.prompt), base: base.hash, train, M, SEED })).slice(2, 18);
+  const key = sha256Text(JSON.stringify({ v: CACHE_VERSION, data: sha256Text(dataText), questions: questions.map((q) => q.prompt), base: base.hash, train, SEED })).slice(2, 18);
   const cacheFile = join('.tmp', 'lds-cache', `${key}.json`);
-  let side: ModelSide;
-  if (process.env.LDS_FRESH !== '1' && existsSync(cacheFile)) {
-    side = JSON.parse(readFileSync(cacheFile, 'utf8')) as ModelSide;
-    log(`model side from the cache ${cacheFile} (LDS_FRESH=1 recomputes it)`);
-  } else {
-    side = await modelSide(base, source, ids, questions, train, M, log);
-    mkdirSync(join('.tmp', 'lds-cache'), { recursive: true });
-    writeFileSync(cacheFile, JSON.stringify(side));
-  }
+  const cached = process.env.LDS_FRESH !== '1' && existsSync(cacheFile) ? (JSON.parse(readFileSync(cacheFile, 'utf8')) as ModelSide) : null;
+  if (cached) log(`model side from the cache ${cacheFile}: ${cached.subsets.length} halves (LDS_FRESH=1 recomputes it)`);
+  mkdirSync(join('.tmp', 'lds-cache'), { recursive: true });
+  const computed = await modelSide(base, source, ids, questions, train, M, log, cached, (s) => writeFileSync(cacheFile, JSON.stringify(s)));
+  // the first M halves (a cache may hold more)
+  const side: ModelSide = { ...computed, subsets: computed.subsets.slice(0, M), actual: computed.actual.map((a) => a.slice(0, M)), finalLosses: computed.finalLosses.slice(0, M) };
   const index = await buildDatanetIndex(source, { encoder: base.encoder });
 
   // 1. each query's answer and each method's score per contribution
@@ -158,7 +156,42 @@ async function modelSide(
   train: typeof EVAL_TRAIN,
   M: number,
   log: (s: string) => void,
+  cached: ModelSide | null,
+  save: (side: ModelSide) => void,
 ): Promise<ModelSide> {
+  const t0 = performance.now() - (cached?.fullSeconds ?? 0) * 1000;
+  if (cached && cached.subsets.length >= M) return cached;
+  const side = cached ?? (await answered(base, source, questions, train, log));
+  if (!cached) save(side);
+
+  // 2. adapters on random halves: the actual outcome per query
+  for (let m = side.subsets.length; m < M; m++) {
+    // exactly half (a seeded shuffle): subsets of one size, so no method is rewarded for tracking the subset's size
+    const pick = createRng(SEED + 1 + m);
+    const order = [...ids];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = pick.int(i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    const half = order.slice(0, Math.floor(ids.length / 2));
+    const inHalf = new Set(half);
+    const sub: DatanetSource = { ...source, passages: source.passages.filter((p) => inHalf.has(p.contributionId.toLowerCase() as Hex)) };
+    const tuned = await fineTuneIfAvailable(base, sub, log, { train, trainingLog: false, quiet: true });
+    if (!tuned) throw new Error('fine-tuning is unavailable');
+    const losses: number[] = [];
+    for (const q of side.queries) losses.push(-((await tuned.answerLoss(q.prompt, q.answer)) ?? NaN));
+    side.subsets.push(half);
+    losses.forEach((l, k) => side.actual[k]!.push(l));
+    side.finalLosses.push(tuned.losses.at(-1)!);
+    side.fullSeconds = Math.round((performance.now() - t0) / 1000);
+    save(side);
+    log(`subset ${m + 1}/${M}: ${half.length} contributions, final loss ${tuned.losses.at(-1)!.toFixed(3)}`);
+  }
+  return side;
+}
+
+/** step 1's model side: the adapter on all contributions, its answers and their influence */
+async function answered(base: Awaited<ReturnType<typeof loadModelDir>>, source: DatanetSource, questions: { prompt: string }[], train: typeof EVAL_TRAIN, log: (s: string) => void): Promise<ModelSide> {
   const t0 = performance.now();
   const full = await fineTuneIfAvailable(base, source, log, { train });
   if (!full) throw new Error('fine-tuning is unavailable');
@@ -171,28 +204,5 @@ async function modelSide(
     queries.push({ prompt: q.prompt, answer, tracin: tracin ? { params: tracin.params, byContribution: [...tracin.byContribution.entries()] } : null, damped: damped ? [...damped.byContribution.entries()] : null });
   }
   log(`${queries.length} queries answered (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-
-  // 2. adapters on random halves: the actual outcome per query
-  const subsets: Hex[][] = [];
-  const actual: number[][] = queries.map(() => []);
-  const finalLosses: number[] = [];
-  for (let m = 0; m < M; m++) {
-    // exactly half (a seeded shuffle): subsets of one size, so no method is rewarded for tracking the subset's size
-    const pick = createRng(SEED + 1 + m);
-    const order = [...ids];
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = pick.int(i + 1);
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    const half = order.slice(0, Math.floor(ids.length / 2));
-    const inHalf = new Set(half);
-    subsets.push(half);
-    const sub: DatanetSource = { ...source, passages: source.passages.filter((p) => inHalf.has(p.contributionId.toLowerCase() as Hex)) };
-    const tuned = await fineTuneIfAvailable(base, sub, log, { train, trainingLog: false, quiet: true });
-    if (!tuned) throw new Error('fine-tuning is unavailable');
-    for (const [k, q] of queries.entries()) actual[k]!.push(-((await tuned.answerLoss(q.prompt, q.answer)) ?? NaN));
-    finalLosses.push(tuned.losses.at(-1)!);
-    log(`subset ${m + 1}/${M}: ${half.length} contributions, final loss ${tuned.losses.at(-1)!.toFixed(3)}`);
-  }
-  return { adapter: full.model.adapter, queries, subsets, actual, finalLosses, fullSeconds: Math.round((performance.now() - t0) / 1000) };
+  return { adapter: full.model.adapter, queries, subsets: [], actual: queries.map(() => []), finalLosses: [], fullSeconds: Math.round((performance.now() - t0) / 1000) };
 }
