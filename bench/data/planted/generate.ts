@@ -1,8 +1,8 @@
 /**
  * Writes the planted-fact evaluation set (deterministic; run `npx tsx bench/data/planted/generate.ts`):
  * `PLANTED_SEED=<n> PLANTED_OUT=<dir>` writes a sibling set with other invented names, values and filler draws
- * (bench/data/planted-dev: seed 1, the development set on which the combination rule was chosen, disjoint from the
- * benchmark's facts).
+ * (bench/data/planted-dev: seed 1, a sibling of the benchmark's set with other facts and names, to check that a rule
+ * measured on the benchmark holds on data it was not measured on: `LDS_DATA=bench/data/planted-dev npm run bench -- lds`).
  *
  * - `data.jsonl`: `{"id","contributor","text"}` lines. Each FACT (fictional: invented people, places, things)
  *   is stated in exactly one contribution. Every fact has two look-alike distractors in other contributions,
