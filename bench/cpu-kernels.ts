@@ -2,8 +2,9 @@
  * Kernel-level decode microbench of the CPU engine's WASM SIMD matvecs, in one process: every matmul of one
  * SmolLM2-135M-shape token (30 layers of q/k/v/o/gate/up/down + the tied 49152×576 head; weights in DRAM, each matrix
  * its own region of one memory) with f32 packed weights (`gemvp2`), int8 and int4 weights with f32 activations
- * (`gemvq8`/`gemvq4`, `decodeActivations: 'f32'`) and with int8 activations (`qx*` + `gemvi8`/`gemvi4`/`gemvi4r`/
- * `gemvi4p`, the CPU backend's default decode; where relaxed SIMD is on and passes the runtime's self-check the backend
+ * (`gemvq8`/`gemvq4`, `decodeActivations: 'f32'`) and with int8 activations (`qx*` + `gemvi8`/`gemvi8p`/`gemvi4`/
+ * `gemvi4r`/`gemvi4p`, the CPU backend's default decode; int8 weights are kept as `PackedQ8` panels and run `gemvi8p`
+ * (`gemvi8` on the stored layout kept for comparison); where relaxed SIMD is on and passes the runtime's self-check the backend
  * keeps int4 weights as `PackedQ4` panels and runs `gemvi4p`, else `gemvi4pm` on the same panels; `gemvi4r` / `gemvi4`
  * on the stored layout are kept for comparison).
  * Weights are random bytes (speed does not depend on values). Rounds alternate the kernels; each round times one
@@ -21,6 +22,7 @@ import v8 from 'node:v8';
 import { relaxedDotSelfCheck } from '../src/engine/cpu/simd/relaxedDotCheck.ts';
 import { simdModuleBytes } from '../src/engine/cpu/simd/simdModule.ts';
 import { packedQ4Bytes, packQ4 } from '../src/engine/cpu/kernels/packQ4.ts';
+import { packedQ8Bytes, packQ8 } from '../src/engine/cpu/kernels/packQ8.ts';
 
 type Kernel = (...args: number[]) => void;
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 41);
@@ -65,6 +67,8 @@ export async function main(): Promise<void> {
   const q4At = mats.map(([n, k]) => [place((n * k) / 2), place((n * k) / 8)] as const);
   // the same int4 weights in the CPU backend's packed panels (PackedQ4, what `toHeapPacked` makes with relaxed SIMD)
   const q4pAt = mats.map(([n, k]) => place(packedQ4Bytes(n, k)));
+  // and the int8 weights in packed panels (PackedQ8, what `toHeapPacked` makes)
+  const q8pAt = mats.map(([n, k]) => place(packedQ8Bytes(n, k)));
   const mem = new WebAssembly.Memory({ initial: Math.ceil(top / 65536) + 1 });
   const k = new WebAssembly.Instance(new WebAssembly.Module(simdModuleBytes({ fma })), { env: { mem } }).exports as Record<string, Kernel>;
   const bytes = new Uint8Array(mem.buffer);
@@ -80,6 +84,8 @@ export async function main(): Promise<void> {
     fill(q4At[m]![1], (n * kk) / 32);
     const stored = { kind: 'q4' as const, rows: n, cols: kk, groupSize: 32, q: new Uint8Array(mem.buffer, q4At[m]![0], (n * kk) / 2), scales: new Float32Array(mem.buffer, q4At[m]![1], (n * kk) / 32) };
     packQ4(stored, new Uint8Array(mem.buffer, q4pAt[m]!, packedQ4Bytes(n, kk)));
+    const stored8 = { kind: 'q8' as const, rows: n, cols: kk, groupSize: 32, q: new Int8Array(mem.buffer, q8At[m]![0], n * kk), scales: new Float32Array(mem.buffer, q8At[m]![1], (n * kk) / 32) };
+    packQ8(stored8, new Uint8Array(mem.buffer, q8pAt[m]!, packedQ8Bytes(n, kk)));
   });
   const X = 1024, XQ = 65536, XS = 131072, XC = 196608, OUT = 262144;
   fill(X, I);
@@ -99,6 +105,11 @@ export async function main(): Promise<void> {
       mats.forEach(([n, kk], m) => {
         k['qxNat16']!(X, XQ, XS, XC, kk / 32);
         k['gemvi8']!(XQ, XS, XC, q8At[m]![0], q8At[m]![1], OUT, n, kk);
+      }),
+    q8_gemvi8p: () =>
+      mats.forEach(([n, kk], m) => {
+        k['qxNat16p']!(X, XQ, XS, XC, kk / 32);
+        k['gemvi8p']!(XQ, XS, XC, q8pAt[m]!, OUT, n / 4, kk);
       }),
     q4_gemvi4: q4int('gemvi4', 'qxMod16'),
     q4_gemvi4pm: (): void =>
@@ -145,12 +156,14 @@ export async function main(): Promise<void> {
     ),
     ratio_vs_f32: Object.fromEntries(Object.keys(ms).map((name) => [name, f32 / ms[name]!])),
     // the CPU backend's default decode kernels (int8 activations) vs f32, this run
-    default_decode_kernels: { f32: 'gemvp2', q8: 'gemvi8', q4: q4kernel },
-    ratio_decode_q8_vs_f32: f32 / ms['q8_gemvi8']!,
+    default_decode_kernels: { f32: 'gemvp2', q8: 'gemvi8p', q4: q4kernel },
+    ratio_decode_q8_vs_f32: f32 / ms['q8_gemvi8p']!,
     ratio_decode_q4_vs_f32: f32 / ms[`q4_${q4kernel}`]!,
     relaxed_dot_self_check_passed: relaxedOk,
     // the packed int4 kernel against the one it replaced (same weights, same bits out), this run
     ratio_q4_gemvi4pm_vs_gemvi4: ms['q4_gemvi4']! / ms['q4_gemvi4pm']!,
+    // the packed int8 kernel against the row-layout one (same weights, same bits out), this run
+    ratio_q8_gemvi8p_vs_gemvi8: ms['q8_gemvi8']! / ms['q8_gemvi8p']!,
     ...(relaxedOk ? { ratio_q4_gemvi4p_vs_gemvi4r: ms['q4_gemvi4r']! / ms['q4_gemvi4p']! } : {}),
   };
   console.log(JSON.stringify(result, null, 2));

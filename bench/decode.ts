@@ -14,7 +14,9 @@
  *   CPU backend decodes them by default (int8 activations, integer kernels) and with `decodeActivations: 'f32'`; the
  *   logits of the two are compared over the decode steps (`logits_int8_vs_f32_activations`).
  * - BENCH_RELAXED_SIMD=1 turns on Node's relaxed SIMD, so the engine's matmuls use FMA as in Chromium (recorded as
- *   `engine_simd_fma`; onnxruntime-web ships no relaxed-SIMD build). The default run is plain Node 20: no FMA.
+ *   `engine_simd_fma`; onnxruntime-web ships no relaxed-SIMD build). The default run is plain Node 20: no FMA. The
+ *   plain run writes the top-level keys; a relaxed run leaves them and writes `relaxed_simd_run` (all its keys) and
+ *   `ratio_decode_q8_vs_f32_engine_relaxed_simd` / `ratio_decode_q4_vs_f32_engine_relaxed_simd`.
  * Writes `ratio_cpu_vs_ort_wasm` (f32 decode tokens/s, engine ÷ ORT) and details into bench/results/decode.json,
  * keeping keys other benchmarks wrote there (`ratio_webgpu_vs_ort_webgpu`). Throws (exit ≠ 0) if it could not measure.
  */
@@ -289,7 +291,18 @@ export async function main(): Promise<void> {
   const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
   // keys of this bench's earlier layout (int8 activations were opt-in then): gone, not left stale
   for (const k of Object.keys(prev)) if (k.includes('int_activations')) delete prev[k];
-  writeFileSync(file, JSON.stringify({ ...prev, ...result }, null, 2) + '\n');
+  // the plain-SIMD run writes the top-level keys; a relaxed-SIMD run keeps them and writes its own under
+  // `relaxed_simd_run`, with its q8/q4 ratios also as `*_relaxed_simd` keys, so one file holds both runs
+  const merged = RELAXED
+    ? {
+        ...prev,
+        relaxed_simd_run: result,
+        ratio_decode_q8_vs_f32_engine_relaxed_simd: result.ratio_decode_q8_vs_f32_engine,
+        ratio_decode_q4_vs_f32_engine_relaxed_simd: result.ratio_decode_q4_vs_f32_engine,
+        load_average_1min_relaxed_simd: result.load_average_1min,
+      }
+    : { ...prev, ...result };
+  writeFileSync(file, JSON.stringify(merged, null, 2) + '\n');
   console.log(
     `ratio_cpu_vs_ort_wasm (decode) = ${result.ratio_cpu_vs_ort_wasm}× (by CPU time ${result.ratio_cpu_vs_ort_wasm_by_cpu_time}×), prefill ${result.ratio_cpu_vs_ort_wasm_prefill}× (by CPU time ${result.ratio_cpu_vs_ort_wasm_prefill_by_cpu_time}×); load average ${result.load_average_1min} → ${file}`,
   );

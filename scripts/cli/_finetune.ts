@@ -13,6 +13,7 @@ import { createCpuTrainOps } from '../../src/engine/train/cpu/cpuTrainOps.ts';
 import { buildExamples, recallQuestions, type TrainPassage } from '../../src/engine/train/examples.ts';
 import { priorExamples, priorPrompts } from '../../src/engine/train/priorPreservation.ts';
 import { createTrainer } from '../../src/engine/train/trainer.ts';
+import { readTrainingLog, TRAINING_LOG_JSON, TRAINING_LOG_TENSORS, trainingLogHash } from '../../src/engine/train/trainingLog.ts';
 import type { TrainConfig } from '../../src/engine/train/types.ts';
 import { loadModelDir, type LoadedModel } from './_model.ts';
 
@@ -64,12 +65,15 @@ export async function fineTuneIfAvailable(
   const adapterBytes = files['adapter_model.safetensors']!;
   const weights = await trainer.loraWeights();
   const model = await loadModelDir(base.dir, { adapter: { id: `eval-lora-${sha256Hex(adapterBytes).slice(2, 10)}`, hash: sha256Hex(adapterBytes), weights, rank: train.rank! } });
-  const trainingLog = keepLog ? trainer.trainingLog() : null;
+  // influence scores against the log AS EXPORTED (F16 gradients), the log a record names by hash and a verifier reads
+  const logFiles = keepLog ? { json: files[TRAINING_LOG_JSON]!, tensors: files[TRAINING_LOG_TENSORS]! } : null;
+  const trainingLog = logFiles ? readTrainingLog(logFiles) : null;
+  const logHash = logFiles ? trainingLogHash(logFiles) : null;
   const tok = { tokenizer: base.tokenizer, tokenizerConfig: base.tokenizerConfig, seqLen: train.seqLen!, system: null };
   return {
     model,
     losses,
-    influence: async (prompt, answer, kind) => (trainingLog ? influenceEvidence(trainer, trainingLog, tok, prompt, answer, kind ?? opts.influenceKind ?? 'tracin') : null),
+    influence: async (prompt, answer, kind) => (trainingLog && logHash ? influenceEvidence(trainer, trainingLog, logHash, tok, prompt, answer, kind ?? opts.influenceKind ?? 'tracin') : null),
     async answerLoss(prompt, answer) {
       const ex = answerExample(tok, prompt, answer);
       return ex ? (await trainer.evaluate([ex])).loss : null;

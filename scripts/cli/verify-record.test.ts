@@ -2,7 +2,8 @@
  * verify-record over real inputs: the demo model (Node, CPU) and the planted-fact Datanet. A record made here matches;
  * a record whose embedding vectors differ from Node's by the last bits (what Chromium computes, see
  * tests/e2e/attributionRecord.e2e.ts for the real thing) matches when its file carries the vectors it committed to;
- * and a changed record — a weight, a span, an adapter, other weights — is a mismatch that names what differs.
+ * and a changed record — a weight, a span, other weights — is a mismatch that names what differs, and another adapter than
+ * the record names is refused (attribution/adapter-mismatch).
  */
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -107,7 +108,7 @@ describe('verify-record', () => {
     expect(v.problems.join('\n')).toMatch(/the passage vectors of dn-[0-9a-f]+ in the file are not what tributary-demo#mean-hidden@128 gives for its passages: an int8 value is \d+ steps from this model's/);
   }, 120_000);
 
-  it('a changed record — a weight, a span, an adapter — is a mismatch naming what differs', async () => {
+  it('a changed record — a weight, a span — is a mismatch naming what differs; another adapter is refused', async () => {
     const { record, evidence } = await recordWith(index.embeddings!, await nodeQuery(fact));
     const top = record.credits[0]!;
     const changed = (f: (r: AttributionRecord) => void): string => {
@@ -138,9 +139,11 @@ describe('verify-record', () => {
     const adapterDir = join(DEMO_MODEL_DIR, 'adapters', readdirSync(join(DEMO_MODEL_DIR, 'adapters'))[0]!);
     const adapted = changed((r) => (r.adapter = { id: 'some-adapter', hash: `0x${'ab'.repeat(32)}` }));
     await expect(verifyRecordFile(adapted)).rejects.toThrow(/the record names adapter some-adapter: give its folder with --adapter/);
-    const adapter = await verifyRecordFile(adapted, ['--adapter', adapterDir]);
-    expect(adapter.match).toBe(false);
-    expect(adapter.problems[0]).toMatch(new RegExp(`^adapter: the record names some-adapter \\(0x${'ab'.repeat(32)}\\), loaded here: 0x[0-9a-f]{64}`));
+    // another adapter than the record names: refused with a typed error before anything is recomputed
+    await expect(verifyRecordFile(adapted, ['--adapter', adapterDir])).rejects.toMatchObject({
+      code: 'attribution/adapter-mismatch',
+      message: expect.stringMatching(new RegExp(`^The record names adapter some-adapter \\(0x${'ab'.repeat(32)}\\), the adapter given hashes to 0x[0-9a-f]{64}`)),
+    });
     // a file edited without re-hashing is refused before anything is recomputed
     const text = fileOf(record, evidence).replace(/"valueMicro":(-?\d+)/, (_, n: string) => `"valueMicro":${Number(n) + 1}`);
     expect(() => recordFileFromJson(text)).toThrow(/its content hashes to 0x[0-9a-f]{64}: it was changed after it was made/);

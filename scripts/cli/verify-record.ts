@@ -5,8 +5,11 @@
  * Recomputes an attribution record file (the app's "Export record", or `attribute --out`) from the same model, adapter
  * and Datanets (by default the inputs the file names) and says whether it matches; when it does not, each line names
  * what differs (src/attribution/verifyRecord.ts, docs/ATTRIBUTION.md "Verifying a record"). Exit status 1 on a mismatch.
+ * A record with gradient influence needs `--adapter` to be the adapter's PEFT folder with its training log
+ * (`training_log.json`, `training_log.safetensors`, as ModelFactory and `npm run cli -- train --out` export it).
  */
 import { readFileSync } from 'node:fs';
+import { influenceInputsOfDir } from './_adapter.ts';
 import { recordFileFromJson } from '../../src/core/attribution/recordFile.ts';
 import { verifyAttributionRecord, type Verification } from '../../src/attribution/verifyRecord.ts';
 import { parseArgs } from './_args.ts';
@@ -30,12 +33,13 @@ export async function verifyRecordFile(text: string, argv: string[] = [], log: (
   const adapterDir = args.get('adapter') ?? file.inputs?.adapter;
   if (file.record.adapter && !adapterDir) throw Object.assign(new Error(`the record names adapter ${file.record.adapter.id}: give its folder with --adapter <dir>`), { code: 'cli/usage' });
   const adapter = adapterDir ? adapterRefOfDir(adapterDir) : null;
+  const influence = adapterDir && file.record.methods.some((m) => m.method === 'influence') ? influenceInputsOfDir(adapterDir, model) : null;
   // the verifier embeds the passages itself (never a pack's prebuilt vectors): encoder null here
   const { indexes } = await indexesFor(packs, datanets, null, log);
   // the ONNX encoder the record was made with (--encoder, else the one its file names), else the model's own
   const named2 = args.get('encoder') ?? file.inputs?.encoder;
   const onnx = named2 ? await onnxEncoderArg(parseArgs(['--encoder', named2])) : null;
-  return verifyAttributionRecord({ record: file.record, hash: file.hash, prompt, answer, ...(file.evidence ? { evidence: file.evidence } : {}), model: { id: model.id, hash: model.hash, encoder: onnx ?? model.encoder }, adapter, indexes, log });
+  return verifyAttributionRecord({ record: file.record, hash: file.hash, prompt, answer, ...(file.evidence ? { evidence: file.evidence } : {}), model: { id: model.id, hash: model.hash, encoder: onnx ?? model.encoder }, adapter, influence, indexes, log });
 }
 
 export async function run(argv: string[]): Promise<void> {

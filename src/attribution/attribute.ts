@@ -26,6 +26,8 @@ export interface InfluenceEvidence {
   /** summed influence of each contribution's training examples */
   byContribution: ReadonlyMap<Hex, number>;
   params: Record<string, number | string>;
+  /** the projected answer gradient the scores came from (the params commit to its hash; an exported record carries it) */
+  gradient?: Float32Array;
 }
 
 export interface AttributeParams {
@@ -205,7 +207,8 @@ export async function attributeAnswer(input: AttributeInput): Promise<Attributio
     const vectors = Object.fromEntries(usable.map((ix) => [ix.datanetId, int8VectorsHash(ix.embeddings!.vectors)] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
     methods.push({ method: 'embedding', version: '2', params: JSON.stringify({ encoder: input.encoder!.ref.id, encoderHash: input.encoder!.ref.hash, query: queryVectorHash(embeddingQuery), topK: p.embeddingTopK, vectors }) });
   }
-  if (input.influence) methods.push({ method: 'influence', version: '1', params: JSON.stringify({ kind: input.influence.kind, ...input.influence.params }) });
+  // version 2: the params name the training log's hash and how the answer was made an example (influenceFromLog.ts)
+  if (input.influence) methods.push({ method: 'influence', version: '2', params: JSON.stringify({ kind: input.influence.kind, ...input.influence.params }) });
 
   const record = canonicalizeRecord({
     recordVersion: ATTRIBUTION_RECORD_VERSION,

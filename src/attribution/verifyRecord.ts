@@ -10,12 +10,21 @@
  *    the record file, hashes checked) when they agree with its own within `EMBEDDING_TOLERANCE` — float results differ
  *    in the last ulp between JavaScript engines — then scores with the committed ones. Without carried vectors, its
  *    own must hash to what the record names.
- * 3. Everything else is recomputed exactly, and the whole record must hash the same.
+ * 3. Gradient influence (influence method version 2, verifyInfluence.ts): the adapter's files and training log are
+ *    given; the log must be the one the record names, and the answer's gradient is taken again on the adapter and
+ *    scored the way the record says (TracIn or damped inverse); each stated score must agree within
+ *    `INFLUENCE_SCORE_TOLERANCE`, and the recomputed scores are combined again.
+ * 4. Everything else is recomputed exactly, and the whole record must hash the same (weights in ppm exactly).
+ *
+ * Refused with a typed error before anything is computed: an adapter that does not hash to the record's
+ * (`attribution/adapter-mismatch`), a missing or corrupt training log (`attribution/training-log-missing`,
+ * `attribution/training-log-corrupt`), an influence method the log cannot support (`attribution/influence-unsupported`).
  */
 import { diffRecords } from '../core/attribution/recordDiff.ts';
 import type { RecordEvidence } from '../core/attribution/recordFile.ts';
 import { attributionRecordHash } from '../core/attribution/record.ts';
 import type { AttributionRecord, ContentRef, MethodInfo } from '../core/attribution/types.ts';
+import { TributaryError } from '../core/errors.ts';
 import { sha256Text } from '../core/hash.ts';
 import type { Hex } from '../core/types.ts';
 import { attributeAnswer } from './attribute.ts';
@@ -25,6 +34,8 @@ import type { PassageEncoder } from './encoder.ts';
 import { decodeEmbeddingIndex } from './indexFiles.ts';
 import { quantizeVector } from './int8Vectors.ts';
 import { Int8VectorSearch } from './vectorTopK.ts';
+import { readInfluenceParams, recomputeInfluence, trainingLogFor, type InfluenceVerifyInputs } from './verifyInfluence.ts';
+import type { InfluenceEvidence } from './attribute.ts';
 
 export interface VerifyRecordInput {
   record: AttributionRecord;
@@ -36,6 +47,8 @@ export interface VerifyRecordInput {
   model: { id: string; hash: Hex; encoder: PassageEncoder | null };
   /** the adapter loaded here (hash = SHA-256 of its adapter_model.safetensors), or null */
   adapter: ContentRef | null;
+  /** the adapter's files, its training log and the base, for a record with gradient influence */
+  influence?: InfluenceVerifyInputs | null;
   /** the Datanet versions given here (their embeddings, if any, are not used: the verifier embeds itself) */
   indexes: readonly DatanetIndex[];
   log?: (line: string) => void;
@@ -92,9 +105,18 @@ export async function verifyAttributionRecord(input: VerifyRecordInput): Promise
     );
   }
   if ((record.adapter === null) !== (input.adapter === null) || (record.adapter && record.adapter.hash !== input.adapter!.hash)) {
-    problems.push(`adapter: the record names ${record.adapter ? `${record.adapter.id} (${record.adapter.hash})` : 'none'}, loaded here: ${input.adapter ? `${input.adapter.id} (${input.adapter.hash})` : 'none'}`);
+    throw new TributaryError(
+      'attribution/adapter-mismatch',
+      `The record names adapter ${record.adapter ? `${record.adapter.id} (${record.adapter.hash})` : 'none'}, the adapter given ${input.adapter ? `hashes to ${input.adapter.hash}` : 'is none'}: give the adapter the answer was made with (its adapter_model.safetensors unchanged).`,
+    );
   }
-  if (record.methods.some((m) => m.method === 'influence')) problems.push("the record uses gradient influence, which needs the adapter's trainer and training log; verify-record recomputes spans, BM25 and embeddings only");
+  const influenceMethod = record.methods.find((m) => m.method === 'influence');
+  if (influenceMethod) {
+    // the refusals come first, before anything is computed
+    if (!record.adapter) throw new TributaryError('attribution/influence-unsupported', 'The record states gradient influence but names no adapter: influence needs the adapter that answered and its training log.');
+    if (!input.influence) throw new TributaryError('attribution/training-log-missing', `The record's gradient influence needs the files of adapter ${record.adapter.id}: its weights and its training log.`);
+    trainingLogFor(readInfluenceParams(influenceMethod), input.influence);
+  }
   const indexes: DatanetIndex[] = [];
   for (const d of record.datanets) {
     const ix = input.indexes.find((i) => i.datanetId === d.datanetId);
@@ -159,7 +181,18 @@ export async function verifyAttributionRecord(input: VerifyRecordInput): Promise
     if (problems.length > 0) return done();
   }
 
-  const again = await attributeAnswer({ prompt: input.prompt, answer: input.answer, model: { id: record.model.id, hash: input.model.hash }, adapter: input.adapter ? { id: record.adapter!.id, hash: input.adapter.hash } : null, indexes, encoder, embeddingQuery });
+  // ---- gradient influence: the answer's gradient taken again on the adapter, scored against its training log
+  let influence: InfluenceEvidence | null = null;
+  if (influenceMethod) {
+    input.log?.(`taking the answer's gradient on adapter ${record.adapter!.id} and scoring its training log`);
+    const checked = await recomputeInfluence(record, influenceMethod, input.prompt, input.answer, input.influence!, input.evidence?.influence?.gradient);
+    problems.push(...checked.problems);
+    notes.push(...checked.notes);
+    if (!checked.evidence) return done();
+    influence = checked.evidence;
+  }
+
+  const again = await attributeAnswer({ prompt: input.prompt, answer: input.answer, model: { id: record.model.id, hash: input.model.hash }, adapter: input.adapter ? { id: record.adapter!.id, hash: input.adapter.hash } : null, indexes, encoder, embeddingQuery, influence });
   const recomputed = record.recordVersion === 1 ? asVersion1(again.record) : again.record;
   const recomputedHash = attributionRecordHash(recomputed);
   if (recomputedHash !== input.hash) {

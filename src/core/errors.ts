@@ -127,6 +127,10 @@ export type ErrorCode =
   | 'attribution/encoder-mismatch'
   | 'attribution/invalid-input'
   | 'attribution/model-unhashed'
+  | 'attribution/adapter-mismatch'
+  | 'attribution/training-log-missing'
+  | 'attribution/training-log-corrupt'
+  | 'attribution/influence-unsupported'
   // the optional ONNX sentence encoder (src/attribution/onnxEncoder)
   | 'encoder/missing-file'
   | 'encoder/bad-file'

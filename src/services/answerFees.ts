@@ -40,6 +40,7 @@ export async function recordAnswer(
     contributors: [...new Set(input.record.credits.map((c) => c.contributor))],
     createdAt: ctx.now,
     ...(input.embeddingQuery ? { embeddingQuery: { int8: Int8Array.from(input.embeddingQuery.int8), scale: input.embeddingQuery.scale } } : {}),
+    ...(input.influenceGradient ? { influenceGradient: Float32Array.from(input.influenceGradient) } : {}),
   };
 
   const [modelPrice, adapterPrice] = await Promise.all([getPrice(db, 'model', input.modelId), input.adapterId ? getPrice(db, 'adapter', input.adapterId) : undefined]);

@@ -72,6 +72,8 @@ export interface StoredAttributionRecord {
    * in rows stored before it was kept); exported with the record so `verify-record` can check it.
    */
   embeddingQuery?: { int8: Int8Array; scale: number };
+  /** The projected answer gradient the record's influence evidence committed to (absent when influence was not used); exported with it. */
+  influenceGradient?: Float32Array;
 }
 
 /**

@@ -17,15 +17,16 @@ function recordWithEmbedding() {
   return r;
 }
 
-async function stored(withVectors: boolean) {
+async function stored(withVectors: boolean, withInfluence = false) {
   const db = new TributaryDB(`test-${crypto.randomUUID()}`);
   const record = recordWithEmbedding();
+  if (withInfluence) record.methods.push({ method: 'influence', version: '2', params: JSON.stringify({ kind: 'tracin', log: sha256Text('log') }) });
   const d = record.datanets[0]!;
   await db.datanets.add({ id: d.datanetId, currentVersion: d.version } as never);
   await db.versions.add({ datanetId: d.datanetId, version: d.version, merkleRoot: d.merkleRoot, contributionIds: [], addedIds: [], createdAt: 0 });
   if (withVectors) await putIndexFile(db, { datanetId: d.datanetId, version: d.version, merkleRoot: d.merkleRoot, kind: 'embeddings', encoder: { id: 'enc', hash: ENCODER_HASH, dims: 4 }, source: 'local', bytes: Uint8Array.of(1, 2, 3), createdAt: 0 });
   const hash = attributionRecordHash(record);
-  await db.attributionRecords.put({ hash, record, answerId: 'a', prompt: 'Where was Tilda Marrow born?', answer: 'Tilda Marrow was born in Quenby Harbour.', datanetIds: [], contributionIds: [], contributors: [], createdAt: 0, embeddingQuery: { int8: Int8Array.of(1, -2, 3, 127), scale: Math.fround(0.5) } });
+  await db.attributionRecords.put({ hash, record, answerId: 'a', prompt: 'Where was Tilda Marrow born?', answer: 'Tilda Marrow was born in Quenby Harbour.', datanetIds: [], contributionIds: [], contributors: [], createdAt: 0, embeddingQuery: { int8: Int8Array.of(1, -2, 3, 127), scale: Math.fround(0.5) }, ...(withInfluence ? { influenceGradient: Float32Array.of(0.25, -1.5, 0) } : {}) });
   return { db, hash, record };
 }
 
@@ -40,6 +41,15 @@ describe('exportRecordFile', () => {
     expect(back.answer).toBe('Tilda Marrow was born in Quenby Harbour.');
     expect(Array.from(back.evidence!.embedding!.query.int8)).toEqual([1, -2, 3, 127]);
     expect(Array.from(back.evidence!.embedding!.indexFiles[0]!.bytes)).toEqual([1, 2, 3]);
+    expect(f.verifyCommand).toBe(`npm run cli -- verify-record ${f.fileName} --pack <the Datanet's pack> --adapter <the adapter's folder>`);
+  });
+
+  it('tells a record with gradient influence to give the adapter folder with its training log', async () => {
+    const { db, hash } = await stored(true, true);
+    const f = await exportRecordFile(db, hash);
+    expect(f.verifyCommand).toBe(`npm run cli -- verify-record ${f.fileName} --pack <the Datanet's pack> --adapter <the adapter's folder with its training log>`);
+    // with the projected answer gradient its influence scores came from
+    expect(Array.from(recordFileFromJson(f.text).evidence!.influence!.gradient)).toEqual([0.25, -1.5, 0]);
   });
 
   it('says which Datanets no longer keep their vectors, and refuses an unknown record', async () => {

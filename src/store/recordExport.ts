@@ -13,7 +13,16 @@ import type { Hex } from '../core/types.ts';
 import { getIndexFile, indexFileKey } from './attributionIndexes.ts';
 import type { TributaryDB } from './db.ts';
 
-export async function exportRecordFile(db: TributaryDB, hash: Hex): Promise<{ fileName: string; text: string; missingVectors: string[] }> {
+export interface ExportedRecordFile {
+  fileName: string;
+  text: string;
+  /** Datanets whose passage vectors are no longer kept here (their embedding evidence cannot be checked) */
+  missingVectors: string[];
+  /** the command that checks the file (a record with gradient influence needs the adapter's folder with its training log) */
+  verifyCommand: string;
+}
+
+export async function exportRecordFile(db: TributaryDB, hash: Hex): Promise<ExportedRecordFile> {
   const row = await db.attributionRecords.get(hash);
   if (!row) throw new TributaryError('attribution/invalid-input', `There is no attribution record ${hash} here.`, hash);
   const { record } = row;
@@ -30,6 +39,10 @@ export async function exportRecordFile(db: TributaryDB, hash: Hex): Promise<{ fi
     }
     evidence = { embedding: { query: row.embeddingQuery, indexFiles } };
   }
+  // the projected answer gradient the influence scores came from (the record's params commit to its hash)
+  if (row.influenceGradient && record.methods.some((m) => m.method === 'influence')) evidence = { ...evidence, influence: { gradient: row.influenceGradient } };
   const text = recordFileToJson({ record, prompt: row.prompt, answer: row.answer, ...(evidence ? { evidence } : {}) });
-  return { fileName: `attribution-record-${hash.slice(2, 14)}.json`, text, missingVectors };
+  const fileName = `attribution-record-${hash.slice(2, 14)}.json`;
+  const adapterArg = record.methods.some((m) => m.method === 'influence') ? " --adapter <the adapter's folder with its training log>" : record.adapter ? " --adapter <the adapter's folder>" : '';
+  return { fileName, text, missingVectors, verifyCommand: `npm run cli -- verify-record ${fileName} --pack <the Datanet's pack>${adapterArg}` };
 }

@@ -39,6 +39,11 @@ export interface AttributedAnswer {
    * exported record file carries it for `verify-record`; null when embeddings were not used
    */
   embeddingQuery: { int8: Int8Array; scale: number } | null;
+  /**
+   * the projected answer gradient the influence scores used (the record's influence params commit to its hash): kept
+   * with the record so an exported record file carries it for `verify-record`; null when influence was not used
+   */
+  influenceGradient: Float32Array | null;
 }
 
 export interface AttributeRequest {

@@ -43,6 +43,8 @@ export type AnswerGradient =
       projection: { seed: number; dimPerModule: number; numLayers: number; targets: string[]; dim: number };
       /** answer tokens the loss was taken on */
       tokens: number;
+      /** how the answer was made a training example (the record states it so a verifier makes the same one) */
+      example: { form: 'chat' | 'lm'; seqLen: number; system: string };
     }
   | { available: false; adapterId: string; reason: string };
 

@@ -35,6 +35,8 @@ export interface RecordAnswerInput {
   adapterId: string | null;
   /** The answer's int8 vector the record's embedding evidence committed to (AttributedAnswer), kept for export. */
   embeddingQuery?: { int8: Int8Array; scale: number } | null;
+  /** The projected answer gradient the record's influence evidence committed to (AttributedAnswer), kept for export. */
+  influenceGradient?: Float32Array | null;
 }
 
 export interface RecordedAnswer {

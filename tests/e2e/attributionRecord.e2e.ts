@@ -4,11 +4,14 @@
  * verify-record code path recomputes it from the same model and packs: it matches, although Chromium's and Node's
  * float results of the model differ in their last bits (the record commits to its exact int8 vectors, which Node
  * checks against its own within one step, docs/ATTRIBUTION.md). The same record changed and re-hashed is a mismatch
- * that names what differs.
+ * that names what differs. An answer of a demo adapter that ships its training log carries gradient influence: the
+ * exported record verifies with `--adapter <its folder>` (the answer's gradient taken again in Node on the adapter's
+ * weights and scored against its training log).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Locator } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { recordFileFromJson, recordFileToJson } from '../../src/core/attribution/recordFile.ts';
 import { verifyRecordFile } from '../../scripts/cli/verify-record.ts';
@@ -20,6 +23,17 @@ const appUrl = inject('appUrl');
 describe('an attribution record made in the app verifies with the Node CLI', () => {
   let profile: BrowserProfile;
   const dir = mkdtempSync(join(tmpdir(), 'tributary-record-e2e-'));
+  let packArgs: string[] = [];
+
+  /** Clicks "Export record" in `panel` and returns the saved file's text. */
+  async function exportRecord(panel: Locator): Promise<string> {
+    const recordDownload = profile.page.waitForEvent('download');
+    await panel.getByRole('button', { name: 'Export record' }).click();
+    const recordFile = await recordDownload;
+    const recordPath = join(dir, recordFile.suggestedFilename());
+    await recordFile.saveAs(recordPath);
+    return readFileSync(recordPath, 'utf8');
+  }
 
   beforeAll(async () => {
     profile = await openProfile();
@@ -68,7 +82,7 @@ describe('an attribution record made in the app verifies with the Node CLI', () 
       await pack.saveAs(path);
       packs.push(path);
     }
-    const packArgs = packs.flatMap((p) => ['--pack', p]);
+    packArgs = packs.flatMap((p) => ['--pack', p]);
 
     const v = await verifyRecordFile(text, packArgs);
     console.log(`app record ${file.hash}: ${v.match ? 'match' : 'MISMATCH'}\n  ${[...v.notes, ...v.problems].join('\n  ')}`);
@@ -86,9 +100,40 @@ describe('an attribution record made in the app verifies with the Node CLI', () 
     } else changed.adapter = { id: 'an-adapter', hash: `0x${'cd'.repeat(32)}` };
     const forged = recordFileToJson({ record: changed, prompt: file.prompt!, answer: file.answer!, evidence: file.evidence! });
     const adapterDir = 'public/models/tributary-demo/adapters/bread-baking';
-    const bad = await verifyRecordFile(forged, top ? packArgs : [...packArgs, '--adapter', adapterDir]);
-    expect(bad.match).toBe(false);
-    if (top) expect(bad.problems).toContain(`credit ${top.contributionId.slice(0, 10)}…: weight ${top.weightPpm} ppm stated, ${top.weightPpm + 1} ppm recomputed`);
-    else expect(bad.problems[0]).toMatch(/^adapter: the record names an-adapter/);
-  });
+    if (top) {
+      const bad = await verifyRecordFile(forged, packArgs);
+      expect(bad.match).toBe(false);
+      expect(bad.problems).toContain(`credit ${top.contributionId.slice(0, 10)}…: weight ${top.weightPpm} ppm stated, ${top.weightPpm + 1} ppm recomputed`);
+    } else {
+      // another adapter than the record names is refused before anything is recomputed
+      await expect(verifyRecordFile(forged, [...packArgs, '--adapter', adapterDir])).rejects.toMatchObject({ code: 'attribution/adapter-mismatch', message: expect.stringMatching(/^The record names adapter an-adapter/) });
+    }
+  }, 600_000); // Node re-embeds every passage of the Datanets twice: minutes on the shared machine
+
+  it("an answer of a demo adapter with its training log: the exported record's gradient influence verifies with --adapter", async () => {
+    const { page } = profile;
+    expect(packArgs.length, 'the first test exports the packs').toBeGreaterThan(0);
+    await navigate(page, 'Chat'); // the first test left the page on a Datanet's
+    let labels: string[] = [];
+    await eventually(async () => {
+      labels = await page.locator('#chat-adapter option').allTextContents();
+      expect(labels.some((l) => /bread baking/i.test(l)), `adapters offered: ${labels.join(', ')}`).toBe(true);
+    }, 90_000);
+    const bread = labels.find((l) => /bread baking/i.test(l));
+    await page.locator('#chat-adapter').selectOption({ label: bread!.trim() });
+    const { panel } = await askAndTrace(page, 'How long should bread dough rise?');
+    expect(await panel.locator('li[data-method="influence"]').getAttribute('data-status')).toBe('used');
+    const text = await exportRecord(panel);
+    await panel.getByTestId('record-export-note').filter({ hasText: /--adapter <the adapter's folder with its training log>/ }).waitFor();
+    const file = recordFileFromJson(text);
+    const method = file.record.methods.find((m) => m.method === 'influence')!;
+    expect(method.version).toBe('2');
+    expect(JSON.parse(method.params)).toMatchObject({ kind: 'tracin', example: 'chat', system: expect.any(String) });
+    const adapterDir = 'public/models/tributary-demo/adapters/bread-baking';
+    const v = await verifyRecordFile(text, [...packArgs, '--adapter', adapterDir]);
+    console.log(`app record with influence ${file.hash}: ${v.match ? 'match' : 'MISMATCH'}\n  ${[...v.notes, ...v.problems].join('\n  ')}`);
+    expect(v.problems).toEqual([]);
+    expect(v.match).toBe(true);
+    expect(v.notes.some((n) => /^influence: TracIn recomputed from .*bread-baking over \d+ logged examples/.test(n))).toBe(true);
+  }, 600_000);
 });

@@ -11,6 +11,7 @@ const evidence = (): RecordEvidence => ({
     query: { int8: Int8Array.from([-127, 0, 5, 127]), scale: Math.fround(0.0123) },
     indexFiles: [{ datanetId: 'dn-0123456789abcdef', version: 3, merkleRoot: sha256Text('root'), bytes: Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31) % 256) }],
   },
+  influence: { gradient: Float32Array.from([0.1, -2.5e-7, 0, -0, 3.4e38, Math.fround(1 / 3)]) },
 });
 
 describe('the attribution record file', () => {
@@ -22,12 +23,17 @@ describe('the attribution record file', () => {
     expect(Array.from(f.evidence!.embedding!.query.int8)).toEqual([-127, 0, 5, 127]);
     expect(f.evidence!.embedding!.query.scale).toBe(Math.fround(0.0123));
     expect(f.evidence!.embedding!.indexFiles[0]!.bytes).toEqual(evidence().embedding!.indexFiles[0]!.bytes);
+    // the answer gradient bit for bit (negative zero and the largest float included)
+    expect(new Uint32Array(f.evidence!.influence!.gradient.buffer)).toEqual(new Uint32Array(evidence().influence!.gradient.buffer));
     expect(f.inputs).toEqual({ packs: ['a.zip'] });
     expect(recordFileToJson({ ...f })).toBe(text);
+    // influence evidence alone (a record without embeddings)
+    const alone = recordFileFromJson(recordFileToJson({ record: sampleRecord(), evidence: { influence: evidence().influence! } }));
+    expect(alone.evidence).toEqual({ influence: evidence().influence });
   });
 
   it('refuses broken evidence with a clear error', () => {
-    const base = JSON.parse(recordFileToJson({ record: sampleRecord(), evidence: evidence() })) as { evidence: { embedding: { query: { scale: unknown; int8: unknown } } } };
+    const base = JSON.parse(recordFileToJson({ record: sampleRecord(), evidence: evidence() })) as { evidence: { embedding: { query: { scale: unknown; int8: unknown } }; influence: { gradient: unknown } } };
     const bad = (mutate: (f: typeof base) => void): string => {
       const f = structuredClone(base);
       mutate(f);
@@ -41,6 +47,10 @@ describe('the attribution record file', () => {
     expect(bad((f) => (f.evidence.embedding.query.scale = 0.1))).toMatch(/^attribution\/invalid-record: .*32-bit float/);
     expect(bad((f) => (f.evidence.embedding.query.int8 = 'not base64!'))).toMatch(/^attribution\/invalid-record: the answer vector is not base64/);
     expect(bad((f) => (f.evidence = 'x' as never))).toMatch(/"evidence" must be an object/);
+    expect(bad((f) => (f.evidence.influence.gradient = 'AAAA='))).toMatch(/^attribution\/invalid-record: the answer gradient is not base64/);
+    expect(bad((f) => (f.evidence.influence.gradient = 'AAAAAAA='))).toMatch(/^attribution\/invalid-record: the answer gradient must be a non-empty list of 32-bit floats/);
+    expect(bad((f) => (f.evidence.influence.gradient = 'AADAfw=='))).toMatch(/the answer gradient holds a value that is not a finite number/);
+    expect(bad((f) => (f.evidence.influence = 'x' as never))).toMatch(/"evidence.influence" must be an object/);
   });
 
   it('a record version 1 (old stored records) is still read and keeps its hash; an unknown version is refused', () => {

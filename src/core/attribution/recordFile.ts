@@ -7,7 +7,9 @@
  *
  * `{"format":"tributary-attribution-record","formatVersion":1,"hash":…,"record":…,"prompt":…,"answer":…,
  *   "evidence":{"embedding":{"query":{"int8":<base64>,"scale":<number>},"indexFiles":[{"datanetId","version",
- *   "merkleRoot","bytes":<base64>}]}},"inputs":{…}}` — every key after `record` optional.
+ *   "merkleRoot","bytes":<base64>}]},"influence":{"gradient":<base64 of f32 LE>}},"inputs":{…}}` — every key after
+ *   `record` optional. `evidence.influence.gradient`: the projected answer gradient a record with gradient influence
+ *   scored with (its `influence` params name its hash).
  */
 import { TributaryError } from '../errors.ts';
 import type { Hex } from '../types.ts';
@@ -27,6 +29,10 @@ export interface RecordEvidence {
   embedding?: {
     query: { int8: Int8Array; scale: number };
     indexFiles: EmbeddingIndexFileEvidence[];
+  };
+  influence?: {
+    /** the projected answer gradient the influence scores came from */
+    gradient: Float32Array;
   };
 }
 
@@ -58,22 +64,45 @@ export function base64ToBytes(b64: string, what: string): Uint8Array {
   return out;
 }
 
+function f32ToBytes(a: Float32Array): Uint8Array {
+  const out = new Uint8Array(a.length * 4);
+  const dv = new DataView(out.buffer);
+  a.forEach((x, i) => dv.setFloat32(i * 4, x, true));
+  return out;
+}
+
 function evidenceToJson(e: RecordEvidence): unknown {
-  if (!e.embedding) return {};
-  const { query, indexFiles } = e.embedding;
-  return {
-    embedding: {
+  const out: Record<string, unknown> = {};
+  if (e.embedding) {
+    const { query, indexFiles } = e.embedding;
+    out.embedding = {
       query: { int8: bytesToBase64(new Uint8Array(query.int8.buffer, query.int8.byteOffset, query.int8.length)), scale: query.scale },
       indexFiles: indexFiles.map((f) => ({ datanetId: f.datanetId, version: f.version, merkleRoot: f.merkleRoot.toLowerCase(), bytes: bytesToBase64(f.bytes) })),
-    },
-  };
+    };
+  }
+  if (e.influence) out.influence = { gradient: bytesToBase64(f32ToBytes(e.influence.gradient)) };
+  return out;
+}
+
+function influenceFromJson(v: unknown): NonNullable<RecordEvidence['influence']> {
+  if (!isObject(v)) return bad('"evidence.influence" must be an object with a "gradient".');
+  const bytes = base64ToBytes(v.gradient as string, 'the answer gradient');
+  if (bytes.length === 0 || bytes.length % 4 !== 0) bad('the answer gradient must be a non-empty list of 32-bit floats.');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const gradient = new Float32Array(bytes.length / 4);
+  for (let i = 0; i < gradient.length; i++) {
+    gradient[i] = dv.getFloat32(i * 4, true);
+    if (!Number.isFinite(gradient[i])) bad('the answer gradient holds a value that is not a finite number.');
+  }
+  return { gradient };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function evidenceFromJson(v: unknown): RecordEvidence {
   if (!isObject(v)) return bad('"evidence" must be an object.');
-  if (v.embedding === undefined) return {};
+  const influence = v.influence === undefined ? {} : { influence: influenceFromJson(v.influence) };
+  if (v.embedding === undefined) return influence;
   const e = v.embedding;
   if (!isObject(e) || !isObject(e.query) || !Array.isArray(e.indexFiles)) return bad('"evidence.embedding" needs a "query" object and an "indexFiles" list.');
   const scale = e.query.scale;
@@ -86,7 +115,7 @@ function evidenceFromJson(v: unknown): RecordEvidence {
     }
     return { datanetId: f.datanetId, version: f.version as number, merkleRoot: f.merkleRoot.toLowerCase() as Hex, bytes: base64ToBytes(f.bytes as string, `evidence index file ${i}`) };
   });
-  return { embedding: { query: { int8: new Int8Array(q.buffer, q.byteOffset, q.length), scale: scale as number }, indexFiles } };
+  return { embedding: { query: { int8: new Int8Array(q.buffer, q.byteOffset, q.length), scale: scale as number }, indexFiles }, ...influence };
 }
 
 /** The file's JSON text (one line). Validates the record first. */

@@ -28,18 +28,35 @@ import { canAttentionSimd, tryAttentionSimd, tryPagedAttentionSimd } from './sim
 import { createHeapLoraSlots, heapLoraSlotViews, releaseHeapLoraSlots, tryLoraApplySimd, writeHeapLoraSlot, type HeapLoraSlots } from './simd/loraSimd.ts';
 import { tryAddSimd, tryRmsNormSimd } from './simd/normAddSimd.ts';
 import { trySiluMulSimd } from './simd/siluMulSimd.ts';
-import { simdRuntime, type CpuMatrix } from './simd/simdRuntime.ts';
+import { simdRuntime, type CpuMatrix, type SimdRuntime } from './simd/simdRuntime.ts';
 import { startCpuThreads } from './threads/threadPool.ts';
 import { cpuThreadingStatus } from '../../core/cpuThreading.ts';
 
+/**
+ * A CPU tensor: a plain `Float32Array`, or (with WASM SIMD) `n` values at byte offset `heapAt` of the SIMD heap, so the
+ * kernels read and write it in place (KV pools, activations: no copies on and off the heap per op). `data` is a view
+ * made again whenever the heap has grown (growing a non-shared memory detaches the old views).
+ */
 export class CpuTensor implements Tensor {
   disposed = false;
+  private view: Float32Array;
   constructor(
     readonly shape: readonly number[],
-    readonly data: Float32Array,
-  ) {}
-  get size(): number {
-    return this.data.length;
+    data: Float32Array,
+    private readonly rt: SimdRuntime | null = null,
+    /** byte offset on the SIMD heap, or -1 */
+    readonly heapAt = -1,
+  ) {
+    this.view = data;
+    this.size = data.length;
+  }
+  readonly size: number;
+  get data(): Float32Array {
+    if (this.heapAt >= 0) {
+      const buf = this.rt!.f32().buffer;
+      if (this.view.buffer !== buf) this.view = new Float32Array(buf, this.heapAt, this.size);
+    }
+    return this.view;
   }
 }
 
@@ -128,19 +145,33 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
   if (rt && threads > 1) void startCpuThreads(threads).catch(() => undefined); // stays on one thread if they cannot start
   const decodeActivations = opts.decodeActivations ?? 'int8';
   const mem: BackendMemory = { weights: 0, tensors: 0, lora: 0 };
+  // heap tensors dropped without `dispose` give their bytes back when collected
+  const heapTensors = rt ? new FinalizationRegistry<{ at: number; bytes: number }>(({ at, bytes }) => rt.free(at, bytes)) : null;
+  /** a zero-filled tensor: on the SIMD heap when there is one and it can grow, else a plain array */
+  const newTensor = (shape: number[]): CpuTensor => {
+    const n = shapeSize(shape);
+    const at = rt && n > 0 ? rt.alloc(n * 4) : null;
+    if (at === null) return new CpuTensor(shape, new Float32Array(n));
+    const t = new CpuTensor(shape, new Float32Array(rt!.f32().buffer, at, n), rt, at);
+    heapTensors!.register(t, { at, bytes: n * 4 }, t);
+    return t;
+  };
   const backend: Backend = {
     name: 'cpu',
 
     alloc(shape) {
-      const t = new CpuTensor([...shape], new Float32Array(shapeSize(shape)));
-      mem.tensors += t.data.byteLength;
+      const t = newTensor([...shape]);
+      mem.tensors += t.size * 4;
       return t;
     },
     upload(data, shape) {
       const s = shape ? [...shape] : [data.length];
       if (shapeSize(s) !== data.length) throw new TributaryError('engine/bad-shape', `upload: ${data.length} values do not fill a [${s.join(', ')}] tensor.`);
-      const t = new CpuTensor(s, data.slice());
-      mem.tensors += t.data.byteLength;
+      // a heap view as the source is copied first: allocating may grow the heap and detach it
+      const src = rt && rt.heapAt(data) >= 0 ? data.slice() : data;
+      const t = newTensor(s);
+      t.data.set(src);
+      mem.tensors += t.size * 4;
       return t;
     },
     write(t, data, offset = 0) {
@@ -190,7 +221,11 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     dispose(t) {
       if (t instanceof CpuTensor && !t.disposed) {
         t.disposed = true;
-        mem.tensors -= t.data.byteLength;
+        mem.tensors -= t.size * 4;
+        if (t.heapAt >= 0) {
+          heapTensors!.unregister(t);
+          rt!.free(t.heapAt, t.size * 4);
+        }
       } else if (t instanceof CpuWeight && !t.disposed) {
         t.disposed = true;
         mem.weights -= t.bytes;
@@ -206,9 +241,9 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     matmul(x, T, w, out, bias) {
       matmul(ten(x), T, wt(w), ten(out), bias ? ten(bias) : undefined, decodeActivations);
     },
+    // the SIMD paths may grow the heap: the JS fallbacks take their views afresh (`ten` after the attempt)
     rmsNorm(x, T, d, weight, eps, out) {
-      const args = [ten(x), T, d, ten(weight), eps, ten(out)] as const;
-      if (!(rt && tryRmsNormSimd(rt, ...args))) rmsNorm(...args);
+      if (!(rt && tryRmsNormSimd(rt, ten(x), T, d, ten(weight), eps, ten(out)))) rmsNorm(ten(x), T, d, ten(weight), eps, ten(out));
     },
     rope(x, T, nHeads, headDim, positions, invFreq, rowOffset = 0) {
       const row = nHeads * headDim;
@@ -216,26 +251,23 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     },
     attention(q, kCache, vCache, T, startPos, nHeads, nKvHeads, headDim, out, rowOffset = 0) {
       const row = nHeads * headDim;
-      const args = [ten(q).subarray(rowOffset * row), ten(kCache), ten(vCache), T, startPos, nHeads, nKvHeads, headDim, ten(out).subarray(rowOffset * row)] as const;
-      if (!(nHeads % nKvHeads === 0 && canAttentionSimd(rt, headDim) && tryAttentionSimd(rt, ...args))) attention(...args);
+      const args = () => [ten(q).subarray(rowOffset * row), ten(kCache), ten(vCache), T, startPos, nHeads, nKvHeads, headDim, ten(out).subarray(rowOffset * row)] as const;
+      if (!(nHeads % nKvHeads === 0 && canAttentionSimd(rt, headDim) && tryAttentionSimd(rt, ...args()))) attention(...args());
     },
     siluMul(gate, up, out) {
-      const [g, u, o] = [ten(gate), ten(up), ten(out)];
-      if (!(rt && trySiluMulSimd(rt, g, u, o))) siluMul(g, u, o);
+      if (!(rt && trySiluMulSimd(rt, ten(gate), ten(up), ten(out)))) siluMul(ten(gate), ten(up), ten(out));
     },
     add(a, b, out) {
-      const [x, y, o] = [ten(a), ten(b), ten(out)];
-      if (!(rt && tryAddSimd(rt, x, y, o))) add(x, y, o);
+      if (!(rt && tryAddSimd(rt, ten(a), ten(b), ten(out)))) add(ten(a), ten(b), ten(out));
     },
     embeddingGather(tokens, table, out) {
       embeddingGather(tokens, wt(table), ten(out));
     },
     loraApply(x, T, pool, rowAdapter, out) {
       const p = pl(pool);
-      const [xs, o] = [ten(x), ten(out)];
-      if (p.heap && tryLoraApplySimd(rt!, xs, T, rowAdapter, p.heap, o)) return;
+      if (p.heap && tryLoraApplySimd(rt!, ten(x), T, rowAdapter, p.heap, ten(out))) return;
       // the heap could not grow for scratch: the JS twin on plain copies of the heap slots
-      loraApply(xs, T, p.inDim, p.outDim, rowAdapter, p.heap ? heapLoraSlotViews(rt!, p.heap) : p.slots, o);
+      loraApply(ten(x), T, p.inDim, p.outDim, rowAdapter, p.heap ? heapLoraSlotViews(rt!, p.heap) : p.slots, ten(out));
     },
     copyRows(src, srcRow, dst, dstRow, nRows, rowLen) {
       const s = ten(src);
@@ -252,16 +284,16 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
       kvWritePaged(ten(k), ten(v), T, rowLen, ten(kPool), ten(vPool), dstRows);
     },
     pagedAttention(q, kPool, vPool, T, nHeads, nKvHeads, headDim, out, paged) {
-      const args = [ten(q), ten(kPool), ten(vPool), T, nHeads, nKvHeads, headDim, ten(out), paged] as const;
+      const args = () => [ten(q), ten(kPool), ten(vPool), T, nHeads, nKvHeads, headDim, ten(out), paged] as const;
       if (nHeads % nKvHeads === 0 && canAttentionSimd(rt, headDim)) {
-        const [qs, kp, vp, , , , , o] = args;
+        const [qs, kp, vp, , , , , o] = args();
         if (qs.length < T * nHeads * headDim || o.length < T * nHeads * headDim) {
           throw new TributaryError('engine/bad-shape', `pagedAttention: q and out need ${T * nHeads * headDim} values.`);
         }
         checkPagedRows('pagedAttention', T, paged, Math.min(kp.length, vp.length) / (nKvHeads * headDim));
-        if (tryPagedAttentionSimd(rt, ...args)) return;
+        if (tryPagedAttentionSimd(rt, ...args())) return;
       }
-      pagedAttention(...args);
+      pagedAttention(...args());
     },
   };
   return backend;

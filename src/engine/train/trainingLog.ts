@@ -6,6 +6,8 @@
  * `dim = numLayers · targets · dimPerModule` (docs/TRAINING.md).
  */
 import { TributaryError } from '../../core/errors.ts';
+import { sha256Hex, sha256Text } from '../../core/hash.ts';
+import type { Hex } from '../../core/types.ts';
 import { readSafetensorsSync, writeSafetensors } from '../formats/safetensors.ts';
 import type { LoraTarget } from '../model/types.ts';
 import { projectionDim, type ProjectionSpec } from './projectLoraGradient.ts';
@@ -81,4 +83,13 @@ export function readTrainingLog(files: { json: Uint8Array | string; tensors: Uin
     return t.data;
   });
   return { ...j, gradients };
+}
+
+/**
+ * The content hash of a training log as exported (the bytes of both files): what an attribution record's influence
+ * method commits to, so a verifier scores against exactly the log the answer was scored against.
+ * `SHA-256("training_log.json <sha256 of its bytes>\ntraining_log.safetensors <sha256 of its bytes>\n")`.
+ */
+export function trainingLogHash(files: { json: Uint8Array; tensors: Uint8Array }): Hex {
+  return sha256Text(`${TRAINING_LOG_JSON} ${sha256Hex(files.json)}\n${TRAINING_LOG_TENSORS} ${sha256Hex(files.tensors)}\n`);
 }

@@ -1,6 +1,9 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { modelEncoder } from '../../attribution/modelEncoder.ts';
+import { projectedGradientHash } from '../../attribution/influenceFromLog.ts';
+import { getAdapterRecord } from '../../store/adapters.ts';
+import { TRAINING_LOG_JSON, TRAINING_LOG_TENSORS, trainingLogHash } from '../../engine/train/trainingLog.ts';
 import { EMBEDDINGS_FILE, SPANS_FILE } from '../../attribution/indexFiles.ts';
 import { buildIndexFiles, sourceFromPack } from '../../attribution/packIndexes.ts';
 import { sha256Text } from '../../core/hash.ts';
@@ -154,9 +157,18 @@ describe('AttributionService: gradient influence for a ModelFactory adapter', ()
     expect(r.record.methods.map((m) => m.method)).toEqual(['span', 'bm25', 'embedding', 'influence']);
     expect(r.record.adapter).toEqual({ id: saved.id, hash: saved.id });
     expect(r.record.credits.some((c) => c.evidence.scores.some((s) => s.method === 'influence'))).toBe(true);
+    // the record names what verify-record needs to recompute it: the stored training log's hash, the exact projected
+    // gradient (returned for export) and how the answer was tokenized
+    const files = (await getAdapterRecord(db, saved.id))!.trainingFiles!;
+    const logHash = trainingLogHash({ json: new Uint8Array(await files[TRAINING_LOG_JSON]!.arrayBuffer()), tensors: new Uint8Array(await files[TRAINING_LOG_TENSORS]!.arrayBuffer()) });
+    const method = r.record.methods.find((m) => m.method === 'influence')!;
+    expect(method.version).toBe('2');
+    expect(r.influenceGradient).not.toBeNull();
+    expect(JSON.parse(method.params)).toMatchObject({ kind: 'tracin', log: logHash, gradient: projectedGradientHash(r.influenceGradient!), example: 'chat', seqLen: expect.any(Number), system: expect.any(String) });
     // the base model's answer: no adapter, so no influence, and the report says why
     const base = await svc.attributeAnswer(ask, undefined, (t) => engine.embedTexts(t), (q) => engine.answerGradient(q));
     expect(base.methods.find((m) => m.method === 'influence')).toMatchObject({ status: 'unavailable', detail: expect.stringMatching(/base model answered/) });
     expect(base.methods.find((m) => m.method === 'embedding')).toMatchObject({ status: 'used' });
+    expect(base.influenceGradient).toBeNull();
   }, 120_000);
 });

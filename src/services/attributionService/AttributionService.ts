@@ -207,7 +207,7 @@ export class AttributionService implements AttributionApi {
         ? { method: 'influence', status: 'used', detail: 'detail' in inf ? inf.detail : '' }
         : { method: 'influence', status: 'unavailable', detail: 'reason' in inf ? inf.reason : 'the answer is empty' },
     ];
-    return { record: r.record, methods, embeddingQuery: r.embeddingQuery };
+    return { record: r.record, methods, embeddingQuery: r.embeddingQuery, influenceGradient: used.has('influence') ? (inf.evidence?.gradient ?? null) : null };
   }
 
   private async adapterRef(adapterId: string): Promise<{ id: string; hash: Hex } | null> {

@@ -7,9 +7,9 @@
  */
 import type { InfluenceEvidence } from '../../attribution/attribute.ts';
 import { prepareDampedInverse, dampedInverseScoresPrepared, tracInScores, type PreparedInverse } from '../../attribution/influence.ts';
-import { influenceInputOf, scoresByContribution } from '../../attribution/influenceFromLog.ts';
+import { DEFAULT_DAMPING_RATIO, influenceInputOf, influenceParams, scoresByContribution } from '../../attribution/influenceFromLog.ts';
 import type { Hex } from '../../core/types.ts';
-import { readTrainingLog, TRAINING_LOG_JSON, TRAINING_LOG_TENSORS, type TrainingLog } from '../../engine/train/trainingLog.ts';
+import { readTrainingLog, TRAINING_LOG_JSON, TRAINING_LOG_TENSORS, trainingLogHash, type TrainingLog } from '../../engine/train/trainingLog.ts';
 import { getAdapterRecord } from '../../store/adapters.ts';
 import type { TributaryDB } from '../../store/db.ts';
 import type { AnswerGradientFn } from '../../workerApi/attributionApi.ts';
@@ -18,6 +18,8 @@ export type InfluenceOutcome = { evidence: InfluenceEvidence; detail: string } |
 
 interface CachedLog {
   log: TrainingLog;
+  /** the log's content hash (the record commits to it) */
+  hash: Hex;
   inverse: PreparedInverse | null;
 }
 
@@ -42,13 +44,16 @@ export class InfluenceFromStore {
     const tensors = rec.trainingFiles?.[TRAINING_LOG_TENSORS];
     if (!json || !tensors) return `"${rec.name}" carries no training log (only adapters trained in ModelFactory, or shipped with their log, have one)`;
     let log: TrainingLog;
+    let hash: Hex;
     try {
-      log = readTrainingLog({ json: new Uint8Array(await json.arrayBuffer()), tensors: new Uint8Array(await tensors.arrayBuffer()) });
+      const files = { json: new Uint8Array(await json.arrayBuffer()), tensors: new Uint8Array(await tensors.arrayBuffer()) };
+      log = readTrainingLog(files);
+      hash = trainingLogHash(files);
     } catch (e) {
       return `the training log of "${rec.name}" cannot be read (${(e as Error).message})`;
     }
     if (log.checkpoints.length === 0 || log.examples.length === 0) return `the training log of "${rec.name}" holds no gradient checkpoint`;
-    const c: CachedLog = { log, inverse: null };
+    const c: CachedLog = { log, hash, inverse: null };
     this.logs.set(adapterId, c);
     return c;
   }
@@ -66,14 +71,15 @@ export class InfluenceFromStore {
     }
     const input = influenceInputOf(log);
     const byContribution = scoresByContribution(log, tracInScores(input, g.gradient));
-    cached.inverse ??= prepareDampedInverse(input, 0.1);
+    cached.inverse ??= prepareDampedInverse(input, DEFAULT_DAMPING_RATIO);
     const inverse = scoresByContribution(log, dampedInverseScoresPrepared(cached.inverse, g.gradient));
     const agree = top(byContribution) === top(inverse);
     return {
       evidence: {
         kind: 'tracin',
         byContribution,
-        params: { projectionDim: log.projection.dim, projectionSeed: log.projection.seed, checkpoints: log.checkpoints.length },
+        params: influenceParams(log, cached.hash, g.example, g.gradient, 'tracin'),
+        gradient: g.gradient,
       },
       detail: `TracIn over ${log.examples.length} logged examples × ${log.checkpoints.length} checkpoint${log.checkpoints.length === 1 ? '' : 's'} (${log.projection.dim}-d projection, ${g.tokens} answer tokens); the damped inverse ${agree ? 'agrees on' : 'differs on'} the top contribution`,
     };

@@ -66,7 +66,7 @@ export async function traceAnswer(input: TraceAnswerInput): Promise<void> {
     }
     // the loaded model's embeddings and the answer's LoRA gradient come from the engine worker, through here
     const engine = getEngineApi();
-    const { record, methods, embeddingQuery } = await getAttributionApi().attributeAnswer(
+    const { record, methods, embeddingQuery, influenceGradient } = await getAttributionApi().attributeAnswer(
       { prompt: input.prompt, answer: input.answer, modelId: input.modelId, adapterId: input.adapterId, datanetIds, encoder: attributionEncoder() },
       (progress) => setStates(input.requestId, { status: 'tracing', since, progress }),
       (texts) => engine.embedTexts(texts),
@@ -81,6 +81,7 @@ export async function traceAnswer(input: TraceAnswerInput): Promise<void> {
       modelId: input.modelId,
       adapterId: input.adapterId,
       embeddingQuery,
+      influenceGradient,
     });
     setStates(input.requestId, { status: 'done', record, methods, recorded, answer: input.answer, ms: Math.round(performance.now() - since) });
   } catch (error) {

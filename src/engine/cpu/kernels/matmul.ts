@@ -19,8 +19,9 @@
  * matmul(x, T, { kind: 'f32', rows: 3, cols: 4, data: w }, out);   // out: Float32Array(T * 3)
  */
 import { TributaryError } from '../../../core/errors.ts';
-import { simdRuntime, type CpuMatrix, type PackedQ4 } from '../simd/simdRuntime.ts';
+import { simdRuntime, type CpuMatrix, type PackedQ4, type PackedQ8 } from '../simd/simdRuntime.ts';
 import { unpackQ4 } from './packQ4.ts';
+import { unpackQ8 } from './packQ8.ts';
 import { matmulOptions, simdMatmul } from './matmulSimd.ts';
 import { ACT_GROUP, gemvInt, quantizeActivation } from './quantDot.ts';
 
@@ -52,12 +53,24 @@ export function matmul(x: Float32Array, T: number, w: CpuMatrix, out: Float32Arr
   if (bias && bias.length !== N) throw new TributaryError('engine/bad-shape', `matmul: bias needs ${N} values, got ${bias.length}.`);
   if (T <= 0) return;
   const rt = simdRuntime();
-  const intDot = w.kind !== 'f32' && w.kind !== 'f32p' && T < 4 && K % ACT_GROUP === 0 && w.groupSize === ACT_GROUP && wantsIntActivations(w.kind === 'q4p' ? 'q4' : w.kind, activations);
-  if (rt && K % 4 === 0 && N % 4 === 0 && (w.kind === 'f32' || w.kind === 'f32p' || w.groupSize === 32) && rt.owns(w) && simdMatmul(rt, x, T, w, out, intDot)) {
+  // heap views (the CPU backend's tensors) are re-made after the SIMD path: it may grow the heap, which detaches the
+  // views of a non-shared memory
+  const at = rt ? [rt.heapAt(x), rt.heapAt(out), bias ? rt.heapAt(bias) : -1] : [-1, -1, -1];
+  const lens = [x.length, out.length, bias?.length ?? 0];
+  const fresh = (): void => {
+    if (!rt) return;
+    x = rt.reView(x, at[0]!, lens[0]!);
+    out = rt.reView(out, at[1]!, lens[1]!);
+    if (bias) bias = rt.reView(bias, at[2]!, lens[2]!);
+  };
+  const intDot = w.kind !== 'f32' && w.kind !== 'f32p' && T < 4 && K % ACT_GROUP === 0 && w.groupSize === ACT_GROUP && wantsIntActivations(w.kind === 'q4p' ? 'q4' : w.kind === 'q8p' ? 'q8' : w.kind, activations);
+  const simdDone = rt !== null && K % 4 === 0 && N % 4 === 0 && (w.kind === 'f32' || w.kind === 'f32p' || w.groupSize === 32) && rt.owns(w) && simdMatmul(rt, x, T, w, out, intDot);
+  fresh();
+  if (simdDone) {
     // done on the SIMD path
-  } else if (w.kind === 'q4p') {
-    // packed int4 whose SIMD path could not get scratch space: the same values from the layout as stored
-    matmul(x, T, unpackQ4(w), out, undefined, activations);
+  } else if (w.kind === 'q4p' || w.kind === 'q8p') {
+    // packed int4/int8 whose SIMD path could not get scratch space: the same values from the layout as stored
+    matmul(x, T, w.kind === 'q4p' ? unpackQ4(w) : unpackQ8(w), out, undefined, activations);
   } else if (intDot && (w.kind === 'q8' || w.kind === 'q4')) {
     for (let t = 0; t < T; t++) gemvInt(quantizeActivation(x, K, t * K), w, out, t * N);
   } else if (w.kind === 'f32') {
@@ -85,7 +98,7 @@ export function matmul(x: Float32Array, T: number, w: CpuMatrix, out: Float32Arr
 }
 
 /** Dequantises (or unpacks) rows `n0 .. n0+P` of a quantised (or packed) matrix into `dst` (row-major, P × cols). */
-function dequantRows(w: Exclude<CpuMatrix, PackedQ4>, n0: number, P: number, dst: Float32Array): void {
+function dequantRows(w: Exclude<CpuMatrix, PackedQ4 | PackedQ8>, n0: number, P: number, dst: Float32Array): void {
   const K = w.cols;
   if (w.kind === 'f32p') {
     const d = w.data;

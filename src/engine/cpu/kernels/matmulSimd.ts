@@ -1,6 +1,7 @@
 /**
  * The WASM SIMD path of `matmul` (weights on the heap), split by rows over the CPU threads when a pool runs
- * (`../threads/threadPool.ts`): x and out are staged through heap scratch; every row is computed by the same kernel
+ * (`../threads/threadPool.ts`): x and out are used in place when they are heap views (the CPU backend's tensors), else
+ * staged through heap scratch; every row is computed by the same kernel
  * with the same arithmetic whichever thread takes it, so threaded results are the same bits as on one thread.
  * - packed f32 (`PackedF32`, the backend's f32 weights): `gemvp2` for one token (N ≥ 32: two streams), `gemmp16` else;
  * - int8/int4, T < 4 (decode) with `intActivations`: x quantised to int8 per group once on the calling thread (`qx*`),
@@ -10,6 +11,8 @@
  *   then `gemvi4p` where relaxed SIMD passed its self-check (the same bits as `gemvi4r` on the stored layout), else
  *   `qxMod16p` + `gemvi4pm` (the same bits as `gemvi4`), over panels of four rows split over the threads; f32 activations and prefill unpack 16 rows at a time (`unq4p`) into
  *   per-thread scratch and run the stored-layout kernels on them (`gemvq4`; `dq4` + `pack16` + `gemmp16`): same bits;
+ * - packed int8 (`PackedQ8`, the backend's int8 weights): the same with `qxNat16p` + `gemvi8p` (the same bits as
+ *   `gemvi8`), and `unq8p` + `gemvq8` / `dq8` for f32 activations and prefill;
  * - int8/int4 (rows a multiple of 16), T ≥ 4 (prefill): 16 rows at a time dequantised (`dq8`/`dq4`) and packed
  *   (`pack16`) into per-thread L1-sized scratch, then `gemmp16`;
  * - row-major f32 and other row counts: `gemv1` / `gemm` / `gemm16` on one thread (not on the backend's hot path).
@@ -18,6 +21,7 @@
 import type { CpuMatrix, SimdRuntime } from '../simd/simdRuntime.ts';
 import { cpuThreads, type KernelCall } from '../threads/threadPool.ts';
 import { Q4P_GROUP_BYTES } from '../simd/wasm/gemvi4p.ts';
+import { Q8P_GROUP_BYTES } from '../simd/wasm/gemvi8p.ts';
 
 /**
  * Kernel-wide switches for callers of `matmul` that pass no `activations` (tests, benches): `intActivations` makes
@@ -65,16 +69,22 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
   const P = packable ? 16 : Math.max(4, Math.floor(8192 / K) & ~3);
   const staged = w.kind !== 'f32p' && T >= 4;
   const quant = w.kind === 'q8' || w.kind === 'q4';
-  const q4p = w.kind === 'q4p';
+  /** packed int4 or int8 panels (`PackedQ4` / `PackedQ8`) */
+  const q4p = w.kind === 'q4p' || w.kind === 'q8p';
   const intDot = (quant || q4p) && T < 4 && intActivations && K % 32 === 0;
   const G = K / 32;
+  // x and out that live on the heap (the CPU backend's tensors) are used in place, by offset (taken before the scratch
+  // calls, which may grow the heap); out only when it does not overlap x
+  const xAt = rt.heapAt(x);
+  const outAt0 = rt.heapAt(out);
+  const outAt = outAt0 >= 0 && (xAt < 0 || outAt0 + T * N * 4 <= xAt || xAt + T * K * 4 <= outAt0) ? outAt0 : -1;
   let xOff: number, oOff: number;
   const panels: number[] = [];
   const unpacked: number[] = [];
   let xq = 0, xs = 0, xc = 0;
   try {
-    xOff = rt.scratch(X_SCRATCH, T * K * 4);
-    oOff = rt.scratch(OUT_SCRATCH, T * N * 4);
+    xOff = xAt >= 0 ? xAt : rt.scratch(X_SCRATCH, T * K * 4);
+    oOff = outAt >= 0 ? outAt : rt.scratch(OUT_SCRATCH, T * N * 4);
     if (staged && (quant || q4p || packable)) {
       const perThread = (quant || q4p) && packable;
       for (let t = 0; t < (perThread ? threads : 1); t++) {
@@ -82,8 +92,9 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
       }
     }
     if (q4p && !intDot) {
-      // packed int4 on the f32-activation paths: 16 rows at a time back to the stored layout, per thread
-      for (let t = 0; t < threads; t++) unpacked.push(rt.scratch(UNPACK_SCRATCH + 2 * t, 16 * (K / 2)), rt.scratch(UNPACK_SCRATCH + 2 * t + 1, 16 * G * 4));
+      // packed int4/int8 on the f32-activation paths: 16 rows at a time back to the stored layout, per thread
+      const rowB = w.kind === 'q8p' ? K : K / 2;
+      for (let t = 0; t < threads; t++) unpacked.push(rt.scratch(UNPACK_SCRATCH + 2 * t, 16 * rowB), rt.scratch(UNPACK_SCRATCH + 2 * t + 1, 16 * G * 4));
     }
     if (intDot) {
       xq = rt.scratch(XQ_SCRATCH, T * K * 2);
@@ -93,8 +104,7 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
   } catch {
     return false;
   }
-  const heap = rt.f32(); // after the scratch calls: they may have grown the memory
-  heap.set(x.subarray(0, T * K), xOff >> 2);
+  if (xAt < 0) rt.stageIn(x, -1, 0, T * K, xOff);
   const k = rt.kernels;
   let jobs: KernelCall[][];
   if (w.kind === 'f32p' && T === 1 && N >= 32) {
@@ -106,29 +116,34 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
   } else if (w.kind === 'f32p') {
     const base = w.data.byteOffset;
     jobs = split(N / 16, threads).map(([a, b]) => [['gemmp16', xOff, base + a * 16 * K * 4, oOff + a * 64, T, (b - a) * 16, K, N]]);
-  } else if (w.kind === 'q4p' && intDot) {
-    // packed int4: x quantised once in the panels' column order, panels of four rows over the threads
+  } else if ((w.kind === 'q4p' || w.kind === 'q8p') && intDot) {
+    // packed int4/int8: x quantised once in the panels' column order, panels of four rows over the threads
     const base = w.data.byteOffset;
-    const panelB = (K / 32) * Q4P_GROUP_BYTES;
-    const relaxed = k.gemvi4p !== undefined && k.qxIlv8 !== undefined && rt.relaxedDotOk;
-    for (let t = 0; t < T; t++) (relaxed ? k.qxIlv8! : k.qxMod16p)(xOff + t * K * 4, xq + t * K * 2, xs + t * G * 4, xc + t * G * 4, G);
+    const int8 = w.kind === 'q8p';
+    const panelB = (K / 32) * (int8 ? Q8P_GROUP_BYTES : Q4P_GROUP_BYTES);
+    const relaxed = !int8 && k.gemvi4p !== undefined && k.qxIlv8 !== undefined && rt.relaxedDotOk;
+    const qx = int8 ? k.qxNat16p : relaxed ? k.qxIlv8! : k.qxMod16p;
+    const kernel = int8 ? 'gemvi8p' : relaxed ? 'gemvi4p' : 'gemvi4pm';
+    for (let t = 0; t < T; t++) qx(xOff + t * K * 4, xq + t * K * 2, xs + t * G * 4, xc + t * G * 4, G);
     jobs = split(N / 4, threads).map(([a, b]) =>
-      Array.from({ length: T }, (_, t): KernelCall => [relaxed ? 'gemvi4p' : 'gemvi4pm', xq + t * K * 2, xs + t * G * 4, xc + t * G * 4, base + a * panelB, oOff + (t * N + 4 * a) * 4, b - a, K]),
+      Array.from({ length: T }, (_, t): KernelCall => [kernel, xq + t * K * 2, xs + t * G * 4, xc + t * G * 4, base + a * panelB, oOff + (t * N + 4 * a) * 4, b - a, K]),
     );
-  } else if (w.kind === 'q4p') {
-    // packed int4, f32 activations (T < 4: gemvq4) or prefill (dq4, pack16, gemmp16), on rows unpacked 16 at a time
-    // into the thread's scratch (`unq4p`: the stored bytes), so the results are those of the stored layout
+  } else if (w.kind === 'q4p' || w.kind === 'q8p') {
+    // packed int4/int8, f32 activations (T < 4: gemvq4/gemvq8) or prefill (dq4/dq8, pack16, gemmp16), on rows unpacked
+    // 16 at a time into the thread's scratch (`unq4p`/`unq8p`: the stored bytes), so the results are the stored layout's
     const base = w.data.byteOffset;
-    const panelB = (K / 32) * Q4P_GROUP_BYTES;
+    const int8 = w.kind === 'q8p';
+    const panelB = (K / 32) * (int8 ? Q8P_GROUP_BYTES : Q4P_GROUP_BYTES);
+    const [unq, gemvq, dq] = int8 ? ['unq8p', 'gemvq8', 'dq8'] : ['unq4p', 'gemvq4', 'dq4'];
     jobs = split(N / 16, threads).map(([a, b], th) => {
       const calls: KernelCall[] = [];
       const [uq, us] = [unpacked[2 * th]!, unpacked[2 * th + 1]!];
       for (let n0 = a * 16; n0 < b * 16; n0 += 16) {
-        calls.push(['unq4p', base + (n0 / 4) * panelB, uq, us, 4, K]);
-        if (T < 4) for (let t = 0; t < T; t++) calls.push(['gemvq4', xOff + t * K * 4, uq, us, oOff + (t * N + n0) * 4, 16, K]);
+        calls.push([unq, base + (n0 / 4) * panelB, uq, us, 4, K]);
+        if (T < 4) for (let t = 0; t < T; t++) calls.push([gemvq, xOff + t * K * 4, uq, us, oOff + (t * N + n0) * 4, 16, K]);
         else {
           const [p, pp] = [panels[2 * th]!, panels[2 * th + 1]!];
-          calls.push(['dq4', uq, us, p, 16 * G], ['pack16', p, pp, 16, K], ['gemmp16', xOff, pp, oOff + n0 * 4, T, 16, K, N]);
+          calls.push([dq, uq, us, p, 16 * G], ['pack16', p, pp, 16, K], ['gemmp16', xOff, pp, oOff + n0 * 4, T, 16, K, N]);
         }
       }
       return calls;
@@ -180,7 +195,7 @@ export function simdMatmul(rt: SimdRuntime, x: Float32Array, T: number, w: CpuMa
     const fns = k as unknown as Record<string, (...a: number[]) => void>;
     for (const [name, ...args] of jobs[0] ?? []) fns[name]!(...args);
   }
-  out.set(rt.f32().subarray(oOff >> 2, (oOff >> 2) + T * N));
+  if (outAt < 0) out.set(rt.f32().subarray(oOff >> 2, (oOff >> 2) + T * N));
   return true;
 }
 

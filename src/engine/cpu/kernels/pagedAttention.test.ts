@@ -105,3 +105,36 @@ describe.runIf(rt !== null)('pagedAttentionSimd', () => {
     }
   });
 });
+
+describe.runIf(rt !== null)('pagedAttentionSimd on pools that live on the heap (attnp, read in place)', () => {
+  /** a copy of `a` on the heap, and how to free it */
+  const onHeap = (a: Float32Array): { view: () => Float32Array; free: () => void } => {
+    const at = rt!.alloc(a.byteLength)!;
+    new Float32Array(rt!.f32().buffer, at, a.length).set(a);
+    return { view: () => new Float32Array(rt!.f32().buffer, at, a.length), free: () => rt!.free(at, a.byteLength) };
+  };
+  it('gives the bits of the copying path, with q and out on the heap or not (every key count mod 4, odd page sizes)', () => {
+    const cases = [
+      ...CASES,
+      { segs: [{ start: 0, T: 1 }, { start: 1, T: 1 }, { start: 2, T: 1 }, { start: 3, T: 2 }, { start: 60, T: 3 }], nH: 3, nKv: 1, hd: 16, pageSize: 5 },
+      { segs: [{ start: 33, T: 1 }, { start: 0, T: 13 }], nH: 9, nKv: 3, hd: 64, pageSize: 16 },
+    ];
+    for (const [n, c] of cases.entries()) {
+      const { q, kPool, vPool, paged, T } = build(c.segs, c.nH, c.nKv, c.hd, c.pageSize, n + 21);
+      const want = new Float32Array(T * c.nH * c.hd);
+      pagedAttentionSimd(rt!, q, kPool, vPool, T, c.nH, c.nKv, c.hd, want, paged); // pools off the heap: gathered copies
+      const [kh, vh] = [onHeap(kPool), onHeap(vPool)];
+      for (const qOnHeap of [false, true]) {
+        const qh = onHeap(q);
+        const oh = onHeap(new Float32Array(want.length));
+        const out = qOnHeap ? oh.view() : new Float32Array(want.length);
+        pagedAttentionSimd(rt!, qOnHeap ? qh.view() : q, kh.view(), vh.view(), T, c.nH, c.nKv, c.hd, out, paged);
+        expect(qOnHeap ? oh.view() : out).toEqual(want);
+        oh.free();
+        qh.free();
+      }
+      vh.free();
+      kh.free();
+    }
+  });
+});

@@ -70,16 +70,28 @@ interface TrigTable {
   sin: Float64Array;
 }
 const tables: TrigTable[] = [];
+const EMPTY = new Float64Array(0);
 const MAX_TABLE_POSITIONS = 1 << 15;
+
+function sameContent(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
 
 function trigTable(invFreq: Float32Array, needPositions: number): TrigTable | null {
   if (needPositions > MAX_TABLE_POSITIONS) return null;
   const half = invFreq.length;
-  let tab = tables.find((t) => t.inv.length === half && t.inv.every((v, i) => Object.is(v, invFreq[i])));
+  // the last table used first: every layer of a pass asks for the same one
+  const last = tables[tables.length - 1];
+  let tab = last && sameContent(last.inv, invFreq) ? last : tables.find((t) => sameContent(t.inv, invFreq));
   if (!tab) {
     tab = { inv: invFreq.slice(), n: 0, cos: new Float64Array(0), sin: new Float64Array(0) };
     tables.push(tab);
     if (tables.length > 8) tables.shift();
+  } else if (tab !== last) {
+    tables.splice(tables.indexOf(tab), 1);
+    tables.push(tab);
   }
   if (tab.n < needPositions) {
     const n = Math.min(MAX_TABLE_POSITIONS, Math.max(needPositions, 2 * tab.n, 256));
@@ -111,8 +123,8 @@ export function ropeInPlace(x: Float32Array, T: number, nHeads: number, headDim:
     minPos = Math.min(minPos, positions[t]!);
   }
   const tab = minPos >= 0 ? trigTable(invFreq, maxPos + 1) : null;
-  const cosRow = new Float64Array(half);
-  const sinRow = new Float64Array(half);
+  const cosRow = tab ? EMPTY : new Float64Array(half);
+  const sinRow = tab ? EMPTY : new Float64Array(half);
   for (let t = 0; t < T; t++) {
     const p = positions[t]!;
     let cos: Float64Array, sin: Float64Array;

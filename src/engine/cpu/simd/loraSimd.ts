@@ -173,10 +173,13 @@ export function loraApplySimd(rt: SimdRuntime, x: Float32Array, T: number, rowAd
   }
   if (t0 < 0 || K === 0 || N === 0) return;
   const n = t1 - t0;
+  const [xAt, outAt, xLen, outLen] = [rt.heapAt(x), rt.heapAt(out), x.length, out.length];
   const xOff = rt.scratch(X_SCRATCH, n * kp * 4);
   const oOff = rt.scratch(OUT_SCRATCH, n * np * 4);
   const hOff = rt.scratch(H_SCRATCH, n * Math.max(1, p.maxRank) * 4);
-  const heap = rt.f32(); // after the scratch calls: they may grow the memory
+  const heap = rt.f32(); // after the scratch calls: they may grow the memory (and detach heap views of a non-shared one)
+  x = rt.reView(x, xAt, xLen);
+  out = rt.reView(out, outAt, outLen);
   stage(heap, x, t0, n, K, kp, xOff >> 2);
   stage(heap, out, t0, n, N, np, oOff >> 2);
   const { loraShrink, loraExpand } = rt.kernels;

@@ -17,6 +17,7 @@ import type { Matrix } from '../../quant.ts';
 import { RELAXED_CHECK_BYTES, relaxedDotSelfCheck } from './relaxedDotCheck.ts';
 import { simdModuleBytes } from './simdModule.ts';
 import { packedQ4Bytes, packQ4 } from '../kernels/packQ4.ts';
+import { packedQ8Bytes, packQ8 } from '../kernels/packQ8.ts';
 
 const PAGE = 65536;
 /** 2 GiB: heap offsets stay below 2^31 (they are shifted as i32 in JS) */
@@ -43,6 +44,10 @@ interface Kernels {
   qxMod16p(x: number, xq: number, xs: number, corr: number, groups: number): void;
   gemvi4pm(xq: number, xs: number, corr: number, p: number, out: number, panels: number, K: number): void;
   unq4p(src: number, q: number, s: number, panels: number, K: number): void;
+  /** `PackedQ8` panels: `qxNat16p` + `gemvi8p` (both builds), `unq8p` back to the stored layout */
+  qxNat16p(x: number, xq: number, xs: number, corr: number, groups: number): void;
+  gemvi8p(xq: number, xs: number, corr: number, p: number, out: number, panels: number, K: number): void;
+  unq8p(src: number, q: number, s: number, panels: number, K: number): void;
   /** relaxed-SIMD build only: `qxIlv8` + `gemvi4p` on `PackedQ4` panels (where `relaxedDotOk`) */
   qxIlv8?: (x: number, xq: number, xs: number, corr: number, groups: number) => void;
   gemvi4p?: (xq: number, xs: number, corr: number, p: number, out: number, panels: number, K: number) => void;
@@ -52,6 +57,8 @@ interface Kernels {
   rmsNorm(x: number, w: number, out: number, T: number, d: number, eps: number): void;
   add(a: number, b: number, out: number, n: number): void;
   attn(q: number, k: number, v: number, out: number, sc: number, T: number, start: number, hd: number, qS: number, kvS: number, scale: number): void;
+  /** `attn` over a paged pool read in place: key `j` at `k + rows[j]`, `v + rows[j]` (i32 byte offsets at `rows`) */
+  attnp(q: number, k: number, v: number, out: number, sc: number, T: number, start: number, hd: number, qS: number, rows: number, scale: number): void;
   loraShrink(x: number, a: number, h: number, rows: number, K: number, r: number, scale: number): void;
   loraExpand(h: number, bt: number, out: number, rows: number, N: number, r: number): void;
 }
@@ -157,8 +164,20 @@ export interface PackedQ4 {
   data: Uint8Array;
 }
 
-/** What the CPU backend keeps as a weight: a `Matrix` or, with SIMD, packed f32 or int4 panels. */
-export type CpuMatrix = Matrix | PackedF32 | PackedQ4;
+/**
+ * An int8 `[rows, cols]` matrix (groups of 32, rows a multiple of 16) on the heap in panels of four rows, weights and
+ * scales interleaved in one stream (`../kernels/packQ8.ts`; the layout `gemvi8p` reads). Made by `toHeapPacked`.
+ */
+export interface PackedQ8 {
+  kind: 'q8p';
+  rows: number;
+  cols: number;
+  groupSize: 32;
+  data: Uint8Array;
+}
+
+/** What the CPU backend keeps as a weight: a `Matrix` or, with SIMD, packed f32, int8 or int4 panels. */
+export type CpuMatrix = Matrix | PackedF32 | PackedQ4 | PackedQ8;
 
 /** Writes row-major `src` (`[rows, cols]`, rows a multiple of 16) into `dst` in the `PackedF32` layout. */
 export function packF32(src: Float32Array, rows: number, cols: number, dst: Float32Array): void {
@@ -188,7 +207,7 @@ export interface SimdRuntime {
   toHeap(m: Matrix): Matrix;
   /**
    * Like `toHeap`, but f32 matrices whose rows are a multiple of 16 (and cols of 4) are stored packed (`PackedF32`),
-   * and int4 ones (groups of 32, rows a multiple of 16) as `PackedQ4`: what the CPU backend does
+   * int8 ones (groups of 32, rows a multiple of 16) as `PackedQ8` and int4 ones as `PackedQ4`: what the CPU backend does
    * with its weights.
    */
   toHeapPacked(m: Matrix): CpuMatrix;
@@ -204,6 +223,19 @@ export interface SimdRuntime {
   scratch(slot: number, bytes: number): number;
   /** current views of the heap */
   f32(): Float32Array;
+  /**
+   * The byte offset of `view` on the heap, or -1 when it is not a view on the current heap buffer. Kernels read it
+   * once on entry and address the data by offset from then on: offsets survive the heap growing, views of a
+   * non-shared memory do not (growing detaches them).
+   */
+  heapAt(view: ArrayBufferView): number;
+  /** `view` itself, or (when the heap grew since it was made) a new view of the same `len` values at heap offset `at` */
+  reView(view: Float32Array, at: number, len: number): Float32Array;
+  /**
+   * `n` f32 values from `from` (values) of `view`, whose heap offset is `at` (-1: not on the heap, the view is read),
+   * into the heap at byte offset `dst`.
+   */
+  stageIn(view: Float32Array, at: number, from: number, n: number, dst: number): void;
   bytesInUse(): number;
 }
 
@@ -255,6 +287,7 @@ function createRuntime(memory: WebAssembly.Memory, module: WebAssembly.Module, k
     const buf = memory.buffer;
     if (m.kind === 'f32' || m.kind === 'f32p') m.data = new Float32Array(buf, offs[0]!, m.rows * m.cols);
     else if (m.kind === 'q4p') m.data = new Uint8Array(buf, offs[0]!, packedQ4Bytes(m.rows, m.cols));
+    else if (m.kind === 'q8p') m.data = new Uint8Array(buf, offs[0]!, packedQ8Bytes(m.rows, m.cols));
     else {
       m.q = m.kind === 'q8' ? new Int8Array(buf, offs[0]!, m.rows * m.cols) : new Uint8Array(buf, offs[0]!, (m.rows * m.cols) / 2);
       m.scales = new Float32Array(buf, offs[1]!, (m.rows * m.cols) / m.groupSize);
@@ -317,6 +350,16 @@ function createRuntime(memory: WebAssembly.Memory, module: WebAssembly.Module, k
         track(hm, [off], [bytes]);
         return hm;
       }
+      if (m.kind === 'q8' && m.groupSize === 32 && rows % 16 === 0 && cols % 32 === 0 && cols > 0) {
+        const bytes = packedQ8Bytes(rows, cols);
+        const off = heap.alloc(bytes);
+        if (off === null) return m;
+        const dst = new Uint8Array(memory.buffer, off, bytes);
+        packQ8(m, dst);
+        const hm: PackedQ8 = { kind: 'q8p', rows, cols, groupSize: 32, data: dst };
+        track(hm, [off], [bytes]);
+        return hm;
+      }
       if (m.kind !== 'f32' || rows % 16 !== 0 || cols % 4 !== 0 || cols === 0) return toHeap(m);
       const bytes = rows * cols * 4;
       const off = heap.alloc(bytes);
@@ -336,7 +379,7 @@ function createRuntime(memory: WebAssembly.Memory, module: WebAssembly.Module, k
       rec.offs.forEach((o, i) => heap.free(o, rec.sizes[i]!));
     },
     owns(m) {
-      return (m.kind === 'f32' || m.kind === 'f32p' || m.kind === 'q4p' ? m.data.buffer : m.q.buffer) === memory.buffer;
+      return (m.kind === 'f32' || m.kind === 'f32p' || m.kind === 'q4p' || m.kind === 'q8p' ? m.data.buffer : m.q.buffer) === memory.buffer;
     },
     alloc(bytes) {
       const off = heap.alloc(bytes);
@@ -356,6 +399,12 @@ function createRuntime(memory: WebAssembly.Memory, module: WebAssembly.Module, k
       return off;
     },
     f32: () => f32View,
+    heapAt: (view) => (view.buffer === f32View.buffer ? view.byteOffset : -1),
+    reView: (view, at, len) => (at < 0 || view.buffer === f32View.buffer ? view : new Float32Array(f32View.buffer, at, len)),
+    stageIn(view, at, from, n, dst) {
+      if (at >= 0) f32View.copyWithin(dst >> 2, (at >> 2) + from, (at >> 2) + from + n);
+      else f32View.set(view.subarray(from, from + n), dst >> 2);
+    },
     bytesInUse: () => heap.bytesInUse,
   };
 }

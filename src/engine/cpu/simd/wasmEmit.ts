@@ -288,6 +288,9 @@ export class Fn {
   i32store(offset = 0): this {
     return this.e(0x36, 2, ...uleb(offset));
   }
+  i32load(offset = 0): this {
+    return this.e(0x28, 2, ...uleb(offset));
+  }
   f32lt(): this {
     return this.e(0x5d);
   }

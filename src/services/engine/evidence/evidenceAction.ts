@@ -10,9 +10,11 @@
  *   batch).
  * - **Encoder identity** = the model's id and the SHA-256 of its weights file for the demo model (what the CLI hashes),
  *   else the SHA-256 of its f32 weights in load order.
- * - **Answer gradient.** A one-example trainer (CPU train ops, f32 base) with the adapter's LoRA weights written in,
- *   the answer tokenized exactly as ModelFactory's training examples are (chat template, the prompt as the question,
- *   loss on the answer), `exampleGradient`, then `projectLoraGradient` with the adapter's training-log spec.
+ * - **Answer gradient.** `attribution/adapterGradient` (what verify-record takes too): a one-example trainer (CPU
+ *   train ops, f32 base) with the adapter's LoRA weights written in, the answer tokenized exactly as ModelFactory's
+ *   training examples are (chat template with the model's system prompt, the prompt as the question, loss on the
+ *   answer), `exampleGradient`, then `projectLoraGradient` with the adapter's training-log spec. The reply says how
+ *   the example was made (form, seqLen, system prompt): the record states it, so a verifier makes the same one.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
@@ -20,20 +22,16 @@ import { TributaryError } from '../../../core/errors.ts';
 import type { Hex } from '../../../core/types.ts';
 import type { AnswerGradient, AnswerGradientRequest, EmbeddedTexts } from '../../../workerApi/evidenceApi.ts';
 import type { PassageEncoder } from '../../../attribution/encoder.ts';
+import { adapterAnswerGradient } from '../../../attribution/adapterGradient.ts';
 import { answerExample } from '../../../attribution/influenceFromLog.ts';
 import { modelEncoder } from '../../../attribution/modelEncoder.ts';
 import { createCpuBackend } from '../../../engine/cpu/cpuBackend.ts';
 import { loadModelWeights } from '../../../engine/formats/weights.ts';
 import { parsePeftAdapter } from '../../../engine/lora/peft.ts';
 import { createModel, type Model } from '../../../engine/model/llama.ts';
-import type { LlamaWeights, LoraTarget } from '../../../engine/model/types.ts';
-import { createCpuTrainOps } from '../../../engine/train/cpu/cpuTrainOps.ts';
-import { buildExamples } from '../../../engine/train/examples.ts';
-import { projectLoraGradient } from '../../../engine/train/projectLoraGradient.ts';
-import { createTrainer } from '../../../engine/train/trainer.ts';
+import type { LlamaWeights } from '../../../engine/model/types.ts';
 import { TRAINING_LOG_JSON, TRAINING_LOG_TENSORS, type TrainingLog } from '../../../engine/train/trainingLog.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../../../engine/train/types.ts';
-import { readSafetensorsSync, writeSafetensors } from '../../../engine/formats/safetensors.ts';
 import { getAdapterRecord } from '../../../store/adapters.ts';
 import type { TributaryDB } from '../../../store/db.ts';
 import { hasChatTemplate } from '../prompt.ts';
@@ -132,47 +130,21 @@ export class EvidenceAction {
     if (rec.modelSignature !== L.info.signature) return unavailable(adapterId, `"${rec.name}" was made for another base model than the one loaded`);
     const adapter = parsePeftAdapter({ config: rec.config, weights: new Uint8Array(await rec.weights.arrayBuffer()) }, L.config);
     if (adapter.meta.useRslora) return unavailable(adapterId, `"${rec.name}" uses rsLoRA scaling, which the trainer does not reproduce`);
-    const targets = adapter.meta.targets as LoraTarget[];
     const spec = { seed: log.projection.seed, dimPerModule: log.projection.dimPerModule, numLayers: log.projection.numLayers, targets: log.projection.targets };
     if (spec.numLayers !== L.config.numLayers) return unavailable(adapterId, `the training log of "${rec.name}" was made for a model with ${spec.numLayers} layers`);
     const hp = rec.training?.hyperParameters ?? {};
     const seqLen = Math.min(typeof hp['seqLen'] === 'number' ? hp['seqLen'] : DEFAULT_TRAIN_CONFIG.seqLen, L.info.contextLength);
     const tc = L.tokenizerConfig ?? {};
-    const chat = L.tokenizerConfig !== null && hasChatTemplate(L.tokenizerConfig);
     // the same example the CLI's influence takes (attribution/influenceFromLog answerExample); a model without a chat
     // template trained on plain text, so its answer is plain text too
-    const example = chat
-      ? answerExample({ tokenizer: L.tokenizer, tokenizerConfig: tc, seqLen, system: L.systemPrompt }, prompt, answer)
-      : (buildExamples([{ contributionId: 'answer', passageIndex: 0, text: `${prompt}\n${answer}` }], L.tokenizer, tc, { kind: 'lm', seqLen })[0] ?? null);
+    const form = L.tokenizerConfig !== null && hasChatTemplate(L.tokenizerConfig) ? 'chat' : 'lm';
+    const system = form === 'chat' ? (L.systemPrompt ?? null) : null;
+    const example = answerExample({ tokenizer: L.tokenizer, tokenizerConfig: tc, seqLen, system, form }, prompt, answer);
     if (!example) return unavailable(adapterId, 'the answer gives no token to take a gradient on');
     const t = await this.twinOf(L);
-    const trainer = await createTrainer({
-      ops: createCpuTrainOps(),
-      config: L.config,
-      weights: t.weights,
-      train: { mode: 'lora', rank: adapter.weights.rank, alpha: adapter.weights.alpha, targetModules: targets, dropout: 0, seqLen, batchSize: 1, epochs: 1, warmup: 0, baseQuant: 'none' },
-      examples: [example],
-      padId: L.config.eosTokenIds[0] ?? 0,
-      log: false,
-    });
-    try {
-      // write the adapter's weights in through the trainer's own checkpoint format (its parameter names and shapes)
-      const state = await trainer.state();
-      const tensors = readSafetensorsSync(state.bytes).tensors.map((x) => {
-        const m = /^layers\.(\d+)\.(\w+)\.lora_([AB])$/.exec(x.name);
-        if (!m) return { name: x.name, shape: x.shape, data: x.data };
-        const w = adapter.weights.layers[Number(m[1])]?.[m[2] as LoraTarget]?.[m[3] as 'A' | 'B'];
-        if (!w || w.length !== x.data.length) throw new TributaryError('attribution/invalid-input', `The adapter's ${x.name} does not fit its base model.`, adapterId);
-        return { name: x.name, shape: x.shape, data: w };
-      });
-      await trainer.restore({ json: state.json, bytes: writeSafetensors(tensors) });
-      const grad = await trainer.exampleGradient(example);
-      const gradient = projectLoraGradient(grad, spec);
-      let tokens = 0;
-      for (let i = 1; i < example.lossMask.length; i++) tokens += example.lossMask[i]!;
-      return { available: true, adapterId, gradient, projection: { ...spec, targets: [...spec.targets], dim: gradient.length }, tokens };
-    } finally {
-      trainer.dispose();
-    }
+    const gradient = await adapterAnswerGradient({ config: L.config, base: t.weights, adapter, spec, example, seqLen, padId: L.config.eosTokenIds[0] ?? 0, subject: adapterId });
+    let tokens = 0;
+    for (let i = 1; i < example.lossMask.length; i++) tokens += example.lossMask[i]!;
+    return { available: true, adapterId, gradient, projection: { ...spec, targets: [...spec.targets], dim: gradient.length }, tokens, example: { form, seqLen, system: system ?? '' } };
   }
 }

@@ -218,7 +218,7 @@ function RecordExport(props: { hash: Hex }) {
       setNote(
         f.missingVectors.length > 0
           ? `Saved ${f.fileName}; the passage vectors of ${f.missingVectors.join(', ')} are no longer kept here, so its embedding evidence cannot be checked.`
-          : `Saved ${f.fileName}: check it with npm run cli -- verify-record ${f.fileName} --pack <the Datanet's pack>.`,
+          : `Saved ${f.fileName}: check it with ${f.verifyCommand}.`,
       );
     } catch (e) {
       setError(e);

@@ -6,14 +6,23 @@
  * `L mod 4` one at a time with the same lane order; max, `exp` (`expV`) and sum with f32x4; `P·V` in chunks of 32 (or
  * 16) dimensions held in registers. Every query is computed the same way whatever T is, so decoding token by token
  * gives the same bits as a prefill over the same tokens.
+ *
+ * `attn(true)` builds `attnp(q, k, v, out, sc, T, start, hd, qS, rows, scale)`, the same kernel over a paged KV pool
+ * read in place: position `j` of K and V is at `k + rows[j]`, `v + rows[j]` (`rows`: i32 byte offsets, one per
+ * position, on the heap) instead of `k + j·kvS`. Only the addresses differ: the same arithmetic in the same order, so
+ * a query gives the bits `attn` gives on the same keys copied contiguously.
  */
 import { F32, Fn, I32, V128 } from '../wasmEmit.ts';
 import { expConsts, expV } from './expV.ts';
 import { countUp, doWhileBelow, f32Lanes, hsumPairs, loopWhile, zeroF32x4 } from './loops.ts';
 
-export function attn(): Fn {
-  const f = new Fn('attn', [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32]);
+export function attn(paged = false): Fn {
+  const f = new Fn(paged ? 'attnp' : 'attn', [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32]);
+  // kvS (a stride in bytes) in `attn`, rows (a pointer to per-position byte offsets) in `attnp`
   const [q, k, v, out, sc, T, start, hd, qS, kvS, scale] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const rows = kvS;
+  const rp = f.local(I32);
+  const vc = f.local(I32);
   const t = f.local(I32);
   const L = f.local(I32);
   const j = f.local(I32);
@@ -49,14 +58,16 @@ export function attn(): Fn {
   countUp(f, t, T, 1, () => {
     f.get(start).get(t).add().i32(1).add().set(L);
     // ---- scores, four positions at a time
-    f.get(k).set(kp[0]!);
+    if (paged) f.get(rows).set(rp);
+    else f.get(k).set(kp[0]!);
     f.get(sc).set(sp);
     f.i32(0).set(j);
     loopWhile(
       f,
       () => f.get(L).get(j).i32(4).add().ltU(), // stop when j + 4 > L
       () => {
-        for (let i = 1; i < 4; i++) f.get(kp[i - 1]!).get(kvS).add().set(kp[i]!);
+        if (paged) for (let i = 0; i < 4; i++) f.get(k).get(rp).i32load(4 * i).add().set(kp[i]!);
+        else for (let i = 1; i < 4; i++) f.get(kp[i - 1]!).get(kvS).add().set(kp[i]!);
         zeroF32x4(f, a);
         f.i32(0).set(d);
         doWhileBelow(f, d, 16, hdB, () => {
@@ -70,13 +81,15 @@ export function attn(): Fn {
         f.set(qv);
         f.get(x).get(qv).shuffle(f32Lanes([0, 1, 4, 5])).get(x).get(qv).shuffle(f32Lanes([2, 3, 6, 7])).f32x4add();
         f.get(scv).f32x4mul().v128store();
-        f.get(kp[0]!).get(kv4).add().set(kp[0]!);
+        if (paged) f.get(rp).i32(16).add().set(rp);
+        else f.get(kp[0]!).get(kv4).add().set(kp[0]!);
         f.get(sp).i32(16).add().set(sp);
         f.get(j).i32(4).add().set(j);
       },
     );
     // the last L mod 4 positions, one at a time (same lane order: (l0 + l2) + (l1 + l3))
     countUp(f, j, L, 1, () => {
+      if (paged) f.get(k).get(rp).i32load().add().set(kp[0]!);
       zeroF32x4(f, [a[0]!]);
       f.i32(0).set(d);
       doWhileBelow(f, d, 16, hdB, () => {
@@ -85,7 +98,8 @@ export function attn(): Fn {
       f.get(sp);
       hsumPairs(f, a[0]!);
       f.get(scale).f32mul().f32store();
-      f.get(kp[0]!).get(kvS).add().set(kp[0]!);
+      if (paged) f.get(rp).i32(4).add().set(rp);
+      else f.get(kp[0]!).get(kvS).add().set(kp[0]!);
       f.get(sp).i32(4).add().set(sp);
     });
     // pad the scores to a multiple of 4 with −∞ (they come out of exp as ~1e−38: nothing next to a sum ≥ 1)
@@ -123,12 +137,15 @@ export function attn(): Fn {
         () => f.get(hdB).get(c0).i32(16 * width).add().ltU(), // stop when c0 + chunk > hd
         () => {
           zeroF32x4(f, acc.slice(0, width));
-          f.get(v).get(c0).add().set(vp);
+          if (paged) f.get(v).get(c0).add().set(vc).get(rows).set(rp);
+          else f.get(v).get(c0).add().set(vp);
           f.get(sc).set(sp);
           doWhileBelow(f, sp, 4, sEnd, () => {
+            if (paged) f.get(vc).get(rp).i32load().add().set(vp);
             f.get(sp).v128load32splat().set(pv);
             for (let i = 0; i < width; i++) f.get(acc[i]!).get(pv).get(vp).v128load(16 * i).f32x4mul().f32x4add().set(acc[i]!);
-            f.get(vp).get(kvS).add().set(vp);
+            if (paged) f.get(rp).i32(4).add().set(rp);
+            else f.get(vp).get(kvS).add().set(vp);
           });
           for (let i = 0; i < width; i++) f.get(out).get(c0).add().get(acc[i]!).get(inv).f32x4mul().v128store(16 * i);
           f.get(c0).i32(16 * width).add().set(c0);

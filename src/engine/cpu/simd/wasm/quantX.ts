@@ -9,6 +9,9 @@
  *   kernels — four groups' at once as one i32x4);
  * - `qxEo8`: 32 × i8 as even columns then odd columns (32 bytes) — for relaxed SIMD's i8 dot on int4 (`gemvi4r`);
  *   `corr` as for `qxMod16`.
+ * - `qxNat16p`: `qxNat16` with each block of four groups chunk-transposed to match the packed int8 panels
+ *   (`gemvi8p.ts`): the 4-byte chunk j (columns 2j, 2j+1) of group g goes to byte 16·j + 4·g of the block; the
+ *   `G mod 4` last groups as `qxNat16` writes them. No `corr`.
  * - `qxIlv8` / `qxMod16p`: `qxEo8` / `qxMod16` with each block of four groups chunk-transposed to match the packed
  *   int4 panels (`gemvi4p.ts`): 4-byte lane v of a group's vector c goes to vector (v, c) of the block, at lane g; the
  *   `G mod 4` last groups as `qxEo8` / `qxMod16` write them. `corr` as for `qxMod16`.
@@ -16,13 +19,14 @@
 import { Fn, I32, V128 } from '../wasmEmit.ts';
 import { doWhileBelow, f32Lanes, unlessAtLeast } from './loops.ts';
 
-export type XLayout = 'nat16' | 'mod16' | 'eo8' | 'ilv8' | 'mod16p';
+export type XLayout = 'nat16' | 'mod16' | 'eo8' | 'ilv8' | 'mod16p' | 'nat16p';
 
 /** i8x16.shuffle lanes picking i16 lanes `l` (0–7: first operand, 8–15: second) */
 const i16Lanes = (l: number[]): number[] => l.flatMap((i) => [2 * i, 2 * i + 1]);
 
 export function quantX(layout: XLayout): Fn {
-  const name = layout === 'nat16' ? 'qxNat16' : layout === 'mod16' ? 'qxMod16' : layout === 'eo8' ? 'qxEo8' : layout === 'ilv8' ? 'qxIlv8' : 'qxMod16p';
+  const names: Record<XLayout, string> = { nat16: 'qxNat16', mod16: 'qxMod16', eo8: 'qxEo8', ilv8: 'qxIlv8', mod16p: 'qxMod16p', nat16p: 'qxNat16p' };
+  const name = names[layout];
   const f = new Fn(name, [I32, I32, I32, I32, I32]);
   const [x, xq, xs, corr, groups] = [0, 1, 2, 3, 4];
   const xEnd = f.local(I32);
@@ -52,7 +56,7 @@ export function quantX(layout: XLayout): Fn {
       f.f32(127).get(m).f32div().f32x4splat().set(inv);
       for (let j = 0; j < 8; j++) f.get(v[j]!).get(inv).f32x4mul().f32x4nearest().i32x4truncSatF32x4s().set(v[j]!);
       for (let i = 0; i < 4; i++) f.get(v[2 * i]!).get(v[2 * i + 1]!).i16x8narrowI32x4s().set(a[i]!);
-      if (layout !== 'nat16') {
+      if (layout !== 'nat16' && layout !== 'nat16p') {
         f.get(a[0]!).i32x4extaddPairwiseI16s();
         for (let i = 1; i < 4; i++) f.get(a[i]!).i32x4extaddPairwiseI16s().i32x4add();
         f.set(t[0]!);
@@ -63,6 +67,19 @@ export function quantX(layout: XLayout): Fn {
       }
       if (layout === 'nat16') {
         for (let i = 0; i < 4; i++) f.get(xq).get(a[i]!).v128store(16 * i);
+      } else if (layout === 'nat16p') {
+        // 4-byte chunk j (columns 2j, 2j+1) of group gi = off / 64: in a block of four it goes to
+        // xq0 + 256·(gi >> 2) + 16·j + 4·(gi & 3) (`gemvi8p`); a last group stays as qxNat16 writes it
+        f.get(xq).get(xq0).sub().set(off);
+        f.get(xq0).get(off).i32(-256).and().add().get(off).i32(255).and().i32(16).div().add();
+        f.get(xq).get(off).get(blockBytes).ltU().select().set(base);
+        f.i32(16).i32(4).get(off).get(blockBytes).ltU().select().set(step);
+        for (let i = 0; i < 4; i++) {
+          for (let l = 0; l < 4; l++) {
+            f.get(base).get(a[i]!).i32x4extract(l).i32store();
+            if (i < 3 || l < 3) f.get(base).get(step).add().set(base);
+          }
+        }
       } else if (layout === 'mod16' || layout === 'mod16p') {
         // columns c, c+4, c+8, c+12 of each 16, then two halves → four vectors of columns ≡ c (mod 4)
         f.get(a[0]!).get(a[1]!).shuffle(i16Lanes([0, 4, 8, 12, 1, 5, 9, 13])).set(t[0]!);
