@@ -64,7 +64,7 @@ export interface RankedContribution {
 
 export interface AttributionResult {
   record: AttributionRecord;
-  /** each method's contributions by score (descending, then id), and `combined` by mixed share */
+  /** each method's contributions by score (descending, then id), and `combined` by the dense combined ranking score (combine.ts) */
   rankings: Record<AttributionMethod | 'combined', RankedContribution[]>;
   spanCoverage: number;
   lexicalCoverage: number;
@@ -226,7 +226,7 @@ export async function attributeAnswer(input: AttributeInput): Promise<Attributio
     bm25: sortRanking(bm25, datanetOf),
     embedding: embedding ? sortRanking(embeddingRaw, datanetOf, true) : [],
     influence: rawScores.influence ? sortRanking(rawScores.influence, datanetOf, true) : [],
-    combined: sortRanking(combined.mixed, datanetOf),
+    combined: sortRanking(combined.ranking, datanetOf),
   };
   return { record, rankings, spanCoverage, lexicalCoverage, embeddingQuery };
 }

@@ -1,5 +1,8 @@
 /**
  * Writes the planted-fact evaluation set (deterministic; run `npx tsx bench/data/planted/generate.ts`):
+ * `PLANTED_SEED=<n> PLANTED_OUT=<dir>` writes a sibling set with other invented names, values and filler draws
+ * (bench/data/planted-dev: seed 1, a sibling of the benchmark's set with other facts and names, to check that a rule
+ * measured on the benchmark holds on data it was not measured on: `LDS_DATA=bench/data/planted-dev npm run bench -- lds`).
  *
  * - `data.jsonl`: `{"id","contributor","text"}` lines. Each FACT (fictional: invented people, places, things)
  *   is stated in exactly one contribution. Every fact has two look-alike distractors in other contributions,
@@ -8,12 +11,12 @@
  * - `questions.jsonl`: `{"prompt","source"}`, `source` = the id of the contribution holding the fact.
  * - `unrelated.jsonl`: prompts about nothing in the Datanet (`{"prompt"}`, no source): the honesty check.
  */
-import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const here = dirname(fileURLToPath(import.meta.url));
-let state = 20261207;
+const here = process.env.PLANTED_OUT ? resolve(process.env.PLANTED_OUT) : dirname(fileURLToPath(import.meta.url));
+let state = Number(process.env.PLANTED_SEED ?? 20261207) >>> 0;
 const rand = (): number => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 
@@ -115,6 +118,7 @@ const unrelated = [
   'What is photosynthesis?',
   'Name a primary colour.',
 ];
+mkdirSync(here, { recursive: true });
 const jsonl = (rows: object[]): string => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
 writeFileSync(join(here, 'data.jsonl'), jsonl(data));
 writeFileSync(join(here, 'questions.jsonl'), jsonl(questions));
