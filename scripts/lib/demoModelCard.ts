@@ -71,6 +71,12 @@ export function longestSampleRun(m: Pick<DemoMetrics, 'adapters'>): number {
   return Math.max(0, ...m.adapters.flatMap((a) => a.samples.map((s) => s.longestVerbatimWords)));
 }
 
+/** Training time from the stages' own clocks (a run that reuses cached stages takes seconds; its clock says nothing). */
+function trainingMinutes(m: DemoMetrics): string {
+  const adapters = m.adapters.reduce((a, x) => a + x.seconds, 0);
+  return `training took ${f(m.baseSeconds / 60, 0)} min for the base's main stage and ${f(adapters / 60, 0)} min for the adapters (wall clock of each stage, summed; the adapters ran side by side)`;
+}
+
 /** A passage counts as reproduced from a run of this many words on. */
 export const REPRODUCES_FROM_WORDS = 8;
 
@@ -125,7 +131,7 @@ export function writeModelCard(m: DemoMetrics): string {
 
 A ${(m.parameters / 1e6).toFixed(2)}M-parameter Llama-architecture decoder and one LoRA adapter per demo Datanet,
 **trained by this project** on the CPU with its own training engine (\`src/engine/train\`), in Node, by
-\`npm run train:demo\` (scripts/train-demo.ts, seed ${m.seed}, ${f(m.totalSeconds / 60, 1)} minutes on a shared 2-core machine).
+\`npm run train:demo\` (scripts/train-demo.ts, seed ${m.seed}; ${trainingMinutes(m)} on a shared 2-core machine).
 It is tiny: it read ${m.baseTrainTokensSeen} sequences of at most 192 tokens. ${reproduction(m)} It does not reason and must not be trusted.
 
 ## Architecture
