@@ -491,7 +491,10 @@ async function main(): Promise<void> {
     adapterMetrics[i]!.heldOutTextPerplexity = { base, adapter: withAdapter };
     log(`${t.slug}: held-out passages as plain text: perplexity base ${base.toFixed(2)} → adapter ${withAdapter.toFixed(2)}`);
   }
-  // every passage the adapter learned to answer is asked about by its title; two are shown beside the base's answer
+  // every passage the adapter learned to answer is asked about by its title; two are shown beside the base's answer.
+  // The longest reproduction is kept in demo.json: the attribution e2e asks the app the same question (greedy) and
+  // checks that the contribution holding those words is credited.
+  let reproducedExample: { adapter: string; question: string; verbatim: string; words: number } | null = null;
   for (const [i, t] of trained.entries()) {
     const shown = new Set([0, Math.floor(t.samples.length / 2) + 1]);
     let reproduced = 0;
@@ -501,6 +504,7 @@ async function main(): Promise<void> {
       const verbatim = longestVerbatim(withAdapter, p.text);
       const words = verbatim ? verbatim.split(' ').length : 0;
       if (words >= REPRODUCES_FROM_WORDS) reproduced++;
+      if (words >= REPRODUCES_FROM_WORDS && words > (reproducedExample?.words ?? 0)) reproducedExample = { adapter: t.slug, question, verbatim, words };
       if (!shown.has(j)) continue;
       const base = await answer(question, -1);
       adapterMetrics[i]!.samples.push({ question, base, adapter: withAdapter, longestVerbatimWords: words, contributionId: p.contributionId, passageIndex: p.passageIndex });
@@ -558,6 +562,7 @@ async function main(): Promise<void> {
     generated: false,
     notice: demoNotice(params, longestSampleRun(metrics)),
     reproducesPassages: longestSampleRun(metrics) >= REPRODUCES_FROM_WORDS,
+    ...(reproducedExample ? { reproducedExample } : {}),
     parameters: params,
     systemPrompt: SYSTEM,
     files: ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', ...adapterFiles].map(entry),

@@ -5,7 +5,7 @@
  * → a credited account claims exactly what the ledger shows.
  *
  * The bundled demo model decides how much of this can be checked. With a demo model that reproduces demo
- * passages (public/models/tributary-demo/demo.json `reproducesPassages: true`, measured by npm run train:demo),
+ * passages (public/models/tributary-demo/demo.json `reproducesPassages: true` and its `reproducedExample`, measured by npm run train:demo),
  * the panel must credit the contribution holding the passage and highlight its span, and that
  * contributor claims. When it does not (a generated model, or today's tiny trained one) the test checks
  * everything that does not depend on what the model said — the panel arrives after the stream with a
@@ -31,19 +31,27 @@ import { installTestWallet, TEST_WALLET_NAME, type TestWallet } from './wallet.t
 const appUrl = inject('appUrl');
 const chain = inject('chain');
 
-/** `reproducesPassages`: measured by npm run train:demo (a sample answer repeats ≥ 8 words of its passage) */
-const TRAINED = (JSON.parse(readFileSync('public/models/tributary-demo/demo.json', 'utf8')) as { reproducesPassages?: boolean }).reproducesPassages === true;
+/**
+ * Measured by npm run train:demo: `reproducesPassages` (a sample answer repeats ≥ 8 words of its passage) and the
+ * longest reproduction (`reproducedExample`: the adapter, the question it was asked, greedily, and the words it repeated).
+ */
+const DEMO = JSON.parse(readFileSync('public/models/tributary-demo/demo.json', 'utf8')) as {
+  reproducesPassages?: boolean;
+  reproducedExample?: { adapter: string; question: string; verbatim: string };
+  adapters: { dir: string; name: string }[];
+};
+const EXAMPLE = DEMO.reproducesPassages === true ? (DEMO.reproducedExample ?? null) : null;
+const TRAINED = EXAMPLE !== null;
 const demoKey = (...parts: string[]): Hex => keccak256(toHex(['tributary-demo', ...parts].join(':')));
 /** A payer of its own (the other e2e files use accounts 1 and 3). */
 const PAYER = anvilDevAccounts(6)[5]!;
-/** The demo contributor of bread-baking's first document (scripts/build-demo-data.ts derives its key). */
-const CONTRIBUTOR_KEY = demoKey('bread-baking', 'contributor', '1');
-const CONTRIBUTOR = privateKeyToAccount(CONTRIBUTOR_KEY).address;
-/** The start of that document's first passage. */
+/** The example's Datanet's demo contributors (scripts/build-demo-data.ts derives their keys); one of them is credited. */
+const CONTRIBUTOR_KEYS = EXAMPLE ? Array.from({ length: 12 }, (_, n) => demoKey(EXAMPLE.adapter, 'contributor', String(n + 1))) : [];
+const CONTRIBUTORS = CONTRIBUTOR_KEYS.map((k) => privateKeyToAccount(k).address);
+/** Untrained fallback: the start of bread-baking's first passage, to be continued. */
 const PASSAGE_START = 'Every morning in the bakery the first decision is not the recipe but the flour.';
-/** That document's title: a trained demo adapter is asked about a passage by its title (the model card's claim). */
-const TITLE = 'Choosing Flour: Protein, Ash and What the Label Tells You';
 const PRICE = '2';
+const flat = (t: string): string => t.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
 
 interface Stored {
   entries: LedgerEntry[];
@@ -60,18 +68,22 @@ async function readStore(page: Page): Promise<Stored> {
 describe('ask → attribute → fee → one settlement → claim', () => {
   let profile: BrowserProfile;
   let wallet: TestWallet;
+  /** the contributor the trained example credits (read from the first test's record) */
+  let credited: Address | undefined;
   let pc: PublicClient;
   const balance = (a: Address) => pc.readContract({ address: chain.token, abi: testTokenAbi, functionName: 'balanceOf', args: [a] });
 
   beforeAll(async () => {
     pc = createPublicClient({ transport: http(chain.rpcUrl) }) as PublicClient;
-    await fetch(chain.rpcUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_setBalance', params: [CONTRIBUTOR, toHex(parseEther('1'))] }),
-    });
+    for (const c of CONTRIBUTORS) {
+      await fetch(chain.rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_setBalance', params: [c, toHex(parseEther('1'))] }),
+      });
+    }
     profile = await openProfile();
-    wallet = await installTestWallet(profile.page, { privateKeys: [PAYER.privateKey, CONTRIBUTOR_KEY], rpcUrl: chain.rpcUrl, chainId: chain.chainId });
+    wallet = await installTestWallet(profile.page, { privateKeys: [PAYER.privateKey, ...CONTRIBUTOR_KEYS], rpcUrl: chain.rpcUrl, chainId: chain.chainId });
     await openApp(profile.page, appUrl);
   });
   afterEach(async (ctx) => {
@@ -99,14 +111,17 @@ describe('ask → attribute → fee → one settlement → claim', () => {
   it('the attribution panel arrives after each answer, with the record, the spans and a fee split that adds up to the price', async () => {
     const { page } = profile;
     await page.locator('#chat-seed').fill('7');
-    await page.locator('#chat-max-tokens').fill(TRAINED ? '64' : '32'); // a trained answer repeats its title first
+    await page.locator('#chat-max-tokens').fill(TRAINED ? '80' : '32'); // a trained answer repeats its title first
     await page.locator('#chat-max-tokens').dispatchEvent('change');
-    if (TRAINED) {
-      // the bread-baking adapter learned that Datanet's passages; the base alone never saw them
+    if (EXAMPLE) {
+      // the adapter learned its Datanet's passages (the base alone never saw them); greedy, as npm run train:demo asked
+      await page.locator('#chat-temperature').fill('0');
+      await page.locator('#chat-temperature').dispatchEvent('change');
+      const name = DEMO.adapters.find((a) => a.dir === EXAMPLE.adapter)!.name;
       const labels = await page.locator('#chat-adapter option').allTextContents();
-      await page.locator('#chat-adapter').selectOption({ label: labels.find((l) => /bread baking/i.test(l))!.trim() });
+      await page.locator('#chat-adapter').selectOption({ label: labels.find((l) => l.includes(name))!.trim() });
     }
-    const first = await askAndTrace(page, TRAINED ? `Tell me about ${TITLE}.` : `Continue this text from the bread baking Datanet: ${PASSAGE_START}`);
+    const first = await askAndTrace(page, EXAMPLE ? EXAMPLE.question : `Continue this text from the bread baking Datanet: ${PASSAGE_START}`);
     await askAndTrace(page, 'How long should bread dough rise?');
 
     const stored = await readStore(page);
@@ -132,15 +147,15 @@ describe('ask → attribute → fee → one settlement → claim', () => {
     expect(await first.panel.locator('li[data-method="embedding"]').getAttribute('data-status')).toBe('used');
     for (const r of stored.records) expect(r.record.methods.map((m) => m.method)).toContain('embedding');
 
-    if (TRAINED) {
+    if (EXAMPLE) {
       // the trained model reproduces the passage: the panel credits the contribution that holds it
-      const passage = stored.passages.find((p) => p.text.includes(PASSAGE_START))!;
+      const passage = stored.passages.find((p) => flat(p.text).includes(flat(EXAMPLE.verbatim)))!;
       const holder = passage.contributionId;
+      credited = stored.records.flatMap((r) => r.record.credits).find((c) => c.contributionId === holder)!.contributor;
       const top = await first.panel.locator('table.attribution-methods tbody tr').first().getAttribute('data-contribution');
       expect(top).toBe(holder);
       const mark = first.panel.locator(`.attribution-answer a.attribution-span[data-contribution="${holder}"] mark`);
       expect(await mark.count()).toBeGreaterThan(0);
-      const flat = (t: string): string => t.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
       const marked = flat((await mark.first().textContent()) ?? '');
       expect(marked.split(' ').length).toBeGreaterThanOrEqual(3);
       expect(flat(passage.text)).toContain(marked);
@@ -173,8 +188,8 @@ describe('ask → attribute → fee → one settlement → claim', () => {
     await page.getByTestId('root-result').filter({ hasText: /Posted the earnings root of pooled credits through block \d+/ }).waitFor({ timeout: 30_000 });
     const { entries } = await readStore(page);
     // trained: the credited contributor; generated: the model's owner (the payer set the price), paid the unattributed share
-    const claimant = TRAINED ? CONTRIBUTOR : PAYER.address;
-    if (TRAINED) await wallet.selectAccount(1);
+    const claimant = EXAMPLE ? credited! : PAYER.address;
+    if (EXAMPLE) await wallet.selectAccount(1 + CONTRIBUTORS.findIndex((c) => c.toLowerCase() === claimant.toLowerCase()));
     await eventually(async () => expect(await page.getByTestId('wallet-account').textContent()).toBe(claimant));
     const owed = summarizeEarnings(entries, claimant);
     expect(owed.pooled > 0n).toBe(true);
