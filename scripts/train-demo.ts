@@ -535,7 +535,7 @@ async function main(): Promise<void> {
     baseLastLoss: baseRun.lastLoss,
     baseHeldOut: { perplexity: baseHeld.perplexity, tokens: baseHeld.tokens, unigram: ngram.unigram, bigram: ngram.bigram, bigramLambda: ngram.bigramLambda },
     baseInit: INDUCTION ? 'induction' : 'random',
-    baseRepeatLoss: { loss: repeatLoss, noCopying: Math.log(plainIds.length), repeatShare: REPEAT_SHARE },
+    baseRepeatLoss: { loss: repeatLoss, noCopying: Math.log(plainIds.length), repeatShare: REPEAT_SHARE, warmupSteps: REPEAT_WARMUP_STEPS },
     adapters: adapterMetrics,
     baseTrain: BASE_TRAIN,
     adapterTrain: { ...ADAPTER_TRAIN, epochs: ADAPTER_EPOCHS },

@@ -27,7 +27,7 @@ export interface DemoMetrics {
   baseHeldOut: { perplexity: number; tokens: number; unigram: number; bigram: number; bigramLambda: number };
   /** how the base was started (a hand-set induction circuit, or random) and its loss on held-out random-token repeats */
   baseInit?: 'induction' | 'random';
-  baseRepeatLoss?: { loss: number; noCopying: number; repeatShare: number };
+  baseRepeatLoss?: { loss: number; noCopying: number; repeatShare: number; warmupSteps?: number };
   adapters: {
     slug: string;
     name: string;
@@ -158,7 +158,8 @@ ${c.vocabSize - 3} tokens learned by the project's BPE trainer (scripts/lib/bpe.
   gradient clipping ${m.baseTrain.clip}; GPT-2-style init${
     m.baseInit === 'induction' && m.baseRepeatLoss
       ? ` with a hand-set induction circuit (scripts/lib/inductionInit.ts: a previous-token head in layer 0, a head in layer 1
-  that finds the earlier position whose predecessor is the current token; rope θ ${m.config.ropeTheta}), and ${f(m.baseRepeatLoss.repeatShare * 100, 0)} % of the
+  that finds the earlier position whose predecessor is the current token; rope θ ${m.config.ropeTheta}), first ${m.baseRepeatLoss.warmupSteps ?? 0} steps on random-token repeats
+  alone (not counted above), then ${f(m.baseRepeatLoss.repeatShare * 100, 0)} % of the
   examples random-token sequences said twice (loss on the second copy) so copying from context stays in use: loss on held-out
   repeats ${f(m.baseRepeatLoss.loss)} (${f(m.baseRepeatLoss.noCopying)} = ln V would mean no copying at all)`
       : ''
