@@ -16,25 +16,13 @@ import { createCpuBackend } from '../src/engine/cpu/cpuBackend.ts';
 import { simdRuntime } from '../src/engine/cpu/simd/simdRuntime.ts';
 import { createModel, type Model } from '../src/engine/model/llama.ts';
 import { randomModel } from '../src/engine/model/randomModel.ts';
+import { SMOLLM2_135M } from '../src/engine/model/modelShapes.ts';
 
 const PREFILL = Number(process.env['BENCH_PREFILL'] ?? 64);
 const DECODE = Number(process.env['BENCH_DECODE'] ?? 16);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const RELAXED = process.env['BENCH_RELAXED_SIMD'] === '1';
-const SHAPE = {
-  vocabSize: 49152,
-  hiddenSize: 576,
-  intermediateSize: 1536,
-  numLayers: 30,
-  numHeads: 9,
-  numKvHeads: 3,
-  headDim: 64,
-  rmsNormEps: 1e-5,
-  ropeTheta: 100000,
-  maxPositionEmbeddings: 8192,
-  tieWordEmbeddings: true,
-  attentionBias: false,
-};
+const SHAPE = SMOLLM2_135M;
 const OPS = ['matmul', 'rmsNorm', 'rope', 'kvWritePaged', 'pagedAttention', 'siluMul', 'add', 'embeddingGather', 'alloc', 'dispose', 'read', 'topK'] as const;
 
 /** Wraps the backend's ops with timers that add into `acc` (ms) while `on()` is true. */
